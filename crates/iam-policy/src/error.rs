@@ -1,0 +1,133 @@
+//! The one error type of the crate: why a policy document was rejected, with a stable
+//! AWS error code and a message an AWS client can show as-is.
+
+use std::fmt;
+
+/// The AWS error code family of a [`PolicyError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The document is not a valid policy (`MalformedPolicyDocument`).
+    Malformed,
+    /// The document is larger than its policy type allows (`LimitExceeded`).
+    LimitExceeded,
+}
+
+/// Where in a document a problem was found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    /// Zero-based index of the statement in the `Statement` array (0 for a single object).
+    pub statement: Option<usize>,
+    /// The statement's `Sid`, when it has one.
+    pub sid: Option<String>,
+    /// The element the problem is in, e.g. `Action` or `Condition`.
+    pub element: Option<&'static str>,
+}
+
+impl Location {
+    pub(crate) fn statement(index: usize, sid: Option<&str>) -> Self {
+        Location {
+            statement: Some(index),
+            sid: sid.map(str::to_owned),
+            element: None,
+        }
+    }
+
+    pub(crate) fn with_element(mut self, element: &'static str) -> Self {
+        self.element = Some(element);
+        self
+    }
+
+    fn is_empty(&self) -> bool {
+        self.statement.is_none() && self.sid.is_none() && self.element.is_none()
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(i) = self.statement {
+            parts.push(format!("statement {i}"));
+        }
+        if let Some(sid) = &self.sid {
+            parts.push(format!("Sid \"{sid}\""));
+        }
+        if let Some(element) = self.element {
+            parts.push(format!("element {element}"));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// A rejected policy document.
+///
+/// [`PolicyError::code`] is the AWS error code (`MalformedPolicyDocument` or `LimitExceeded`);
+/// [`PolicyError::message`] starts with AWS's own wording where AWS has one (for example
+/// `Policy statement must contain actions.`), followed by detail and the location, e.g.
+/// `Policy statement must contain actions. (statement 2, Sid "AllowS3")`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct PolicyError {
+    kind: ErrorKind,
+    message: String,
+    location: Location,
+}
+
+impl PolicyError {
+    /// A `MalformedPolicyDocument` error: `base` is AWS's wording, `detail` (may be empty) adds
+    /// what exactly is wrong.
+    pub(crate) fn malformed(base: &str, detail: &str, location: Location) -> Self {
+        Self::build(ErrorKind::Malformed, base, detail, location)
+    }
+
+    /// A `LimitExceeded` error.
+    pub(crate) fn limit(base: &str, detail: &str) -> Self {
+        Self::build(ErrorKind::LimitExceeded, base, detail, Location::default())
+    }
+
+    /// The common "Syntax errors in policy." error with a detail.
+    pub(crate) fn syntax(detail: &str, location: Location) -> Self {
+        Self::malformed(SYNTAX, detail, location)
+    }
+
+    fn build(kind: ErrorKind, base: &str, detail: &str, location: Location) -> Self {
+        let mut message = base.to_owned();
+        if !detail.is_empty() {
+            message.push(' ');
+            message.push_str(detail);
+        }
+        if !location.is_empty() {
+            message.push_str(&format!(" ({location})"));
+        }
+        PolicyError {
+            kind,
+            message,
+            location,
+        }
+    }
+
+    /// The stable AWS error code: `"MalformedPolicyDocument"` or `"LimitExceeded"`.
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::Malformed => "MalformedPolicyDocument",
+            ErrorKind::LimitExceeded => "LimitExceeded",
+        }
+    }
+
+    /// Which family the error belongs to.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The full message, including detail and location.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Where the problem is, as far as it is known.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+}
+
+/// AWS's generic wording for a document it cannot make sense of.
+pub(crate) const SYNTAX: &str = "Syntax errors in policy.";

@@ -1,0 +1,99 @@
+//! The AWS IAM policy language for iamd: parsing and validation of policy documents,
+//! compiled evaluation with AWS's decision logic, explanations, an offline case runner and
+//! the validation report behind `iamctl policy validate`.
+//!
+//! The crate is pure: no IO, no clock, no randomness. Evaluation never panics and never
+//! fails — malformed documents are rejected by [`parse`] when they are written.
+//!
+//! # Using it
+//!
+//! ```
+//! use std::sync::Arc;
+//! use iam_policy::{parse, evaluate, CompiledSet, Context, Policies, PolicyKind, Request, Verdict};
+//!
+//! // When a principal's policies change: parse (validates) and compile once.
+//! let doc = r#"{"Version": "2012-10-17", "Statement": {
+//!     "Effect": "Allow", "Action": "s3:GetObject",
+//!     "Resource": "arn:aws:s3:::home/${aws:username}/*",
+//!     "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}}"#;
+//! let policy = Arc::new(parse(doc, PolicyKind::Managed)?);
+//! let identity = CompiledSet::new([("ReadHome", policy)]);
+//!
+//! // Per request: build the context and evaluate (no allocation inside `evaluate`).
+//! let ctx = Context::new().with("aws:username", "bob").with("aws:SourceIp", "10.1.2.3");
+//! let req = Request::new("arn:aws:iam::111122223333:user/bob", "s3:GetObject",
+//!     "arn:aws:s3:::home/bob/notes.txt", &ctx);
+//! let decision = evaluate(&req, &Policies::new(&identity));
+//! assert_eq!(decision.verdict, Verdict::Allow);
+//! # Ok::<(), iam_policy::PolicyError>(())
+//! ```
+//!
+//! # Public API
+//!
+//! - [`parse`] / [`parse_with`]: text + [`PolicyKind`] → [`Policy`] or [`PolicyError`]
+//!   (`code()` is `MalformedPolicyDocument` or `LimitExceeded`; the message keeps AWS's wording
+//!   and adds the zero-based statement index and Sid).
+//! - [`policy_size`] and the `*_SIZE_MAX` constants: AWS's size measure (whitespace not
+//!   counted) and limits per kind.
+//! - [`CompiledSet::new`]: labelled policies → an indexed set (by service prefix, denies apart).
+//! - [`Context`]: condition keys (case-insensitive) → one value or a list.
+//! - [`Request`], [`Policies`], [`evaluate`] → [`Decision`] (verdict, [`Reason`], one deciding
+//!   statement); [`explain`] → [`Explanation`] with every statement behind the decision.
+//! - [`validate_document`], [`guess_kind`] → [`ValidationReport`] (errors and warnings).
+//! - [`run_case_line`], [`run_cases`]: the offline JSON-lines case runner.
+//!
+//! # Semantics worth knowing
+//!
+//! - Explicit Deny anywhere wins (except for the account root, which is always allowed).
+//!   Identity ∪ resource-based grants, ∩ boundary, ∩ session. A resource-policy grant naming
+//!   the caller's own user, session or federated-user ARN is not cut by the boundary or the
+//!   session policy; a grant through the role ARN, the account or `"*"` is.
+//! - In a role trust policy ([`PolicyKind::Trust`] as the resource layer) the trust policy
+//!   must allow the caller; if it names only the caller's account, an identity policy must
+//!   allow the action too.
+//! - NotPrincipal applies to every caller that none of its values match (account values cover
+//!   every principal of the account).
+//! - Actions ignore case; resources are case-sensitive and matched per ARN part (`*` never
+//!   crosses a `:` before the resource part; in the resource part it swallows `/`).
+//! - Policy variables are substituted as literal text (a `*` in a tag value is not a
+//!   wildcard); a missing or multi-valued key makes that pattern match nothing. Only
+//!   `Version: 2012-10-17` documents have variables.
+//! - Statement indexes in messages and explanations are zero-based.
+
+mod arn;
+mod cases;
+mod compile;
+mod condition;
+mod context;
+mod error;
+mod eval;
+mod explain;
+mod glob;
+mod json;
+mod operator;
+mod parse;
+mod policy;
+mod principal;
+mod report;
+mod scalar;
+mod validate;
+mod variables;
+
+pub use cases::{run_case_line, run_cases, CaseStats};
+pub use compile::{CompiledSet, StatementIndex};
+pub use context::Context;
+pub use error::{ErrorKind, Location, PolicyError};
+pub use eval::{evaluate, explain, is_root_arn, Policies, Request};
+pub use explain::{Decision, Explanation, Layer, MatchedStatement, Reason, StatementRef, Verdict};
+pub use operator::{BaseOp, Operator, Qualifier};
+pub use parse::{parse, parse_with, ParseOptions};
+pub use policy::{
+    Effect, Policy, PolicyKind, Statement, Version, GROUP_INLINE_SIZE_MAX, MANAGED_POLICY_SIZE_MAX,
+    POLICY_DOCUMENT_LENGTH_MAX, ROLE_INLINE_SIZE_MAX, SESSION_POLICY_SIZE_MAX,
+    TRUST_POLICY_SIZE_MAX, USER_INLINE_SIZE_MAX,
+};
+pub use principal::PrincipalMatch;
+pub use report::{
+    guess_kind, validate_document, validate_document_auto, Finding, ValidationReport,
+};
+pub use validate::policy_size;

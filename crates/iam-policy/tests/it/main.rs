@@ -1,0 +1,11 @@
+//! Integration tests of the policy engine, one module per area; a single test binary keeps
+//! link time low.
+
+mod cases;
+mod evaluation;
+mod operators;
+mod parse_errors;
+mod props;
+mod report;
+mod support;
+mod variables;
