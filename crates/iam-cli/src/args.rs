@@ -1,0 +1,140 @@
+//! iamctl's command line (noun-verb), as close to the flags as possible; `cmd` turns it into
+//! validated calls.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "iamctl", version, about = "Admin CLI for iamd", after_help = EXIT_CODES)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Noun,
+}
+
+pub(crate) const EXIT_CODES: &str = "Exit codes: 0 done; 1 refused by the service (denied, not found, \
+conflict, limit, invalid input) or a policy with errors; 2 usage, connection or internal error.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Comma-separated API endpoints (http://host:port); the first that answers is used.
+    #[arg(long, global = true, env = "IAMCTL_ENDPOINTS", value_delimiter = ',')]
+    pub endpoints: Vec<String>,
+    /// Profile file (TOML: endpoints, account, output), e.g. the one `iamd dev` writes.
+    #[arg(long, global = true, env = "IAMCTL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Account id to act in (default: the profile's).
+    #[arg(long, global = true, env = "IAMCTL_ACCOUNT")]
+    pub account: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum)]
+    pub output: Option<OutputFormat>,
+    /// Read consistency: local, linearizable, or at-least=<log index>.
+    #[arg(long, global = true, default_value = "local")]
+    pub consistency: String,
+    /// Give up after this many seconds (across endpoint failover).
+    #[arg(long, global = true, default_value_t = 15)]
+    pub timeout: u64,
+    /// Idempotency token for a write (default: a fresh one per invocation).
+    #[arg(long, global = true)]
+    pub request_token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Noun {
+    /// Cluster membership and health.
+    #[command(subcommand)]
+    Cluster(ClusterCmd),
+    /// Accounts.
+    #[command(subcommand)]
+    Account(AccountCmd),
+    /// IAM users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClusterCmd {
+    /// Every node's id, address, role, term, log and applied index, state hash, and the leader.
+    Status,
+    /// Every node's digest of its state at its applied index.
+    Hash,
+    /// Add a node (as learner, then voter unless --learner).
+    AddNode {
+        #[arg(long)]
+        id: u64,
+        #[arg(long)]
+        peer: String,
+        #[arg(long)]
+        api: String,
+        #[arg(long, default_value = "")]
+        http: String,
+        #[arg(long)]
+        learner: bool,
+    },
+    /// Remove a node from the cluster.
+    RemoveNode {
+        #[arg(long)]
+        id: u64,
+    },
+    /// Build a snapshot on the answering node and purge the log it covers.
+    Snapshot,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AccountCmd {
+    /// Create an account (random 12-digit id unless --id).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        id: Option<String>,
+    },
+    Get {
+        id: String,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCmd {
+    Create {
+        name: String,
+        #[arg(long, default_value = "/")]
+        path: String,
+        /// Tags as key=value (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    Get {
+        name: String,
+    },
+    List {
+        #[arg(long, default_value = "/")]
+        path_prefix: String,
+        /// Page size; all pages are fetched unless --no-paginate.
+        #[arg(long, default_value_t = 100)]
+        max_items: u32,
+        #[arg(long)]
+        starting_token: Option<String>,
+        #[arg(long)]
+        no_paginate: bool,
+    },
+    Delete {
+        name: String,
+    },
+}

@@ -1,0 +1,22 @@
+//! iamctl profiles: a TOML file with `endpoints`, `account` and `output`.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Profile {
+    #[serde(default)]
+    pub endpoints: Vec<String>,
+    pub account: Option<String>,
+    pub output: Option<String>,
+}
+
+pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Profile> {
+    let Some(path) = path else {
+        return Ok(Profile::default());
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read profile {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("profile {} is invalid", path.display()))
+}

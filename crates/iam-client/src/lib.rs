@@ -1,0 +1,161 @@
+//! An async client for the iamd gRPC API with endpoint failover.
+//!
+//! Calls go to the first endpoint that answers; when an endpoint cannot be reached or says
+//! it is unavailable (no leader, behind, draining), the client moves to the next one until
+//! the deadline. Writes carry a request token chosen once per logical call, so retrying a
+//! write on another node never applies it twice.
+
+use iam_proto::v1::cluster_client::ClusterClient;
+use iam_proto::v1::iam_client::IamClient;
+use std::future::Future;
+use std::time::{Duration, Instant};
+use tonic::transport::{Channel, Endpoint};
+use tonic::Code;
+
+/// Metadata header with the AWS error code (set by the server).
+pub const ERROR_CODE_HEADER: &str = "x-iam-error-code";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The service answered and refused the call (not found, exists, denied, invalid...).
+    #[error("{code}: {message}")]
+    Refused { code: String, message: String },
+    /// The service failed internally.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// No endpoint could serve the call in time.
+    #[error("no endpoint could serve the request: {0}")]
+    Unavailable(String),
+    /// The client was used wrongly (bad endpoint URL...).
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl ClientError {
+    /// iamctl's exit code: 1 for refusals by the service, 2 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Refused { .. } => 1,
+            _ => 2,
+        }
+    }
+
+    fn from_status(s: &tonic::Status) -> Self {
+        let code = s
+            .metadata()
+            .get(ERROR_CODE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(match s.code() {
+                Code::NotFound => "NoSuchEntity",
+                Code::AlreadyExists => "EntityAlreadyExists",
+                Code::InvalidArgument => "ValidationError",
+                Code::PermissionDenied | Code::Unauthenticated => "AccessDenied",
+                Code::ResourceExhausted => "LimitExceeded",
+                _ => "ServiceFailure",
+            })
+            .to_owned();
+        match s.code() {
+            Code::Internal | Code::Unknown | Code::DataLoss | Code::Unimplemented => {
+                Self::Internal(s.message().to_owned())
+            }
+            _ => Self::Refused { code, message: s.message().to_owned() },
+        }
+    }
+}
+
+fn retryable(s: &tonic::Status) -> bool {
+    matches!(s.code(), Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Aborted)
+}
+
+/// A client over a list of endpoints (`http://host:port`).
+#[derive(Clone)]
+pub struct Client {
+    channels: Vec<(String, Channel)>,
+    preferred: usize,
+    deadline: Duration,
+}
+
+/// Normalizes `host:port` to `http://host:port`.
+pub fn endpoint_url(s: &str) -> String {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        s.trim_end_matches('/').to_owned()
+    } else {
+        format!("http://{}", s.trim_end_matches('/'))
+    }
+}
+
+impl Client {
+    /// Builds a client; connections are made lazily.
+    pub fn new(endpoints: &[String], deadline: Duration) -> Result<Self, ClientError> {
+        if endpoints.is_empty() {
+            return Err(ClientError::Usage("no endpoints given (use --endpoints or a profile)".into()));
+        }
+        let mut channels = Vec::new();
+        for e in endpoints {
+            let url = endpoint_url(e);
+            let ep = Endpoint::from_shared(url.clone())
+                .map_err(|err| ClientError::Usage(format!("endpoint {e:?} is not a valid URL: {err}")))?
+                .connect_timeout(Duration::from_millis(1000))
+                .tcp_nodelay(true);
+            channels.push((url, ep.connect_lazy()));
+        }
+        Ok(Self { channels, preferred: 0, deadline })
+    }
+
+    pub fn endpoints(&self) -> Vec<String> {
+        self.channels.iter().map(|(u, _)| u.clone()).collect()
+    }
+
+    /// A new request token for one logical write.
+    pub fn new_token() -> String {
+        format!("cli-{:032x}", rand::random::<u128>())
+    }
+
+    /// Runs `f` against endpoints in turn until one serves it or the deadline passes.
+    pub async fn call<T, F, Fut>(&mut self, f: F) -> Result<T, ClientError>
+    where
+        F: Fn(IamClient<Channel>, ClusterClient<Channel>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        let start = Instant::now();
+        let n = self.channels.len();
+        let mut errors: Vec<String> = Vec::new();
+        let mut attempt = 0usize;
+        loop {
+            let idx = (self.preferred + attempt) % n;
+            let (url, ch) = &self.channels[idx];
+            match f(IamClient::new(ch.clone()), ClusterClient::new(ch.clone())).await {
+                Ok(r) => {
+                    self.preferred = idx;
+                    return Ok(r.into_inner());
+                }
+                Err(s) if retryable(&s) => errors.push(format!("{url}: {}", s.message())),
+                Err(s) => return Err(ClientError::from_status(&s)),
+            }
+            attempt += 1;
+            if start.elapsed() >= self.deadline {
+                errors.dedup();
+                let tail: Vec<String> = errors.iter().rev().take(n).cloned().collect();
+                return Err(ClientError::Unavailable(tail.join("; ")));
+            }
+            if attempt.is_multiple_of(n) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+
+    /// Runs `f` against one specific endpoint (no failover).
+    pub async fn call_one<T, F, Fut>(&self, index: usize, f: F) -> Result<T, ClientError>
+    where
+        F: Fn(IamClient<Channel>, ClusterClient<Channel>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        let (_, ch) = self.channels.get(index).ok_or_else(|| ClientError::Usage(format!("no endpoint #{index}")))?;
+        match tokio::time::timeout(self.deadline, f(IamClient::new(ch.clone()), ClusterClient::new(ch.clone()))).await {
+            Ok(Ok(r)) => Ok(r.into_inner()),
+            Ok(Err(s)) if retryable(&s) => Err(ClientError::Unavailable(s.message().to_owned())),
+            Ok(Err(s)) => Err(ClientError::from_status(&s)),
+            Err(_) => Err(ClientError::Unavailable(format!("timed out after {:?}", self.deadline))),
+        }
+    }
+}

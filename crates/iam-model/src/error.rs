@@ -1,0 +1,118 @@
+//! AWS error codes and the one error type that business logic returns.
+//!
+//! The code strings are exactly AWS's (`NoSuchEntity`, `EntityAlreadyExists`, ...) because
+//! AWS SDKs map them to exception classes; the HTTP status is AWS's for that code.
+
+use serde::{Deserialize, Serialize};
+
+/// An AWS IAM/STS error code. The `Display` form is the exact wire string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    NoSuchEntity,
+    EntityAlreadyExists,
+    LimitExceeded,
+    DeleteConflict,
+    ConcurrentModification,
+    MalformedPolicyDocument,
+    InvalidInput,
+    ValidationError,
+    AccessDenied,
+    ServiceFailure,
+}
+
+impl ErrorCode {
+    /// The exact string AWS puts in `<Code>`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoSuchEntity => "NoSuchEntity",
+            Self::EntityAlreadyExists => "EntityAlreadyExists",
+            Self::LimitExceeded => "LimitExceeded",
+            Self::DeleteConflict => "DeleteConflict",
+            Self::ConcurrentModification => "ConcurrentModification",
+            Self::MalformedPolicyDocument => "MalformedPolicyDocument",
+            Self::InvalidInput => "InvalidInput",
+            Self::ValidationError => "ValidationError",
+            Self::AccessDenied => "AccessDenied",
+            Self::ServiceFailure => "ServiceFailure",
+        }
+    }
+
+    /// Parses the wire string back (used by clients).
+    pub fn parse(code: &str) -> Option<Self> {
+        const ALL: [ErrorCode; 10] = [
+            ErrorCode::NoSuchEntity,
+            ErrorCode::EntityAlreadyExists,
+            ErrorCode::LimitExceeded,
+            ErrorCode::DeleteConflict,
+            ErrorCode::ConcurrentModification,
+            ErrorCode::MalformedPolicyDocument,
+            ErrorCode::InvalidInput,
+            ErrorCode::ValidationError,
+            ErrorCode::AccessDenied,
+            ErrorCode::ServiceFailure,
+        ];
+        ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
+    /// AWS's HTTP status for this code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::NoSuchEntity => 404,
+            Self::EntityAlreadyExists
+            | Self::LimitExceeded
+            | Self::DeleteConflict
+            | Self::ConcurrentModification => 409,
+            Self::MalformedPolicyDocument | Self::InvalidInput | Self::ValidationError => 400,
+            Self::AccessDenied => 403,
+            Self::ServiceFailure => 500,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A business error: an AWS code plus a message meant for the person who sent the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct IamError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl IamError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// The `NoSuchEntity` error in AWS's wording, e.g. "The user with name bob cannot be found."
+    pub fn no_such(kind: &str, name: &str) -> Self {
+        Self::new(ErrorCode::NoSuchEntity, format!("The {kind} with name {name} cannot be found."))
+    }
+
+    /// The `EntityAlreadyExists` error in AWS's wording.
+    pub fn already_exists(kind: &str, name: &str) -> Self {
+        Self::new(ErrorCode::EntityAlreadyExists, format!("{kind} with name {name} already exists."))
+    }
+
+    /// AWS's `ValidationError` wording for a field that fails a constraint.
+    pub fn validation(field: &str, value: &str, constraint: &str) -> Self {
+        Self::new(
+            ErrorCode::ValidationError,
+            format!(
+                "1 validation error detected: Value '{value}' at '{field}' failed to satisfy \
+                 constraint: {constraint}"
+            ),
+        )
+    }
+
+    /// AWS's `LimitExceeded` wording for a quota.
+    pub fn quota(name: &str, value: u64) -> Self {
+        Self::new(ErrorCode::LimitExceeded, format!("Cannot exceed quota for {name}: {value}"))
+    }
+}
+
+pub type IamResult<T> = Result<T, IamError>;

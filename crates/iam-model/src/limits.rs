@@ -1,0 +1,34 @@
+//! Every bounded thing has a named limit here, with AWS's number where AWS has one.
+
+/// Length of an account id (digits).
+pub const ACCOUNT_ID_LEN: usize = 12;
+/// User and role names.
+pub const USER_NAME_LEN_MAX: usize = 64;
+/// Group, policy and instance-profile names.
+pub const GROUP_NAME_LEN_MAX: usize = 128;
+/// Entity paths.
+pub const PATH_LEN_MAX: usize = 512;
+/// Tags on one taggable resource.
+pub const TAGS_PER_RESOURCE_MAX: usize = 50;
+/// Tag key length.
+pub const TAG_KEY_LEN_MAX: usize = 128;
+/// Tag value length.
+pub const TAG_VALUE_LEN_MAX: usize = 256;
+/// Users per account (AWS: 5000, not adjustable).
+pub const USERS_PER_ACCOUNT_MAX: u64 = 5000;
+/// `MaxItems` on list calls.
+pub const LIST_ITEMS_MAX: usize = 1000;
+/// `MaxItems` default.
+pub const LIST_ITEMS_DEFAULT: usize = 100;
+/// Client request tokens (idempotency keys).
+pub const REQUEST_TOKEN_LEN_MAX: usize = 128;
+/// How many log entries a request token is remembered for; a retry older than this window
+/// is treated as a new request.
+pub const REQUEST_TOKEN_WINDOW_ENTRIES: u64 = 200_000;
+/// Email of the account root identity.
+pub const EMAIL_LEN_MAX: usize = 254;
+/// Account display names.
+pub const ACCOUNT_NAME_LEN_MAX: usize = 50;
+
+const _: () = assert!(LIST_ITEMS_DEFAULT <= LIST_ITEMS_MAX);
+const _: () = assert!(USER_NAME_LEN_MAX <= GROUP_NAME_LEN_MAX);

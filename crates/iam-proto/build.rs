@@ -1,0 +1,14 @@
+//! Generates the gRPC code with a vendored `protoc`, so no system protoc is needed.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let protoc = protoc_bin_vendored::protoc_bin_path()?;
+    // SAFETY-free: build scripts are single-threaded; PROTOC tells prost-build which binary to run.
+    std::env::set_var("PROTOC", protoc);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let files = [root.join("iam/v1/iam.proto"), root.join("iam/raft/v1/raft.proto")];
+    for f in &files {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    tonic_prost_build::configure().compile_protos(&files, &[root])?;
+    Ok(())
+}

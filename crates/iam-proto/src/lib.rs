@@ -1,0 +1,17 @@
+//! Protobuf types generated from `proto/`, and conversions between them and `iam-model`.
+//!
+//! Only this crate knows the generated types' layout; the server and client convert at
+//! their edges through the functions here.
+
+#![allow(unreachable_pub, clippy::all)]
+
+pub mod v1 {
+    tonic::include_proto!("iam.v1");
+}
+
+pub mod raft {
+    tonic::include_proto!("iam.raft.v1");
+}
+
+mod convert;
+pub use convert::*;

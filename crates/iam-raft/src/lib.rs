@@ -1,0 +1,16 @@
+//! Raft for iamd: the openraft type config ([`types`]), the peer network over tonic
+//! ([`network`], [`peer`]) and [`RaftNode`], the narrow facade the server uses (propose a
+//! write, wait for a read barrier, change membership, read status) with its own error enum.
+//!
+//! Peer RPCs carry openraft's messages as bincode payloads and the cluster id in the
+//! `x-iamd-cluster` metadata header, so a node of another cluster is refused.
+
+pub mod network;
+mod node;
+pub mod peer;
+pub mod types;
+
+pub use node::{forward_add_node, Consistency, NodeConfig, RaftNode, RaftNodeError, WriteOutcome};
+
+/// gRPC metadata header carrying the cluster id on every peer RPC.
+pub const CLUSTER_HEADER: &str = "x-iamd-cluster";

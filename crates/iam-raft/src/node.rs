@@ -1,0 +1,419 @@
+//! [`RaftNode`]: the narrow facade over openraft that the server uses.
+//!
+//! Writes may be proposed on any node: a follower forwards them to the leader over the peer
+//! port (the [`ForwardRequest`] protocol), retrying across leader changes until a deadline.
+//! A forwarded write whose outcome is unknown is retried only when it carries a request
+//! token, which makes the retry idempotent.
+
+use crate::network::{PeerClient, PeerNetwork, PeerRpc};
+use crate::types::{IamNode, NodeId, Raft, RaftMetrics, TypeConfig};
+use iam_state::{Request, Response};
+use openraft::error::{ClientWriteError, RaftError};
+use openraft::{ChangeMembers, Config, ServerState, SnapshotPolicy};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Settings of one node's Raft instance.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub id: NodeId,
+    pub cluster_id: String,
+    pub heartbeat_ms: u64,
+    pub election_timeout_min_ms: u64,
+    pub election_timeout_max_ms: u64,
+    /// Build a snapshot after this many applied entries.
+    pub snapshot_every_entries: u64,
+    /// How long a write may take, leader changes included, before it fails.
+    pub write_timeout: Duration,
+    /// How long an `at-least` read waits for this node to catch up.
+    pub read_wait: Duration,
+}
+
+impl NodeConfig {
+    pub fn new(id: NodeId, cluster_id: String) -> Self {
+        Self {
+            id,
+            cluster_id,
+            heartbeat_ms: 100,
+            election_timeout_min_ms: 400,
+            election_timeout_max_ms: 800,
+            snapshot_every_entries: 10_000,
+            write_timeout: Duration::from_secs(10),
+            read_wait: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why a Raft operation failed. Serializable: it travels back over forwarded calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum RaftNodeError {
+    #[error("no leader is known (the cluster may be electing one or may have lost its quorum); retry")]
+    NoLeader,
+    #[error("the write did not complete within {0} ms; it may or may not have been applied (retry with the same request token)")]
+    Timeout(u64),
+    #[error("this node has applied index {applied} but the read asked for at least {wanted}; retry, or read from another node")]
+    Behind { applied: u64, wanted: u64 },
+    #[error("node {id} is not a member of the cluster (members: {members})")]
+    UnknownNode { id: NodeId, members: String },
+    #[error("node {id} is already a member with address {existing}")]
+    NodeExists { id: NodeId, existing: String },
+    #[error("cannot reach the leader: {0}")]
+    Unreachable(String),
+    #[error("membership change refused: {0}")]
+    Membership(String),
+    #[error("raft stopped: {0}")]
+    Fatal(String),
+}
+
+impl RaftNodeError {
+    /// Whether retrying cannot help (a refusal rather than a transient failure).
+    pub fn is_permanent(&self) -> bool {
+        !self.is_retryable()
+    }
+
+    /// Whether the caller may simply retry (possibly on another node).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::NoLeader | Self::Timeout(_) | Self::Behind { .. } | Self::Unreachable(_))
+    }
+}
+
+/// The result of a committed write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteOutcome {
+    pub response: Response,
+    /// The log index the write committed at (a read-your-writes token).
+    pub index: u64,
+}
+
+/// How fresh a read must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consistency {
+    Local,
+    AtLeast(u64),
+    Linearizable,
+}
+
+/// Calls a follower sends to the leader.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) enum ForwardRequest {
+    Propose(Request),
+    AddNode { id: NodeId, node: IamNode, voter: bool },
+    RemoveNode { id: NodeId },
+}
+
+pub(crate) type ForwardResult = Result<LeaderReply, RaftNodeError>;
+
+/// Forward replies: the commit index and, for proposals, the response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct LeaderReply {
+    pub(crate) index: u64,
+    pub(crate) response: Option<Response>,
+}
+
+/// One node's Raft, shared by the API and the peer service.
+pub struct RaftNode {
+    pub config: NodeConfig,
+    raft: Raft,
+    peers: Mutex<HashMap<String, PeerClient>>,
+}
+
+fn raft_config(c: &NodeConfig) -> Result<Arc<Config>, RaftNodeError> {
+    let config = Config {
+        cluster_name: c.cluster_id.clone(),
+        heartbeat_interval: c.heartbeat_ms,
+        election_timeout_min: c.election_timeout_min_ms,
+        election_timeout_max: c.election_timeout_max_ms,
+        install_snapshot_timeout: 10_000,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(c.snapshot_every_entries),
+        max_in_snapshot_log_to_keep: 1000,
+        ..Default::default()
+    };
+    config.validate().map(Arc::new).map_err(|e| RaftNodeError::Fatal(format!("invalid raft config: {e}")))
+}
+
+impl RaftNode {
+    /// Starts Raft over the given stores. The node takes part in elections once it is a
+    /// member (after [`RaftNode::initialize`] or after a leader added it).
+    pub async fn start<LS, SM>(config: NodeConfig, log_store: LS, state_machine: SM) -> Result<Arc<Self>, RaftNodeError>
+    where
+        LS: openraft::storage::RaftLogStorage<TypeConfig>,
+        SM: openraft::storage::RaftStateMachine<TypeConfig>,
+    {
+        let network = PeerNetwork { cluster_id: config.cluster_id.clone() };
+        let raft = Raft::new(config.id, raft_config(&config)?, network, log_store, state_machine)
+            .await
+            .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+        Ok(Arc::new(Self { config, raft, peers: Mutex::new(HashMap::new()) }))
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.config.id
+    }
+
+    pub fn raft(&self) -> &Raft {
+        &self.raft
+    }
+
+    /// Makes this node the single voter of a new cluster (no-op when already initialized).
+    pub async fn initialize(&self, node: IamNode) -> Result<(), RaftNodeError> {
+        if self.raft.is_initialized().await.map_err(|e| RaftNodeError::Fatal(e.to_string()))? {
+            return Ok(());
+        }
+        let members = BTreeMap::from([(self.config.id, node)]);
+        self.raft.initialize(members).await.map_err(|e| RaftNodeError::Fatal(e.to_string()))
+    }
+
+    pub fn metrics(&self) -> RaftMetrics {
+        self.raft.metrics().borrow().clone()
+    }
+
+    /// Every member: id, node, and whether it votes.
+    pub fn members(&self) -> Vec<(NodeId, IamNode, bool)> {
+        let m = self.metrics();
+        let membership = m.membership_config.membership();
+        let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
+        membership.nodes().map(|(id, n)| (*id, n.clone(), voters.contains(id))).collect()
+    }
+
+    pub fn applied_index(&self) -> u64 {
+        self.metrics().last_applied.map_or(0, |l| l.index)
+    }
+
+    pub fn is_leader(&self) -> bool {
+        let m = self.metrics();
+        m.state == ServerState::Leader && m.current_leader == Some(self.config.id)
+    }
+
+    fn peer(&self, addr: &str) -> Result<PeerClient, RaftNodeError> {
+        let mut peers = self.peers.lock().expect("peer map lock");
+        if let Some(p) = peers.get(addr) {
+            return Ok(p.clone());
+        }
+        let p = PeerClient::new(addr, &self.config.cluster_id).map_err(RaftNodeError::Unreachable)?;
+        peers.insert(addr.to_owned(), p.clone());
+        Ok(p)
+    }
+
+    fn leader(&self) -> Option<(NodeId, IamNode)> {
+        let m = self.metrics();
+        let id = m.current_leader?;
+        let node = m.membership_config.membership().get_node(&id)?.clone();
+        Some((id, node))
+    }
+
+    /// Proposes a write; forwards it to the leader when this node is not the leader.
+    pub async fn propose(&self, req: Request) -> Result<WriteOutcome, RaftNodeError> {
+        let may_retry_ambiguous = req.request_token.is_some();
+        let r = self.on_leader(ForwardRequest::Propose(req), may_retry_ambiguous).await?;
+        let response = r.response.ok_or_else(|| RaftNodeError::Fatal("leader returned no response".into()))?;
+        Ok(WriteOutcome { response, index: r.index })
+    }
+
+    /// Adds a node as learner (waiting until it caught up) and, if `voter`, promotes it.
+    pub async fn add_node(&self, id: NodeId, node: IamNode, voter: bool) -> Result<u64, RaftNodeError> {
+        Ok(self.on_leader(ForwardRequest::AddNode { id, node, voter }, true).await?.index)
+    }
+
+    /// Removes a node (voter or learner) from the cluster.
+    pub async fn remove_node(&self, id: NodeId) -> Result<u64, RaftNodeError> {
+        Ok(self.on_leader(ForwardRequest::RemoveNode { id }, true).await?.index)
+    }
+
+    /// Runs `call` on the leader, here or by forwarding, retrying across leader changes.
+    async fn on_leader(&self, call: ForwardRequest, may_retry_ambiguous: bool) -> ForwardResult {
+        let deadline = Instant::now() + self.config.write_timeout;
+        let mut backoff = Duration::from_millis(20);
+        loop {
+            let attempt = match self.leader() {
+                Some((id, _)) if id == self.config.id => self.execute_on_leader(call.clone()).await,
+                Some((_, node)) => self.forward(&node.peer, &call, deadline).await,
+                None => Err(RaftNodeError::NoLeader),
+            };
+            match attempt {
+                Ok(r) => return Ok(r),
+                Err(RaftNodeError::Unreachable(_) | RaftNodeError::Timeout(_)) if !may_retry_ambiguous => {
+                    return attempt;
+                }
+                Err(e) if e.is_retryable() && !matches!(e, RaftNodeError::Behind { .. }) => {
+                    if Instant::now() + backoff >= deadline {
+                        return Err(match e {
+                            RaftNodeError::NoLeader => RaftNodeError::NoLeader,
+                            _ => RaftNodeError::Timeout(self.config.write_timeout.as_millis() as u64),
+                        });
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(200));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn forward(&self, addr: &str, call: &ForwardRequest, deadline: Instant) -> ForwardResult {
+        let peer = self.peer(addr)?;
+        let data = bincode::serialize(call).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+        let timeout = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(50));
+        let bytes = peer
+            .call(PeerRpc::Forward, data, Some(timeout))
+            .await
+            .map_err(|s| RaftNodeError::Unreachable(format!("{addr}: {}", s.message())))?;
+        bincode::deserialize::<ForwardResult>(&bytes).map_err(|e| RaftNodeError::Fatal(e.to_string()))?
+    }
+
+    /// Serves a call forwarded by another node: executes it if this node leads, else passes
+    /// it on to the leader it knows.
+    pub(crate) async fn handle_forward(&self, call: ForwardRequest) -> ForwardResult {
+        let may_retry_ambiguous = match &call {
+            ForwardRequest::Propose(r) => r.request_token.is_some(),
+            _ => true,
+        };
+        self.on_leader(call, may_retry_ambiguous).await
+    }
+
+    /// Executes a forwarded or local call on this node, which believes it is the leader.
+    pub(crate) async fn execute_on_leader(&self, call: ForwardRequest) -> ForwardResult {
+        match call {
+            ForwardRequest::Propose(req) => {
+                let timeout = self.config.write_timeout;
+                let res = tokio::time::timeout(timeout, self.raft.client_write(req))
+                    .await
+                    .map_err(|_| RaftNodeError::Timeout(timeout.as_millis() as u64))?;
+                let r = res.map_err(write_error)?;
+                Ok(LeaderReply { index: r.log_id.index, response: Some(r.data) })
+            }
+            ForwardRequest::AddNode { id, node, voter } => self.leader_add_node(id, node, voter).await,
+            ForwardRequest::RemoveNode { id } => self.leader_remove_node(id).await,
+        }
+    }
+
+    async fn leader_add_node(&self, id: NodeId, node: IamNode, voter: bool) -> ForwardResult {
+        if let Some((_, existing, _)) = self.members().into_iter().find(|(i, _, _)| *i == id) {
+            if existing.peer != node.peer {
+                return Err(RaftNodeError::NodeExists { id, existing: existing.peer });
+            }
+        }
+        let r = self.raft.add_learner(id, node, true).await.map_err(write_error)?;
+        let mut index = r.log_id.index;
+        if voter {
+            let r = self.raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false).await;
+            index = r.map_err(write_error)?.log_id.index;
+        }
+        Ok(LeaderReply { index, response: None })
+    }
+
+    async fn leader_remove_node(&self, id: NodeId) -> ForwardResult {
+        let members = self.members();
+        let Some((_, _, voter)) = members.iter().find(|(i, _, _)| *i == id) else {
+            let list: Vec<String> = members.iter().map(|(i, _, _)| i.to_string()).collect();
+            return Err(RaftNodeError::UnknownNode { id, members: list.join(",") });
+        };
+        let change = if *voter {
+            if members.iter().filter(|(_, _, v)| *v).count() == 1 {
+                return Err(RaftNodeError::Membership(format!("node {id} is the last voter")));
+            }
+            ChangeMembers::RemoveVoters(BTreeSet::from([id]))
+        } else {
+            ChangeMembers::RemoveNodes(BTreeSet::from([id]))
+        };
+        let r = self.raft.change_membership(change, false).await.map_err(write_error)?;
+        Ok(LeaderReply { index: r.log_id.index, response: None })
+    }
+
+    /// Waits until a read at `consistency` may be served from this node's state; returns the
+    /// applied index it may be served at.
+    pub async fn read_barrier(&self, consistency: Consistency) -> Result<u64, RaftNodeError> {
+        let wanted = match consistency {
+            Consistency::Local => return Ok(self.applied_index()),
+            Consistency::AtLeast(i) => i,
+            Consistency::Linearizable => self.read_index().await?,
+        };
+        let waited = self.raft.wait(Some(self.config.read_wait)).applied_index_at_least(Some(wanted), "read barrier").await;
+        match waited {
+            Ok(m) => Ok(m.last_applied.map_or(0, |l| l.index)),
+            Err(_) => Err(RaftNodeError::Behind { applied: self.applied_index(), wanted }),
+        }
+    }
+
+    /// The leader's read index, asking the leader when this node is not it.
+    async fn read_index(&self) -> Result<u64, RaftNodeError> {
+        let deadline = Instant::now() + self.config.read_wait;
+        loop {
+            let attempt = match self.leader() {
+                Some((id, _)) if id == self.config.id => self.local_read_index().await,
+                Some((_, node)) => {
+                    let peer = self.peer(&node.peer)?;
+                    peer.read_index(self.config.read_wait)
+                        .await
+                        .map_err(|s| RaftNodeError::Unreachable(format!("{}: {}", node.peer, s.message())))
+                }
+                None => Err(RaftNodeError::NoLeader),
+            };
+            match attempt {
+                Err(e) if e.is_retryable() && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// On the leader: confirms leadership with a quorum and returns the read index.
+    pub(crate) async fn local_read_index(&self) -> Result<u64, RaftNodeError> {
+        let (read, _) = self.raft.get_read_log_id().await.map_err(|e| match e {
+            RaftError::APIError(_) => RaftNodeError::NoLeader,
+            RaftError::Fatal(f) => RaftNodeError::Fatal(f.to_string()),
+        })?;
+        Ok(read.map_or(0, |l| l.index))
+    }
+
+    /// Builds a snapshot now and purges the log it covers; returns the snapshot index.
+    pub async fn snapshot_now(&self) -> Result<u64, RaftNodeError> {
+        let before = self.metrics().snapshot.map_or(0, |l| l.index);
+        self.raft.trigger().snapshot().await.map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+        let applied = self.applied_index();
+        let m = self
+            .raft
+            .wait(Some(Duration::from_secs(30)))
+            .metrics(|m| m.snapshot.is_some_and(|s| s.index >= applied.max(before)), "snapshot built")
+            .await
+            .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+        let index = m.snapshot.map_or(0, |l| l.index);
+        self.raft.trigger().purge_log(index).await.map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+        Ok(index)
+    }
+
+    pub async fn shutdown(&self) {
+        if let Err(e) = self.raft.shutdown().await {
+            tracing::warn!(error = %e, "raft shutdown");
+        }
+    }
+}
+
+fn write_error(e: RaftError<NodeId, ClientWriteError<NodeId, IamNode>>) -> RaftNodeError {
+    match e {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(_)) => RaftNodeError::NoLeader,
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => RaftNodeError::Membership(c.to_string()),
+        RaftError::Fatal(f) => RaftNodeError::Fatal(f.to_string()),
+    }
+}
+
+/// Asks the node at `client` to add a node to the cluster (it passes the call on to the
+/// leader); used by a new node joining through a seed.
+pub async fn forward_add_node(
+    client: &PeerClient,
+    id: NodeId,
+    node: IamNode,
+    voter: bool,
+    timeout: Duration,
+) -> Result<u64, RaftNodeError> {
+    let data = bincode::serialize(&ForwardRequest::AddNode { id, node, voter })
+        .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+    let bytes = client
+        .call(PeerRpc::Forward, data, Some(timeout))
+        .await
+        .map_err(|s| RaftNodeError::Unreachable(s.message().to_owned()))?;
+    let r: ForwardResult = bincode::deserialize(&bytes).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+    r.map(|r| r.index)
+}

@@ -1,0 +1,153 @@
+//! The validated configuration of one node, merged from flags, environment and TOML file.
+
+use crate::cli::ServeArgs;
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// What a TOML config file may contain (unknown keys are an error).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    node_id: Option<u64>,
+    data_dir: Option<PathBuf>,
+    peer_listen: Option<String>,
+    api_listen: Option<String>,
+    http_listen: Option<String>,
+    peer_advertise: Option<String>,
+    api_advertise: Option<String>,
+    http_advertise: Option<String>,
+    bootstrap: Option<bool>,
+    join: Option<Vec<String>>,
+    log_format: Option<String>,
+    snapshot_every: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A node's validated configuration.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub node_id: u64,
+    pub data_dir: PathBuf,
+    pub peer_listen: SocketAddr,
+    pub api_listen: SocketAddr,
+    pub http_listen: SocketAddr,
+    pub peer_advertise: String,
+    pub api_advertise: String,
+    pub http_advertise: String,
+    pub bootstrap: bool,
+    pub join: Vec<String>,
+    pub log_format: LogFormat,
+    pub snapshot_every: u64,
+}
+
+fn parse_addr(flag: &str, value: &str) -> anyhow::Result<SocketAddr> {
+    value.parse().with_context(|| format!("--{flag} {value:?} is not a host:port address like 127.0.0.1:7100"))
+}
+
+impl ServeConfig {
+    /// Merges flags/environment (already merged by clap) over the TOML file and validates.
+    pub fn from_args(args: ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            None => FileConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("config file {} is invalid", path.display()))?
+            }
+        };
+        let Some(node_id) = args.node_id.or(file.node_id) else {
+            bail!("--node-id is required (or node_id in the config file, or IAMD_NODE_ID)");
+        };
+        if node_id == 0 {
+            bail!("--node-id must be a positive integer (0 is reserved)");
+        }
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(format!("./iamd-data-{node_id}")));
+        let peer = args.peer_listen.or(file.peer_listen).unwrap_or_else(|| "127.0.0.1:7102".into());
+        let api = args.api_listen.or(file.api_listen).unwrap_or_else(|| "127.0.0.1:7100".into());
+        let http = args.http_listen.or(file.http_listen).unwrap_or_else(|| "127.0.0.1:7101".into());
+        let peer_listen = parse_addr("peer-listen", &peer)?;
+        let api_listen = parse_addr("api-listen", &api)?;
+        let http_listen = parse_addr("http-listen", &http)?;
+        let distinct = [peer_listen, api_listen, http_listen];
+        if distinct[0] == distinct[1] || distinct[0] == distinct[2] || distinct[1] == distinct[2] {
+            bail!("--peer-listen, --api-listen and --http-listen must be three different addresses");
+        }
+        let log_format = match args.log_format.or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("--log-format {other:?} is not one of: text, json"),
+        };
+        let join: Vec<String> = if args.join.is_empty() { file.join.unwrap_or_default() } else { args.join };
+        let join: Vec<String> = join.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        let bootstrap = args.bootstrap || file.bootstrap.unwrap_or(false);
+        if bootstrap && !join.is_empty() {
+            bail!("--bootstrap starts a new cluster and --join joins an existing one; give only one");
+        }
+        let snapshot_every = args.snapshot_every.or(file.snapshot_every).unwrap_or(10_000);
+        if snapshot_every == 0 {
+            bail!("--snapshot-every must be at least 1");
+        }
+        Ok(Self {
+            node_id,
+            data_dir,
+            peer_advertise: args.peer_advertise.or(file.peer_advertise).unwrap_or_else(|| peer_listen.to_string()),
+            api_advertise: args.api_advertise.or(file.api_advertise).unwrap_or_else(|| api_listen.to_string()),
+            http_advertise: args.http_advertise.or(file.http_advertise).unwrap_or_else(|| http_listen.to_string()),
+            peer_listen,
+            api_listen,
+            http_listen,
+            bootstrap,
+            join,
+            log_format,
+            snapshot_every,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ServeArgs {
+        ServeArgs { node_id: Some(1), ..Default::default() }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = ServeConfig::from_args(args()).unwrap();
+        assert_eq!(c.api_advertise, "127.0.0.1:7100");
+        assert!(!c.bootstrap);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = ServeConfig::from_args(ServeArgs { api_listen: Some("nope".into()), ..args() }).unwrap_err();
+        assert!(format!("{e:#}").contains("--api-listen \"nope\""), "{e:#}");
+        let e = ServeConfig::from_args(ServeArgs { node_id: None, ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("--node-id is required"));
+        let e = ServeConfig::from_args(ServeArgs { bootstrap: true, join: vec!["a:1".into()], ..args() }).unwrap_err();
+        assert!(e.to_string().contains("only one"));
+    }
+
+    #[test]
+    fn file_is_merged_and_unknown_keys_rejected() {
+        let dir = std::env::temp_dir().join(format!("iamd-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.toml");
+        std::fs::write(&good, "node_id = 5\napi_listen = \"127.0.0.1:9000\"\n").unwrap();
+        let c = ServeConfig::from_args(ServeArgs { config: Some(good), ..Default::default() }).unwrap();
+        assert_eq!((c.node_id, c.api_listen.port()), (5, 9000));
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "node_id = 5\nnode_idd = 6\n").unwrap();
+        let e = ServeConfig::from_args(ServeArgs { config: Some(bad), ..Default::default() }).unwrap_err();
+        assert!(format!("{e:#}").contains("unknown field"), "{e:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

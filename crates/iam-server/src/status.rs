@@ -1,0 +1,58 @@
+//! The one place where errors become `tonic::Status`. The AWS error code travels in the
+//! `x-iam-error-code` metadata header so clients can show it and choose an exit code.
+
+use iam_model::{ErrorCode, IamError};
+use iam_raft::RaftNodeError;
+use tonic::{Code, Status};
+
+/// Metadata header with the AWS error code.
+pub const ERROR_CODE_HEADER: &str = "x-iam-error-code";
+/// Metadata header set on errors that are safe to retry.
+pub const RETRYABLE_HEADER: &str = "x-iam-retryable";
+
+fn with_code(mut s: Status, code: &str) -> Status {
+    if let Ok(v) = code.parse() {
+        s.metadata_mut().insert(ERROR_CODE_HEADER, v);
+    }
+    s
+}
+
+/// A business error from apply or validation.
+pub fn from_iam(e: &IamError) -> Status {
+    let code = match e.code {
+        ErrorCode::NoSuchEntity => Code::NotFound,
+        ErrorCode::EntityAlreadyExists => Code::AlreadyExists,
+        ErrorCode::LimitExceeded => Code::ResourceExhausted,
+        ErrorCode::DeleteConflict | ErrorCode::ConcurrentModification => Code::FailedPrecondition,
+        ErrorCode::MalformedPolicyDocument | ErrorCode::InvalidInput | ErrorCode::ValidationError => {
+            Code::InvalidArgument
+        }
+        ErrorCode::AccessDenied => Code::PermissionDenied,
+        ErrorCode::ServiceFailure => Code::Internal,
+    };
+    with_code(Status::new(code, e.message.clone()), e.code.as_str())
+}
+
+/// A replication error.
+pub fn from_raft(e: &RaftNodeError) -> Status {
+    let (code, aws) = match e {
+        RaftNodeError::NoLeader | RaftNodeError::Unreachable(_) | RaftNodeError::Behind { .. } => {
+            (Code::Unavailable, "ServiceUnavailable")
+        }
+        RaftNodeError::Timeout(_) => (Code::DeadlineExceeded, "ServiceUnavailable"),
+        RaftNodeError::UnknownNode { .. } => (Code::NotFound, "NoSuchEntity"),
+        RaftNodeError::NodeExists { .. } => (Code::AlreadyExists, "EntityAlreadyExists"),
+        RaftNodeError::Membership(_) => (Code::FailedPrecondition, "InvalidInput"),
+        RaftNodeError::Fatal(_) => (Code::Internal, "ServiceFailure"),
+    };
+    let mut s = with_code(Status::new(code, e.to_string()), aws);
+    if e.is_retryable() {
+        s.metadata_mut().insert(RETRYABLE_HEADER, tonic::metadata::MetadataValue::from_static("true"));
+    }
+    s
+}
+
+/// A request that is malformed before it reaches the model (e.g. an unknown enum value).
+pub fn invalid(message: impl Into<String>) -> Status {
+    with_code(Status::invalid_argument(message.into()), "ValidationError")
+}

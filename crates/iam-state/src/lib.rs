@@ -1,0 +1,22 @@
+//! The replicated state machine of iamd.
+//!
+//! Every change is a [`Request`] (a [`Command`] plus the time and optional idempotency token
+//! chosen by the proposer) in the Raft log. [`apply`] turns a request and the state it sees
+//! into a [`Response`] and a [`WriteSet`]; the storage layer commits the write set together
+//! with the applied log id. Apply reads no clock, no randomness and no node-local setting, so
+//! replicas that applied the same log prefix hold byte-identical state ([`state_hash`]).
+//!
+//! The state is a sorted key/value map ([`keys`] documents the layout); [`StateRead`] is the
+//! read side that both the in-memory [`MemStore`] and the RocksDB store implement.
+
+mod apply;
+mod command;
+pub mod keys;
+mod mem;
+pub mod query;
+mod store;
+
+pub use apply::apply;
+pub use command::{Command, Outcome, Request, Response};
+pub use mem::MemStore;
+pub use store::{decode, encode, state_hash, StateRead, Txn, WriteSet};

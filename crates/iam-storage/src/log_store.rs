@@ -1,0 +1,180 @@
+//! The Raft log store: entries, vote, committed log id and last purged log id.
+
+use crate::db::{cf, CF_LOG, CF_RAFT};
+use iam_raft::types::{Entry, LogId, StorageError, TypeConfig, Vote};
+use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
+use openraft::{OptionalSend, RaftLogReader, StorageIOError};
+use rocksdb::{Direction, IteratorMode, WriteBatch, WriteOptions, DB};
+use std::fmt::Debug;
+use std::ops::{Bound, RangeBounds};
+use std::sync::{mpsc, Arc};
+
+const KEY_VOTE: &[u8] = b"vote";
+const KEY_COMMITTED: &[u8] = b"committed";
+const KEY_PURGED: &[u8] = b"purged";
+
+/// The log store. Cloning shares the database (the clone is the log reader).
+#[derive(Clone)]
+pub struct RocksLogStore {
+    db: Arc<DB>,
+    syncer: mpsc::Sender<LogFlushed<TypeConfig>>,
+}
+
+fn sync_opts() -> WriteOptions {
+    let mut o = WriteOptions::default();
+    o.set_sync(true);
+    o
+}
+
+fn index_key(index: u64) -> [u8; 8] {
+    index.to_be_bytes()
+}
+
+impl RocksLogStore {
+    /// Starts the log store and its WAL syncer thread.
+    pub fn new(db: Arc<DB>) -> Self {
+        let (tx, rx) = mpsc::channel::<LogFlushed<TypeConfig>>();
+        let sync_db = db.clone();
+        std::thread::Builder::new()
+            .name("iamd-wal-sync".into())
+            .spawn(move || run_syncer(&sync_db, &rx))
+            .expect("spawn the WAL syncer thread");
+        Self { db, syncer: tx }
+    }
+
+    fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StorageError> {
+        let bytes = self.db.get_cf(cf(&self.db, CF_RAFT), key).map_err(|e| StorageIOError::read(&e))?;
+        match bytes {
+            None => Ok(None),
+            Some(b) => bincode::deserialize(&b).map(Some).map_err(|e| StorageIOError::read(&e).into()),
+        }
+    }
+
+    fn put_meta_sync<T: serde::Serialize>(&self, key: &[u8], value: &T) -> Result<(), StorageError> {
+        let bytes = bincode::serialize(value).map_err(|e| StorageIOError::write(&e))?;
+        let mut batch = WriteBatch::default();
+        batch.put_cf(cf(&self.db, CF_RAFT), key, bytes);
+        self.db.write_opt(batch, &sync_opts()).map_err(|e| StorageIOError::write(&e).into())
+    }
+
+    fn last_entry_log_id(&self) -> Result<Option<LogId>, StorageError> {
+        let mut it = self.db.iterator_cf(cf(&self.db, CF_LOG), IteratorMode::End);
+        match it.next() {
+            None => Ok(None),
+            Some(Err(e)) => Err(StorageIOError::read_logs(&e).into()),
+            Some(Ok((_, v))) => {
+                let entry: Entry = bincode::deserialize(&v).map_err(|e| StorageIOError::read_logs(&e))?;
+                Ok(Some(entry.log_id))
+            }
+        }
+    }
+}
+
+/// Fsyncs the WAL for every batch of queued appends, then reports them durable in order.
+fn run_syncer(db: &DB, rx: &mpsc::Receiver<LogFlushed<TypeConfig>>) {
+    while let Ok(first) = rx.recv() {
+        let mut pending = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            pending.push(more);
+        }
+        let result = db.flush_wal(true).map_err(|e| std::io::Error::other(e.to_string()));
+        for cb in pending {
+            cb.log_io_completed(result.as_ref().map(|_| ()).map_err(|e| std::io::Error::other(e.to_string())));
+        }
+    }
+}
+
+impl RaftLogReader<TypeConfig> for RocksLogStore {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry>, StorageError> {
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s + 1,
+            Bound::Unbounded => 0,
+        };
+        let mut out = Vec::new();
+        let mode = IteratorMode::From(&index_key(start), Direction::Forward);
+        for item in self.db.iterator_cf(cf(&self.db, CF_LOG), mode) {
+            let (k, v) = item.map_err(|e| StorageIOError::read_logs(&e))?;
+            let idx = u64::from_be_bytes(k.as_ref().try_into().map_err(|_| StorageIOError::read_logs(&std::io::Error::other("bad log key")))?);
+            if !range.contains(&idx) {
+                break;
+            }
+            out.push(bincode::deserialize(&v).map_err(|e| StorageIOError::read_logs(&e))?);
+        }
+        Ok(out)
+    }
+}
+
+impl RaftLogStorage<TypeConfig> for RocksLogStore {
+    type LogReader = Self;
+
+    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
+        let last_purged_log_id: Option<LogId> = self.get_meta(KEY_PURGED)?;
+        let last_log_id = self.last_entry_log_id()?.or(last_purged_log_id);
+        Ok(LogState { last_purged_log_id, last_log_id })
+    }
+
+    async fn get_log_reader(&mut self) -> Self::LogReader {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
+        self.put_meta_sync(KEY_VOTE, vote).map_err(|e| StorageIOError::write_vote(&e).into())
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
+        self.get_meta(KEY_VOTE)
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+        // Not synced: the committed id is a hint that saves re-applying after restart; losing
+        // it is safe because commit is re-established by the leader.
+        let bytes = bincode::serialize(&committed).map_err(|e| StorageIOError::write(&e))?;
+        self.db.put_cf(cf(&self.db, CF_RAFT), KEY_COMMITTED, bytes).map_err(|e| StorageIOError::write(&e).into())
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
+        Ok(self.get_meta::<Option<LogId>>(KEY_COMMITTED)?.flatten())
+    }
+
+    async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError>
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let mut batch = WriteBatch::default();
+        let log_cf = cf(&self.db, CF_LOG);
+        for entry in entries {
+            let bytes = bincode::serialize(&entry).map_err(|e| StorageIOError::write_logs(&e))?;
+            batch.put_cf(log_cf, index_key(entry.log_id.index), bytes);
+        }
+        // Written (readable) now; durable once the syncer's fsync returns.
+        self.db.write(batch).map_err(|e| StorageIOError::write_logs(&e))?;
+        self.syncer.send(callback).map_err(|_| StorageIOError::write_logs(&std::io::Error::other("WAL syncer stopped")))?;
+        Ok(())
+    }
+
+    async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        let mut batch = WriteBatch::default();
+        batch.delete_range_cf(cf(&self.db, CF_LOG), index_key(log_id.index), index_key(u64::MAX));
+        batch.delete_cf(cf(&self.db, CF_LOG), index_key(u64::MAX));
+        self.db.write_opt(batch, &sync_opts()).map_err(|e| StorageIOError::write_logs(&e).into())
+    }
+
+    async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        let mut batch = WriteBatch::default();
+        let bytes = bincode::serialize(&log_id).map_err(|e| StorageIOError::write_logs(&e))?;
+        batch.put_cf(cf(&self.db, CF_RAFT), KEY_PURGED, bytes);
+        batch.delete_range_cf(cf(&self.db, CF_LOG), index_key(0), index_key(log_id.index + 1));
+        self.db.write_opt(batch, &sync_opts()).map_err(|e| StorageIOError::write_logs(&e).into())
+    }
+}
+
+/// Reads the last purged log id (for status reporting).
+pub(crate) fn purged_index(db: &DB) -> Option<u64> {
+    let bytes = db.get_cf(cf(db, CF_RAFT), KEY_PURGED).ok().flatten()?;
+    bincode::deserialize::<LogId>(&bytes).ok().map(|l| l.index)
+}

@@ -1,0 +1,264 @@
+//! The state machine store: applies log entries with `iam_state::apply`, and builds and
+//! installs snapshots. [`StateView`] is the read side shared with the API.
+
+use crate::db::{cf, CF_SM, CF_STATE};
+use crate::snapshot::{self, Pairs, SnapshotFile};
+use iam_raft::types::{
+    Entry, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
+};
+use iam_state::{Response, StateRead};
+use openraft::storage::RaftStateMachine;
+use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder, StorageIOError};
+use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch, DB};
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const KEY_APPLIED: &[u8] = b"applied";
+const KEY_MEMBERSHIP: &[u8] = b"membership";
+const SNAPSHOT_FILE: &str = "snapshot.bin";
+
+/// Read access to the applied state; cheap to clone and safe to use from any task.
+#[derive(Clone)]
+pub struct StateView {
+    db: Arc<DB>,
+}
+
+impl StateView {
+    pub fn new(db: Arc<DB>) -> Self {
+        Self { db }
+    }
+
+    /// The log index this node has applied.
+    pub fn applied_index(&self) -> u64 {
+        read_sm::<Option<LogId>>(&self.db, KEY_APPLIED).ok().flatten().flatten().map_or(0, |l| l.index)
+    }
+
+    /// The state digest and the applied index it was taken at, from one consistent snapshot.
+    pub fn hash_at_applied(&self) -> (u64, String) {
+        let snap = self.db.snapshot();
+        let applied = snap
+            .get_cf(cf(&self.db, CF_SM), KEY_APPLIED)
+            .ok()
+            .flatten()
+            .and_then(|b| bincode::deserialize::<Option<LogId>>(&b).ok())
+            .flatten()
+            .map_or(0, |l| l.index);
+        let view = SnapView { db: &self.db, snap: &snap };
+        (applied, iam_state::state_hash(&view))
+    }
+
+    /// The last purged log index (0 if none).
+    pub fn purged_index(&self) -> u64 {
+        crate::log_store::purged_index(&self.db).unwrap_or(0)
+    }
+}
+
+fn scan_iter<'a>(
+    iter: impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>), rocksdb::Error>> + 'a,
+    prefix: &[u8],
+    after: Option<&[u8]>,
+    limit: usize,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    iter.filter_map(Result::ok)
+        .skip_while(|(k, _)| after.is_some_and(|a| k.as_ref() <= a))
+        .take_while(|(k, _)| k.starts_with(prefix))
+        .take(limit)
+        .map(|(k, v)| (k.into_vec(), v.into_vec()))
+        .collect()
+}
+
+impl StateRead for StateView {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.db.get_cf(cf(&self.db, CF_STATE), key).ok().flatten()
+    }
+
+    fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let from = after.unwrap_or(prefix);
+        let it = self.db.iterator_cf(cf(&self.db, CF_STATE), IteratorMode::From(from, Direction::Forward));
+        scan_iter(it, prefix, after, limit)
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&[u8], &[u8])) {
+        for (k, v) in self.db.iterator_cf(cf(&self.db, CF_STATE), IteratorMode::Start).flatten() {
+            f(&k, &v);
+        }
+    }
+}
+
+/// The state as of one RocksDB snapshot.
+struct SnapView<'a> {
+    db: &'a DB,
+    snap: &'a rocksdb::Snapshot<'a>,
+}
+
+impl StateRead for SnapView<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.snap.get_cf(cf(self.db, CF_STATE), key).ok().flatten()
+    }
+
+    fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let from = after.unwrap_or(prefix);
+        let it = self.snap.iterator_cf(cf(self.db, CF_STATE), IteratorMode::From(from, Direction::Forward));
+        scan_iter(it, prefix, after, limit)
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&[u8], &[u8])) {
+        for (k, v) in self.snap.iterator_cf(cf(self.db, CF_STATE), IteratorMode::Start).flatten() {
+            f(&k, &v);
+        }
+    }
+}
+
+fn read_sm<T: serde::de::DeserializeOwned>(db: &DB, key: &[u8]) -> Result<Option<T>, StorageError> {
+    match db.get_cf(cf(db, CF_SM), key).map_err(|e| StorageIOError::read_state_machine(&e))? {
+        None => Ok(None),
+        Some(b) => bincode::deserialize(&b).map(Some).map_err(|e| StorageIOError::read_state_machine(&e).into()),
+    }
+}
+
+/// The state machine store.
+pub struct RocksStateMachine {
+    db: Arc<DB>,
+    view: StateView,
+    snapshot_path: PathBuf,
+    snapshots_built: u64,
+}
+
+impl RocksStateMachine {
+    pub fn new(db: Arc<DB>, dir: &std::path::Path) -> Self {
+        Self { view: StateView::new(db.clone()), db, snapshot_path: dir.join(SNAPSHOT_FILE), snapshots_built: 0 }
+    }
+
+    pub fn view(&self) -> StateView {
+        self.view.clone()
+    }
+
+    fn membership(&self) -> Result<StoredMembership, StorageError> {
+        Ok(read_sm(&self.db, KEY_MEMBERSHIP)?.unwrap_or_default())
+    }
+
+    fn commit(&self, batch: WriteBatch) -> Result<(), StorageError> {
+        self.db.write(batch).map_err(|e| StorageIOError::write_state_machine(&e).into())
+    }
+}
+
+fn put_sm<T: serde::Serialize>(db: &DB, batch: &mut WriteBatch, key: &[u8], value: &T) -> Result<(), StorageError> {
+    let bytes = bincode::serialize(value).map_err(|e| StorageIOError::write_state_machine(&e))?;
+    batch.put_cf(cf(db, CF_SM), key, bytes);
+    Ok(())
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for RocksStateMachine {
+    async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
+        let snap = self.db.snapshot();
+        let read = |key: &[u8]| snap.get_cf(cf(&self.db, CF_SM), key).map_err(|e| StorageIOError::read_state_machine(&e));
+        let last_applied: Option<LogId> = match read(KEY_APPLIED)? {
+            Some(b) => bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?,
+            None => None,
+        };
+        let last_membership: StoredMembership = match read(KEY_MEMBERSHIP)? {
+            Some(b) => bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?,
+            None => StoredMembership::default(),
+        };
+        let mut opts = ReadOptions::default();
+        opts.set_snapshot(&snap);
+        let mut pairs: Pairs = Vec::new();
+        for item in self.db.iterator_cf_opt(cf(&self.db, CF_STATE), opts, IteratorMode::Start) {
+            let (k, v) = item.map_err(|e| StorageIOError::read_state_machine(&e))?;
+            pairs.push((k.into_vec(), v.into_vec()));
+        }
+        let data = bincode::serialize(&pairs).map_err(|e| StorageIOError::write_snapshot(None, &e))?;
+        self.snapshots_built += 1;
+        let snapshot_id = match last_applied {
+            Some(l) => format!("{}-{}-{}", l.leader_id, l.index, self.snapshots_built),
+            None => format!("empty-{}", self.snapshots_built),
+        };
+        let meta = SnapshotMeta { last_log_id: last_applied, last_membership, snapshot_id };
+        let file = SnapshotFile { meta: meta.clone(), data };
+        snapshot::save(&self.snapshot_path, &file).map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(file.data)) })
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for RocksStateMachine {
+    type SnapshotBuilder = Self;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
+        let applied: Option<LogId> = read_sm::<Option<LogId>>(&self.db, KEY_APPLIED)?.flatten();
+        Ok((applied, self.membership()?))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Response>, StorageError>
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let mut responses = Vec::new();
+        for entry in entries {
+            let mut batch = WriteBatch::default();
+            let response = match &entry.payload {
+                EntryPayload::Blank => Response::nothing(),
+                EntryPayload::Normal(req) => {
+                    let (resp, writes) = iam_state::apply(&self.view, entry.log_id.index, req);
+                    let state_cf = cf(&self.db, CF_STATE);
+                    for (k, v) in writes.ops {
+                        match v {
+                            Some(v) => batch.put_cf(state_cf, k, v),
+                            None => batch.delete_cf(state_cf, k),
+                        }
+                    }
+                    resp
+                }
+                EntryPayload::Membership(m) => {
+                    let stored = StoredMembership::new(Some(entry.log_id), m.clone());
+                    put_sm(&self.db, &mut batch, KEY_MEMBERSHIP, &stored)?;
+                    Response::nothing()
+                }
+            };
+            put_sm(&self.db, &mut batch, KEY_APPLIED, &Some(entry.log_id))?;
+            self.commit(batch)?;
+            responses.push(response);
+        }
+        Ok(responses)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        RocksStateMachine {
+            db: self.db.clone(),
+            view: self.view.clone(),
+            snapshot_path: self.snapshot_path.clone(),
+            snapshots_built: self.snapshots_built + 1,
+        }
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: Box<Cursor<Vec<u8>>>) -> Result<(), StorageError> {
+        let data = snapshot.into_inner();
+        let pairs: Pairs = bincode::deserialize(&data)
+            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
+        let mut batch = WriteBatch::default();
+        let state_cf = cf(&self.db, CF_STATE);
+        // Keys are ASCII, so [0xff] is past every key.
+        batch.delete_range_cf(state_cf, &[][..], &[0xffu8][..]);
+        for (k, v) in &pairs {
+            batch.put_cf(state_cf, k, v);
+        }
+        put_sm(&self.db, &mut batch, KEY_APPLIED, &meta.last_log_id)?;
+        put_sm(&self.db, &mut batch, KEY_MEMBERSHIP, &meta.last_membership)?;
+        let mut opts = rocksdb::WriteOptions::default();
+        opts.set_sync(true);
+        self.db.write_opt(batch, &opts).map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        let file = SnapshotFile { meta: meta.clone(), data };
+        snapshot::save(&self.snapshot_path, &file).map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
+        let file = snapshot::load(&self.snapshot_path).map_err(|e| StorageIOError::read_snapshot(None, &e))?;
+        Ok(file.map(|f| Snapshot { meta: f.meta, snapshot: Box::new(Cursor::new(f.data)) }))
+    }
+}

@@ -1,0 +1,297 @@
+//! Test harness: real `iamd` processes on 127.0.0.1 with ports chosen below the ephemeral
+//! range, killed (SIGKILL) or stopped (SIGTERM) on demand, and always reaped on drop.
+//!
+//! The binaries are found next to the test executable's directory (`target/<profile>/`);
+//! the test command builds them first (`cargo build --bins`).
+
+use iam_client::Client;
+use iam_proto::v1::cluster_client::ClusterClient;
+use iam_proto::v1::{NodeStatus, StatusRequest};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Path of a workspace binary (`iamd`, `iamctl`) built into the same target dir as the tests.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(path.exists(), "{} is missing: build it first with `cargo build --bins`", path.display());
+    path
+}
+
+/// A free TCP port on 127.0.0.1 below the ephemeral range.
+pub fn free_port() -> u16 {
+    for _ in 0..1000 {
+        let p = 20_000 + rand::random::<u16>() % 12_000;
+        if TcpListener::bind(("127.0.0.1", p)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free port found");
+}
+
+pub struct Node {
+    pub id: u64,
+    pub api: String,
+    pub http: String,
+    pub peer: String,
+    pub data_dir: PathBuf,
+    pub log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Node {
+    pub fn api_url(&self) -> String {
+        format!("http://{}", self.api)
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+    }
+}
+
+/// A cluster of iamd processes; dropping it kills every process and removes its files.
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+    pub nodes: Vec<Node>,
+    pub snapshot_every: u64,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for n in &mut self.nodes {
+            if let Some(mut c) = n.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+}
+
+fn signal(child: &Child, sig: i32) {
+    // SAFETY: sending a signal to a child process we own; no memory is touched.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::kill(child.id() as i32, sig);
+    }
+}
+
+impl Cluster {
+    /// Starts `n` nodes: node 1 bootstraps, the others join through it; waits until all vote.
+    pub async fn start(n: u64) -> Cluster {
+        Self::start_with(n, 10_000).await
+    }
+
+    pub async fn start_with(n: u64, snapshot_every: u64) -> Cluster {
+        let dir = tempfile::Builder::new().prefix("iamd-test-").tempdir().expect("temp dir");
+        let mut c = Cluster { dir, nodes: Vec::new(), snapshot_every };
+        for id in 1..=n {
+            c.spawn_new(id);
+            if id == 1 {
+                c.wait_for(|s| s.has_leader, Duration::from_secs(20)).await;
+            }
+        }
+        c.wait_voters(n as usize, Duration::from_secs(30)).await;
+        c
+    }
+
+    fn node_args(&self, node: &Node) -> Vec<String> {
+        let mut args = vec![
+            "serve".into(),
+            "--node-id".into(),
+            node.id.to_string(),
+            "--data-dir".into(),
+            node.data_dir.display().to_string(),
+            "--api-listen".into(),
+            node.api.clone(),
+            "--http-listen".into(),
+            node.http.clone(),
+            "--peer-listen".into(),
+            node.peer.clone(),
+            "--snapshot-every".into(),
+            self.snapshot_every.to_string(),
+        ];
+        if node.id == 1 {
+            args.push("--bootstrap".into());
+        } else if let Some(first) = self.nodes.first() {
+            args.push("--join".into());
+            args.push(first.peer.clone());
+        }
+        args
+    }
+
+    /// Spawns a brand-new node with an empty data dir.
+    pub fn spawn_new(&mut self, id: u64) {
+        let node = Node {
+            id,
+            api: format!("127.0.0.1:{}", free_port()),
+            http: format!("127.0.0.1:{}", free_port()),
+            peer: format!("127.0.0.1:{}", free_port()),
+            data_dir: self.dir.path().join(format!("node{id}")),
+            log: self.dir.path().join(format!("node{id}.log")),
+            child: None,
+        };
+        self.nodes.push(node);
+        self.start_node(id);
+    }
+
+    /// (Re)starts an existing node's process on its data dir.
+    pub fn start_node(&mut self, id: u64) {
+        let idx = self.index(id);
+        let args = self.node_args(&self.nodes[idx]);
+        let node = &mut self.nodes[idx];
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("log file");
+        let child = Command::new(bin("iamd"))
+            .args(&args)
+            .env("IAMD_LOG", "info,openraft=warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn iamd");
+        node.child = Some(child);
+    }
+
+    fn index(&self, id: u64) -> usize {
+        self.nodes.iter().position(|n| n.id == id).unwrap_or_else(|| panic!("no node {id}"))
+    }
+
+    pub fn node(&self, id: u64) -> &Node {
+        &self.nodes[self.index(id)]
+    }
+
+    /// SIGKILL: the process dies without any chance to flush.
+    pub fn kill(&mut self, id: u64) {
+        let idx = self.index(id);
+        if let Some(mut c) = self.nodes[idx].child.take() {
+            signal(&c, libc::SIGKILL);
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit; returns the exit status.
+    pub fn stop(&mut self, id: u64) -> Option<std::process::ExitStatus> {
+        let idx = self.index(id);
+        let mut c = self.nodes[idx].child.take()?;
+        signal(&c, libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(Some(s)) = c.try_wait() {
+                return Some(s);
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                return c.wait().ok();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn running_ids(&mut self) -> Vec<u64> {
+        self.nodes.iter_mut().filter_map(|n| if n.is_running() { Some(n.id) } else { None }).collect()
+    }
+
+    /// A client over every running node's API.
+    pub fn client(&mut self) -> Client {
+        let ids = self.running_ids();
+        let eps: Vec<String> = ids.iter().map(|id| self.node(*id).api_url()).collect();
+        Client::new(&eps, Duration::from_secs(20)).expect("client")
+    }
+
+    /// A client of one node only.
+    pub fn client_of(&self, id: u64) -> Client {
+        Client::new(&[self.node(id).api_url()], Duration::from_secs(20)).expect("client")
+    }
+
+    pub async fn status(&self, id: u64) -> Option<NodeStatus> {
+        let mut c = ClusterClient::connect(self.node(id).api_url()).await.ok()?;
+        Some(c.status(StatusRequest {}).await.ok()?.into_inner())
+    }
+
+    /// Waits until every running node's status satisfies `f`.
+    pub async fn wait_for(&mut self, f: impl Fn(&NodeStatus) -> bool, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let ids = self.running_ids();
+            let mut ok = !ids.is_empty();
+            for id in &ids {
+                ok &= self.status(*id).await.is_some_and(|s| f(&s));
+            }
+            if ok {
+                return;
+            }
+            assert!(Instant::now() < deadline, "cluster did not reach the expected state in {timeout:?}; logs in {}", self.dir.path().display());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn wait_voters(&mut self, n: usize, timeout: Duration) {
+        self.wait_for(|s| s.has_leader && s.members.iter().filter(|m| m.voter).count() == n, timeout).await;
+    }
+
+    /// The leader as seen by the running nodes.
+    pub async fn leader(&mut self, timeout: Duration) -> u64 {
+        let deadline = Instant::now() + timeout;
+        loop {
+            for id in self.running_ids() {
+                if let Some(s) = self.status(id).await {
+                    if s.role == "leader" {
+                        return s.id;
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "no leader within {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until every running node has applied at least `index` and all state hashes agree.
+    pub async fn wait_converged(&mut self, index: u64, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut hashes = Vec::new();
+            for id in self.running_ids() {
+                if let Some(s) = self.status(id).await {
+                    if s.applied_index >= index {
+                        hashes.push((s.applied_index, s.state_hash));
+                    }
+                }
+            }
+            let n = self.running_ids().len();
+            if hashes.len() == n && hashes.windows(2).all(|w| w[0] == w[1]) {
+                return hashes[0].1.clone();
+            }
+            assert!(Instant::now() < deadline, "nodes did not converge at index >= {index}: {hashes:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Runs iamctl with the given args against every running node; returns (code, stdout, stderr).
+    pub fn iamctl(&mut self, args: &[&str]) -> (i32, String, String) {
+        let ids = self.running_ids();
+        let eps: Vec<String> = ids.iter().map(|id| self.node(*id).api_url()).collect();
+        let out = Command::new(bin("iamctl"))
+            .arg("--endpoints")
+            .arg(eps.join(","))
+            .args(args)
+            .env_remove("IAMCTL_CONFIG")
+            .output()
+            .expect("run iamctl");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    pub fn log_of(&self, id: u64) -> String {
+        std::fs::read_to_string(&self.node(id).log).unwrap_or_default()
+    }
+}
+
+/// Bounds a test's time: panics if `f` does not finish within `limit`.
+pub async fn within<T>(limit: Duration, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(limit, f).await.unwrap_or_else(|_| panic!("test exceeded its {limit:?} bound"))
+}

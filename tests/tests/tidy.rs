@@ -1,0 +1,168 @@
+//! Tidy checks: the crate layering written in ARCHITECTURE.md holds, every crate is in the
+//! codemap, and every source file says what it is for.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+}
+
+struct Graph {
+    /// package name -> names of its normal (non-dev, non-build) dependencies.
+    deps: BTreeMap<String, BTreeSet<String>>,
+}
+
+fn graph() -> Graph {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1"])
+        .current_dir(root())
+        .output()
+        .expect("run cargo metadata");
+    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("metadata JSON");
+    let names: BTreeMap<String, String> = v["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap().to_owned(), p["name"].as_str().unwrap().to_owned()))
+        .collect();
+    let mut deps = BTreeMap::new();
+    for node in v["resolve"]["nodes"].as_array().unwrap() {
+        let name = names[node["id"].as_str().unwrap()].clone();
+        let set: BTreeSet<String> = node["deps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null()))
+            .map(|d| names[d["pkg"].as_str().unwrap()].clone())
+            .collect();
+        deps.entry(name).or_insert_with(BTreeSet::new).extend(set);
+    }
+    Graph { deps }
+}
+
+impl Graph {
+    fn closure(&self, pkg: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![pkg.to_owned()];
+        while let Some(p) = stack.pop() {
+            for d in self.deps.get(&p).into_iter().flatten() {
+                if seen.insert(d.clone()) {
+                    stack.push(d.clone());
+                }
+            }
+        }
+        seen
+    }
+
+    fn direct(&self, pkg: &str) -> &BTreeSet<String> {
+        self.deps.get(pkg).unwrap_or_else(|| panic!("no package {pkg}"))
+    }
+}
+
+fn workspace_crates() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn pure_crates_do_no_io_runtime_or_storage() {
+    let g = graph();
+    for pure in ["iam-model", "iam-policy", "iam-state"] {
+        let all = g.closure(pure);
+        for banned in ["tokio", "rocksdb", "tonic", "openraft", "librocksdb-sys"] {
+            assert!(!all.contains(banned), "{pure} must not depend (even transitively) on {banned}");
+        }
+    }
+}
+
+#[test]
+fn clients_never_pull_in_storage_or_raft() {
+    let g = graph();
+    for client in ["iam-client", "iam-cli"] {
+        let all = g.closure(client);
+        for banned in ["rocksdb", "openraft", "iam-storage", "iam-raft"] {
+            assert!(!all.contains(banned), "{client} must not depend on {banned}");
+        }
+    }
+}
+
+#[test]
+fn only_storage_knows_rocksdb_and_only_raft_and_storage_name_openraft() {
+    let g = graph();
+    for c in workspace_crates() {
+        let direct = g.direct(&c);
+        if c != "iam-storage" {
+            assert!(!direct.contains("rocksdb"), "{c} depends on rocksdb directly; only iam-storage may");
+        }
+        if c != "iam-storage" && c != "iam-raft" {
+            assert!(!direct.contains("openraft"), "{c} depends on openraft directly; only iam-raft and iam-storage may");
+        }
+        if !matches!(c.as_str(), "iam-proto") {
+            assert!(!direct.contains("prost"), "{c} depends on prost; generated types live in iam-proto");
+        }
+    }
+}
+
+#[test]
+fn layers_only_point_down() {
+    let layer = |c: &str| match c {
+        "iam-model" | "iam-policy" => 0,
+        "iam-state" | "iam-proto" => 1,
+        "iam-raft" | "iam-storage" => 2,
+        "iam-server" | "iam-client" => 3,
+        "iam-cli" => 4,
+        other => panic!("crate {other} has no layer: add it here and to ARCHITECTURE.md"),
+    };
+    let g = graph();
+    for c in workspace_crates() {
+        for d in g.direct(&c).iter().filter(|d| d.starts_with("iam-")) {
+            let ok = layer(d) < layer(&c) || (c == "iam-storage" && d == "iam-raft");
+            assert!(ok, "{c} (layer {}) depends on {d} (layer {})", layer(&c), layer(d));
+        }
+    }
+}
+
+#[test]
+fn architecture_md_names_every_crate() {
+    let arch = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    for c in workspace_crates() {
+        assert!(arch.contains(&format!("### `{c}`")), "ARCHITECTURE.md has no heading for crate {c}");
+    }
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n != "target") {
+                rust_files(&p, out);
+            }
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_source_file_says_what_it_is_for() {
+    let mut files = Vec::new();
+    for d in ["crates", "tests", "bench"] {
+        rust_files(&root().join(d), &mut files);
+    }
+    assert!(files.len() > 10);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(text.trim_start().starts_with("//!"), "{} does not start with a //! comment", f.display());
+    }
+}
