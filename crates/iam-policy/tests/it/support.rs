@@ -1,5 +1,4 @@
 //! Helpers shared by the test modules: building sets and requests in one line.
-#![allow(dead_code)] // Removed once every helper has a user.
 
 use std::sync::Arc;
 
@@ -8,7 +7,6 @@ use iam_policy::{
     Request, Verdict,
 };
 
-pub(crate) const ACCOUNT: &str = "111122223333";
 pub(crate) const USER: &str = "arn:aws:iam::111122223333:user/bob";
 
 /// Parses `doc` as `kind`, panicking with the error message on failure.
