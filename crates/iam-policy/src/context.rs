@@ -6,10 +6,24 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
     key: Box<str>,
-    values: Vec<String>,
-    /// True when the key was given as a list (a multi-valued key such as `aws:TagKeys`),
-    /// even a list of one value.
-    multi: bool,
+    values: Values,
+}
+
+/// One value (the common case, one allocation) or a list given as such (a multi-valued key
+/// such as `aws:TagKeys`, even a list of one value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Values {
+    One(String),
+    List(Vec<String>),
+}
+
+impl Values {
+    fn as_slice(&self) -> &[String] {
+        match self {
+            Values::One(v) => std::slice::from_ref(v),
+            Values::List(vs) => vs,
+        }
+    }
 }
 
 /// Condition keys and their values for one request.
@@ -44,7 +58,7 @@ impl Context {
 
     /// Sets a single-valued key, replacing any earlier value.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Self {
-        self.put(key, vec![value.into()], false);
+        self.put(key, Values::One(value.into()));
         self
     }
 
@@ -55,7 +69,10 @@ impl Context {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.put(key, values.into_iter().map(Into::into).collect(), true);
+        self.put(
+            key,
+            Values::List(values.into_iter().map(Into::into).collect()),
+        );
         self
     }
 
@@ -110,9 +127,10 @@ impl Context {
 
     /// Lookup by an already-lowercased key (what compiled policies hold).
     pub(crate) fn get_lower(&self, key: &str) -> Option<(&[String], bool)> {
-        self.find(key)
-            .ok()
-            .map(|i| (self.entries[i].values.as_slice(), self.entries[i].multi))
+        self.find(key).ok().map(|i| {
+            let values = &self.entries[i].values;
+            (values.as_slice(), matches!(values, Values::List(_)))
+        })
     }
 
     /// The value of a single-valued key: `None` when the key is missing, a list, or empty.
@@ -127,19 +145,19 @@ impl Context {
         self.entries.binary_search_by(|e| (*e.key).cmp(key))
     }
 
-    fn put(&mut self, key: &str, values: Vec<String>, multi: bool) {
-        let key = key.to_lowercase();
+    fn put(&mut self, key: &str, values: Values) {
+        let key = if key.is_ascii() {
+            key.to_ascii_lowercase()
+        } else {
+            key.to_lowercase()
+        };
         match self.find(&key) {
-            Ok(i) => {
-                self.entries[i].values = values;
-                self.entries[i].multi = multi;
-            }
+            Ok(i) => self.entries[i].values = values,
             Err(i) => self.entries.insert(
                 i,
                 Entry {
-                    key: key.into(),
+                    key: key.into_boxed_str(),
                     values,
-                    multi,
                 },
             ),
         }

@@ -139,7 +139,10 @@ pub(crate) fn check_resource(resource: &str, loc: &Location) -> Result<(), Polic
 
 /// The actions a trust policy may name.
 pub(crate) fn is_trust_action(action: &str) -> bool {
-    action == "*" || action.len() > 4 && action[..4].eq_ignore_ascii_case("sts:")
+    action == "*"
+        || action
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("sts:"))
 }
 
 #[cfg(test)]
@@ -183,5 +186,8 @@ mod tests {
         assert!(check_resource("arn:aws:s3:::b/*", &loc).is_ok());
         assert!(check_resource("bucket", &loc).is_err());
         assert!(check_resource("arn:aws:s*:::b", &loc).is_err());
+        assert!(is_trust_action("STS:AssumeRole"));
+        assert!(!is_trust_action("abcé:x"));
+        assert!(!is_trust_action("sts"));
     }
 }

@@ -7,5 +7,6 @@ mod operators;
 mod parse_errors;
 mod props;
 mod report;
+mod set_qualifiers;
 mod support;
 mod variables;

@@ -49,6 +49,17 @@ const REQ_RESOURCES: [&str; 4] = [
     "*",
 ];
 
+const KINDS: [PolicyKind; 8] = [
+    PolicyKind::Managed,
+    PolicyKind::UserInline,
+    PolicyKind::GroupInline,
+    PolicyKind::RoleInline,
+    PolicyKind::Trust,
+    PolicyKind::Resource,
+    PolicyKind::Boundary,
+    PolicyKind::Session,
+];
+
 #[derive(Debug, Clone)]
 struct Stmt {
     deny: bool,
@@ -217,17 +228,16 @@ proptest! {
     }
 
     #[test]
-    fn parse_never_panics_on_arbitrary_text(text in ".{0,300}") {
-        let parsed = parse(&text, PolicyKind::Managed);
-        prop_assert_eq!(parsed.is_ok(), validate_document(&text, PolicyKind::Managed).is_valid());
+    fn parse_never_panics_on_arbitrary_text(text in ".{0,300}", kind in 0usize..8) {
+        let kind = KINDS[kind];
+        let parsed = parse(&text, kind);
+        prop_assert_eq!(parsed.is_ok(), validate_document(&text, kind).is_valid());
     }
 
     #[test]
     fn parse_never_panics_on_policy_shaped_json(json in policy_shaped(), kind in 0usize..8) {
-        let kinds = [PolicyKind::Managed, PolicyKind::UserInline, PolicyKind::GroupInline, PolicyKind::RoleInline,
-            PolicyKind::Trust, PolicyKind::Resource, PolicyKind::Boundary, PolicyKind::Session];
         let text = json.to_string();
-        let kind = kinds[kind];
+        let kind = KINDS[kind];
         if let Ok(policy) = parse(&text, kind) {
             // Whatever parses also evaluates without panicking.
             let set = CompiledSet::new([("p", Arc::new(policy))]);
@@ -243,6 +253,46 @@ proptest! {
         let cond = format!(r#"{{"StringLike":{{"k:v":"{pattern}"}}}}"#);
         let ctx = Context::new().with("k:v", input.clone());
         prop_assert_eq!(holds(&cond, &ctx), naive_glob(pattern.as_bytes(), input.as_bytes()));
+    }
+}
+
+proptest! {
+    // Cheap cases, and the bugs they look for hide in narrow corners: run many.
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn parse_and_evaluate_never_panic_with_any_text_in_any_element(
+        slot in 0usize..8,
+        text in "([a-z0-9*$]{0,3}[:{}/])?[\\x09\\x20-\\xff]{0,14}",
+        kind in 0usize..8,
+    ) {
+        // A valid trust/resource-style document with one element replaced by arbitrary text.
+        let quoted = serde_json::to_string(&text).unwrap_or_default();
+        let mut parts = [
+            r#""sts:AssumeRole""#.to_owned(),
+            r#""arn:aws:s3:::b/*""#.to_owned(),
+            r#""111122223333""#.to_owned(),
+            r#""StringLike""#.to_owned(),
+            r#""aws:username""#.to_owned(),
+            r#""x*""#.to_owned(),
+            r#""S1""#.to_owned(),
+            r#""ec2.amazonaws.com""#.to_owned(),
+        ];
+        parts[slot] = quoted;
+        let [action, resource, account, op, key, value, sid, service] = parts;
+        let resource_part = if KINDS[kind] == PolicyKind::Trust { String::new() } else { format!(r#","Resource":{resource}"#) };
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Sid":{sid},"Effect":"Allow","Principal":{{"AWS":{account},"Service":{service}}},"Action":{action}{resource_part},"Condition":{{{op}:{{{key}:{value}}}}}}}}}"#
+        );
+        for kind in [KINDS[kind], PolicyKind::Trust, PolicyKind::Resource] {
+            if let Ok(policy) = parse(&doc, kind) {
+                let set = CompiledSet::new([("p", Arc::new(policy))]);
+                let ctx = Context::new().with("aws:username", text.clone()).with_list("aws:TagKeys", [text.clone()]);
+                let request = Request::new(&text, &text, &text, &ctx);
+                let _ = explain(&request, &Policies::new(&set).resource(&set));
+            }
+            let _ = validate_document(&doc, kind);
+        }
     }
 }
 
@@ -306,10 +356,13 @@ fn policy_shaped() -> impl Strategy<Value = serde_json::Value> {
         "ec2.amazonaws.com",
     ]);
     let leaf = prop_oneof![
-        words.clone().prop_map(|w| Value::String(w.to_owned())),
-        any::<i64>().prop_map(Value::from),
-        any::<bool>().prop_map(Value::Bool),
-        Just(Value::Null),
+        4 => words.clone().prop_map(|w| Value::String(w.to_owned())),
+        // Arbitrary text in the allowed character set, glued to a vocabulary word so that it
+        // lands in actions, ARNs, variables and operator names.
+        2 => (words.clone(), "[\\x20-\\xff]{0,10}").prop_map(|(w, t)| Value::String(format!("{w}{t}"))),
+        1 => any::<i64>().prop_map(Value::from),
+        1 => any::<bool>().prop_map(Value::Bool),
+        1 => Just(Value::Null),
     ];
     leaf.prop_recursive(5, 64, 6, move |inner| {
         prop_oneof![
