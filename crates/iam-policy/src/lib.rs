@@ -39,8 +39,25 @@
 //! - [`Context`]: condition keys (case-insensitive) → one value or a list.
 //! - [`Request`], [`Policies`], [`evaluate`] → [`Decision`] (verdict, [`Reason`], one deciding
 //!   statement); [`explain`] → [`Explanation`] with every statement behind the decision.
-//! - [`validate_document`], [`guess_kind`] → [`ValidationReport`] (errors and warnings).
-//! - [`run_case_line`], [`run_cases`]: the offline JSON-lines case runner.
+//! - [`validate_document`], [`validate_document_auto`], [`guess_kind`] → [`ValidationReport`]
+//!   (errors and warnings, serializable for `iamctl policy validate --json`).
+//! - [`run_case_line`], [`run_cases`] (→ [`CaseStats`]): the offline JSON-lines case runner.
+//!
+//! There is no separate "identity" kind: use [`PolicyKind::Managed`] for an identity policy
+//! whose storage is not known, or the inline kind for its tighter size limit (the limits of
+//! inline policies apply to the sum of a principal's inline policies: check that sum with
+//! [`policy_size`]). [`ParseOptions::enforce_size`] turns size limits off for simulations.
+//!
+//! # Cost
+//!
+//! `parse` compiles every element once (lowercased action patterns, ARN parts split, CIDRs,
+//! numbers, dates and base64 decoded). [`CompiledSet`] indexes statements by service prefix
+//! with a bucket for statements that can match any service, and keeps Deny statements apart,
+//! so [`evaluate`] looks only at statements that can match the action, looks for denies
+//! first and stops at the first sufficient allow. It does not allocate, except to decode a
+//! request value for `BinaryEquals` and to substitute variables in a `Bool` value or in an
+//! `Arn*` value that is a variable as a whole. [`Context`] is a sorted vector
+//! searched by binary search.
 //!
 //! # Semantics worth knowing
 //!
