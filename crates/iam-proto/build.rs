@@ -5,7 +5,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // SAFETY-free: build scripts are single-threaded; PROTOC tells prost-build which binary to run.
     std::env::set_var("PROTOC", protoc);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let files = [root.join("iam/v1/iam.proto"), root.join("iam/raft/v1/raft.proto")];
+    let files = [
+        root.join("iam/v1/iam.proto"),
+        root.join("iam/raft/v1/raft.proto"),
+    ];
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
     }

@@ -15,9 +15,16 @@ use std::time::{Duration, Instant};
 /// Path of a workspace binary (`iamd`, `iamctl`) built into the same target dir as the tests.
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
     let path = dir.join(name);
-    assert!(path.exists(), "{} is missing: build it first with `cargo build --bins`", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: build it first with `cargo build --bins`",
+        path.display()
+    );
     path
 }
 
@@ -54,7 +61,7 @@ impl Node {
 
 /// A cluster of iamd processes; dropping it kills every process and removes its files.
 pub struct Cluster {
-    pub dir: tempfile::TempDir,
+    dir: Option<tempfile::TempDir>,
     pub nodes: Vec<Node>,
     pub snapshot_every: u64,
 }
@@ -65,6 +72,12 @@ impl Drop for Cluster {
             if let Some(mut c) = n.child.take() {
                 let _ = c.kill();
                 let _ = c.wait();
+            }
+        }
+        // Keep the logs and data of a failed test for inspection.
+        if std::thread::panicking() {
+            if let Some(dir) = self.dir.take() {
+                eprintln!("cluster files kept in {}", dir.keep().display());
             }
         }
     }
@@ -85,8 +98,15 @@ impl Cluster {
     }
 
     pub async fn start_with(n: u64, snapshot_every: u64) -> Cluster {
-        let dir = tempfile::Builder::new().prefix("iamd-test-").tempdir().expect("temp dir");
-        let mut c = Cluster { dir, nodes: Vec::new(), snapshot_every };
+        let dir = tempfile::Builder::new()
+            .prefix("iamd-test-")
+            .tempdir()
+            .expect("temp dir");
+        let mut c = Cluster {
+            dir: Some(dir),
+            nodes: Vec::new(),
+            snapshot_every,
+        };
         for id in 1..=n {
             c.spawn_new(id);
             if id == 1 {
@@ -122,6 +142,11 @@ impl Cluster {
         args
     }
 
+    /// The directory holding every node's data dir and log.
+    pub fn dir(&self) -> &Path {
+        self.dir.as_ref().expect("cluster dir").path()
+    }
+
     /// Spawns a brand-new node with an empty data dir.
     pub fn spawn_new(&mut self, id: u64) {
         let node = Node {
@@ -129,8 +154,8 @@ impl Cluster {
             api: format!("127.0.0.1:{}", free_port()),
             http: format!("127.0.0.1:{}", free_port()),
             peer: format!("127.0.0.1:{}", free_port()),
-            data_dir: self.dir.path().join(format!("node{id}")),
-            log: self.dir.path().join(format!("node{id}.log")),
+            data_dir: self.dir().join(format!("node{id}")),
+            log: self.dir().join(format!("node{id}.log")),
             child: None,
         };
         self.nodes.push(node);
@@ -142,7 +167,11 @@ impl Cluster {
         let idx = self.index(id);
         let args = self.node_args(&self.nodes[idx]);
         let node = &mut self.nodes[idx];
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&node.log)
+            .expect("log file");
         let child = Command::new(bin("iamd"))
             .args(&args)
             .env("IAMD_LOG", "info,openraft=warn")
@@ -155,7 +184,10 @@ impl Cluster {
     }
 
     fn index(&self, id: u64) -> usize {
-        self.nodes.iter().position(|n| n.id == id).unwrap_or_else(|| panic!("no node {id}"))
+        self.nodes
+            .iter()
+            .position(|n| n.id == id)
+            .unwrap_or_else(|| panic!("no node {id}"))
     }
 
     pub fn node(&self, id: u64) -> &Node {
@@ -190,7 +222,10 @@ impl Cluster {
     }
 
     pub fn running_ids(&mut self) -> Vec<u64> {
-        self.nodes.iter_mut().filter_map(|n| if n.is_running() { Some(n.id) } else { None }).collect()
+        self.nodes
+            .iter_mut()
+            .filter_map(|n| if n.is_running() { Some(n.id) } else { None })
+            .collect()
     }
 
     /// A client over every running node's API.
@@ -222,13 +257,21 @@ impl Cluster {
             if ok {
                 return;
             }
-            assert!(Instant::now() < deadline, "cluster did not reach the expected state in {timeout:?}; logs in {}", self.dir.path().display());
+            assert!(
+                Instant::now() < deadline,
+                "cluster did not reach the expected state in {timeout:?}; logs in {}",
+                self.dir().display()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     pub async fn wait_voters(&mut self, n: usize, timeout: Duration) {
-        self.wait_for(|s| s.has_leader && s.members.iter().filter(|m| m.voter).count() == n, timeout).await;
+        self.wait_for(
+            |s| s.has_leader && s.members.iter().filter(|m| m.voter).count() == n,
+            timeout,
+        )
+        .await;
     }
 
     /// The leader as seen by the running nodes.
@@ -263,7 +306,10 @@ impl Cluster {
             if hashes.len() == n && hashes.windows(2).all(|w| w[0] == w[1]) {
                 return hashes[0].1.clone();
             }
-            assert!(Instant::now() < deadline, "nodes did not converge at index >= {index}: {hashes:?}");
+            assert!(
+                Instant::now() < deadline,
+                "nodes did not converge at index >= {index}: {hashes:?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -293,5 +339,7 @@ impl Cluster {
 
 /// Bounds a test's time: panics if `f` does not finish within `limit`.
 pub async fn within<T>(limit: Duration, f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(limit, f).await.unwrap_or_else(|_| panic!("test exceeded its {limit:?} bound"))
+    tokio::time::timeout(limit, f)
+        .await
+        .unwrap_or_else(|_| panic!("test exceeded its {limit:?} bound"))
 }

@@ -6,8 +6,12 @@ use std::process::Command;
 use std::time::Duration;
 
 fn iamd(args: &[&str]) -> (i32, String) {
-    let out = Command::new(bin("iamd")).args(args).output().expect("run iamd");
-    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let out = Command::new(bin("iamd"))
+        .args(args)
+        .output()
+        .expect("run iamd");
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -22,16 +26,31 @@ fn malformed_config_is_named() {
     std::fs::write(&cfg, "node_id = 1\napi_listen = 7\n").unwrap();
     let (code, err) = iamd(&["serve", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.contains("iamd.toml is invalid") && err.contains("api_listen"), "{err}");
+    assert!(
+        err.contains("iamd.toml is invalid") && err.contains("api_listen"),
+        "{err}"
+    );
     let (code, err) = iamd(&["serve", "--node-id", "1", "--api-listen", "localhost"]);
     assert_eq!(code, 2);
-    assert!(err.contains("--api-listen \"localhost\" is not a host:port"), "{err}");
+    assert!(
+        err.contains("--api-listen \"localhost\" is not a host:port"),
+        "{err}"
+    );
     let (code, err) = iamd(&["serve", "--node-id", "abc"]);
     assert_eq!(code, 2);
     assert!(err.contains("--node-id"), "{err}");
-    let (code, err) = iamd(&["serve", "--node-id", "1", "--data-dir", dir.path().join("d").to_str().unwrap()]);
+    let (code, err) = iamd(&[
+        "serve",
+        "--node-id",
+        "1",
+        "--data-dir",
+        dir.path().join("d").to_str().unwrap(),
+    ]);
     assert_eq!(code, 2);
-    assert!(err.contains("--bootstrap") && err.contains("--join"), "{err}");
+    assert!(
+        err.contains("--bootstrap") && err.contains("--join"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -41,11 +60,24 @@ fn a_port_in_use_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let [_, http, peer] = addrs();
     let (code, err) = iamd(&[
-        "serve", "--node-id", "1", "--bootstrap", "--data-dir", dir.path().to_str().unwrap(),
-        "--api-listen", &port, "--http-listen", &http, "--peer-listen", &peer,
+        "serve",
+        "--node-id",
+        "1",
+        "--bootstrap",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--api-listen",
+        &port,
+        "--http-listen",
+        &http,
+        "--peer-listen",
+        &peer,
     ]);
     assert_eq!(code, 2);
-    assert!(err.contains(&format!("api address {port} is already in use")), "{err}");
+    assert!(
+        err.contains(&format!("api address {port} is already in use")),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,8 +88,17 @@ async fn a_data_dir_of_another_node_or_cluster_is_refused() {
         cluster.stop(1);
         let [api, http, peer] = addrs();
         let (code, err) = iamd(&[
-            "serve", "--node-id", "7", "--data-dir", data.to_str().unwrap(),
-            "--api-listen", &api, "--http-listen", &http, "--peer-listen", &peer,
+            "serve",
+            "--node-id",
+            "7",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--api-listen",
+            &api,
+            "--http-listen",
+            &http,
+            "--peer-listen",
+            &peer,
         ]);
         assert_eq!(code, 2);
         assert!(err.contains("belongs to node 1, not node 7"), "{err}");
@@ -66,14 +107,30 @@ async fn a_data_dir_of_another_node_or_cluster_is_refused() {
         let mut other = Cluster::start(1).await;
         let seed = other.node(1).peer.clone();
         let (code, err) = iamd(&[
-            "serve", "--node-id", "1", "--data-dir", data.to_str().unwrap(), "--join", &seed,
-            "--api-listen", &api, "--http-listen", &http, "--peer-listen", &peer,
+            "serve",
+            "--node-id",
+            "1",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--join",
+            &seed,
+            "--api-listen",
+            &api,
+            "--http-listen",
+            &http,
+            "--peer-listen",
+            &peer,
         ]);
         assert_eq!(code, 2);
-        assert!(err.contains("belongs to cluster") && err.contains("--join seeds belong to cluster"), "{err}");
+        assert!(
+            err.contains("belongs to cluster") && err.contains("--join seeds belong to cluster"),
+            "{err}"
+        );
         // Nothing was corrupted: the original node still starts on its data dir.
         cluster.start_node(1);
-        cluster.wait_for(|s| s.has_leader && s.id == 1, Duration::from_secs(20)).await;
+        cluster
+            .wait_for(|s| s.has_leader && s.id == 1, Duration::from_secs(20))
+            .await;
         let _ = other.stop(1);
     })
     .await;
@@ -83,7 +140,16 @@ async fn a_data_dir_of_another_node_or_cluster_is_refused() {
 async fn bad_requests_are_refused_with_aws_codes_and_exit_codes() {
     within(Duration::from_secs(60), async {
         let mut cluster = Cluster::start(1).await;
-        let (code, out, err) = cluster.iamctl(&["account", "create", "--name", "acme", "--email", "root@acme.example.com", "-o", "json"]);
+        let (code, out, err) = cluster.iamctl(&[
+            "account",
+            "create",
+            "--name",
+            "acme",
+            "--email",
+            "root@acme.example.com",
+            "-o",
+            "json",
+        ]);
         assert_eq!(code, 0, "{err}");
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");
         let account = v["id"].as_str().expect("id").to_owned();
@@ -91,11 +157,30 @@ async fn bad_requests_are_refused_with_aws_codes_and_exit_codes() {
 
         let (code, _, err) = cluster.iamctl(&["--account", &account, "user", "create", "bad name"]);
         assert_eq!(code, 1, "{err}");
-        assert!(err.contains("ValidationError") && err.contains("'bad name'"), "{err}");
-        let (code, _, err) = cluster.iamctl(&["--account", &account, "user", "create", "ok", "--path", "nopath"]);
+        assert!(
+            err.contains("ValidationError") && err.contains("'bad name'"),
+            "{err}"
+        );
+        let (code, _, err) = cluster.iamctl(&[
+            "--account",
+            &account,
+            "user",
+            "create",
+            "ok",
+            "--path",
+            "nopath",
+        ]);
         assert_eq!(code, 1, "{err}");
         assert!(err.contains("'nopath'"), "{err}");
-        let (code, _, err) = cluster.iamctl(&["--account", &account, "user", "create", "ok", "--tag", "novalue"]);
+        let (code, _, err) = cluster.iamctl(&[
+            "--account",
+            &account,
+            "user",
+            "create",
+            "ok",
+            "--tag",
+            "novalue",
+        ]);
         assert_eq!(code, 2, "{err}");
         assert!(err.contains("--tag \"novalue\" is not key=value"), "{err}");
         let (code, _, err) = cluster.iamctl(&["--account", "999999999999", "user", "create", "ok"]);
@@ -103,17 +188,38 @@ async fn bad_requests_are_refused_with_aws_codes_and_exit_codes() {
         assert!(err.contains("NoSuchEntity"), "{err}");
         let (code, _, err) = cluster.iamctl(&["--account", &account, "user", "delete", "ghost"]);
         assert_eq!(code, 1, "{err}");
-        assert!(err.contains("The user with name ghost cannot be found."), "{err}");
-        let (code, _, err) = cluster.iamctl(&["--account", &account, "--consistency", "sometimes", "user", "list"]);
+        assert!(
+            err.contains("The user with name ghost cannot be found."),
+            "{err}"
+        );
+        let (code, _, err) = cluster.iamctl(&[
+            "--account",
+            &account,
+            "--consistency",
+            "sometimes",
+            "user",
+            "list",
+        ]);
         assert_eq!(code, 2);
         assert!(err.contains("--consistency \"sometimes\""), "{err}");
         let (code, _, _) = cluster.iamctl(&["user", "frobnicate"]);
         assert_eq!(code, 2);
-        assert_eq!(cluster.status(1).await.unwrap().state_hash, hash_before, "refused requests stored nothing");
+        assert_eq!(
+            cluster.status(1).await.unwrap().state_hash,
+            hash_before,
+            "refused requests stored nothing"
+        );
 
         // Connection errors exit 2.
         let out = Command::new(bin("iamctl"))
-            .args(["--endpoints", &format!("http://127.0.0.1:{}", free_port()), "--timeout", "2", "cluster", "status"])
+            .args([
+                "--endpoints",
+                &format!("http://127.0.0.1:{}", free_port()),
+                "--timeout",
+                "2",
+                "cluster",
+                "status",
+            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));

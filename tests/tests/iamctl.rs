@@ -13,43 +13,124 @@ fn json(out: &str) -> Value {
 async fn users_and_cluster_through_iamctl() {
     within(Duration::from_secs(90), async {
         let mut c = Cluster::start(3).await;
-        let (code, out, err) = c.iamctl(&["account", "create", "--name", "acme", "--email", "root@acme.example.com", "-o", "json"]);
+        let (code, out, err) = c.iamctl(&[
+            "account",
+            "create",
+            "--name",
+            "acme",
+            "--email",
+            "root@acme.example.com",
+            "-o",
+            "json",
+        ]);
         assert_eq!(code, 0, "{err}");
         let account = json(&out)["id"].as_str().unwrap().to_owned();
         assert_eq!(account.len(), 12);
         let acct = ["--account", account.as_str()];
         for i in 0..5 {
             let name = format!("dev{i}");
-            let (code, out, err) = c.iamctl(&[&acct[..], &["user", "create", &name, "--path", "/eng/", "--tag", "team=core", "-o", "json"]].concat());
+            let (code, out, err) = c.iamctl(
+                &[
+                    &acct[..],
+                    &[
+                        "user",
+                        "create",
+                        &name,
+                        "--path",
+                        "/eng/",
+                        "--tag",
+                        "team=core",
+                        "-o",
+                        "json",
+                    ],
+                ]
+                .concat(),
+            );
             assert_eq!(code, 0, "{err}");
             let u = json(&out);
-            assert_eq!(u["User"]["Arn"], format!("arn:aws:iam::{account}:user/eng/{name}"));
+            assert_eq!(
+                u["User"]["Arn"],
+                format!("arn:aws:iam::{account}:user/eng/{name}")
+            );
             assert!(u["User"]["UserId"].as_str().unwrap().starts_with("AIDA"));
             assert!(u["LogIndex"].as_u64().unwrap() > 0);
         }
         // Pagination: pages of 2 are all fetched.
-        let (code, out, _) = c.iamctl(&[&acct[..], &["user", "list", "--max-items", "2", "-o", "json", "--consistency", "linearizable"]].concat());
+        let (code, out, _) = c.iamctl(
+            &[
+                &acct[..],
+                &[
+                    "user",
+                    "list",
+                    "--max-items",
+                    "2",
+                    "-o",
+                    "json",
+                    "--consistency",
+                    "linearizable",
+                ],
+            ]
+            .concat(),
+        );
         assert_eq!(code, 0);
         assert_eq!(json(&out)["Users"].as_array().unwrap().len(), 5);
-        let (code, out, _) = c.iamctl(&[&acct[..], &["user", "list", "--max-items", "2", "--no-paginate", "-o", "json"]].concat());
+        let (code, out, _) = c.iamctl(
+            &[
+                &acct[..],
+                &[
+                    "user",
+                    "list",
+                    "--max-items",
+                    "2",
+                    "--no-paginate",
+                    "-o",
+                    "json",
+                ],
+            ]
+            .concat(),
+        );
         assert_eq!(code, 0);
         let page = json(&out);
         assert_eq!(page["Users"].as_array().unwrap().len(), 2);
         let token = page["NextToken"].as_str().expect("next token").to_owned();
-        let (_, out, _) = c.iamctl(&[&acct[..], &["user", "list", "--max-items", "2", "--no-paginate", "--starting-token", &token, "-o", "json"]].concat());
+        let (_, out, _) = c.iamctl(
+            &[
+                &acct[..],
+                &[
+                    "user",
+                    "list",
+                    "--max-items",
+                    "2",
+                    "--no-paginate",
+                    "--starting-token",
+                    &token,
+                    "-o",
+                    "json",
+                ],
+            ]
+            .concat(),
+        );
         assert_eq!(json(&out)["Users"][0]["UserName"], "dev2");
         // Table output has a header and one row per user.
-        let (code, out, _) = c.iamctl(&[&acct[..], &["user", "list", "--path-prefix", "/eng/"]].concat());
+        let (code, out, _) =
+            c.iamctl(&[&acct[..], &["user", "list", "--path-prefix", "/eng/"]].concat());
         assert_eq!(code, 0);
         assert!(out.starts_with("NAME"), "{out}");
         assert_eq!(out.lines().count(), 6);
         // Get (case-insensitive) and delete.
-        let (code, out, _) = c.iamctl(&[&acct[..], &["user", "get", "DEV0", "-o", "json"]].concat());
+        let (code, out, _) =
+            c.iamctl(&[&acct[..], &["user", "get", "DEV0", "-o", "json"]].concat());
         assert_eq!(code, 0);
         assert_eq!(json(&out)["User"]["Tags"][0]["Key"], "team");
         let (code, _, err) = c.iamctl(&[&acct[..], &["user", "delete", "dev0"]].concat());
         assert_eq!(code, 0, "{err}");
-        let (code, _, err) = c.iamctl(&[&acct[..], &["user", "get", "dev0", "--consistency", "linearizable"]].concat());
+        let (code, _, err) = c.iamctl(
+            &[
+                &acct[..],
+                &["user", "get", "dev0", "--consistency", "linearizable"],
+            ]
+            .concat(),
+        );
         assert_eq!(code, 1);
         assert!(err.contains("NoSuchEntity"), "{err}");
 
@@ -61,16 +142,30 @@ async fn users_and_cluster_through_iamctl() {
         let nodes = s["nodes"].as_array().unwrap();
         assert_eq!(nodes.len(), 3);
         assert_eq!(nodes.iter().filter(|n| n["role"] == "leader").count(), 1);
-        assert_eq!(s["leader_id"], nodes.iter().find(|n| n["role"] == "leader").unwrap()["id"]);
+        assert_eq!(
+            s["leader_id"],
+            nodes.iter().find(|n| n["role"] == "leader").unwrap()["id"]
+        );
         let (code, out, _) = c.iamctl(&["cluster", "hash", "-o", "json"]);
         assert_eq!(code, 0);
         let h = json(&out);
-        let hashes: Vec<&str> = h["nodes"].as_array().unwrap().iter().map(|n| n["state_hash"].as_str().unwrap_or("")).collect();
+        let hashes: Vec<&str> = h["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["state_hash"].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(hashes.len(), 3);
-        assert!(hashes.iter().all(|x| *x == hashes[0] && x.len() == 64), "{hashes:?}");
+        assert!(
+            hashes.iter().all(|x| *x == hashes[0] && x.len() == 64),
+            "{hashes:?}"
+        );
         let (code, out, _) = c.iamctl(&["cluster", "status"]);
         assert_eq!(code, 0);
-        assert!(out.contains("STATE_HASH") && out.contains("leader: "), "{out}");
+        assert!(
+            out.contains("STATE_HASH") && out.contains("leader: "),
+            "{out}"
+        );
     })
     .await;
 }

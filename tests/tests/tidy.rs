@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 struct Graph {
@@ -22,13 +25,22 @@ fn graph() -> Graph {
         .current_dir(root())
         .output()
         .expect("run cargo metadata");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("metadata JSON");
     let names: BTreeMap<String, String> = v["packages"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["id"].as_str().unwrap().to_owned(), p["name"].as_str().unwrap().to_owned()))
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap().to_owned(),
+                p["name"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let mut deps = BTreeMap::new();
     for node in v["resolve"]["nodes"].as_array().unwrap() {
@@ -37,7 +49,13 @@ fn graph() -> Graph {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|d| d["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null()))
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k["kind"].is_null())
+            })
             .map(|d| names[d["pkg"].as_str().unwrap()].clone())
             .collect();
         deps.entry(name).or_insert_with(BTreeSet::new).extend(set);
@@ -60,7 +78,9 @@ impl Graph {
     }
 
     fn direct(&self, pkg: &str) -> &BTreeSet<String> {
-        self.deps.get(pkg).unwrap_or_else(|| panic!("no package {pkg}"))
+        self.deps
+            .get(pkg)
+            .unwrap_or_else(|| panic!("no package {pkg}"))
     }
 }
 
@@ -81,7 +101,10 @@ fn pure_crates_do_no_io_runtime_or_storage() {
     for pure in ["iam-model", "iam-policy", "iam-state"] {
         let all = g.closure(pure);
         for banned in ["tokio", "rocksdb", "tonic", "openraft", "librocksdb-sys"] {
-            assert!(!all.contains(banned), "{pure} must not depend (even transitively) on {banned}");
+            assert!(
+                !all.contains(banned),
+                "{pure} must not depend (even transitively) on {banned}"
+            );
         }
     }
 }
@@ -92,7 +115,10 @@ fn clients_never_pull_in_storage_or_raft() {
     for client in ["iam-client", "iam-cli"] {
         let all = g.closure(client);
         for banned in ["rocksdb", "openraft", "iam-storage", "iam-raft"] {
-            assert!(!all.contains(banned), "{client} must not depend on {banned}");
+            assert!(
+                !all.contains(banned),
+                "{client} must not depend on {banned}"
+            );
         }
     }
 }
@@ -103,13 +129,22 @@ fn only_storage_knows_rocksdb_and_only_raft_and_storage_name_openraft() {
     for c in workspace_crates() {
         let direct = g.direct(&c);
         if c != "iam-storage" {
-            assert!(!direct.contains("rocksdb"), "{c} depends on rocksdb directly; only iam-storage may");
+            assert!(
+                !direct.contains("rocksdb"),
+                "{c} depends on rocksdb directly; only iam-storage may"
+            );
         }
         if c != "iam-storage" && c != "iam-raft" {
-            assert!(!direct.contains("openraft"), "{c} depends on openraft directly; only iam-raft and iam-storage may");
+            assert!(
+                !direct.contains("openraft"),
+                "{c} depends on openraft directly; only iam-raft and iam-storage may"
+            );
         }
         if !matches!(c.as_str(), "iam-proto") {
-            assert!(!direct.contains("prost"), "{c} depends on prost; generated types live in iam-proto");
+            assert!(
+                !direct.contains("prost"),
+                "{c} depends on prost; generated types live in iam-proto"
+            );
         }
     }
 }
@@ -128,7 +163,12 @@ fn layers_only_point_down() {
     for c in workspace_crates() {
         for d in g.direct(&c).iter().filter(|d| d.starts_with("iam-")) {
             let ok = layer(d) < layer(&c) || (c == "iam-storage" && d == "iam-raft");
-            assert!(ok, "{c} (layer {}) depends on {d} (layer {})", layer(&c), layer(d));
+            assert!(
+                ok,
+                "{c} (layer {}) depends on {d} (layer {})",
+                layer(&c),
+                layer(d)
+            );
         }
     }
 }
@@ -137,7 +177,10 @@ fn layers_only_point_down() {
 fn architecture_md_names_every_crate() {
     let arch = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
     for c in workspace_crates() {
-        assert!(arch.contains(&format!("### `{c}`")), "ARCHITECTURE.md has no heading for crate {c}");
+        assert!(
+            arch.contains(&format!("### `{c}`")),
+            "ARCHITECTURE.md has no heading for crate {c}"
+        );
     }
 }
 
@@ -163,6 +206,10 @@ fn every_source_file_says_what_it_is_for() {
     assert!(files.len() > 10);
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
-        assert!(text.trim_start().starts_with("//!"), "{} does not start with a //! comment", f.display());
+        assert!(
+            text.trim_start().starts_with("//!"),
+            "{} does not start with a //! comment",
+            f.display()
+        );
     }
 }

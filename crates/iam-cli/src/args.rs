@@ -13,7 +13,8 @@ pub(crate) struct Cli {
     pub command: Noun,
 }
 
-pub(crate) const EXIT_CODES: &str = "Exit codes: 0 done; 1 refused by the service (denied, not found, \
+pub(crate) const EXIT_CODES: &str =
+    "Exit codes: 0 done; 1 refused by the service (denied, not found, \
 conflict, limit, invalid input) or a policy with errors; 2 usage, connection or internal error.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,6 +59,9 @@ pub(crate) enum Noun {
     /// IAM users.
     #[command(subcommand)]
     User(UserCmd),
+    /// Policy documents, offline: validate them or evaluate test cases (no cluster needed).
+    #[command(subcommand)]
+    Policy(PolicyCmd),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -136,5 +140,39 @@ pub(crate) enum UserCmd {
     },
     Delete {
         name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KindArg {
+    /// Guess from the document: Principal present means a resource policy.
+    Auto,
+    Managed,
+    UserInline,
+    GroupInline,
+    RoleInline,
+    Trust,
+    Resource,
+    Boundary,
+    Session,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCmd {
+    /// Report errors and warnings for policy documents (exit 1 if any has errors).
+    Validate {
+        /// Policy files (`-` for standard input).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// What kind of policy the files are (decides Principal rules and size limits).
+        #[arg(long, value_enum, default_value = "auto")]
+        kind: KindArg,
+    },
+    /// Evaluate JSON-lines test cases and print one JSON line per case (exit 1 if any line
+    /// could not be evaluated).
+    Eval {
+        /// Cases file (`-` for standard input).
+        #[arg(long)]
+        cases: PathBuf,
     },
 }

@@ -2,8 +2,8 @@
 
 use crate::args::{AccountCmd, Cli, ClusterCmd, Noun, OutputFormat, UserCmd};
 use crate::output::print;
-use anyhow::{anyhow, bail, Context};
 use ::iam_client::Client;
+use anyhow::{anyhow, bail, Context};
 use iam_proto::v1::*;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -23,11 +23,15 @@ impl Ctx {
     }
 
     fn account(&self) -> anyhow::Result<String> {
-        self.account.clone().ok_or_else(|| anyhow!("no account: pass --account <12-digit id> or use a profile that names one"))
+        self.account.clone().ok_or_else(|| {
+            anyhow!("no account: pass --account <12-digit id> or use a profile that names one")
+        })
     }
 
     fn write(&self) -> Option<WriteOptions> {
-        Some(WriteOptions { request_token: self.token.clone() })
+        Some(WriteOptions {
+            request_token: self.token.clone(),
+        })
     }
 }
 
@@ -37,28 +41,52 @@ fn parse_consistency(s: &str) -> anyhow::Result<ReadOptions> {
         "linearizable" => (Consistency::Linearizable, 0),
         other => match other.strip_prefix("at-least=").map(str::parse::<u64>) {
             Some(Ok(i)) => (Consistency::AtLeast, i),
-            _ => bail!("--consistency {other:?} is not one of: local, linearizable, at-least=<log index>"),
+            _ => bail!(
+                "--consistency {other:?} is not one of: local, linearizable, at-least=<log index>"
+            ),
         },
     };
-    Ok(ReadOptions { consistency: consistency as i32, at_least_index })
+    Ok(ReadOptions {
+        consistency: consistency as i32,
+        at_least_index,
+    })
 }
 
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
     let g = cli.global;
     if let Noun::Completions { shell } = cli.command {
         use clap::CommandFactory;
-        clap_complete::generate(shell, &mut crate::args::Cli::command(), "iamctl", &mut std::io::stdout());
+        clap_complete::generate(
+            shell,
+            &mut crate::args::Cli::command(),
+            "iamctl",
+            &mut std::io::stdout(),
+        );
         return Ok(0);
     }
+    if let Noun::Policy(p) = cli.command {
+        return crate::policy_cmd::run(p, g.output.unwrap_or(OutputFormat::Table));
+    }
     let profile = crate::profile::load(g.config.as_deref())?;
-    let endpoints = if g.endpoints.is_empty() { profile.endpoints.clone() } else { g.endpoints.clone() };
+    let endpoints = if g.endpoints.is_empty() {
+        profile.endpoints.clone()
+    } else {
+        g.endpoints.clone()
+    };
     let output = match (g.output, profile.output.as_deref()) {
         (Some(o), _) => o,
         (None, Some("json")) => OutputFormat::Json,
         (None, Some("table") | None) => OutputFormat::Table,
         (None, Some(other)) => bail!("profile output {other:?} is not one of: table, json"),
     };
-    let client = if endpoints.is_empty() { None } else { Some(Client::new(&endpoints, Duration::from_secs(g.timeout.max(1)))?) };
+    let client = if endpoints.is_empty() {
+        None
+    } else {
+        Some(Client::new(
+            &endpoints,
+            Duration::from_secs(g.timeout.max(1)),
+        )?)
+    };
     let mut ctx = Ctx {
         client,
         account: g.account.or(profile.account),
@@ -70,7 +98,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Cluster(c) => cluster(&mut ctx, c).await,
         Noun::Account(c) => account(&mut ctx, c).await,
         Noun::User(c) => user(&mut ctx, c).await,
-        Noun::Completions { .. } => Ok(0),
+        Noun::Completions { .. } | Noun::Policy(_) => Ok(0),
     }
 }
 
@@ -86,39 +114,90 @@ async fn cluster(ctx: &mut Ctx, c: ClusterCmd) -> anyhow::Result<u8> {
     match c {
         ClusterCmd::Status => cluster_status(ctx).await,
         ClusterCmd::Hash => {
-            let members = ctx.client()?.call(|_, mut c| async move { c.status(StatusRequest {}).await }).await?.members;
+            let members = ctx
+                .client()?
+                .call(|_, mut c| async move { c.status(StatusRequest {}).await })
+                .await?
+                .members;
             let mut rows = Vec::new();
             let mut list = Vec::new();
             for m in &members {
                 let one = Client::new(std::slice::from_ref(&m.api), Duration::from_secs(5))?;
-                match one.call_one(0, |_, mut c| async move { c.hash(HashRequest {}).await }).await {
+                match one
+                    .call_one(0, |_, mut c| async move { c.hash(HashRequest {}).await })
+                    .await
+                {
                     Ok(h) => {
-                        rows.push(vec![h.id.to_string(), m.api.clone(), h.applied_index.to_string(), h.state_hash.clone()]);
+                        rows.push(vec![
+                            h.id.to_string(),
+                            m.api.clone(),
+                            h.applied_index.to_string(),
+                            h.state_hash.clone(),
+                        ]);
                         list.push(json!({"id": h.id, "api": m.api, "applied_index": h.applied_index, "state_hash": h.state_hash}));
                     }
                     Err(e) => {
-                        rows.push(vec![m.id.to_string(), m.api.clone(), "-".into(), format!("unreachable: {e}")]);
+                        rows.push(vec![
+                            m.id.to_string(),
+                            m.api.clone(),
+                            "-".into(),
+                            format!("unreachable: {e}"),
+                        ]);
                         list.push(json!({"id": m.id, "api": m.api, "error": e.to_string()}));
                     }
                 }
             }
-            print(ctx.output, &["ID", "API", "APPLIED", "HASH"], &rows, &json!({ "nodes": list }));
+            print(
+                ctx.output,
+                &["ID", "API", "APPLIED", "HASH"],
+                &rows,
+                &json!({ "nodes": list }),
+            );
             Ok(0)
         }
-        ClusterCmd::AddNode { id, peer, api, http, learner } => {
-            let req = AddNodeRequest { id, peer, api, http, learner_only: learner };
-            let r = ctx.client()?.call(|_, mut c| { let req = req.clone(); async move { c.add_node(req).await } }).await?;
+        ClusterCmd::AddNode {
+            id,
+            peer,
+            api,
+            http,
+            learner,
+        } => {
+            let req = AddNodeRequest {
+                id,
+                peer,
+                api,
+                http,
+                learner_only: learner,
+            };
+            let r = ctx
+                .client()?
+                .call(|_, mut c| {
+                    let req = req.clone();
+                    async move { c.add_node(req).await }
+                })
+                .await?;
             print_members(ctx.output, &r);
             Ok(0)
         }
         ClusterCmd::RemoveNode { id } => {
-            let r = ctx.client()?.call(|_, mut c| async move { c.remove_node(RemoveNodeRequest { id }).await }).await?;
+            let r = ctx
+                .client()?
+                .call(|_, mut c| async move { c.remove_node(RemoveNodeRequest { id }).await })
+                .await?;
             print_members(ctx.output, &r);
             Ok(0)
         }
         ClusterCmd::Snapshot => {
-            let r = ctx.client()?.call(|_, mut c| async move { c.snapshot(SnapshotRequest {}).await }).await?;
-            print(ctx.output, &["SNAPSHOT_INDEX"], &[vec![r.snapshot_index.to_string()]], &json!({"snapshot_index": r.snapshot_index}));
+            let r = ctx
+                .client()?
+                .call(|_, mut c| async move { c.snapshot(SnapshotRequest {}).await })
+                .await?;
+            print(
+                ctx.output,
+                &["SNAPSHOT_INDEX"],
+                &[vec![r.snapshot_index.to_string()]],
+                &json!({"snapshot_index": r.snapshot_index}),
+            );
             Ok(0)
         }
     }
@@ -128,42 +207,111 @@ fn print_members(output: OutputFormat, r: &MembershipReply) {
     let rows: Vec<Vec<String>> = r
         .members
         .iter()
-        .map(|m| vec![m.id.to_string(), if m.voter { "voter" } else { "learner" }.into(), m.peer.clone(), m.api.clone()])
+        .map(|m| {
+            vec![
+                m.id.to_string(),
+                if m.voter { "voter" } else { "learner" }.into(),
+                m.peer.clone(),
+                m.api.clone(),
+            ]
+        })
         .collect();
-    let list: Vec<Value> = r.members.iter().map(|m| json!({"id": m.id, "voter": m.voter, "peer": m.peer, "api": m.api, "http": m.http})).collect();
-    print(output, &["ID", "KIND", "PEER", "API"], &rows, &json!({"members": list, "log_index": r.log_index}));
+    let list: Vec<Value> = r
+        .members
+        .iter()
+        .map(
+            |m| json!({"id": m.id, "voter": m.voter, "peer": m.peer, "api": m.api, "http": m.http}),
+        )
+        .collect();
+    print(
+        output,
+        &["ID", "KIND", "PEER", "API"],
+        &rows,
+        &json!({"members": list, "log_index": r.log_index}),
+    );
 }
 
 async fn cluster_status(ctx: &mut Ctx) -> anyhow::Result<u8> {
-    let first = ctx.client()?.call(|_, mut c| async move { c.status(StatusRequest {}).await }).await?;
+    let first = ctx
+        .client()?
+        .call(|_, mut c| async move { c.status(StatusRequest {}).await })
+        .await?;
     let mut rows = Vec::new();
     let mut nodes = Vec::new();
     let mut all_ok = true;
     for m in &first.members {
         let one = Client::new(std::slice::from_ref(&m.api), Duration::from_secs(3))?;
-        match one.call_one(0, |_, mut c| async move { c.status(StatusRequest {}).await }).await {
+        match one
+            .call_one(
+                0,
+                |_, mut c| async move { c.status(StatusRequest {}).await },
+            )
+            .await
+        {
             Ok(s) => {
                 rows.push(vec![
-                    s.id.to_string(), m.api.clone(), s.role.clone(), s.term.to_string(), s.last_log_index.to_string(),
-                    s.applied_index.to_string(), s.state_hash.chars().take(16).collect(),
+                    s.id.to_string(),
+                    m.api.clone(),
+                    s.role.clone(),
+                    s.term.to_string(),
+                    s.last_log_index.to_string(),
+                    s.applied_index.to_string(),
+                    s.state_hash.chars().take(16).collect(),
                 ]);
                 nodes.push(node_json(&s));
             }
             Err(e) => {
                 all_ok = false;
-                rows.push(vec![m.id.to_string(), m.api.clone(), "unreachable".into(), "-".into(), "-".into(), "-".into(), "-".into()]);
+                rows.push(vec![
+                    m.id.to_string(),
+                    m.api.clone(),
+                    "unreachable".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ]);
                 nodes.push(json!({"id": m.id, "api": m.api, "error": e.to_string()}));
             }
         }
     }
-    let leader = if first.has_leader { json!(first.leader_id) } else { Value::Null };
+    let leader = if first.has_leader {
+        json!(first.leader_id)
+    } else {
+        Value::Null
+    };
     match ctx.output {
-        OutputFormat::Json => print(ctx.output, &[], &[], &json!({"leader_id": leader, "cluster_id": first.cluster_id, "nodes": nodes})),
+        OutputFormat::Json => print(
+            ctx.output,
+            &[],
+            &[],
+            &json!({"leader_id": leader, "cluster_id": first.cluster_id, "nodes": nodes}),
+        ),
         OutputFormat::Table => {
-            print(ctx.output, &["ID", "API", "ROLE", "TERM", "LAST_LOG", "APPLIED", "STATE_HASH"], &rows, &Value::Null);
+            print(
+                ctx.output,
+                &[
+                    "ID",
+                    "API",
+                    "ROLE",
+                    "TERM",
+                    "LAST_LOG",
+                    "APPLIED",
+                    "STATE_HASH",
+                ],
+                &rows,
+                &Value::Null,
+            );
             #[allow(clippy::print_stdout)]
             {
-                println!("leader: {}", if first.has_leader { first.leader_id.to_string() } else { "none".into() });
+                println!(
+                    "leader: {}",
+                    if first.has_leader {
+                        first.leader_id.to_string()
+                    } else {
+                        "none".into()
+                    }
+                );
             }
         }
     }
@@ -171,7 +319,12 @@ async fn cluster_status(ctx: &mut Ctx) -> anyhow::Result<u8> {
 }
 
 fn account_row(a: &Account) -> Vec<String> {
-    vec![a.id.clone(), a.name.clone(), a.email.clone(), a.root_arn.clone()]
+    vec![
+        a.id.clone(),
+        a.name.clone(),
+        a.email.clone(),
+        a.root_arn.clone(),
+    ]
 }
 
 fn account_json(a: &Account) -> Value {
@@ -184,24 +337,57 @@ async fn account(ctx: &mut Ctx, c: AccountCmd) -> anyhow::Result<u8> {
     let read = Some(ctx.read);
     match c {
         AccountCmd::Create { name, email, id } => {
-            let req = CreateAccountRequest { write: ctx.write(), name, email, account_id: id.unwrap_or_default() };
-            let r = ctx.client()?.call(|mut c, _| { let req = req.clone(); async move { c.create_account(req).await } }).await?;
+            let req = CreateAccountRequest {
+                write: ctx.write(),
+                name,
+                email,
+                account_id: id.unwrap_or_default(),
+            };
+            let r = ctx
+                .client()?
+                .call(|mut c, _| {
+                    let req = req.clone();
+                    async move { c.create_account(req).await }
+                })
+                .await?;
             let a = r.account.context("no account in reply")?;
             let mut j = account_json(&a);
             j["log_index"] = json!(r.log_index);
             print(ctx.output, &ACCOUNT_HEADERS, &[account_row(&a)], &j);
         }
         AccountCmd::Get { id } => {
-            let req = GetAccountRequest { read, account_id: id };
-            let r = ctx.client()?.call(|mut c, _| { let req = req.clone(); async move { c.get_account(req).await } }).await?;
+            let req = GetAccountRequest {
+                read,
+                account_id: id,
+            };
+            let r = ctx
+                .client()?
+                .call(|mut c, _| {
+                    let req = req.clone();
+                    async move { c.get_account(req).await }
+                })
+                .await?;
             let a = r.account.context("no account in reply")?;
-            print(ctx.output, &ACCOUNT_HEADERS, &[account_row(&a)], &account_json(&a));
+            print(
+                ctx.output,
+                &ACCOUNT_HEADERS,
+                &[account_row(&a)],
+                &account_json(&a),
+            );
         }
         AccountCmd::List => {
-            let r = ctx.client()?.call(|mut c, _| async move { c.list_accounts(ListAccountsRequest { read }).await }).await?;
+            let r = ctx
+                .client()?
+                .call(|mut c, _| async move { c.list_accounts(ListAccountsRequest { read }).await })
+                .await?;
             let rows: Vec<_> = r.accounts.iter().map(account_row).collect();
             let list: Vec<_> = r.accounts.iter().map(account_json).collect();
-            print(ctx.output, &ACCOUNT_HEADERS, &rows, &json!({"accounts": list}));
+            print(
+                ctx.output,
+                &ACCOUNT_HEADERS,
+                &rows,
+                &json!({"accounts": list}),
+            );
         }
     }
     Ok(0)
@@ -212,7 +398,11 @@ fn user_row(u: &User) -> Vec<String> {
 }
 
 fn user_json(u: &User) -> Value {
-    let tags: Vec<Value> = u.tags.iter().map(|t| json!({"Key": t.key, "Value": t.value})).collect();
+    let tags: Vec<Value> = u
+        .tags
+        .iter()
+        .map(|t| json!({"Key": t.key, "Value": t.value}))
+        .collect();
     json!({
         "UserName": u.name, "UserId": u.id, "Path": u.path, "Arn": u.arn, "CreateDateMs": u.created_ms,
         "Tags": tags, "PermissionsBoundary": if u.permissions_boundary.is_empty() { Value::Null } else { json!(u.permissions_boundary) },
@@ -223,7 +413,10 @@ const USER_HEADERS: [&str; 4] = ["NAME", "ID", "PATH", "ARN"];
 
 fn parse_tag(s: &str) -> anyhow::Result<Tag> {
     match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok(Tag { key: k.to_owned(), value: v.to_owned() }),
+        Some((k, v)) if !k.is_empty() => Ok(Tag {
+            key: k.to_owned(),
+            value: v.to_owned(),
+        }),
         _ => bail!("--tag {s:?} is not key=value (for example --tag team=payments)"),
     }
 }
@@ -233,26 +426,74 @@ async fn user(ctx: &mut Ctx, c: UserCmd) -> anyhow::Result<u8> {
     let read = Some(ctx.read);
     match c {
         UserCmd::Create { name, path, tags } => {
-            let tags = tags.iter().map(|t| parse_tag(t)).collect::<anyhow::Result<Vec<_>>>()?;
-            let req = CreateUserRequest { write: ctx.write(), account, name, path, tags, permissions_boundary: String::new() };
-            let r = ctx.client()?.call(|mut c, _| { let req = req.clone(); async move { c.create_user(req).await } }).await?;
+            let tags = tags
+                .iter()
+                .map(|t| parse_tag(t))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let req = CreateUserRequest {
+                write: ctx.write(),
+                account,
+                name,
+                path,
+                tags,
+                permissions_boundary: String::new(),
+            };
+            let r = ctx
+                .client()?
+                .call(|mut c, _| {
+                    let req = req.clone();
+                    async move { c.create_user(req).await }
+                })
+                .await?;
             let u = r.user.context("no user in reply")?;
             let mut j = json!({"User": user_json(&u)});
             j["LogIndex"] = json!(r.log_index);
             print(ctx.output, &USER_HEADERS, &[user_row(&u)], &j);
         }
         UserCmd::Get { name } => {
-            let req = GetUserRequest { read, account, name };
-            let r = ctx.client()?.call(|mut c, _| { let req = req.clone(); async move { c.get_user(req).await } }).await?;
+            let req = GetUserRequest {
+                read,
+                account,
+                name,
+            };
+            let r = ctx
+                .client()?
+                .call(|mut c, _| {
+                    let req = req.clone();
+                    async move { c.get_user(req).await }
+                })
+                .await?;
             let u = r.user.context("no user in reply")?;
-            print(ctx.output, &USER_HEADERS, &[user_row(&u)], &json!({"User": user_json(&u)}));
+            print(
+                ctx.output,
+                &USER_HEADERS,
+                &[user_row(&u)],
+                &json!({"User": user_json(&u)}),
+            );
         }
-        UserCmd::List { path_prefix, max_items, starting_token, no_paginate } => {
+        UserCmd::List {
+            path_prefix,
+            max_items,
+            starting_token,
+            no_paginate,
+        } => {
             let mut users = Vec::new();
             let mut marker = starting_token.unwrap_or_default();
             let next = loop {
-                let req = ListUsersRequest { read, account: account.clone(), path_prefix: path_prefix.clone(), marker: marker.clone(), max_items };
-                let r = ctx.client()?.call(|mut c, _| { let req = req.clone(); async move { c.list_users(req).await } }).await?;
+                let req = ListUsersRequest {
+                    read,
+                    account: account.clone(),
+                    path_prefix: path_prefix.clone(),
+                    marker: marker.clone(),
+                    max_items,
+                };
+                let r = ctx
+                    .client()?
+                    .call(|mut c, _| {
+                        let req = req.clone();
+                        async move { c.list_users(req).await }
+                    })
+                    .await?;
                 users.extend(r.users);
                 if !r.is_truncated {
                     break None;
@@ -271,8 +512,18 @@ async fn user(ctx: &mut Ctx, c: UserCmd) -> anyhow::Result<u8> {
             print(ctx.output, &USER_HEADERS, &rows, &j);
         }
         UserCmd::Delete { name } => {
-            let req = DeleteUserRequest { write: ctx.write(), account, name };
-            let r = ctx.client()?.call(|mut c, _| { let req = req.clone(); async move { c.delete_user(req).await } }).await?;
+            let req = DeleteUserRequest {
+                write: ctx.write(),
+                account,
+                name,
+            };
+            let r = ctx
+                .client()?
+                .call(|mut c, _| {
+                    let req = req.clone();
+                    async move { c.delete_user(req).await }
+                })
+                .await?;
             if ctx.output == OutputFormat::Json {
                 print(ctx.output, &[], &[], &json!({"LogIndex": r.log_index}));
             }
@@ -280,4 +531,3 @@ async fn user(ctx: &mut Ctx, c: UserCmd) -> anyhow::Result<u8> {
     }
     Ok(0)
 }
-

@@ -7,6 +7,7 @@
 mod args;
 mod cmd;
 mod output;
+mod policy_cmd;
 mod profile;
 
 use clap::Parser;
@@ -21,7 +22,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("iamctl: cannot start the async runtime: {e}");
@@ -32,7 +36,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("iamctl: error: {e:#}");
-            ExitCode::from(e.downcast_ref::<iam_client::ClientError>().map_or(2, |c| c.exit_code()))
+            ExitCode::from(
+                e.downcast_ref::<iam_client::ClientError>()
+                    .map_or(2, |c| c.exit_code()),
+            )
         }
     }
 }

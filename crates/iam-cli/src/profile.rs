@@ -17,6 +17,7 @@ pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Profile> {
     let Some(path) = path else {
         return Ok(Profile::default());
     };
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read profile {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read profile {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("profile {} is invalid", path.display()))
 }

@@ -58,13 +58,19 @@ impl ClientError {
             Code::Internal | Code::Unknown | Code::DataLoss | Code::Unimplemented => {
                 Self::Internal(s.message().to_owned())
             }
-            _ => Self::Refused { code, message: s.message().to_owned() },
+            _ => Self::Refused {
+                code,
+                message: s.message().to_owned(),
+            },
         }
     }
 }
 
 fn retryable(s: &tonic::Status) -> bool {
-    matches!(s.code(), Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Aborted)
+    matches!(
+        s.code(),
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Aborted
+    )
 }
 
 /// A client over a list of endpoints (`http://host:port`).
@@ -88,18 +94,26 @@ impl Client {
     /// Builds a client; connections are made lazily.
     pub fn new(endpoints: &[String], deadline: Duration) -> Result<Self, ClientError> {
         if endpoints.is_empty() {
-            return Err(ClientError::Usage("no endpoints given (use --endpoints or a profile)".into()));
+            return Err(ClientError::Usage(
+                "no endpoints given (use --endpoints or a profile)".into(),
+            ));
         }
         let mut channels = Vec::new();
         for e in endpoints {
             let url = endpoint_url(e);
             let ep = Endpoint::from_shared(url.clone())
-                .map_err(|err| ClientError::Usage(format!("endpoint {e:?} is not a valid URL: {err}")))?
+                .map_err(|err| {
+                    ClientError::Usage(format!("endpoint {e:?} is not a valid URL: {err}"))
+                })?
                 .connect_timeout(Duration::from_millis(1000))
                 .tcp_nodelay(true);
             channels.push((url, ep.connect_lazy()));
         }
-        Ok(Self { channels, preferred: 0, deadline })
+        Ok(Self {
+            channels,
+            preferred: 0,
+            deadline,
+        })
     }
 
     pub fn endpoints(&self) -> Vec<String> {
@@ -150,12 +164,23 @@ impl Client {
         F: Fn(IamClient<Channel>, ClusterClient<Channel>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
-        let (_, ch) = self.channels.get(index).ok_or_else(|| ClientError::Usage(format!("no endpoint #{index}")))?;
-        match tokio::time::timeout(self.deadline, f(IamClient::new(ch.clone()), ClusterClient::new(ch.clone()))).await {
+        let (_, ch) = self
+            .channels
+            .get(index)
+            .ok_or_else(|| ClientError::Usage(format!("no endpoint #{index}")))?;
+        match tokio::time::timeout(
+            self.deadline,
+            f(IamClient::new(ch.clone()), ClusterClient::new(ch.clone())),
+        )
+        .await
+        {
             Ok(Ok(r)) => Ok(r.into_inner()),
             Ok(Err(s)) if retryable(&s) => Err(ClientError::Unavailable(s.message().to_owned())),
             Ok(Err(s)) => Err(ClientError::from_status(&s)),
-            Err(_) => Err(ClientError::Unavailable(format!("timed out after {:?}", self.deadline))),
+            Err(_) => Err(ClientError::Unavailable(format!(
+                "timed out after {:?}",
+                self.deadline
+            ))),
         }
     }
 }

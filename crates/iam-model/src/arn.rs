@@ -19,11 +19,17 @@ pub fn user_arn(account: &str, path: &str, name: &str) -> String {
 mod tests {
     #[test]
     fn arns_include_path() {
-        assert_eq!(super::user_arn("123456789012", "/", "bob"), "arn:aws:iam::123456789012:user/bob");
+        assert_eq!(
+            super::user_arn("123456789012", "/", "bob"),
+            "arn:aws:iam::123456789012:user/bob"
+        );
         assert_eq!(
             super::user_arn("123456789012", "/division_abc/", "JaneDoe"),
             "arn:aws:iam::123456789012:user/division_abc/JaneDoe"
         );
-        assert_eq!(super::root_arn("123456789012"), "arn:aws:iam::123456789012:root");
+        assert_eq!(
+            super::root_arn("123456789012"),
+            "arn:aws:iam::123456789012:root"
+        );
     }
 }

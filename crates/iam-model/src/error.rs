@@ -85,17 +85,26 @@ pub struct IamError {
 
 impl IamError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The `NoSuchEntity` error in AWS's wording, e.g. "The user with name bob cannot be found."
     pub fn no_such(kind: &str, name: &str) -> Self {
-        Self::new(ErrorCode::NoSuchEntity, format!("The {kind} with name {name} cannot be found."))
+        Self::new(
+            ErrorCode::NoSuchEntity,
+            format!("The {kind} with name {name} cannot be found."),
+        )
     }
 
     /// The `EntityAlreadyExists` error in AWS's wording.
     pub fn already_exists(kind: &str, name: &str) -> Self {
-        Self::new(ErrorCode::EntityAlreadyExists, format!("{kind} with name {name} already exists."))
+        Self::new(
+            ErrorCode::EntityAlreadyExists,
+            format!("{kind} with name {name} already exists."),
+        )
     }
 
     /// AWS's `ValidationError` wording for a field that fails a constraint.
@@ -111,7 +120,10 @@ impl IamError {
 
     /// AWS's `LimitExceeded` wording for a quota.
     pub fn quota(name: &str, value: u64) -> Self {
-        Self::new(ErrorCode::LimitExceeded, format!("Cannot exceed quota for {name}: {value}"))
+        Self::new(
+            ErrorCode::LimitExceeded,
+            format!("Cannot exceed quota for {name}: {value}"),
+        )
     }
 }
 

@@ -15,7 +15,11 @@ impl AccountId {
         if s.len() == ACCOUNT_ID_LEN && s.bytes().all(|b| b.is_ascii_digit()) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(IamError::validation("accountId", s, "Member must be exactly 12 digits"))
+            Err(IamError::validation(
+                "accountId",
+                s,
+                "Member must be exactly 12 digits",
+            ))
         }
     }
 
@@ -69,7 +73,10 @@ pub const UNIQUE_ID_SUFFIX_LEN: usize = 17;
 /// Makes an id such as `AIDA` + 17 base32 characters from caller-supplied random bytes.
 /// `random` must hold at least `suffix_len` bytes; each byte picks one character.
 pub fn unique_id(prefix: IdPrefix, random: &[u8], suffix_len: usize) -> String {
-    assert!(random.len() >= suffix_len, "unique_id needs {suffix_len} random bytes");
+    assert!(
+        random.len() >= suffix_len,
+        "unique_id needs {suffix_len} random bytes"
+    );
     let mut out = String::with_capacity(4 + suffix_len);
     out.push_str(prefix.as_str());
     for b in &random[..suffix_len] {
@@ -92,7 +99,13 @@ mod tests {
 
     #[test]
     fn unique_ids_have_prefix_and_length() {
-        let id = unique_id(IdPrefix::User, &[0u8, 1, 2, 31, 32, 255, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17], 17);
+        let id = unique_id(
+            IdPrefix::User,
+            &[
+                0u8, 1, 2, 31, 32, 255, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+            ],
+            17,
+        );
         assert_eq!(id.len(), 21);
         assert!(id.starts_with("AIDAABC7A7H"), "{id}");
     }

@@ -81,10 +81,15 @@ pub fn validate_path_prefix(prefix: &str) -> IamResult<()> {
 /// Tag keys and values, and the count per resource.
 pub fn validate_tags(tags: &[crate::Tag]) -> IamResult<()> {
     if tags.len() > TAGS_PER_RESOURCE_MAX {
-        return Err(IamError::quota("TagsPerResource", TAGS_PER_RESOURCE_MAX as u64));
+        return Err(IamError::quota(
+            "TagsPerResource",
+            TAGS_PER_RESOURCE_MAX as u64,
+        ));
     }
     let tag_char = |c: char| {
-        c.is_alphanumeric() || c.is_whitespace() || matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
+        c.is_alphanumeric()
+            || c.is_whitespace()
+            || matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
     };
     let mut seen: Vec<String> = Vec::with_capacity(tags.len());
     for tag in tags {
@@ -113,7 +118,10 @@ pub fn validate_tags(tags: &[crate::Tag]) -> IamResult<()> {
         if seen.contains(&lower) {
             return Err(IamError::new(
                 crate::ErrorCode::InvalidInput,
-                format!("duplicate tag key '{}' (tag keys are case-insensitive)", tag.key),
+                format!(
+                    "duplicate tag key '{}' (tag keys are case-insensitive)",
+                    tag.key
+                ),
             ));
         }
         seen.push(lower);
@@ -124,12 +132,18 @@ pub fn validate_tags(tags: &[crate::Tag]) -> IamResult<()> {
 /// Root identity email: a plausible address, at most 254 characters.
 pub fn validate_email(email: &str) -> IamResult<()> {
     let ok = email.len() <= EMAIL_LEN_MAX
-        && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+        && email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
         Ok(())
     } else {
-        Err(IamError::validation("email", email, "Member must be an email address like ops@example.com"))
+        Err(IamError::validation(
+            "email",
+            email,
+            "Member must be an email address like ops@example.com",
+        ))
     }
 }
 
@@ -181,12 +195,18 @@ mod tests {
 
     #[test]
     fn tags_are_checked() {
-        let t = |k: &str, v: &str| Tag { key: k.into(), value: v.into() };
+        let t = |k: &str, v: &str| Tag {
+            key: k.into(),
+            value: v.into(),
+        };
         assert!(validate_tags(&[t("team", "core"), t("cost center", "")]).is_ok());
         assert!(validate_tags(&[t("aws:x", "1")]).is_err());
         assert!(validate_tags(&[t("Team", "a"), t("team", "b")]).is_err());
         assert!(validate_tags(&[t("", "a")]).is_err());
         let many: Vec<Tag> = (0..51).map(|i| t(&format!("k{i}"), "v")).collect();
-        assert_eq!(validate_tags(&many).unwrap_err().code, crate::ErrorCode::LimitExceeded);
+        assert_eq!(
+            validate_tags(&many).unwrap_err().code,
+            crate::ErrorCode::LimitExceeded
+        );
     }
 }

@@ -3,11 +3,17 @@
 use crate::v1;
 
 pub fn tag_to_proto(t: &iam_model::Tag) -> v1::Tag {
-    v1::Tag { key: t.key.clone(), value: t.value.clone() }
+    v1::Tag {
+        key: t.key.clone(),
+        value: t.value.clone(),
+    }
 }
 
 pub fn tag_from_proto(t: v1::Tag) -> iam_model::Tag {
-    iam_model::Tag { key: t.key, value: t.value }
+    iam_model::Tag {
+        key: t.key,
+        value: t.value,
+    }
 }
 
 pub fn account_to_proto(a: &iam_model::Account) -> v1::Account {

@@ -5,11 +5,13 @@ use crate::types::{IamNode, NodeId, TypeConfig};
 use crate::CLUSTER_HEADER;
 use iam_proto::raft::raft_peer_client::RaftPeerClient;
 use iam_proto::raft::{ClusterIdRequest, Payload, ReadIndexRequest};
-use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
+use openraft::error::{
+    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable,
+};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
-    VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
 };
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
@@ -35,7 +37,10 @@ impl PeerClient {
         let client = RaftPeerClient::new(endpoint.connect_lazy())
             .max_decoding_message_size(PEER_MESSAGE_BYTES_MAX)
             .max_encoding_message_size(PEER_MESSAGE_BYTES_MAX);
-        Ok(Self { client, cluster_id: cluster_id.to_owned() })
+        Ok(Self {
+            client,
+            cluster_id: cluster_id.to_owned(),
+        })
     }
 
     fn request<T>(&self, msg: T, timeout: Option<Duration>) -> tonic::Request<T> {
@@ -50,7 +55,12 @@ impl PeerClient {
     }
 
     /// Sends a bincode payload to one of the raw-bytes RPCs.
-    pub async fn call(&self, rpc: PeerRpc, data: Vec<u8>, timeout: Option<Duration>) -> Result<Vec<u8>, tonic::Status> {
+    pub async fn call(
+        &self,
+        rpc: PeerRpc,
+        data: Vec<u8>,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, tonic::Status> {
         let mut c = self.client.clone();
         let req = self.request(Payload { data }, timeout);
         let resp = match rpc {
@@ -65,13 +75,23 @@ impl PeerClient {
     /// The leader's read index (the leader confirms its leadership first).
     pub async fn read_index(&self, timeout: Duration) -> Result<u64, tonic::Status> {
         let mut c = self.client.clone();
-        Ok(c.read_index(self.request(ReadIndexRequest {}, Some(timeout))).await?.into_inner().index)
+        Ok(
+            c.read_index(self.request(ReadIndexRequest {}, Some(timeout)))
+                .await?
+                .into_inner()
+                .index,
+        )
     }
 
     /// The cluster id the peer belongs to (asked by a node that joins).
     pub async fn cluster_id(&self, timeout: Duration) -> Result<String, tonic::Status> {
         let mut c = self.client.clone();
-        Ok(c.cluster_id(self.request(ClusterIdRequest {}, Some(timeout))).await?.into_inner().cluster_id)
+        Ok(
+            c.cluster_id(self.request(ClusterIdRequest {}, Some(timeout)))
+                .await?
+                .into_inner()
+                .cluster_id,
+        )
     }
 }
 
@@ -93,7 +113,10 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
     type Network = PeerConnection;
 
     async fn new_client(&mut self, target: NodeId, node: &IamNode) -> Self::Network {
-        PeerConnection { target, client: PeerClient::new(&node.peer, &self.cluster_id) }
+        PeerConnection {
+            target,
+            client: PeerClient::new(&node.peer, &self.cluster_id),
+        }
     }
 }
 
@@ -105,23 +128,34 @@ pub struct PeerConnection {
 type RpcErr<E = openraft::error::Infallible> = RPCError<NodeId, IamNode, RaftError<NodeId, E>>;
 
 impl PeerConnection {
-    async fn send<Req, Resp, E>(&self, rpc: PeerRpc, req: &Req, option: &RPCOption) -> Result<Resp, RpcErr<E>>
+    async fn send<Req, Resp, E>(
+        &self,
+        rpc: PeerRpc,
+        req: &Req,
+        option: &RPCOption,
+    ) -> Result<Resp, RpcErr<E>>
     where
         Req: serde::Serialize,
         Resp: serde::de::DeserializeOwned,
         E: std::error::Error + serde::de::DeserializeOwned,
     {
-        let client = self.client.as_ref().map_err(|e| RPCError::Unreachable(Unreachable::new(&std::io::Error::other(e.clone()))))?;
-        let data = bincode::serialize(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        let bytes = client.call(rpc, data, Some(option.hard_ttl())).await.map_err(|status| {
-            let err = std::io::Error::other(format!("{rpc:?} to node {}: {status}", self.target));
-            match status.code() {
-                tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
-                    RPCError::Unreachable(Unreachable::new(&err))
-                }
-                _ => RPCError::Network(NetworkError::new(&err)),
-            }
+        let client = self.client.as_ref().map_err(|e| {
+            RPCError::Unreachable(Unreachable::new(&std::io::Error::other(e.clone())))
         })?;
+        let data = bincode::serialize(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        let bytes = client
+            .call(rpc, data, Some(option.hard_ttl()))
+            .await
+            .map_err(|status| {
+                let err =
+                    std::io::Error::other(format!("{rpc:?} to node {}: {status}", self.target));
+                match status.code() {
+                    tonic::Code::Unavailable
+                    | tonic::Code::DeadlineExceeded
+                    | tonic::Code::Cancelled => RPCError::Unreachable(Unreachable::new(&err)),
+                    _ => RPCError::Network(NetworkError::new(&err)),
+                }
+            })?;
         let result: Result<Resp, RaftError<NodeId, E>> =
             bincode::deserialize(&bytes).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
@@ -145,7 +179,11 @@ impl RaftNetwork<TypeConfig> for PeerConnection {
         self.send(PeerRpc::InstallSnapshot, &rpc, &option).await
     }
 
-    async fn vote(&mut self, rpc: VoteRequest<NodeId>, option: RPCOption) -> Result<VoteResponse<NodeId>, RpcErr> {
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RpcErr> {
         self.send(PeerRpc::Vote, &rpc, &option).await
     }
 }

@@ -8,7 +8,7 @@
 use crate::network::{PeerClient, PeerNetwork, PeerRpc};
 use crate::types::{IamNode, NodeId, Raft, RaftMetrics, TypeConfig};
 use iam_state::{Request, Response};
-use openraft::error::{ClientWriteError, RaftError};
+use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
 use openraft::{ChangeMembers, Config, ServerState, SnapshotPolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -49,7 +49,9 @@ impl NodeConfig {
 /// Why a Raft operation failed. Serializable: it travels back over forwarded calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum RaftNodeError {
-    #[error("no leader is known (the cluster may be electing one or may have lost its quorum); retry")]
+    #[error(
+        "no leader is known (the cluster may be electing one or may have lost its quorum); retry"
+    )]
     NoLeader,
     #[error("the write did not complete within {0} ms; it may or may not have been applied (retry with the same request token)")]
     Timeout(u64),
@@ -63,6 +65,8 @@ pub enum RaftNodeError {
     Unreachable(String),
     #[error("membership change refused: {0}")]
     Membership(String),
+    #[error("another membership change is in progress ({0}); retry")]
+    MembershipBusy(String),
     #[error("raft stopped: {0}")]
     Fatal(String),
 }
@@ -75,7 +79,14 @@ impl RaftNodeError {
 
     /// Whether the caller may simply retry (possibly on another node).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::NoLeader | Self::Timeout(_) | Self::Behind { .. } | Self::Unreachable(_))
+        matches!(
+            self,
+            Self::NoLeader
+                | Self::Timeout(_)
+                | Self::Behind { .. }
+                | Self::Unreachable(_)
+                | Self::MembershipBusy(_)
+        )
     }
 }
 
@@ -99,8 +110,14 @@ pub enum Consistency {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum ForwardRequest {
     Propose(Request),
-    AddNode { id: NodeId, node: IamNode, voter: bool },
-    RemoveNode { id: NodeId },
+    AddNode {
+        id: NodeId,
+        node: IamNode,
+        voter: bool,
+    },
+    RemoveNode {
+        id: NodeId,
+    },
 }
 
 pub(crate) type ForwardResult = Result<LeaderReply, RaftNodeError>;
@@ -130,22 +147,41 @@ fn raft_config(c: &NodeConfig) -> Result<Arc<Config>, RaftNodeError> {
         max_in_snapshot_log_to_keep: 1000,
         ..Default::default()
     };
-    config.validate().map(Arc::new).map_err(|e| RaftNodeError::Fatal(format!("invalid raft config: {e}")))
+    config
+        .validate()
+        .map(Arc::new)
+        .map_err(|e| RaftNodeError::Fatal(format!("invalid raft config: {e}")))
 }
 
 impl RaftNode {
     /// Starts Raft over the given stores. The node takes part in elections once it is a
     /// member (after [`RaftNode::initialize`] or after a leader added it).
-    pub async fn start<LS, SM>(config: NodeConfig, log_store: LS, state_machine: SM) -> Result<Arc<Self>, RaftNodeError>
+    pub async fn start<LS, SM>(
+        config: NodeConfig,
+        log_store: LS,
+        state_machine: SM,
+    ) -> Result<Arc<Self>, RaftNodeError>
     where
         LS: openraft::storage::RaftLogStorage<TypeConfig>,
         SM: openraft::storage::RaftStateMachine<TypeConfig>,
     {
-        let network = PeerNetwork { cluster_id: config.cluster_id.clone() };
-        let raft = Raft::new(config.id, raft_config(&config)?, network, log_store, state_machine)
-            .await
-            .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
-        Ok(Arc::new(Self { config, raft, peers: Mutex::new(HashMap::new()) }))
+        let network = PeerNetwork {
+            cluster_id: config.cluster_id.clone(),
+        };
+        let raft = Raft::new(
+            config.id,
+            raft_config(&config)?,
+            network,
+            log_store,
+            state_machine,
+        )
+        .await
+        .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+        Ok(Arc::new(Self {
+            config,
+            raft,
+            peers: Mutex::new(HashMap::new()),
+        }))
     }
 
     pub fn id(&self) -> NodeId {
@@ -158,11 +194,19 @@ impl RaftNode {
 
     /// Makes this node the single voter of a new cluster (no-op when already initialized).
     pub async fn initialize(&self, node: IamNode) -> Result<(), RaftNodeError> {
-        if self.raft.is_initialized().await.map_err(|e| RaftNodeError::Fatal(e.to_string()))? {
+        if self
+            .raft
+            .is_initialized()
+            .await
+            .map_err(|e| RaftNodeError::Fatal(e.to_string()))?
+        {
             return Ok(());
         }
         let members = BTreeMap::from([(self.config.id, node)]);
-        self.raft.initialize(members).await.map_err(|e| RaftNodeError::Fatal(e.to_string()))
+        self.raft
+            .initialize(members)
+            .await
+            .map_err(|e| RaftNodeError::Fatal(e.to_string()))
     }
 
     pub fn metrics(&self) -> RaftMetrics {
@@ -174,7 +218,10 @@ impl RaftNode {
         let m = self.metrics();
         let membership = m.membership_config.membership();
         let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
-        membership.nodes().map(|(id, n)| (*id, n.clone(), voters.contains(id))).collect()
+        membership
+            .nodes()
+            .map(|(id, n)| (*id, n.clone(), voters.contains(id)))
+            .collect()
     }
 
     pub fn applied_index(&self) -> u64 {
@@ -191,7 +238,8 @@ impl RaftNode {
         if let Some(p) = peers.get(addr) {
             return Ok(p.clone());
         }
-        let p = PeerClient::new(addr, &self.config.cluster_id).map_err(RaftNodeError::Unreachable)?;
+        let p =
+            PeerClient::new(addr, &self.config.cluster_id).map_err(RaftNodeError::Unreachable)?;
         peers.insert(addr.to_owned(), p.clone());
         Ok(p)
     }
@@ -206,19 +254,37 @@ impl RaftNode {
     /// Proposes a write; forwards it to the leader when this node is not the leader.
     pub async fn propose(&self, req: Request) -> Result<WriteOutcome, RaftNodeError> {
         let may_retry_ambiguous = req.request_token.is_some();
-        let r = self.on_leader(ForwardRequest::Propose(req), may_retry_ambiguous).await?;
-        let response = r.response.ok_or_else(|| RaftNodeError::Fatal("leader returned no response".into()))?;
-        Ok(WriteOutcome { response, index: r.index })
+        let r = self
+            .on_leader(ForwardRequest::Propose(req), may_retry_ambiguous)
+            .await?;
+        let response = r
+            .response
+            .ok_or_else(|| RaftNodeError::Fatal("leader returned no response".into()))?;
+        Ok(WriteOutcome {
+            response,
+            index: r.index,
+        })
     }
 
     /// Adds a node as learner (waiting until it caught up) and, if `voter`, promotes it.
-    pub async fn add_node(&self, id: NodeId, node: IamNode, voter: bool) -> Result<u64, RaftNodeError> {
-        Ok(self.on_leader(ForwardRequest::AddNode { id, node, voter }, true).await?.index)
+    pub async fn add_node(
+        &self,
+        id: NodeId,
+        node: IamNode,
+        voter: bool,
+    ) -> Result<u64, RaftNodeError> {
+        Ok(self
+            .on_leader(ForwardRequest::AddNode { id, node, voter }, true)
+            .await?
+            .index)
     }
 
     /// Removes a node (voter or learner) from the cluster.
     pub async fn remove_node(&self, id: NodeId) -> Result<u64, RaftNodeError> {
-        Ok(self.on_leader(ForwardRequest::RemoveNode { id }, true).await?.index)
+        Ok(self
+            .on_leader(ForwardRequest::RemoveNode { id }, true)
+            .await?
+            .index)
     }
 
     /// Runs `call` on the leader, here or by forwarding, retrying across leader changes.
@@ -233,14 +299,18 @@ impl RaftNode {
             };
             match attempt {
                 Ok(r) => return Ok(r),
-                Err(RaftNodeError::Unreachable(_) | RaftNodeError::Timeout(_)) if !may_retry_ambiguous => {
+                Err(RaftNodeError::Unreachable(_) | RaftNodeError::Timeout(_))
+                    if !may_retry_ambiguous =>
+                {
                     return attempt;
                 }
                 Err(e) if e.is_retryable() && !matches!(e, RaftNodeError::Behind { .. }) => {
                     if Instant::now() + backoff >= deadline {
                         return Err(match e {
                             RaftNodeError::NoLeader => RaftNodeError::NoLeader,
-                            _ => RaftNodeError::Timeout(self.config.write_timeout.as_millis() as u64),
+                            _ => {
+                                RaftNodeError::Timeout(self.config.write_timeout.as_millis() as u64)
+                            }
                         });
                     }
                     tokio::time::sleep(backoff).await;
@@ -254,12 +324,15 @@ impl RaftNode {
     async fn forward(&self, addr: &str, call: &ForwardRequest, deadline: Instant) -> ForwardResult {
         let peer = self.peer(addr)?;
         let data = bincode::serialize(call).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
-        let timeout = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(50));
+        let timeout = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(50));
         let bytes = peer
             .call(PeerRpc::Forward, data, Some(timeout))
             .await
             .map_err(|s| RaftNodeError::Unreachable(format!("{addr}: {}", s.message())))?;
-        bincode::deserialize::<ForwardResult>(&bytes).map_err(|e| RaftNodeError::Fatal(e.to_string()))?
+        bincode::deserialize::<ForwardResult>(&bytes)
+            .map_err(|e| RaftNodeError::Fatal(e.to_string()))?
     }
 
     /// Serves a call forwarded by another node: executes it if this node leads, else passes
@@ -281,44 +354,87 @@ impl RaftNode {
                     .await
                     .map_err(|_| RaftNodeError::Timeout(timeout.as_millis() as u64))?;
                 let r = res.map_err(write_error)?;
-                Ok(LeaderReply { index: r.log_id.index, response: Some(r.data) })
+                Ok(LeaderReply {
+                    index: r.log_id.index,
+                    response: Some(r.data),
+                })
             }
-            ForwardRequest::AddNode { id, node, voter } => self.leader_add_node(id, node, voter).await,
+            ForwardRequest::AddNode { id, node, voter } => {
+                self.leader_add_node(id, node, voter).await
+            }
             ForwardRequest::RemoveNode { id } => self.leader_remove_node(id).await,
         }
     }
 
     async fn leader_add_node(&self, id: NodeId, node: IamNode, voter: bool) -> ForwardResult {
-        if let Some((_, existing, _)) = self.members().into_iter().find(|(i, _, _)| *i == id) {
-            if existing.peer != node.peer {
-                return Err(RaftNodeError::NodeExists { id, existing: existing.peer });
+        let existing = self.members().into_iter().find(|(i, _, _)| *i == id);
+        let mut index = self.applied_index();
+        match existing {
+            Some((_, n, _)) if n.peer != node.peer => {
+                return Err(RaftNodeError::NodeExists {
+                    id,
+                    existing: n.peer,
+                });
+            }
+            // Already what was asked for: adding is idempotent (a node may retry its join).
+            Some((_, _, is_voter)) if is_voter || !voter => {
+                return Ok(LeaderReply {
+                    index,
+                    response: None,
+                });
+            }
+            Some(_) => {}
+            None => {
+                index = self
+                    .raft
+                    .add_learner(id, node, true)
+                    .await
+                    .map_err(write_error)?
+                    .log_id
+                    .index
             }
         }
-        let r = self.raft.add_learner(id, node, true).await.map_err(write_error)?;
-        let mut index = r.log_id.index;
         if voter {
-            let r = self.raft.change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false).await;
+            let r = self
+                .raft
+                .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+                .await;
             index = r.map_err(write_error)?.log_id.index;
         }
-        Ok(LeaderReply { index, response: None })
+        Ok(LeaderReply {
+            index,
+            response: None,
+        })
     }
 
     async fn leader_remove_node(&self, id: NodeId) -> ForwardResult {
         let members = self.members();
         let Some((_, _, voter)) = members.iter().find(|(i, _, _)| *i == id) else {
             let list: Vec<String> = members.iter().map(|(i, _, _)| i.to_string()).collect();
-            return Err(RaftNodeError::UnknownNode { id, members: list.join(",") });
+            return Err(RaftNodeError::UnknownNode {
+                id,
+                members: list.join(","),
+            });
         };
         let change = if *voter {
             if members.iter().filter(|(_, _, v)| *v).count() == 1 {
-                return Err(RaftNodeError::Membership(format!("node {id} is the last voter")));
+                return Err(RaftNodeError::Membership(format!(
+                    "node {id} is the last voter"
+                )));
             }
             ChangeMembers::RemoveVoters(BTreeSet::from([id]))
         } else {
             ChangeMembers::RemoveNodes(BTreeSet::from([id]))
         };
-        let r = self.raft.change_membership(change, false).await.map_err(write_error)?;
-        Ok(LeaderReply { index: r.log_id.index, response: None })
+        let r = self
+            .raft
+            .change_membership(change, false)
+            .await
+            .map_err(write_error)?;
+        Ok(LeaderReply {
+            index: r.log_id.index,
+            response: None,
+        })
     }
 
     /// Waits until a read at `consistency` may be served from this node's state; returns the
@@ -329,10 +445,17 @@ impl RaftNode {
             Consistency::AtLeast(i) => i,
             Consistency::Linearizable => self.read_index().await?,
         };
-        let waited = self.raft.wait(Some(self.config.read_wait)).applied_index_at_least(Some(wanted), "read barrier").await;
+        let waited = self
+            .raft
+            .wait(Some(self.config.read_wait))
+            .applied_index_at_least(Some(wanted), "read barrier")
+            .await;
         match waited {
             Ok(m) => Ok(m.last_applied.map_or(0, |l| l.index)),
-            Err(_) => Err(RaftNodeError::Behind { applied: self.applied_index(), wanted }),
+            Err(_) => Err(RaftNodeError::Behind {
+                applied: self.applied_index(),
+                wanted,
+            }),
         }
     }
 
@@ -344,9 +467,9 @@ impl RaftNode {
                 Some((id, _)) if id == self.config.id => self.local_read_index().await,
                 Some((_, node)) => {
                     let peer = self.peer(&node.peer)?;
-                    peer.read_index(self.config.read_wait)
-                        .await
-                        .map_err(|s| RaftNodeError::Unreachable(format!("{}: {}", node.peer, s.message())))
+                    peer.read_index(self.config.read_wait).await.map_err(|s| {
+                        RaftNodeError::Unreachable(format!("{}: {}", node.peer, s.message()))
+                    })
                 }
                 None => Err(RaftNodeError::NoLeader),
             };
@@ -371,16 +494,27 @@ impl RaftNode {
     /// Builds a snapshot now and purges the log it covers; returns the snapshot index.
     pub async fn snapshot_now(&self) -> Result<u64, RaftNodeError> {
         let before = self.metrics().snapshot.map_or(0, |l| l.index);
-        self.raft.trigger().snapshot().await.map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+        self.raft
+            .trigger()
+            .snapshot()
+            .await
+            .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
         let applied = self.applied_index();
         let m = self
             .raft
             .wait(Some(Duration::from_secs(30)))
-            .metrics(|m| m.snapshot.is_some_and(|s| s.index >= applied.max(before)), "snapshot built")
+            .metrics(
+                |m| m.snapshot.is_some_and(|s| s.index >= applied.max(before)),
+                "snapshot built",
+            )
             .await
             .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
         let index = m.snapshot.map_or(0, |l| l.index);
-        self.raft.trigger().purge_log(index).await.map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+        self.raft
+            .trigger()
+            .purge_log(index)
+            .await
+            .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
         Ok(index)
     }
 
@@ -394,7 +528,12 @@ impl RaftNode {
 fn write_error(e: RaftError<NodeId, ClientWriteError<NodeId, IamNode>>) -> RaftNodeError {
     match e {
         RaftError::APIError(ClientWriteError::ForwardToLeader(_)) => RaftNodeError::NoLeader,
-        RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => RaftNodeError::Membership(c.to_string()),
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(
+            ChangeMembershipError::InProgress(p),
+        )) => RaftNodeError::MembershipBusy(p.to_string()),
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => {
+            RaftNodeError::Membership(c.to_string())
+        }
         RaftError::Fatal(f) => RaftNodeError::Fatal(f.to_string()),
     }
 }
@@ -414,6 +553,7 @@ pub async fn forward_add_node(
         .call(PeerRpc::Forward, data, Some(timeout))
         .await
         .map_err(|s| RaftNodeError::Unreachable(s.message().to_owned()))?;
-    let r: ForwardResult = bincode::deserialize(&bytes).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+    let r: ForwardResult =
+        bincode::deserialize(&bytes).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
     r.map(|r| r.index)
 }

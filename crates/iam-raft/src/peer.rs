@@ -5,7 +5,9 @@
 use crate::node::{ForwardRequest, RaftNode};
 use crate::CLUSTER_HEADER;
 use iam_proto::raft::raft_peer_server::{RaftPeer, RaftPeerServer};
-use iam_proto::raft::{ClusterIdReply, ClusterIdRequest, Payload, ReadIndexReply, ReadIndexRequest};
+use iam_proto::raft::{
+    ClusterIdReply, ClusterIdRequest, Payload, ReadIndexReply, ReadIndexRequest,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -34,18 +36,25 @@ impl PeerService {
 
     fn check_cluster<T>(&self, req: &Request<T>) -> Result<(), Status> {
         let ours = &self.node.config.cluster_id;
-        match req.metadata().get(CLUSTER_HEADER).and_then(|v| v.to_str().ok()) {
+        match req
+            .metadata()
+            .get(CLUSTER_HEADER)
+            .and_then(|v| v.to_str().ok())
+        {
             Some(theirs) if theirs == ours => Ok(()),
             Some(theirs) => Err(Status::permission_denied(format!(
                 "peer belongs to cluster {theirs:?} but this node belongs to cluster {ours:?}"
             ))),
-            None => Err(Status::permission_denied(format!("missing {CLUSTER_HEADER} header"))),
+            None => Err(Status::permission_denied(format!(
+                "missing {CLUSTER_HEADER} header"
+            ))),
         }
     }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(p: &Payload) -> Result<T, Status> {
-    bincode::deserialize(&p.data).map_err(|e| Status::invalid_argument(format!("undecodable peer payload: {e}")))
+    bincode::deserialize(&p.data)
+        .map_err(|e| Status::invalid_argument(format!("undecodable peer payload: {e}")))
 }
 
 fn encode<T: serde::Serialize>(v: &T) -> Result<Response<Payload>, Status> {
@@ -59,7 +68,11 @@ impl RaftPeer for PeerService {
     async fn append_entries(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
         self.counters.append_entries.fetch_add(1, Ordering::Relaxed);
-        let r = self.node.raft().append_entries(decode(req.get_ref())?).await;
+        let r = self
+            .node
+            .raft()
+            .append_entries(decode(req.get_ref())?)
+            .await;
         encode(&r)
     }
 
@@ -72,8 +85,14 @@ impl RaftPeer for PeerService {
 
     async fn install_snapshot(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
-        self.counters.install_snapshot.fetch_add(1, Ordering::Relaxed);
-        let r = self.node.raft().install_snapshot(decode(req.get_ref())?).await;
+        self.counters
+            .install_snapshot
+            .fetch_add(1, Ordering::Relaxed);
+        let r = self
+            .node
+            .raft()
+            .install_snapshot(decode(req.get_ref())?)
+            .await;
         encode(&r)
     }
 
@@ -85,7 +104,10 @@ impl RaftPeer for PeerService {
         encode(&r)
     }
 
-    async fn read_index(&self, req: Request<ReadIndexRequest>) -> Result<Response<ReadIndexReply>, Status> {
+    async fn read_index(
+        &self,
+        req: Request<ReadIndexRequest>,
+    ) -> Result<Response<ReadIndexReply>, Status> {
         self.check_cluster(&req)?;
         self.counters.read_index.fetch_add(1, Ordering::Relaxed);
         match self.node.local_read_index().await {
@@ -94,7 +116,12 @@ impl RaftPeer for PeerService {
         }
     }
 
-    async fn cluster_id(&self, _req: Request<ClusterIdRequest>) -> Result<Response<ClusterIdReply>, Status> {
-        Ok(Response::new(ClusterIdReply { cluster_id: self.node.config.cluster_id.clone() }))
+    async fn cluster_id(
+        &self,
+        _req: Request<ClusterIdRequest>,
+    ) -> Result<Response<ClusterIdReply>, Status> {
+        Ok(Response::new(ClusterIdReply {
+            cluster_id: self.node.config.cluster_id.clone(),
+        }))
     }
 }

@@ -29,14 +29,23 @@ pub struct ApiState {
 
 impl ApiState {
     pub fn new(node: Arc<RaftNode>, view: StateView, counters: Arc<PeerCounters>) -> Self {
-        Self { node, view, counters }
+        Self {
+            node,
+            view,
+            counters,
+        }
     }
 
     /// Proposes a command; returns the outcome and the commit index.
-    async fn write(&self, opts: Option<WriteOptions>, command: Command) -> Result<(Outcome, u64), Status> {
+    async fn write(
+        &self,
+        opts: Option<WriteOptions>,
+        command: Command,
+    ) -> Result<(Outcome, u64), Status> {
         let token = opts.map(|o| o.request_token).filter(|t| !t.is_empty());
         if let Some(t) = &token {
-            if t.len() > iam_model::limits::REQUEST_TOKEN_LEN_MAX || t.chars().any(char::is_control) {
+            if t.len() > iam_model::limits::REQUEST_TOKEN_LEN_MAX || t.chars().any(char::is_control)
+            {
                 return Err(invalid(format!(
                     "request token must be 1 to {} printable characters",
                     iam_model::limits::REQUEST_TOKEN_LEN_MAX
@@ -44,8 +53,13 @@ impl ApiState {
             }
         }
         // Every write carries a token so that internal retries across a failover are safe.
-        let request_token = Some(token.unwrap_or_else(|| format!("auto-{:032x}", rand::random::<u128>())));
-        let req = StateRequest { request_token, time_ms: crate::now_ms(), command };
+        let request_token =
+            Some(token.unwrap_or_else(|| format!("auto-{:032x}", rand::random::<u128>())));
+        let req = StateRequest {
+            request_token,
+            time_ms: crate::now_ms(),
+            command,
+        };
         let out = self.node.propose(req).await.map_err(|e| from_raft(&e))?;
         match out.response.result {
             Ok(outcome) => Ok((outcome, out.index)),
@@ -60,7 +74,12 @@ impl ApiState {
             Ok(Consistency::Local) => RaftConsistency::Local,
             Ok(Consistency::AtLeast) => RaftConsistency::AtLeast(opts.at_least_index),
             Ok(Consistency::Linearizable) => RaftConsistency::Linearizable,
-            Err(_) => return Err(invalid(format!("unknown consistency level {}", opts.consistency))),
+            Err(_) => {
+                return Err(invalid(format!(
+                    "unknown consistency level {}",
+                    opts.consistency
+                )))
+            }
         };
         self.node.read_barrier(c).await.map_err(|e| from_raft(&e))
     }
@@ -80,42 +99,79 @@ fn unexpected(o: Outcome) -> Status {
 
 #[tonic::async_trait]
 impl Iam for ApiState {
-    async fn create_account(&self, req: Request<CreateAccountRequest>) -> Result<Response<AccountReply>, Status> {
+    async fn create_account(
+        &self,
+        req: Request<CreateAccountRequest>,
+    ) -> Result<Response<AccountReply>, Status> {
         let r = req.into_inner();
         names::validate_account_name(&r.name).map_err(iam_err)?;
         names::validate_email(&r.email).map_err(iam_err)?;
         let account_id = if r.account_id.is_empty() {
             // First digit non-zero, as AWS account ids look.
-            iam_model::AccountId::from_number(100_000_000_000 + rand::random::<u64>() % 900_000_000_000).to_string()
+            iam_model::AccountId::from_number(
+                100_000_000_000 + rand::random::<u64>() % 900_000_000_000,
+            )
+            .to_string()
         } else {
-            iam_model::AccountId::parse(&r.account_id).map_err(iam_err)?.to_string()
+            iam_model::AccountId::parse(&r.account_id)
+                .map_err(iam_err)?
+                .to_string()
         };
-        let cmd = Command::CreateAccount { account_id, name: r.name, email: r.email };
+        let cmd = Command::CreateAccount {
+            account_id,
+            name: r.name,
+            email: r.email,
+        };
         match self.write(r.write, cmd).await? {
-            (Outcome::Account(a), index) => {
-                Ok(Response::new(AccountReply { account: Some(account_to_proto(&a)), log_index: index, applied_index: 0 }))
-            }
+            (Outcome::Account(a), index) => Ok(Response::new(AccountReply {
+                account: Some(account_to_proto(&a)),
+                log_index: index,
+                applied_index: 0,
+            })),
             (o, _) => Err(unexpected(o)),
         }
     }
 
-    async fn get_account(&self, req: Request<GetAccountRequest>) -> Result<Response<AccountReply>, Status> {
+    async fn get_account(
+        &self,
+        req: Request<GetAccountRequest>,
+    ) -> Result<Response<AccountReply>, Status> {
         let r = req.into_inner();
         let applied = self.read(r.read).await?;
         let a = query::get_account(&self.view, &r.account_id).map_err(iam_err)?;
-        Ok(Response::new(AccountReply { account: Some(account_to_proto(&a)), log_index: 0, applied_index: applied }))
+        Ok(Response::new(AccountReply {
+            account: Some(account_to_proto(&a)),
+            log_index: 0,
+            applied_index: applied,
+        }))
     }
 
-    async fn list_accounts(&self, req: Request<ListAccountsRequest>) -> Result<Response<ListAccountsReply>, Status> {
+    async fn list_accounts(
+        &self,
+        req: Request<ListAccountsRequest>,
+    ) -> Result<Response<ListAccountsReply>, Status> {
         let applied = self.read(req.into_inner().read).await?;
-        let accounts = query::list_accounts(&self.view).iter().map(account_to_proto).collect();
-        Ok(Response::new(ListAccountsReply { accounts, applied_index: applied }))
+        let accounts = query::list_accounts(&self.view)
+            .iter()
+            .map(account_to_proto)
+            .collect();
+        Ok(Response::new(ListAccountsReply {
+            accounts,
+            applied_index: applied,
+        }))
     }
 
-    async fn create_user(&self, req: Request<CreateUserRequest>) -> Result<Response<UserReply>, Status> {
+    async fn create_user(
+        &self,
+        req: Request<CreateUserRequest>,
+    ) -> Result<Response<UserReply>, Status> {
         let r = req.into_inner();
         names::validate_user_name(&r.name).map_err(iam_err)?;
-        let path = if r.path.is_empty() { "/".to_owned() } else { r.path };
+        let path = if r.path.is_empty() {
+            "/".to_owned()
+        } else {
+            r.path
+        };
         names::validate_path("path", &path).map_err(iam_err)?;
         let tags: Vec<iam_model::Tag> = r.tags.into_iter().map(tag_from_proto).collect();
         names::validate_tags(&tags).map_err(iam_err)?;
@@ -128,9 +184,11 @@ impl Iam for ApiState {
             permissions_boundary: Some(r.permissions_boundary).filter(|b| !b.is_empty()),
         };
         match self.write(r.write, cmd).await? {
-            (Outcome::User(u), index) => {
-                Ok(Response::new(UserReply { user: Some(user_to_proto(&u)), log_index: index, applied_index: 0 }))
-            }
+            (Outcome::User(u), index) => Ok(Response::new(UserReply {
+                user: Some(user_to_proto(&u)),
+                log_index: index,
+                applied_index: 0,
+            })),
             (o, _) => Err(unexpected(o)),
         }
     }
@@ -139,14 +197,29 @@ impl Iam for ApiState {
         let r = req.into_inner();
         let applied = self.read(r.read).await?;
         let u = query::get_user(&self.view, &r.account, &r.name).map_err(iam_err)?;
-        Ok(Response::new(UserReply { user: Some(user_to_proto(&u)), log_index: 0, applied_index: applied }))
+        Ok(Response::new(UserReply {
+            user: Some(user_to_proto(&u)),
+            log_index: 0,
+            applied_index: applied,
+        }))
     }
 
-    async fn list_users(&self, req: Request<ListUsersRequest>) -> Result<Response<ListUsersReply>, Status> {
+    async fn list_users(
+        &self,
+        req: Request<ListUsersRequest>,
+    ) -> Result<Response<ListUsersReply>, Status> {
         let r = req.into_inner();
         let applied = self.read(r.read).await?;
-        let prefix = if r.path_prefix.is_empty() { "/" } else { &r.path_prefix };
-        let max = if r.max_items == 0 { iam_model::limits::LIST_ITEMS_DEFAULT } else { r.max_items as usize };
+        let prefix = if r.path_prefix.is_empty() {
+            "/"
+        } else {
+            &r.path_prefix
+        };
+        let max = if r.max_items == 0 {
+            iam_model::limits::LIST_ITEMS_DEFAULT
+        } else {
+            r.max_items as usize
+        };
         if max > iam_model::limits::LIST_ITEMS_MAX {
             return Err(iam_err(IamError::validation(
                 "maxItems",
@@ -155,7 +228,8 @@ impl Iam for ApiState {
             )));
         }
         let marker = Some(r.marker.as_str()).filter(|m| !m.is_empty());
-        let page = query::list_users(&self.view, &r.account, prefix, marker, max).map_err(iam_err)?;
+        let page =
+            query::list_users(&self.view, &r.account, prefix, marker, max).map_err(iam_err)?;
         Ok(Response::new(ListUsersReply {
             users: page.items.iter().map(user_to_proto).collect(),
             is_truncated: page.next_marker.is_some(),
@@ -164,10 +238,21 @@ impl Iam for ApiState {
         }))
     }
 
-    async fn delete_user(&self, req: Request<DeleteUserRequest>) -> Result<Response<WriteReply>, Status> {
+    async fn delete_user(
+        &self,
+        req: Request<DeleteUserRequest>,
+    ) -> Result<Response<WriteReply>, Status> {
         let r = req.into_inner();
         names::validate_user_name(&r.name).map_err(iam_err)?;
-        let (_, index) = self.write(r.write, Command::DeleteUser { account: r.account, name: r.name }).await?;
+        let (_, index) = self
+            .write(
+                r.write,
+                Command::DeleteUser {
+                    account: r.account,
+                    name: r.name,
+                },
+            )
+            .await?;
         Ok(Response::new(WriteReply { log_index: index }))
     }
 }
@@ -175,7 +260,13 @@ impl Iam for ApiState {
 fn members(node: &RaftNode) -> Vec<NodeAddr> {
     node.members()
         .into_iter()
-        .map(|(id, n, voter)| NodeAddr { id, api: n.api, http: n.http, peer: n.peer, voter })
+        .map(|(id, n, voter)| NodeAddr {
+            id,
+            api: n.api,
+            http: n.http,
+            peer: n.peer,
+            voter,
+        })
         .collect()
 }
 
@@ -191,7 +282,12 @@ impl Cluster for ApiState {
             openraft_state::Learner => "learner",
             openraft_state::Shutdown => "shutdown",
         };
-        let me = m.membership_config.membership().get_node(&m.id).map(|n| n.api.clone()).unwrap_or_default();
+        let me = m
+            .membership_config
+            .membership()
+            .get_node(&m.id)
+            .map(|n| n.api.clone())
+            .unwrap_or_default();
         Ok(Response::new(NodeStatus {
             id: m.id,
             api: me,
@@ -211,33 +307,64 @@ impl Cluster for ApiState {
 
     async fn hash(&self, _req: Request<HashRequest>) -> Result<Response<HashReply>, Status> {
         let (applied, hash) = self.view.hash_at_applied();
-        Ok(Response::new(HashReply { id: self.node.id(), applied_index: applied, state_hash: hash }))
+        Ok(Response::new(HashReply {
+            id: self.node.id(),
+            applied_index: applied,
+            state_hash: hash,
+        }))
     }
 
-    async fn add_node(&self, req: Request<AddNodeRequest>) -> Result<Response<MembershipReply>, Status> {
+    async fn add_node(
+        &self,
+        req: Request<AddNodeRequest>,
+    ) -> Result<Response<MembershipReply>, Status> {
         let r = req.into_inner();
         if r.id == 0 {
             return Err(invalid("node id must be a positive integer"));
         }
         for (flag, addr) in [("peer", &r.peer), ("api", &r.api), ("http", &r.http)] {
             if addr.parse::<std::net::SocketAddr>().is_err() && !addr.contains(':') {
-                return Err(invalid(format!("--{flag} {addr:?} is not a host:port address")));
+                return Err(invalid(format!(
+                    "--{flag} {addr:?} is not a host:port address"
+                )));
             }
         }
-        let node = IamNode { peer: r.peer, api: r.api, http: r.http };
-        let index = self.node.add_node(r.id, node, !r.learner_only).await.map_err(|e| from_raft(&e))?;
-        Ok(Response::new(MembershipReply { members: members(&self.node), log_index: index }))
+        let node = IamNode {
+            peer: r.peer,
+            api: r.api,
+            http: r.http,
+        };
+        let index = self
+            .node
+            .add_node(r.id, node, !r.learner_only)
+            .await
+            .map_err(|e| from_raft(&e))?;
+        Ok(Response::new(MembershipReply {
+            members: members(&self.node),
+            log_index: index,
+        }))
     }
 
-    async fn remove_node(&self, req: Request<RemoveNodeRequest>) -> Result<Response<MembershipReply>, Status> {
+    async fn remove_node(
+        &self,
+        req: Request<RemoveNodeRequest>,
+    ) -> Result<Response<MembershipReply>, Status> {
         let id = req.into_inner().id;
         let index = self.node.remove_node(id).await.map_err(|e| from_raft(&e))?;
-        Ok(Response::new(MembershipReply { members: members(&self.node), log_index: index }))
+        Ok(Response::new(MembershipReply {
+            members: members(&self.node),
+            log_index: index,
+        }))
     }
 
-    async fn snapshot(&self, _req: Request<SnapshotRequest>) -> Result<Response<SnapshotReply>, Status> {
+    async fn snapshot(
+        &self,
+        _req: Request<SnapshotRequest>,
+    ) -> Result<Response<SnapshotReply>, Status> {
         let index = self.node.snapshot_now().await.map_err(|e| from_raft(&e))?;
-        Ok(Response::new(SnapshotReply { snapshot_index: index }))
+        Ok(Response::new(SnapshotReply {
+            snapshot_index: index,
+        }))
     }
 }
 

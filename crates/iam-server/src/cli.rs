@@ -6,7 +6,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "iamd", version, about = "A replicated identity and access management store with the AWS IAM model")]
+#[command(
+    name = "iamd",
+    version,
+    about = "A replicated identity and access management store with the AWS IAM model"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -48,7 +48,9 @@ pub struct ServeConfig {
 }
 
 fn parse_addr(flag: &str, value: &str) -> anyhow::Result<SocketAddr> {
-    value.parse().with_context(|| format!("--{flag} {value:?} is not a host:port address like 127.0.0.1:7100"))
+    value.parse().with_context(|| {
+        format!("--{flag} {value:?} is not a host:port address like 127.0.0.1:7100")
+    })
 }
 
 impl ServeConfig {
@@ -59,7 +61,8 @@ impl ServeConfig {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
-                toml::from_str(&text).with_context(|| format!("config file {} is invalid", path.display()))?
+                toml::from_str(&text)
+                    .with_context(|| format!("config file {} is invalid", path.display()))?
             }
         };
         let Some(node_id) = args.node_id.or(file.node_id) else {
@@ -68,38 +71,74 @@ impl ServeConfig {
         if node_id == 0 {
             bail!("--node-id must be a positive integer (0 is reserved)");
         }
-        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(format!("./iamd-data-{node_id}")));
-        let peer = args.peer_listen.or(file.peer_listen).unwrap_or_else(|| "127.0.0.1:7102".into());
-        let api = args.api_listen.or(file.api_listen).unwrap_or_else(|| "127.0.0.1:7100".into());
-        let http = args.http_listen.or(file.http_listen).unwrap_or_else(|| "127.0.0.1:7101".into());
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(format!("./iamd-data-{node_id}")));
+        let peer = args
+            .peer_listen
+            .or(file.peer_listen)
+            .unwrap_or_else(|| "127.0.0.1:7102".into());
+        let api = args
+            .api_listen
+            .or(file.api_listen)
+            .unwrap_or_else(|| "127.0.0.1:7100".into());
+        let http = args
+            .http_listen
+            .or(file.http_listen)
+            .unwrap_or_else(|| "127.0.0.1:7101".into());
         let peer_listen = parse_addr("peer-listen", &peer)?;
         let api_listen = parse_addr("api-listen", &api)?;
         let http_listen = parse_addr("http-listen", &http)?;
         let distinct = [peer_listen, api_listen, http_listen];
         if distinct[0] == distinct[1] || distinct[0] == distinct[2] || distinct[1] == distinct[2] {
-            bail!("--peer-listen, --api-listen and --http-listen must be three different addresses");
+            bail!(
+                "--peer-listen, --api-listen and --http-listen must be three different addresses"
+            );
         }
         let log_format = match args.log_format.or(file.log_format).as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
             Some(other) => bail!("--log-format {other:?} is not one of: text, json"),
         };
-        let join: Vec<String> = if args.join.is_empty() { file.join.unwrap_or_default() } else { args.join };
-        let join: Vec<String> = join.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        let join: Vec<String> = if args.join.is_empty() {
+            file.join.unwrap_or_default()
+        } else {
+            args.join
+        };
+        let join: Vec<String> = join
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
         let bootstrap = args.bootstrap || file.bootstrap.unwrap_or(false);
         if bootstrap && !join.is_empty() {
-            bail!("--bootstrap starts a new cluster and --join joins an existing one; give only one");
+            bail!(
+                "--bootstrap starts a new cluster and --join joins an existing one; give only one"
+            );
         }
-        let snapshot_every = args.snapshot_every.or(file.snapshot_every).unwrap_or(10_000);
+        let snapshot_every = args
+            .snapshot_every
+            .or(file.snapshot_every)
+            .unwrap_or(10_000);
         if snapshot_every == 0 {
             bail!("--snapshot-every must be at least 1");
         }
         Ok(Self {
             node_id,
             data_dir,
-            peer_advertise: args.peer_advertise.or(file.peer_advertise).unwrap_or_else(|| peer_listen.to_string()),
-            api_advertise: args.api_advertise.or(file.api_advertise).unwrap_or_else(|| api_listen.to_string()),
-            http_advertise: args.http_advertise.or(file.http_advertise).unwrap_or_else(|| http_listen.to_string()),
+            peer_advertise: args
+                .peer_advertise
+                .or(file.peer_advertise)
+                .unwrap_or_else(|| peer_listen.to_string()),
+            api_advertise: args
+                .api_advertise
+                .or(file.api_advertise)
+                .unwrap_or_else(|| api_listen.to_string()),
+            http_advertise: args
+                .http_advertise
+                .or(file.http_advertise)
+                .unwrap_or_else(|| http_listen.to_string()),
             peer_listen,
             api_listen,
             http_listen,
@@ -116,7 +155,10 @@ mod tests {
     use super::*;
 
     fn args() -> ServeArgs {
-        ServeArgs { node_id: Some(1), ..Default::default() }
+        ServeArgs {
+            node_id: Some(1),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -128,11 +170,24 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let e = ServeConfig::from_args(ServeArgs { api_listen: Some("nope".into()), ..args() }).unwrap_err();
+        let e = ServeConfig::from_args(ServeArgs {
+            api_listen: Some("nope".into()),
+            ..args()
+        })
+        .unwrap_err();
         assert!(format!("{e:#}").contains("--api-listen \"nope\""), "{e:#}");
-        let e = ServeConfig::from_args(ServeArgs { node_id: None, ..Default::default() }).unwrap_err();
+        let e = ServeConfig::from_args(ServeArgs {
+            node_id: None,
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(e.to_string().contains("--node-id is required"));
-        let e = ServeConfig::from_args(ServeArgs { bootstrap: true, join: vec!["a:1".into()], ..args() }).unwrap_err();
+        let e = ServeConfig::from_args(ServeArgs {
+            bootstrap: true,
+            join: vec!["a:1".into()],
+            ..args()
+        })
+        .unwrap_err();
         assert!(e.to_string().contains("only one"));
     }
 
@@ -142,11 +197,19 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("good.toml");
         std::fs::write(&good, "node_id = 5\napi_listen = \"127.0.0.1:9000\"\n").unwrap();
-        let c = ServeConfig::from_args(ServeArgs { config: Some(good), ..Default::default() }).unwrap();
+        let c = ServeConfig::from_args(ServeArgs {
+            config: Some(good),
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!((c.node_id, c.api_listen.port()), (5, 9000));
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "node_id = 5\nnode_idd = 6\n").unwrap();
-        let e = ServeConfig::from_args(ServeArgs { config: Some(bad), ..Default::default() }).unwrap_err();
+        let e = ServeConfig::from_args(ServeArgs {
+            config: Some(bad),
+            ..Default::default()
+        })
+        .unwrap_err();
         assert!(format!("{e:#}").contains("unknown field"), "{e:#}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

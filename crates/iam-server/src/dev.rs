@@ -25,7 +25,8 @@ struct DevNode {
 }
 
 fn port(base: u16, i: u32, offset: u16) -> anyhow::Result<u16> {
-    u16::try_from(u32::from(base) + 10 * (i - 1) + u32::from(offset)).map_err(|_| anyhow!("--base-port {base} is too high for {i} nodes"))
+    u16::try_from(u32::from(base) + 10 * (i - 1) + u32::from(offset))
+        .map_err(|_| anyhow!("--base-port {base} is too high for {i} nodes"))
 }
 
 fn spawn_node(exe: &Path, args: &DevArgs, i: u32) -> anyhow::Result<DevNode> {
@@ -35,13 +36,24 @@ fn spawn_node(exe: &Path, args: &DevArgs, i: u32) -> anyhow::Result<DevNode> {
     let peer = format!("{host}:{}", port(args.base_port, i, 2)?);
     let data_dir = args.dir.join(format!("node{i}"));
     let log_path = args.dir.join(format!("node{i}.log"));
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
         .with_context(|| format!("cannot open {}", log_path.display()))?;
     let mut cmd = Command::new(exe);
     cmd.arg("serve")
         .args(["--node-id", &i.to_string()])
-        .arg("--data-dir").arg(&data_dir)
-        .args(["--api-listen", &api, "--http-listen", &http, "--peer-listen", &peer])
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .args([
+            "--api-listen",
+            &api,
+            "--http-listen",
+            &http,
+            "--peer-listen",
+            &peer,
+        ])
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -51,8 +63,17 @@ fn spawn_node(exe: &Path, args: &DevArgs, i: u32) -> anyhow::Result<DevNode> {
     } else {
         cmd.args(["--join", &format!("{host}:{}", port(args.base_port, 1, 2)?)]);
     }
-    let child = cmd.spawn().with_context(|| format!("cannot start {}", exe.display()))?;
-    Ok(DevNode { id: i, api, http, peer, data_dir, child })
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", exe.display()))?;
+    Ok(DevNode {
+        id: i,
+        api,
+        http,
+        peer,
+        data_dir,
+        child,
+    })
 }
 
 async fn wait_ready(nodes: &mut [DevNode], n: usize, timeout: Duration) -> anyhow::Result<()> {
@@ -60,7 +81,10 @@ async fn wait_ready(nodes: &mut [DevNode], n: usize, timeout: Duration) -> anyho
     loop {
         for node in nodes.iter_mut() {
             if let Some(status) = node.child.try_wait()? {
-                bail!("node {} exited ({status}) during start-up; see its log", node.id);
+                bail!(
+                    "node {} exited ({status}) during start-up; see its log",
+                    node.id
+                );
             }
         }
         let mut ready = 0;
@@ -87,17 +111,28 @@ async fn wait_ready(nodes: &mut [DevNode], n: usize, timeout: Duration) -> anyho
 /// Returns the dev account id, creating the account on first start.
 async fn dev_account(api: &str) -> anyhow::Result<String> {
     let mut c = IamClient::connect(format!("http://{api}")).await?;
-    let accounts = c.list_accounts(ListAccountsRequest { read: None }).await?.into_inner().accounts;
+    let accounts = c
+        .list_accounts(ListAccountsRequest { read: None })
+        .await?
+        .into_inner()
+        .accounts;
     if let Some(a) = accounts.first() {
         return Ok(a.id.clone());
     }
     let req = CreateAccountRequest {
-        write: Some(iam_proto::v1::WriteOptions { request_token: "iamd-dev-account".into() }),
+        write: Some(iam_proto::v1::WriteOptions {
+            request_token: "iamd-dev-account".into(),
+        }),
         name: "dev".into(),
         email: "root@dev.example.com".into(),
         account_id: String::new(),
     };
-    let a = c.create_account(req).await?.into_inner().account.ok_or_else(|| anyhow!("no account returned"))?;
+    let a = c
+        .create_account(req)
+        .await?
+        .into_inner()
+        .account
+        .ok_or_else(|| anyhow!("no account returned"))?;
     Ok(a.id)
 }
 
@@ -112,12 +147,21 @@ fn write_files(dir: &Path, nodes: &[DevNode], account: &str) -> anyhow::Result<P
         })
         .collect();
     let cluster = json!({ "nodes": list, "account": account });
-    std::fs::write(dir.join("cluster.json"), serde_json::to_string_pretty(&cluster)? + "\n")?;
-    let endpoints: Vec<String> = nodes.iter().map(|n| format!("\"http://{}\"", n.api)).collect();
+    std::fs::write(
+        dir.join("cluster.json"),
+        serde_json::to_string_pretty(&cluster)? + "\n",
+    )?;
+    let endpoints: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("\"http://{}\"", n.api))
+        .collect();
     let profile = dir.join("iamctl.toml");
     std::fs::write(
         &profile,
-        format!("# iamctl profile written by `iamd dev`\nendpoints = [{}]\naccount = \"{account}\"\n", endpoints.join(", ")),
+        format!(
+            "# iamctl profile written by `iamd dev`\nendpoints = [{}]\naccount = \"{account}\"\n",
+            endpoints.join(", ")
+        ),
     )?;
     Ok(profile)
 }
@@ -126,11 +170,15 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     if args.nodes == 0 || args.nodes > DEV_NODES_MAX {
         bail!("--nodes must be between 1 and {DEV_NODES_MAX}");
     }
-    let ip: std::net::IpAddr = args.host.parse().with_context(|| format!("--host {:?} is not an IP address", args.host))?;
+    let ip: std::net::IpAddr = args
+        .host
+        .parse()
+        .with_context(|| format!("--host {:?} is not an IP address", args.host))?;
     if !ip.is_loopback() {
         bail!("--host {ip} is not a loopback address; `iamd dev` is for local development only");
     }
-    std::fs::create_dir_all(&args.dir).with_context(|| format!("cannot create {}", args.dir.display()))?;
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("cannot create {}", args.dir.display()))?;
     let exe = std::env::current_exe().context("cannot find the iamd executable")?;
     let mut nodes = Vec::new();
     for i in 1..=args.nodes {
@@ -151,9 +199,19 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         }
     };
     let profile = write_files(&args.dir, &nodes, &account)?;
-    println!("iamd dev cluster is up: {} nodes, account {account}", nodes.len());
+    println!(
+        "iamd dev cluster is up: {} nodes, account {account}",
+        nodes.len()
+    );
     for n in &nodes {
-        println!("  node {}: api http://{}  http http://{}  peer {}  (pid {})", n.id, n.api, n.http, n.peer, n.child.id().unwrap_or(0));
+        println!(
+            "  node {}: api http://{}  http http://{}  peer {}  (pid {})",
+            n.id,
+            n.api,
+            n.http,
+            n.peer,
+            n.child.id().unwrap_or(0)
+        );
     }
     println!("cluster file: {}", args.dir.join("cluster.json").display());
     println!("use it:  export IAMCTL_CONFIG={}", profile.display());
@@ -194,7 +252,10 @@ async fn stop(nodes: &mut [DevNode]) {
         }
     }
     for n in nodes.iter_mut() {
-        if tokio::time::timeout(Duration::from_secs(10), n.child.wait()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(10), n.child.wait())
+            .await
+            .is_err()
+        {
             let _ = n.child.kill().await;
         }
     }

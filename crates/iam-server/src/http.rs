@@ -20,8 +20,17 @@ pub(crate) fn router(state: ApiState) -> Router {
 async fn ready(State(s): State<ApiState>) -> (StatusCode, String) {
     let m = s.node.metrics();
     match m.current_leader {
-        Some(leader) => (StatusCode::OK, format!("ready: leader {leader}, applied {}\n", s.node.applied_index())),
-        None => (StatusCode::SERVICE_UNAVAILABLE, "not ready: no leader known\n".into()),
+        Some(leader) => (
+            StatusCode::OK,
+            format!(
+                "ready: leader {leader}, applied {}\n",
+                s.node.applied_index()
+            ),
+        ),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: no leader known\n".into(),
+        ),
     }
 }
 
@@ -32,11 +41,31 @@ async fn metrics(State(s): State<ApiState>) -> String {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
     };
     gauge("iamd_raft_term", "Current Raft term.", m.current_term);
-    gauge("iamd_raft_last_log_index", "Index of the last log entry.", m.last_log_index.unwrap_or(0));
-    gauge("iamd_raft_applied_index", "Index of the last applied entry.", m.last_applied.map_or(0, |l| l.index));
-    gauge("iamd_raft_snapshot_index", "Index covered by the last snapshot.", m.snapshot.map_or(0, |l| l.index));
-    gauge("iamd_raft_is_leader", "1 if this node is the leader.", u64::from(s.node.is_leader()));
-    gauge("iamd_raft_members", "Number of cluster members.", s.node.members().len() as u64);
+    gauge(
+        "iamd_raft_last_log_index",
+        "Index of the last log entry.",
+        m.last_log_index.unwrap_or(0),
+    );
+    gauge(
+        "iamd_raft_applied_index",
+        "Index of the last applied entry.",
+        m.last_applied.map_or(0, |l| l.index),
+    );
+    gauge(
+        "iamd_raft_snapshot_index",
+        "Index covered by the last snapshot.",
+        m.snapshot.map_or(0, |l| l.index),
+    );
+    gauge(
+        "iamd_raft_is_leader",
+        "1 if this node is the leader.",
+        u64::from(s.node.is_leader()),
+    );
+    gauge(
+        "iamd_raft_members",
+        "Number of cluster members.",
+        s.node.members().len() as u64,
+    );
     let c = &s.counters;
     let _ = writeln!(out, "# HELP iamd_peer_rpcs_total Peer RPCs served, by kind.\n# TYPE iamd_peer_rpcs_total counter");
     for (kind, v) in [
@@ -46,7 +75,11 @@ async fn metrics(State(s): State<ApiState>) -> String {
         ("forward", &c.forward),
         ("read_index", &c.read_index),
     ] {
-        let _ = writeln!(out, "iamd_peer_rpcs_total{{kind=\"{kind}\"}} {}", v.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "iamd_peer_rpcs_total{{kind=\"{kind}\"}} {}",
+            v.load(Ordering::Relaxed)
+        );
     }
     out
 }

@@ -27,13 +27,17 @@ pub async fn serve_main(args: cli::ServeArgs) -> anyhow::Result<()> {
         tracing::info!("signal received, draining");
         trigger.trigger();
     });
-    run(config, shutdown).await.context("node stopped with an error")
+    run(config, shutdown)
+        .await
+        .context("node stopped with an error")
 }
 
 fn init_logging(format: config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("IAMD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         config::LogFormat::Json => builder.json().try_init(),
         config::LogFormat::Text => builder.try_init(),
@@ -42,7 +46,10 @@ fn init_logging(format: config::LogFormat) {
 
 pub(crate) async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => {}

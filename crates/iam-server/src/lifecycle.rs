@@ -28,7 +28,9 @@ impl Default for Shutdown {
 
 impl Shutdown {
     pub fn new() -> Self {
-        Self { tx: Arc::new(watch::channel(false).0) }
+        Self {
+            tx: Arc::new(watch::channel(false).0),
+        }
     }
 
     pub fn trigger(&self) {
@@ -52,7 +54,11 @@ async fn bind(what: &str, addr: std::net::SocketAddr) -> anyhow::Result<TcpListe
 }
 
 fn new_cluster_id() -> String {
-    format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>())
+    format!(
+        "{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
 }
 
 /// Asks the seeds which cluster they belong to.
@@ -81,7 +87,6 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     let api_listener = bind("api", config.api_listen).await?;
     let http_listener = bind("http", config.http_listen).await?;
 
-    let joining = store.meta.is_none() && !config.join.is_empty();
     let cluster_id = match (&store.meta, config.bootstrap, config.join.is_empty()) {
         (Some(meta), _, true) => meta.cluster_id.clone(),
         (Some(meta), _, false) => {
@@ -106,7 +111,10 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         ),
     };
     if store.meta.is_none() {
-        store.save_meta(NodeMeta { cluster_id: cluster_id.clone(), node_id: config.node_id })?;
+        store.save_meta(NodeMeta {
+            cluster_id: cluster_id.clone(),
+            node_id: config.node_id,
+        })?;
     }
 
     let log_store = RocksLogStore::new(store.db.clone());
@@ -114,7 +122,9 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     let view = state_machine.view();
     let mut node_config = NodeConfig::new(config.node_id, cluster_id.clone());
     node_config.snapshot_every_entries = config.snapshot_every;
-    let node = RaftNode::start(node_config, log_store, state_machine).await.map_err(|e| anyhow!("{e}"))?;
+    let node = RaftNode::start(node_config, log_store, state_machine)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     let me = IamNode {
         peer: config.peer_advertise.clone(),
         api: config.api_advertise.clone(),
@@ -142,20 +152,34 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         let sd = shutdown.clone();
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(api_listener);
         tasks.spawn(async move {
-            router.serve_with_incoming_shutdown(incoming, sd.wait()).await.context("api server")
+            router
+                .serve_with_incoming_shutdown(incoming, sd.wait())
+                .await
+                .context("api server")
         });
     }
     {
         let app = crate::http::router(api_state.clone());
         let sd = shutdown.clone();
         tasks.spawn(async move {
-            axum::serve(http_listener, app).with_graceful_shutdown(async move { sd.wait().await }).await.context("http server")
+            axum::serve(http_listener, app)
+                .with_graceful_shutdown(async move { sd.wait().await })
+                .await
+                .context("http server")
         });
     }
 
     if config.bootstrap {
-        node.initialize(me.clone()).await.map_err(|e| anyhow!("cannot bootstrap: {e}"))?;
-    } else if joining {
+        node.initialize(me.clone())
+            .await
+            .map_err(|e| anyhow!("cannot bootstrap: {e}"))?;
+    } else if !config.join.is_empty()
+        && !node
+            .members()
+            .iter()
+            .any(|(id, _, _)| *id == config.node_id)
+    {
+        // Not a member yet (a new node, or one that stopped before it was added): join.
         join(&node, &config.join, me.clone(), &cluster_id).await?;
     }
     tracing::info!(
@@ -179,9 +203,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         }
     }
     // Drain: the servers stop accepting and finish in-flight calls, then Raft stops.
-    let drain = async {
-        while tasks.join_next().await.is_some() {}
-    };
+    let drain = async { while tasks.join_next().await.is_some() {} };
     let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
     node.shutdown().await;
     tracing::info!(node_id = config.node_id, "iamd node stopped");
@@ -189,12 +211,25 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
 }
 
 /// Asks the cluster (through any seed) to add this node as learner, then voter.
-async fn join(node: &Arc<RaftNode>, seeds: &[String], me: IamNode, cluster_id: &str) -> anyhow::Result<()> {
+async fn join(
+    node: &Arc<RaftNode>,
+    seeds: &[String],
+    me: IamNode,
+    cluster_id: &str,
+) -> anyhow::Result<()> {
     let mut last = String::new();
     for _round in 0..40 {
         for seed in seeds {
             let client = PeerClient::new(seed, cluster_id).map_err(|e| anyhow!(e))?;
-            match iam_raft::forward_add_node(&client, node.id(), me.clone(), true, Duration::from_secs(30)).await {
+            match iam_raft::forward_add_node(
+                &client,
+                node.id(),
+                me.clone(),
+                true,
+                Duration::from_secs(30),
+            )
+            .await
+            {
                 Ok(index) => {
                     tracing::info!(node_id = node.id(), index, via = %seed, "joined the cluster");
                     return Ok(());

@@ -24,9 +24,9 @@ pub fn from_iam(e: &IamError) -> Status {
         ErrorCode::EntityAlreadyExists => Code::AlreadyExists,
         ErrorCode::LimitExceeded => Code::ResourceExhausted,
         ErrorCode::DeleteConflict | ErrorCode::ConcurrentModification => Code::FailedPrecondition,
-        ErrorCode::MalformedPolicyDocument | ErrorCode::InvalidInput | ErrorCode::ValidationError => {
-            Code::InvalidArgument
-        }
+        ErrorCode::MalformedPolicyDocument
+        | ErrorCode::InvalidInput
+        | ErrorCode::ValidationError => Code::InvalidArgument,
         ErrorCode::AccessDenied => Code::PermissionDenied,
         ErrorCode::ServiceFailure => Code::Internal,
     };
@@ -36,9 +36,10 @@ pub fn from_iam(e: &IamError) -> Status {
 /// A replication error.
 pub fn from_raft(e: &RaftNodeError) -> Status {
     let (code, aws) = match e {
-        RaftNodeError::NoLeader | RaftNodeError::Unreachable(_) | RaftNodeError::Behind { .. } => {
-            (Code::Unavailable, "ServiceUnavailable")
-        }
+        RaftNodeError::NoLeader
+        | RaftNodeError::Unreachable(_)
+        | RaftNodeError::Behind { .. }
+        | RaftNodeError::MembershipBusy(_) => (Code::Unavailable, "ServiceUnavailable"),
         RaftNodeError::Timeout(_) => (Code::DeadlineExceeded, "ServiceUnavailable"),
         RaftNodeError::UnknownNode { .. } => (Code::NotFound, "NoSuchEntity"),
         RaftNodeError::NodeExists { .. } => (Code::AlreadyExists, "EntityAlreadyExists"),
@@ -47,7 +48,10 @@ pub fn from_raft(e: &RaftNodeError) -> Status {
     };
     let mut s = with_code(Status::new(code, e.to_string()), aws);
     if e.is_retryable() {
-        s.metadata_mut().insert(RETRYABLE_HEADER, tonic::metadata::MetadataValue::from_static("true"));
+        s.metadata_mut().insert(
+            RETRYABLE_HEADER,
+            tonic::metadata::MetadataValue::from_static("true"),
+        );
     }
     s
 }

@@ -2,7 +2,8 @@
 //!
 //! Validation here is the authoritative check against the state at this log index; the
 //! server validates the same inputs before proposing only to fail fast. A rejected command
-//! writes nothing except the request-token record, so a retry gets the same rejection.
+//! writes nothing at all (not even its request token): a retry of it runs again, which is
+//! safe because the rejected attempt had no effect.
 
 use crate::command::{Command, Outcome, Request, Response};
 use crate::keys;
@@ -19,23 +20,37 @@ pub fn apply<S: StateRead + ?Sized>(state: &S, index: u64, req: &Request) -> (Re
     }
     let mut txn = Txn::new(state);
     let result = execute(&mut txn, req);
-    let mut writes = if result.is_ok() { txn.into_writes() } else { WriteSet::default() };
     let response = Response { result };
-    writes.extend(token_writes(state, index, req, &response));
+    let mut writes = txn.into_writes();
+    if response.result.is_err() {
+        writes = WriteSet::default();
+    } else {
+        writes.extend(token_writes(state, index, req, &response));
+    }
     (response, writes)
 }
 
-/// Records the request token and forgets the one recorded a window ago, so the token table
+/// Records the request token of a successful command and forgets tokens recorded more than
+/// a window ago (a bounded number per apply; each apply adds at most one), so the token table
 /// stays bounded and every replica prunes the same entries.
-fn token_writes<S: StateRead + ?Sized>(state: &S, index: u64, req: &Request, resp: &Response) -> WriteSet {
+fn token_writes<S: StateRead + ?Sized>(
+    state: &S,
+    index: u64,
+    req: &Request,
+    resp: &Response,
+) -> WriteSet {
+    const PRUNE_PER_APPLY: usize = 16;
     let mut txn = Txn::new(state);
     if let Some(token) = &req.request_token {
         txn.put(keys::token(token), encode(resp));
         txn.put(keys::token_at(index), token.clone().into_bytes());
     }
-    if let Some(old_index) = index.checked_sub(REQUEST_TOKEN_WINDOW_ENTRIES) {
-        let at = keys::token_at(old_index);
-        if let Some(old) = txn.get(&at) {
+    if let Some(cutoff) = index.checked_sub(REQUEST_TOKEN_WINDOW_ENTRIES) {
+        let last = keys::token_at(cutoff);
+        for (at, old) in state.scan(keys::TOKEN_AT_PREFIX.as_bytes(), None, PRUNE_PER_APPLY) {
+            if at > last {
+                break;
+            }
             txn.delete(keys::token(&String::from_utf8_lossy(&old)));
             txn.delete(at);
         }
@@ -45,10 +60,19 @@ fn token_writes<S: StateRead + ?Sized>(state: &S, index: u64, req: &Request, res
 
 fn execute<S: StateRead + ?Sized>(txn: &mut Txn<'_, S>, req: &Request) -> IamResult<Outcome> {
     match &req.command {
-        Command::CreateAccount { account_id, name, email } => {
-            create_account(txn, req.time_ms, account_id, name, email)
-        }
-        Command::CreateUser { account, name, path, user_id, tags, permissions_boundary } => {
+        Command::CreateAccount {
+            account_id,
+            name,
+            email,
+        } => create_account(txn, req.time_ms, account_id, name, email),
+        Command::CreateUser {
+            account,
+            name,
+            path,
+            user_id,
+            tags,
+            permissions_boundary,
+        } => {
             let user = User {
                 account: account.clone(),
                 name: name.clone(),
@@ -118,7 +142,11 @@ fn create_user<S: StateRead + ?Sized>(txn: &mut Txn<'_, S>, user: User) -> IamRe
     Ok(Outcome::User(user))
 }
 
-fn delete_user<S: StateRead + ?Sized>(txn: &mut Txn<'_, S>, account: &str, name: &str) -> IamResult<Outcome> {
+fn delete_user<S: StateRead + ?Sized>(
+    txn: &mut Txn<'_, S>,
+    account: &str,
+    name: &str,
+) -> IamResult<Outcome> {
     require_account(txn, account)?;
     let key = keys::user(account, name);
     if txn.get(&key).is_none() {

@@ -20,7 +20,11 @@ pub struct Request {
 /// A state change. Ids and secrets are chosen before proposing and carried here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
-    CreateAccount { account_id: String, name: String, email: String },
+    CreateAccount {
+        account_id: String,
+        name: String,
+        email: String,
+    },
     CreateUser {
         account: String,
         name: String,
@@ -29,7 +33,10 @@ pub enum Command {
         tags: Vec<Tag>,
         permissions_boundary: Option<String>,
     },
-    DeleteUser { account: String, name: String },
+    DeleteUser {
+        account: String,
+        name: String,
+    },
 }
 
 impl Command {
@@ -62,6 +69,8 @@ pub struct Response {
 
 impl Response {
     pub fn nothing() -> Self {
-        Self { result: Ok(Outcome::Nothing) }
+        Self {
+            result: Ok(Outcome::Nothing),
+        }
     }
 }

@@ -33,6 +33,8 @@ pub fn token(token: &str) -> Vec<u8> {
     format!("tok/{token}").into_bytes()
 }
 
+pub const TOKEN_AT_PREFIX: &str = "tokq/";
+
 pub fn token_at(index: u64) -> Vec<u8> {
     format!("tokq/{index:020}").into_bytes()
 }

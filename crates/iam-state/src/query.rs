@@ -10,7 +10,12 @@ pub fn get_account(state: &(impl StateRead + ?Sized), id: &str) -> IamResult<Acc
     state
         .get(&key)
         .and_then(|v| decode(&key, &v))
-        .ok_or_else(|| IamError::new(iam_model::ErrorCode::NoSuchEntity, format!("The account {id} cannot be found.")))
+        .ok_or_else(|| {
+            IamError::new(
+                iam_model::ErrorCode::NoSuchEntity,
+                format!("The account {id} cannot be found."),
+            )
+        })
 }
 
 pub fn list_accounts(state: &(impl StateRead + ?Sized)) -> Vec<Account> {
@@ -24,7 +29,10 @@ pub fn list_accounts(state: &(impl StateRead + ?Sized)) -> Vec<Account> {
 pub fn get_user(state: &(impl StateRead + ?Sized), account: &str, name: &str) -> IamResult<User> {
     get_account(state, account)?;
     let key = keys::user(account, name);
-    state.get(&key).and_then(|v| decode(&key, &v)).ok_or_else(|| IamError::no_such("user", name))
+    state
+        .get(&key)
+        .and_then(|v| decode(&key, &v))
+        .ok_or_else(|| IamError::no_such("user", name))
 }
 
 /// A page of a list: the items, and the marker to continue from when truncated.
@@ -57,7 +65,10 @@ pub fn list_users(
                 if user.path.starts_with(path_prefix) {
                     if items.len() == max_items {
                         let next = items.last().map(|u: &User| names::name_key(&u.name));
-                        return Ok(Page { items, next_marker: next });
+                        return Ok(Page {
+                            items,
+                            next_marker: next,
+                        });
                     }
                     items.push(user);
                 }
@@ -65,7 +76,10 @@ pub fn list_users(
             after = Some(k);
         }
         if done {
-            return Ok(Page { items, next_marker: None });
+            return Ok(Page {
+                items,
+                next_marker: None,
+            });
         }
     }
 }

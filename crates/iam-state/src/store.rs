@@ -43,7 +43,10 @@ pub struct Txn<'a, S: StateRead + ?Sized> {
 
 impl<'a, S: StateRead + ?Sized> Txn<'a, S> {
     pub fn new(base: &'a S) -> Self {
-        Self { base, writes: WriteSet::default() }
+        Self {
+            base,
+            writes: WriteSet::default(),
+        }
     }
 
     pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
@@ -105,7 +108,11 @@ pub fn decode<T: serde::de::DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Optio
     match serde_json::from_slice(bytes) {
         Ok(v) => Some(v),
         Err(e) => {
-            debug_assert!(false, "undecodable record at {:?}: {e}", String::from_utf8_lossy(key));
+            debug_assert!(
+                false,
+                "undecodable record at {:?}: {e}",
+                String::from_utf8_lossy(key)
+            );
             None
         }
     }

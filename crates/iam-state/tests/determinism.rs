@@ -20,7 +20,11 @@ fn account(id: &str) -> Request {
     Request {
         request_token: None,
         time_ms: 1,
-        command: Command::CreateAccount { account_id: id.into(), name: "acme".into(), email: "ops@acme.io".into() },
+        command: Command::CreateAccount {
+            account_id: id.into(),
+            name: "acme".into(),
+            email: "ops@acme.io".into(),
+        },
     }
 }
 
@@ -33,7 +37,10 @@ fn create_user(name: &str, token: Option<&str>) -> Request {
             name: name.into(),
             path: "/".into(),
             user_id: format!("AIDA{name:0>17}"),
-            tags: vec![Tag { key: "team".into(), value: "core".into() }],
+            tags: vec![Tag {
+                key: "team".into(),
+                value: "core".into(),
+            }],
             permissions_boundary: None,
         },
     }
@@ -42,12 +49,23 @@ fn create_user(name: &str, token: Option<&str>) -> Request {
 #[test]
 fn names_are_unique_case_insensitively_and_rejections_change_nothing() {
     let mut s = MemStore::new();
-    let r = run(&mut s, 1, &[account("123456789012"), create_user("Alice", None)]);
+    let r = run(
+        &mut s,
+        1,
+        &[account("123456789012"), create_user("Alice", None)],
+    );
     assert!(matches!(r[1].result, Ok(Outcome::User(_))));
     let before = state_hash(&s);
     let r = run(&mut s, 3, &[create_user("alice", None)]);
-    assert_eq!(r[0].result.as_ref().unwrap_err().code, iam_model::ErrorCode::EntityAlreadyExists);
-    assert_eq!(state_hash(&s), before, "a rejected command must not change state");
+    assert_eq!(
+        r[0].result.as_ref().unwrap_err().code,
+        iam_model::ErrorCode::EntityAlreadyExists
+    );
+    assert_eq!(
+        state_hash(&s),
+        before,
+        "a rejected command must not change state"
+    );
     let u = query::get_user(&s, "123456789012", "ALICE").unwrap();
     assert_eq!(u.name, "Alice");
 }
@@ -60,19 +78,27 @@ fn a_retried_token_applies_once() {
     let del = Request {
         request_token: None,
         time_ms: 3,
-        command: Command::DeleteUser { account: "123456789012".into(), name: "bob".into() },
+        command: Command::DeleteUser {
+            account: "123456789012".into(),
+            name: "bob".into(),
+        },
     };
     run(&mut s, 3, &[del]);
     let retry = run(&mut s, 4, &[create_user("bob", Some("t-1"))]);
     assert_eq!(first, retry, "a retry returns the first response");
-    assert!(query::get_user(&s, "123456789012", "bob").is_err(), "the retry must not recreate bob");
+    assert!(
+        query::get_user(&s, "123456789012", "bob").is_err(),
+        "the retry must not recreate bob"
+    );
 }
 
 #[test]
 fn list_users_pages_by_marker() {
     let mut s = MemStore::new();
     run(&mut s, 1, &[account("123456789012")]);
-    let reqs: Vec<Request> = (0..7).map(|i| create_user(&format!("u{i}"), None)).collect();
+    let reqs: Vec<Request> = (0..7)
+        .map(|i| create_user(&format!("u{i}"), None))
+        .collect();
     run(&mut s, 2, &reqs);
     let p1 = query::list_users(&s, "123456789012", "/", None, 3).unwrap();
     assert_eq!(p1.items.len(), 3);
@@ -89,7 +115,11 @@ fn arb_request() -> impl Strategy<Value = Request> {
     let token = prop::option::of(prop::sample::select(vec!["t1", "t2", "t3"]));
     (0u8..3, name, acct, token, 0u64..5).prop_map(|(kind, name, acct, token, t)| {
         let command = match kind {
-            0 => Command::CreateAccount { account_id: acct.into(), name: "n".into(), email: "a@b.co".into() },
+            0 => Command::CreateAccount {
+                account_id: acct.into(),
+                name: "n".into(),
+                email: "a@b.co".into(),
+            },
             1 => Command::CreateUser {
                 account: acct.into(),
                 name: name.into(),
@@ -98,9 +128,16 @@ fn arb_request() -> impl Strategy<Value = Request> {
                 tags: vec![],
                 permissions_boundary: None,
             },
-            _ => Command::DeleteUser { account: acct.into(), name: name.into() },
+            _ => Command::DeleteUser {
+                account: acct.into(),
+                name: name.into(),
+            },
         };
-        Request { request_token: token.map(str::to_owned), time_ms: t, command }
+        Request {
+            request_token: token.map(str::to_owned),
+            time_ms: t,
+            command,
+        }
     })
 }
 
@@ -117,4 +154,24 @@ proptest! {
         a.for_each(&mut |_, _| n += 1);
         prop_assert_eq!(n, a.len());
     }
+}
+
+#[test]
+fn old_request_tokens_are_pruned_and_rejections_record_nothing() {
+    use iam_model::limits::REQUEST_TOKEN_WINDOW_ENTRIES as W;
+    let mut s = MemStore::new();
+    run(&mut s, 1, &[account("123456789012")]);
+    run(&mut s, 2, &[create_user("early", Some("old-token"))]);
+    assert!(s.get(b"tok/old-token").is_some());
+    // A rejected command with a token stores nothing.
+    let before = state_hash(&s);
+    run(&mut s, 3, &[create_user("early", Some("rejected-token"))]);
+    assert_eq!(state_hash(&s), before);
+    // A successful command more than a window later prunes the old token.
+    run(&mut s, 2 + W + 5, &[create_user("late", Some("new-token"))]);
+    assert!(
+        s.get(b"tok/old-token").is_none(),
+        "token older than the window is pruned"
+    );
+    assert!(s.get(b"tok/new-token").is_some());
 }

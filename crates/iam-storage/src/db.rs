@@ -20,11 +20,18 @@ pub struct NodeMeta {
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error("data dir {dir:?} belongs to node {found}, not node {wanted}; start with --node-id {found} or use an empty data dir (a wiped node must rejoin under a new id)")]
-    WrongNode { dir: PathBuf, found: u64, wanted: u64 },
+    WrongNode {
+        dir: PathBuf,
+        found: u64,
+        wanted: u64,
+    },
     #[error("data dir {dir:?} is not usable: {reason}")]
     Unusable { dir: PathBuf, reason: String },
     #[error("cannot open RocksDB in {dir:?}: {source}")]
-    Rocks { dir: PathBuf, source: rocksdb::Error },
+    Rocks {
+        dir: PathBuf,
+        source: rocksdb::Error,
+    },
 }
 
 /// The opened data directory: the database and this node's identity (if already known).
@@ -39,7 +46,10 @@ impl Store {
     /// joining.
     pub fn save_meta(&mut self, meta: NodeMeta) -> Result<(), OpenError> {
         let path = self.dir.join("node.json");
-        let unusable = |e: std::io::Error| OpenError::Unusable { dir: self.dir.clone(), reason: e.to_string() };
+        let unusable = |e: std::io::Error| OpenError::Unusable {
+            dir: self.dir.clone(),
+            reason: e.to_string(),
+        };
         let body = serde_json::to_vec_pretty(&meta).expect("NodeMeta serializes");
         crate::snapshot::write_durably(&path, &body).map_err(unusable)?;
         self.meta = Some(meta);
@@ -50,7 +60,10 @@ impl Store {
 /// Opens (creating if needed) the data directory for `node_id`. Refuses a directory that
 /// belongs to another node id.
 pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
-    let unusable = |reason: String| OpenError::Unusable { dir: dir.to_path_buf(), reason };
+    let unusable = |reason: String| OpenError::Unusable {
+        dir: dir.to_path_buf(),
+        reason,
+    };
     std::fs::create_dir_all(dir).map_err(|e| unusable(e.to_string()))?;
     let meta_path = dir.join("node.json");
     let meta = match std::fs::read(&meta_path) {
@@ -58,7 +71,11 @@ pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
             let meta: NodeMeta = serde_json::from_slice(&bytes)
                 .map_err(|e| unusable(format!("{} is corrupt: {e}", meta_path.display())))?;
             if meta.node_id != node_id {
-                return Err(OpenError::WrongNode { dir: dir.to_path_buf(), found: meta.node_id, wanted: node_id });
+                return Err(OpenError::WrongNode {
+                    dir: dir.to_path_buf(),
+                    found: meta.node_id,
+                    wanted: node_id,
+                });
             }
             Some(meta)
         }
@@ -69,13 +86,21 @@ pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
     opts.create_if_missing(true);
     opts.create_missing_column_families(true);
     opts.set_max_background_jobs(2);
-    let cfs = [CF_LOG, CF_RAFT, CF_STATE, CF_SM].map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
+    let cfs = [CF_LOG, CF_RAFT, CF_STATE, CF_SM]
+        .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
     let db_path = dir.join("db");
-    let db = DB::open_cf_descriptors(&opts, &db_path, cfs)
-        .map_err(|source| OpenError::Rocks { dir: db_path.clone(), source })?;
-    Ok(Store { dir: dir.to_path_buf(), db: Arc::new(db), meta })
+    let db = DB::open_cf_descriptors(&opts, &db_path, cfs).map_err(|source| OpenError::Rocks {
+        dir: db_path.clone(),
+        source,
+    })?;
+    Ok(Store {
+        dir: dir.to_path_buf(),
+        db: Arc::new(db),
+        meta,
+    })
 }
 
 pub(crate) fn cf<'a>(db: &'a DB, name: &str) -> &'a rocksdb::ColumnFamily {
-    db.cf_handle(name).expect("column families are created at open")
+    db.cf_handle(name)
+        .expect("column families are created at open")
 }

@@ -42,19 +42,33 @@ impl RocksLogStore {
         Self { db, syncer: tx }
     }
 
-    fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StorageError> {
-        let bytes = self.db.get_cf(cf(&self.db, CF_RAFT), key).map_err(|e| StorageIOError::read(&e))?;
+    fn get_meta<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &[u8],
+    ) -> Result<Option<T>, StorageError> {
+        let bytes = self
+            .db
+            .get_cf(cf(&self.db, CF_RAFT), key)
+            .map_err(|e| StorageIOError::read(&e))?;
         match bytes {
             None => Ok(None),
-            Some(b) => bincode::deserialize(&b).map(Some).map_err(|e| StorageIOError::read(&e).into()),
+            Some(b) => bincode::deserialize(&b)
+                .map(Some)
+                .map_err(|e| StorageIOError::read(&e).into()),
         }
     }
 
-    fn put_meta_sync<T: serde::Serialize>(&self, key: &[u8], value: &T) -> Result<(), StorageError> {
+    fn put_meta_sync<T: serde::Serialize>(
+        &self,
+        key: &[u8],
+        value: &T,
+    ) -> Result<(), StorageError> {
         let bytes = bincode::serialize(value).map_err(|e| StorageIOError::write(&e))?;
         let mut batch = WriteBatch::default();
         batch.put_cf(cf(&self.db, CF_RAFT), key, bytes);
-        self.db.write_opt(batch, &sync_opts()).map_err(|e| StorageIOError::write(&e).into())
+        self.db
+            .write_opt(batch, &sync_opts())
+            .map_err(|e| StorageIOError::write(&e).into())
     }
 
     fn last_entry_log_id(&self) -> Result<Option<LogId>, StorageError> {
@@ -63,7 +77,8 @@ impl RocksLogStore {
             None => Ok(None),
             Some(Err(e)) => Err(StorageIOError::read_logs(&e).into()),
             Some(Ok((_, v))) => {
-                let entry: Entry = bincode::deserialize(&v).map_err(|e| StorageIOError::read_logs(&e))?;
+                let entry: Entry =
+                    bincode::deserialize(&v).map_err(|e| StorageIOError::read_logs(&e))?;
                 Ok(Some(entry.log_id))
             }
         }
@@ -77,9 +92,16 @@ fn run_syncer(db: &DB, rx: &mpsc::Receiver<LogFlushed<TypeConfig>>) {
         while let Ok(more) = rx.try_recv() {
             pending.push(more);
         }
-        let result = db.flush_wal(true).map_err(|e| std::io::Error::other(e.to_string()));
+        let result = db
+            .flush_wal(true)
+            .map_err(|e| std::io::Error::other(e.to_string()));
         for cb in pending {
-            cb.log_io_completed(result.as_ref().map(|_| ()).map_err(|e| std::io::Error::other(e.to_string())));
+            cb.log_io_completed(
+                result
+                    .as_ref()
+                    .map(|_| ())
+                    .map_err(|e| std::io::Error::other(e.to_string())),
+            );
         }
     }
 }
@@ -98,7 +120,10 @@ impl RaftLogReader<TypeConfig> for RocksLogStore {
         let mode = IteratorMode::From(&index_key(start), Direction::Forward);
         for item in self.db.iterator_cf(cf(&self.db, CF_LOG), mode) {
             let (k, v) = item.map_err(|e| StorageIOError::read_logs(&e))?;
-            let idx = u64::from_be_bytes(k.as_ref().try_into().map_err(|_| StorageIOError::read_logs(&std::io::Error::other("bad log key")))?);
+            let idx =
+                u64::from_be_bytes(k.as_ref().try_into().map_err(|_| {
+                    StorageIOError::read_logs(&std::io::Error::other("bad log key"))
+                })?);
             if !range.contains(&idx) {
                 break;
             }
@@ -114,7 +139,10 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
         let last_purged_log_id: Option<LogId> = self.get_meta(KEY_PURGED)?;
         let last_log_id = self.last_entry_log_id()?.or(last_purged_log_id);
-        Ok(LogState { last_purged_log_id, last_log_id })
+        Ok(LogState {
+            last_purged_log_id,
+            last_log_id,
+        })
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -122,7 +150,8 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
-        self.put_meta_sync(KEY_VOTE, vote).map_err(|e| StorageIOError::write_vote(&e).into())
+        self.put_meta_sync(KEY_VOTE, vote)
+            .map_err(|e| StorageIOError::write_vote(&e).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
@@ -133,14 +162,20 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         // Not synced: the committed id is a hint that saves re-applying after restart; losing
         // it is safe because commit is re-established by the leader.
         let bytes = bincode::serialize(&committed).map_err(|e| StorageIOError::write(&e))?;
-        self.db.put_cf(cf(&self.db, CF_RAFT), KEY_COMMITTED, bytes).map_err(|e| StorageIOError::write(&e).into())
+        self.db
+            .put_cf(cf(&self.db, CF_RAFT), KEY_COMMITTED, bytes)
+            .map_err(|e| StorageIOError::write(&e).into())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
         Ok(self.get_meta::<Option<LogId>>(KEY_COMMITTED)?.flatten())
     }
 
-    async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError>
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: LogFlushed<TypeConfig>,
+    ) -> Result<(), StorageError>
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
@@ -152,24 +187,40 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
             batch.put_cf(log_cf, index_key(entry.log_id.index), bytes);
         }
         // Written (readable) now; durable once the syncer's fsync returns.
-        self.db.write(batch).map_err(|e| StorageIOError::write_logs(&e))?;
-        self.syncer.send(callback).map_err(|_| StorageIOError::write_logs(&std::io::Error::other("WAL syncer stopped")))?;
+        self.db
+            .write(batch)
+            .map_err(|e| StorageIOError::write_logs(&e))?;
+        self.syncer.send(callback).map_err(|_| {
+            StorageIOError::write_logs(&std::io::Error::other("WAL syncer stopped"))
+        })?;
         Ok(())
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let mut batch = WriteBatch::default();
-        batch.delete_range_cf(cf(&self.db, CF_LOG), index_key(log_id.index), index_key(u64::MAX));
+        batch.delete_range_cf(
+            cf(&self.db, CF_LOG),
+            index_key(log_id.index),
+            index_key(u64::MAX),
+        );
         batch.delete_cf(cf(&self.db, CF_LOG), index_key(u64::MAX));
-        self.db.write_opt(batch, &sync_opts()).map_err(|e| StorageIOError::write_logs(&e).into())
+        self.db
+            .write_opt(batch, &sync_opts())
+            .map_err(|e| StorageIOError::write_logs(&e).into())
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let mut batch = WriteBatch::default();
         let bytes = bincode::serialize(&log_id).map_err(|e| StorageIOError::write_logs(&e))?;
         batch.put_cf(cf(&self.db, CF_RAFT), KEY_PURGED, bytes);
-        batch.delete_range_cf(cf(&self.db, CF_LOG), index_key(0), index_key(log_id.index + 1));
-        self.db.write_opt(batch, &sync_opts()).map_err(|e| StorageIOError::write_logs(&e).into())
+        batch.delete_range_cf(
+            cf(&self.db, CF_LOG),
+            index_key(0),
+            index_key(log_id.index + 1),
+        );
+        self.db
+            .write_opt(batch, &sync_opts())
+            .map_err(|e| StorageIOError::write_logs(&e).into())
     }
 }
 

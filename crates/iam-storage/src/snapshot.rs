@@ -39,7 +39,9 @@ pub(crate) fn save(path: &Path, file: &SnapshotFile) -> std::io::Result<()> {
 
 pub(crate) fn load(path: &Path) -> std::io::Result<Option<SnapshotFile>> {
     match std::fs::read(path) {
-        Ok(bytes) => bincode::deserialize(&bytes).map(Some).map_err(std::io::Error::other),
+        Ok(bytes) => bincode::deserialize(&bytes)
+            .map(Some)
+            .map_err(std::io::Error::other),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }

@@ -31,7 +31,11 @@ impl StateView {
 
     /// The log index this node has applied.
     pub fn applied_index(&self) -> u64 {
-        read_sm::<Option<LogId>>(&self.db, KEY_APPLIED).ok().flatten().flatten().map_or(0, |l| l.index)
+        read_sm::<Option<LogId>>(&self.db, KEY_APPLIED)
+            .ok()
+            .flatten()
+            .flatten()
+            .map_or(0, |l| l.index)
     }
 
     /// The state digest and the applied index it was taken at, from one consistent snapshot.
@@ -44,7 +48,10 @@ impl StateView {
             .and_then(|b| bincode::deserialize::<Option<LogId>>(&b).ok())
             .flatten()
             .map_or(0, |l| l.index);
-        let view = SnapView { db: &self.db, snap: &snap };
+        let view = SnapView {
+            db: &self.db,
+            snap: &snap,
+        };
         (applied, iam_state::state_hash(&view))
     }
 
@@ -75,12 +82,19 @@ impl StateRead for StateView {
 
     fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         let from = after.unwrap_or(prefix);
-        let it = self.db.iterator_cf(cf(&self.db, CF_STATE), IteratorMode::From(from, Direction::Forward));
+        let it = self.db.iterator_cf(
+            cf(&self.db, CF_STATE),
+            IteratorMode::From(from, Direction::Forward),
+        );
         scan_iter(it, prefix, after, limit)
     }
 
     fn for_each(&self, f: &mut dyn FnMut(&[u8], &[u8])) {
-        for (k, v) in self.db.iterator_cf(cf(&self.db, CF_STATE), IteratorMode::Start).flatten() {
+        for (k, v) in self
+            .db
+            .iterator_cf(cf(&self.db, CF_STATE), IteratorMode::Start)
+            .flatten()
+        {
             f(&k, &v);
         }
     }
@@ -99,21 +113,33 @@ impl StateRead for SnapView<'_> {
 
     fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         let from = after.unwrap_or(prefix);
-        let it = self.snap.iterator_cf(cf(self.db, CF_STATE), IteratorMode::From(from, Direction::Forward));
+        let it = self.snap.iterator_cf(
+            cf(self.db, CF_STATE),
+            IteratorMode::From(from, Direction::Forward),
+        );
         scan_iter(it, prefix, after, limit)
     }
 
     fn for_each(&self, f: &mut dyn FnMut(&[u8], &[u8])) {
-        for (k, v) in self.snap.iterator_cf(cf(self.db, CF_STATE), IteratorMode::Start).flatten() {
+        for (k, v) in self
+            .snap
+            .iterator_cf(cf(self.db, CF_STATE), IteratorMode::Start)
+            .flatten()
+        {
             f(&k, &v);
         }
     }
 }
 
 fn read_sm<T: serde::de::DeserializeOwned>(db: &DB, key: &[u8]) -> Result<Option<T>, StorageError> {
-    match db.get_cf(cf(db, CF_SM), key).map_err(|e| StorageIOError::read_state_machine(&e))? {
+    match db
+        .get_cf(cf(db, CF_SM), key)
+        .map_err(|e| StorageIOError::read_state_machine(&e))?
+    {
         None => Ok(None),
-        Some(b) => bincode::deserialize(&b).map(Some).map_err(|e| StorageIOError::read_state_machine(&e).into()),
+        Some(b) => bincode::deserialize(&b)
+            .map(Some)
+            .map_err(|e| StorageIOError::read_state_machine(&e).into()),
     }
 }
 
@@ -127,7 +153,12 @@ pub struct RocksStateMachine {
 
 impl RocksStateMachine {
     pub fn new(db: Arc<DB>, dir: &std::path::Path) -> Self {
-        Self { view: StateView::new(db.clone()), db, snapshot_path: dir.join(SNAPSHOT_FILE), snapshots_built: 0 }
+        Self {
+            view: StateView::new(db.clone()),
+            db,
+            snapshot_path: dir.join(SNAPSHOT_FILE),
+            snapshots_built: 0,
+        }
     }
 
     pub fn view(&self) -> StateView {
@@ -139,11 +170,18 @@ impl RocksStateMachine {
     }
 
     fn commit(&self, batch: WriteBatch) -> Result<(), StorageError> {
-        self.db.write(batch).map_err(|e| StorageIOError::write_state_machine(&e).into())
+        self.db
+            .write(batch)
+            .map_err(|e| StorageIOError::write_state_machine(&e).into())
     }
 }
 
-fn put_sm<T: serde::Serialize>(db: &DB, batch: &mut WriteBatch, key: &[u8], value: &T) -> Result<(), StorageError> {
+fn put_sm<T: serde::Serialize>(
+    db: &DB,
+    batch: &mut WriteBatch,
+    key: &[u8],
+    value: &T,
+) -> Result<(), StorageError> {
     let bytes = bincode::serialize(value).map_err(|e| StorageIOError::write_state_machine(&e))?;
     batch.put_cf(cf(db, CF_SM), key, bytes);
     Ok(())
@@ -152,32 +190,54 @@ fn put_sm<T: serde::Serialize>(db: &DB, batch: &mut WriteBatch, key: &[u8], valu
 impl RaftSnapshotBuilder<TypeConfig> for RocksStateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
         let snap = self.db.snapshot();
-        let read = |key: &[u8]| snap.get_cf(cf(&self.db, CF_SM), key).map_err(|e| StorageIOError::read_state_machine(&e));
+        let read = |key: &[u8]| {
+            snap.get_cf(cf(&self.db, CF_SM), key)
+                .map_err(|e| StorageIOError::read_state_machine(&e))
+        };
         let last_applied: Option<LogId> = match read(KEY_APPLIED)? {
-            Some(b) => bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?,
+            Some(b) => {
+                bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?
+            }
             None => None,
         };
         let last_membership: StoredMembership = match read(KEY_MEMBERSHIP)? {
-            Some(b) => bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?,
+            Some(b) => {
+                bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?
+            }
             None => StoredMembership::default(),
         };
         let mut opts = ReadOptions::default();
         opts.set_snapshot(&snap);
         let mut pairs: Pairs = Vec::new();
-        for item in self.db.iterator_cf_opt(cf(&self.db, CF_STATE), opts, IteratorMode::Start) {
+        for item in self
+            .db
+            .iterator_cf_opt(cf(&self.db, CF_STATE), opts, IteratorMode::Start)
+        {
             let (k, v) = item.map_err(|e| StorageIOError::read_state_machine(&e))?;
             pairs.push((k.into_vec(), v.into_vec()));
         }
-        let data = bincode::serialize(&pairs).map_err(|e| StorageIOError::write_snapshot(None, &e))?;
+        let data =
+            bincode::serialize(&pairs).map_err(|e| StorageIOError::write_snapshot(None, &e))?;
         self.snapshots_built += 1;
         let snapshot_id = match last_applied {
             Some(l) => format!("{}-{}-{}", l.leader_id, l.index, self.snapshots_built),
             None => format!("empty-{}", self.snapshots_built),
         };
-        let meta = SnapshotMeta { last_log_id: last_applied, last_membership, snapshot_id };
-        let file = SnapshotFile { meta: meta.clone(), data };
-        snapshot::save(&self.snapshot_path, &file).map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
-        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(file.data)) })
+        let meta = SnapshotMeta {
+            last_log_id: last_applied,
+            last_membership,
+            snapshot_id,
+        };
+        let file = SnapshotFile {
+            meta: meta.clone(),
+            data,
+        };
+        snapshot::save(&self.snapshot_path, &file)
+            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(file.data)),
+        })
     }
 }
 
@@ -236,7 +296,11 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         Ok(Box::new(Cursor::new(Vec::new())))
     }
 
-    async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: Box<Cursor<Vec<u8>>>) -> Result<(), StorageError> {
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
         let data = snapshot.into_inner();
         let pairs: Pairs = bincode::deserialize(&data)
             .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
@@ -251,14 +315,24 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         put_sm(&self.db, &mut batch, KEY_MEMBERSHIP, &meta.last_membership)?;
         let mut opts = rocksdb::WriteOptions::default();
         opts.set_sync(true);
-        self.db.write_opt(batch, &opts).map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
-        let file = SnapshotFile { meta: meta.clone(), data };
-        snapshot::save(&self.snapshot_path, &file).map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        self.db
+            .write_opt(batch, &opts)
+            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        let file = SnapshotFile {
+            meta: meta.clone(),
+            data,
+        };
+        snapshot::save(&self.snapshot_path, &file)
+            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
         Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
-        let file = snapshot::load(&self.snapshot_path).map_err(|e| StorageIOError::read_snapshot(None, &e))?;
-        Ok(file.map(|f| Snapshot { meta: f.meta, snapshot: Box::new(Cursor::new(f.data)) }))
+        let file = snapshot::load(&self.snapshot_path)
+            .map_err(|e| StorageIOError::read_snapshot(None, &e))?;
+        Ok(file.map(|f| Snapshot {
+            meta: f.meta,
+            snapshot: Box::new(Cursor::new(f.data)),
+        }))
     }
 }

@@ -12,7 +12,9 @@ use openraft::{CommittedLeaderId, EntryPayload, RaftSnapshotBuilder};
 struct Builder;
 
 impl StoreBuilder<TypeConfig, RocksLogStore, RocksStateMachine, tempfile::TempDir> for Builder {
-    async fn build(&self) -> Result<(tempfile::TempDir, RocksLogStore, RocksStateMachine), StorageError> {
+    async fn build(
+        &self,
+    ) -> Result<(tempfile::TempDir, RocksLogStore, RocksStateMachine), StorageError> {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = iam_storage::open(dir.path(), 1).expect("open store");
         let log = RocksLogStore::new(store.db.clone());
@@ -29,12 +31,20 @@ fn openraft_storage_suite_passes() {
 fn entry(index: u64, command: Command) -> Entry {
     Entry {
         log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(Request { request_token: Some(format!("t{index}")), time_ms: index, command }),
+        payload: EntryPayload::Normal(Request {
+            request_token: Some(format!("t{index}")),
+            time_ms: index,
+            command,
+        }),
     }
 }
 
 fn commands() -> Vec<Command> {
-    let mut v = vec![Command::CreateAccount { account_id: "123456789012".into(), name: "a".into(), email: "r@a.example.com".into() }];
+    let mut v = vec![Command::CreateAccount {
+        account_id: "123456789012".into(),
+        name: "a".into(),
+        email: "r@a.example.com".into(),
+    }];
     for i in 0..50 {
         v.push(Command::CreateUser {
             account: "123456789012".into(),
@@ -45,7 +55,10 @@ fn commands() -> Vec<Command> {
             permissions_boundary: None,
         });
         if i % 7 == 0 {
-            v.push(Command::DeleteUser { account: "123456789012".into(), name: format!("u{}", i / 2) });
+            v.push(Command::DeleteUser {
+                account: "123456789012".into(),
+                name: format!("u{}", i / 2),
+            });
         }
     }
     v
@@ -57,7 +70,11 @@ async fn rocks_and_memory_stores_reach_the_same_hash_and_survive_reopen() {
     let cmds = commands();
     let mut mem = MemStore::new();
     for (i, c) in cmds.iter().enumerate() {
-        let req = Request { request_token: Some(format!("t{}", i + 1)), time_ms: (i + 1) as u64, command: c.clone() };
+        let req = Request {
+            request_token: Some(format!("t{}", i + 1)),
+            time_ms: (i + 1) as u64,
+            command: c.clone(),
+        };
         let (_, w) = iam_state::apply(&mem, (i + 1) as u64, &req);
         mem.commit(w);
     }
@@ -65,17 +82,26 @@ async fn rocks_and_memory_stores_reach_the_same_hash_and_survive_reopen() {
     {
         let store = iam_storage::open(dir.path(), 1).unwrap();
         let mut sm = RocksStateMachine::new(store.db.clone(), dir.path());
-        let entries: Vec<Entry> = cmds.iter().enumerate().map(|(i, c)| entry((i + 1) as u64, c.clone())).collect();
+        let entries: Vec<Entry> = cmds
+            .iter()
+            .enumerate()
+            .map(|(i, c)| entry((i + 1) as u64, c.clone()))
+            .collect();
         sm.apply(entries).await.unwrap();
         let (applied, hash) = sm.view().hash_at_applied();
         assert_eq!(applied, cmds.len() as u64);
-        assert_eq!(hash, expected, "RocksDB apply must equal the in-memory reference");
+        assert_eq!(
+            hash, expected,
+            "RocksDB apply must equal the in-memory reference"
+        );
         // A snapshot installed into a fresh store reproduces the state exactly.
         let snap = sm.build_snapshot().await.unwrap();
         let other_dir = tempfile::tempdir().unwrap();
         let other = iam_storage::open(other_dir.path(), 2).unwrap();
         let mut sm2 = RocksStateMachine::new(other.db.clone(), other_dir.path());
-        sm2.install_snapshot(&snap.meta, snap.snapshot).await.unwrap();
+        sm2.install_snapshot(&snap.meta, snap.snapshot)
+            .await
+            .unwrap();
         assert_eq!(sm2.view().hash_at_applied(), (applied, expected.clone()));
     }
     let store = iam_storage::open(dir.path(), 1).unwrap();
@@ -87,11 +113,21 @@ async fn rocks_and_memory_stores_reach_the_same_hash_and_survive_reopen() {
 fn a_data_dir_of_another_node_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = iam_storage::open(dir.path(), 3).unwrap();
-    store.save_meta(iam_storage::NodeMeta { cluster_id: "c1".into(), node_id: 3 }).unwrap();
+    store
+        .save_meta(iam_storage::NodeMeta {
+            cluster_id: "c1".into(),
+            node_id: 3,
+        })
+        .unwrap();
     drop(store);
     let err = iam_storage::open(dir.path(), 4).err().expect("must refuse");
-    assert!(err.to_string().contains("belongs to node 3, not node 4"), "{err}");
+    assert!(
+        err.to_string().contains("belongs to node 3, not node 4"),
+        "{err}"
+    );
     std::fs::write(dir.path().join("node.json"), b"{not json").unwrap();
-    let err = iam_storage::open(dir.path(), 3).err().expect("must refuse corrupt meta");
+    let err = iam_storage::open(dir.path(), 3)
+        .err()
+        .expect("must refuse corrupt meta");
     assert!(err.to_string().contains("is corrupt"), "{err}");
 }

@@ -1,0 +1,156 @@
+//! Durable-write load generator: the same closed-loop workload against a live 3-node iamd
+//! cluster (CreateUser) and a live 3-node etcd cluster (Put of a record of similar size), on
+//! this machine, one after the other. Prints a markdown table for bench/RESULTS.md.
+//!
+//! Usage: writes [--iamd target/release/iamd] [--etcd /usr/bin/etcd] [--clients 1,16,64]
+//!               [--seconds 10] [--only iamd|etcd]
+
+use anyhow::Context;
+use clap::Parser;
+use iam_proto::v1::iam_client::IamClient;
+use iam_proto::v1::{CreateAccountRequest, CreateUserRequest, WriteOptions};
+use iamd_bench::clusters::{start_etcd, start_iamd};
+use iamd_bench::etcd::kv_client::KvClient;
+use iamd_bench::etcd::PutRequest;
+use iamd_bench::load::{run, Report};
+use std::path::PathBuf;
+use std::time::Duration;
+use tonic::transport::Channel;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, default_value = "target/release/iamd")]
+    iamd: PathBuf,
+    #[arg(long, default_value = "/usr/bin/etcd")]
+    etcd: PathBuf,
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    clients: Vec<usize>,
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    #[arg(long)]
+    only: Option<String>,
+    /// Where the clusters keep their data (same disk for both).
+    #[arg(long, default_value = "/var/tmp")]
+    data: PathBuf,
+}
+
+fn row(system: &str, r: &Report) {
+    println!(
+        "| {system} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
+        r.clients,
+        r.throughput(),
+        r.p50.as_secs_f64() * 1e3,
+        r.p99.as_secs_f64() * 1e3,
+        r.max.as_secs_f64() * 1e3,
+        r.errors
+    );
+}
+
+async fn channels(endpoints: &[String]) -> anyhow::Result<Vec<Channel>> {
+    let mut v = Vec::new();
+    for ep in endpoints {
+        v.push(
+            Channel::from_shared(ep.clone())?
+                .tcp_nodelay(true)
+                .connect()
+                .await?,
+        );
+    }
+    Ok(v)
+}
+
+async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
+    let procs = start_iamd(&args.iamd, &args.data).await?;
+    let chans = channels(&procs.endpoints).await?;
+    let mut c = IamClient::new(chans[0].clone());
+    let account = c
+        .create_account(CreateAccountRequest {
+            write: None,
+            name: "bench".into(),
+            email: "b@bench.example.com".into(),
+            account_id: String::new(),
+        })
+        .await?
+        .into_inner()
+        .account
+        .context("account")?
+        .id;
+    for (round, &clients) in args.clients.iter().enumerate() {
+        let (chans, account) = (chans.clone(), account.clone());
+        let r = run(
+            clients,
+            Duration::from_secs(args.seconds),
+            move |ci, seq| {
+                let mut c = IamClient::new(chans[ci % chans.len()].clone());
+                let req = CreateUserRequest {
+                    write: Some(WriteOptions {
+                        request_token: format!("r{round}-c{ci}-{seq}"),
+                    }),
+                    account: account.clone(),
+                    name: format!("r{round}-c{ci}-u{seq}"),
+                    path: "/bench/".into(),
+                    tags: vec![iam_proto::v1::Tag {
+                        key: "team".into(),
+                        value: "load".into(),
+                    }],
+                    permissions_boundary: String::new(),
+                };
+                async move {
+                    c.create_user(req)
+                        .await
+                        .map(|_| ())
+                        .map_err(|s| s.message().to_owned())
+                }
+            },
+        )
+        .await;
+        row("iamd", &r);
+    }
+    Ok(())
+}
+
+async fn bench_etcd(args: &Args) -> anyhow::Result<()> {
+    let procs = start_etcd(&args.etcd, &args.data).await?;
+    let chans = channels(&procs.endpoints).await?;
+    // A value the size of an iamd user record with its request token (~350 bytes).
+    let value = vec![b'x'; 350];
+    for (round, &clients) in args.clients.iter().enumerate() {
+        let (chans, value) = (chans.clone(), value.clone());
+        let r = run(
+            clients,
+            Duration::from_secs(args.seconds),
+            move |ci, seq| {
+                let mut c = KvClient::new(chans[ci % chans.len()].clone());
+                let req = PutRequest {
+                    key: format!("user/r{round}-c{ci}-u{seq}").into_bytes(),
+                    value: value.clone(),
+                    lease: 0,
+                    prev_kv: false,
+                };
+                async move {
+                    c.put(req)
+                        .await
+                        .map(|_| ())
+                        .map_err(|s| s.message().to_owned())
+                }
+            },
+        )
+        .await;
+        row("etcd 3.4", &r);
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    println!("| system | clients | writes/s | p50 ms | p99 ms | max ms | errors |");
+    println!("|---|---|---|---|---|---|---|");
+    if args.only.as_deref() != Some("etcd") {
+        bench_iamd(&args).await?;
+    }
+    if args.only.as_deref() != Some("iamd") {
+        bench_etcd(&args).await?;
+    }
+    Ok(())
+}

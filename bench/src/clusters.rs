@@ -1,0 +1,192 @@
+//! Three-node clusters of iamd and of etcd as child processes on 127.0.0.1, stopped on drop.
+
+use anyhow::{bail, Context};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    for _ in 0..1000 {
+        let p = 20_000 + (std::process::id() as u16 ^ rand_u16()) % 12_000;
+        if TcpListener::bind(("127.0.0.1", p)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free port");
+}
+
+fn rand_u16() -> u16 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (t.subsec_nanos() ^ (t.subsec_nanos() >> 16)) as u16
+}
+
+/// Child processes killed on drop.
+pub struct Procs {
+    pub children: Vec<Child>,
+    pub dir: tempfile::TempDir,
+    /// Client endpoints, one per node.
+    pub endpoints: Vec<String>,
+}
+
+impl Drop for Procs {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn log_file(dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
+    Ok(std::fs::File::create(dir.join(name))?)
+}
+
+/// Starts a 3-node iamd cluster with `iamd` at `bin`; returns once all 3 vote.
+pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
+    let dir = tempfile::Builder::new()
+        .prefix("iamd-bench-")
+        .tempdir_in(base)?;
+    let mut procs = Procs {
+        children: Vec::new(),
+        dir,
+        endpoints: Vec::new(),
+    };
+    let mut first_peer = String::new();
+    for id in 1..=3u64 {
+        let (api, http, peer) = (free_port(), free_port(), free_port());
+        let mut cmd = Command::new(bin);
+        cmd.arg("serve")
+            .args(["--node-id", &id.to_string()])
+            .arg("--data-dir")
+            .arg(procs.dir.path().join(format!("n{id}")))
+            .args(["--api-listen", &format!("127.0.0.1:{api}")])
+            .args(["--http-listen", &format!("127.0.0.1:{http}")])
+            .args(["--peer-listen", &format!("127.0.0.1:{peer}")])
+            .env("IAMD_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log_file(procs.dir.path(), &format!("n{id}.log"))?)
+            .stderr(log_file(procs.dir.path(), &format!("n{id}.err"))?);
+        if id == 1 {
+            cmd.arg("--bootstrap");
+            first_peer = format!("127.0.0.1:{peer}");
+        } else {
+            cmd.args(["--join", &first_peer]);
+        }
+        procs.children.push(
+            cmd.spawn()
+                .with_context(|| format!("start {}", bin.display()))?,
+        );
+        procs.endpoints.push(format!("http://127.0.0.1:{api}"));
+        if id == 1 {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut ready = 0;
+        for ep in &procs.endpoints {
+            if let Ok(mut c) =
+                iam_proto::v1::cluster_client::ClusterClient::connect(ep.clone()).await
+            {
+                if let Ok(s) = c.status(iam_proto::v1::StatusRequest {}).await {
+                    let s = s.into_inner();
+                    ready += usize::from(
+                        s.has_leader && s.members.iter().filter(|m| m.voter).count() == 3,
+                    );
+                }
+            }
+        }
+        if ready == 3 {
+            return Ok(procs);
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "iamd cluster not ready; logs in {}",
+                procs.dir.path().display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Starts a 3-node etcd cluster (fsync on, etcd's defaults) on loopback.
+pub async fn start_etcd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
+    let dir = tempfile::Builder::new()
+        .prefix("etcd-bench-")
+        .tempdir_in(base)?;
+    let mut procs = Procs {
+        children: Vec::new(),
+        dir,
+        endpoints: Vec::new(),
+    };
+    let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
+    let initial: Vec<String> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, (_, peer))| format!("e{i}=http://127.0.0.1:{peer}"))
+        .collect();
+    for (i, (client, peer)) in ports.iter().enumerate() {
+        let data: PathBuf = procs.dir.path().join(format!("e{i}"));
+        let child = Command::new(bin)
+            .args(["--name", &format!("e{i}")])
+            .arg("--data-dir")
+            .arg(&data)
+            .args([
+                "--listen-client-urls",
+                &format!("http://127.0.0.1:{client}"),
+            ])
+            .args([
+                "--advertise-client-urls",
+                &format!("http://127.0.0.1:{client}"),
+            ])
+            .args(["--listen-peer-urls", &format!("http://127.0.0.1:{peer}")])
+            .args([
+                "--initial-advertise-peer-urls",
+                &format!("http://127.0.0.1:{peer}"),
+            ])
+            .args(["--initial-cluster", &initial.join(",")])
+            .args([
+                "--initial-cluster-state",
+                "new",
+                "--initial-cluster-token",
+                "bench",
+                "--log-level",
+                "error",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log_file(procs.dir.path(), &format!("e{i}.log"))?)
+            .stderr(log_file(procs.dir.path(), &format!("e{i}.err"))?)
+            .spawn()
+            .with_context(|| format!("start {}", bin.display()))?;
+        procs.children.push(child);
+        procs.endpoints.push(format!("http://127.0.0.1:{client}"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut ok = 0;
+        for ep in &procs.endpoints {
+            if let Ok(mut c) = crate::etcd::kv_client::KvClient::connect(ep.clone()).await {
+                let req = crate::etcd::PutRequest {
+                    key: b"warmup".to_vec(),
+                    value: b"1".to_vec(),
+                    lease: 0,
+                    prev_kv: false,
+                };
+                ok += usize::from(c.put(req).await.is_ok());
+            }
+        }
+        if ok == 3 {
+            return Ok(procs);
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "etcd cluster not ready; logs in {}",
+                procs.dir.path().display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
