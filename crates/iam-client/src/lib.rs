@@ -153,7 +153,7 @@ impl Client {
                 return Err(ClientError::Unavailable(tail.join("; ")));
             }
             if attempt.is_multiple_of(n) {
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }

@@ -36,9 +36,11 @@ impl NodeConfig {
         Self {
             id,
             cluster_id,
-            heartbeat_ms: 100,
-            election_timeout_min_ms: 400,
-            election_timeout_max_ms: 800,
+            // A killed leader is replaced within about one election timeout; 300-600 ms keeps
+            // that under a second while staying far above heartbeat delays seen under load.
+            heartbeat_ms: 50,
+            election_timeout_min_ms: 300,
+            election_timeout_max_ms: 600,
             snapshot_every_entries: 10_000,
             write_timeout: Duration::from_secs(10),
             read_wait: Duration::from_secs(2),
@@ -314,7 +316,7 @@ impl RaftNode {
                         });
                     }
                     tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_millis(200));
+                    backoff = (backoff * 2).min(Duration::from_millis(100));
                 }
                 Err(e) => return Err(e),
             }

@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one node.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Start a local cluster of separate iamd processes on 127.0.0.1 (for development).
     Dev(DevArgs),
 }

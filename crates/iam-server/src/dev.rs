@@ -214,9 +214,15 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         );
     }
     println!("cluster file: {}", args.dir.join("cluster.json").display());
+    let iamctl = exe.with_file_name("iamctl");
+    let iamctl = if iamctl.exists() {
+        iamctl.display().to_string()
+    } else {
+        "iamctl".into()
+    };
     println!("use it:  export IAMCTL_CONFIG={}", profile.display());
-    println!("         iamctl cluster status");
-    println!("         iamctl user create alice && iamctl user list");
+    println!("         {iamctl} cluster status");
+    println!("         {iamctl} user create alice && {iamctl} user list");
     println!("The API is open (no authentication yet). Press Ctrl-C to stop the cluster.");
     wait_signal_or_exit(&mut nodes).await;
     stop(&mut nodes).await;

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => iam_server::serve_main(args).await,
+            Command::Serve(args) => iam_server::serve_main(*args).await,
             Command::Dev(args) => iam_server::dev::run(args).await,
         }
     });
