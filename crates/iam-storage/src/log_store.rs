@@ -34,7 +34,10 @@ impl RocksLogStore {
     /// Starts the log store and its WAL syncer thread.
     pub fn new(db: Arc<DB>) -> Self {
         let (tx, rx) = mpsc::channel::<LogFlushed<TypeConfig>>();
-        let sync_db = db.clone();
+        // The syncer holds only a weak reference: the database is closed by whoever drops the
+        // stores, never by this background thread (closing RocksDB on a detached thread races
+        // with process exit).
+        let sync_db = Arc::downgrade(&db);
         std::thread::Builder::new()
             .name("iamd-wal-sync".into())
             .spawn(move || run_syncer(&sync_db, &rx))
@@ -86,15 +89,18 @@ impl RocksLogStore {
 }
 
 /// Fsyncs the WAL for every batch of queued appends, then reports them durable in order.
-fn run_syncer(db: &DB, rx: &mpsc::Receiver<LogFlushed<TypeConfig>>) {
+fn run_syncer(db: &std::sync::Weak<DB>, rx: &mpsc::Receiver<LogFlushed<TypeConfig>>) {
     while let Ok(first) = rx.recv() {
         let mut pending = vec![first];
         while let Ok(more) = rx.try_recv() {
             pending.push(more);
         }
-        let result = db
-            .flush_wal(true)
-            .map_err(|e| std::io::Error::other(e.to_string()));
+        let result = match db.upgrade() {
+            Some(db) => db
+                .flush_wal(true)
+                .map_err(|e| std::io::Error::other(e.to_string())),
+            None => Err(std::io::Error::other("the log store was closed")),
+        };
         for cb in pending {
             cb.log_io_completed(
                 result
