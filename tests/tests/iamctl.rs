@@ -169,3 +169,63 @@ async fn users_and_cluster_through_iamctl() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_add_node_adds_a_learner_then_promotes_it() {
+    within(Duration::from_secs(90), async {
+        let mut c = Cluster::start(3).await;
+        let (code, _, err) = c.iamctl(&["cluster", "remove-node", "--id", "3"]);
+        assert_eq!(code, 0, "{err}");
+        let (peer, api, http) = {
+            let n = c.node(3);
+            (n.peer.clone(), n.api.clone(), n.http.clone())
+        };
+        // Node 3 keeps its data and process; add it back as a learner, then as a voter.
+        let add = |c: &mut Cluster, learner: bool| {
+            let mut args = vec![
+                "cluster", "add-node", "--id", "3", "--peer", &peer, "--api", &api, "--http",
+                &http, "-o", "json",
+            ];
+            if learner {
+                args.push("--learner");
+            }
+            c.iamctl(&args)
+        };
+        let (code, out, err) = add(&mut c, true);
+        assert_eq!(code, 0, "{err}");
+        let m = json(&out);
+        let three = m["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == 3)
+            .cloned()
+            .expect("node 3 listed");
+        assert_eq!(three["voter"], false);
+        let (code, out, err) = add(&mut c, false);
+        assert_eq!(code, 0, "{err}");
+        let three = json(&out)["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == 3)
+            .cloned()
+            .expect("node 3 listed");
+        assert_eq!(three["voter"], true);
+        c.wait_voters(3, Duration::from_secs(20)).await;
+        // A different address for an existing id is refused.
+        let (code, _, err) = c.iamctl(&[
+            "cluster",
+            "add-node",
+            "--id",
+            "3",
+            "--peer",
+            "127.0.0.1:1",
+            "--api",
+            "127.0.0.1:2",
+        ]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("already a member"), "{err}");
+    })
+    .await;
+}

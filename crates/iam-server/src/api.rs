@@ -323,7 +323,8 @@ impl Cluster for ApiState {
             return Err(invalid("node id must be a positive integer"));
         }
         for (flag, addr) in [("peer", &r.peer), ("api", &r.api), ("http", &r.http)] {
-            if addr.parse::<std::net::SocketAddr>().is_err() && !addr.contains(':') {
+            let optional = flag == "http" && addr.is_empty();
+            if !optional && addr.parse::<std::net::SocketAddr>().is_err() && !addr.contains(':') {
                 return Err(invalid(format!(
                     "--{flag} {addr:?} is not a host:port address"
                 )));
