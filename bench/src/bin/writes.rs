@@ -63,20 +63,31 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
     let procs = start_iamd(&args.iamd, &args.data).await?;
     let chans = channels(&procs.endpoints).await?;
     let mut c = IamClient::new(chans[0].clone());
-    let account = c
-        .create_account(CreateAccountRequest {
+    // Accounts per client per round: an account holds at most 5,000 users (AWS's quota).
+    const ACCOUNTS_PER_CLIENT: usize = 4;
+    let total: usize = args.clients.iter().sum::<usize>() * ACCOUNTS_PER_CLIENT;
+    let mut accounts = Vec::new();
+    for i in 0..total {
+        let req = CreateAccountRequest {
             write: None,
-            name: "bench".into(),
+            name: format!("bench{i}"),
             email: "b@bench.example.com".into(),
             account_id: String::new(),
-        })
-        .await?
-        .into_inner()
-        .account
-        .context("account")?
-        .id;
+        };
+        accounts.push(
+            c.create_account(req)
+                .await?
+                .into_inner()
+                .account
+                .context("account")?
+                .id,
+        );
+    }
+    let mut first = 0;
     for (round, &clients) in args.clients.iter().enumerate() {
-        let (chans, account) = (chans.clone(), account.clone());
+        let n = clients * ACCOUNTS_PER_CLIENT;
+        let (chans, accounts) = (chans.clone(), accounts[first..first + n].to_vec());
+        first += n;
         let r = run(
             clients,
             Duration::from_secs(args.seconds),
@@ -86,7 +97,9 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
                     write: Some(WriteOptions {
                         request_token: format!("r{round}-c{ci}-{seq}"),
                     }),
-                    account: account.clone(),
+                    account: accounts[ci * ACCOUNTS_PER_CLIENT
+                        + (seq as usize / 4_500).min(ACCOUNTS_PER_CLIENT - 1)]
+                    .clone(),
                     name: format!("r{round}-c{ci}-u{seq}"),
                     path: "/bench/".into(),
                     tags: vec![iam_proto::v1::Tag {
