@@ -17,6 +17,8 @@ mod cedar;
 mod fixture;
 #[path = "policy/iamrs.rs"]
 mod iamrs;
+#[path = "policy/policies.rs"]
+mod policies;
 
 use std::hint::black_box;
 use std::str::FromStr;
