@@ -2,7 +2,8 @@
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
-    // SAFETY-free: build scripts are single-threaded; PROTOC tells prost-build which binary to run.
+    // Build scripts are single-threaded, so setting the environment here races with nothing;
+    // PROTOC tells prost-build which protoc binary to run.
     std::env::set_var("PROTOC", protoc);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
     let files = [

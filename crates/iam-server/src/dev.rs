@@ -250,7 +250,8 @@ async fn wait_signal_or_exit(nodes: &mut [DevNode]) {
 async fn stop(nodes: &mut [DevNode]) {
     for n in nodes.iter() {
         if let Some(pid) = n.child.id() {
-            // SAFETY-free libc call: sending a signal to our own child by pid.
+            // SAFETY: kill(2) touches no memory; the pid is our own child, not yet reaped
+            // (we wait on it below), so it cannot have been reused by another process.
             #[allow(unsafe_code)]
             unsafe {
                 libc::kill(pid as i32, libc::SIGTERM);
