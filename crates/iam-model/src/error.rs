@@ -18,6 +18,16 @@ pub enum ErrorCode {
     ValidationError,
     AccessDenied,
     ServiceFailure,
+    PolicyNotAttachable,
+    UnmodifiableEntity,
+    EntityTemporarilyUnmodifiable,
+    InvalidAuthenticationCode,
+    PasswordPolicyViolation,
+    ReportNotPresent,
+    ReportExpired,
+    ReportInProgress,
+    InvalidUserType,
+    PolicyEvaluation,
 }
 
 impl ErrorCode {
@@ -34,12 +44,22 @@ impl ErrorCode {
             Self::ValidationError => "ValidationError",
             Self::AccessDenied => "AccessDenied",
             Self::ServiceFailure => "ServiceFailure",
+            Self::PolicyNotAttachable => "PolicyNotAttachable",
+            Self::UnmodifiableEntity => "UnmodifiableEntity",
+            Self::EntityTemporarilyUnmodifiable => "EntityTemporarilyUnmodifiable",
+            Self::InvalidAuthenticationCode => "InvalidAuthenticationCode",
+            Self::PasswordPolicyViolation => "PasswordPolicyViolation",
+            Self::ReportNotPresent => "ReportNotPresent",
+            Self::ReportExpired => "ReportExpired",
+            Self::ReportInProgress => "ReportInProgress",
+            Self::InvalidUserType => "InvalidUserType",
+            Self::PolicyEvaluation => "PolicyEvaluation",
         }
     }
 
     /// Parses the wire string back (used by clients).
     pub fn parse(code: &str) -> Option<Self> {
-        const ALL: [ErrorCode; 10] = [
+        const ALL: [ErrorCode; 20] = [
             ErrorCode::NoSuchEntity,
             ErrorCode::EntityAlreadyExists,
             ErrorCode::LimitExceeded,
@@ -50,6 +70,16 @@ impl ErrorCode {
             ErrorCode::ValidationError,
             ErrorCode::AccessDenied,
             ErrorCode::ServiceFailure,
+            ErrorCode::PolicyNotAttachable,
+            ErrorCode::UnmodifiableEntity,
+            ErrorCode::EntityTemporarilyUnmodifiable,
+            ErrorCode::InvalidAuthenticationCode,
+            ErrorCode::PasswordPolicyViolation,
+            ErrorCode::ReportNotPresent,
+            ErrorCode::ReportExpired,
+            ErrorCode::ReportInProgress,
+            ErrorCode::InvalidUserType,
+            ErrorCode::PolicyEvaluation,
         ];
         ALL.into_iter().find(|c| c.as_str() == code)
     }
@@ -61,10 +91,19 @@ impl ErrorCode {
             Self::EntityAlreadyExists
             | Self::LimitExceeded
             | Self::DeleteConflict
-            | Self::ConcurrentModification => 409,
-            Self::MalformedPolicyDocument | Self::InvalidInput | Self::ValidationError => 400,
-            Self::AccessDenied => 403,
-            Self::ServiceFailure => 500,
+            | Self::ConcurrentModification
+            | Self::EntityTemporarilyUnmodifiable => 409,
+            Self::MalformedPolicyDocument
+            | Self::InvalidInput
+            | Self::ValidationError
+            | Self::PolicyNotAttachable
+            | Self::UnmodifiableEntity
+            | Self::PasswordPolicyViolation
+            | Self::InvalidUserType => 400,
+            Self::AccessDenied | Self::InvalidAuthenticationCode => 403,
+            Self::ReportNotPresent | Self::ReportExpired => 410,
+            Self::ReportInProgress => 404,
+            Self::ServiceFailure | Self::PolicyEvaluation => 500,
         }
     }
 }

@@ -12,6 +12,8 @@ pub mod ids;
 pub mod limits;
 pub mod names;
 
-pub use entity::{Account, Tag, User};
+pub use entity::{
+    Account, Group, InlinePolicies, InstanceProfile, ManagedPolicy, PolicyVersion, Role, Tag, User,
+};
 pub use error::{ErrorCode, IamError, IamResult};
 pub use ids::AccountId;

@@ -30,5 +30,34 @@ pub const EMAIL_LEN_MAX: usize = 254;
 /// Account display names.
 pub const ACCOUNT_NAME_LEN_MAX: usize = 50;
 
+/// Groups one user can be in (AWS, fixed).
+pub const GROUPS_PER_USER_MAX: usize = 10;
+/// Managed policies attached to one group (AWS, fixed). Users and roles have adjustable
+/// quotas (`iam_state::ops::limits::QuotaKind`).
+pub const ATTACHED_POLICIES_PER_GROUP_MAX: usize = 10;
+/// Access keys per user (AWS, fixed).
+pub const ACCESS_KEYS_PER_USER_MAX: usize = 2;
+/// MFA devices in use per user (AWS, fixed).
+pub const MFA_DEVICES_PER_USER_MAX: usize = 8;
+/// Stored versions of one managed policy.
+pub const POLICY_VERSIONS_MAX: usize = 5;
+/// Roles in one instance profile.
+pub const ROLES_PER_INSTANCE_PROFILE_MAX: usize = 1;
+/// Sum of a user's inline policies, in characters without whitespace.
+pub const USER_INLINE_POLICY_SIZE_MAX: usize = 2048;
+/// Sum of a group's inline policies.
+pub const GROUP_INLINE_POLICY_SIZE_MAX: usize = 5120;
+/// Sum of a role's inline policies.
+pub const ROLE_INLINE_POLICY_SIZE_MAX: usize = 10240;
+/// One managed policy document.
+pub const MANAGED_POLICY_SIZE_MAX: usize = 6144;
+/// Role `MaxSessionDuration` bounds (seconds) and default.
+pub const ROLE_SESSION_DURATION_MIN: u32 = 3600;
+pub const ROLE_SESSION_DURATION_MAX: u32 = 43200;
+/// Role and policy descriptions.
+pub const DESCRIPTION_LEN_MAX: usize = 1000;
+/// Managed and inline policy names, instance-profile names.
+pub const POLICY_NAME_LEN_MAX: usize = 128;
+
 const _: () = assert!(LIST_ITEMS_DEFAULT <= LIST_ITEMS_MAX);
 const _: () = assert!(USER_NAME_LEN_MAX <= GROUP_NAME_LEN_MAX);

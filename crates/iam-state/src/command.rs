@@ -1,9 +1,10 @@
 //! Commands carried in the Raft log and the responses apply produces.
 //!
 //! These types are serialized into the log and into snapshots: change them only in
-//! backward-compatible ways.
+//! backward-compatible ways (new variants, new fields with `#[serde(default)]`).
 
-use iam_model::{Account, IamError, Tag, User};
+use crate::ops::Op;
+use iam_model::{Account, IamError, User};
 use serde::{Deserialize, Serialize};
 
 /// One log entry's payload: the command plus everything apply must not choose itself.
@@ -17,7 +18,8 @@ pub struct Request {
     pub command: Command,
 }
 
-/// A state change. Ids and secrets are chosen before proposing and carried here.
+/// A state change. Ids and secrets are chosen before proposing ([`Command::prepare`]) and
+/// carried here, so apply never draws randomness.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     CreateAccount {
@@ -25,27 +27,33 @@ pub enum Command {
         name: String,
         email: String,
     },
-    CreateUser {
-        account: String,
-        name: String,
-        path: String,
-        user_id: String,
-        tags: Vec<Tag>,
-        permissions_boundary: Option<String>,
-    },
-    DeleteUser {
-        account: String,
-        name: String,
-    },
+    /// Every other command acts inside one account.
+    In { account: String, op: Op },
 }
 
 impl Command {
-    /// A short name for logs and metrics.
+    /// An account-scoped command.
+    pub fn in_account(account: &str, op: impl Into<Op>) -> Self {
+        Self::In {
+            account: account.to_owned(),
+            op: op.into(),
+        }
+    }
+
+    /// AWS's operation name (`CreateUser`, ...) or iamd's for its own operations; used for
+    /// logs, metrics and (with the `iam:` prefix) authorization.
     pub fn name(&self) -> &'static str {
         match self {
             Self::CreateAccount { .. } => "CreateAccount",
-            Self::CreateUser { .. } => "CreateUser",
-            Self::DeleteUser { .. } => "DeleteUser",
+            Self::In { op, .. } => op.name(),
+        }
+    }
+
+    /// Fills in what the proposing node chooses: unique ids, secrets, password hashes.
+    /// Whatever a client put in those fields is replaced.
+    pub fn prepare(&mut self, env: &mut dyn crate::ops::Env) {
+        if let Self::In { op, .. } = self {
+            op.prepare(env);
         }
     }
 }
@@ -58,6 +66,26 @@ pub enum Outcome {
     Account(Account),
     User(User),
     Deleted,
+    /// Any other result, as the JSON the API returns (objects have sorted keys, so the
+    /// stored form is deterministic).
+    Record(serde_json::Value),
+}
+
+impl Outcome {
+    /// A record outcome from any serializable result.
+    pub fn record<T: Serialize>(value: &T) -> Self {
+        Self::Record(serde_json::to_value(value).expect("records always serialize"))
+    }
+
+    /// The outcome as the JSON the API returns.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Nothing | Self::Deleted => serde_json::Value::Object(Default::default()),
+            Self::Account(a) => serde_json::to_value(a).expect("records always serialize"),
+            Self::User(u) => serde_json::to_value(u).expect("records always serialize"),
+            Self::Record(v) => v.clone(),
+        }
+    }
 }
 
 /// The result of applying one log entry. Business rejections are ordinary results, identical

@@ -1,32 +1,179 @@
-//! The key layout of the replicated state (all keys are UTF-8, `/`-separated; names never
-//! contain `/`).
+//! The key layout of the replicated state. All keys are UTF-8 and `/`-separated; entity names
+//! never contain `/` and appear lowercased ([`name_key`]) so that names are unique
+//! case-insensitively while records keep the spelling they were created with.
+//! `{a}` is the 12-digit account id.
 //!
 //! | key | value |
 //! |---|---|
-//! | `acct/{account}` | [`iam_model::Account`] |
-//! | `user/{account}/{lowercased name}` | [`iam_model::User`] |
-//! | `count/{account}/{kind}` | entity count (decimal) |
+//! | `acct/{a}` | [`iam_model::Account`] |
+//! | `alias/{alias}` | account id owning the alias (aliases are unique across accounts) |
+//! | `user/{a}/{user}` | [`iam_model::User`] |
+//! | `group/{a}/{group}` | [`iam_model::Group`] |
+//! | `gmem/{a}/{group}/{user}` | empty: membership index (a group's users) |
+//! | `role/{a}/{role}` | [`iam_model::Role`] |
+//! | `iprof/{a}/{profile}` | [`iam_model::InstanceProfile`] |
+//! | `rprof/{a}/{role}/{profile}` | empty: the instance profiles a role is in |
+//! | `policy/{a}/{policy}` | [`iam_model::ManagedPolicy`] |
+//! | `pent/{a}/{policy}/{kind}/{entity}` | empty: entities a policy is attached to (`kind` = `user`, `group`, `role`) |
+//! | `akey/{key id}` | access key record (global: key ids are unique across accounts) |
+//! | `ukey/{a}/{user}/{key id}` | empty: a user's access keys |
+//! | `login/{a}/{user}` | login profile record |
+//! | `mfa/{a}/{device}` | virtual MFA device record (`device` = lowercased name) |
+//! | `umfa/{a}/{user}/{device}` | empty: MFA devices enabled for a user |
+//! | `pwpol/{a}` | the account password policy |
+//! | `report/{a}` | the last generated credential report |
+//! | `quota/{a}/{kind}` | the account's raised quota for `kind` (absent: the default) |
+//! | `qreq/{a}/{id}` | a quota increase request |
+//! | `cap/{a}/{name}` | a usage cap (limit and units in use) |
+//! | `count/{a}/{kind}` | entity count (decimal) |
 //! | `tok/{token}` | the [`crate::Response`] first produced for that request token |
 //! | `tokq/{index:020}` | the token recorded at that log index (for pruning) |
 
-use iam_model::names::name_key;
+pub use iam_model::names::name_key;
 
 pub const ACCOUNT_PREFIX: &str = "acct/";
 
+fn k(parts: &[&str]) -> Vec<u8> {
+    parts.join("/").into_bytes()
+}
+
+/// `prefix/{a}/` — the start of one account's entries of a kind (lists scan it).
+pub fn prefix(kind: &str, account: &str) -> Vec<u8> {
+    format!("{kind}/{account}/").into_bytes()
+}
+
 pub fn account(id: &str) -> Vec<u8> {
-    format!("acct/{id}").into_bytes()
+    k(&["acct", id])
+}
+
+pub fn alias(alias: &str) -> Vec<u8> {
+    k(&["alias", alias])
 }
 
 pub fn user(account: &str, name: &str) -> Vec<u8> {
-    format!("user/{account}/{}", name_key(name)).into_bytes()
+    k(&["user", account, &name_key(name)])
 }
 
 pub fn user_prefix(account: &str) -> Vec<u8> {
-    format!("user/{account}/").into_bytes()
+    prefix("user", account)
+}
+
+pub fn group(account: &str, name: &str) -> Vec<u8> {
+    k(&["group", account, &name_key(name)])
+}
+
+pub fn group_member(account: &str, group: &str, user: &str) -> Vec<u8> {
+    k(&["gmem", account, &name_key(group), &name_key(user)])
+}
+
+/// All membership entries of one group.
+pub fn group_members_prefix(account: &str, group: &str) -> Vec<u8> {
+    format!("gmem/{account}/{}/", name_key(group)).into_bytes()
+}
+
+pub fn role(account: &str, name: &str) -> Vec<u8> {
+    k(&["role", account, &name_key(name)])
+}
+
+pub fn instance_profile(account: &str, name: &str) -> Vec<u8> {
+    k(&["iprof", account, &name_key(name)])
+}
+
+pub fn role_profile(account: &str, role: &str, profile: &str) -> Vec<u8> {
+    k(&["rprof", account, &name_key(role), &name_key(profile)])
+}
+
+pub fn role_profiles_prefix(account: &str, role: &str) -> Vec<u8> {
+    format!("rprof/{account}/{}/", name_key(role)).into_bytes()
+}
+
+pub fn policy(account: &str, name: &str) -> Vec<u8> {
+    k(&["policy", account, &name_key(name)])
+}
+
+/// Principal kinds a managed policy attaches to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntityKind {
+    User,
+    Group,
+    Role,
+}
+
+impl EntityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Group => "group",
+            Self::Role => "role",
+        }
+    }
+}
+
+pub fn policy_entity(account: &str, policy: &str, kind: EntityKind, entity: &str) -> Vec<u8> {
+    k(&[
+        "pent",
+        account,
+        &name_key(policy),
+        kind.as_str(),
+        &name_key(entity),
+    ])
+}
+
+pub fn policy_entities_prefix(account: &str, policy: &str) -> Vec<u8> {
+    format!("pent/{account}/{}/", name_key(policy)).into_bytes()
+}
+
+pub fn access_key(key_id: &str) -> Vec<u8> {
+    k(&["akey", key_id])
+}
+
+pub fn user_key(account: &str, user: &str, key_id: &str) -> Vec<u8> {
+    k(&["ukey", account, &name_key(user), key_id])
+}
+
+pub fn user_keys_prefix(account: &str, user: &str) -> Vec<u8> {
+    format!("ukey/{account}/{}/", name_key(user)).into_bytes()
+}
+
+pub fn login_profile(account: &str, user: &str) -> Vec<u8> {
+    k(&["login", account, &name_key(user)])
+}
+
+pub fn mfa_device(account: &str, name: &str) -> Vec<u8> {
+    k(&["mfa", account, &name_key(name)])
+}
+
+pub fn user_mfa(account: &str, user: &str, device: &str) -> Vec<u8> {
+    k(&["umfa", account, &name_key(user), &name_key(device)])
+}
+
+pub fn user_mfa_prefix(account: &str, user: &str) -> Vec<u8> {
+    format!("umfa/{account}/{}/", name_key(user)).into_bytes()
+}
+
+pub fn password_policy(account: &str) -> Vec<u8> {
+    k(&["pwpol", account])
+}
+
+pub fn credential_report(account: &str) -> Vec<u8> {
+    k(&["report", account])
+}
+
+pub fn quota(account: &str, kind: &str) -> Vec<u8> {
+    k(&["quota", account, kind])
+}
+
+pub fn quota_request(account: &str, id: &str) -> Vec<u8> {
+    k(&["qreq", account, id])
+}
+
+pub fn usage_cap(account: &str, name: &str) -> Vec<u8> {
+    k(&["cap", account, name])
 }
 
 pub fn count(account: &str, kind: &str) -> Vec<u8> {
-    format!("count/{account}/{kind}").into_bytes()
+    k(&["count", account, kind])
 }
 
 pub fn token(token: &str) -> Vec<u8> {

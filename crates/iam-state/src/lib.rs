@@ -13,10 +13,12 @@ mod apply;
 mod command;
 pub mod keys;
 mod mem;
+pub mod ops;
 pub mod query;
 mod store;
 
 pub use apply::apply;
 pub use command::{Command, Outcome, Request, Response};
 pub use mem::MemStore;
+pub use ops::{Env, Op, Query, Q};
 pub use store::{decode, encode, state_hash, StateRead, Txn, WriteSet};

@@ -36,13 +36,13 @@ impl WriteSet {
 }
 
 /// A transaction: reads see the base state plus this transaction's own writes.
-pub struct Txn<'a, S: StateRead + ?Sized> {
-    base: &'a S,
+pub struct Txn<'a> {
+    base: &'a dyn StateRead,
     writes: WriteSet,
 }
 
-impl<'a, S: StateRead + ?Sized> Txn<'a, S> {
-    pub fn new(base: &'a S) -> Self {
+impl<'a> Txn<'a> {
+    pub fn new(base: &'a dyn StateRead) -> Self {
         Self {
             base,
             writes: WriteSet::default(),
@@ -56,12 +56,43 @@ impl<'a, S: StateRead + ?Sized> Txn<'a, S> {
         }
     }
 
+    pub fn exists(&self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.writes.ops.insert(key, Some(value));
     }
 
     pub fn delete(&mut self, key: Vec<u8>) {
         self.writes.ops.insert(key, None);
+    }
+
+    /// Like [`StateRead::scan`], over the base state plus this transaction's writes.
+    pub fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let in_range = |k: &[u8]| k.starts_with(prefix) && after.is_none_or(|a| k > a);
+        let overlay: Vec<_> = self
+            .writes
+            .ops
+            .iter()
+            .filter(|(k, _)| in_range(k))
+            .collect();
+        // Deleted keys may hide base entries: ask the base for enough to still fill `limit`.
+        let want = limit.saturating_add(overlay.len());
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
+            self.base.scan(prefix, after, want).into_iter().collect();
+        for (k, v) in overlay {
+            match v {
+                Some(v) => merged.insert(k.clone(), v.clone()),
+                None => merged.remove(k),
+            };
+        }
+        merged.into_iter().take(limit).collect()
+    }
+
+    /// Every key under `prefix` (for indexes bounded by AWS's limits).
+    pub fn scan_all(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.scan(prefix, None, usize::MAX)
     }
 
     /// Reads a JSON record.
@@ -89,6 +120,11 @@ impl<'a, S: StateRead + ?Sized> Txn<'a, S> {
         } else {
             self.put(key, next.to_string().into_bytes());
         }
+    }
+
+    /// The state this transaction reads through.
+    pub fn base(&self) -> &'a dyn StateRead {
+        self.base
     }
 
     pub fn into_writes(self) -> WriteSet {

@@ -2,7 +2,24 @@
 //! hash on independent stores, whatever the commands are.
 
 use iam_model::Tag;
-use iam_state::{apply, query, state_hash, Command, MemStore, Outcome, Request, StateRead};
+use iam_state::ops::users::{UserOp, UserQuery};
+use iam_state::ops::PageRequest;
+use iam_state::{apply, state_hash, Command, MemStore, Outcome, Query, Request, StateRead};
+
+fn get_user(s: &MemStore, name: &str) -> iam_model::IamResult<serde_json::Value> {
+    Query::in_account("123456789012", UserQuery::Get { name: name.into() }).run(s)
+}
+
+fn list_users(s: &MemStore, marker: Option<String>, max: u32) -> serde_json::Value {
+    let q = UserQuery::List {
+        path_prefix: "/".into(),
+        page: PageRequest {
+            marker,
+            max_items: Some(max),
+        },
+    };
+    Query::in_account("123456789012", q).run(s).unwrap()
+}
 use proptest::prelude::*;
 
 fn run(store: &mut MemStore, start: u64, reqs: &[Request]) -> Vec<iam_state::Response> {
@@ -32,17 +49,19 @@ fn create_user(name: &str, token: Option<&str>) -> Request {
     Request {
         request_token: token.map(str::to_owned),
         time_ms: 2,
-        command: Command::CreateUser {
-            account: "123456789012".into(),
-            name: name.into(),
-            path: "/".into(),
-            user_id: format!("AIDA{name:0>17}"),
-            tags: vec![Tag {
-                key: "team".into(),
-                value: "core".into(),
-            }],
-            permissions_boundary: None,
-        },
+        command: Command::in_account(
+            "123456789012",
+            UserOp::Create {
+                name: name.into(),
+                path: "/".into(),
+                user_id: format!("AIDA{name:0>17}"),
+                tags: vec![Tag {
+                    key: "team".into(),
+                    value: "core".into(),
+                }],
+                permissions_boundary: None,
+            },
+        ),
     }
 }
 
@@ -66,8 +85,8 @@ fn names_are_unique_case_insensitively_and_rejections_change_nothing() {
         before,
         "a rejected command must not change state"
     );
-    let u = query::get_user(&s, "123456789012", "ALICE").unwrap();
-    assert_eq!(u.name, "Alice");
+    let u = get_user(&s, "ALICE").unwrap();
+    assert_eq!(u["name"], "Alice");
 }
 
 #[test]
@@ -78,16 +97,16 @@ fn a_retried_token_applies_once() {
     let del = Request {
         request_token: None,
         time_ms: 3,
-        command: Command::DeleteUser {
-            account: "123456789012".into(),
-            name: "bob".into(),
-        },
+        command: Command::in_account(
+            "123456789012",
+            UserOp::Delete { name: "bob".into() },
+        ),
     };
     run(&mut s, 3, &[del]);
     let retry = run(&mut s, 4, &[create_user("bob", Some("t-1"))]);
     assert_eq!(first, retry, "a retry returns the first response");
     assert!(
-        query::get_user(&s, "123456789012", "bob").is_err(),
+        get_user(&s, "bob").is_err(),
         "the retry must not recreate bob"
     );
 }
@@ -100,13 +119,14 @@ fn list_users_pages_by_marker() {
         .map(|i| create_user(&format!("u{i}"), None))
         .collect();
     run(&mut s, 2, &reqs);
-    let p1 = query::list_users(&s, "123456789012", "/", None, 3).unwrap();
-    assert_eq!(p1.items.len(), 3);
-    let m = p1.next_marker.unwrap();
-    let p2 = query::list_users(&s, "123456789012", "/", Some(&m), 10).unwrap();
-    assert_eq!(p2.items.len(), 4);
-    assert!(p2.next_marker.is_none());
-    assert_eq!(p2.items[0].name, "u3");
+    let p1 = list_users(&s, None, 3);
+    assert_eq!(p1["items"].as_array().unwrap().len(), 3);
+    assert_eq!(p1["is_truncated"], true);
+    let m = p1["marker"].as_str().unwrap().to_owned();
+    let p2 = list_users(&s, Some(m), 10);
+    assert_eq!(p2["items"].as_array().unwrap().len(), 4);
+    assert_eq!(p2["is_truncated"], false);
+    assert_eq!(p2["items"][0]["name"], "u3");
 }
 
 fn arb_request() -> impl Strategy<Value = Request> {
@@ -120,18 +140,20 @@ fn arb_request() -> impl Strategy<Value = Request> {
                 name: "n".into(),
                 email: "a@b.co".into(),
             },
-            1 => Command::CreateUser {
-                account: acct.into(),
-                name: name.into(),
-                path: "/".into(),
-                user_id: "AIDAAAAAAAAAAAAAAAAAA".into(),
-                tags: vec![],
-                permissions_boundary: None,
-            },
-            _ => Command::DeleteUser {
-                account: acct.into(),
-                name: name.into(),
-            },
+            1 => Command::in_account(
+                acct,
+                UserOp::Create {
+                    name: name.into(),
+                    path: "/".into(),
+                    user_id: "AIDAAAAAAAAAAAAAAAAAA".into(),
+                    tags: vec![],
+                    permissions_boundary: None,
+                },
+            ),
+            _ => Command::in_account(
+                acct,
+                UserOp::Delete { name: name.into() },
+            ),
         };
         Request {
             request_token: token.map(str::to_owned),

@@ -3,6 +3,7 @@
 //! state hash, and data survives reopening.
 
 use iam_raft::types::{Entry, LogId, StorageError, TypeConfig};
+use iam_state::ops::users::UserOp;
 use iam_state::{Command, MemStore, Request};
 use iam_storage::{RocksLogStore, RocksStateMachine};
 use openraft::storage::RaftStateMachine;
@@ -46,19 +47,21 @@ fn commands() -> Vec<Command> {
         email: "r@a.example.com".into(),
     }];
     for i in 0..50 {
-        v.push(Command::CreateUser {
-            account: "123456789012".into(),
-            name: format!("u{}", i % 30),
-            path: "/".into(),
-            user_id: format!("AIDA{i:017}"),
-            tags: vec![],
-            permissions_boundary: None,
-        });
+        v.push(Command::in_account(
+            "123456789012",
+            UserOp::Create {
+                name: format!("u{}", i % 30),
+                path: "/".into(),
+                user_id: format!("AIDA{i:017}"),
+                tags: vec![],
+                permissions_boundary: None,
+            },
+        ));
         if i % 7 == 0 {
-            v.push(Command::DeleteUser {
-                account: "123456789012".into(),
-                name: format!("u{}", i / 2),
-            });
+            v.push(Command::in_account(
+                "123456789012",
+                UserOp::Delete { name: format!("u{}", i / 2) },
+            ));
         }
     }
     v

@@ -1,0 +1,39 @@
+//! Login profiles (console passwords).
+
+use super::{Ctx, Env};
+use crate::command::Outcome;
+use crate::store::StateRead;
+use iam_model::IamResult;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoginProfileOp {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoginProfileQuery {}
+
+impl LoginProfileOp {
+    pub fn name(&self) -> &'static str {
+        match *self {}
+    }
+
+    pub(crate) fn prepare(&mut self, _env: &mut dyn Env) {}
+}
+
+impl LoginProfileQuery {
+    pub fn name(&self) -> &'static str {
+        match *self {}
+    }
+}
+
+pub(crate) fn apply(_cx: &mut Ctx<'_, '_>, op: &LoginProfileOp) -> IamResult<Outcome> {
+    match *op {}
+}
+
+pub(crate) fn query(
+    _state: &dyn StateRead,
+    _account: &str,
+    q: &LoginProfileQuery,
+) -> IamResult<serde_json::Value> {
+    match *q {}
+}

@@ -1,0 +1,39 @@
+//! Virtual MFA devices.
+
+use super::{Ctx, Env};
+use crate::command::Outcome;
+use crate::store::StateRead;
+use iam_model::IamResult;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MfaOp {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MfaQuery {}
+
+impl MfaOp {
+    pub fn name(&self) -> &'static str {
+        match *self {}
+    }
+
+    pub(crate) fn prepare(&mut self, _env: &mut dyn Env) {}
+}
+
+impl MfaQuery {
+    pub fn name(&self) -> &'static str {
+        match *self {}
+    }
+}
+
+pub(crate) fn apply(_cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
+    match *op {}
+}
+
+pub(crate) fn query(
+    _state: &dyn StateRead,
+    _account: &str,
+    q: &MfaQuery,
+) -> IamResult<serde_json::Value> {
+    match *q {}
+}

@@ -1,0 +1,246 @@
+//! The account-scoped command and query families. Each family module owns its operations
+//! (`XxxOp` for writes, `XxxQuery` for reads), the records only it stores, its apply logic
+//! and its queries; this module routes to them and holds what they share: the apply context
+//! ([`Ctx`]), the proposer's environment ([`Env`]) and list paging ([`Page`]).
+//!
+//! Rules every family follows:
+//! - apply validates everything again (the server's early checks are only for fast errors)
+//!   and returns AWS's error code on rejection; a rejection writes nothing;
+//! - apply reads no clock or randomness: time is `Ctx::time_ms`, ids come in the op (filled
+//!   by `prepare` on the proposing node);
+//! - names are unique per account case-insensitively ([`crate::keys`] lowercases them).
+
+pub mod access_keys;
+pub mod account;
+pub mod groups;
+pub mod instance_profiles;
+pub mod limits;
+pub mod login_profiles;
+pub mod mfa;
+pub mod paging;
+pub mod policies;
+pub mod quotas;
+pub mod roles;
+pub mod users;
+
+use crate::command::Outcome;
+use crate::store::{StateRead, Txn};
+use iam_model::ids::IdPrefix;
+use iam_model::IamResult;
+use serde::{Deserialize, Serialize};
+
+pub use paging::{Page, PageRequest};
+
+/// What the proposing node supplies before a command enters the log.
+pub trait Env {
+    /// A fresh AWS-style unique id (`AIDA…`, `AKIA…`, ...).
+    fn unique_id(&mut self, prefix: IdPrefix) -> String;
+    /// Fresh random bytes (secrets, seeds).
+    fn random_bytes(&mut self, n: usize) -> Vec<u8>;
+    /// A password hash (argon2id in the server) for a login profile.
+    fn hash_password(&mut self, password: &str) -> String;
+}
+
+/// What a family's apply sees: the transaction over the state at this log index, the
+/// account the command acts in, and the proposer's time.
+pub struct Ctx<'a, 'b> {
+    pub txn: &'a mut Txn<'b>,
+    pub account: &'a str,
+    pub time_ms: u64,
+    pub index: u64,
+}
+
+/// An account-scoped state change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    User(users::UserOp),
+    Group(groups::GroupOp),
+    Role(roles::RoleOp),
+    InstanceProfile(instance_profiles::InstanceProfileOp),
+    Policy(policies::PolicyOp),
+    AccessKey(access_keys::AccessKeyOp),
+    LoginProfile(login_profiles::LoginProfileOp),
+    Mfa(mfa::MfaOp),
+    Account(account::AccountOp),
+    Quota(quotas::QuotaOp),
+}
+
+impl Op {
+    /// The operation's name (AWS's where AWS has the operation).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::User(o) => o.name(),
+            Self::Group(o) => o.name(),
+            Self::Role(o) => o.name(),
+            Self::InstanceProfile(o) => o.name(),
+            Self::Policy(o) => o.name(),
+            Self::AccessKey(o) => o.name(),
+            Self::LoginProfile(o) => o.name(),
+            Self::Mfa(o) => o.name(),
+            Self::Account(o) => o.name(),
+            Self::Quota(o) => o.name(),
+        }
+    }
+
+    pub(crate) fn prepare(&mut self, env: &mut dyn Env) {
+        match self {
+            Self::User(o) => o.prepare(env),
+            Self::Group(o) => o.prepare(env),
+            Self::Role(o) => o.prepare(env),
+            Self::InstanceProfile(o) => o.prepare(env),
+            Self::Policy(o) => o.prepare(env),
+            Self::AccessKey(o) => o.prepare(env),
+            Self::LoginProfile(o) => o.prepare(env),
+            Self::Mfa(o) => o.prepare(env),
+            Self::Account(o) => o.prepare(env),
+            Self::Quota(o) => o.prepare(env),
+        }
+    }
+
+    pub(crate) fn apply(&self, cx: &mut Ctx<'_, '_>) -> IamResult<Outcome> {
+        match self {
+            Self::User(o) => users::apply(cx, o),
+            Self::Group(o) => groups::apply(cx, o),
+            Self::Role(o) => roles::apply(cx, o),
+            Self::InstanceProfile(o) => instance_profiles::apply(cx, o),
+            Self::Policy(o) => policies::apply(cx, o),
+            Self::AccessKey(o) => access_keys::apply(cx, o),
+            Self::LoginProfile(o) => login_profiles::apply(cx, o),
+            Self::Mfa(o) => mfa::apply(cx, o),
+            Self::Account(o) => account::apply(cx, o),
+            Self::Quota(o) => quotas::apply(cx, o),
+        }
+    }
+}
+
+macro_rules! op_from {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        $(impl From<$ty> for Op {
+            fn from(op: $ty) -> Self {
+                Op::$variant(op)
+            }
+        })*
+    };
+}
+
+op_from!(
+    User(users::UserOp),
+    Group(groups::GroupOp),
+    Role(roles::RoleOp),
+    InstanceProfile(instance_profiles::InstanceProfileOp),
+    Policy(policies::PolicyOp),
+    AccessKey(access_keys::AccessKeyOp),
+    LoginProfile(login_profiles::LoginProfileOp),
+    Mfa(mfa::MfaOp),
+    Account(account::AccountOp),
+    Quota(quotas::QuotaOp),
+);
+
+macro_rules! q_from {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        $(impl From<$ty> for Q {
+            fn from(q: $ty) -> Self {
+                Q::$variant(q)
+            }
+        })*
+    };
+}
+
+q_from!(
+    User(users::UserQuery),
+    Group(groups::GroupQuery),
+    Role(roles::RoleQuery),
+    InstanceProfile(instance_profiles::InstanceProfileQuery),
+    Policy(policies::PolicyQuery),
+    AccessKey(access_keys::AccessKeyQuery),
+    LoginProfile(login_profiles::LoginProfileQuery),
+    Mfa(mfa::MfaQuery),
+    Account(account::AccountQuery),
+    Quota(quotas::QuotaQuery),
+);
+
+impl Query {
+    /// An account-scoped query.
+    pub fn in_account(account: &str, q: impl Into<Q>) -> Self {
+        Self::In {
+            account: account.to_owned(),
+            q: q.into(),
+        }
+    }
+}
+
+/// A read. Results are the JSON the API returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Query {
+    ListAccounts,
+    GetAccount { account_id: String },
+    /// Every other query reads inside one account.
+    In { account: String, q: Q },
+}
+
+/// An account-scoped read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Q {
+    User(users::UserQuery),
+    Group(groups::GroupQuery),
+    Role(roles::RoleQuery),
+    InstanceProfile(instance_profiles::InstanceProfileQuery),
+    Policy(policies::PolicyQuery),
+    AccessKey(access_keys::AccessKeyQuery),
+    LoginProfile(login_profiles::LoginProfileQuery),
+    Mfa(mfa::MfaQuery),
+    Account(account::AccountQuery),
+    Quota(quotas::QuotaQuery),
+}
+
+impl Query {
+    /// The operation's name (AWS's where AWS has the operation).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ListAccounts => "ListAccounts",
+            Self::GetAccount { .. } => "GetAccount",
+            Self::In { q, .. } => match q {
+                Q::User(q) => q.name(),
+                Q::Group(q) => q.name(),
+                Q::Role(q) => q.name(),
+                Q::InstanceProfile(q) => q.name(),
+                Q::Policy(q) => q.name(),
+                Q::AccessKey(q) => q.name(),
+                Q::LoginProfile(q) => q.name(),
+                Q::Mfa(q) => q.name(),
+                Q::Account(q) => q.name(),
+                Q::Quota(q) => q.name(),
+            },
+        }
+    }
+
+    /// Answers the query from `state`.
+    pub fn run(&self, state: &dyn StateRead) -> IamResult<serde_json::Value> {
+        match self {
+            Self::ListAccounts => Ok(to_json(&crate::query::list_accounts(state))),
+            Self::GetAccount { account_id } => {
+                Ok(to_json(&crate::query::get_account(state, account_id)?))
+            }
+            Self::In { account, q } => {
+                crate::query::get_account(state, account)?;
+                match q {
+                    Q::User(q) => users::query(state, account, q),
+                    Q::Group(q) => groups::query(state, account, q),
+                    Q::Role(q) => roles::query(state, account, q),
+                    Q::InstanceProfile(q) => instance_profiles::query(state, account, q),
+                    Q::Policy(q) => policies::query(state, account, q),
+                    Q::AccessKey(q) => access_keys::query(state, account, q),
+                    Q::LoginProfile(q) => login_profiles::query(state, account, q),
+                    Q::Mfa(q) => mfa::query(state, account, q),
+                    Q::Account(q) => account::query(state, account, q),
+                    Q::Quota(q) => quotas::query(state, account, q),
+                }
+            }
+        }
+    }
+}
+
+/// Serializes a query result.
+pub fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("records always serialize")
+}
