@@ -244,3 +244,21 @@ impl Query {
 pub fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).expect("records always serialize")
 }
+
+/// Parses a policy document of `kind` with iam-policy's validation, as AWS reports it
+/// (`MalformedPolicyDocument` or `LimitExceeded`). `enforce_size: false` leaves the size
+/// check to the caller (for sizes bounded by an adjustable quota or summed over policies).
+pub fn parse_policy(
+    text: &str,
+    kind: iam_policy::PolicyKind,
+    enforce_size: bool,
+) -> IamResult<iam_policy::Policy> {
+    let options = iam_policy::ParseOptions { enforce_size };
+    iam_policy::parse_with(text, kind, options).map_err(|e| {
+        let code = match e.kind() {
+            iam_policy::ErrorKind::Malformed => iam_model::ErrorCode::MalformedPolicyDocument,
+            iam_policy::ErrorKind::LimitExceeded => iam_model::ErrorCode::LimitExceeded,
+        };
+        iam_model::IamError::new(code, e.message())
+    })
+}
