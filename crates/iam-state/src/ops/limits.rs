@@ -67,8 +67,8 @@ impl QuotaKind {
             Self::Roles => "RolesPerAccount",
             Self::Policies => "PoliciesPerAccount",
             Self::InstanceProfiles => "InstanceProfilesPerAccount",
-            Self::AttachedPoliciesPerUser => "AttachedPoliciesPerUser",
-            Self::AttachedPoliciesPerRole => "AttachedPoliciesPerRole",
+            Self::AttachedPoliciesPerUser => "PoliciesPerUser",
+            Self::AttachedPoliciesPerRole => "PoliciesPerRole",
             Self::AssumeRolePolicySize => "ACLSizePerRole",
         }
     }
