@@ -2,11 +2,11 @@
 
 use super::{Ctx, Env};
 use crate::command::Outcome;
+use crate::keys;
 use crate::store::StateRead;
 use iam_model::IamResult;
-use serde::{Deserialize, Serialize};
-use crate::keys;
 use iam_model::{ErrorCode, IamError, ManagedPolicy};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PolicyOp {}
@@ -49,21 +49,33 @@ pub fn policy_name_from_arn<'a>(account: &str, policy_arn: &'a str) -> IamResult
             format!("Policy {policy_arn} does not exist or is not attachable."),
         )
     };
-    let rest = policy_arn
-        .strip_prefix("arn:aws:iam::")
-        .ok_or_else(|| IamError::new(ErrorCode::InvalidInput, format!("ARN {policy_arn} is not valid.")))?;
-    let (acct, resource) = rest
-        .split_once(':')
-        .ok_or_else(|| IamError::new(ErrorCode::InvalidInput, format!("ARN {policy_arn} is not valid.")))?;
-    let path_name = resource
-        .strip_prefix("policy/")
-        .ok_or_else(|| IamError::new(ErrorCode::InvalidInput, format!("ARN {policy_arn} is not valid.")))?;
+    let rest = policy_arn.strip_prefix("arn:aws:iam::").ok_or_else(|| {
+        IamError::new(
+            ErrorCode::InvalidInput,
+            format!("ARN {policy_arn} is not valid."),
+        )
+    })?;
+    let (acct, resource) = rest.split_once(':').ok_or_else(|| {
+        IamError::new(
+            ErrorCode::InvalidInput,
+            format!("ARN {policy_arn} is not valid."),
+        )
+    })?;
+    let path_name = resource.strip_prefix("policy/").ok_or_else(|| {
+        IamError::new(
+            ErrorCode::InvalidInput,
+            format!("ARN {policy_arn} is not valid."),
+        )
+    })?;
     if acct != account {
         return Err(not_attachable());
     }
     let name = path_name.rsplit('/').next().unwrap_or(path_name);
     if name.is_empty() {
-        return Err(IamError::new(ErrorCode::InvalidInput, format!("ARN {policy_arn} is not valid.")));
+        return Err(IamError::new(
+            ErrorCode::InvalidInput,
+            format!("ARN {policy_arn} is not valid."),
+        ));
     }
     Ok(name)
 }
