@@ -24,10 +24,11 @@
 //! | `report/{a}` | the last generated credential report |
 //! | `quota/{a}/{kind}` | the account's raised quota for `kind` (absent: the default) |
 //! | `qreq/{a}/{id}` | a quota increase request |
-//! | `cap/{a}/{name}` | a usage cap (limit and units in use) |
+//! | `cap/{a}/{name}` | a usage cap (limit and units in use; `name` lowercased) |
 //! | `count/{a}/{kind}` | entity count (decimal) |
 //! | `tok/{token}` | the [`crate::Response`] first produced for that request token |
 //! | `tokq/{index:020}` | the token recorded at that log index (for pruning) |
+//! | `qpend/{a}/{kind}` | id of the pending quota increase request for `kind` (at most one) |
 
 pub use iam_model::names::name_key;
 
@@ -169,7 +170,7 @@ pub fn quota_request(account: &str, id: &str) -> Vec<u8> {
 }
 
 pub fn usage_cap(account: &str, name: &str) -> Vec<u8> {
-    k(&["cap", account, name])
+    k(&["cap", account, &name_key(name)])
 }
 
 pub fn count(account: &str, kind: &str) -> Vec<u8> {
@@ -184,4 +185,9 @@ pub const TOKEN_AT_PREFIX: &str = "tokq/";
 
 pub fn token_at(index: u64) -> Vec<u8> {
     format!("tokq/{index:020}").into_bytes()
+}
+
+/// The pending increase request of a quota kind (one at a time).
+pub fn quota_pending(account: &str, kind: &str) -> Vec<u8> {
+    k(&["qpend", account, kind])
 }
