@@ -9,3 +9,4 @@ pub mod etcd {
 
 pub mod clusters;
 pub mod load;
+pub mod model;
