@@ -165,6 +165,12 @@ impl Iam for ApiState {
         let r = req.into_inner();
         let command: Command = serde_json::from_str(&r.command_json)
             .map_err(|e| invalid(format!("command_json is not a valid iamd command: {e}")))?;
+        if command.is_internal() {
+            return Err(invalid(format!(
+                "{} is issued by iamd itself and cannot be sent through the API",
+                command.name()
+            )));
+        }
         let (outcome, index) = self.execute(r.write, command).await?;
         Ok(Response::new(WriteResult {
             outcome_json: outcome.to_json().to_string(),
@@ -174,8 +180,15 @@ impl Iam for ApiState {
 
     async fn read(&self, req: Request<ReadCall>) -> Result<Response<ReadResult>, Status> {
         let r = req.into_inner();
-        let query: Query = serde_json::from_str(&r.query_json)
+        let mut query: Query = serde_json::from_str(&r.query_json)
             .map_err(|e| invalid(format!("query_json is not a valid iamd query: {e}")))?;
+        if query.is_internal() {
+            return Err(invalid(format!(
+                "{} returns secrets and is not available through the API",
+                query.name()
+            )));
+        }
+        query.prepare(crate::now_ms());
         let applied = self.read(r.read).await?;
         let result = query.run(&self.view).map_err(iam_err)?;
         Ok(Response::new(ReadResult {

@@ -49,6 +49,11 @@ impl Command {
         }
     }
 
+    /// Commands the public API must refuse (see [`Op::is_internal`]).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::In { op, .. } if op.is_internal())
+    }
+
     /// Fills in what the proposing node chooses: unique ids, secrets, password hashes.
     /// Whatever a client put in those fields is replaced.
     pub fn prepare(&mut self, env: &mut dyn crate::ops::Env) {

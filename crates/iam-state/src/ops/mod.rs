@@ -66,6 +66,15 @@ pub enum Op {
 }
 
 impl Op {
+    /// Commands the public API must refuse: the node issues them itself (usage stamps).
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            Self::AccessKey(access_keys::AccessKeyOp::RecordUse { .. })
+                | Self::LoginProfile(login_profiles::LoginProfileOp::RecordUse { .. })
+        )
+    }
+
     /// The operation's name (AWS's where AWS has the operation).
     pub fn name(&self) -> &'static str {
         match self {
@@ -160,6 +169,30 @@ q_from!(
 );
 
 impl Query {
+    /// Fills in what the answering node supplies: the current time, for queries whose answer
+    /// depends on it. Whatever a client put there is replaced.
+    pub fn prepare(&mut self, now_ms: u64) {
+        if let Self::In {
+            q: Q::Account(account::AccountQuery::GetCredentialReport { now_ms: n }),
+            ..
+        } = self
+        {
+            *n = now_ms;
+        }
+    }
+
+    /// Queries the public API must refuse: they return secrets and exist for the node's own
+    /// authentication code.
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            Self::In {
+                q: Q::AccessKey(access_keys::AccessKeyQuery::Lookup { .. }),
+                ..
+            }
+        )
+    }
+
     /// An account-scoped query.
     pub fn in_account(account: &str, q: impl Into<Q>) -> Self {
         Self::In {
