@@ -69,7 +69,12 @@ impl<'a> Txn<'a> {
     }
 
     /// Like [`StateRead::scan`], over the base state plus this transaction's writes.
-    pub fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    pub fn scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
         let in_range = |k: &[u8]| k.starts_with(prefix) && after.is_none_or(|a| k > a);
         let overlay: Vec<_> = self
             .writes

@@ -134,10 +134,18 @@ fn delete(cx: &mut Ctx<'_, '_>, name: &str) -> IamResult<Outcome> {
     if cx.txn.exists(&keys::login_profile(a, name)) {
         return Err(conflict("delete login profile"));
     }
-    if !cx.txn.scan(&keys::user_keys_prefix(a, name), None, 1).is_empty() {
+    if !cx
+        .txn
+        .scan(&keys::user_keys_prefix(a, name), None, 1)
+        .is_empty()
+    {
         return Err(conflict("delete access keys"));
     }
-    if !cx.txn.scan(&keys::user_mfa_prefix(a, name), None, 1).is_empty() {
+    if !cx
+        .txn
+        .scan(&keys::user_mfa_prefix(a, name), None, 1)
+        .is_empty()
+    {
         return Err(conflict("delete MFA device"));
     }
     if !user.inline_policies.is_empty() {
