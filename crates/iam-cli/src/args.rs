@@ -59,9 +59,9 @@ pub(crate) enum Noun {
     /// IAM users.
     #[command(subcommand)]
     User(crate::nouns::user::UserCmd),
-    /// Policy documents, offline: validate them or evaluate test cases (no cluster needed).
+    /// Managed, inline and boundary policies; `validate` and `eval` work offline (no cluster).
     #[command(subcommand)]
-    Policy(PolicyCmd),
+    Policy(crate::nouns::policy::PolicyCmd),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -128,8 +128,9 @@ pub(crate) enum KindArg {
     Session,
 }
 
+/// The offline policy verbs (flattened into `iamctl policy`).
 #[derive(Debug, Subcommand)]
-pub(crate) enum PolicyCmd {
+pub(crate) enum OfflinePolicyCmd {
     /// Report errors and warnings for policy documents (exit 1 if any has errors).
     Validate {
         /// Policy files (`-` for standard input).

@@ -38,7 +38,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         );
         return Ok(0);
     }
-    if let Noun::Policy(p) = cli.command {
+    if let Noun::Policy(crate::nouns::policy::PolicyCmd::Offline(p)) = cli.command {
         return crate::policy_cmd::run(p, g.output.unwrap_or(OutputFormat::Table));
     }
     let profile = crate::profile::load(g.config.as_deref())?;
@@ -72,7 +72,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Cluster(c) => cluster(&mut ctx, c).await,
         Noun::Account(c) => account(&mut ctx, c).await,
         Noun::User(c) => crate::nouns::user::run(&mut ctx, c).await,
-        Noun::Completions { .. } | Noun::Policy(_) => Ok(0),
+        Noun::Policy(c) => crate::nouns::policy::run(&mut ctx, c).await,
+        Noun::Completions { .. } => Ok(0),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Offline policy commands: `iamctl policy validate` and `iamctl policy eval`. They use the
 //! policy engine directly and need no cluster.
 
-use crate::args::{KindArg, OutputFormat, PolicyCmd};
+use crate::args::{KindArg, OfflinePolicyCmd, OutputFormat};
 use crate::output::print;
 use anyhow::Context;
 use iam_policy::{validate_document, validate_document_auto, PolicyKind, ValidationReport};
@@ -36,10 +36,10 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
     Ok(text)
 }
 
-pub(crate) fn run(cmd: PolicyCmd, output: OutputFormat) -> anyhow::Result<u8> {
+pub(crate) fn run(cmd: OfflinePolicyCmd, output: OutputFormat) -> anyhow::Result<u8> {
     match cmd {
-        PolicyCmd::Validate { files, kind: k } => validate(&files, kind(k), output),
-        PolicyCmd::Eval { cases } => eval(&cases),
+        OfflinePolicyCmd::Validate { files, kind: k } => validate(&files, kind(k), output),
+        OfflinePolicyCmd::Eval { cases } => eval(&cases),
     }
 }
 
