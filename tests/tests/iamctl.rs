@@ -48,12 +48,9 @@ async fn users_and_cluster_through_iamctl() {
             );
             assert_eq!(code, 0, "{err}");
             let u = json(&out);
-            assert_eq!(
-                u["User"]["Arn"],
-                format!("arn:aws:iam::{account}:user/eng/{name}")
-            );
-            assert!(u["User"]["UserId"].as_str().unwrap().starts_with("AIDA"));
-            assert!(u["LogIndex"].as_u64().unwrap() > 0);
+            assert_eq!(u["arn"], format!("arn:aws:iam::{account}:user/eng/{name}"));
+            assert!(u["id"].as_str().unwrap().starts_with("AIDA"));
+            assert!(u["log_index"].as_u64().unwrap() > 0);
         }
         // Pagination: pages of 2 are all fetched.
         let (code, out, _) = c.iamctl(
@@ -73,7 +70,7 @@ async fn users_and_cluster_through_iamctl() {
             .concat(),
         );
         assert_eq!(code, 0);
-        assert_eq!(json(&out)["Users"].as_array().unwrap().len(), 5);
+        assert_eq!(json(&out)["items"].as_array().unwrap().len(), 5);
         let (code, out, _) = c.iamctl(
             &[
                 &acct[..],
@@ -91,8 +88,8 @@ async fn users_and_cluster_through_iamctl() {
         );
         assert_eq!(code, 0);
         let page = json(&out);
-        assert_eq!(page["Users"].as_array().unwrap().len(), 2);
-        let token = page["NextToken"].as_str().expect("next token").to_owned();
+        assert_eq!(page["items"].as_array().unwrap().len(), 2);
+        let token = page["marker"].as_str().expect("marker").to_owned();
         let (_, out, _) = c.iamctl(
             &[
                 &acct[..],
@@ -110,7 +107,7 @@ async fn users_and_cluster_through_iamctl() {
             ]
             .concat(),
         );
-        assert_eq!(json(&out)["Users"][0]["UserName"], "dev2");
+        assert_eq!(json(&out)["items"][0]["name"], "dev2");
         // Table output has a header and one row per user.
         let (code, out, _) =
             c.iamctl(&[&acct[..], &["user", "list", "--path-prefix", "/eng/"]].concat());
@@ -121,7 +118,7 @@ async fn users_and_cluster_through_iamctl() {
         let (code, out, _) =
             c.iamctl(&[&acct[..], &["user", "get", "DEV0", "-o", "json"]].concat());
         assert_eq!(code, 0);
-        assert_eq!(json(&out)["User"]["Tags"][0]["Key"], "team");
+        assert_eq!(json(&out)["tags"][0]["key"], "team");
         let (code, _, err) = c.iamctl(&[&acct[..], &["user", "delete", "dev0"]].concat());
         assert_eq!(code, 0, "{err}");
         let (code, _, err) = c.iamctl(

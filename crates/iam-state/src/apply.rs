@@ -34,12 +34,7 @@ pub fn apply(state: &dyn StateRead, index: u64, req: &Request) -> (Response, Wri
 /// Records the request token of a successful command and forgets tokens recorded more than
 /// a window ago (a bounded number per apply; each apply adds at most one), so the token table
 /// stays bounded and every replica prunes the same entries.
-fn token_writes(
-    state: &dyn StateRead,
-    index: u64,
-    req: &Request,
-    resp: &Response,
-) -> WriteSet {
+fn token_writes(state: &dyn StateRead, index: u64, req: &Request, resp: &Response) -> WriteSet {
     const PRUNE_PER_APPLY: usize = 16;
     let mut txn = Txn::new(state);
     if let Some(token) = &req.request_token {

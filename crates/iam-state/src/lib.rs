@@ -21,4 +21,4 @@ pub use apply::apply;
 pub use command::{Command, Outcome, Request, Response};
 pub use mem::MemStore;
 pub use ops::{Env, Op, Query, Q};
-pub use store::{decode, encode, state_hash, StateRead, Txn, WriteSet};
+pub use store::{decode, encode, state_hash, ApplyObserver, StateRead, Txn, WriteSet};

@@ -25,4 +25,3 @@ pub fn list_accounts(state: &dyn StateRead) -> Vec<Account> {
         .filter_map(|(k, v)| decode(&k, &v))
         .collect()
 }
-

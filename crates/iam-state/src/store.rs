@@ -17,6 +17,16 @@ pub trait StateRead {
     fn for_each(&self, f: &mut dyn FnMut(&[u8], &[u8]));
 }
 
+/// Told about every applied write set; the authorization index keeps its caches right with
+/// it. Implementations must be cheap: they run inside apply.
+pub trait ApplyObserver: Send + Sync {
+    /// The writes of log entry `index`: called once just before they are committed and once
+    /// just after, so that nothing cached from the old state survives the commit.
+    fn observe(&self, index: u64, writes: &WriteSet);
+    /// The whole state was replaced (a snapshot was installed).
+    fn reset(&self);
+}
+
 /// The writes one apply produced: `Some(value)` puts, `None` deletes. Ordered so that
 /// committing it is deterministic.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -69,7 +79,12 @@ impl<'a> Txn<'a> {
     }
 
     /// Like [`StateRead::scan`], over the base state plus this transaction's writes.
-    pub fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    pub fn scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
         let in_range = |k: &[u8]| k.starts_with(prefix) && after.is_none_or(|a| k > a);
         let overlay: Vec<_> = self
             .writes

@@ -97,10 +97,7 @@ fn a_retried_token_applies_once() {
     let del = Request {
         request_token: None,
         time_ms: 3,
-        command: Command::in_account(
-            "123456789012",
-            UserOp::Delete { name: "bob".into() },
-        ),
+        command: Command::in_account("123456789012", UserOp::Delete { name: "bob".into() }),
     };
     run(&mut s, 3, &[del]);
     let retry = run(&mut s, 4, &[create_user("bob", Some("t-1"))]);
@@ -150,10 +147,7 @@ fn arb_request() -> impl Strategy<Value = Request> {
                     permissions_boundary: None,
                 },
             ),
-            _ => Command::in_account(
-                acct,
-                UserOp::Delete { name: name.into() },
-            ),
+            _ => Command::in_account(acct, UserOp::Delete { name: name.into() }),
         };
         Request {
             request_token: token.map(str::to_owned),

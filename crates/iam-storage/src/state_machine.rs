@@ -6,7 +6,7 @@ use crate::snapshot::{self, Pairs, SnapshotFile};
 use iam_raft::types::{
     Entry, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
 };
-use iam_state::{Response, StateRead};
+use iam_state::{ApplyObserver, Response, StateRead};
 use openraft::storage::RaftStateMachine;
 use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder, StorageIOError};
 use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch, DB};
@@ -40,6 +40,12 @@ impl StateView {
 
     /// The state digest and the applied index it was taken at, from one consistent snapshot.
     pub fn hash_at_applied(&self) -> (u64, String) {
+        self.consistent(|state, applied| (applied, iam_state::state_hash(state)))
+    }
+
+    /// Runs `f` over one consistent RocksDB snapshot of the state and the applied index that
+    /// snapshot is at (a read of several keys never mixes two applies).
+    pub fn consistent<R>(&self, f: impl FnOnce(&dyn StateRead, u64) -> R) -> R {
         let snap = self.db.snapshot();
         let applied = snap
             .get_cf(cf(&self.db, CF_SM), KEY_APPLIED)
@@ -52,7 +58,7 @@ impl StateView {
             db: &self.db,
             snap: &snap,
         };
-        (applied, iam_state::state_hash(&view))
+        f(&view, applied)
     }
 
     /// The last purged log index (0 if none).
@@ -149,6 +155,7 @@ pub struct RocksStateMachine {
     view: StateView,
     snapshot_path: PathBuf,
     snapshots_built: u64,
+    observer: Option<Arc<dyn ApplyObserver>>,
 }
 
 impl RocksStateMachine {
@@ -158,7 +165,15 @@ impl RocksStateMachine {
             db,
             snapshot_path: dir.join(SNAPSHOT_FILE),
             snapshots_built: 0,
+            observer: None,
         }
+    }
+
+    /// Tells `observer` about every applied write set (before and after it is committed) and
+    /// every snapshot install.
+    pub fn with_observer(mut self, observer: Arc<dyn ApplyObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     pub fn view(&self) -> StateView {
@@ -257,16 +272,23 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         let mut responses = Vec::new();
         for entry in entries {
             let mut batch = WriteBatch::default();
+            let mut observed = None;
             let response = match &entry.payload {
                 EntryPayload::Blank => Response::nothing(),
                 EntryPayload::Normal(req) => {
                     let (resp, writes) = iam_state::apply(&self.view, entry.log_id.index, req);
                     let state_cf = cf(&self.db, CF_STATE);
-                    for (k, v) in writes.ops {
+                    for (k, v) in &writes.ops {
                         match v {
                             Some(v) => batch.put_cf(state_cf, k, v),
                             None => batch.delete_cf(state_cf, k),
                         }
+                    }
+                    if !writes.is_empty() {
+                        if let Some(o) = &self.observer {
+                            o.observe(entry.log_id.index, &writes);
+                        }
+                        observed = Some(writes);
                     }
                     resp
                 }
@@ -278,6 +300,9 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
             };
             put_sm(&self.db, &mut batch, KEY_APPLIED, &Some(entry.log_id))?;
             self.commit(batch)?;
+            if let (Some(o), Some(writes)) = (&self.observer, &observed) {
+                o.observe(entry.log_id.index, writes);
+            }
             responses.push(response);
         }
         Ok(responses)
@@ -289,6 +314,7 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
             view: self.view.clone(),
             snapshot_path: self.snapshot_path.clone(),
             snapshots_built: self.snapshots_built + 1,
+            observer: None,
         }
     }
 
@@ -318,6 +344,9 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         self.db
             .write_opt(batch, &opts)
             .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        if let Some(o) = &self.observer {
+            o.reset();
+        }
         let file = SnapshotFile {
             meta: meta.clone(),
             data,

@@ -1,39 +1,467 @@
-//! Virtual MFA devices.
+//! Virtual MFA devices (`mfa/{a}/{device}`) and their assignment to users
+//! (`umfa/{a}/{user}/{device}`): create, enable with two consecutive TOTP codes, resync,
+//! deactivate, delete, list. The seed is returned only by `CreateVirtualMFADevice`.
 
-use super::{Ctx, Env};
+pub mod totp;
+
+use super::limits::{self, Counter, QuotaKind};
+use super::paging::{scan_page, vec_page, PageRequest};
+use super::users::default_path;
+use super::{to_json, users, Ctx, Env};
 use crate::command::Outcome;
-use crate::store::StateRead;
-use iam_model::IamResult;
+use crate::keys;
+use crate::store::{StateRead, Txn};
+use iam_model::limits::MFA_DEVICES_PER_USER_MAX;
+use iam_model::{arn, names, ErrorCode, IamError, IamResult, Tag};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum MfaOp {}
+/// Bytes of a device seed.
+pub const SEED_LEN: usize = 20;
+/// Longest virtual MFA device name.
+pub const DEVICE_NAME_LEN_MAX: usize = 226;
+/// How far (in 30-second steps) enabling accepts codes from the current step.
+pub const ENABLE_WINDOW_STEPS: u64 = 2;
+/// How far resynchronizing looks for a drifted device's codes (10 minutes).
+pub const RESYNC_WINDOW_STEPS: u64 = 20;
+/// How far [`verify_totp`] accepts one code from the current step.
+pub const SIGN_IN_WINDOW_STEPS: u64 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum MfaQuery {}
+pub enum MfaOp {
+    /// `CreateVirtualMFADevice`.
+    CreateVirtual {
+        name: String,
+        #[serde(default = "default_path")]
+        path: String,
+        #[serde(default)]
+        tags: Vec<Tag>,
+        /// Base32 of the seed, chosen by the proposing node.
+        #[serde(default)]
+        seed: String,
+    },
+    /// `EnableMFADevice`.
+    Enable {
+        user_name: String,
+        serial_number: String,
+        authentication_code1: String,
+        authentication_code2: String,
+    },
+    /// `DeactivateMFADevice`.
+    Deactivate {
+        user_name: String,
+        serial_number: String,
+    },
+    /// `ResyncMFADevice`.
+    Resync {
+        user_name: String,
+        serial_number: String,
+        authentication_code1: String,
+        authentication_code2: String,
+    },
+    /// `DeleteVirtualMFADevice`.
+    DeleteVirtual { serial_number: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MfaQuery {
+    /// `ListVirtualMFADevices`: `assignment_status` is `Assigned`, `Unassigned` or `Any`.
+    ListVirtual {
+        #[serde(default)]
+        assignment_status: Option<String>,
+        #[serde(default)]
+        page: PageRequest,
+    },
+    /// `ListMFADevices`: the devices enabled for a user.
+    List {
+        user_name: String,
+        #[serde(default)]
+        page: PageRequest,
+    },
+}
+
+/// The stored device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VirtualMfaDevice {
+    pub account: String,
+    pub name: String,
+    pub path: String,
+    pub serial_number: String,
+    /// Base32 of the seed.
+    pub seed: String,
+    pub created_ms: u64,
+    pub tags: Vec<Tag>,
+    /// The user the device is enabled for.
+    pub user_name: Option<String>,
+    pub enable_ms: Option<u64>,
+    /// The last time step whose code was accepted (codes at or before it are refused).
+    pub last_step: Option<u64>,
+}
+
+/// What lists show of a device (never the seed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaDeviceView {
+    pub serial_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_ms: Option<u64>,
+    pub created_ms: u64,
+    pub tags: Vec<Tag>,
+}
+
+/// `CreateVirtualMFADevice`'s answer: the only place the seed is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedDevice {
+    pub serial_number: String,
+    pub base32_string_seed: String,
+    /// `otpauth://totp/<name>@<account>?secret=<base32>` (what the QR code encodes).
+    pub qr_code_uri: String,
+    pub created_ms: u64,
+    pub tags: Vec<Tag>,
+}
 
 impl MfaOp {
     pub fn name(&self) -> &'static str {
-        match *self {}
+        match self {
+            Self::CreateVirtual { .. } => "CreateVirtualMFADevice",
+            Self::Enable { .. } => "EnableMFADevice",
+            Self::Deactivate { .. } => "DeactivateMFADevice",
+            Self::Resync { .. } => "ResyncMFADevice",
+            Self::DeleteVirtual { .. } => "DeleteVirtualMFADevice",
+        }
     }
 
-    pub(crate) fn prepare(&mut self, _env: &mut dyn Env) {}
+    pub(crate) fn prepare(&mut self, env: &mut dyn Env) {
+        if let Self::CreateVirtual { seed, .. } = self {
+            *seed = totp::base32_encode(&env.random_bytes(SEED_LEN));
+        }
+    }
 }
 
 impl MfaQuery {
     pub fn name(&self) -> &'static str {
-        match *self {}
+        match self {
+            Self::ListVirtual { .. } => "ListVirtualMFADevices",
+            Self::List { .. } => "ListMFADevices",
+        }
     }
 }
 
-pub(crate) fn apply(_cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
-    match *op {}
+/// Checks one sign-in code (GetSessionToken, AssumeRole with MFA) against a device seed at
+/// `time_ms`: the step it matches within one step of the current one, if that step is
+/// after `last_step` (the caller must then store it as the device's new `last_step`).
+pub fn verify_totp(seed: &[u8], code: &str, time_ms: u64, last_step: Option<u64>) -> Option<u64> {
+    if !totp::is_code(code) {
+        return None;
+    }
+    let now = totp::step_of(time_ms);
+    (now.saturating_sub(SIGN_IN_WINDOW_STEPS)..=now.saturating_add(SIGN_IN_WINDOW_STEPS))
+        .find(|&t| last_step.is_none_or(|l| t > l) && totp::code_at(seed, t) == code)
+}
+
+fn validate_device_name(name: &str) -> IamResult<()> {
+    let len = name.chars().count();
+    let ok = (1..=DEVICE_NAME_LEN_MAX).contains(&len)
+        && name.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
+        });
+    if !ok {
+        return Err(IamError::validation(
+            "virtualMFADeviceName",
+            name,
+            "Member must have length between 1 and 226 and satisfy regular expression pattern: [\\w+=,.@-]+",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_serial(serial: &str) -> IamResult<()> {
+    let len = serial.chars().count();
+    let ok = (9..=256).contains(&len)
+        && serial.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '_' | '+' | '=' | '/' | ':' | ',' | '.' | '@' | '-')
+        });
+    if !ok {
+        return Err(IamError::validation(
+            "serialNumber",
+            serial,
+            "Member must have length between 9 and 256 and satisfy regular expression pattern: [\\w+=/:,.@-]+",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_code(field: &str, code: &str) -> IamResult<()> {
+    if !totp::is_code(code) {
+        return Err(IamError::validation(
+            field,
+            code,
+            "Member must have length 6 and satisfy regular expression pattern: [\\d]+",
+        ));
+    }
+    Ok(())
+}
+
+/// Loads the device a serial number names in `account`, or `NoSuchEntity`.
+fn load_serial(txn: &Txn<'_>, account: &str, serial: &str) -> IamResult<VirtualMfaDevice> {
+    validate_serial(serial)?;
+    let missing = || {
+        IamError::new(
+            ErrorCode::NoSuchEntity,
+            format!("VirtualMFADevice with serial number {serial} doesn't exist."),
+        )
+    };
+    let name = serial.rsplit('/').next().unwrap_or_default();
+    let device: VirtualMfaDevice = txn
+        .get_json(&keys::mfa_device(account, name))
+        .ok_or_else(missing)?;
+    if device.serial_number != serial {
+        return Err(missing());
+    }
+    Ok(device)
+}
+
+/// Loads a device that is enabled for `user_name`, or `NoSuchEntity`.
+fn load_assigned(
+    txn: &Txn<'_>,
+    account: &str,
+    user_name: &str,
+    serial: &str,
+) -> IamResult<VirtualMfaDevice> {
+    let user = users::load(txn, account, user_name)?;
+    let device = load_serial(txn, account, serial)?;
+    let assigned = device
+        .user_name
+        .as_deref()
+        .is_some_and(|u| keys::name_key(u) == keys::name_key(&user.name));
+    if !assigned {
+        return Err(IamError::new(
+            ErrorCode::NoSuchEntity,
+            format!("MFA Device with serial number {serial} is not enabled for user {user_name}."),
+        ));
+    }
+    Ok(device)
+}
+
+fn bad_codes() -> IamError {
+    IamError::new(
+        ErrorCode::InvalidAuthenticationCode,
+        "Authentication code for device is not valid.",
+    )
+}
+
+fn seed_of(device: &VirtualMfaDevice) -> Vec<u8> {
+    totp::base32_decode(&device.seed).unwrap_or_default()
+}
+
+pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
+    let a = cx.account;
+    match op {
+        MfaOp::CreateVirtual {
+            name,
+            path,
+            tags,
+            seed,
+        } => {
+            validate_device_name(name)?;
+            names::validate_path("path", path)?;
+            names::validate_tags(tags)?;
+            if totp::base32_decode(seed).is_none_or(|s| s.len() < 10) {
+                return Err(IamError::new(
+                    ErrorCode::InvalidInput,
+                    "the device seed was not chosen before proposing",
+                ));
+            }
+            let key = keys::mfa_device(a, name);
+            if cx.txn.exists(&key) {
+                return Err(IamError::new(
+                    ErrorCode::EntityAlreadyExists,
+                    "MFADevice entity at the same path and name already exists.",
+                ));
+            }
+            // Virtual MFA devices (assigned or not) are bounded by the user quota.
+            let limit = limits::quota(cx.txn, a, QuotaKind::Users);
+            if limits::count(cx.txn, a, Counter::MfaDevices) >= limit {
+                return Err(IamError::quota("VirtualMFADevicesPerAccount", limit));
+            }
+            limits::bump(cx.txn, a, Counter::MfaDevices, 1);
+            let device = VirtualMfaDevice {
+                account: a.to_owned(),
+                name: name.clone(),
+                path: path.clone(),
+                serial_number: arn::entity_arn(a, "mfa", path, name),
+                seed: seed.clone(),
+                created_ms: cx.time_ms,
+                tags: tags.clone(),
+                user_name: None,
+                enable_ms: None,
+                last_step: None,
+            };
+            cx.txn.put_json(key, &device);
+            Ok(Outcome::record(&CreatedDevice {
+                qr_code_uri: format!("otpauth://totp/{name}@{a}?secret={seed}"),
+                serial_number: device.serial_number,
+                base32_string_seed: device.seed,
+                created_ms: device.created_ms,
+                tags: device.tags,
+            }))
+        }
+        MfaOp::Enable {
+            user_name,
+            serial_number,
+            authentication_code1,
+            authentication_code2,
+        } => {
+            validate_code("authenticationCode1", authentication_code1)?;
+            validate_code("authenticationCode2", authentication_code2)?;
+            let user = users::load(cx.txn, a, user_name)?;
+            let mut device = load_serial(cx.txn, a, serial_number)?;
+            if device.user_name.is_some() {
+                return Err(IamError::new(
+                    ErrorCode::EntityAlreadyExists,
+                    "MFA Device is already in use.",
+                ));
+            }
+            let in_use = cx
+                .txn
+                .scan(
+                    &keys::user_mfa_prefix(a, &user.name),
+                    None,
+                    MFA_DEVICES_PER_USER_MAX,
+                )
+                .len();
+            if in_use >= MFA_DEVICES_PER_USER_MAX {
+                return Err(IamError::quota(
+                    "MFADevicesPerUser",
+                    MFA_DEVICES_PER_USER_MAX as u64,
+                ));
+            }
+            let step = totp::verify_pair(
+                &seed_of(&device),
+                authentication_code1,
+                authentication_code2,
+                cx.time_ms,
+                ENABLE_WINDOW_STEPS,
+                device.last_step,
+            )
+            .ok_or_else(bad_codes)?;
+            device.user_name = Some(user.name.clone());
+            device.enable_ms = Some(cx.time_ms);
+            device.last_step = Some(step);
+            cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
+            cx.txn
+                .put(keys::user_mfa(a, &user.name, &device.name), Vec::new());
+            limits::bump(cx.txn, a, Counter::MfaDevicesInUse, 1);
+            Ok(Outcome::Nothing)
+        }
+        MfaOp::Deactivate {
+            user_name,
+            serial_number,
+        } => {
+            let mut device = load_assigned(cx.txn, a, user_name, serial_number)?;
+            let user = device.user_name.take().unwrap_or_default();
+            device.enable_ms = None;
+            cx.txn.delete(keys::user_mfa(a, &user, &device.name));
+            cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
+            limits::bump(cx.txn, a, Counter::MfaDevicesInUse, -1);
+            Ok(Outcome::Nothing)
+        }
+        MfaOp::Resync {
+            user_name,
+            serial_number,
+            authentication_code1,
+            authentication_code2,
+        } => {
+            validate_code("authenticationCode1", authentication_code1)?;
+            validate_code("authenticationCode2", authentication_code2)?;
+            let mut device = load_assigned(cx.txn, a, user_name, serial_number)?;
+            let step = totp::verify_pair(
+                &seed_of(&device),
+                authentication_code1,
+                authentication_code2,
+                cx.time_ms,
+                RESYNC_WINDOW_STEPS,
+                device.last_step,
+            )
+            .ok_or_else(bad_codes)?;
+            device.last_step = Some(step);
+            cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
+            Ok(Outcome::Nothing)
+        }
+        MfaOp::DeleteVirtual { serial_number } => {
+            let device = load_serial(cx.txn, a, serial_number)?;
+            if device.user_name.is_some() {
+                return Err(IamError::new(
+                    ErrorCode::DeleteConflict,
+                    "Cannot delete entity, must deactivate MFA device first.",
+                ));
+            }
+            cx.txn.delete(keys::mfa_device(a, &device.name));
+            limits::bump(cx.txn, a, Counter::MfaDevices, -1);
+            Ok(Outcome::Deleted)
+        }
+    }
+}
+
+fn view(d: VirtualMfaDevice) -> MfaDeviceView {
+    MfaDeviceView {
+        serial_number: d.serial_number,
+        user_name: d.user_name,
+        enable_ms: d.enable_ms,
+        created_ms: d.created_ms,
+        tags: d.tags,
+    }
 }
 
 pub(crate) fn query(
-    _state: &dyn StateRead,
-    _account: &str,
+    state: &dyn StateRead,
+    account: &str,
     q: &MfaQuery,
 ) -> IamResult<serde_json::Value> {
-    match *q {}
+    match q {
+        MfaQuery::ListVirtual {
+            assignment_status,
+            page,
+        } => {
+            let want: Option<bool> = match assignment_status.as_deref() {
+                None | Some("Any") => None,
+                Some("Assigned") => Some(true),
+                Some("Unassigned") => Some(false),
+                Some(other) => {
+                    return Err(IamError::validation(
+                        "assignmentStatus",
+                        other,
+                        "Member must satisfy enum value set: [Assigned, Unassigned, Any]",
+                    ))
+                }
+            };
+            let p = scan_page(
+                state,
+                &keys::prefix("mfa", account),
+                page,
+                |d: &VirtualMfaDevice| want.is_none_or(|w| d.user_name.is_some() == w),
+            )?;
+            Ok(to_json(&super::Page {
+                items: p.items.into_iter().map(view).collect(),
+                is_truncated: p.is_truncated,
+                marker: p.marker,
+            }))
+        }
+        MfaQuery::List { user_name, page } => {
+            let txn = Txn::new(state);
+            let user = users::load(&txn, account, user_name)?;
+            let prefix = keys::user_mfa_prefix(account, &user.name);
+            let items = txn
+                .scan_all(&prefix)
+                .into_iter()
+                .filter_map(|(k, _)| {
+                    let device = String::from_utf8_lossy(k.get(prefix.len()..)?).into_owned();
+                    let d: VirtualMfaDevice = txn.get_json(&keys::mfa_device(account, &device))?;
+                    Some((device, view(d)))
+                })
+                .collect();
+            Ok(to_json(&vec_page(items, page)?))
+        }
+    }
 }

@@ -173,9 +173,14 @@ impl Query {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Query {
     ListAccounts,
-    GetAccount { account_id: String },
+    GetAccount {
+        account_id: String,
+    },
     /// Every other query reads inside one account.
-    In { account: String, q: Q },
+    In {
+        account: String,
+        q: Q,
+    },
 }
 
 /// An account-scoped read.

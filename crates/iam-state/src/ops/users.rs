@@ -1,12 +1,16 @@
-//! Users: create, get, list (by path prefix), delete (refused while anything still hangs
-//! off the user).
+//! Users: create, get, list (by path prefix), update (rename and move, see [`rename`]),
+//! delete (refused while anything still hangs off the user) and tags (see [`tags`], shared
+//! with roles and instance profiles).
+
+pub(crate) mod rename;
+pub(crate) mod tags;
 
 use super::limits::{self, Counter, QuotaKind};
 use super::paging::{scan_page, PageRequest};
 use super::{policies, to_json, Ctx, Env};
 use crate::command::Outcome;
 use crate::keys;
-use crate::store::{decode, StateRead};
+use crate::store::{decode, StateRead, Txn};
 use iam_model::ids::IdPrefix;
 use iam_model::{arn, names, ErrorCode, IamError, IamResult, Tag, User};
 use serde::{Deserialize, Serialize};
@@ -28,6 +32,22 @@ pub enum UserOp {
     Delete {
         name: String,
     },
+    /// UpdateUser: rename and/or move to another path.
+    Update {
+        name: String,
+        #[serde(default)]
+        new_name: Option<String>,
+        #[serde(default)]
+        new_path: Option<String>,
+    },
+    Tag {
+        name: String,
+        tags: Vec<Tag>,
+    },
+    Untag {
+        name: String,
+        tag_keys: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +58,11 @@ pub enum UserQuery {
     List {
         #[serde(default = "default_path")]
         path_prefix: String,
+        #[serde(default)]
+        page: PageRequest,
+    },
+    ListTags {
+        name: String,
         #[serde(default)]
         page: PageRequest,
     },
@@ -52,6 +77,9 @@ impl UserOp {
         match self {
             Self::Create { .. } => "CreateUser",
             Self::Delete { .. } => "DeleteUser",
+            Self::Update { .. } => "UpdateUser",
+            Self::Tag { .. } => "TagUser",
+            Self::Untag { .. } => "UntagUser",
         }
     }
 
@@ -67,6 +95,7 @@ impl UserQuery {
         match self {
             Self::Get { .. } => "GetUser",
             Self::List { .. } => "ListUsers",
+            Self::ListTags { .. } => "ListUserTags",
         }
     }
 }
@@ -96,6 +125,23 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &UserOp) -> IamResult<Outcome> {
             create(cx, user)
         }
         UserOp::Delete { name } => delete(cx, name),
+        UserOp::Update {
+            name,
+            new_name,
+            new_path,
+        } => rename::update(cx, name, new_name.as_deref(), new_path.as_deref()),
+        UserOp::Tag { name, tags: new } => {
+            let mut user = load(cx.txn, cx.account, name)?;
+            tags::tag(&mut user.tags, new)?;
+            cx.txn.put_json(keys::user(cx.account, name), &user);
+            Ok(Outcome::Nothing)
+        }
+        UserOp::Untag { name, tag_keys } => {
+            let mut user = load(cx.txn, cx.account, name)?;
+            tags::untag(&mut user.tags, tag_keys)?;
+            cx.txn.put_json(keys::user(cx.account, name), &user);
+            Ok(Outcome::Nothing)
+        }
     }
 }
 
@@ -116,16 +162,48 @@ fn create(cx: &mut Ctx<'_, '_>, user: User) -> IamResult<Outcome> {
 }
 
 /// Loads a user or fails with AWS's `NoSuchEntity`.
-pub fn load(txn: &crate::Txn<'_>, account: &str, name: &str) -> IamResult<User> {
+pub fn load(txn: &Txn<'_>, account: &str, name: &str) -> IamResult<User> {
     txn.get_json(&keys::user(account, name))
         .ok_or_else(|| IamError::no_such("user", name))
 }
 
-fn conflict(what: &str) -> IamError {
+/// AWS's `DeleteConflict`: "Cannot delete entity, must {what} first."
+pub(crate) fn conflict(what: &str) -> IamError {
     IamError::new(
         ErrorCode::DeleteConflict,
         format!("Cannot delete entity, must {what} first."),
     )
+}
+
+/// Moves the value at `old` to `new` (nothing when `old` is absent or the keys are equal).
+pub(crate) fn move_key(txn: &mut Txn<'_>, old: &[u8], new: Vec<u8>) {
+    if old == new.as_slice() {
+        return;
+    }
+    if let Some(v) = txn.get(old) {
+        txn.delete(old.to_vec());
+        txn.put(new, v);
+    }
+}
+
+/// Moves the `pent/{a}/{policy}/{kind}/{entity}` keys of `attached` (policy ARNs) from the
+/// entity's old name to its new one.
+pub(crate) fn move_attachments(
+    txn: &mut Txn<'_>,
+    account: &str,
+    kind: keys::EntityKind,
+    attached: &[String],
+    old: &str,
+    new: &str,
+) {
+    for policy_arn in attached {
+        // Only this account's policies have attachment keys.
+        if let Ok(policy) = policies::policy_name_from_arn(account, policy_arn) {
+            let from = keys::policy_entity(account, policy, kind, old);
+            let to = keys::policy_entity(account, policy, kind, new);
+            move_key(txn, &from, to);
+        }
+    }
 }
 
 fn delete(cx: &mut Ctx<'_, '_>, name: &str) -> IamResult<Outcome> {
@@ -134,10 +212,18 @@ fn delete(cx: &mut Ctx<'_, '_>, name: &str) -> IamResult<Outcome> {
     if cx.txn.exists(&keys::login_profile(a, name)) {
         return Err(conflict("delete login profile"));
     }
-    if !cx.txn.scan(&keys::user_keys_prefix(a, name), None, 1).is_empty() {
+    if !cx
+        .txn
+        .scan(&keys::user_keys_prefix(a, name), None, 1)
+        .is_empty()
+    {
         return Err(conflict("delete access keys"));
     }
-    if !cx.txn.scan(&keys::user_mfa_prefix(a, name), None, 1).is_empty() {
+    if !cx
+        .txn
+        .scan(&keys::user_mfa_prefix(a, name), None, 1)
+        .is_empty()
+    {
         return Err(conflict("delete MFA device"));
     }
     if !user.inline_policies.is_empty() {
@@ -157,26 +243,32 @@ fn delete(cx: &mut Ctx<'_, '_>, name: &str) -> IamResult<Outcome> {
     Ok(Outcome::Deleted)
 }
 
+/// Reads a user for a query.
+pub(crate) fn read(state: &dyn StateRead, account: &str, name: &str) -> IamResult<User> {
+    let key = keys::user(account, name);
+    state
+        .get(&key)
+        .and_then(|v| decode(&key, &v))
+        .ok_or_else(|| IamError::no_such("user", name))
+}
+
 pub(crate) fn query(
     state: &dyn StateRead,
     account: &str,
     q: &UserQuery,
 ) -> IamResult<serde_json::Value> {
     match q {
-        UserQuery::Get { name } => {
-            let key = keys::user(account, name);
-            let user: User = state
-                .get(&key)
-                .and_then(|v| decode(&key, &v))
-                .ok_or_else(|| IamError::no_such("user", name))?;
-            Ok(to_json(&user))
-        }
+        UserQuery::Get { name } => Ok(to_json(&read(state, account, name)?)),
         UserQuery::List { path_prefix, page } => {
             names::validate_path_prefix(path_prefix)?;
             let p = scan_page(state, &keys::user_prefix(account), page, |u: &User| {
                 u.path.starts_with(path_prefix.as_str())
             })?;
             Ok(to_json(&p))
+        }
+        UserQuery::ListTags { name, page } => {
+            let user = read(state, account, name)?;
+            Ok(to_json(&tags::list(&user.tags, page)?))
         }
     }
 }

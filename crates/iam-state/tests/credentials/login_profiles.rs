@@ -1,0 +1,182 @@
+//! Login profiles: the plaintext stays out of the log; the password policy applies.
+
+use super::*;
+
+#[test]
+fn prepare_keeps_the_plaintext_password_out_of_the_log() {
+    let mut env = TestEnv { next: 0 };
+    let mut cmd = Command::in_account(A, create_login("alice", "Sup3r$ecret-pw"));
+    cmd.prepare(&mut env);
+    let logged = serde_json::to_string(&cmd).unwrap();
+    assert!(!logged.contains("Sup3r$ecret-pw"), "{logged}");
+    assert!(logged.contains("hash-of-14-chars"), "{logged}");
+    assert!(logged.contains("\"has_symbol\":true"), "{logged}");
+    let mut cmd = Command::in_account(A, update_login("alice", Some("N3w-pass!"), None));
+    cmd.prepare(&mut env);
+    let logged = serde_json::to_string(&cmd).unwrap();
+    assert!(!logged.contains("N3w-pass!"), "{logged}");
+
+    // An op that skipped prepare is refused rather than trusted.
+    let mut w = World::new();
+    let before = state_hash(&w.s);
+    w.index += 1;
+    let req = Request {
+        request_token: None,
+        time_ms: T0,
+        command: Command::in_account(A, create_login("alice", "plaintext")),
+    };
+    let (resp, writes) = apply(&w.s, w.index, &req);
+    assert_eq!(resp.result.unwrap_err().code, ErrorCode::InvalidInput);
+    w.s.commit(writes);
+    assert_eq!(state_hash(&w.s), before);
+}
+
+#[test]
+fn login_profiles_follow_the_password_policy() {
+    let mut w = World::new();
+    // No custom policy: any 1–128 allowed characters.
+    w.rejects(T0, create_login("alice", ""), ErrorCode::ValidationError);
+    let long = "x".repeat(129);
+    let msg = w.rejects(T0, create_login("alice", &long), ErrorCode::ValidationError);
+    assert!(!msg.contains(&long), "the password is never echoed");
+    w.rejects(
+        T0,
+        create_login("alice", "snow\u{2603}man"),
+        ErrorCode::ValidationError,
+    );
+    w.rejects(T0, create_login("nobody", "pw"), ErrorCode::NoSuchEntity);
+    let created = w.ok(T0, create_login("Alice", "pw"));
+    assert_eq!(created["user_name"], "alice");
+    assert!(created.get("password_hash").is_none());
+    let msg = w.rejects(
+        T0,
+        create_login("alice", "pw2"),
+        ErrorCode::EntityAlreadyExists,
+    );
+    assert_eq!(msg, "Login Profile for user alice already exists.");
+
+    let got = w
+        .q(LoginProfileQuery::Get {
+            user_name: "ALICE".into(),
+        })
+        .unwrap();
+    assert_eq!(got["user_name"], "alice");
+    assert_eq!(got["password_reset_required"], true);
+    assert_eq!(got["created_ms"], T0);
+    assert!(got.get("password_hash").is_none() && !got.to_string().contains("hash-of"));
+    let missing = w.q_err(LoginProfileQuery::Get {
+        user_name: "bob".into(),
+    });
+    assert_eq!(missing.code, ErrorCode::NoSuchEntity);
+    assert_eq!(
+        missing.message,
+        "Login Profile for User bob cannot be found."
+    );
+
+    // A custom policy applies to new passwords, naming the unmet rule.
+    set_policy(
+        &mut w,
+        PasswordPolicyInput {
+            minimum_password_length: Some(10),
+            require_symbols: true,
+            require_numbers: true,
+            require_uppercase_characters: true,
+            require_lowercase_characters: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for (pw, rule) in [
+        ("Sh0rt!", "minimum length of 10"),
+        ("NOLOWER123!", "lowercase"),
+        ("noupper123!", "uppercase"),
+        ("NoNumbers!!", "number"),
+        ("NoSymbols123", "symbol"),
+    ] {
+        let msg = w.rejects(
+            T0,
+            update_login("alice", Some(pw), None),
+            ErrorCode::PasswordPolicyViolation,
+        );
+        assert!(msg.contains(rule), "{pw}: {msg}");
+        w.rejects(
+            T0,
+            create_login("bob", pw),
+            ErrorCode::PasswordPolicyViolation,
+        );
+    }
+    w.ok(
+        T0 + 5000,
+        update_login("alice", Some("G00d-enough!"), Some(false)),
+    );
+    let got = w
+        .q(LoginProfileQuery::Get {
+            user_name: "alice".into(),
+        })
+        .unwrap();
+    assert_eq!(got["password_reset_required"], false);
+    assert_eq!(got["password_last_changed_ms"], T0 + 5000);
+    // The reset flag alone changes no password.
+    w.ok(T0 + 9000, update_login("alice", None, Some(true)));
+    let got = w
+        .q(LoginProfileQuery::Get {
+            user_name: "alice".into(),
+        })
+        .unwrap();
+    assert_eq!(got["password_reset_required"], true);
+    assert_eq!(got["password_last_changed_ms"], T0 + 5000);
+    w.rejects(
+        T0,
+        update_login("bob", None, Some(true)),
+        ErrorCode::NoSuchEntity,
+    );
+
+    // Sign-in use is recorded coarsely; a user with a profile cannot be deleted.
+    w.ok(
+        T0,
+        LoginProfileOp::RecordUse {
+            user_name: "alice".into(),
+        },
+    );
+    let before = state_hash(&w.s);
+    w.ok(
+        T0 + 60_000,
+        LoginProfileOp::RecordUse {
+            user_name: "alice".into(),
+        },
+    );
+    assert_eq!(state_hash(&w.s), before);
+    w.rejects(
+        T0,
+        LoginProfileOp::RecordUse {
+            user_name: "bob".into(),
+        },
+        ErrorCode::NoSuchEntity,
+    );
+    w.rejects(
+        T0,
+        UserOp::Delete {
+            name: "alice".into(),
+        },
+        ErrorCode::DeleteConflict,
+    );
+    w.ok(
+        T0,
+        LoginProfileOp::Delete {
+            user_name: "alice".into(),
+        },
+    );
+    w.rejects(
+        T0,
+        LoginProfileOp::Delete {
+            user_name: "alice".into(),
+        },
+        ErrorCode::NoSuchEntity,
+    );
+    w.ok(
+        T0,
+        UserOp::Delete {
+            name: "alice".into(),
+        },
+    );
+}
