@@ -51,7 +51,8 @@ pub enum AuthzDecision {
 pub struct MatchedStatement {
     /// `identity`, `boundary` (`session`, `resource` are not evaluated here).
     pub layer: String,
-    /// The policy's label: the ARN of a managed policy, `user:bob/Name` for an inline one.
+    /// The policy's label: the ARN of a managed policy, `user/bob/inline/Name` for an
+    /// inline one (the labels `iam_state`'s effective-documents query uses).
     pub policy: String,
     pub source: Option<PolicySource>,
     /// Zero-based statement index in the document.

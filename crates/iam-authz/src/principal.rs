@@ -40,7 +40,7 @@ pub struct PolicySource {
     /// The inline policy's name, or the managed policy's name.
     pub name: String,
     /// For inline policies: the user, group or role holding it; for managed policies: the
-    /// entity it is attached through (`group:devs`, `user:bob`, `role:ops`).
+    /// entity it is attached through (`group/devs`, `user/bob`, `role/ops`).
     pub via: Option<String>,
     /// Managed and boundary policies: the policy ARN.
     pub arn: Option<String>,
@@ -162,7 +162,7 @@ impl Loader<'_> {
             .map(|(name, text)| {
                 let p = self
                     .parse(text, kind)
-                    .map_err(|e| corrupt(&format!("{owner}/{name}"), &e))?;
+                    .map_err(|e| corrupt(&format!("{owner}/inline/{name}"), &e))?;
                 Ok((name.clone(), Arc::new(p)))
             })
             .collect()
@@ -181,7 +181,7 @@ impl Loader<'_> {
         let inline = self.inline(
             &g.inline_policies,
             PolicyKind::GroupInline,
-            &format!("group:{}", g.name),
+            &format!("group/{}", g.name),
         )?;
         let entry = Arc::new(GroupEntry {
             name: g.name,
@@ -239,7 +239,7 @@ impl Loader<'_> {
         let mut policies: Vec<(String, Arc<Policy>)> = Vec::new();
         let mut unresolved = Vec::new();
         for (src, p) in inline {
-            let label = format!("{}/{}", src.via.as_deref().unwrap_or(""), src.name);
+            let label = format!("{}/inline/{}", src.via.as_deref().unwrap_or(""), src.name);
             policies.push((label, p));
             sources.push(src);
         }
@@ -297,7 +297,7 @@ impl Loader<'_> {
         let user: User = self
             .read(keys::user(account, name))
             .ok_or_else(|| IamError::no_such("user", name))?;
-        let via_user = format!("user:{}", user.name);
+        let via_user = format!("user/{}", user.name);
         let mut inline: Vec<(PolicySource, Arc<Policy>)> = self
             .inline(&user.inline_policies, PolicyKind::UserInline, &via_user)?
             .into_iter()
@@ -314,7 +314,7 @@ impl Loader<'_> {
             let Some(entry) = self.group(account, g)? else {
                 continue;
             };
-            let via = format!("group:{}", entry.name);
+            let via = format!("group/{}", entry.name);
             for (n, p) in &entry.inline {
                 inline.push((source(SourceKind::GroupInline, n.clone(), &via), p.clone()));
             }
@@ -344,7 +344,7 @@ impl Loader<'_> {
         let role: Role = self
             .read(keys::role(account, name))
             .ok_or_else(|| IamError::no_such("role", name))?;
-        let via = format!("role:{}", role.name);
+        let via = format!("role/{}", role.name);
         let inline = self
             .inline(&role.inline_policies, PolicyKind::RoleInline, &via)?
             .into_iter()

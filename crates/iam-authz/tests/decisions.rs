@@ -25,7 +25,7 @@ fn user_inline_policy_allows_only_what_it_names() {
     assert_eq!(a.decision, Allowed);
     let by = a.decided_by.unwrap();
     assert_eq!(by.layer, "identity");
-    assert_eq!(by.policy, "user:bob/ReadS3");
+    assert_eq!(by.policy, "user/bob/inline/ReadS3");
     assert_eq!(by.sid.as_deref(), Some("A"));
     assert_eq!(by.source.unwrap().kind, SourceKind::UserInline);
     assert_eq!(a.principal.principal_type, "User");
@@ -58,7 +58,7 @@ fn group_managed_policy_applies_to_members() {
     assert_eq!(a.decision, Allowed);
     let src = a.decided_by.unwrap().source.unwrap();
     assert_eq!(src.kind, SourceKind::Managed);
-    assert_eq!(src.via.as_deref(), Some("group:Devs"));
+    assert_eq!(src.via.as_deref(), Some("group/Devs"));
     assert_eq!(src.version.as_deref(), Some("v1"));
     assert_eq!(
         decide(
@@ -114,7 +114,10 @@ fn an_explicit_deny_anywhere_wins() {
     req.with_explanation = true;
     let a = ix.authorize(&w.store, &req).unwrap();
     assert_eq!(a.decision, ExplicitDeny);
-    assert_eq!(a.decided_by.as_ref().unwrap().policy, "group:NoIam/Deny");
+    assert_eq!(
+        a.decided_by.as_ref().unwrap().policy,
+        "group/NoIam/inline/Deny"
+    );
     assert_eq!(a.matched.len(), 1);
     assert_eq!(a.matched[0].effect, "Deny");
     assert_eq!(
@@ -315,7 +318,7 @@ fn a_corrupt_stored_document_is_an_error_not_an_allow() {
         .authorize(&w.store, &ask(&user_arn("bob"), "s3:GetObject", "*"))
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::PolicyEvaluation);
-    assert!(e.message.contains("user:bob/Bad"), "{}", e.message);
+    assert!(e.message.contains("user/bob/inline/Bad"), "{}", e.message);
 }
 
 #[test]

@@ -59,6 +59,9 @@ pub(crate) enum Noun {
     /// IAM users.
     #[command(subcommand)]
     User(crate::nouns::user::UserCmd),
+    /// Quotas, quota increase requests and usage caps.
+    #[command(subcommand)]
+    Quota(crate::nouns::quota::QuotaCmd),
     /// Policy documents, offline: validate them or evaluate test cases (no cluster needed).
     #[command(subcommand)]
     Policy(PolicyCmd),

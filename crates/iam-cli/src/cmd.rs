@@ -72,6 +72,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Cluster(c) => cluster(&mut ctx, c).await,
         Noun::Account(c) => account(&mut ctx, c).await,
         Noun::User(c) => crate::nouns::user::run(&mut ctx, c).await,
+        Noun::Quota(c) => crate::nouns::quota::run(&mut ctx, c).await,
         Noun::Completions { .. } | Noun::Policy(_) => Ok(0),
     }
 }

@@ -7,6 +7,7 @@
 //! the JSON it gets back with [`Ctx::show`]/[`Ctx::show_list`]. JSON output is the API's JSON
 //! exactly; table output picks the named fields.
 
+pub(crate) mod quota;
 pub(crate) mod user;
 
 use crate::args::OutputFormat;
