@@ -177,7 +177,10 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: QuotaCmd) -> anyhow::Result<u8> {
                     QuotaQuery::ListQuotaRequests { status, page }.into()
                 })
                 .await?;
-            ctx.show_list(&v, &["id", "kind", "desired_value", "status", "requested_by"]);
+            ctx.show_list(
+                &v,
+                &["id", "kind", "desired_value", "status", "requested_by"],
+            );
         }
         QuotaCmd::GetRequest { request_id } => {
             let v = ctx
@@ -189,7 +192,9 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: QuotaCmd) -> anyhow::Result<u8> {
             let v = ctx.write(QuotaOp::SetUsageLimit { name, limit }).await?;
             ctx.show(&v, CAP_FIELDS);
         }
-        QuotaCmd::Usage { name: Some(name), .. } => {
+        QuotaCmd::Usage {
+            name: Some(name), ..
+        } => {
             let v = ctx.read(QuotaQuery::GetUsage { name }).await?;
             ctx.show(&v, CAP_FIELDS);
         }
