@@ -59,6 +59,9 @@ pub(crate) enum Noun {
     /// IAM users.
     #[command(subcommand)]
     User(crate::nouns::user::UserCmd),
+    /// Quotas, quota increase requests and usage caps.
+    #[command(subcommand)]
+    Quota(crate::nouns::quota::QuotaCmd),
     /// Managed, inline and boundary policies; `validate` and `eval` work offline (no cluster).
     #[command(subcommand)]
     Policy(crate::nouns::policy::PolicyCmd),

@@ -73,6 +73,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Account(c) => account(&mut ctx, c).await,
         Noun::User(c) => crate::nouns::user::run(&mut ctx, c).await,
         Noun::Policy(c) => crate::nouns::policy::run(&mut ctx, c).await,
+        Noun::Quota(c) => crate::nouns::quota::run(&mut ctx, c).await,
         Noun::Completions { .. } => Ok(0),
     }
 }

@@ -8,6 +8,7 @@
 //! exactly; table output picks the named fields.
 
 pub(crate) mod policy;
+pub(crate) mod quota;
 pub(crate) mod user;
 
 use crate::args::OutputFormat;
