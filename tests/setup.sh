@@ -5,7 +5,9 @@ set -euo pipefail
 
 need_apt=()
 # librocksdb-sys runs bindgen, which needs libclang.
-if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ldconfig -p 2>/dev/null | grep -q libclang; then
+# (libclang-cpp, which some images ship alone, is not what bindgen loads.)
+if ! ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/llvm-*/lib/libclang-[0-9]*.so* >/dev/null 2>&1 \
+  && ! ldconfig -p 2>/dev/null | grep -Eq 'libclang(-[0-9.]+)?\.so'; then
   need_apt+=(libclang-dev)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then

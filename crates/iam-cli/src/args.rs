@@ -58,7 +58,7 @@ pub(crate) enum Noun {
     Account(AccountCmd),
     /// IAM users.
     #[command(subcommand)]
-    User(UserCmd),
+    User(crate::nouns::user::UserCmd),
     /// Policy documents, offline: validate them or evaluate test cases (no cluster needed).
     #[command(subcommand)]
     Policy(PolicyCmd),
@@ -112,35 +112,6 @@ pub(crate) enum AccountCmd {
         id: String,
     },
     List,
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum UserCmd {
-    Create {
-        name: String,
-        #[arg(long, default_value = "/")]
-        path: String,
-        /// Tags as key=value (repeatable).
-        #[arg(long = "tag")]
-        tags: Vec<String>,
-    },
-    Get {
-        name: String,
-    },
-    List {
-        #[arg(long, default_value = "/")]
-        path_prefix: String,
-        /// Page size; all pages are fetched unless --no-paginate.
-        #[arg(long, default_value_t = 100)]
-        max_items: u32,
-        #[arg(long)]
-        starting_token: Option<String>,
-        #[arg(long)]
-        no_paginate: bool,
-    },
-    Delete {
-        name: String,
-    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,39 +1,13 @@
 //! Turns parsed arguments into validated client calls and renders the results.
 
-use crate::args::{AccountCmd, Cli, ClusterCmd, Noun, OutputFormat, UserCmd};
+use crate::args::{AccountCmd, Cli, ClusterCmd, Noun, OutputFormat};
+use crate::nouns::Ctx;
 use crate::output::print;
 use ::iam_client::Client;
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use iam_proto::v1::*;
 use serde_json::{json, Value};
 use std::time::Duration;
-
-/// Everything a command needs after the global flags were resolved.
-struct Ctx {
-    client: Option<Client>,
-    account: Option<String>,
-    output: OutputFormat,
-    read: ReadOptions,
-    token: String,
-}
-
-impl Ctx {
-    fn client(&mut self) -> anyhow::Result<&mut Client> {
-        self.client.as_mut().ok_or_else(|| anyhow!("no endpoints: pass --endpoints http://host:port or --config <profile> (iamd dev writes one)"))
-    }
-
-    fn account(&self) -> anyhow::Result<String> {
-        self.account.clone().ok_or_else(|| {
-            anyhow!("no account: pass --account <12-digit id> or use a profile that names one")
-        })
-    }
-
-    fn write(&self) -> Option<WriteOptions> {
-        Some(WriteOptions {
-            request_token: self.token.clone(),
-        })
-    }
-}
 
 fn parse_consistency(s: &str) -> anyhow::Result<ReadOptions> {
     let (consistency, at_least_index) = match s {
@@ -97,7 +71,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Noun::Cluster(c) => cluster(&mut ctx, c).await,
         Noun::Account(c) => account(&mut ctx, c).await,
-        Noun::User(c) => user(&mut ctx, c).await,
+        Noun::User(c) => crate::nouns::user::run(&mut ctx, c).await,
         Noun::Completions { .. } | Noun::Policy(_) => Ok(0),
     }
 }
@@ -338,7 +312,9 @@ async fn account(ctx: &mut Ctx, c: AccountCmd) -> anyhow::Result<u8> {
     match c {
         AccountCmd::Create { name, email, id } => {
             let req = CreateAccountRequest {
-                write: ctx.write(),
+                write: Some(WriteOptions {
+                    request_token: ctx.token.clone(),
+                }),
                 name,
                 email,
                 account_id: id.unwrap_or_default(),
@@ -388,145 +364,6 @@ async fn account(ctx: &mut Ctx, c: AccountCmd) -> anyhow::Result<u8> {
                 &rows,
                 &json!({"accounts": list}),
             );
-        }
-    }
-    Ok(0)
-}
-
-fn user_row(u: &User) -> Vec<String> {
-    vec![u.name.clone(), u.id.clone(), u.path.clone(), u.arn.clone()]
-}
-
-fn user_json(u: &User) -> Value {
-    let tags: Vec<Value> = u
-        .tags
-        .iter()
-        .map(|t| json!({"Key": t.key, "Value": t.value}))
-        .collect();
-    json!({
-        "UserName": u.name, "UserId": u.id, "Path": u.path, "Arn": u.arn, "CreateDateMs": u.created_ms,
-        "Tags": tags, "PermissionsBoundary": if u.permissions_boundary.is_empty() { Value::Null } else { json!(u.permissions_boundary) },
-    })
-}
-
-const USER_HEADERS: [&str; 4] = ["NAME", "ID", "PATH", "ARN"];
-
-fn parse_tag(s: &str) -> anyhow::Result<Tag> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok(Tag {
-            key: k.to_owned(),
-            value: v.to_owned(),
-        }),
-        _ => bail!("--tag {s:?} is not key=value (for example --tag team=payments)"),
-    }
-}
-
-async fn user(ctx: &mut Ctx, c: UserCmd) -> anyhow::Result<u8> {
-    let account = ctx.account()?;
-    let read = Some(ctx.read);
-    match c {
-        UserCmd::Create { name, path, tags } => {
-            let tags = tags
-                .iter()
-                .map(|t| parse_tag(t))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let req = CreateUserRequest {
-                write: ctx.write(),
-                account,
-                name,
-                path,
-                tags,
-                permissions_boundary: String::new(),
-            };
-            let r = ctx
-                .client()?
-                .call(|mut c, _| {
-                    let req = req.clone();
-                    async move { c.create_user(req).await }
-                })
-                .await?;
-            let u = r.user.context("no user in reply")?;
-            let mut j = json!({"User": user_json(&u)});
-            j["LogIndex"] = json!(r.log_index);
-            print(ctx.output, &USER_HEADERS, &[user_row(&u)], &j);
-        }
-        UserCmd::Get { name } => {
-            let req = GetUserRequest {
-                read,
-                account,
-                name,
-            };
-            let r = ctx
-                .client()?
-                .call(|mut c, _| {
-                    let req = req.clone();
-                    async move { c.get_user(req).await }
-                })
-                .await?;
-            let u = r.user.context("no user in reply")?;
-            print(
-                ctx.output,
-                &USER_HEADERS,
-                &[user_row(&u)],
-                &json!({"User": user_json(&u)}),
-            );
-        }
-        UserCmd::List {
-            path_prefix,
-            max_items,
-            starting_token,
-            no_paginate,
-        } => {
-            let mut users = Vec::new();
-            let mut marker = starting_token.unwrap_or_default();
-            let next = loop {
-                let req = ListUsersRequest {
-                    read,
-                    account: account.clone(),
-                    path_prefix: path_prefix.clone(),
-                    marker: marker.clone(),
-                    max_items,
-                };
-                let r = ctx
-                    .client()?
-                    .call(|mut c, _| {
-                        let req = req.clone();
-                        async move { c.list_users(req).await }
-                    })
-                    .await?;
-                users.extend(r.users);
-                if !r.is_truncated {
-                    break None;
-                }
-                if no_paginate {
-                    break Some(r.marker);
-                }
-                marker = r.marker;
-            };
-            let rows: Vec<_> = users.iter().map(user_row).collect();
-            let list: Vec<_> = users.iter().map(user_json).collect();
-            let mut j = json!({"Users": list});
-            if let Some(n) = next {
-                j["NextToken"] = json!(n);
-            }
-            print(ctx.output, &USER_HEADERS, &rows, &j);
-        }
-        UserCmd::Delete { name } => {
-            let req = DeleteUserRequest {
-                write: ctx.write(),
-                account,
-                name,
-            };
-            let r = ctx
-                .client()?
-                .call(|mut c, _| {
-                    let req = req.clone();
-                    async move { c.delete_user(req).await }
-                })
-                .await?;
-            if ctx.output == OutputFormat::Json {
-                print(ctx.output, &[], &[], &json!({"LogIndex": r.log_index}));
-            }
         }
     }
     Ok(0)

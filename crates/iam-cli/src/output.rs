@@ -36,3 +36,8 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out.extend(rows.iter().map(|r| line(r.clone())));
     out.join("\n")
 }
+
+/// A hint below a table (on stderr, so that stdout stays the table).
+pub(crate) fn note(text: &str) {
+    eprintln!("{text}");
+}

@@ -7,6 +7,7 @@
 
 use iam_proto::v1::cluster_client::ClusterClient;
 use iam_proto::v1::iam_client::IamClient;
+use iam_proto::v1::{ReadCall, ReadOptions, WriteCall, WriteOptions};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tonic::transport::{Channel, Endpoint};
@@ -182,5 +183,53 @@ impl Client {
                 self.deadline
             ))),
         }
+    }
+
+    /// Proposes an iamd command through the generic `Write` call (with failover); returns
+    /// the outcome JSON and the log index it committed at. `token` makes retries safe.
+    pub async fn write(
+        &mut self,
+        command: &iam_state::Command,
+        token: &str,
+    ) -> Result<(serde_json::Value, u64), ClientError> {
+        let call = WriteCall {
+            write: Some(WriteOptions {
+                request_token: token.to_owned(),
+            }),
+            command_json: serde_json::to_string(command)
+                .map_err(|e| ClientError::Usage(format!("command does not serialize: {e}")))?,
+        };
+        let r = self
+            .call(|mut c, _| {
+                let call = call.clone();
+                async move { c.write(call).await }
+            })
+            .await?;
+        let v = serde_json::from_str(&r.outcome_json)
+            .map_err(|e| ClientError::Internal(format!("outcome is not JSON: {e}")))?;
+        Ok((v, r.log_index))
+    }
+
+    /// Runs an iamd query through the generic `Read` call (with failover); returns the
+    /// result JSON and the index the answering node had applied.
+    pub async fn read(
+        &mut self,
+        query: &iam_state::Query,
+        read: ReadOptions,
+    ) -> Result<(serde_json::Value, u64), ClientError> {
+        let call = ReadCall {
+            read: Some(read),
+            query_json: serde_json::to_string(query)
+                .map_err(|e| ClientError::Usage(format!("query does not serialize: {e}")))?,
+        };
+        let r = self
+            .call(|mut c, _| {
+                let call = call.clone();
+                async move { c.read(call).await }
+            })
+            .await?;
+        let v = serde_json::from_str(&r.result_json)
+            .map_err(|e| ClientError::Internal(format!("result is not JSON: {e}")))?;
+        Ok((v, r.applied_index))
     }
 }

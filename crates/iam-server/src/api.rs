@@ -6,7 +6,7 @@
 
 use crate::status::{from_iam, from_raft, invalid};
 use iam_model::ids::{unique_id, IdPrefix, UNIQUE_ID_SUFFIX_LEN};
-use iam_model::{names, IamError};
+use iam_model::{ErrorCode, IamError};
 use iam_proto::v1::cluster_server::{Cluster, ClusterServer};
 use iam_proto::v1::iam_server::{Iam, IamServer};
 use iam_proto::v1::*;
@@ -14,7 +14,11 @@ use iam_proto::{account_to_proto, tag_from_proto, user_to_proto};
 use iam_raft::peer::PeerCounters;
 use iam_raft::types::IamNode;
 use iam_raft::{Consistency as RaftConsistency, RaftNode};
-use iam_state::{query, Command, Outcome, Request as StateRequest};
+use iam_state::ops::users::{UserOp, UserQuery};
+use iam_state::ops::{Page, PageRequest};
+use iam_state::{
+    query, Command, Env, Outcome, Query, Request as StateRequest, Response as StateResponse,
+};
 use iam_storage::StateView;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -89,40 +93,108 @@ fn iam_err(e: IamError) -> Status {
     from_iam(&e)
 }
 
-fn random_bytes() -> [u8; 32] {
-    rand::random()
-}
-
 fn unexpected(o: Outcome) -> Status {
     Status::internal(format!("unexpected outcome {o:?}"))
 }
 
+/// The proposing node's choices for [`Command::prepare`]: random ids and secrets, argon2id
+/// password hashes.
+struct NodeEnv;
+
+impl Env for NodeEnv {
+    fn unique_id(&mut self, prefix: IdPrefix) -> String {
+        let len = match prefix {
+            IdPrefix::AccessKey | IdPrefix::TemporaryAccessKey => 16,
+            _ => UNIQUE_ID_SUFFIX_LEN,
+        };
+        unique_id(prefix, &rand::random::<[u8; 32]>(), len)
+    }
+
+    fn random_bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| rand::random::<u8>()).collect()
+    }
+
+    fn hash_password(&mut self, password: &str) -> String {
+        crate::password::hash(password)
+    }
+}
+
+/// Errors that depend only on the input, not on the state, so a dry run against this node's
+/// (possibly lagging) state may report them before anything is proposed.
+fn input_error(e: &IamError) -> bool {
+    matches!(
+        e.code,
+        ErrorCode::ValidationError | ErrorCode::MalformedPolicyDocument
+    )
+}
+
+impl ApiState {
+    /// Validates, prepares and proposes a command; returns its outcome and commit index.
+    pub async fn execute(
+        &self,
+        opts: Option<WriteOptions>,
+        mut command: Command,
+    ) -> Result<(Outcome, u64), Status> {
+        if let Command::CreateAccount { account_id, .. } = &mut command {
+            if account_id.is_empty() {
+                // First digit non-zero, as AWS account ids look.
+                *account_id = iam_model::AccountId::from_number(
+                    100_000_000_000 + rand::random::<u64>() % 900_000_000_000,
+                )
+                .to_string();
+            }
+        }
+        command.prepare(&mut NodeEnv);
+        let dry_run = StateRequest {
+            request_token: None,
+            time_ms: crate::now_ms(),
+            command,
+        };
+        if let (StateResponse { result: Err(e) }, _) = iam_state::apply(&self.view, 0, &dry_run) {
+            if input_error(&e) {
+                return Err(iam_err(e));
+            }
+        }
+        self.write(opts, dry_run.command).await
+    }
+}
+
 #[tonic::async_trait]
 impl Iam for ApiState {
+    async fn write(&self, req: Request<WriteCall>) -> Result<Response<WriteResult>, Status> {
+        let r = req.into_inner();
+        let command: Command = serde_json::from_str(&r.command_json)
+            .map_err(|e| invalid(format!("command_json is not a valid iamd command: {e}")))?;
+        let (outcome, index) = self.execute(r.write, command).await?;
+        Ok(Response::new(WriteResult {
+            outcome_json: outcome.to_json().to_string(),
+            log_index: index,
+        }))
+    }
+
+    async fn read(&self, req: Request<ReadCall>) -> Result<Response<ReadResult>, Status> {
+        let r = req.into_inner();
+        let query: Query = serde_json::from_str(&r.query_json)
+            .map_err(|e| invalid(format!("query_json is not a valid iamd query: {e}")))?;
+        let applied = self.read(r.read).await?;
+        let result = query.run(&self.view).map_err(iam_err)?;
+        Ok(Response::new(ReadResult {
+            result_json: result.to_string(),
+            applied_index: applied,
+        }))
+    }
+
     async fn create_account(
         &self,
         req: Request<CreateAccountRequest>,
     ) -> Result<Response<AccountReply>, Status> {
         let r = req.into_inner();
-        names::validate_account_name(&r.name).map_err(iam_err)?;
-        names::validate_email(&r.email).map_err(iam_err)?;
-        let account_id = if r.account_id.is_empty() {
-            // First digit non-zero, as AWS account ids look.
-            iam_model::AccountId::from_number(
-                100_000_000_000 + rand::random::<u64>() % 900_000_000_000,
-            )
-            .to_string()
-        } else {
-            iam_model::AccountId::parse(&r.account_id)
-                .map_err(iam_err)?
-                .to_string()
-        };
         let cmd = Command::CreateAccount {
-            account_id,
+            account_id: r.account_id,
             name: r.name,
             email: r.email,
         };
-        match self.write(r.write, cmd).await? {
+        match self.execute(r.write, cmd).await? {
             (Outcome::Account(a), index) => Ok(Response::new(AccountReply {
                 account: Some(account_to_proto(&a)),
                 log_index: index,
@@ -166,24 +238,19 @@ impl Iam for ApiState {
         req: Request<CreateUserRequest>,
     ) -> Result<Response<UserReply>, Status> {
         let r = req.into_inner();
-        names::validate_user_name(&r.name).map_err(iam_err)?;
-        let path = if r.path.is_empty() {
-            "/".to_owned()
-        } else {
-            r.path
-        };
-        names::validate_path("path", &path).map_err(iam_err)?;
-        let tags: Vec<iam_model::Tag> = r.tags.into_iter().map(tag_from_proto).collect();
-        names::validate_tags(&tags).map_err(iam_err)?;
-        let cmd = Command::CreateUser {
-            account: r.account,
+        let op = UserOp::Create {
             name: r.name,
-            path,
-            user_id: unique_id(IdPrefix::User, &random_bytes(), UNIQUE_ID_SUFFIX_LEN),
-            tags,
+            path: Some(r.path)
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "/".into()),
+            tags: r.tags.into_iter().map(tag_from_proto).collect(),
             permissions_boundary: Some(r.permissions_boundary).filter(|b| !b.is_empty()),
+            user_id: String::new(),
         };
-        match self.write(r.write, cmd).await? {
+        match self
+            .execute(r.write, Command::in_account(&r.account, op))
+            .await?
+        {
             (Outcome::User(u), index) => Ok(Response::new(UserReply {
                 user: Some(user_to_proto(&u)),
                 log_index: index,
@@ -196,7 +263,10 @@ impl Iam for ApiState {
     async fn get_user(&self, req: Request<GetUserRequest>) -> Result<Response<UserReply>, Status> {
         let r = req.into_inner();
         let applied = self.read(r.read).await?;
-        let u = query::get_user(&self.view, &r.account, &r.name).map_err(iam_err)?;
+        let q = Query::in_account(&r.account, UserQuery::Get { name: r.name });
+        let v = q.run(&self.view).map_err(iam_err)?;
+        let u: iam_model::User =
+            serde_json::from_value(v).map_err(|e| Status::internal(format!("user record: {e}")))?;
         Ok(Response::new(UserReply {
             user: Some(user_to_proto(&u)),
             log_index: 0,
@@ -210,30 +280,24 @@ impl Iam for ApiState {
     ) -> Result<Response<ListUsersReply>, Status> {
         let r = req.into_inner();
         let applied = self.read(r.read).await?;
-        let prefix = if r.path_prefix.is_empty() {
-            "/"
-        } else {
-            &r.path_prefix
+        let q = UserQuery::List {
+            path_prefix: Some(r.path_prefix)
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "/".into()),
+            page: PageRequest {
+                marker: Some(r.marker).filter(|m| !m.is_empty()),
+                max_items: Some(r.max_items).filter(|&m| m != 0),
+            },
         };
-        let max = if r.max_items == 0 {
-            iam_model::limits::LIST_ITEMS_DEFAULT
-        } else {
-            r.max_items as usize
-        };
-        if max > iam_model::limits::LIST_ITEMS_MAX {
-            return Err(iam_err(IamError::validation(
-                "maxItems",
-                &max.to_string(),
-                "Member must have value less than or equal to 1000",
-            )));
-        }
-        let marker = Some(r.marker.as_str()).filter(|m| !m.is_empty());
-        let page =
-            query::list_users(&self.view, &r.account, prefix, marker, max).map_err(iam_err)?;
+        let v = Query::in_account(&r.account, q)
+            .run(&self.view)
+            .map_err(iam_err)?;
+        let page: Page<iam_model::User> =
+            serde_json::from_value(v).map_err(|e| Status::internal(format!("user page: {e}")))?;
         Ok(Response::new(ListUsersReply {
             users: page.items.iter().map(user_to_proto).collect(),
-            is_truncated: page.next_marker.is_some(),
-            marker: page.next_marker.unwrap_or_default(),
+            is_truncated: page.is_truncated,
+            marker: page.marker.unwrap_or_default(),
             applied_index: applied,
         }))
     }
@@ -243,16 +307,8 @@ impl Iam for ApiState {
         req: Request<DeleteUserRequest>,
     ) -> Result<Response<WriteReply>, Status> {
         let r = req.into_inner();
-        names::validate_user_name(&r.name).map_err(iam_err)?;
-        let (_, index) = self
-            .write(
-                r.write,
-                Command::DeleteUser {
-                    account: r.account,
-                    name: r.name,
-                },
-            )
-            .await?;
+        let cmd = Command::in_account(&r.account, UserOp::Delete { name: r.name });
+        let (_, index) = self.execute(r.write, cmd).await?;
         Ok(Response::new(WriteReply { log_index: index }))
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod dev;
 mod http;
 mod lifecycle;
+pub mod password;
 pub mod status;
 
 pub use lifecycle::{run, Shutdown};

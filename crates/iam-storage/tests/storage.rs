@@ -60,7 +60,9 @@ fn commands() -> Vec<Command> {
         if i % 7 == 0 {
             v.push(Command::in_account(
                 "123456789012",
-                UserOp::Delete { name: format!("u{}", i / 2) },
+                UserOp::Delete {
+                    name: format!("u{}", i / 2),
+                },
             ));
         }
     }
