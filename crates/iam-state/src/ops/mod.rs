@@ -66,6 +66,16 @@ pub enum Op {
 }
 
 impl Op {
+    /// Ops only the server itself may propose (e.g. recording an access key's use after
+    /// authenticating a request): the API must refuse them from clients.
+    pub fn is_internal(&self) -> bool {
+        match self {
+            Self::AccessKey(o) => o.is_internal(),
+            Self::LoginProfile(o) => o.is_internal(),
+            _ => false,
+        }
+    }
+
     /// The operation's name (AWS's where AWS has the operation).
     pub fn name(&self) -> &'static str {
         match self {
@@ -199,6 +209,12 @@ pub enum Q {
 }
 
 impl Query {
+    /// Queries only the server itself may run (e.g. looking up an access key's secret to
+    /// authenticate a request): the API must refuse them from clients.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::In { q: Q::AccessKey(q), .. } if q.is_internal())
+    }
+
     /// The operation's name (AWS's where AWS has the operation).
     pub fn name(&self) -> &'static str {
         match self {
