@@ -53,12 +53,26 @@ pub(crate) enum Noun {
     /// Cluster membership and health.
     #[command(subcommand)]
     Cluster(ClusterCmd),
-    /// Accounts.
+    /// Accounts, and the current account's alias and summary.
     #[command(subcommand)]
-    Account(AccountCmd),
+    Account(crate::nouns::account::AccountCmd),
     /// IAM users.
     #[command(subcommand)]
     User(crate::nouns::user::UserCmd),
+    /// Access keys of IAM users.
+    #[command(subcommand)]
+    AccessKey(crate::nouns::access_key::AccessKeyCmd),
+    /// Console passwords (login profiles) of IAM users.
+    #[command(subcommand)]
+    LoginProfile(crate::nouns::login_profile::LoginProfileCmd),
+    /// Virtual MFA devices and their assignment to users.
+    #[command(subcommand)]
+    Mfa(crate::nouns::mfa::MfaCmd),
+    /// The account password policy.
+    #[command(subcommand)]
+    PasswordPolicy(crate::nouns::password_policy::PasswordPolicyCmd),
+    /// Generate and print the credential report, or list credentials unused for a while.
+    CredentialReport(crate::nouns::credential_report::ReportArgs),
     /// Quotas, quota increase requests and usage caps.
     #[command(subcommand)]
     Quota(crate::nouns::quota::QuotaCmd),
@@ -98,23 +112,6 @@ pub(crate) enum ClusterCmd {
     },
     /// Build a snapshot on the answering node and purge the log it covers.
     Snapshot,
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum AccountCmd {
-    /// Create an account (random 12-digit id unless --id).
-    Create {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        id: Option<String>,
-    },
-    Get {
-        id: String,
-    },
-    List,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,10 +1,10 @@
 //! Turns parsed arguments into validated client calls and renders the results.
 
-use crate::args::{AccountCmd, Cli, ClusterCmd, Noun, OutputFormat};
+use crate::args::{Cli, ClusterCmd, Noun, OutputFormat};
 use crate::nouns::Ctx;
 use crate::output::print;
 use ::iam_client::Client;
-use anyhow::{bail, Context};
+use anyhow::bail;
 use iam_proto::v1::*;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -70,10 +70,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
     };
     match cli.command {
         Noun::Cluster(c) => cluster(&mut ctx, c).await,
-        Noun::Account(c) => account(&mut ctx, c).await,
+        Noun::Account(c) => crate::nouns::account::run(&mut ctx, c).await,
         Noun::User(c) => crate::nouns::user::run(&mut ctx, c).await,
         Noun::Policy(c) => crate::nouns::policy::run(&mut ctx, c).await,
         Noun::Quota(c) => crate::nouns::quota::run(&mut ctx, c).await,
+        Noun::AccessKey(c) => crate::nouns::access_key::run(&mut ctx, c).await,
+        Noun::LoginProfile(c) => crate::nouns::login_profile::run(&mut ctx, c).await,
+        Noun::Mfa(c) => crate::nouns::mfa::run(&mut ctx, c).await,
+        Noun::PasswordPolicy(c) => crate::nouns::password_policy::run(&mut ctx, c).await,
+        Noun::CredentialReport(a) => crate::nouns::credential_report::run(&mut ctx, a).await,
         Noun::Completions { .. } => Ok(0),
     }
 }
@@ -292,81 +297,4 @@ async fn cluster_status(ctx: &mut Ctx) -> anyhow::Result<u8> {
         }
     }
     Ok(if all_ok { 0 } else { 2 })
-}
-
-fn account_row(a: &Account) -> Vec<String> {
-    vec![
-        a.id.clone(),
-        a.name.clone(),
-        a.email.clone(),
-        a.root_arn.clone(),
-    ]
-}
-
-fn account_json(a: &Account) -> Value {
-    json!({"id": a.id, "name": a.name, "email": a.email, "root_arn": a.root_arn, "created_ms": a.created_ms})
-}
-
-const ACCOUNT_HEADERS: [&str; 4] = ["ID", "NAME", "EMAIL", "ROOT_ARN"];
-
-async fn account(ctx: &mut Ctx, c: AccountCmd) -> anyhow::Result<u8> {
-    let read = Some(ctx.read);
-    match c {
-        AccountCmd::Create { name, email, id } => {
-            let req = CreateAccountRequest {
-                write: Some(WriteOptions {
-                    request_token: ctx.token.clone(),
-                }),
-                name,
-                email,
-                account_id: id.unwrap_or_default(),
-            };
-            let r = ctx
-                .client()?
-                .call(|mut c, _| {
-                    let req = req.clone();
-                    async move { c.create_account(req).await }
-                })
-                .await?;
-            let a = r.account.context("no account in reply")?;
-            let mut j = account_json(&a);
-            j["log_index"] = json!(r.log_index);
-            print(ctx.output, &ACCOUNT_HEADERS, &[account_row(&a)], &j);
-        }
-        AccountCmd::Get { id } => {
-            let req = GetAccountRequest {
-                read,
-                account_id: id,
-            };
-            let r = ctx
-                .client()?
-                .call(|mut c, _| {
-                    let req = req.clone();
-                    async move { c.get_account(req).await }
-                })
-                .await?;
-            let a = r.account.context("no account in reply")?;
-            print(
-                ctx.output,
-                &ACCOUNT_HEADERS,
-                &[account_row(&a)],
-                &account_json(&a),
-            );
-        }
-        AccountCmd::List => {
-            let r = ctx
-                .client()?
-                .call(|mut c, _| async move { c.list_accounts(ListAccountsRequest { read }).await })
-                .await?;
-            let rows: Vec<_> = r.accounts.iter().map(account_row).collect();
-            let list: Vec<_> = r.accounts.iter().map(account_json).collect();
-            print(
-                ctx.output,
-                &ACCOUNT_HEADERS,
-                &rows,
-                &json!({"accounts": list}),
-            );
-        }
-    }
-    Ok(0)
 }

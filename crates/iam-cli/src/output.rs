@@ -37,6 +37,11 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out.join("\n")
 }
 
+/// Prints text as it is (e.g. a CSV report).
+pub(crate) fn print_text(text: &str) {
+    println!("{text}");
+}
+
 /// A hint below a table (on stderr, so that stdout stays the table).
 pub(crate) fn note(text: &str) {
     eprintln!("{text}");

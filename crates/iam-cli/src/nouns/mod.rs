@@ -7,6 +7,12 @@
 //! the JSON it gets back with [`Ctx::show`]/[`Ctx::show_list`]. JSON output is the API's JSON
 //! exactly; table output picks the named fields.
 
+pub(crate) mod access_key;
+pub(crate) mod account;
+pub(crate) mod credential_report;
+pub(crate) mod login_profile;
+pub(crate) mod mfa;
+pub(crate) mod password_policy;
 pub(crate) mod policy;
 pub(crate) mod quota;
 pub(crate) mod user;

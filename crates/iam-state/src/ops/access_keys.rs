@@ -137,6 +137,11 @@ impl From<&AccessKey> for AccessKeyMetadata {
 }
 
 impl AccessKeyOp {
+    /// Ops only the server itself proposes (usage bookkeeping after authentication).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::RecordUse { .. })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::Create { .. } => "CreateAccessKey",
@@ -169,6 +174,12 @@ impl AccessKeyOp {
 }
 
 impl AccessKeyQuery {
+    /// Queries only the server itself may run ([`AccessKeyQuery::Lookup`]): the API must
+    /// refuse them from clients (see [`crate::Query::is_internal`]).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Lookup { .. })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::List { .. } => "ListAccessKeys",

@@ -127,6 +127,11 @@ pub struct LoginProfileView {
 }
 
 impl LoginProfileOp {
+    /// Ops only the server itself proposes (usage bookkeeping after a sign-in).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::RecordUse { .. })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::Create { .. } => "CreateLoginProfile",

@@ -66,13 +66,14 @@ pub enum Op {
 }
 
 impl Op {
-    /// Commands the public API must refuse: the node issues them itself (usage stamps).
+    /// Ops only the server itself may propose (e.g. recording an access key's use after
+    /// authenticating a request): the API must refuse them from clients.
     pub fn is_internal(&self) -> bool {
-        matches!(
-            self,
-            Self::AccessKey(access_keys::AccessKeyOp::RecordUse { .. })
-                | Self::LoginProfile(login_profiles::LoginProfileOp::RecordUse { .. })
-        )
+        match self {
+            Self::AccessKey(o) => o.is_internal(),
+            Self::LoginProfile(o) => o.is_internal(),
+            _ => false,
+        }
     }
 
     /// The operation's name (AWS's where AWS has the operation).
@@ -181,18 +182,6 @@ impl Query {
         }
     }
 
-    /// Queries the public API must refuse: they return secrets and exist for the node's own
-    /// authentication code.
-    pub fn is_internal(&self) -> bool {
-        matches!(
-            self,
-            Self::In {
-                q: Q::AccessKey(access_keys::AccessKeyQuery::Lookup { .. }),
-                ..
-            }
-        )
-    }
-
     /// An account-scoped query.
     pub fn in_account(account: &str, q: impl Into<Q>) -> Self {
         Self::In {
@@ -232,6 +221,12 @@ pub enum Q {
 }
 
 impl Query {
+    /// Queries only the server itself may run (e.g. looking up an access key's secret to
+    /// authenticate a request): the API must refuse them from clients.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::In { q: Q::AccessKey(q), .. } if q.is_internal())
+    }
+
     /// The operation's name (AWS's where AWS has the operation).
     pub fn name(&self) -> &'static str {
         match self {

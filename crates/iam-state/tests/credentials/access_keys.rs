@@ -164,3 +164,38 @@ fn access_keys_are_updated_used_and_deleted() {
         },
     );
 }
+
+#[test]
+fn secret_lookup_and_usage_records_are_marked_internal() {
+    let lookup = Query::in_account(
+        A,
+        AccessKeyQuery::Lookup {
+            access_key_id: "AKIAAAAAAAAAAAAAAAAA".into(),
+        },
+    );
+    assert!(
+        lookup.is_internal(),
+        "the API must refuse the secret lookup"
+    );
+    let list = Query::in_account(
+        A,
+        AccessKeyQuery::List {
+            user_name: "alice".into(),
+            page: PageRequest::default(),
+        },
+    );
+    assert!(!list.is_internal());
+    let record: Op = AccessKeyOp::RecordUse {
+        access_key_id: "AKIAAAAAAAAAAAAAAAAA".into(),
+        service: "iam".into(),
+        region: "us-east-1".into(),
+    }
+    .into();
+    assert!(record.is_internal());
+    let signin: Op = LoginProfileOp::RecordUse {
+        user_name: "alice".into(),
+    }
+    .into();
+    assert!(signin.is_internal());
+    assert!(!Op::from(create_key("alice")).is_internal());
+}
