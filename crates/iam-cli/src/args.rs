@@ -59,6 +59,15 @@ pub(crate) enum Noun {
     /// IAM users.
     #[command(subcommand)]
     User(crate::nouns::user::UserCmd),
+    /// IAM groups and their members.
+    #[command(subcommand)]
+    Group(crate::nouns::group::GroupCmd),
+    /// IAM roles.
+    #[command(subcommand)]
+    Role(crate::nouns::role::RoleCmd),
+    /// Instance profiles (containers for one role).
+    #[command(subcommand)]
+    InstanceProfile(crate::nouns::instance_profile::InstanceProfileCmd),
     /// Policy documents, offline: validate them or evaluate test cases (no cluster needed).
     #[command(subcommand)]
     Policy(PolicyCmd),

@@ -72,6 +72,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Cluster(c) => cluster(&mut ctx, c).await,
         Noun::Account(c) => account(&mut ctx, c).await,
         Noun::User(c) => crate::nouns::user::run(&mut ctx, c).await,
+        Noun::Group(c) => crate::nouns::group::run(&mut ctx, c).await,
+        Noun::Role(c) => crate::nouns::role::run(&mut ctx, c).await,
+        Noun::InstanceProfile(c) => crate::nouns::instance_profile::run(&mut ctx, c).await,
         Noun::Completions { .. } | Noun::Policy(_) => Ok(0),
     }
 }

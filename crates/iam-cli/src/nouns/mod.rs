@@ -7,6 +7,9 @@
 //! the JSON it gets back with [`Ctx::show`]/[`Ctx::show_list`]. JSON output is the API's JSON
 //! exactly; table output picks the named fields.
 
+pub(crate) mod group;
+pub(crate) mod instance_profile;
+pub(crate) mod role;
 pub(crate) mod user;
 
 use crate::args::OutputFormat;
