@@ -59,6 +59,15 @@ pub(crate) enum Noun {
     /// IAM users.
     #[command(subcommand)]
     User(crate::nouns::user::UserCmd),
+    /// IAM groups and their members.
+    #[command(subcommand)]
+    Group(crate::nouns::group::GroupCmd),
+    /// IAM roles.
+    #[command(subcommand)]
+    Role(crate::nouns::role::RoleCmd),
+    /// Instance profiles (containers for one role).
+    #[command(subcommand)]
+    InstanceProfile(crate::nouns::instance_profile::InstanceProfileCmd),
     /// Access keys of IAM users.
     #[command(subcommand)]
     AccessKey(crate::nouns::access_key::AccessKeyCmd),

@@ -79,6 +79,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Mfa(c) => crate::nouns::mfa::run(&mut ctx, c).await,
         Noun::PasswordPolicy(c) => crate::nouns::password_policy::run(&mut ctx, c).await,
         Noun::CredentialReport(a) => crate::nouns::credential_report::run(&mut ctx, a).await,
+        Noun::Group(c) => crate::nouns::group::run(&mut ctx, c).await,
+        Noun::Role(c) => crate::nouns::role::run(&mut ctx, c).await,
+        Noun::InstanceProfile(c) => crate::nouns::instance_profile::run(&mut ctx, c).await,
         Noun::Completions { .. } => Ok(0),
     }
 }

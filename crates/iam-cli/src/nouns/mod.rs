@@ -10,11 +10,14 @@
 pub(crate) mod access_key;
 pub(crate) mod account;
 pub(crate) mod credential_report;
+pub(crate) mod group;
+pub(crate) mod instance_profile;
 pub(crate) mod login_profile;
 pub(crate) mod mfa;
 pub(crate) mod password_policy;
 pub(crate) mod policy;
 pub(crate) mod quota;
+pub(crate) mod role;
 pub(crate) mod user;
 
 use crate::args::OutputFormat;

@@ -1,0 +1,206 @@
+//! `iamctl role ...`: IAM roles (create with a trust policy, get, list, update, delete,
+//! tags). Roles cannot be renamed.
+
+use super::user::TAG_COLUMNS;
+use super::{parse_tags, read_document, Ctx, PageArgs};
+use clap::Subcommand;
+use iam_state::ops::roles::{RoleOp, RoleQuery};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RoleCmd {
+    /// Create a role.
+    Create {
+        name: String,
+        /// The trust policy: file://path, @path, - (stdin) or inline JSON.
+        #[arg(long)]
+        assume_role_policy_document: String,
+        #[arg(long, default_value = "/")]
+        path: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// Seconds (3600-43200; default 3600).
+        #[arg(long)]
+        max_session_duration: Option<u32>,
+        /// ARN of a managed policy to use as the permissions boundary.
+        #[arg(long)]
+        permissions_boundary: Option<String>,
+        /// Tags as Key=k,Value=v or k=v (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// Show a role.
+    Get { name: String },
+    /// List roles (all pages unless --no-paginate).
+    List {
+        #[arg(long, default_value = "/")]
+        path_prefix: String,
+        #[command(flatten)]
+        paging: PageArgs,
+    },
+    /// Change a role's description and/or maximum session duration.
+    Update {
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// Seconds (3600-43200).
+        #[arg(long)]
+        max_session_duration: Option<u32>,
+    },
+    /// Replace a role's description (an empty one clears it).
+    UpdateDescription {
+        name: String,
+        #[arg(long)]
+        description: String,
+    },
+    /// Replace a role's trust policy.
+    UpdateAssumeRolePolicy {
+        name: String,
+        /// The trust policy: file://path, @path, - (stdin) or inline JSON.
+        #[arg(long)]
+        policy_document: String,
+    },
+    /// Delete a role (refused while it is in an instance profile or has policies).
+    Delete { name: String },
+    /// Add or replace tags on a role.
+    Tag {
+        name: String,
+        /// Tags as Key=k,Value=v or k=v (repeatable, at least one).
+        #[arg(long = "tag", required = true)]
+        tags: Vec<String>,
+    },
+    /// Remove tags from a role (absent keys are ignored).
+    Untag {
+        name: String,
+        /// Tag key to remove (repeatable, at least one).
+        #[arg(long = "tag-key", required = true)]
+        tag_keys: Vec<String>,
+    },
+    /// List a role's tags.
+    ListTags {
+        name: String,
+        #[command(flatten)]
+        paging: PageArgs,
+    },
+}
+
+const FIELDS: &[&str] = &[
+    "name",
+    "id",
+    "arn",
+    "path",
+    "created_ms",
+    "description",
+    "max_session_duration",
+    "permissions_boundary",
+    "assume_role_policy",
+];
+
+pub(crate) async fn run(ctx: &mut Ctx, cmd: RoleCmd) -> anyhow::Result<u8> {
+    match cmd {
+        RoleCmd::Create {
+            name,
+            assume_role_policy_document,
+            path,
+            description,
+            max_session_duration,
+            permissions_boundary,
+            tags,
+        } => {
+            let op = RoleOp::Create {
+                name,
+                path,
+                assume_role_policy_document: read_document(
+                    "--assume-role-policy-document",
+                    &assume_role_policy_document,
+                )?,
+                description,
+                max_session_duration,
+                permissions_boundary,
+                tags: parse_tags("--tag", &tags)?,
+                role_id: String::new(),
+            };
+            let v = ctx.write(op).await?;
+            ctx.show(&v, FIELDS);
+        }
+        RoleCmd::Get { name } => {
+            let v = ctx.read(RoleQuery::Get { name }).await?;
+            ctx.show(&v, FIELDS);
+        }
+        RoleCmd::List {
+            path_prefix,
+            paging,
+        } => {
+            let v = ctx
+                .read_all(&paging, |page| {
+                    RoleQuery::List {
+                        path_prefix: path_prefix.clone(),
+                        page,
+                    }
+                    .into()
+                })
+                .await?;
+            ctx.show_list(&v, &["name", "id", "path", "arn", "max_session_duration"]);
+        }
+        RoleCmd::Update {
+            name,
+            description,
+            max_session_duration,
+        } => {
+            if description.is_none() && max_session_duration.is_none() {
+                anyhow::bail!("role update: pass --description and/or --max-session-duration");
+            }
+            let op = RoleOp::Update {
+                name,
+                description,
+                max_session_duration,
+            };
+            let v = ctx.write(op).await?;
+            ctx.show(&v, FIELDS);
+        }
+        RoleCmd::UpdateDescription { name, description } => {
+            let v = ctx
+                .write(RoleOp::UpdateDescription { name, description })
+                .await?;
+            ctx.show(&v, FIELDS);
+        }
+        RoleCmd::UpdateAssumeRolePolicy {
+            name,
+            policy_document,
+        } => {
+            let policy_document = read_document("--policy-document", &policy_document)?;
+            let v = ctx
+                .write(RoleOp::UpdateAssumeRolePolicy {
+                    name,
+                    policy_document,
+                })
+                .await?;
+            ctx.done(&v);
+        }
+        RoleCmd::Delete { name } => {
+            let v = ctx.write(RoleOp::Delete { name }).await?;
+            ctx.done(&v);
+        }
+        RoleCmd::Tag { name, tags } => {
+            let tags = parse_tags("--tag", &tags)?;
+            let v = ctx.write(RoleOp::Tag { name, tags }).await?;
+            ctx.done(&v);
+        }
+        RoleCmd::Untag { name, tag_keys } => {
+            let v = ctx.write(RoleOp::Untag { name, tag_keys }).await?;
+            ctx.done(&v);
+        }
+        RoleCmd::ListTags { name, paging } => {
+            let v = ctx
+                .read_all(&paging, |page| {
+                    RoleQuery::ListTags {
+                        name: name.clone(),
+                        page,
+                    }
+                    .into()
+                })
+                .await?;
+            ctx.show_list(&v, TAG_COLUMNS);
+        }
+    }
+    Ok(0)
+}
