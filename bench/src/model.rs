@@ -124,7 +124,10 @@ impl Node {
 
     pub async fn snapshot(&self) -> anyhow::Result<u64> {
         let mut c = ClusterClient::connect(self.url()).await?;
-        Ok(c.snapshot(SnapshotRequest {}).await?.into_inner().snapshot_index)
+        Ok(c.snapshot(SnapshotRequest {})
+            .await?
+            .into_inner()
+            .snapshot_index)
     }
 
     /// Size of the node's current snapshot file.

@@ -139,7 +139,10 @@ async fn load(
         t.await??;
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();
-    eprintln!("loaded {n} {label} in {:.1?} ({rate:.0}/s)", start.elapsed());
+    eprintln!(
+        "loaded {n} {label} in {:.1?} ({rate:.0}/s)",
+        start.elapsed()
+    );
     Ok(rate)
 }
 
@@ -227,21 +230,33 @@ async fn run_cluster(args: &Args) -> anyhow::Result<()> {
             .flat_map(|a| (0..count).map(move |i| make(a, i)))
             .collect();
         let total = cmds.len();
-        rates.push((label, total, load(&endpoints, args.clients, cmds, label).await?));
+        rates.push((
+            label,
+            total,
+            load(&endpoints, args.clients, cmds, label).await?,
+        ));
     }
-    println!("\n### Loading a 3-node cluster ({} clients, through all nodes)\n", args.clients);
+    println!(
+        "\n### Loading a 3-node cluster ({} clients, through all nodes)\n",
+        args.clients
+    );
     println!("| entities | count | writes/s |\n|---|---|---|");
     for (label, total, rate) in &rates {
         println!("| {label} | {total} | {rate:.0} |");
     }
     let leader_index = nodes[0].applied().await?;
     for n in &nodes {
-        n.wait_applied(leader_index, Duration::from_secs(60)).await?;
+        n.wait_applied(leader_index, Duration::from_secs(60))
+            .await?;
     }
     println!("\n### Memory, restart, snapshot\n");
     println!("| measure | value |\n|---|---|");
     for n in &nodes {
-        println!("| node {} resident memory after load | {:.0} MiB |", n.id, n.rss_mib()?);
+        println!(
+            "| node {} resident memory after load | {:.0} MiB |",
+            n.id,
+            n.rss_mib()?
+        );
     }
     // Restart a follower: kill -9 and time the way back to serving at the leader's index.
     let target = nodes.iter().position(|n| n.id == 3).context("node 3")?;
@@ -254,25 +269,37 @@ async fn run_cluster(args: &Args) -> anyhow::Result<()> {
         .wait_applied(leader_index, Duration::from_secs(120))
         .await?;
     let caught_up = t.elapsed();
-    println!("| restart (kill -9) to /ready | {:.2} s |", ready.as_secs_f64());
-    println!("| restart to applied = leader's index | {:.2} s |", caught_up.as_secs_f64());
-    println!("| node 3 resident memory after restart | {:.0} MiB |", nodes[target].rss_mib()?);
+    println!(
+        "| restart (kill -9) to /ready | {:.2} s |",
+        ready.as_secs_f64()
+    );
+    println!(
+        "| restart to applied = leader's index | {:.2} s |",
+        caught_up.as_secs_f64()
+    );
+    println!(
+        "| node 3 resident memory after restart | {:.0} MiB |",
+        nodes[target].rss_mib()?
+    );
     // Snapshot on node 1 and bring up a new node from the leader's snapshot.
     let t = Instant::now();
     for n in &nodes {
         n.snapshot().await?;
     }
-    println!("| snapshot build (3 nodes, one after another) | {:.2} s |", t.elapsed().as_secs_f64());
-    let size = nodes
-        .iter()
-        .map(|n| n.snapshot_bytes())
-        .max()
-        .unwrap_or(0);
+    println!(
+        "| snapshot build (3 nodes, one after another) | {:.2} s |",
+        t.elapsed().as_secs_f64()
+    );
+    let size = nodes.iter().map(|n| n.snapshot_bytes()).max().unwrap_or(0);
     println!("| snapshot size | {:.1} MiB |", size as f64 / 1048576.0);
     let t = Instant::now();
     let mut new = Node::start(&args.iamd, dir.path(), 4, Some(nodes[0].peer.clone()))?;
-    new.wait_applied(leader_index, Duration::from_secs(300)).await?;
-    println!("| new node: start to applied = leader's index | {:.2} s |", t.elapsed().as_secs_f64());
+    new.wait_applied(leader_index, Duration::from_secs(300))
+        .await?;
+    println!(
+        "| new node: start to applied = leader's index | {:.2} s |",
+        t.elapsed().as_secs_f64()
+    );
     println!("| new node resident memory | {:.0} MiB |", new.rss_mib()?);
     new.kill();
     for n in &mut nodes {

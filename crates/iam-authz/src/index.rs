@@ -362,3 +362,15 @@ mod tests {
         assert!(inner.fresh(1, &[b"user/a/x".to_vec()]));
     }
 }
+
+/// The storage layer tells the index about every applied write set (before and after the
+/// commit) and about snapshot installs.
+impl iam_state::ApplyObserver for AuthzIndex {
+    fn observe(&self, _index: u64, writes: &WriteSet) {
+        AuthzIndex::observe(self, writes);
+    }
+
+    fn reset(&self) {
+        self.clear();
+    }
+}

@@ -88,6 +88,9 @@ pub(crate) enum Noun {
     /// Managed, inline and boundary policies; `validate` and `eval` work offline (no cluster).
     #[command(subcommand)]
     Policy(crate::nouns::policy::PolicyCmd),
+    /// What a principal (or a set of policy documents) may do: actions x resources, with
+    /// the deciding statements, evaluated by the answering node.
+    Simulate(crate::nouns::simulate::SimulateArgs),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]

@@ -82,6 +82,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Group(c) => crate::nouns::group::run(&mut ctx, c).await,
         Noun::Role(c) => crate::nouns::role::run(&mut ctx, c).await,
         Noun::InstanceProfile(c) => crate::nouns::instance_profile::run(&mut ctx, c).await,
+        Noun::Simulate(a) => crate::nouns::simulate::run(&mut ctx, a).await,
         Noun::Completions { .. } => Ok(0),
     }
 }

@@ -5,6 +5,7 @@
 //! requested consistency, then answer from this node's state.
 
 use crate::status::{from_iam, from_raft, invalid};
+use iam_authz::{AuthzDecision, AuthzIndex, AuthzRequest, SimulateRequest as AuthzSimulate};
 use iam_model::ids::{unique_id, IdPrefix, UNIQUE_ID_SUFFIX_LEN};
 use iam_model::{ErrorCode, IamError};
 use iam_proto::v1::cluster_server::{Cluster, ClusterServer};
@@ -29,14 +30,22 @@ pub struct ApiState {
     pub node: Arc<RaftNode>,
     pub view: StateView,
     pub counters: Arc<PeerCounters>,
+    /// Compiled policies per principal, kept right by the state machine's apply.
+    pub authz: Arc<AuthzIndex>,
 }
 
 impl ApiState {
-    pub fn new(node: Arc<RaftNode>, view: StateView, counters: Arc<PeerCounters>) -> Self {
+    pub fn new(
+        node: Arc<RaftNode>,
+        view: StateView,
+        counters: Arc<PeerCounters>,
+        authz: Arc<AuthzIndex>,
+    ) -> Self {
         Self {
             node,
             view,
             counters,
+            authz,
         }
     }
 
@@ -159,8 +168,101 @@ impl ApiState {
     }
 }
 
+fn context(entries: Vec<ContextEntry>) -> Result<Vec<(String, Vec<String>)>, Status> {
+    entries
+        .into_iter()
+        .map(|e| {
+            if e.key.is_empty() || e.key.len() > 256 {
+                return Err(invalid(format!(
+                    "context key {:?} must be 1 to 256 characters",
+                    e.key
+                )));
+            }
+            Ok((e.key, e.values))
+        })
+        .collect()
+}
+
+fn decision_str(d: AuthzDecision) -> &'static str {
+    match d {
+        AuthzDecision::Allowed => "allowed",
+        AuthzDecision::ExplicitDeny => "explicitDeny",
+        AuthzDecision::ImplicitDeny => "implicitDeny",
+    }
+}
+
 #[tonic::async_trait]
 impl Iam for ApiState {
+    async fn authorize(
+        &self,
+        req: Request<AuthorizeRequest>,
+    ) -> Result<Response<AuthorizeReply>, Status> {
+        let r = req.into_inner();
+        self.read(r.read).await?;
+        let q = AuthzRequest {
+            principal_arn: r.principal_arn,
+            action: r.action,
+            resource: if r.resource.is_empty() {
+                "*".into()
+            } else {
+                r.resource
+            },
+            context: context(r.context)?,
+            with_explanation: r.explain,
+        };
+        // One consistent snapshot: the answer and the applied index it reports agree.
+        let (answer, applied) = self
+            .view
+            .consistent(|state, applied| (self.authz.authorize(state, &q), applied));
+        let a = answer.map_err(iam_err)?;
+        let explanation_json = if r.explain {
+            serde_json::to_string(&a).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(AuthorizeReply {
+            decision: decision_str(a.decision).into(),
+            allowed: a.decision == AuthzDecision::Allowed,
+            explanation_json,
+            applied_index: applied,
+        }))
+    }
+
+    async fn simulate(
+        &self,
+        req: Request<SimulateRequest>,
+    ) -> Result<Response<SimulateReply>, Status> {
+        let r = req.into_inner();
+        self.read(r.read).await?;
+        let q = AuthzSimulate {
+            principal_arn: Some(r.principal_arn).filter(|p| !p.is_empty()),
+            actions: r.actions,
+            resources: r.resources,
+            context: context(r.context)?,
+            policy_documents: Some(r.policy_documents).filter(|d| !d.is_empty()),
+            boundary_document: None,
+            with_explanation: true,
+        };
+        let (answer, applied) = self
+            .view
+            .consistent(|state, applied| (self.authz.simulate(state, &q), applied));
+        let a = answer.map_err(iam_err)?;
+        let results = a
+            .results
+            .iter()
+            .map(|res| SimulateResult {
+                action: res.action.clone(),
+                resource: res.resource.clone(),
+                decision: decision_str(res.decision).into(),
+                explanation_json: serde_json::to_string(res).unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(SimulateReply {
+            results,
+            applied_index: applied,
+        }))
+    }
+
     async fn write(&self, req: Request<WriteCall>) -> Result<Response<WriteResult>, Status> {
         let r = req.into_inner();
         let command: Command = serde_json::from_str(&r.command_json)

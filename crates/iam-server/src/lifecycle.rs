@@ -118,7 +118,10 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     }
 
     let log_store = RocksLogStore::new(store.db.clone());
-    let state_machine = RocksStateMachine::new(store.db.clone(), &store.dir);
+    // The authorization index hears about every applied write (see iam-authz).
+    let authz = Arc::new(iam_authz::AuthzIndex::new());
+    let state_machine =
+        RocksStateMachine::new(store.db.clone(), &store.dir).with_observer(authz.clone());
     let view = state_machine.view();
     let mut node_config = NodeConfig::new(config.node_id, cluster_id.clone());
     node_config.snapshot_every_entries = config.snapshot_every;
@@ -132,7 +135,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     };
 
     let counters = Arc::new(PeerCounters::default());
-    let api_state = ApiState::new(node.clone(), view.clone(), counters.clone());
+    let api_state = ApiState::new(node.clone(), view.clone(), counters.clone(), authz);
     let mut tasks = tokio::task::JoinSet::new();
     {
         let svc = PeerService::new(node.clone(), counters.clone());

@@ -18,6 +18,7 @@ pub(crate) mod password_policy;
 pub(crate) mod policy;
 pub(crate) mod quota;
 pub(crate) mod role;
+pub(crate) mod simulate;
 pub(crate) mod user;
 
 use crate::args::OutputFormat;
