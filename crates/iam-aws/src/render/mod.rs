@@ -16,8 +16,8 @@ use crate::xml::{escape, Xml, XMLNS};
 use serde_json::Value;
 
 /// The XML success response for `action` from its JSON `result` (the outcome JSON of a
-/// write, the JSON of a read, or the shapes documented on [`crate::Call`] for
-/// simulations). Fields missing from `result` are left out; never panics.
+/// write, the JSON of a read, or the shapes documented on [`crate::Call::Simulate`] and
+/// [`crate::Call::ContextKeys`]). Fields missing from `result` are left out; never panics.
 pub fn render(action: &str, result: &Value, request_id: &str) -> String {
     let action = escape(action);
     let mut out = format!("<{action}Response xmlns=\"{XMLNS}\">");

@@ -57,9 +57,16 @@ pub enum Call {
     /// none): render this JSON as is.
     Answer(serde_json::Value),
     /// SimulatePrincipalPolicy / SimulateCustomPolicy, answered by the server's policy
-    /// evaluation (see [`Simulate`] and `render`'s simulation shape).
+    /// evaluation. `render` expects this JSON (one result per action × resource, paged by
+    /// `Simulate::page`):
+    /// `{"evaluation_results": [{"eval_action_name", "eval_resource_name",
+    /// "eval_decision": "allowed"|"explicitDeny"|"implicitDeny", "matched_statements":
+    /// [{"source_policy_id", "source_policy_type"}], "missing_context_values": [str],
+    /// "permissions_boundary_allowed"?: bool, "eval_decision_details"?: {str: str}}],
+    /// "is_truncated": bool, "marker"?: str}`.
     Simulate(Simulate),
-    /// GetContextKeysForPrincipalPolicy / GetContextKeysForCustomPolicy.
+    /// GetContextKeysForPrincipalPolicy / GetContextKeysForCustomPolicy; `render` expects
+    /// `{"context_key_names": [str]}`.
     ContextKeys(ContextKeys),
 }
 
