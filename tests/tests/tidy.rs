@@ -98,7 +98,7 @@ fn workspace_crates() -> Vec<String> {
 #[test]
 fn pure_crates_do_no_io_runtime_or_storage() {
     let g = graph();
-    for pure in ["iam-model", "iam-policy", "iam-state", "iam-authz"] {
+    for pure in ["iam-model", "iam-policy", "iam-state", "iam-authz", "iam-aws"] {
         let all = g.closure(pure);
         for banned in ["tokio", "rocksdb", "tonic", "openraft", "librocksdb-sys"] {
             assert!(
@@ -154,7 +154,7 @@ fn layers_only_point_down() {
     let layer = |c: &str| match c {
         "iam-model" | "iam-policy" => 0,
         "iam-state" | "iam-proto" => 1,
-        "iam-raft" | "iam-storage" | "iam-authz" => 2,
+        "iam-raft" | "iam-storage" | "iam-authz" | "iam-aws" => 2,
         "iam-server" | "iam-client" => 3,
         "iam-cli" => 4,
         other => panic!("crate {other} has no layer: add it here and to ARCHITECTURE.md"),

@@ -1,0 +1,38 @@
+//! The AWS IAM Query API (version 2010-05-08) as a translation layer over iamd's native
+//! operations. Pure: no IO, no clock, no async.
+//!
+//! A request goes through three steps:
+//! 1. [`Params::from_form`] decodes the form body (`Action=CreateUser&UserName=bob&...`,
+//!    with AWS's `Name.member.N` list encodings);
+//! 2. [`route`] (or [`route_as`]) maps it to a [`Call`]: a `Command` to propose, a `Query`
+//!    to run, a result known up front, or a simulation the server answers itself;
+//! 3. [`render`] turns the JSON result into AWS's XML response for that action, and
+//!    [`render_error`] / [`AwsError::render`] turn an error into `<ErrorResponse>`.
+//!
+//! # What the server does around it
+//! - authenticates the request (SigV4) and resolves the account and the caller ([`Caller`]:
+//!   root, an IAM user by name, or another principal);
+//! - authorizes `iam:{Action}` (the request's `Action`, not the native command's name);
+//! - for [`Call::Write`]: `Command::prepare` then propose; for [`Call::Read`]:
+//!   `Query::prepare(now)` then run; refuses internal commands/queries as for any API;
+//! - for [`Call::Simulate`] / [`Call::ContextKeys`]: evaluates with its authorization index
+//!   and renders JSON of the shapes documented on those variants;
+//! - chooses the request id (a UUID) and also sends it as `x-amzn-RequestId`.
+//!
+//! Business errors from the state machine (`IamError`) convert into [`AwsError`] with
+//! AWS's code and status.
+
+mod error;
+mod params;
+mod render;
+mod route;
+mod xml;
+
+pub use error::{field_name, render_error, status_of, AwsError, NOT_IMPLEMENTED};
+pub use params::{parse_form, ContextEntry, Params};
+pub use render::{render, result_body};
+pub use route::{
+    is_supported, route, route_as, Call, Caller, ContextKeys, Simulate, API_VERSION, SUPPORTED,
+    UNSUPPORTED,
+};
+pub use xml::{timestamp, url_encode, XMLNS};
