@@ -98,7 +98,13 @@ fn workspace_crates() -> Vec<String> {
 #[test]
 fn pure_crates_do_no_io_runtime_or_storage() {
     let g = graph();
-    for pure in ["iam-model", "iam-policy", "iam-state", "iam-authz", "iam-aws"] {
+    for pure in [
+        "iam-model",
+        "iam-policy",
+        "iam-state",
+        "iam-authz",
+        "iam-aws",
+    ] {
         let all = g.closure(pure);
         for banned in ["tokio", "rocksdb", "tonic", "openraft", "librocksdb-sys"] {
             assert!(

@@ -81,6 +81,10 @@ impl ApiState {
     }
 
     /// Waits for the read consistency asked for; returns the applied index to report.
+    pub(crate) async fn read_at(&self, opts: Option<ReadOptions>) -> Result<u64, Status> {
+        self.read(opts).await
+    }
+
     async fn read(&self, opts: Option<ReadOptions>) -> Result<u64, Status> {
         let opts = opts.unwrap_or_default();
         let c = match Consistency::try_from(opts.consistency) {

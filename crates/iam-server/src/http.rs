@@ -14,6 +14,11 @@ pub(crate) fn router(state: ApiState) -> Router {
         .route("/health", get(|| async { "ok\n" }))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        // The AWS IAM Query API (AWS CLI, SDKs).
+        .route(
+            "/",
+            axum::routing::post(crate::aws_http::handle).get(crate::aws_http::handle),
+        )
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@
 //! ([`status`]), and the only one that reads the clock or draws randomness for commands.
 
 pub mod api;
+mod aws_http;
 pub mod cli;
 pub mod config;
 pub mod dev;
