@@ -17,3 +17,9 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
+
+# The AWS SDK/CLI compatibility tests drive the cluster with boto3 and the AWS CLI.
+if ! python3 -c "import boto3" >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
+  echo "setup: installing boto3 and awscli from PyPI" >&2
+  python3 -m pip install --quiet --disable-pip-version-check boto3 awscli
+fi

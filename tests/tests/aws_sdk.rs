@@ -1,0 +1,173 @@
+//! Unmodified AWS clients against a real 3-node cluster's HTTP ports: a boto3 script through
+//! every entity family (requests spread over all nodes), the AWS CLI, and a boto3 writer that
+//! keeps going while the leader is killed. Needs python3 with boto3 and the AWS CLI
+//! (`tests/setup.sh` installs them).
+
+use iam_client::Client;
+use iam_state::Command;
+use iamd_tests::{within, Cluster};
+use std::path::Path;
+use std::process::Command as Process;
+use std::time::Duration;
+
+fn urls(cluster: &mut Cluster) -> Vec<String> {
+    cluster
+        .running_ids()
+        .into_iter()
+        .map(|id| format!("http://{}", cluster.node(id).http))
+        .collect()
+}
+
+async fn one_account(cluster: &mut Cluster) -> String {
+    let cmd = Command::CreateAccount {
+        account_id: String::new(),
+        name: "acme".into(),
+        email: "root@acme.example.com".into(),
+    };
+    let (v, _) = cluster
+        .client()
+        .write(&cmd, &Client::new_token())
+        .await
+        .expect("account");
+    v["id"].as_str().expect("id").to_owned()
+}
+
+fn script(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("aws").join(name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_drives_every_entity_family() {
+    within(Duration::from_secs(180), async {
+        let mut cluster = Cluster::start(3).await;
+        one_account(&mut cluster).await;
+        let urls = urls(&mut cluster);
+        let out = tokio::task::spawn_blocking(move || {
+            Process::new("python3")
+                .arg(script("boto3_lifecycle.py"))
+                .args(&urls)
+                .output()
+                .expect("run python3")
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "boto3 script failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    })
+    .await;
+}
+
+fn aws(url: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Process::new("aws")
+        .args(["--endpoint-url", url, "--region", "us-east-1", "--output", "json"])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("run aws");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_cli_works_against_any_node() {
+    within(Duration::from_secs(120), async {
+        let mut cluster = Cluster::start(3).await;
+        one_account(&mut cluster).await;
+        let urls = urls(&mut cluster);
+        let (code, out, err) = aws(&urls[1], &["iam", "create-user", "--user-name", "alice"]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(v["User"]["UserName"], "alice");
+        let (code, out, err) = aws(&urls[2], &["iam", "list-users"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("\"alice\""), "{out}");
+        let policy = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
+        let (code, out, err) = aws(
+            &urls[0],
+            &["iam", "create-policy", "--policy-name", "s3", "--policy-document", policy],
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("\"DefaultVersionId\": \"v1\""), "{out}");
+        // A refusal: the CLI exits non-zero and prints AWS's error code.
+        let (code, _, err) = aws(&urls[0], &["iam", "get-user", "--user-name", "nobody"]);
+        assert_ne!(code, 0);
+        assert!(err.contains("NoSuchEntity"), "{err}");
+        let (code, _, err) = aws(&urls[2], &["iam", "create-user", "--user-name", "alice"]);
+        assert_ne!(code, 0);
+        assert!(err.contains("EntityAlreadyExists"), "{err}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_boto3_writer_survives_a_leader_kill_without_duplicates() {
+    within(Duration::from_secs(180), async {
+        let mut cluster = Cluster::start(3).await;
+        let account = one_account(&mut cluster).await;
+        let urls = urls(&mut cluster);
+        let stop = cluster.dir().join("stop-writer");
+        let stop_arg = stop.clone();
+        let writer = tokio::task::spawn_blocking(move || {
+            Process::new("python3")
+                .arg(script("boto3_failover.py"))
+                .arg(&stop_arg)
+                .args(&urls)
+                .output()
+                .expect("run python3")
+        });
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let leader = cluster.leader(Duration::from_secs(5)).await;
+        cluster.kill(leader);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        std::fs::write(&stop, b"stop").unwrap();
+        let out = writer.await.unwrap();
+        assert!(
+            out.status.success(),
+            "boto3 writer failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let created: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert!(created.len() > 5, "too few writes: {created:?}");
+        // Every user the script saw created exists exactly once on every live node.
+        let id = cluster.running_ids()[0];
+        let mut client = cluster.client_of(id);
+        let q = iam_state::Query::in_account(
+            &account,
+            iam_state::ops::users::UserQuery::List {
+                path_prefix: "/".into(),
+                page: iam_state::ops::PageRequest {
+                    marker: None,
+                    max_items: Some(1000),
+                },
+            },
+        );
+        let read = iam_proto::v1::ReadOptions {
+            consistency: iam_proto::v1::Consistency::Linearizable as i32,
+            at_least_index: 0,
+        };
+        let (v, _) = client.read(&q, read).await.expect("list users");
+        let names: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["name"].as_str().unwrap().to_owned())
+            .collect();
+        for n in &created {
+            assert_eq!(names.iter().filter(|x| *x == n).count(), 1, "{n} in {names:?}");
+        }
+    })
+    .await;
+}
