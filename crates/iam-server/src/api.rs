@@ -157,7 +157,17 @@ impl ApiState {
                 .to_string();
             }
         }
-        command.prepare(&mut NodeEnv);
+        if matches!(command.name(), "CreateLoginProfile" | "UpdateLoginProfile") {
+            // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
+            command = tokio::task::spawn_blocking(move || {
+                command.prepare(&mut NodeEnv);
+                command
+            })
+            .await
+            .map_err(|e| Status::internal(format!("password hashing failed: {e}")))?;
+        } else {
+            command.prepare(&mut NodeEnv);
+        }
         let dry_run = StateRequest {
             request_token: None,
             time_ms: crate::now_ms(),
