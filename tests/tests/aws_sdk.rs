@@ -63,10 +63,20 @@ async fn boto3_drives_every_entity_family() {
 
 fn aws(url: &str, args: &[&str]) -> (i32, String, String) {
     let out = Process::new("aws")
-        .args(["--endpoint-url", url, "--region", "us-east-1", "--output", "json"])
+        .args([
+            "--endpoint-url",
+            url,
+            "--region",
+            "us-east-1",
+            "--output",
+            "json",
+        ])
         .args(args)
         .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .output()
@@ -166,7 +176,11 @@ async fn a_boto3_writer_survives_a_leader_kill_without_duplicates() {
             .map(|u| u["name"].as_str().unwrap().to_owned())
             .collect();
         for n in &created {
-            assert_eq!(names.iter().filter(|x| *x == n).count(), 1, "{n} in {names:?}");
+            assert_eq!(
+                names.iter().filter(|x| *x == n).count(),
+                1,
+                "{n} in {names:?}"
+            );
         }
     })
     .await;

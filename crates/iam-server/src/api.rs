@@ -157,6 +157,11 @@ impl ApiState {
                 .to_string();
             }
         }
+        if let Command::In { account, .. } = &command {
+            // Until callers are authenticated the API acts as the account's root.
+            let root = iam_model::arn::root_arn(account);
+            command.set_caller(&root);
+        }
         if matches!(command.name(), "CreateLoginProfile" | "UpdateLoginProfile") {
             // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
             command = tokio::task::spawn_blocking(move || {

@@ -54,6 +54,17 @@ impl Command {
         matches!(self, Self::In { op, .. } if op.is_internal())
     }
 
+    /// Records the authenticated caller in the commands that keep it (quota requests and
+    /// decisions).
+    pub fn set_caller(&mut self, caller_arn: &str) {
+        if let Self::In {
+            op: Op::Quota(q), ..
+        } = self
+        {
+            q.set_caller(caller_arn);
+        }
+    }
+
     /// Fills in what the proposing node chooses: unique ids, secrets, password hashes.
     /// Whatever a client put in those fields is replaced.
     pub fn prepare(&mut self, env: &mut dyn crate::ops::Env) {

@@ -102,6 +102,20 @@ pub enum QuotaQuery {
 }
 
 impl QuotaOp {
+    /// Records who asks (requests) or decides (approvals, denials): the authenticated
+    /// caller's ARN, filled by the node that receives the call; a value a client sent is
+    /// replaced.
+    pub fn set_caller(&mut self, caller_arn: &str) {
+        match self {
+            Self::RequestQuotaIncrease { requested_by, .. } => {
+                *requested_by = caller_arn.to_owned()
+            }
+            Self::ApproveQuotaIncrease { decided_by, .. }
+            | Self::DenyQuotaIncrease { decided_by, .. } => *decided_by = caller_arn.to_owned(),
+            _ => {}
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::RequestQuotaIncrease { .. } => "RequestQuotaIncrease",
