@@ -28,6 +28,13 @@ pub enum ErrorCode {
     ReportInProgress,
     InvalidUserType,
     PolicyEvaluation,
+    // Authentication (SigV4 and session tokens).
+    InvalidClientTokenId,
+    SignatureDoesNotMatch,
+    IncompleteSignature,
+    ExpiredToken,
+    MissingAuthenticationToken,
+    RequestExpired,
 }
 
 impl ErrorCode {
@@ -54,12 +61,18 @@ impl ErrorCode {
             Self::ReportInProgress => "ReportInProgress",
             Self::InvalidUserType => "InvalidUserType",
             Self::PolicyEvaluation => "PolicyEvaluation",
+            Self::InvalidClientTokenId => "InvalidClientTokenId",
+            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::IncompleteSignature => "IncompleteSignature",
+            Self::ExpiredToken => "ExpiredToken",
+            Self::MissingAuthenticationToken => "MissingAuthenticationToken",
+            Self::RequestExpired => "RequestExpired",
         }
     }
 
     /// Parses the wire string back (used by clients).
     pub fn parse(code: &str) -> Option<Self> {
-        const ALL: [ErrorCode; 20] = [
+        const ALL: [ErrorCode; 26] = [
             ErrorCode::NoSuchEntity,
             ErrorCode::EntityAlreadyExists,
             ErrorCode::LimitExceeded,
@@ -80,6 +93,12 @@ impl ErrorCode {
             ErrorCode::ReportInProgress,
             ErrorCode::InvalidUserType,
             ErrorCode::PolicyEvaluation,
+            ErrorCode::InvalidClientTokenId,
+            ErrorCode::SignatureDoesNotMatch,
+            ErrorCode::IncompleteSignature,
+            ErrorCode::ExpiredToken,
+            ErrorCode::MissingAuthenticationToken,
+            ErrorCode::RequestExpired,
         ];
         ALL.into_iter().find(|c| c.as_str() == code)
     }
@@ -99,8 +118,15 @@ impl ErrorCode {
             | Self::PolicyNotAttachable
             | Self::UnmodifiableEntity
             | Self::PasswordPolicyViolation
-            | Self::InvalidUserType => 400,
-            Self::AccessDenied | Self::InvalidAuthenticationCode => 403,
+            | Self::InvalidUserType
+            | Self::IncompleteSignature
+            | Self::RequestExpired => 400,
+            Self::AccessDenied
+            | Self::InvalidAuthenticationCode
+            | Self::InvalidClientTokenId
+            | Self::SignatureDoesNotMatch
+            | Self::ExpiredToken
+            | Self::MissingAuthenticationToken => 403,
             Self::ReportNotPresent | Self::ReportExpired => 410,
             Self::ReportInProgress => 404,
             Self::ServiceFailure | Self::PolicyEvaluation => 500,
