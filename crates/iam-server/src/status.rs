@@ -19,16 +19,32 @@ fn with_code(mut s: Status, code: &str) -> Status {
 
 /// A business error from apply or validation.
 pub fn from_iam(e: &IamError) -> Status {
+    // Exhaustive on purpose: a new AWS code must choose its gRPC status here.
     let code = match e.code {
-        ErrorCode::NoSuchEntity => Code::NotFound,
+        ErrorCode::NoSuchEntity | ErrorCode::ReportNotPresent | ErrorCode::ReportExpired => {
+            Code::NotFound
+        }
         ErrorCode::EntityAlreadyExists => Code::AlreadyExists,
         ErrorCode::LimitExceeded => Code::ResourceExhausted,
-        ErrorCode::DeleteConflict | ErrorCode::ConcurrentModification => Code::FailedPrecondition,
+        ErrorCode::DeleteConflict
+        | ErrorCode::ConcurrentModification
+        | ErrorCode::EntityTemporarilyUnmodifiable
+        | ErrorCode::ReportInProgress => Code::FailedPrecondition,
         ErrorCode::MalformedPolicyDocument
         | ErrorCode::InvalidInput
-        | ErrorCode::ValidationError => Code::InvalidArgument,
-        ErrorCode::AccessDenied => Code::PermissionDenied,
-        ErrorCode::ServiceFailure => Code::Internal,
+        | ErrorCode::ValidationError
+        | ErrorCode::PolicyNotAttachable
+        | ErrorCode::UnmodifiableEntity
+        | ErrorCode::PasswordPolicyViolation
+        | ErrorCode::InvalidUserType
+        | ErrorCode::IncompleteSignature
+        | ErrorCode::RequestExpired => Code::InvalidArgument,
+        ErrorCode::AccessDenied | ErrorCode::InvalidAuthenticationCode => Code::PermissionDenied,
+        ErrorCode::InvalidClientTokenId
+        | ErrorCode::SignatureDoesNotMatch
+        | ErrorCode::ExpiredToken
+        | ErrorCode::MissingAuthenticationToken => Code::Unauthenticated,
+        ErrorCode::ServiceFailure | ErrorCode::PolicyEvaluation => Code::Internal,
     };
     with_code(Status::new(code, e.message.clone()), e.code.as_str())
 }
