@@ -115,6 +115,22 @@ async fn the_aws_cli_works_against_any_node() {
         let (code, _, err) = aws(&urls[2], &["iam", "create-user", "--user-name", "alice"]);
         assert_ne!(code, 0);
         assert!(err.contains("EntityAlreadyExists"), "{err}");
+        // Not a sandbox: the reset endpoint does not exist.
+        let addr = urls[0].trim_start_matches("http://").to_owned();
+        let reply = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            write!(s, "POST /_iamd/sandbox/reset HTTP/1.0\r\nHost: x\r\nContent-Length: 0\r\n\r\n").unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            out
+        })
+        .await
+        .unwrap();
+        assert!(reply.starts_with("HTTP/1.0 404") || reply.starts_with("HTTP/1.1 404"), "{reply}");
+        let (code, out, _) = aws(&urls[1], &["iam", "list-users"]);
+        assert_eq!(code, 0);
+        assert!(out.contains("\"alice\""), "state survives: {out}");
     })
     .await;
 }

@@ -32,6 +32,8 @@ pub struct ApiState {
     pub counters: Arc<PeerCounters>,
     /// Compiled policies per principal, kept right by the state machine's apply.
     pub authz: Arc<AuthzIndex>,
+    /// Sandbox mode (`--sandbox`): see `aws_http`.
+    pub sandbox: bool,
 }
 
 impl ApiState {
@@ -46,6 +48,7 @@ impl ApiState {
             view,
             counters,
             authz,
+            sandbox: false,
         }
     }
 
@@ -78,6 +81,12 @@ impl ApiState {
             Ok(outcome) => Ok((outcome, out.index)),
             Err(e) => Err(from_iam(&e)),
         }
+    }
+
+    /// Proposes a command the node itself issues (no client validation path); returns the
+    /// commit index.
+    pub(crate) async fn write_internal(&self, command: Command) -> Result<u64, Status> {
+        Ok(self.write(None, command).await?.1)
     }
 
     /// Waits for the read consistency asked for; returns the applied index to report.

@@ -250,6 +250,9 @@ fn resolve(
             return Ok((key.account, Some(key.user_name)));
         }
     }
+    if s.sandbox {
+        return Ok((crate::config::SANDBOX_ACCOUNT.to_owned(), None));
+    }
     let accounts = query::list_accounts(&s.view);
     match accounts.as_slice() {
         [only] => Ok((only.id.clone(), None)),
@@ -298,4 +301,29 @@ fn xml(status: u16, body: String, rid: &str) -> Response {
         h.insert("x-amzn-requestid", v);
     }
     r
+}
+
+/// `POST /_iamd/sandbox/reset`: wipes the whole state and recreates the sandbox account
+/// (sandbox mode only; 404 otherwise).
+pub(crate) async fn sandbox_reset(State(s): State<ApiState>) -> Response {
+    if !s.sandbox {
+        return (StatusCode::NOT_FOUND, "not a sandbox node\n").into_response();
+    }
+    let cmd = iam_state::Command::SandboxReset {
+        account_id: crate::config::SANDBOX_ACCOUNT.into(),
+        name: "sandbox".into(),
+        email: "root@sandbox.example.com".into(),
+    };
+    match s.write_internal(cmd).await {
+        Ok(index) => (
+            StatusCode::OK,
+            format!("{{\"reset\":true,\"log_index\":{index}}}\n"),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("reset failed: {}\n", e.message()),
+        )
+            .into_response(),
+    }
 }

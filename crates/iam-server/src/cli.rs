@@ -65,6 +65,15 @@ pub struct ServeArgs {
     /// Build a snapshot every this many log entries.
     #[arg(long, env = "IAMD_SNAPSHOT_EVERY")]
     pub snapshot_every: Option<u64>,
+    /// Sandbox for application test suites, NOT for production: requests with unknown access
+    /// keys act as the root of account 123456789012, and `POST /_iamd/sandbox/reset` on the
+    /// HTTP port wipes all state. Refused on non-loopback addresses without
+    /// --sandbox-allow-remote.
+    #[arg(long, env = "IAMD_SANDBOX")]
+    pub sandbox: bool,
+    /// Allow --sandbox on addresses other than loopback.
+    #[arg(long, env = "IAMD_SANDBOX_ALLOW_REMOTE")]
+    pub sandbox_allow_remote: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -81,4 +90,8 @@ pub struct DevArgs {
     /// Host to listen on (loopback only, for development).
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
+    /// Sandbox for application test suites (see `iamd serve --sandbox`): account
+    /// 123456789012, unknown access keys act as its root, state can be reset over HTTP.
+    #[arg(long)]
+    pub sandbox: bool,
 }

@@ -22,6 +22,8 @@ struct FileConfig {
     join: Option<Vec<String>>,
     log_format: Option<String>,
     snapshot_every: Option<u64>,
+    sandbox: Option<bool>,
+    sandbox_allow_remote: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +47,12 @@ pub struct ServeConfig {
     pub join: Vec<String>,
     pub log_format: LogFormat,
     pub snapshot_every: u64,
+    /// Sandbox mode (see `--sandbox`).
+    pub sandbox: bool,
 }
+
+/// The account a sandbox acts in for unknown access keys (AWS's documentation account).
+pub const SANDBOX_ACCOUNT: &str = "123456789012";
 
 fn parse_addr(flag: &str, value: &str) -> anyhow::Result<SocketAddr> {
     value.parse().with_context(|| {
@@ -124,6 +131,21 @@ impl ServeConfig {
         if snapshot_every == 0 {
             bail!("--snapshot-every must be at least 1");
         }
+        let sandbox = args.sandbox || file.sandbox.unwrap_or(false);
+        let allow_remote = args.sandbox_allow_remote || file.sandbox_allow_remote.unwrap_or(false);
+        if sandbox && !allow_remote {
+            for (flag, addr) in [
+                ("peer-listen", peer_listen),
+                ("api-listen", api_listen),
+                ("http-listen", http_listen),
+            ] {
+                if !addr.ip().is_loopback() {
+                    bail!(
+                        "--sandbox accepts unknown credentials as an administrator and must not be reachable from other hosts: --{flag} {addr} is not a loopback address (use 127.0.0.1, or --sandbox-allow-remote if you really mean it)"
+                    );
+                }
+            }
+        }
         Ok(Self {
             node_id,
             data_dir,
@@ -146,6 +168,7 @@ impl ServeConfig {
             join,
             log_format,
             snapshot_every,
+            sandbox,
         })
     }
 }

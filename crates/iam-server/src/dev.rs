@@ -58,6 +58,9 @@ fn spawn_node(exe: &Path, args: &DevArgs, i: u32) -> anyhow::Result<DevNode> {
         .stdout(log.try_clone()?)
         .stderr(log)
         .kill_on_drop(true);
+    if args.sandbox {
+        cmd.arg("--sandbox");
+    }
     if i == 1 {
         cmd.arg("--bootstrap");
     } else {
@@ -109,23 +112,28 @@ async fn wait_ready(nodes: &mut [DevNode], n: usize, timeout: Duration) -> anyho
 }
 
 /// Returns the dev account id, creating the account on first start.
-async fn dev_account(api: &str) -> anyhow::Result<String> {
+async fn dev_account(api: &str, sandbox: bool) -> anyhow::Result<String> {
     let mut c = IamClient::connect(format!("http://{api}")).await?;
     let accounts = c
         .list_accounts(ListAccountsRequest { read: None })
         .await?
         .into_inner()
         .accounts;
-    if let Some(a) = accounts.first() {
+    let wanted = |a: &&iam_proto::v1::Account| !sandbox || a.id == crate::config::SANDBOX_ACCOUNT;
+    if let Some(a) = accounts.iter().find(wanted) {
         return Ok(a.id.clone());
     }
     let req = CreateAccountRequest {
         write: Some(iam_proto::v1::WriteOptions {
             request_token: "iamd-dev-account".into(),
         }),
-        name: "dev".into(),
+        name: if sandbox { "sandbox" } else { "dev" }.into(),
         email: "root@dev.example.com".into(),
-        account_id: String::new(),
+        account_id: if sandbox {
+            crate::config::SANDBOX_ACCOUNT.into()
+        } else {
+            String::new()
+        },
     };
     let a = c
         .create_account(req)
@@ -189,7 +197,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     }
     let started = async {
         wait_ready(&mut nodes, args.nodes as usize, Duration::from_secs(60)).await?;
-        dev_account(&nodes[0].api).await
+        dev_account(&nodes[0].api, args.sandbox).await
     };
     let account = match started.await {
         Ok(a) => a,
@@ -214,6 +222,19 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         );
     }
     println!("cluster file: {}", args.dir.join("cluster.json").display());
+    if let Some(n) = nodes.first() {
+        println!(
+            "AWS CLI / SDKs:  aws --endpoint-url http://{} iam list-users   (any region)",
+            n.http
+        );
+        if args.sandbox {
+            println!(
+                "SANDBOX (not for production): unknown access keys act as the root of {}; reset all state with: curl -X POST http://{}/_iamd/sandbox/reset",
+                crate::config::SANDBOX_ACCOUNT,
+                n.http
+            );
+        }
+    }
     let iamctl = exe.with_file_name("iamctl");
     let iamctl = if iamctl.exists() {
         iamctl.display().to_string()

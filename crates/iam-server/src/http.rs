@@ -14,6 +14,10 @@ pub(crate) fn router(state: ApiState) -> Router {
         .route("/health", get(|| async { "ok\n" }))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        .route(
+            "/_iamd/sandbox/reset",
+            axum::routing::post(crate::aws_http::sandbox_reset),
+        )
         // The AWS IAM Query API (AWS CLI, SDKs).
         .route(
             "/",

@@ -135,7 +135,14 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     };
 
     let counters = Arc::new(PeerCounters::default());
-    let api_state = ApiState::new(node.clone(), view.clone(), counters.clone(), authz);
+    let mut api_state = ApiState::new(node.clone(), view.clone(), counters.clone(), authz);
+    api_state.sandbox = config.sandbox;
+    if config.sandbox {
+        tracing::warn!(
+            "SANDBOX MODE: unknown access keys act as the root of account {}; state can be wiped over HTTP. Not for production.",
+            crate::config::SANDBOX_ACCOUNT
+        );
+    }
     let mut tasks = tokio::task::JoinSet::new();
     {
         let svc = PeerService::new(node.clone(), counters.clone());

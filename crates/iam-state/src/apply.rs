@@ -61,6 +61,17 @@ fn execute(txn: &mut Txn<'_>, index: u64, req: &Request) -> IamResult<Outcome> {
             name,
             email,
         } => create_account(txn, req.time_ms, account_id, name, email),
+        Command::SandboxReset {
+            account_id,
+            name,
+            email,
+        } => {
+            // Every replica deletes the same keys: the state as of this log index.
+            for (key, _) in txn.scan_all(b"") {
+                txn.delete(key);
+            }
+            create_account(txn, req.time_ms, account_id, name, email)
+        }
         Command::In { account, op } => {
             require_account(txn, account)?;
             let mut cx = Ctx {

@@ -29,6 +29,13 @@ pub enum Command {
     },
     /// Every other command acts inside one account.
     In { account: String, op: Op },
+    /// Sandbox mode only (the API refuses it elsewhere): forget the whole state and start
+    /// again with one empty account.
+    SandboxReset {
+        account_id: String,
+        name: String,
+        email: String,
+    },
 }
 
 impl Command {
@@ -45,13 +52,18 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Self::CreateAccount { .. } => "CreateAccount",
+            Self::SandboxReset { .. } => "SandboxReset",
             Self::In { op, .. } => op.name(),
         }
     }
 
     /// Commands the public API must refuse (see [`Op::is_internal`]).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Self::In { op, .. } if op.is_internal())
+        match self {
+            Self::In { op, .. } => op.is_internal(),
+            Self::SandboxReset { .. } => true,
+            Self::CreateAccount { .. } => false,
+        }
     }
 
     /// Records the authenticated caller in the commands that keep it (quota requests and

@@ -191,3 +191,29 @@ fn old_request_tokens_are_pruned_and_rejections_record_nothing() {
     );
     assert!(s.get(b"tok/new-token").is_some());
 }
+
+#[test]
+fn a_sandbox_reset_leaves_one_empty_account() {
+    let mut s = MemStore::new();
+    run(
+        &mut s,
+        1,
+        &[account("123456789012"), create_user("alice", Some("t"))],
+    );
+    run(&mut s, 3, &[account("210987654321")]);
+    let reset = Request {
+        request_token: None,
+        time_ms: 9,
+        command: Command::SandboxReset {
+            account_id: "123456789012".into(),
+            name: "sandbox".into(),
+            email: "sandbox@example.com".into(),
+        },
+    };
+    assert!(reset.command.is_internal());
+    let r = run(&mut s, 4, &[reset]);
+    assert!(r[0].result.is_ok(), "{:?}", r[0].result);
+    assert_eq!(s.len(), 1, "only the account record is left");
+    assert!(get_user(&s, "alice").is_err());
+    assert!(s.get(b"acct/123456789012").is_some());
+}
