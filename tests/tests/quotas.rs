@@ -272,10 +272,8 @@ async fn usage_cap_grants_never_pass_the_limit_across_a_leader_kill() {
         }
         // The killed node comes back with the same state.
         cluster.start_node(leader);
-        let index = cluster
-            .status(cluster.running_ids()[0])
-            .await
-            .map_or(0, |s| s.applied_index);
+        let first = cluster.running_ids()[0];
+        let index = cluster.status(first).await.map_or(0, |s| s.applied_index);
         cluster.wait_converged(index, Duration::from_secs(30)).await;
     })
     .await;
