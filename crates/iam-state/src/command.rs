@@ -94,15 +94,16 @@ pub enum Outcome {
     Account(Account),
     User(User),
     Deleted,
-    /// Any other result, as the JSON the API returns (objects have sorted keys, so the
-    /// stored form is deterministic).
-    Record(serde_json::Value),
+    /// Any other result, as the JSON text the API returns. Text rather than a
+    /// `serde_json::Value` because responses also travel in bincode (forwarded writes), which
+    /// cannot decode self-describing values; serialization of our records is deterministic.
+    Record(String),
 }
 
 impl Outcome {
     /// A record outcome from any serializable result.
     pub fn record<T: Serialize>(value: &T) -> Self {
-        Self::Record(serde_json::to_value(value).expect("records always serialize"))
+        Self::Record(serde_json::to_string(value).expect("records always serialize"))
     }
 
     /// The outcome as the JSON the API returns.
@@ -111,7 +112,7 @@ impl Outcome {
             Self::Nothing | Self::Deleted => serde_json::Value::Object(Default::default()),
             Self::Account(a) => serde_json::to_value(a).expect("records always serialize"),
             Self::User(u) => serde_json::to_value(u).expect("records always serialize"),
-            Self::Record(v) => v.clone(),
+            Self::Record(text) => serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
         }
     }
 }

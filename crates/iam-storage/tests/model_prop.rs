@@ -118,13 +118,30 @@ fn entry(index: u64, req: Request) -> Entry {
     }
 }
 
+/// Log entries and forwarded responses travel in bincode: every command and response must
+/// survive it (bincode cannot decode self-describing values such as `serde_json::Value`).
+fn bincode_round_trip<T>(v: &T) -> Result<(), TestCaseError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let bytes = bincode::serialize(v).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+    let back: T = bincode::deserialize(&bytes)
+        .map_err(|e| TestCaseError::fail(format!("bincode cannot decode {v:?}: {e}")))?;
+    prop_assert_eq!(&back, v);
+    Ok(())
+}
+
 async fn check(ops: Vec<Value>) -> Result<(), TestCaseError> {
     let reqs = requests(&ops);
+    for r in &reqs {
+        bincode_round_trip(r)?;
+    }
     let mut mem = MemStore::new();
     let mut mem_resps: Vec<Response> = Vec::new();
     for (i, r) in reqs.iter().enumerate() {
         let (resp, w) = iam_state::apply(&mem, i as u64 + 1, r);
         mem.commit(w);
+        bincode_round_trip(&resp)?;
         mem_resps.push(resp);
     }
     let dir = tempfile::tempdir().unwrap();
