@@ -130,6 +130,7 @@ assert r["RoleId"].startswith("AROA") and r["MaxSessionDuration"] == 7200, r
 trust = on(1).get_role(RoleName="app")["Role"]["AssumeRolePolicyDocument"]
 assert (trust if isinstance(trust, dict) else json.loads(trust)) == TRUST, trust
 expect_error("MalformedPolicyDocument", iam.create_role, RoleName="bad", AssumeRolePolicyDocument=json.dumps(DOC))
+iam.create_role(RoleName="app2", AssumeRolePolicyDocument=json.dumps(TRUST))
 iam.create_instance_profile(InstanceProfileName="web")
 iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="app")
 expect_error("LimitExceeded", iam.add_role_to_instance_profile, InstanceProfileName="web", RoleName="app2")
@@ -163,7 +164,7 @@ expect_error("DeleteConflict", iam.delete_user, UserName="alice")
 iam.create_account_alias(AccountAlias="acme-prod")
 assert iam.list_account_aliases()["AccountAliases"] == ["acme-prod"]
 summary = on(2).get_account_summary()["SummaryMap"]
-assert summary["Users"] == 6 and summary["Groups"] == 1 and summary["Roles"] == 1 and summary["RolesQuota"] == 250, summary
+assert summary["Users"] == 6 and summary["Groups"] == 1 and summary["Roles"] == 2 and summary["RolesQuota"] == 250, summary
 state = iam.generate_credential_report()["State"]
 assert state in ("STARTED", "COMPLETE"), state
 report = None
