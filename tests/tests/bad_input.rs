@@ -182,7 +182,10 @@ async fn bad_requests_are_refused_with_aws_codes_and_exit_codes() {
             "novalue",
         ]);
         assert_eq!(code, 2, "{err}");
-        assert!(err.contains("--tag \"novalue\" is not key=value"), "{err}");
+        assert!(
+            err.contains("--tag \"novalue\" is not Key=k,Value=v or k=v"),
+            "{err}"
+        );
         let (code, _, err) = cluster.iamctl(&["--account", "999999999999", "user", "create", "ok"]);
         assert_eq!(code, 1, "{err}");
         assert!(err.contains("NoSuchEntity"), "{err}");

@@ -172,7 +172,7 @@ async fn the_role_quota_holds_until_an_increase_is_approved() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn usage_cap_grants_never_pass_the_limit_across_a_leader_kill() {
     within(Duration::from_secs(180), async {
-        const LIMIT: u64 = 40;
+        const LIMIT: u64 = 300;
         let mut cluster = Cluster::start(3).await;
         let account = create_account(&mut cluster.client()).await;
         let set = Command::in_account(
@@ -183,7 +183,7 @@ async fn usage_cap_grants_never_pass_the_limit_across_a_leader_kill() {
             },
         );
         cluster.client().write(&set, "cap").await.expect("cap");
-        let granted: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
+        let granted: Arc<Mutex<Vec<(String, u64, std::time::Instant)>>> = Arc::default();
         let refusals = Arc::new(Mutex::new(0u64));
         let done = Arc::new(AtomicBool::new(false));
         let mut tasks = Vec::new();
@@ -218,7 +218,11 @@ async fn usage_cap_grants_never_pass_the_limit_across_a_leader_kill() {
                     loop {
                         match client.write(&cmd, &token).await {
                             Ok(_) => {
-                                granted.lock().unwrap().push((token.clone(), amount));
+                                granted.lock().unwrap().push((
+                                    token.clone(),
+                                    amount,
+                                    std::time::Instant::now(),
+                                ));
                                 break;
                             }
                             Err(ClientError::Refused { code, .. }) if code == "LimitExceeded" => {
@@ -236,8 +240,14 @@ async fn usage_cap_grants_never_pass_the_limit_across_a_leader_kill() {
             }));
         }
         // Let them run, kill the leader mid-race, then let them exhaust the cap.
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let leader = cluster.leader(Duration::from_secs(5)).await;
+        let before_kill: u64 = granted.lock().unwrap().iter().map(|g| g.1).sum();
+        assert!(
+            before_kill < LIMIT / 2,
+            "the cap filled before the kill ({before_kill}): the race would not cross the failover"
+        );
+        let killed_at = std::time::Instant::now();
         cluster.kill(leader);
         eprintln!("killed leader {leader}");
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -253,6 +263,15 @@ async fn usage_cap_grants_never_pass_the_limit_across_a_leader_kill() {
         let tokens: BTreeSet<&String> = granted.iter().map(|g| &g.0).collect();
         assert_eq!(tokens.len(), granted.len(), "a token was granted twice");
         let sum: u64 = granted.iter().map(|g| g.1).sum();
+        let after_kill = granted.iter().filter(|g| g.2 > killed_at).count();
+        assert!(
+            after_kill > 0,
+            "no acquire was granted after the leader was killed"
+        );
+        eprintln!(
+            "usage cap: {} grants ({sum} units of {LIMIT}), {after_kill} after the kill",
+            granted.len()
+        );
         assert!(sum <= LIMIT, "granted {sum} units of {LIMIT}");
         assert!(sum >= LIMIT - 1, "the cap filled up only to {sum}");
         for id in cluster.running_ids() {
