@@ -169,13 +169,12 @@ async fn http_status(addr: &str, path: &str) -> Option<u16> {
 /// Applies `n` commands made by `make` (after the account and, for attachments, the users
 /// and policies they need) to a fresh RocksDB state machine in batches of 64; returns
 /// entries per second for the measured commands only.
-pub fn apply_throughput(
+pub async fn apply_throughput(
     account: &str,
     name: &str,
     make: &dyn Fn(usize) -> Command,
     n: usize,
 ) -> anyhow::Result<f64> {
-    let rt = tokio::runtime::Builder::new_current_thread().build()?;
     let dir = tempfile::tempdir()?;
     let store = iam_storage::open(dir.path(), 1)?;
     let mut sm = RocksStateMachine::new(store.db.clone(), dir.path());
@@ -200,6 +199,33 @@ pub fn apply_throughput(
         name: "bench".into(),
         email: "root@bench.example.com".into(),
     }];
+    let raise = match name {
+        "CreateRole" => Some("roles"),
+        "CreatePolicy" => Some("policies"),
+        _ => None,
+    };
+    if let Some(kind) = raise {
+        // Past the default quota: an approved increase to the maximum.
+        use iam_state::ops::quotas::QuotaOp;
+        setup.push(Command::in_account(
+            account,
+            QuotaOp::RequestQuotaIncrease {
+                kind: kind.into(),
+                desired_value: 5000,
+                justification: "benchmark".into(),
+                requested_by: format!("arn:aws:iam::{account}:root"),
+                request_id: "qr-bench".into(),
+            },
+        ));
+        setup.push(Command::in_account(
+            account,
+            QuotaOp::ApproveQuotaIncrease {
+                request_id: "qr-bench".into(),
+                decided_by: format!("arn:aws:iam::{account}:root"),
+                note: None,
+            },
+        ));
+    }
     if name == "AttachUserPolicy" {
         // Users and policies to attach (as CreateUser/CreatePolicy make them).
         let mut env = SeqEnv(0);
@@ -214,20 +240,21 @@ pub fn apply_throughput(
             setup.push(c);
         }
     }
-    rt.block_on(async {
-        for chunk in entries(setup).chunks(64) {
-            sm.apply(chunk.to_vec()).await?;
+    for chunk in entries(setup).chunks(64) {
+        let out = sm.apply(chunk.to_vec()).await?;
+        if let Some(e) = out.iter().find_map(|r| r.result.as_ref().err()) {
+            bail!("setup for {name} failed: {e}");
         }
-        let measured = entries((0..n).map(make).collect());
-        let t = Instant::now();
-        for chunk in measured.chunks(64) {
-            let out = sm.apply(chunk.to_vec()).await?;
-            if let Some(e) = out.iter().find_map(|r| r.result.as_ref().err()) {
-                bail!("{name} failed during the benchmark: {e}");
-            }
+    }
+    let measured = entries((0..n).map(make).collect());
+    let t = Instant::now();
+    for chunk in measured.chunks(64) {
+        let out = sm.apply(chunk.to_vec()).await?;
+        if let Some(e) = out.iter().find_map(|r| r.result.as_ref().err()) {
+            bail!("{name} failed during the benchmark: {e}");
         }
-        Ok(n as f64 / t.elapsed().as_secs_f64())
-    })
+    }
+    Ok(n as f64 / t.elapsed().as_secs_f64())
 }
 
 struct SeqEnv(u64);

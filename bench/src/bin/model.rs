@@ -159,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
         ("AttachUserPolicy", Box::new(move |i| attach(acct, i))),
     ];
     for (name, make) in &kinds {
-        let rate = apply_throughput(acct, name, make.as_ref(), 4000)?;
+        let rate = apply_throughput(acct, name, make.as_ref(), 4000).await?;
         println!("| {name} | {rate:.0} |");
     }
     if args.skip_cluster {

@@ -323,6 +323,18 @@ fn relevant_keys(key: &[u8], out: &mut Vec<Key>) {
     }
 }
 
+/// The storage layer tells the index about every applied write set (before and after the
+/// commit) and about snapshot installs.
+impl iam_state::ApplyObserver for AuthzIndex {
+    fn observe(&self, _index: u64, writes: &WriteSet) {
+        AuthzIndex::observe(self, writes);
+    }
+
+    fn reset(&self) {
+        self.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,17 +372,5 @@ mod tests {
         inner.recent.pop_front();
         assert!(!inner.fresh(0, &[b"user/a/x".to_vec()]));
         assert!(inner.fresh(1, &[b"user/a/x".to_vec()]));
-    }
-}
-
-/// The storage layer tells the index about every applied write set (before and after the
-/// commit) and about snapshot installs.
-impl iam_state::ApplyObserver for AuthzIndex {
-    fn observe(&self, _index: u64, writes: &WriteSet) {
-        AuthzIndex::observe(self, writes);
-    }
-
-    fn reset(&self) {
-        self.clear();
     }
 }
