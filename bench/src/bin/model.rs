@@ -33,7 +33,7 @@ struct Args {
     roles: usize,
     #[arg(long, default_value_t = 1000)]
     policies: usize,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 16)]
     clients: usize,
     /// Only the in-process apply throughput.
     #[arg(long)]
