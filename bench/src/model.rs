@@ -105,7 +105,9 @@ impl Node {
 
     /// The applied index, from `/ready` (cheap: `Status` also hashes the whole state).
     pub async fn applied(&self) -> anyhow::Result<u64> {
-        let body = http_get(&self.http, "/ready").await.context("no answer from /ready")?;
+        let body = http_get(&self.http, "/ready")
+            .await
+            .context("no answer from /ready")?;
         body.split("applied ")
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())

@@ -495,23 +495,33 @@ impl RaftNode {
 
     /// Builds a snapshot now and purges the log it covers; returns the snapshot index.
     pub async fn snapshot_now(&self) -> Result<u64, RaftNodeError> {
-        let before = self.metrics().snapshot.map_or(0, |l| l.index);
-        self.raft
-            .trigger()
-            .snapshot()
-            .await
-            .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
-        let applied = self.applied_index();
-        let m = self
-            .raft
-            .wait(Some(Duration::from_secs(30)))
-            .metrics(
-                |m| m.snapshot.is_some_and(|s| s.index >= applied.max(before)),
-                "snapshot built",
-            )
-            .await
-            .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
-        let index = m.snapshot.map_or(0, |l| l.index);
+        // The snapshot must cover everything applied when the call came in. openraft ignores
+        // a trigger while it is still building an earlier snapshot (e.g. an automatic one),
+        // so trigger again until a snapshot covers the target.
+        let target = self.applied_index().max(1);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let index = loop {
+            if let Some(s) = self.metrics().snapshot.filter(|s| s.index >= target) {
+                break s.index;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                // No snapshot covering the target in time (the value is the wait in ms).
+                return Err(RaftNodeError::Timeout(60_000));
+            }
+            self.raft
+                .trigger()
+                .snapshot()
+                .await
+                .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+            let _ = self
+                .raft
+                .wait(Some(Duration::from_secs(2)))
+                .metrics(
+                    |m| m.snapshot.is_some_and(|s| s.index >= target),
+                    "snapshot built",
+                )
+                .await;
+        };
         self.raft
             .trigger()
             .purge_log(index)
