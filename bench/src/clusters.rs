@@ -29,6 +29,50 @@ pub struct Procs {
     pub dir: tempfile::TempDir,
     /// Client endpoints, one per node.
     pub endpoints: Vec<String>,
+    /// iamd: the operator's root credentials (written by the bootstrap node).
+    pub creds: Option<iam_client::Credentials>,
+}
+
+/// The cluster secret key file every iamd node of a benchmark gets (created once in `dir`).
+pub fn secret_key_file(dir: &Path) -> anyhow::Result<PathBuf> {
+    let path = dir.join("secret.key");
+    if !path.exists() {
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        std::fs::write(&path, hex)?;
+    }
+    Ok(path)
+}
+
+/// Waits for the bootstrap node's root credentials file; returns the credentials.
+pub async fn wait_credentials(
+    path: &Path,
+    limit: Duration,
+) -> anyhow::Result<iam_client::Credentials> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let get = |k: &str| {
+                text.lines()
+                    .find_map(|l| l.trim().strip_prefix(k))
+                    .and_then(|r| r.trim().strip_prefix('='))
+                    .map(|v| v.trim().to_owned())
+            };
+            if let (Some(id), Some(secret)) =
+                (get("aws_access_key_id"), get("aws_secret_access_key"))
+            {
+                return Ok(iam_client::Credentials {
+                    access_key_id: id,
+                    secret_access_key: secret,
+                    session_token: None,
+                });
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("no root credentials in {} after {limit:?}", path.display());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 impl Drop for Procs {
@@ -53,7 +97,11 @@ pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
         children: Vec::new(),
         dir,
         endpoints: Vec::new(),
+        creds: None,
     };
+    let key = secret_key_file(procs.dir.path())?;
+    let creds_file = procs.dir.path().join("credentials");
+    let mut https = Vec::new();
     let mut first_peer = String::new();
     for id in 1..=3u64 {
         let (api, http, peer) = (free_port(), free_port(), free_port());
@@ -65,12 +113,17 @@ pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
             .args(["--api-listen", &format!("127.0.0.1:{api}")])
             .args(["--http-listen", &format!("127.0.0.1:{http}")])
             .args(["--peer-listen", &format!("127.0.0.1:{peer}")])
+            .arg("--secret-key-file")
+            .arg(&key)
             .env("IAMD_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(log_file(procs.dir.path(), &format!("n{id}.log"))?)
             .stderr(log_file(procs.dir.path(), &format!("n{id}.err"))?);
+        https.push(format!("127.0.0.1:{http}"));
         if id == 1 {
-            cmd.arg("--bootstrap");
+            cmd.arg("--bootstrap")
+                .arg("--root-credentials-file")
+                .arg(&creds_file);
             first_peer = format!("127.0.0.1:{peer}");
         } else {
             cmd.args(["--join", &first_peer]);
@@ -84,19 +137,15 @@ pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
+    procs.creds = Some(wait_credentials(&creds_file, Duration::from_secs(60)).await?);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut ready = 0;
-        for ep in &procs.endpoints {
-            if let Ok(mut c) =
-                iam_proto::v1::cluster_client::ClusterClient::connect(ep.clone()).await
-            {
-                if let Ok(s) = c.status(iam_proto::v1::StatusRequest {}).await {
-                    let s = s.into_inner();
-                    ready += usize::from(
-                        s.has_leader && s.members.iter().filter(|m| m.voter).count() == 3,
-                    );
-                }
+        for http in &https {
+            if let Some(body) = crate::model::http_get(http, "/ready").await {
+                ready += usize::from(
+                    body.starts_with("ready:") && body.trim_end().ends_with("voters 3"),
+                );
             }
         }
         if ready == 3 {
@@ -121,6 +170,7 @@ pub async fn start_etcd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
         children: Vec::new(),
         dir,
         endpoints: Vec::new(),
+        creds: None,
     };
     let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
     let initial: Vec<String> = ports

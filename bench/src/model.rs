@@ -2,7 +2,6 @@
 //! restarted on the same data dir, and the in-process apply-throughput measurement.
 
 use anyhow::{bail, Context};
-use iam_proto::v1::cluster_client::ClusterClient;
 use iam_proto::v1::SnapshotRequest;
 use iam_raft::types::{Entry, LogId};
 use iam_state::{Command, Request};
@@ -59,13 +58,17 @@ impl Node {
             .args(["--api-listen", &self.api])
             .args(["--http-listen", &self.http])
             .args(["--peer-listen", &self.peer])
+            .arg("--secret-key-file")
+            .arg(crate::clusters::secret_key_file(&self.log_dir)?)
             .env("IAMD_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
         match &self.join {
             None => {
-                cmd.arg("--bootstrap");
+                cmd.arg("--bootstrap")
+                    .arg("--root-credentials-file")
+                    .arg(self.log_dir.join("credentials"));
             }
             Some(seed) => {
                 cmd.args(["--join", seed]);
@@ -129,11 +132,32 @@ impl Node {
         }
     }
 
+    /// The operator's root credentials (written by the bootstrap node into the cluster dir).
+    pub async fn credentials(&self) -> anyhow::Result<iam_client::Credentials> {
+        crate::clusters::wait_credentials(
+            &self.log_dir.join("credentials"),
+            Duration::from_secs(60),
+        )
+        .await
+    }
+
+    /// A client of this node, signed with the operator's root credentials.
+    pub async fn client(&self) -> anyhow::Result<iam_client::Client> {
+        Ok(
+            iam_client::Client::new(&[self.url()], Duration::from_secs(60))?
+                .with_credentials(self.credentials().await?),
+        )
+    }
+
     pub async fn snapshot(&self) -> anyhow::Result<u64> {
-        let mut c = ClusterClient::connect(self.url()).await?;
-        Ok(c.snapshot(SnapshotRequest {})
+        Ok(self
+            .client()
             .await?
-            .into_inner()
+            .call_one(
+                0,
+                |_, mut c| async move { c.snapshot(SnapshotRequest {}).await },
+            )
+            .await?
             .snapshot_index)
     }
 
@@ -161,7 +185,12 @@ impl Drop for Node {
     }
 }
 
-async fn http_get(addr: &str, path: &str) -> Option<String> {
+/// A plain HTTP GET on loopback (e.g. `/metrics`); the body, if any.
+pub async fn get(addr: &str, path: &str) -> Option<String> {
+    http_get(addr, path).await
+}
+
+pub(crate) async fn http_get(addr: &str, path: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
     s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())

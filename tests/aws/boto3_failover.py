@@ -12,8 +12,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 STOP, URLS = sys.argv[1], sys.argv[2:]
 config = botocore.config.Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=1, read_timeout=15)
-clients = [boto3.client("iam", endpoint_url=u, region_name="us-east-1", aws_access_key_id="AKIAFAKE",
-                        aws_secret_access_key="fake", config=config) for u in URLS]
+clients = [boto3.client("iam", endpoint_url=u, region_name="us-east-1", aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"], config=config) for u in URLS]
 created = []
 i = 0
 while not os.path.exists(STOP):

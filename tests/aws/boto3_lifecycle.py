@@ -1,6 +1,7 @@
 """boto3 against a live iamd cluster: the lifecycle of every entity family, AWS error codes,
 pagination, MFA with codes computed here, the credential report, the policy simulator, and
-requests spread over every node. Usage: boto3_lifecycle.py URL [URL...] (one per node).
+requests spread over every node. Usage: boto3_lifecycle.py URL [URL...] (one per node), signed
+with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment.
 Exits non-zero (with the failing check) on the first failure."""
 
 import base64
@@ -9,6 +10,7 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import struct
 import sys
 import time
@@ -27,8 +29,8 @@ def client(i=0):
         "iam",
         endpoint_url=URLS[i % len(URLS)],
         region_name="us-east-1",
-        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
         config=CONFIG,
     )
 

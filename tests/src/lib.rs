@@ -4,8 +4,7 @@
 //! The binaries are found next to the test executable's directory (`target/<profile>/`);
 //! the test command builds them first (`cargo build --bins`).
 
-use iam_client::Client;
-use iam_proto::v1::cluster_client::ClusterClient;
+use iam_client::{Client, Credentials};
 use iam_proto::v1::{NodeStatus, StatusRequest};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -64,6 +63,32 @@ pub struct Cluster {
     dir: Option<tempfile::TempDir>,
     pub nodes: Vec<Node>,
     pub snapshot_every: u64,
+    /// The operator account's root credentials, written by the bootstrap node.
+    pub creds: Option<Credentials>,
+    /// The operator account (the first account, created by the bootstrap node).
+    pub account: String,
+}
+
+/// The cluster secret key every test node gets (tests only).
+const TEST_SECRET_KEY: &str = "3f1c9a7e5b2d4f6081a3c5e7f9b1d3e5a7c9e1f3b5d7f9a1c3e5f7a9b1d3e5f7";
+
+/// Reads `[default]` credentials and `aws_account_id` from an AWS credentials file.
+pub fn read_credentials(path: &Path) -> Option<(Credentials, String)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(k))
+            .and_then(|r| r.trim().strip_prefix('='))
+            .map(|v| v.trim().to_owned())
+    };
+    Some((
+        Credentials {
+            access_key_id: get("aws_access_key_id")?,
+            secret_access_key: get("aws_secret_access_key")?,
+            session_token: None,
+        },
+        get("aws_account_id")?,
+    ))
 }
 
 impl Drop for Cluster {
@@ -102,19 +127,52 @@ impl Cluster {
             .prefix("iamd-test-")
             .tempdir()
             .expect("temp dir");
+        std::fs::write(dir.path().join("secret.key"), TEST_SECRET_KEY).expect("secret key");
         let mut c = Cluster {
             dir: Some(dir),
             nodes: Vec::new(),
             snapshot_every,
+            creds: None,
+            account: String::new(),
         };
         for id in 1..=n {
             c.spawn_new(id);
             if id == 1 {
+                c.wait_credentials(Duration::from_secs(30)).await;
                 c.wait_for(|s| s.has_leader, Duration::from_secs(20)).await;
             }
         }
         c.wait_voters(n as usize, Duration::from_secs(30)).await;
         c
+    }
+
+    /// Waits for the bootstrap node to write the operator's root credentials.
+    async fn wait_credentials(&mut self, timeout: Duration) {
+        let path = self.credentials_path();
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some((creds, account)) = read_credentials(&path) {
+                self.creds = Some(creds);
+                self.account = account;
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the bootstrap node wrote no credentials in {timeout:?}; logs in {}",
+                self.dir().display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The operator's root credentials file (AWS format).
+    pub fn credentials_path(&self) -> PathBuf {
+        self.dir().join("credentials")
+    }
+
+    /// The operator's root credentials.
+    pub fn root_credentials(&self) -> Credentials {
+        self.creds.clone().expect("credentials")
     }
 
     fn node_args(&self, node: &Node) -> Vec<String> {
@@ -132,9 +190,13 @@ impl Cluster {
             node.peer.clone(),
             "--snapshot-every".into(),
             self.snapshot_every.to_string(),
+            "--secret-key-file".into(),
+            self.dir().join("secret.key").display().to_string(),
         ];
         if node.id == 1 {
             args.push("--bootstrap".into());
+            args.push("--root-credentials-file".into());
+            args.push(self.credentials_path().display().to_string());
         } else if let Some(first) = self.nodes.first() {
             args.push("--join".into());
             args.push(first.peer.clone());
@@ -228,21 +290,44 @@ impl Cluster {
             .collect()
     }
 
-    /// A client over every running node's API.
+    fn signed(&self, c: Client) -> Client {
+        match &self.creds {
+            Some(creds) => c.with_credentials(creds.clone()),
+            None => c,
+        }
+    }
+
+    /// A client over every running node's API, signing with the operator's root key.
     pub fn client(&mut self) -> Client {
         let ids = self.running_ids();
         let eps: Vec<String> = ids.iter().map(|id| self.node(*id).api_url()).collect();
-        Client::new(&eps, Duration::from_secs(20)).expect("client")
+        self.signed(Client::new(&eps, Duration::from_secs(20)).expect("client"))
     }
 
     /// A client of one node only.
     pub fn client_of(&self, id: u64) -> Client {
-        Client::new(&[self.node(id).api_url()], Duration::from_secs(20)).expect("client")
+        self.signed(
+            Client::new(&[self.node(id).api_url()], Duration::from_secs(20)).expect("client"),
+        )
+    }
+
+    /// A client of every running node signing with other credentials.
+    pub fn client_as(&mut self, creds: Credentials) -> Client {
+        let ids = self.running_ids();
+        let eps: Vec<String> = ids.iter().map(|id| self.node(*id).api_url()).collect();
+        Client::new(&eps, Duration::from_secs(20))
+            .expect("client")
+            .with_credentials(creds)
     }
 
     pub async fn status(&self, id: u64) -> Option<NodeStatus> {
-        let mut c = ClusterClient::connect(self.node(id).api_url()).await.ok()?;
-        Some(c.status(StatusRequest {}).await.ok()?.into_inner())
+        let c = self.signed(Client::new(&[self.node(id).api_url()], Duration::from_secs(3)).ok()?);
+        c.call_one(
+            0,
+            |_, mut c| async move { c.status(StatusRequest {}).await },
+        )
+        .await
+        .ok()
     }
 
     /// Waits until every running node's status satisfies `f`.
@@ -314,17 +399,34 @@ impl Cluster {
         }
     }
 
-    /// Runs iamctl with the given args against every running node; returns (code, stdout, stderr).
+    /// Runs iamctl with the given args against every running node, with the operator's root
+    /// credentials in the environment; returns (code, stdout, stderr).
     pub fn iamctl(&mut self, args: &[&str]) -> (i32, String, String) {
+        let creds = self.root_credentials();
+        self.iamctl_as(&creds, args)
+    }
+
+    /// Runs iamctl signing with `creds` (as `AWS_ACCESS_KEY_ID`/... in its environment).
+    pub fn iamctl_as(&mut self, creds: &Credentials, args: &[&str]) -> (i32, String, String) {
         let ids = self.running_ids();
         let eps: Vec<String> = ids.iter().map(|id| self.node(*id).api_url()).collect();
-        let out = Command::new(bin("iamctl"))
-            .arg("--endpoints")
+        let mut cmd = Command::new(bin("iamctl"));
+        cmd.arg("--endpoints")
             .arg(eps.join(","))
             .args(args)
             .env_remove("IAMCTL_CONFIG")
-            .output()
-            .expect("run iamctl");
+            .env_remove("AWS_PROFILE")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/iamd-test-credentials",
+            )
+            .env("AWS_ACCESS_KEY_ID", &creds.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &creds.secret_access_key);
+        match &creds.session_token {
+            Some(t) => cmd.env("AWS_SESSION_TOKEN", t),
+            None => cmd.env_remove("AWS_SESSION_TOKEN"),
+        };
+        let out = cmd.output().expect("run iamctl");
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),

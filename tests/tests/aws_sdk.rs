@@ -3,8 +3,6 @@
 //! keeps going while the leader is killed. Needs python3 with boto3 and the AWS CLI
 //! (`tests/setup.sh` installs them).
 
-use iam_client::Client;
-use iam_state::Command;
 use iamd_tests::{within, Cluster};
 use std::path::Path;
 use std::process::Command as Process;
@@ -18,18 +16,16 @@ fn urls(cluster: &mut Cluster) -> Vec<String> {
         .collect()
 }
 
-async fn one_account(cluster: &mut Cluster) -> String {
-    let cmd = Command::CreateAccount {
-        account_id: String::new(),
-        name: "acme".into(),
-        email: "root@acme.example.com".into(),
-    };
-    let (v, _) = cluster
-        .client()
-        .write(&cmd, &Client::new_token())
-        .await
-        .expect("account");
-    v["id"].as_str().expect("id").to_owned()
+/// A python/aws process signing with the operator's root credentials.
+fn signed(cluster: &Cluster, program: &str) -> Process {
+    let creds = cluster.root_credentials();
+    let mut p = Process::new(program);
+    p.env("AWS_ACCESS_KEY_ID", creds.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    p
 }
 
 fn script(name: &str) -> std::path::PathBuf {
@@ -40,10 +36,10 @@ fn script(name: &str) -> std::path::PathBuf {
 async fn boto3_drives_every_entity_family() {
     within(Duration::from_secs(180), async {
         let mut cluster = Cluster::start(3).await;
-        one_account(&mut cluster).await;
         let urls = urls(&mut cluster);
+        let mut python = signed(&cluster, "python3");
         let out = tokio::task::spawn_blocking(move || {
-            Process::new("python3")
+            python
                 .arg(script("boto3_lifecycle.py"))
                 .args(&urls)
                 .output()
@@ -61,8 +57,8 @@ async fn boto3_drives_every_entity_family() {
     .await;
 }
 
-fn aws(url: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Process::new("aws")
+fn aws(cluster: &Cluster, url: &str, args: &[&str]) -> (i32, String, String) {
+    let out = signed(cluster, "aws")
         .args([
             "--endpoint-url",
             url,
@@ -72,13 +68,6 @@ fn aws(url: &str, args: &[&str]) -> (i32, String, String) {
             "json",
         ])
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .output()
         .expect("run aws");
     (
@@ -92,27 +81,25 @@ fn aws(url: &str, args: &[&str]) -> (i32, String, String) {
 async fn the_aws_cli_works_against_any_node() {
     within(Duration::from_secs(120), async {
         let mut cluster = Cluster::start(3).await;
-        one_account(&mut cluster).await;
         let urls = urls(&mut cluster);
-        let (code, out, err) = aws(&urls[1], &["iam", "create-user", "--user-name", "alice"]);
+        let (code, out, err) = aws(&cluster, &urls[1], &["iam", "create-user", "--user-name", "alice"]);
         assert_eq!(code, 0, "{err}");
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");
         assert_eq!(v["User"]["UserName"], "alice");
-        let (code, out, err) = aws(&urls[2], &["iam", "list-users"]);
+        let (code, out, err) = aws(&cluster, &urls[2], &["iam", "list-users"]);
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("\"alice\""), "{out}");
         let policy = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
-        let (code, out, err) = aws(
-            &urls[0],
+        let (code, out, err) = aws(&cluster, &urls[0],
             &["iam", "create-policy", "--policy-name", "s3", "--policy-document", policy],
         );
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("\"DefaultVersionId\": \"v1\""), "{out}");
         // A refusal: the CLI exits non-zero and prints AWS's error code.
-        let (code, _, err) = aws(&urls[0], &["iam", "get-user", "--user-name", "nobody"]);
+        let (code, _, err) = aws(&cluster, &urls[0], &["iam", "get-user", "--user-name", "nobody"]);
         assert_ne!(code, 0);
         assert!(err.contains("NoSuchEntity"), "{err}");
-        let (code, _, err) = aws(&urls[2], &["iam", "create-user", "--user-name", "alice"]);
+        let (code, _, err) = aws(&cluster, &urls[2], &["iam", "create-user", "--user-name", "alice"]);
         assert_ne!(code, 0);
         assert!(err.contains("EntityAlreadyExists"), "{err}");
         // Not a sandbox: the reset endpoint does not exist.
@@ -128,7 +115,7 @@ async fn the_aws_cli_works_against_any_node() {
         .await
         .unwrap();
         assert!(reply.starts_with("HTTP/1.0 404") || reply.starts_with("HTTP/1.1 404"), "{reply}");
-        let (code, out, _) = aws(&urls[1], &["iam", "list-users"]);
+        let (code, out, _) = aws(&cluster, &urls[1], &["iam", "list-users"]);
         assert_eq!(code, 0);
         assert!(out.contains("\"alice\""), "state survives: {out}");
     })
@@ -139,12 +126,13 @@ async fn the_aws_cli_works_against_any_node() {
 async fn a_boto3_writer_survives_a_leader_kill_without_duplicates() {
     within(Duration::from_secs(180), async {
         let mut cluster = Cluster::start(3).await;
-        let account = one_account(&mut cluster).await;
+        let account = cluster.account.clone();
         let urls = urls(&mut cluster);
         let stop = cluster.dir().join("stop-writer");
         let stop_arg = stop.clone();
+        let mut python = signed(&cluster, "python3");
         let writer = tokio::task::spawn_blocking(move || {
-            Process::new("python3")
+            python
                 .arg(script("boto3_failover.py"))
                 .arg(&stop_arg)
                 .args(&urls)
@@ -198,6 +186,31 @@ async fn a_boto3_writer_survives_a_leader_kill_without_duplicates() {
                 "{n} in {names:?}"
             );
         }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signatures_policies_and_sts_sessions_hold_on_every_node() {
+    within(Duration::from_secs(180), async {
+        let mut cluster = Cluster::start(3).await;
+        let urls = urls(&mut cluster);
+        let mut python = signed(&cluster, "python3");
+        let out = tokio::task::spawn_blocking(move || {
+            python
+                .arg(script("sts_auth.py"))
+                .args(&urls)
+                .output()
+                .expect("run python3")
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "sts_auth.py failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     })
     .await;
 }

@@ -63,6 +63,11 @@ fn dev_starts_a_usable_cluster_and_ctrl_c_stops_it() {
             .args(args)
             .env("IAMCTL_CONFIG", &profile)
             .env_remove("IAMCTL_ENDPOINTS")
+            // The profile's credentials file (the operator's root key), nothing else.
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
             .output()
             .unwrap()
     };

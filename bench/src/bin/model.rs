@@ -111,6 +111,7 @@ fn prepared(mut c: Command) -> Command {
 /// Runs `commands` from `clients` concurrent writers; returns writes per second.
 async fn load(
     endpoints: &[String],
+    creds: &iam_client::Credentials,
     clients: usize,
     commands: Vec<Command>,
     label: &str,
@@ -121,7 +122,8 @@ async fn load(
     let mut tasks = Vec::new();
     for c in 0..clients {
         let endpoint = endpoints[c % endpoints.len()].clone();
-        let mut client = Client::new(&[endpoint], Duration::from_secs(30))?;
+        let mut client =
+            Client::new(&[endpoint], Duration::from_secs(30))?.with_credentials(creds.clone());
         let queue = queue.clone();
         tasks.push(tokio::spawn(async move {
             loop {
@@ -184,7 +186,9 @@ async fn run_cluster(args: &Args) -> anyhow::Result<()> {
         n.wait_ready(Duration::from_secs(60)).await?;
     }
     let endpoints: Vec<String> = nodes.iter().map(|n| n.api.clone()).collect();
-    let mut client = Client::new(&endpoints, Duration::from_secs(30))?;
+    let creds = nodes[0].credentials().await?;
+    let mut client =
+        Client::new(&endpoints, Duration::from_secs(30))?.with_credentials(creds.clone());
     let mut accounts = Vec::new();
     for a in 0..args.accounts {
         let id = format!("{}", 200_000_000_000u64 + a as u64);
@@ -233,7 +237,7 @@ async fn run_cluster(args: &Args) -> anyhow::Result<()> {
         rates.push((
             label,
             total,
-            load(&endpoints, args.clients, cmds, label).await?,
+            load(&endpoints, &creds, args.clients, cmds, label).await?,
         ));
     }
     println!(

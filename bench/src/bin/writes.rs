@@ -59,9 +59,30 @@ async fn channels(endpoints: &[String]) -> anyhow::Result<Vec<Channel>> {
     Ok(v)
 }
 
+/// iamd channels that sign every call with `creds` (as iamctl does).
+fn signed(
+    chans: &[Channel],
+    endpoints: &[String],
+    creds: &iam_client::Credentials,
+) -> Vec<iam_client::Signed> {
+    let creds = std::sync::Arc::new(creds.clone());
+    chans
+        .iter()
+        .zip(endpoints)
+        .map(|(ch, ep)| {
+            let authority = ep
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned();
+            iam_client::Signed::new(ch.clone(), authority, Some(creds.clone()))
+        })
+        .collect()
+}
+
 async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
     let procs = start_iamd(&args.iamd, &args.data).await?;
-    let chans = channels(&procs.endpoints).await?;
+    let creds = procs.creds.clone().context("no root credentials")?;
+    let chans = signed(&channels(&procs.endpoints).await?, &procs.endpoints, &creds);
     let mut c = IamClient::new(chans[0].clone());
     // Accounts per client per round: an account holds at most 5,000 users (AWS's quota).
     const ACCOUNTS_PER_CLIENT: usize = 4;

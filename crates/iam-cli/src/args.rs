@@ -88,6 +88,9 @@ pub(crate) enum Noun {
     /// Managed, inline and boundary policies; `validate` and `eval` work offline (no cluster).
     #[command(subcommand)]
     Policy(crate::nouns::policy::PolicyCmd),
+    /// The STS token key ring (operator account only).
+    #[command(subcommand)]
+    Keyring(KeyringCmd),
     /// What a principal (or a set of policy documents) may do: actions x resources, with
     /// the deciding statements, evaluated by the answering node.
     Simulate(crate::nouns::simulate::SimulateArgs),
@@ -96,6 +99,13 @@ pub(crate) enum Noun {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeyringCmd {
+    /// Add a new token key and seal new session tokens with it; tokens sealed with older
+    /// keys stay valid until they expire (older keys are dropped 36 h after replacement).
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

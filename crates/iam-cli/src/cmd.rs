@@ -53,13 +53,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         (None, Some("table") | None) => OutputFormat::Table,
         (None, Some(other)) => bail!("profile output {other:?} is not one of: table, json"),
     };
+    let creds = crate::credentials::discover(profile.credentials_file.as_deref())?;
     let client = if endpoints.is_empty() {
         None
     } else {
-        Some(Client::new(
-            &endpoints,
-            Duration::from_secs(g.timeout.max(1)),
-        )?)
+        let c = Client::new(&endpoints, Duration::from_secs(g.timeout.max(1)))?;
+        Some(match creds {
+            Some(creds) => c.with_credentials(creds),
+            None => c,
+        })
     };
     let mut ctx = Ctx {
         client,
@@ -72,7 +74,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Cluster(c) => cluster(&mut ctx, c).await,
         Noun::Account(c) => crate::nouns::account::run(&mut ctx, c).await,
         Noun::User(c) => crate::nouns::user::run(&mut ctx, c).await,
-        Noun::Policy(c) => crate::nouns::policy::run(&mut ctx, c).await,
+        Noun::Policy(c) => {
+            ctx.resolve_account().await?;
+            crate::nouns::policy::run(&mut ctx, c).await
+        }
         Noun::Quota(c) => crate::nouns::quota::run(&mut ctx, c).await,
         Noun::AccessKey(c) => crate::nouns::access_key::run(&mut ctx, c).await,
         Noun::LoginProfile(c) => crate::nouns::login_profile::run(&mut ctx, c).await,
@@ -83,6 +88,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Role(c) => crate::nouns::role::run(&mut ctx, c).await,
         Noun::InstanceProfile(c) => crate::nouns::instance_profile::run(&mut ctx, c).await,
         Noun::Simulate(a) => crate::nouns::simulate::run(&mut ctx, a).await,
+        Noun::Keyring(crate::args::KeyringCmd::Rotate) => {
+            let v = ctx
+                .write_command(&iam_state::Command::RotateTokenKey {
+                    sealed_key: String::new(),
+                })
+                .await?;
+            ctx.done(&v);
+            Ok(0)
+        }
         Noun::Completions { .. } => Ok(0),
     }
 }
@@ -107,7 +121,7 @@ async fn cluster(ctx: &mut Ctx, c: ClusterCmd) -> anyhow::Result<u8> {
             let mut rows = Vec::new();
             let mut list = Vec::new();
             for m in &members {
-                let one = Client::new(std::slice::from_ref(&m.api), Duration::from_secs(5))?;
+                let one = ctx.one_node(&m.api, 5)?;
                 match one
                     .call_one(0, |_, mut c| async move { c.hash(HashRequest {}).await })
                     .await
@@ -225,7 +239,7 @@ async fn cluster_status(ctx: &mut Ctx) -> anyhow::Result<u8> {
     let mut nodes = Vec::new();
     let mut all_ok = true;
     for m in &first.members {
-        let one = Client::new(std::slice::from_ref(&m.api), Duration::from_secs(3))?;
+        let one = ctx.one_node(&m.api, 3)?;
         match one
             .call_one(
                 0,

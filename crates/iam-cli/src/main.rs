@@ -6,6 +6,7 @@
 
 mod args;
 mod cmd;
+mod credentials;
 mod nouns;
 mod output;
 mod policy_cmd;

@@ -3,7 +3,13 @@
 //! Calls go to the first endpoint that answers; when an endpoint cannot be reached or says
 //! it is unavailable (no leader, behind, draining), the client moves to the next one until
 //! the deadline. Writes carry a request token chosen once per logical call, so retrying a
-//! write on another node never applies it twice.
+//! write on another node never applies it twice. Every call is signed with SigV4
+//! ([`signing`]) when the client has credentials.
+
+pub mod signing;
+
+pub use signing::{Credentials, Signed};
+use std::sync::Arc;
 
 use iam_proto::v1::cluster_client::ClusterClient;
 use iam_proto::v1::iam_client::IamClient;
@@ -77,9 +83,11 @@ fn retryable(s: &tonic::Status) -> bool {
 /// A client over a list of endpoints (`http://host:port`).
 #[derive(Clone)]
 pub struct Client {
-    channels: Vec<(String, Channel)>,
+    /// (URL, authority, channel) per endpoint.
+    channels: Vec<(String, String, Channel)>,
     preferred: usize,
     deadline: Duration,
+    creds: Option<Arc<Credentials>>,
 }
 
 /// Normalizes `host:port` to `http://host:port`.
@@ -108,17 +116,42 @@ impl Client {
                 })?
                 .connect_timeout(Duration::from_millis(1000))
                 .tcp_nodelay(true);
-            channels.push((url, ep.connect_lazy()));
+            let authority = ep
+                .uri()
+                .authority()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            channels.push((url, authority, ep.connect_lazy()));
         }
         Ok(Self {
             channels,
             preferred: 0,
             deadline,
+            creds: None,
         })
     }
 
+    /// Signs every call with these credentials from now on.
+    pub fn with_credentials(mut self, creds: Credentials) -> Self {
+        self.creds = Some(Arc::new(creds));
+        self
+    }
+
+    /// The credentials calls are signed with, if any.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.creds.as_deref()
+    }
+
     pub fn endpoints(&self) -> Vec<String> {
-        self.channels.iter().map(|(u, _)| u.clone()).collect()
+        self.channels.iter().map(|(u, _, _)| u.clone()).collect()
+    }
+
+    fn signed(&self, idx: usize) -> Option<(String, Signed)> {
+        let (url, authority, ch) = self.channels.get(idx)?;
+        Some((
+            url.clone(),
+            Signed::new(ch.clone(), authority.clone(), self.creds.clone()),
+        ))
     }
 
     /// A new request token for one logical write.
@@ -129,7 +162,7 @@ impl Client {
     /// Runs `f` against endpoints in turn until one serves it or the deadline passes.
     pub async fn call<T, F, Fut>(&mut self, f: F) -> Result<T, ClientError>
     where
-        F: Fn(IamClient<Channel>, ClusterClient<Channel>) -> Fut,
+        F: Fn(IamClient<Signed>, ClusterClient<Signed>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
         let start = Instant::now();
@@ -138,8 +171,10 @@ impl Client {
         let mut attempt = 0usize;
         loop {
             let idx = (self.preferred + attempt) % n;
-            let (url, ch) = &self.channels[idx];
-            match f(IamClient::new(ch.clone()), ClusterClient::new(ch.clone())).await {
+            let Some((url, ch)) = self.signed(idx) else {
+                return Err(ClientError::Usage("no endpoints".into()));
+            };
+            match f(IamClient::new(ch.clone()), ClusterClient::new(ch)).await {
                 Ok(r) => {
                     self.preferred = idx;
                     return Ok(r.into_inner());
@@ -162,16 +197,15 @@ impl Client {
     /// Runs `f` against one specific endpoint (no failover).
     pub async fn call_one<T, F, Fut>(&self, index: usize, f: F) -> Result<T, ClientError>
     where
-        F: Fn(IamClient<Channel>, ClusterClient<Channel>) -> Fut,
+        F: Fn(IamClient<Signed>, ClusterClient<Signed>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
         let (_, ch) = self
-            .channels
-            .get(index)
+            .signed(index)
             .ok_or_else(|| ClientError::Usage(format!("no endpoint #{index}")))?;
         match tokio::time::timeout(
             self.deadline,
-            f(IamClient::new(ch.clone()), ClusterClient::new(ch.clone())),
+            f(IamClient::new(ch.clone()), ClusterClient::new(ch)),
         )
         .await
         {

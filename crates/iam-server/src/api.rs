@@ -1,25 +1,30 @@
-//! The public gRPC API: the `Iam` and `Cluster` services.
+//! The public gRPC API: the `Iam` service (the `Cluster` service is in `api_cluster`).
+//! Every call arrives authenticated (`auth::grpc`) and is authorized here before it runs.
 //!
 //! Writes: validate early (fast, friendly errors), choose time, ids and a request token, then
 //! propose through [`RaftNode::propose`] (which forwards to the leader). Reads: wait for the
 //! requested consistency, then answer from this node's state.
 
+use crate::auth::authorize::Scope;
+use crate::auth::grpc::caller_of;
+use crate::auth::{Authenticator, Caller};
 use crate::status::{from_iam, from_raft, invalid};
-use iam_authz::{AuthzDecision, AuthzIndex, AuthzRequest, SimulateRequest as AuthzSimulate};
+use iam_auth::secret_box::SecretBox;
+use iam_authz::AuthzIndex;
 use iam_model::ids::{unique_id, IdPrefix, UNIQUE_ID_SUFFIX_LEN};
 use iam_model::{ErrorCode, IamError};
-use iam_proto::v1::cluster_server::{Cluster, ClusterServer};
+use iam_proto::v1::cluster_server::ClusterServer;
 use iam_proto::v1::iam_server::{Iam, IamServer};
 use iam_proto::v1::*;
 use iam_proto::{account_to_proto, tag_from_proto, user_to_proto};
 use iam_raft::peer::PeerCounters;
-use iam_raft::types::IamNode;
 use iam_raft::{Consistency as RaftConsistency, RaftNode};
+use iam_state::ops::target::{
+    command_target, query_target, query_touches_root_credentials, touches_root_credentials, Target,
+};
 use iam_state::ops::users::{UserOp, UserQuery};
 use iam_state::ops::{Page, PageRequest};
-use iam_state::{
-    query, Command, Env, Outcome, Query, Request as StateRequest, Response as StateResponse,
-};
+use iam_state::{Command, Env, Outcome, Query, Request as StateRequest, Response as StateResponse};
 use iam_storage::StateView;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -34,6 +39,8 @@ pub struct ApiState {
     pub authz: Arc<AuthzIndex>,
     /// Sandbox mode (`--sandbox`): see `aws_http`.
     pub sandbox: bool,
+    /// Verifies request signatures; holds the cluster secret key.
+    pub auth: Arc<Authenticator>,
 }
 
 impl ApiState {
@@ -42,14 +49,84 @@ impl ApiState {
         view: StateView,
         counters: Arc<PeerCounters>,
         authz: Arc<AuthzIndex>,
+        secrets: SecretBox,
     ) -> Self {
+        let auth = Arc::new(Authenticator::new(view.clone(), secrets));
         Self {
             node,
             view,
             counters,
             authz,
             sandbox: false,
+            auth,
         }
+    }
+
+    /// Whether `caller` may make the call `target` in `scope` (see [`crate::auth`]).
+    pub(crate) fn check(
+        &self,
+        caller: &Caller,
+        scope: Scope<'_>,
+        target: &Target,
+        root_credentials: bool,
+    ) -> Result<(), Status> {
+        crate::auth::authorize::check(
+            &self.view,
+            &self.authz,
+            caller,
+            scope,
+            target,
+            root_credentials,
+            crate::now_ms(),
+        )
+        .map_err(|e| from_iam(&e))
+    }
+
+    /// Authorizes a query for `caller` (filling in the caller's account when the query
+    /// names none).
+    pub(crate) fn authorize_query(&self, caller: &Caller, query: &mut Query) -> Result<(), Status> {
+        let scope_account = match query {
+            Query::In { account, .. } => {
+                if account.is_empty() {
+                    account.clone_from(&caller.account);
+                }
+                Some(account.clone())
+            }
+            Query::GetAccount { account_id }
+                if account_id.is_empty() || *account_id == caller.account =>
+            {
+                account_id.clone_from(&caller.account);
+                Some(account_id.clone())
+            }
+            _ => None,
+        };
+        let target = query_target(&self.view, query);
+        let scope = match &scope_account {
+            Some(a) => Scope::Account(a),
+            None => Scope::Cluster,
+        };
+        let root_creds = query_touches_root_credentials(&self.view, query);
+        self.check(caller, scope, &target, root_creds)
+    }
+
+    /// Runs a query for `caller`: authorization, consistency, answer.
+    pub(crate) async fn query_as(
+        &self,
+        caller: &Caller,
+        opts: Option<ReadOptions>,
+        mut query: Query,
+    ) -> Result<(serde_json::Value, u64), Status> {
+        if query.is_internal() {
+            return Err(invalid(format!(
+                "{} returns secrets and is not available through the API",
+                query.name()
+            )));
+        }
+        self.authorize_query(caller, &mut query)?;
+        query.prepare(crate::now_ms());
+        let applied = self.read(opts).await?;
+        let result = query.run(&self.view).map_err(iam_err)?;
+        Ok((result, applied))
     }
 
     /// Proposes a command; returns the outcome and the commit index.
@@ -94,7 +171,7 @@ impl ApiState {
         self.read(opts).await
     }
 
-    async fn read(&self, opts: Option<ReadOptions>) -> Result<u64, Status> {
+    pub(crate) async fn read(&self, opts: Option<ReadOptions>) -> Result<u64, Status> {
         let opts = opts.unwrap_or_default();
         let c = match Consistency::try_from(opts.consistency) {
             Ok(Consistency::Local) => RaftConsistency::Local,
@@ -119,11 +196,17 @@ fn unexpected(o: Outcome) -> Status {
     Status::internal(format!("unexpected outcome {o:?}"))
 }
 
-/// The proposing node's choices for [`Command::prepare`]: random ids and secrets, argon2id
-/// password hashes.
-struct NodeEnv;
+/// The proposing node's choices for [`Command::prepare`]: random ids and secrets (sealed
+/// with the cluster key), argon2id password hashes.
+struct NodeEnv {
+    secrets: SecretBox,
+}
 
 impl Env for NodeEnv {
+    fn seal_secret(&mut self, plaintext: &str) -> String {
+        self.secrets.seal(plaintext, rand::random())
+    }
+
     fn unique_id(&mut self, prefix: IdPrefix) -> String {
         let len = match prefix {
             IdPrefix::AccessKey | IdPrefix::TemporaryAccessKey => 16,
@@ -150,9 +233,78 @@ fn input_error(e: &IamError) -> bool {
     )
 }
 
+/// The outcome as the API returns it: a secret created by this call (sealed in the state)
+/// is shown to its creator once, in the clear.
+pub(crate) fn reveal(secrets: &SecretBox, outcome: &Outcome) -> serde_json::Value {
+    let mut v = outcome.to_json();
+    if let Some(serde_json::Value::String(s)) = v.get_mut("secret_access_key") {
+        if let Ok(plain) = secrets.open(s) {
+            *s = plain;
+        }
+    }
+    v
+}
+
 impl ApiState {
+    /// Authorizes `command` for `caller` (filling in the caller's account when the command
+    /// names none), then executes it.
+    pub async fn execute_as(
+        &self,
+        caller: &Caller,
+        opts: Option<WriteOptions>,
+        mut command: Command,
+    ) -> Result<(Outcome, u64), Status> {
+        if command.is_internal() {
+            return Err(invalid(format!(
+                "{} is issued by iamd itself and cannot be sent through the API",
+                command.name()
+            )));
+        }
+        let account = match &mut command {
+            Command::In { account, .. } => {
+                if account.is_empty() {
+                    account.clone_from(&caller.account);
+                }
+                Some(account.clone())
+            }
+            _ => None,
+        };
+        let target = command_target(&self.view, &command);
+        // Deciding an account's quota increase is the operator's, not the account's own.
+        let operator_only = matches!(command.name(), "ApproveQuotaIncrease" | "DenyQuotaIncrease");
+        let scope = match &account {
+            Some(a) if !operator_only => Scope::Account(a),
+            _ => Scope::Cluster,
+        };
+        let root_creds = touches_root_credentials(&self.view, &command);
+        self.check(caller, scope, &target, root_creds)?;
+        command.set_caller(&caller.arn);
+        self.execute(opts, command).await
+    }
+
+    /// The node's own writes (bootstrap, bookkeeping): no caller to authorize.
+    pub(crate) async fn execute_internal(
+        &self,
+        command: Command,
+    ) -> Result<(Outcome, u64), Status> {
+        self.execute(None, command).await
+    }
+
+    /// The node's own write with a fixed request token (bootstrap: a retry returns the
+    /// first result).
+    pub(crate) async fn execute_internal_with_token(
+        &self,
+        token: &str,
+        command: Command,
+    ) -> Result<(Outcome, u64), Status> {
+        let opts = WriteOptions {
+            request_token: token.to_owned(),
+        };
+        self.execute(Some(opts), command).await
+    }
+
     /// Validates, prepares and proposes a command; returns its outcome and commit index.
-    pub async fn execute(
+    async fn execute(
         &self,
         opts: Option<WriteOptions>,
         mut command: Command,
@@ -166,21 +318,19 @@ impl ApiState {
                 .to_string();
             }
         }
-        if let Command::In { account, .. } = &command {
-            // Until callers are authenticated the API acts as the account's root.
-            let root = iam_model::arn::root_arn(account);
-            command.set_caller(&root);
-        }
+        let mut env = NodeEnv {
+            secrets: self.auth.secrets().clone(),
+        };
         if matches!(command.name(), "CreateLoginProfile" | "UpdateLoginProfile") {
             // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
             command = tokio::task::spawn_blocking(move || {
-                command.prepare(&mut NodeEnv);
+                command.prepare(&mut env);
                 command
             })
             .await
             .map_err(|e| Status::internal(format!("password hashing failed: {e}")))?;
         } else {
-            command.prepare(&mut NodeEnv);
+            command.prepare(&mut env);
         }
         let dry_run = StateRequest {
             request_token: None,
@@ -196,131 +346,47 @@ impl ApiState {
     }
 }
 
-fn context(entries: Vec<ContextEntry>) -> Result<Vec<(String, Vec<String>)>, Status> {
-    entries
-        .into_iter()
-        .map(|e| {
-            if e.key.is_empty() || e.key.len() > 256 {
-                return Err(invalid(format!(
-                    "context key {:?} must be 1 to 256 characters",
-                    e.key
-                )));
-            }
-            Ok((e.key, e.values))
-        })
-        .collect()
-}
-
-fn decision_str(d: AuthzDecision) -> &'static str {
-    match d {
-        AuthzDecision::Allowed => "allowed",
-        AuthzDecision::ExplicitDeny => "explicitDeny",
-        AuthzDecision::ImplicitDeny => "implicitDeny",
-    }
-}
-
 #[tonic::async_trait]
 impl Iam for ApiState {
     async fn authorize(
         &self,
         req: Request<AuthorizeRequest>,
     ) -> Result<Response<AuthorizeReply>, Status> {
-        let r = req.into_inner();
-        self.read(r.read).await?;
-        let q = AuthzRequest {
-            principal_arn: r.principal_arn,
-            action: r.action,
-            resource: if r.resource.is_empty() {
-                "*".into()
-            } else {
-                r.resource
-            },
-            context: context(r.context)?,
-            with_explanation: r.explain,
-        };
-        // One consistent snapshot: the answer and the applied index it reports agree.
-        let (answer, applied) = self
-            .view
-            .consistent(|state, applied| (self.authz.authorize(state, &q), applied));
-        let a = answer.map_err(iam_err)?;
-        let explanation_json = if r.explain {
-            serde_json::to_string(&a).unwrap_or_default()
-        } else {
-            String::new()
-        };
-        Ok(Response::new(AuthorizeReply {
-            decision: decision_str(a.decision).into(),
-            allowed: a.decision == AuthzDecision::Allowed,
-            explanation_json,
-            applied_index: applied,
-        }))
+        self.authorize_rpc(req).await
+    }
+
+    async fn authorize_batch(
+        &self,
+        req: Request<AuthorizeBatchRequest>,
+    ) -> Result<Response<AuthorizeBatchReply>, Status> {
+        self.authorize_batch_rpc(req).await
     }
 
     async fn simulate(
         &self,
         req: Request<SimulateRequest>,
     ) -> Result<Response<SimulateReply>, Status> {
-        let r = req.into_inner();
-        self.read(r.read).await?;
-        let q = AuthzSimulate {
-            principal_arn: Some(r.principal_arn).filter(|p| !p.is_empty()),
-            actions: r.actions,
-            resources: r.resources,
-            context: context(r.context)?,
-            policy_documents: Some(r.policy_documents).filter(|d| !d.is_empty()),
-            boundary_document: None,
-            with_explanation: true,
-        };
-        let (answer, applied) = self
-            .view
-            .consistent(|state, applied| (self.authz.simulate(state, &q), applied));
-        let a = answer.map_err(iam_err)?;
-        let results = a
-            .results
-            .iter()
-            .map(|res| SimulateResult {
-                action: res.action.clone(),
-                resource: res.resource.clone(),
-                decision: decision_str(res.decision).into(),
-                explanation_json: serde_json::to_string(res).unwrap_or_default(),
-            })
-            .collect();
-        Ok(Response::new(SimulateReply {
-            results,
-            applied_index: applied,
-        }))
+        self.simulate_rpc(req).await
     }
 
     async fn write(&self, req: Request<WriteCall>) -> Result<Response<WriteResult>, Status> {
+        let caller = caller_of(&req)?;
         let r = req.into_inner();
         let command: Command = serde_json::from_str(&r.command_json)
             .map_err(|e| invalid(format!("command_json is not a valid iamd command: {e}")))?;
-        if command.is_internal() {
-            return Err(invalid(format!(
-                "{} is issued by iamd itself and cannot be sent through the API",
-                command.name()
-            )));
-        }
-        let (outcome, index) = self.execute(r.write, command).await?;
+        let (outcome, index) = self.execute_as(&caller, r.write, command).await?;
         Ok(Response::new(WriteResult {
-            outcome_json: outcome.to_json().to_string(),
+            outcome_json: reveal(self.auth.secrets(), &outcome).to_string(),
             log_index: index,
         }))
     }
 
     async fn read(&self, req: Request<ReadCall>) -> Result<Response<ReadResult>, Status> {
+        let caller = caller_of(&req)?;
         let r = req.into_inner();
-        let mut query: Query = serde_json::from_str(&r.query_json)
+        let query: Query = serde_json::from_str(&r.query_json)
             .map_err(|e| invalid(format!("query_json is not a valid iamd query: {e}")))?;
-        if query.is_internal() {
-            return Err(invalid(format!(
-                "{} returns secrets and is not available through the API",
-                query.name()
-            )));
-        }
-        query.prepare(crate::now_ms());
-        let applied = self.read(r.read).await?;
-        let result = query.run(&self.view).map_err(iam_err)?;
+        let (result, applied) = self.query_as(&caller, r.read, query).await?;
         Ok(Response::new(ReadResult {
             result_json: result.to_string(),
             applied_index: applied,
@@ -331,13 +397,14 @@ impl Iam for ApiState {
         &self,
         req: Request<CreateAccountRequest>,
     ) -> Result<Response<AccountReply>, Status> {
+        let caller = caller_of(&req)?;
         let r = req.into_inner();
         let cmd = Command::CreateAccount {
             account_id: r.account_id,
             name: r.name,
             email: r.email,
         };
-        match self.execute(r.write, cmd).await? {
+        match self.execute_as(&caller, r.write, cmd).await? {
             (Outcome::Account(a), index) => Ok(Response::new(AccountReply {
                 account: Some(account_to_proto(&a)),
                 log_index: index,
@@ -351,9 +418,19 @@ impl Iam for ApiState {
         &self,
         req: Request<GetAccountRequest>,
     ) -> Result<Response<AccountReply>, Status> {
+        let caller = caller_of(&req)?;
         let r = req.into_inner();
-        let applied = self.read(r.read).await?;
-        let a = query::get_account(&self.view, &r.account_id).map_err(iam_err)?;
+        let (v, applied) = self
+            .query_as(
+                &caller,
+                r.read,
+                Query::GetAccount {
+                    account_id: r.account_id,
+                },
+            )
+            .await?;
+        let a: iam_model::Account = serde_json::from_value(v)
+            .map_err(|e| Status::internal(format!("account record: {e}")))?;
         Ok(Response::new(AccountReply {
             account: Some(account_to_proto(&a)),
             log_index: 0,
@@ -365,11 +442,13 @@ impl Iam for ApiState {
         &self,
         req: Request<ListAccountsRequest>,
     ) -> Result<Response<ListAccountsReply>, Status> {
-        let applied = self.read(req.into_inner().read).await?;
-        let accounts = query::list_accounts(&self.view)
-            .iter()
-            .map(account_to_proto)
-            .collect();
+        let caller = caller_of(&req)?;
+        let (v, applied) = self
+            .query_as(&caller, req.into_inner().read, Query::ListAccounts)
+            .await?;
+        let accounts: Vec<iam_model::Account> = serde_json::from_value(v)
+            .map_err(|e| Status::internal(format!("account list: {e}")))?;
+        let accounts = accounts.iter().map(account_to_proto).collect();
         Ok(Response::new(ListAccountsReply {
             accounts,
             applied_index: applied,
@@ -380,6 +459,7 @@ impl Iam for ApiState {
         &self,
         req: Request<CreateUserRequest>,
     ) -> Result<Response<UserReply>, Status> {
+        let caller = caller_of(&req)?;
         let r = req.into_inner();
         let op = UserOp::Create {
             name: r.name,
@@ -391,7 +471,7 @@ impl Iam for ApiState {
             user_id: String::new(),
         };
         match self
-            .execute(r.write, Command::in_account(&r.account, op))
+            .execute_as(&caller, r.write, Command::in_account(&r.account, op))
             .await?
         {
             (Outcome::User(u), index) => Ok(Response::new(UserReply {
@@ -404,10 +484,10 @@ impl Iam for ApiState {
     }
 
     async fn get_user(&self, req: Request<GetUserRequest>) -> Result<Response<UserReply>, Status> {
+        let caller = caller_of(&req)?;
         let r = req.into_inner();
-        let applied = self.read(r.read).await?;
         let q = Query::in_account(&r.account, UserQuery::Get { name: r.name });
-        let v = q.run(&self.view).map_err(iam_err)?;
+        let (v, applied) = self.query_as(&caller, r.read, q).await?;
         let u: iam_model::User =
             serde_json::from_value(v).map_err(|e| Status::internal(format!("user record: {e}")))?;
         Ok(Response::new(UserReply {
@@ -421,8 +501,8 @@ impl Iam for ApiState {
         &self,
         req: Request<ListUsersRequest>,
     ) -> Result<Response<ListUsersReply>, Status> {
+        let caller = caller_of(&req)?;
         let r = req.into_inner();
-        let applied = self.read(r.read).await?;
         let q = UserQuery::List {
             path_prefix: Some(r.path_prefix)
                 .filter(|p| !p.is_empty())
@@ -432,9 +512,9 @@ impl Iam for ApiState {
                 max_items: Some(r.max_items).filter(|&m| m != 0),
             },
         };
-        let v = Query::in_account(&r.account, q)
-            .run(&self.view)
-            .map_err(iam_err)?;
+        let (v, applied) = self
+            .query_as(&caller, r.read, Query::in_account(&r.account, q))
+            .await?;
         let page: Page<iam_model::User> =
             serde_json::from_value(v).map_err(|e| Status::internal(format!("user page: {e}")))?;
         Ok(Response::new(ListUsersReply {
@@ -449,131 +529,23 @@ impl Iam for ApiState {
         &self,
         req: Request<DeleteUserRequest>,
     ) -> Result<Response<WriteReply>, Status> {
+        let caller = caller_of(&req)?;
         let r = req.into_inner();
         let cmd = Command::in_account(&r.account, UserOp::Delete { name: r.name });
-        let (_, index) = self.execute(r.write, cmd).await?;
+        let (_, index) = self.execute_as(&caller, r.write, cmd).await?;
         Ok(Response::new(WriteReply { log_index: index }))
     }
 }
 
-fn members(node: &RaftNode) -> Vec<NodeAddr> {
-    node.members()
-        .into_iter()
-        .map(|(id, n, voter)| NodeAddr {
-            id,
-            api: n.api,
-            http: n.http,
-            peer: n.peer,
-            voter,
-        })
-        .collect()
-}
-
-#[tonic::async_trait]
-impl Cluster for ApiState {
-    async fn status(&self, _req: Request<StatusRequest>) -> Result<Response<NodeStatus>, Status> {
-        let m = self.node.metrics();
-        let (applied, hash) = self.view.hash_at_applied();
-        let role = match m.state {
-            openraft_state::Leader => "leader",
-            openraft_state::Follower => "follower",
-            openraft_state::Candidate => "candidate",
-            openraft_state::Learner => "learner",
-            openraft_state::Shutdown => "shutdown",
-        };
-        let me = m
-            .membership_config
-            .membership()
-            .get_node(&m.id)
-            .map(|n| n.api.clone())
-            .unwrap_or_default();
-        Ok(Response::new(NodeStatus {
-            id: m.id,
-            api: me,
-            role: role.into(),
-            term: m.current_term,
-            last_log_index: m.last_log_index.unwrap_or(0),
-            applied_index: applied,
-            state_hash: hash,
-            leader_id: m.current_leader.unwrap_or(0),
-            has_leader: m.current_leader.is_some(),
-            members: members(&self.node),
-            cluster_id: self.node.config.cluster_id.clone(),
-            snapshot_index: m.snapshot.map_or(0, |l| l.index),
-            purged_index: self.view.purged_index(),
-        }))
-    }
-
-    async fn hash(&self, _req: Request<HashRequest>) -> Result<Response<HashReply>, Status> {
-        let (applied, hash) = self.view.hash_at_applied();
-        Ok(Response::new(HashReply {
-            id: self.node.id(),
-            applied_index: applied,
-            state_hash: hash,
-        }))
-    }
-
-    async fn add_node(
-        &self,
-        req: Request<AddNodeRequest>,
-    ) -> Result<Response<MembershipReply>, Status> {
-        let r = req.into_inner();
-        if r.id == 0 {
-            return Err(invalid("node id must be a positive integer"));
-        }
-        for (flag, addr) in [("peer", &r.peer), ("api", &r.api), ("http", &r.http)] {
-            let optional = flag == "http" && addr.is_empty();
-            if !optional && addr.parse::<std::net::SocketAddr>().is_err() && !addr.contains(':') {
-                return Err(invalid(format!(
-                    "--{flag} {addr:?} is not a host:port address"
-                )));
-            }
-        }
-        let node = IamNode {
-            peer: r.peer,
-            api: r.api,
-            http: r.http,
-        };
-        let index = self
-            .node
-            .add_node(r.id, node, !r.learner_only)
-            .await
-            .map_err(|e| from_raft(&e))?;
-        Ok(Response::new(MembershipReply {
-            members: members(&self.node),
-            log_index: index,
-        }))
-    }
-
-    async fn remove_node(
-        &self,
-        req: Request<RemoveNodeRequest>,
-    ) -> Result<Response<MembershipReply>, Status> {
-        let id = req.into_inner().id;
-        let index = self.node.remove_node(id).await.map_err(|e| from_raft(&e))?;
-        Ok(Response::new(MembershipReply {
-            members: members(&self.node),
-            log_index: index,
-        }))
-    }
-
-    async fn snapshot(
-        &self,
-        _req: Request<SnapshotRequest>,
-    ) -> Result<Response<SnapshotReply>, Status> {
-        let index = self.node.snapshot_now().await.map_err(|e| from_raft(&e))?;
-        Ok(Response::new(SnapshotReply {
-            snapshot_index: index,
-        }))
-    }
-}
-
-use iam_raft::types::ServerState as openraft_state;
-
-/// The API router with both services.
-pub fn router(state: ApiState) -> tonic::transport::server::Router {
+/// The API router with both services, behind request authentication.
+pub fn router(
+    state: ApiState,
+) -> tonic::transport::server::Router<
+    tower_layer::Stack<crate::auth::grpc::AuthLayer, tower_layer::Identity>,
+> {
     tonic::transport::Server::builder()
         .tcp_nodelay(true)
+        .layer(crate::auth::grpc::AuthLayer::new(state.auth.clone()))
         .add_service(IamServer::new(state.clone()))
         .add_service(ClusterServer::new(state))
 }

@@ -4,55 +4,112 @@
 //! (writes go through Raft like gRPC writes; reads are linearizable, so a script that writes
 //! through one node and reads through another sees its writes) and answers.
 //!
-//! Until request signing is verified (the authentication work), the account is the one of the
-//! access key named in the request's SigV4 credential when that key exists, else the
-//! cluster's only account; the API is open like the gRPC API.
+//! Every request is authenticated (SigV4, `crate::auth`) and authorized like a gRPC call:
+//! the caller's account is the account the request acts in. In sandbox mode a request with
+//! an unknown access key (or none) acts as the root of the sandbox account.
 
 use crate::api::ApiState;
+use crate::auth::CallerKind;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use iam_auth::sigv4::{sha256_hex, SignedRequest};
 use iam_authz::{AuthzDecision, SimulateRequest as AuthzSimulate};
 use iam_aws::{Call, Caller, Params};
+use iam_model::ErrorCode;
 use iam_proto::v1::{Consistency, ReadOptions};
-use iam_state::ops::access_keys;
 use iam_state::ops::policies::effective_documents;
-use iam_state::query;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use tonic::Status;
 
 /// `POST /` (and `GET /?Action=...`).
 pub(crate) async fn handle(
     State(s): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
-    RawQuery(raw_query): RawQuery,
     body: Bytes,
 ) -> Response {
     let rid = request_id();
-    let mut pairs = iam_aws::parse_form(raw_query.as_deref().unwrap_or("").as_bytes());
+    let raw_query = uri.query().unwrap_or_default().to_owned();
+    let mut pairs = iam_aws::parse_form(raw_query.as_bytes());
     pairs.extend(iam_aws::parse_form(&body));
     let params = Params::new(pairs);
     let action = params.get("Action").unwrap_or_default().to_owned();
-    let (account, user) = match resolve(&s, &headers, &params) {
-        Ok(v) => v,
+    let signed = SignedRequest {
+        method: method.as_str().to_owned(),
+        path: uri.path().to_owned(),
+        query: raw_query,
+        headers: headers
+            .iter()
+            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect(),
+        payload_sha256: Some(sha256_hex(&body)),
+    };
+    let service = signed_service(&signed, &action);
+    let mut caller = match authenticate(&s, &signed, service) {
+        Ok(c) => c,
         Err((code, message)) => return xml_error(&code, &message, &rid),
     };
-    let caller = match &user {
-        Some(u) => Caller::User(u),
-        None => Caller::Root,
+    caller.source_ip = Some(peer.ip().to_string());
+    if service == "sts" {
+        return match crate::sts::handle(&s, &caller, &params, &rid).await {
+            Ok(body) => xml(200, body, &rid),
+            Err((code, message)) => xml_error(&code, &message, &rid),
+        };
+    }
+    let as_aws = match &caller.kind {
+        CallerKind::Root => Caller::Root,
+        CallerKind::User { name } => Caller::User(name),
+        CallerKind::Role { .. } => Caller::Other,
     };
-    let call = match iam_aws::route_as(&account, caller, &params) {
+    let call = match iam_aws::route_as(&caller.account, as_aws, &params) {
         Ok(c) => c,
         Err(e) => {
             let (status, body) = e.render(&rid);
             return xml(status, body, &rid);
         }
     };
-    match run(&s, call).await {
+    match run(&s, &caller, &action, call).await {
         Ok(v) => xml(200, iam_aws::render(&action, &v, &rid), &rid),
         Err((code, message)) => xml_error(&code, &message, &rid),
+    }
+}
+
+/// The service a request is for: its credential scope's, else STS for the STS actions AWS
+/// accepts unsigned, else IAM.
+fn signed_service(req: &SignedRequest, action: &str) -> &'static str {
+    match iam_auth::sigv4::parse(req) {
+        Ok(a) if a.service == "sts" => "sts",
+        Ok(_) => "iam",
+        Err(_) if crate::sts::is_sts_action(action) => "sts",
+        Err(_) => "iam",
+    }
+}
+
+/// The verified caller; in sandbox mode unknown or missing credentials act as the sandbox
+/// account's root.
+fn authenticate(
+    s: &ApiState,
+    req: &SignedRequest,
+    service: &str,
+) -> Result<crate::auth::Caller, CallError> {
+    match s.auth.authenticate(req, service, crate::now_ms()) {
+        Ok(c) => Ok(c),
+        Err(e)
+            if s.sandbox
+                && matches!(
+                    e.code,
+                    ErrorCode::InvalidClientTokenId | ErrorCode::MissingAuthenticationToken
+                ) =>
+        {
+            Ok(crate::auth::Caller::root(crate::config::SANDBOX_ACCOUNT))
+        }
+        Err(e) => Err((e.code.as_str().to_owned(), e.message)),
     }
 }
 
@@ -78,27 +135,66 @@ fn from_iam(e: iam_model::IamError) -> CallError {
     (e.code.as_str().to_owned(), e.message)
 }
 
-async fn run(s: &ApiState, call: Call) -> Result<Value, CallError> {
+async fn run(
+    s: &ApiState,
+    caller: &crate::auth::Caller,
+    action: &str,
+    call: Call,
+) -> Result<Value, CallError> {
     match call {
         Call::Write(cmd) => {
-            let (outcome, _) = s.execute(None, cmd).await.map_err(|e| from_status(&e))?;
-            Ok(outcome.to_json())
+            let (outcome, _) = s
+                .execute_as(caller, None, cmd)
+                .await
+                .map_err(|e| from_status(&e))?;
+            Ok(crate::api::reveal(s.auth.secrets(), &outcome))
         }
-        Call::Read(mut q) => {
-            linearizable(s).await?;
-            q.prepare(crate::now_ms());
-            q.run(&s.view).map_err(from_iam)
+        Call::Read(q) => {
+            let opts = ReadOptions {
+                consistency: Consistency::Linearizable as i32,
+                at_least_index: 0,
+            };
+            let (v, _) = s
+                .query_as(caller, Some(opts), q)
+                .await
+                .map_err(|e| from_status(&e))?;
+            Ok(v)
         }
         Call::Answer(v) => Ok(v),
         Call::Simulate(sim) => {
+            let resource = sim.policy_source_arn.clone().unwrap_or_else(|| "*".into());
+            allow_account_action(s, caller, action, &resource)?;
             linearizable(s).await?;
             simulate(s, sim)
         }
         Call::ContextKeys(ck) => {
+            let resource = ck.policy_source_arn.clone().unwrap_or_else(|| "*".into());
+            allow_account_action(s, caller, action, &resource)?;
             linearizable(s).await?;
             context_keys(s, &ck)
         }
     }
+}
+
+/// Authorizes `iam:{action}` on `resource` in the caller's own account.
+fn allow_account_action(
+    s: &ApiState,
+    caller: &crate::auth::Caller,
+    action: &str,
+    resource: &str,
+) -> Result<(), CallError> {
+    let target = iam_state::ops::target::Target {
+        action: format!("iam:{action}"),
+        resource: resource.to_owned(),
+        request_tags: Vec::new(),
+    };
+    s.check(
+        caller,
+        crate::auth::authorize::Scope::Account(&caller.account),
+        &target,
+        false,
+    )
+    .map_err(|e| from_status(&e))
 }
 
 async fn linearizable(s: &ApiState) -> Result<u64, CallError> {
@@ -221,50 +317,6 @@ fn principal_of(arn: &str) -> Option<(iam_state::keys::EntityKind, String)> {
         _ => return None,
     };
     Some((kind, rest.rsplit('/').next()?.to_owned()))
-}
-
-/// The access key id of the request's SigV4 credential, if any.
-fn access_key_id(headers: &HeaderMap, params: &Params) -> Option<String> {
-    let from_header = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|a| a.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').next())
-        .map(str::to_owned);
-    from_header.or_else(|| {
-        params
-            .get("X-Amz-Credential")
-            .and_then(|c| c.split('/').next())
-            .map(str::to_owned)
-    })
-}
-
-/// The account and (for a user's key) the user the request acts as; see the module docs.
-fn resolve(
-    s: &ApiState,
-    headers: &HeaderMap,
-    params: &Params,
-) -> Result<(String, Option<String>), CallError> {
-    if let Some(id) = access_key_id(headers, params) {
-        if let Some(key) = access_keys::lookup(&s.view, &id) {
-            return Ok((key.account, Some(key.user_name)));
-        }
-    }
-    if s.sandbox {
-        return Ok((crate::config::SANDBOX_ACCOUNT.to_owned(), None));
-    }
-    let accounts = query::list_accounts(&s.view);
-    match accounts.as_slice() {
-        [only] => Ok((only.id.clone(), None)),
-        [] => Err((
-            "InvalidClientTokenId".into(),
-            "The cluster has no account yet: create one with `iamctl account create`.".into(),
-        )),
-        _ => Err((
-            "InvalidClientTokenId".into(),
-            "The security token included in the request is invalid: sign with an access key of an iamd account (the cluster holds several accounts).".into(),
-        )),
-    }
 }
 
 fn request_id() -> String {

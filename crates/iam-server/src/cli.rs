@@ -74,6 +74,16 @@ pub struct ServeArgs {
     /// Allow --sandbox on addresses other than loopback.
     #[arg(long, env = "IAMD_SANDBOX_ALLOW_REMOTE")]
     pub sandbox_allow_remote: bool,
+    /// File holding the cluster's secret key (64 hex digits; the same on every node). It
+    /// seals access-key secrets and token keys at rest. Alternatively IAMD_SECRET_KEY holds
+    /// the hex itself. Default: `<data-dir>/secret.key`, which --bootstrap creates.
+    #[arg(long, env = "IAMD_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// With --bootstrap: where to write the first account's root credentials (AWS
+    /// credentials-file format, mode 0600) when the cluster creates them. Without it they
+    /// are printed once on stderr.
+    #[arg(long, env = "IAMD_ROOT_CREDENTIALS_FILE")]
+    pub root_credentials_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -24,6 +24,8 @@ struct FileConfig {
     snapshot_every: Option<u64>,
     sandbox: Option<bool>,
     sandbox_allow_remote: Option<bool>,
+    secret_key_file: Option<PathBuf>,
+    root_credentials_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +51,69 @@ pub struct ServeConfig {
     pub snapshot_every: u64,
     /// Sandbox mode (see `--sandbox`).
     pub sandbox: bool,
+    pub secret_key_file: Option<PathBuf>,
+    pub root_credentials_file: Option<PathBuf>,
+}
+
+/// Environment variable holding the cluster secret key itself (hex).
+pub const SECRET_KEY_ENV: &str = "IAMD_SECRET_KEY";
+
+impl ServeConfig {
+    /// The cluster secret key: `--secret-key-file`, else `IAMD_SECRET_KEY`, else
+    /// `<data-dir>/secret.key`; a bootstrapping node with none creates that file.
+    pub fn load_secret_key(&self) -> anyhow::Result<iam_auth::secret_box::SecretBox> {
+        use iam_auth::secret_box::SecretBox;
+        if let Some(path) = &self.secret_key_file {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read the cluster secret key file {}", path.display())
+            })?;
+            return SecretBox::from_hex(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+        }
+        if let Ok(hex) = std::env::var(SECRET_KEY_ENV) {
+            return SecretBox::from_hex(&hex).map_err(|e| anyhow::anyhow!("{SECRET_KEY_ENV}: {e}"));
+        }
+        let default = self.data_dir.join("secret.key");
+        if default.exists() {
+            let text = std::fs::read_to_string(&default)
+                .with_context(|| format!("cannot read {}", default.display()))?;
+            return SecretBox::from_hex(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", default.display()));
+        }
+        if !self.bootstrap {
+            bail!(
+                "no cluster secret key: give the cluster's key with --secret-key-file (or {SECRET_KEY_ENV}); \
+                 a node started with --bootstrap and no key wrote it to <its data dir>/secret.key"
+            );
+        }
+        let key: [u8; 32] = rand::random();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        write_private(&default, &format!("{hex}\n"))?;
+        tracing::warn!(
+            path = %default.display(),
+            "created the cluster secret key; give the same key to every other node (--secret-key-file)"
+        );
+        Ok(SecretBox::new(&key))
+    }
+}
+
+/// Writes a file only its owner can read (0600), durably.
+pub fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The account a sandbox acts in for unknown access keys (AWS's documentation account).
@@ -169,6 +234,8 @@ impl ServeConfig {
             log_format,
             snapshot_every,
             sandbox,
+            secret_key_file: args.secret_key_file.or(file.secret_key_file),
+            root_credentials_file: args.root_credentials_file.or(file.root_credentials_file),
         })
     }
 }

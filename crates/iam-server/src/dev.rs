@@ -3,9 +3,6 @@
 
 use crate::cli::DevArgs;
 use anyhow::{anyhow, bail, Context};
-use iam_proto::v1::cluster_client::ClusterClient;
-use iam_proto::v1::iam_client::IamClient;
-use iam_proto::v1::{CreateAccountRequest, ListAccountsRequest, StatusRequest};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -54,6 +51,8 @@ fn spawn_node(exe: &Path, args: &DevArgs, i: u32) -> anyhow::Result<DevNode> {
             "--peer-listen",
             &peer,
         ])
+        .arg("--secret-key-file")
+        .arg(args.dir.join(SECRET_KEY_FILE))
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -62,7 +61,9 @@ fn spawn_node(exe: &Path, args: &DevArgs, i: u32) -> anyhow::Result<DevNode> {
         cmd.arg("--sandbox");
     }
     if i == 1 {
-        cmd.arg("--bootstrap");
+        cmd.arg("--bootstrap")
+            .arg("--root-credentials-file")
+            .arg(args.dir.join(CREDENTIALS_FILE));
     } else {
         cmd.args(["--join", &format!("{host}:{}", port(args.base_port, 1, 2)?)]);
     }
@@ -79,8 +80,14 @@ fn spawn_node(exe: &Path, args: &DevArgs, i: u32) -> anyhow::Result<DevNode> {
     })
 }
 
+/// The cluster secret key `iamd dev` gives every node, and the operator's credentials file.
+const SECRET_KEY_FILE: &str = "secret.key";
+const CREDENTIALS_FILE: &str = "credentials";
+
+/// Waits until every node's `/ready` reports a leader and `n` voters.
 async fn wait_ready(nodes: &mut [DevNode], n: usize, timeout: Duration) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
+    let want = format!("voters {n}\n");
     loop {
         for node in nodes.iter_mut() {
             if let Some(status) = node.child.try_wait()? {
@@ -92,13 +99,11 @@ async fn wait_ready(nodes: &mut [DevNode], n: usize, timeout: Duration) -> anyho
         }
         let mut ready = 0;
         for node in nodes.iter() {
-            if let Ok(mut c) = ClusterClient::connect(format!("http://{}", node.api)).await {
-                if let Ok(s) = c.status(StatusRequest {}).await {
-                    let s = s.into_inner();
-                    if s.has_leader && s.members.iter().filter(|m| m.voter).count() == n {
-                        ready += 1;
-                    }
-                }
+            if http_get(&node.http, "/ready")
+                .await
+                .is_some_and(|b| b.starts_with("ready:") && b.ends_with(&want))
+            {
+                ready += 1;
             }
         }
         if ready == n {
@@ -111,37 +116,58 @@ async fn wait_ready(nodes: &mut [DevNode], n: usize, timeout: Duration) -> anyho
     }
 }
 
-/// Returns the dev account id, creating the account on first start.
-async fn dev_account(api: &str, sandbox: bool) -> anyhow::Result<String> {
-    let mut c = IamClient::connect(format!("http://{api}")).await?;
-    let accounts = c
-        .list_accounts(ListAccountsRequest { read: None })
-        .await?
-        .into_inner()
-        .accounts;
-    let wanted = |a: &&iam_proto::v1::Account| !sandbox || a.id == crate::config::SANDBOX_ACCOUNT;
-    if let Some(a) = accounts.iter().find(wanted) {
-        return Ok(a.id.clone());
+/// A plain HTTP/1.1 GET on loopback; the body, if the answer is 200.
+async fn http_get(addr: &str, path: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(addr))
+        .await
+        .ok()?
+        .ok()?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.ok()?;
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&buf);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
+}
+
+/// The operator account, once the bootstrap node has written its root credentials.
+async fn dev_account(dir: &Path, timeout: Duration) -> anyhow::Result<String> {
+    let path = dir.join(CREDENTIALS_FILE);
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            if let Some(id) = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("aws_account_id"))
+                .and_then(|rest| rest.trim().strip_prefix('='))
+            {
+                return Ok(id.trim().to_owned());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the bootstrap node did not write {} within {timeout:?}",
+                path.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let req = CreateAccountRequest {
-        write: Some(iam_proto::v1::WriteOptions {
-            request_token: "iamd-dev-account".into(),
-        }),
-        name: if sandbox { "sandbox" } else { "dev" }.into(),
-        email: "root@dev.example.com".into(),
-        account_id: if sandbox {
-            crate::config::SANDBOX_ACCOUNT.into()
-        } else {
-            String::new()
-        },
-    };
-    let a = c
-        .create_account(req)
-        .await?
-        .into_inner()
-        .account
-        .ok_or_else(|| anyhow!("no account returned"))?;
-    Ok(a.id)
+}
+
+/// The cluster secret key file, created on first start.
+fn ensure_secret_key(dir: &Path) -> anyhow::Result<()> {
+    let path = dir.join(SECRET_KEY_FILE);
+    if path.exists() {
+        return Ok(());
+    }
+    let key: [u8; 32] = rand::random();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    crate::config::write_private(&path, &format!("{hex}\n"))
 }
 
 fn write_files(dir: &Path, nodes: &[DevNode], account: &str) -> anyhow::Result<PathBuf> {
@@ -167,7 +193,7 @@ fn write_files(dir: &Path, nodes: &[DevNode], account: &str) -> anyhow::Result<P
     std::fs::write(
         &profile,
         format!(
-            "# iamctl profile written by `iamd dev`\nendpoints = [{}]\naccount = \"{account}\"\n",
+            "# iamctl profile written by `iamd dev`\nendpoints = [{}]\naccount = \"{account}\"\ncredentials_file = \"{CREDENTIALS_FILE}\"\n",
             endpoints.join(", ")
         ),
     )?;
@@ -187,6 +213,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
+    ensure_secret_key(&args.dir)?;
     let exe = std::env::current_exe().context("cannot find the iamd executable")?;
     let mut nodes = Vec::new();
     for i in 1..=args.nodes {
@@ -197,7 +224,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     }
     let started = async {
         wait_ready(&mut nodes, args.nodes as usize, Duration::from_secs(60)).await?;
-        dev_account(&nodes[0].api, args.sandbox).await
+        dev_account(&args.dir, Duration::from_secs(30)).await
     };
     let account = match started.await {
         Ok(a) => a,
@@ -224,7 +251,12 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("cluster file: {}", args.dir.join("cluster.json").display());
     if let Some(n) = nodes.first() {
         println!(
-            "AWS CLI / SDKs:  aws --endpoint-url http://{} iam list-users   (any region)",
+            "root credentials of the operator account: {}",
+            args.dir.join(CREDENTIALS_FILE).display()
+        );
+        println!(
+            "AWS CLI / SDKs:  AWS_SHARED_CREDENTIALS_FILE={} aws --endpoint-url http://{} iam list-users   (any region)",
+            args.dir.join(CREDENTIALS_FILE).display(),
             n.http
         );
         if args.sandbox {
@@ -244,7 +276,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     println!("use it:  export IAMCTL_CONFIG={}", profile.display());
     println!("         {iamctl} cluster status");
     println!("         {iamctl} user create alice && {iamctl} user list");
-    println!("The API is open (no authentication yet). Press Ctrl-C to stop the cluster.");
+    println!("Every call is signed and authorized; the profile uses the root credentials. Press Ctrl-C to stop the cluster.");
     wait_signal_or_exit(&mut nodes).await;
     stop(&mut nodes).await;
     Ok(())

@@ -32,8 +32,13 @@ async fn ready(State(s): State<ApiState>) -> (StatusCode, String) {
         Some(leader) => (
             StatusCode::OK,
             format!(
-                "ready: leader {leader}, applied {}\n",
-                s.node.applied_index()
+                "ready: leader {leader}, applied {}, voters {}\n",
+                s.node.applied_index(),
+                s.node
+                    .members()
+                    .iter()
+                    .filter(|(_, _, voter)| *voter)
+                    .count()
             ),
         ),
         None => (

@@ -5,7 +5,11 @@
 //! ([`status`]), and the only one that reads the clock or draws randomness for commands.
 
 pub mod api;
+mod api_authz;
+mod api_cluster;
+pub mod auth;
 mod aws_http;
+mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod dev;
@@ -13,6 +17,7 @@ mod http;
 mod lifecycle;
 pub mod password;
 pub mod status;
+mod sts;
 
 pub use lifecycle::{run, Shutdown};
 

@@ -83,6 +83,7 @@ async fn seed_cluster_id(seeds: &[String]) -> anyhow::Result<String> {
 /// Runs a node until `shutdown` fires.
 pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut store = iam_storage::open(&config.data_dir, config.node_id)?;
+    let secrets = config.load_secret_key()?;
     let peer_listener = bind("peer", config.peer_listen).await?;
     let api_listener = bind("api", config.api_listen).await?;
     let http_listener = bind("http", config.http_listen).await?;
@@ -135,7 +136,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     };
 
     let counters = Arc::new(PeerCounters::default());
-    let mut api_state = ApiState::new(node.clone(), view.clone(), counters.clone(), authz);
+    let mut api_state = ApiState::new(node.clone(), view.clone(), counters.clone(), authz, secrets);
     api_state.sandbox = config.sandbox;
     if config.sandbox {
         tracing::warn!(
@@ -143,6 +144,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
             crate::config::SANDBOX_ACCOUNT
         );
     }
+    tokio::spawn(crate::bootstrap::record_key_uses(api_state.clone()));
     let mut tasks = tokio::task::JoinSet::new();
     {
         let svc = PeerService::new(node.clone(), counters.clone());
@@ -172,10 +174,13 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         let app = crate::http::router(api_state.clone());
         let sd = shutdown.clone();
         tasks.spawn(async move {
-            axum::serve(http_listener, app)
-                .with_graceful_shutdown(async move { sd.wait().await })
-                .await
-                .context("http server")
+            axum::serve(
+                http_listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { sd.wait().await })
+            .await
+            .context("http server")
         });
     }
 
@@ -183,6 +188,10 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         node.initialize(me.clone())
             .await
             .map_err(|e| anyhow!("cannot bootstrap: {e}"))?;
+        tokio::spawn(crate::bootstrap::run(
+            api_state.clone(),
+            config.root_credentials_file.clone(),
+        ));
     } else if !config.join.is_empty()
         && !node
             .members()

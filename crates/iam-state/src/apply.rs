@@ -66,11 +66,26 @@ fn execute(txn: &mut Txn<'_>, index: u64, req: &Request) -> IamResult<Outcome> {
             name,
             email,
         } => {
-            // Every replica deletes the same keys: the state as of this log index.
+            // Every replica deletes the same keys: the state as of this log index. Kept: the
+            // cluster records (`sys/`: operator account, token keys) and the root access keys
+            // of the sandbox account, so the operator's credentials survive a reset.
+            let root_index = keys::user_keys_prefix(account_id, crate::ops::access_keys::ROOT);
+            let mut keep: Vec<Vec<u8>> = Vec::new();
+            for (k, _) in txn.scan_all(&root_index) {
+                if let Some(id) = k.get(root_index.len()..) {
+                    keep.push(keys::access_key(&String::from_utf8_lossy(id)));
+                }
+                keep.push(k);
+            }
             for (key, _) in txn.scan_all(b"") {
-                txn.delete(key);
+                if !key.starts_with(b"sys/") && !keep.contains(&key) {
+                    txn.delete(key);
+                }
             }
             create_account(txn, req.time_ms, account_id, name, email)
+        }
+        Command::RotateTokenKey { sealed_key } => {
+            crate::system::rotate(txn, req.time_ms, sealed_key)
         }
         Command::In { account, op } => {
             require_account(txn, account)?;
@@ -98,6 +113,10 @@ fn create_account(
     let key = keys::account(id);
     if txn.get(&key).is_some() {
         return Err(IamError::already_exists("Account", id));
+    }
+    if txn.get(keys::OPERATOR.as_bytes()).is_none() {
+        // The first account administers the cluster.
+        txn.put(keys::OPERATOR.as_bytes().to_vec(), id.as_bytes().to_vec());
     }
     let account = Account {
         id: id.to_owned(),

@@ -29,6 +29,12 @@ pub enum Command {
     },
     /// Every other command acts inside one account.
     In { account: String, op: Op },
+    /// Adds a new STS token key and makes it current (`iamctl keyring rotate`). The key is
+    /// chosen and sealed by the proposer.
+    RotateTokenKey {
+        #[serde(default)]
+        sealed_key: String,
+    },
     /// Sandbox mode only (the API refuses it elsewhere): forget the whole state and start
     /// again with one empty account.
     SandboxReset {
@@ -53,6 +59,7 @@ impl Command {
         match self {
             Self::CreateAccount { .. } => "CreateAccount",
             Self::SandboxReset { .. } => "SandboxReset",
+            Self::RotateTokenKey { .. } => "RotateKeyRing",
             Self::In { op, .. } => op.name(),
         }
     }
@@ -62,7 +69,7 @@ impl Command {
         match self {
             Self::In { op, .. } => op.is_internal(),
             Self::SandboxReset { .. } => true,
-            Self::CreateAccount { .. } => false,
+            Self::CreateAccount { .. } | Self::RotateTokenKey { .. } => false,
         }
     }
 
@@ -80,8 +87,14 @@ impl Command {
     /// Fills in what the proposing node chooses: unique ids, secrets, password hashes.
     /// Whatever a client put in those fields is replaced.
     pub fn prepare(&mut self, env: &mut dyn crate::ops::Env) {
-        if let Self::In { op, .. } = self {
-            op.prepare(env);
+        match self {
+            Self::In { op, .. } => op.prepare(env),
+            Self::RotateTokenKey { sealed_key } => {
+                let key = env.random_bytes(crate::system::TOKEN_KEY_LEN);
+                let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+                *sealed_key = env.seal_secret(&hex);
+            }
+            Self::CreateAccount { .. } | Self::SandboxReset { .. } => {}
         }
     }
 }

@@ -29,10 +29,16 @@
 //! | `tok/{token}` | the [`crate::Response`] first produced for that request token |
 //! | `tokq/{index:020}` | the token recorded at that log index (for pruning) |
 //! | `qpend/{a}/{kind}` | id of the pending quota increase request for `kind` (at most one) |
+//! | `sys/operator` | id of the operator account (the first account created) |
+//! | `sys/keyring` | [`crate::system::TokenKeyRing`]: the STS token keys, sealed |
 
 pub use iam_model::names::name_key;
 
 pub const ACCOUNT_PREFIX: &str = "acct/";
+/// The operator account's id.
+pub const OPERATOR: &str = "sys/operator";
+/// The STS token key ring.
+pub const KEYRING: &str = "sys/keyring";
 
 fn k(parts: &[&str]) -> Vec<u8> {
     parts.join("/").into_bytes()

@@ -16,6 +16,7 @@ mod mem;
 pub mod ops;
 pub mod query;
 mod store;
+pub mod system;
 
 pub use apply::apply;
 pub use command::{Command, Outcome, Request, Response};

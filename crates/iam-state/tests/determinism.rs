@@ -213,7 +213,14 @@ fn a_sandbox_reset_leaves_one_empty_account() {
     assert!(reset.command.is_internal());
     let r = run(&mut s, 4, &[reset]);
     assert!(r[0].result.is_ok(), "{:?}", r[0].result);
-    assert_eq!(s.len(), 1, "only the account record is left");
+    // The account record and the cluster records (`sys/operator`) are left.
+    assert_eq!(s.len(), 2, "only the account and cluster records are left");
+    assert_eq!(
+        s.get(b"sys/operator").as_deref(),
+        Some(&b"123456789012"[..]),
+        "the first account is the operator"
+    );
     assert!(get_user(&s, "alice").is_err());
     assert!(s.get(b"acct/123456789012").is_some());
+    assert!(s.get(b"acct/210987654321").is_none());
 }

@@ -1,10 +1,11 @@
 //! Access keys, login profiles and virtual MFA devices. Several of these default
-//! `UserName` to the calling user (see [`super::Caller`]); iamd keeps no root access keys,
-//! passwords or MFA devices, so the root's lists are empty and its creates are refused.
+//! `UserName` to the calling user (see [`super::Caller`]). Without `UserName` the root
+//! manages its own access keys; iamd keeps no root passwords or MFA devices, so those lists
+//! are empty and those creates are refused.
 
 use super::{empty_page, non_user, Call, Caller, Cx};
 use crate::error::AwsError;
-use iam_state::ops::access_keys::{AccessKeyOp, AccessKeyQuery};
+use iam_state::ops::access_keys::{AccessKeyOp, AccessKeyQuery, ROOT};
 use iam_state::ops::login_profiles::{LoginProfileOp, LoginProfileQuery};
 use iam_state::ops::mfa::{MfaOp, MfaQuery};
 
@@ -18,11 +19,11 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
                 access_key_id: String::new(),
                 secret_access_key: String::new(),
             }),
-            (None, Caller::Root) => {
-                return Err(AwsError::not_implemented(
-                    "access keys for the root user (pass UserName to create a user's key)",
-                ))
-            }
+            (None, Caller::Root) => cx.write(AccessKeyOp::Create {
+                user_name: ROOT.to_owned(),
+                access_key_id: String::new(),
+                secret_access_key: String::new(),
+            }),
             (None, _) => return Err(non_user()),
         },
         "ListAccessKeys" => match (cx.user_or_caller(), cx.caller) {
@@ -30,10 +31,10 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
                 user_name,
                 page: cx.page()?,
             }),
-            (None, Caller::Root) => {
-                cx.page()?;
-                empty_page()
-            }
+            (None, Caller::Root) => cx.read(AccessKeyQuery::List {
+                user_name: ROOT.to_owned(),
+                page: cx.page()?,
+            }),
             (None, _) => return Err(non_user()),
         },
         "UpdateAccessKey" => cx.write(AccessKeyOp::Update {

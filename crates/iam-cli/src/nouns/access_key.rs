@@ -13,10 +13,11 @@ pub(crate) enum StatusArg {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AccessKeyCmd {
-    /// Create an access key for a user; prints the secret (the only time it is shown).
+    /// Create an access key for a user (or, without --user-name, for the account root: root
+    /// credentials only); prints the secret (the only time it is shown).
     Create {
         #[arg(long)]
-        user_name: String,
+        user_name: Option<String>,
     },
     /// List a user's access keys (metadata only).
     List {
@@ -53,7 +54,7 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: AccessKeyCmd) -> anyhow::Result<u8> 
     match cmd {
         AccessKeyCmd::Create { user_name } => {
             let op = AccessKeyOp::Create {
-                user_name,
+                user_name: user_name.unwrap_or_default(),
                 access_key_id: String::new(),
                 secret_access_key: String::new(),
             };

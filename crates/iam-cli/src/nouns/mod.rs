@@ -47,9 +47,36 @@ impl Ctx {
         })
     }
 
+    /// The account to act in: `--account`/the profile's, or empty for the credentials'
+    /// own account (the server fills it in).
     pub(crate) fn account(&self) -> anyhow::Result<String> {
-        self.account.clone().ok_or_else(|| {
-            anyhow!("no account: pass --account <12-digit id> or use a profile that names one")
+        Ok(self.account.clone().unwrap_or_default())
+    }
+
+    /// Learns the credentials' account from the cluster when none was given (for commands
+    /// that build ARNs).
+    pub(crate) async fn resolve_account(&mut self) -> anyhow::Result<()> {
+        if self.account.is_some() || self.client.is_none() {
+            return Ok(());
+        }
+        let v = self
+            .read_query(&Query::GetAccount {
+                account_id: String::new(),
+            })
+            .await?;
+        let id = v.get("id").and_then(Value::as_str).ok_or_else(|| {
+            anyhow!("the cluster did not say which account the credentials belong to")
+        })?;
+        self.account = Some(id.to_owned());
+        Ok(())
+    }
+
+    /// A client of one node with the same credentials (per-node status and hashes).
+    pub(crate) fn one_node(&self, api: &str, secs: u64) -> anyhow::Result<iam_client::Client> {
+        let c = iam_client::Client::new(&[api.to_owned()], std::time::Duration::from_secs(secs))?;
+        Ok(match self.client.as_ref().and_then(|c| c.credentials()) {
+            Some(creds) => c.with_credentials(creds.clone()),
+            None => c,
         })
     }
 

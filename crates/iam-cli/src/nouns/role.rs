@@ -61,6 +61,10 @@ pub(crate) enum RoleCmd {
     },
     /// Delete a role (refused while it is in an instance profile or has policies).
     Delete { name: String },
+    /// Revoke every session of the role issued before now (AWS's "revoke active sessions":
+    /// an inline policy `AWSRevokeOlderSessions` denying everything to older tokens). Takes
+    /// effect on each node as soon as it has applied the write.
+    RevokeSessions { name: String },
     /// Add or replace tags on a role.
     Tag {
         name: String,
@@ -178,6 +182,31 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: RoleCmd) -> anyhow::Result<u8> {
         }
         RoleCmd::Delete { name } => {
             let v = ctx.write(RoleOp::Delete { name }).await?;
+            ctx.done(&v);
+        }
+        RoleCmd::RevokeSessions { name } => {
+            // The next whole second: every token issued up to now (second granularity).
+            let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+            let stamp = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                now.year(),
+                u8::from(now.month()),
+                now.day(),
+                now.hour(),
+                now.minute(),
+                now.second()
+            );
+            let document = format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":["*"],"Resource":["*"],"Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{stamp}"}}}}}}]}}"#
+            );
+            let v = ctx
+                .write(iam_state::ops::policies::PolicyOp::PutInline {
+                    entity: iam_state::keys::EntityKind::Role,
+                    entity_name: name,
+                    policy_name: "AWSRevokeOlderSessions".into(),
+                    policy_document: document,
+                })
+                .await?;
             ctx.done(&v);
         }
         RoleCmd::Tag { name, tags } => {

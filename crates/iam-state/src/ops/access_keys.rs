@@ -1,6 +1,8 @@
-//! Access keys: at most two per user (`ACCESS_KEYS_PER_USER_MAX`). The secret is chosen by
-//! the proposing node and returned only by `CreateAccessKey`; lists and last-used queries
-//! show metadata only. [`AccessKeyQuery::Lookup`] and [`lookup`] return the whole record for
+//! Access keys: at most two per user (`ACCESS_KEYS_PER_USER_MAX`), and two for the account
+//! root (a key whose `user_name` is empty: [`ROOT`]). The secret is chosen by the proposing
+//! node, sealed with the cluster's secret key before it enters the log ([`Env::seal_secret`]),
+//! and returned (unsealed by the server) only by `CreateAccessKey`; lists and last-used
+//! queries show metadata only. [`AccessKeyQuery::Lookup`] and [`lookup`] return the whole record for
 //! request authentication and must never be reachable from the API.
 
 use super::paging::{vec_page, PageRequest};
@@ -20,12 +22,15 @@ pub const SECRET_LEN: usize = 40;
 /// Only the first use of a key within this window is recorded (AWS: 15 minutes).
 pub const USE_GRANULARITY_MS: u64 = 15 * 60 * 1000;
 
+/// The `user_name` of the account root's own keys.
+pub const ROOT: &str = "";
+
 const SECRET_ALPHABET: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AccessKeyOp {
-    /// `CreateAccessKey`.
+    /// `CreateAccessKey`; `user_name` [`ROOT`] (empty) creates a key of the account root.
     Create {
         user_name: String,
         /// Chosen by the proposing node.
@@ -164,11 +169,12 @@ impl AccessKeyOp {
             } else {
                 String::new()
             };
-            *secret_access_key = env
+            let plain: String = env
                 .random_bytes(SECRET_LEN)
                 .iter()
                 .map(|b| char::from(SECRET_ALPHABET[usize::from(*b) % 64]))
                 .collect();
+            *secret_access_key = env.seal_secret(&plain);
         }
     }
 }
@@ -212,7 +218,7 @@ fn no_such_key(id: &str) -> IamError {
 /// Loads a key of `account` (and of `user`, when given) or fails with `NoSuchEntity`.
 fn load_in(txn: &Txn<'_>, account: &str, user: Option<&str>, id: &str) -> IamResult<AccessKey> {
     validate_key_id(id)?;
-    if let Some(u) = user {
+    if let Some(u) = user.filter(|u| *u != ROOT) {
         users::load(txn, account, u)?;
     }
     txn.get_json::<AccessKey>(&keys::access_key(id))
@@ -302,14 +308,19 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &AccessKeyOp) -> IamResult<Outcome
 }
 
 fn create(cx: &mut Ctx<'_, '_>, user_name: &str, id: &str, secret: &str) -> IamResult<Outcome> {
-    let user = users::load(cx.txn, cx.account, user_name)?;
+    let owner = if user_name == ROOT {
+        ROOT.to_owned()
+    } else {
+        users::load(cx.txn, cx.account, user_name)?.name
+    };
     if validate_key_id(id).is_err() || !id.starts_with(IdPrefix::AccessKey.as_str()) {
         return Err(IamError::new(
             ErrorCode::InvalidInput,
             "the access key id was not chosen before proposing",
         ));
     }
-    if secret.chars().count() != SECRET_LEN {
+    // The secret arrives sealed (longer than SECRET_LEN) or, without a cluster key, plain.
+    if secret.chars().count() < SECRET_LEN {
         return Err(IamError::new(
             ErrorCode::InvalidInput,
             "the secret access key was not chosen before proposing",
@@ -318,7 +329,7 @@ fn create(cx: &mut Ctx<'_, '_>, user_name: &str, id: &str, secret: &str) -> IamR
     let existing = cx
         .txn
         .scan(
-            &keys::user_keys_prefix(cx.account, &user.name),
+            &keys::user_keys_prefix(cx.account, &owner),
             None,
             ACCESS_KEYS_PER_USER_MAX,
         )
@@ -337,7 +348,7 @@ fn create(cx: &mut Ctx<'_, '_>, user_name: &str, id: &str, secret: &str) -> IamR
     }
     let key = AccessKey {
         account: cx.account.to_owned(),
-        user_name: user.name.clone(),
+        user_name: owner.clone(),
         access_key_id: id.to_owned(),
         secret_access_key: secret.to_owned(),
         status: AccessKeyStatus::Active,
@@ -346,7 +357,7 @@ fn create(cx: &mut Ctx<'_, '_>, user_name: &str, id: &str, secret: &str) -> IamR
     };
     cx.txn.put_json(keys::access_key(id), &key);
     cx.txn
-        .put(keys::user_key(cx.account, &user.name, id), Vec::new());
+        .put(keys::user_key(cx.account, &owner, id), Vec::new());
     Ok(Outcome::record(&key))
 }
 
@@ -369,8 +380,12 @@ pub(crate) fn query(
     let txn = Txn::new(state);
     match q {
         AccessKeyQuery::List { user_name, page } => {
-            let user = users::load(&txn, account, user_name)?;
-            let items = user_keys(&txn, account, &user.name)
+            let owner = if user_name == ROOT {
+                ROOT.to_owned()
+            } else {
+                users::load(&txn, account, user_name)?.name
+            };
+            let items = user_keys(&txn, account, &owner)
                 .iter()
                 .map(|k| (k.access_key_id.clone(), AccessKeyMetadata::from(k)))
                 .collect();

@@ -249,7 +249,17 @@ pub fn summary(txn: &Txn<'_>, a: &str) -> BTreeMap<&'static str, u64> {
         ("AccessKeysPerUserQuota", n(fixed::ACCESS_KEYS_PER_USER_MAX)),
         ("SigningCertificatesPerUserQuota", 2),
         ("AccountMFAEnabled", 0),
-        ("AccountAccessKeysPresent", 0),
+        (
+            "AccountAccessKeysPresent",
+            u64::from(
+                !txn.scan(
+                    &crate::keys::user_keys_prefix(a, super::access_keys::ROOT),
+                    None,
+                    1,
+                )
+                .is_empty(),
+            ),
+        ),
         ("AccountPasswordPresent", 0),
         ("AccountSigningCertificatesPresent", 0),
         ("GlobalEndpointTokenVersion", 1),

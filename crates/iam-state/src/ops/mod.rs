@@ -21,6 +21,7 @@ pub mod paging;
 pub mod policies;
 pub mod quotas;
 pub mod roles;
+pub mod target;
 pub mod users;
 
 use crate::command::Outcome;
@@ -39,6 +40,12 @@ pub trait Env {
     fn random_bytes(&mut self, n: usize) -> Vec<u8>;
     /// A password hash (argon2id in the server) for a login profile.
     fn hash_password(&mut self, password: &str) -> String;
+    /// A secret as it may enter the log and the state: the server seals it with the
+    /// cluster's secret key (and unseals it to answer the creator, or to verify a
+    /// signature). Tests and tools without a key keep it as is.
+    fn seal_secret(&mut self, plaintext: &str) -> String {
+        plaintext.to_owned()
+    }
 }
 
 /// What a family's apply sees: the transaction over the state at this log index, the

@@ -94,7 +94,8 @@ fn key_columns(key: Option<&AccessKey>) -> [String; 5] {
     }
 }
 
-fn root_row(account: &Account) -> Vec<String> {
+fn root_row(txn: &Txn<'_>, account: &Account) -> Vec<String> {
+    let root_keys = access_keys::user_keys(txn, &account.id, access_keys::ROOT);
     let mut row = vec![
         "<root_account>".to_owned(),
         arn::root_arn(&account.id),
@@ -105,8 +106,8 @@ fn root_row(account: &Account) -> Vec<String> {
         "not_supported".into(),
         flag(false),
     ];
-    row.extend(key_columns(None));
-    row.extend(key_columns(None));
+    row.extend(key_columns(root_keys.first()));
+    row.extend(key_columns(root_keys.get(1)));
     row.extend([flag(false), NA.into(), flag(false), NA.into()]);
     row
 }
@@ -159,7 +160,7 @@ pub fn build(txn: &Txn<'_>, account: &Account) -> String {
     let mut push = |row: Vec<String>| {
         lines.push(row.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
     };
-    push(root_row(account));
+    push(root_row(txn, account));
     for (_, v) in txn.scan_all(&keys::user_prefix(&account.id)) {
         if let Ok(user) = serde_json::from_slice::<User>(&v) {
             push(user_row(txn, &user, max_age));

@@ -19,7 +19,7 @@ use super::paging::PageRequest;
 use super::{Ctx, Env};
 use crate::command::Outcome;
 use crate::keys;
-use crate::store::StateRead;
+use crate::store::{StateRead, Txn};
 use iam_model::ids::IdPrefix;
 use iam_model::{ErrorCode, IamError, IamResult, ManagedPolicy, Tag};
 use serde::{Deserialize, Serialize};
@@ -510,4 +510,18 @@ pub(crate) fn use_as_boundary(cx: &mut Ctx<'_, '_>, policy_arn: &str, delta: i64
         .saturating_add_signed(i32::try_from(delta).unwrap_or(0));
     cx.txn.put_json(key, &p);
     Ok(())
+}
+
+/// The default version's document of the customer managed policy `policy_arn` of
+/// `account`, if it exists (session policies given by ARN).
+pub fn default_document(state: &dyn StateRead, account: &str, policy_arn: &str) -> Option<String> {
+    let name = policy_name_from_arn(account, policy_arn).ok()?;
+    let p: ManagedPolicy = Txn::new(state).get_json(&keys::policy(account, name))?;
+    if p.arn != policy_arn {
+        return None;
+    }
+    p.versions
+        .into_iter()
+        .find(|v| v.version_id == p.default_version)
+        .map(|v| v.document)
 }

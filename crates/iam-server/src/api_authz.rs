@@ -1,0 +1,281 @@
+//! The `Authorize` and `Simulate` calls: policy decisions for other services, answered from
+//! this node's state (no message to the leader unless a consistency level asks for one).
+
+use crate::api::ApiState;
+use crate::auth::authorize::Scope;
+use crate::auth::authorize::{request_context, session_allows};
+use crate::auth::grpc::caller_of;
+use crate::auth::Caller;
+use crate::status::{from_iam, invalid};
+use iam_auth::sigv4::SignedRequest;
+use iam_authz::{AuthzDecision, AuthzRequest, SimulateRequest as AuthzSimulate};
+use iam_proto::v1::*;
+use iam_state::ops::target::Target;
+use tonic::{Request, Response, Status};
+
+fn context(entries: Vec<ContextEntry>) -> Result<Vec<(String, Vec<String>)>, Status> {
+    entries
+        .into_iter()
+        .map(|e| {
+            if e.key.is_empty() || e.key.len() > 256 {
+                return Err(invalid(format!(
+                    "context key {:?} must be 1 to 256 characters",
+                    e.key
+                )));
+            }
+            Ok((e.key, e.values))
+        })
+        .collect()
+}
+
+/// Most checks in one `AuthorizeBatch`.
+pub(crate) const BATCH_MAX: usize = 1000;
+
+fn decision_str(d: AuthzDecision) -> &'static str {
+    match d {
+        AuthzDecision::Allowed => "allowed",
+        AuthzDecision::ExplicitDeny => "explicitDeny",
+        AuthzDecision::ImplicitDeny => "implicitDeny",
+    }
+}
+
+/// The account named in an ARN (`arn:aws:iam::ACCT:...`).
+fn arn_account(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    parts.nth(3).filter(|a| !a.is_empty())
+}
+
+impl ApiState {
+    /// Whether `caller` may ask what `principal_arn` may do: about itself always; about
+    /// others of its account with `iam:SimulatePrincipalPolicy` / `iamd:Authorize` on the
+    /// principal; about other accounts only from the operator account.
+    fn may_ask_about(
+        &self,
+        caller: &Caller,
+        principal_arn: &str,
+        action: &str,
+    ) -> Result<(), Status> {
+        if principal_arn == caller.arn {
+            return Ok(());
+        }
+        let account = arn_account(principal_arn)
+            .ok_or_else(|| invalid(format!("{principal_arn:?} is not a principal ARN")))?;
+        let prefix = if action == "Authorize" { "iamd" } else { "iam" };
+        let target = Target {
+            action: format!("{prefix}:{action}"),
+            resource: principal_arn.to_owned(),
+            request_tags: Vec::new(),
+        };
+        let scope = if account == caller.account {
+            Scope::Account(account)
+        } else {
+            Scope::Cluster
+        };
+        self.check(caller, scope, &target, false)
+    }
+
+    /// Resolves one check into the policy question it asks: for a signed request, the
+    /// verified signer (any account; no extra permission: the signer asked for this action
+    /// by signing); for a principal ARN, after checking the caller may ask about it.
+    fn prepare_check(
+        &self,
+        caller: &Caller,
+        r: AuthorizeRequest,
+    ) -> Result<(AuthzRequest, Option<Caller>), Status> {
+        let resource = if r.resource.is_empty() {
+            "*".to_owned()
+        } else {
+            r.resource
+        };
+        let mut extra = context(r.context)?;
+        let (principal_arn, subject) = match r.signed_request {
+            Some(sr) => {
+                let signed = SignedRequest {
+                    method: sr.method,
+                    path: sr.path,
+                    query: sr.query,
+                    headers: sr.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+                    payload_sha256: Some(sr.body_sha256).filter(|h| !h.is_empty()),
+                };
+                let service = if sr.service.is_empty() {
+                    "iam"
+                } else {
+                    sr.service.as_str()
+                };
+                let mut subject = self
+                    .auth
+                    .authenticate(&signed, service, crate::now_ms())
+                    .map_err(|e| from_iam(&iam_model::IamError::new(e.code, e.message)))?;
+                subject.source_ip = Some(sr.source_ip).filter(|ip| !ip.is_empty());
+                let target = Target {
+                    action: r.action.clone(),
+                    resource: resource.clone(),
+                    request_tags: Vec::new(),
+                };
+                // The signer's own request context comes first; the caller's extra keys
+                // cannot override it.
+                let mut ctx = request_context(&subject, &target, crate::now_ms());
+                extra.retain(|(k, _)| !ctx.iter().any(|(c, _)| c.eq_ignore_ascii_case(k)));
+                ctx.append(&mut extra);
+                extra = ctx;
+                (subject.arn.clone(), Some(subject))
+            }
+            None => {
+                self.may_ask_about(caller, &r.principal_arn, "Authorize")?;
+                (r.principal_arn, None)
+            }
+        };
+        Ok((
+            AuthzRequest {
+                principal_arn,
+                action: r.action,
+                resource,
+                context: extra,
+                with_explanation: r.explain,
+            },
+            subject,
+        ))
+    }
+
+    /// Decides prepared checks from one consistent state; returns the replies and the
+    /// applied index they reflect.
+    fn decide_all(
+        &self,
+        checks: Vec<(AuthzRequest, Option<Caller>)>,
+    ) -> Result<(Vec<AuthorizeReply>, u64), Status> {
+        let (answers, applied) = self.view.consistent(|state, applied| {
+            let answers: Vec<_> = checks
+                .iter()
+                .map(|(q, subject)| {
+                    let mut a = self.authz.authorize(state, q)?;
+                    // A session's policy narrows what its signer may do.
+                    if a.decision == AuthzDecision::Allowed {
+                        if let Some(subject) = subject {
+                            let target = Target {
+                                action: q.action.clone(),
+                                resource: q.resource.clone(),
+                                request_tags: Vec::new(),
+                            };
+                            if !session_allows(
+                                state,
+                                &self.authz,
+                                subject,
+                                &target,
+                                q.context.clone(),
+                            )? {
+                                a.decision = AuthzDecision::ImplicitDeny;
+                            }
+                        }
+                    }
+                    Ok::<_, iam_model::IamError>((a, q.with_explanation))
+                })
+                .collect();
+            (answers, applied)
+        });
+        let mut out = Vec::with_capacity(answers.len());
+        for answer in answers {
+            let (a, explain) = answer.map_err(|e| from_iam(&e))?;
+            out.push(AuthorizeReply {
+                decision: decision_str(a.decision).into(),
+                allowed: a.decision == AuthzDecision::Allowed,
+                explanation_json: if explain {
+                    serde_json::to_string(&a).unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                applied_index: applied,
+            });
+        }
+        Ok((out, applied))
+    }
+
+    pub(crate) async fn authorize_rpc(
+        &self,
+        req: Request<AuthorizeRequest>,
+    ) -> Result<Response<AuthorizeReply>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        let read = r.read;
+        let check = self.prepare_check(&caller, r)?;
+        self.read(read).await?;
+        let (mut replies, _) = self.decide_all(vec![check])?;
+        replies
+            .pop()
+            .map(Response::new)
+            .ok_or_else(|| Status::internal("no decision"))
+    }
+
+    pub(crate) async fn authorize_batch_rpc(
+        &self,
+        req: Request<AuthorizeBatchRequest>,
+    ) -> Result<Response<AuthorizeBatchReply>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        if r.checks.len() > BATCH_MAX {
+            return Err(invalid(format!(
+                "a batch holds at most {BATCH_MAX} checks, not {}",
+                r.checks.len()
+            )));
+        }
+        let checks = r
+            .checks
+            .into_iter()
+            .map(|c| self.prepare_check(&caller, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.read(r.read).await?;
+        let (results, applied_index) = self.decide_all(checks)?;
+        Ok(Response::new(AuthorizeBatchReply {
+            results,
+            applied_index,
+        }))
+    }
+
+    pub(crate) async fn simulate_rpc(
+        &self,
+        req: Request<SimulateRequest>,
+    ) -> Result<Response<SimulateReply>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        if r.principal_arn.is_empty() {
+            let target = Target {
+                action: "iam:SimulateCustomPolicy".into(),
+                resource: "*".into(),
+                request_tags: Vec::new(),
+            };
+            self.check(&caller, Scope::Account(&caller.account), &target, false)?;
+        } else {
+            self.may_ask_about(&caller, &r.principal_arn, "SimulatePrincipalPolicy")?;
+        }
+        self.read(r.read).await?;
+        let q = AuthzSimulate {
+            principal_arn: Some(r.principal_arn).filter(|p| !p.is_empty()),
+            actions: r.actions,
+            resources: r.resources,
+            context: context(r.context)?,
+            policy_documents: Some(r.policy_documents).filter(|d| !d.is_empty()),
+            boundary_document: None,
+            with_explanation: true,
+        };
+        let (answer, applied) = self
+            .view
+            .consistent(|state, applied| (self.authz.simulate(state, &q), applied));
+        let a = answer.map_err(|e| from_iam(&e))?;
+        let results = a
+            .results
+            .iter()
+            .map(|res| SimulateResult {
+                action: res.action.clone(),
+                resource: res.resource.clone(),
+                decision: decision_str(res.decision).into(),
+                explanation_json: serde_json::to_string(res).unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(SimulateReply {
+            results,
+            applied_index: applied,
+        }))
+    }
+}

@@ -1,0 +1,141 @@
+//! The `Cluster` gRPC service: status, hashes, membership and snapshots. Every call is
+//! cluster administration: only principals of the operator account, allowed `iamd:<Call>`
+//! on `arn:aws:iamd:::cluster`.
+
+use crate::api::ApiState;
+use crate::auth::authorize::{Scope, CLUSTER_RESOURCE};
+use crate::status::{from_raft, invalid};
+use iam_proto::v1::cluster_server::Cluster;
+use iam_proto::v1::*;
+use iam_raft::types::{IamNode, ServerState as openraft_state};
+use iam_raft::RaftNode;
+use tonic::{Request, Response, Status};
+
+impl ApiState {
+    fn admin<T>(&self, req: &Request<T>, action: &str) -> Result<(), Status> {
+        let caller = crate::auth::grpc::caller_of(req)?;
+        let target = iam_state::ops::target::Target {
+            action: format!("iamd:{action}"),
+            resource: CLUSTER_RESOURCE.to_owned(),
+            request_tags: Vec::new(),
+        };
+        self.check(&caller, Scope::Cluster, &target, false)
+    }
+}
+
+fn members(node: &RaftNode) -> Vec<NodeAddr> {
+    node.members()
+        .into_iter()
+        .map(|(id, n, voter)| NodeAddr {
+            id,
+            api: n.api,
+            http: n.http,
+            peer: n.peer,
+            voter,
+        })
+        .collect()
+}
+
+#[tonic::async_trait]
+impl Cluster for ApiState {
+    async fn status(&self, req: Request<StatusRequest>) -> Result<Response<NodeStatus>, Status> {
+        self.admin(&req, "GetClusterStatus")?;
+        let m = self.node.metrics();
+        let (applied, hash) = self.view.hash_at_applied();
+        let role = match m.state {
+            openraft_state::Leader => "leader",
+            openraft_state::Follower => "follower",
+            openraft_state::Candidate => "candidate",
+            openraft_state::Learner => "learner",
+            openraft_state::Shutdown => "shutdown",
+        };
+        let me = m
+            .membership_config
+            .membership()
+            .get_node(&m.id)
+            .map(|n| n.api.clone())
+            .unwrap_or_default();
+        Ok(Response::new(NodeStatus {
+            id: m.id,
+            api: me,
+            role: role.into(),
+            term: m.current_term,
+            last_log_index: m.last_log_index.unwrap_or(0),
+            applied_index: applied,
+            state_hash: hash,
+            leader_id: m.current_leader.unwrap_or(0),
+            has_leader: m.current_leader.is_some(),
+            members: members(&self.node),
+            cluster_id: self.node.config.cluster_id.clone(),
+            snapshot_index: m.snapshot.map_or(0, |l| l.index),
+            purged_index: self.view.purged_index(),
+        }))
+    }
+
+    async fn hash(&self, req: Request<HashRequest>) -> Result<Response<HashReply>, Status> {
+        self.admin(&req, "GetClusterHash")?;
+        let (applied, hash) = self.view.hash_at_applied();
+        Ok(Response::new(HashReply {
+            id: self.node.id(),
+            applied_index: applied,
+            state_hash: hash,
+        }))
+    }
+
+    async fn add_node(
+        &self,
+        req: Request<AddNodeRequest>,
+    ) -> Result<Response<MembershipReply>, Status> {
+        self.admin(&req, "AddNode")?;
+        let r = req.into_inner();
+        if r.id == 0 {
+            return Err(invalid("node id must be a positive integer"));
+        }
+        for (flag, addr) in [("peer", &r.peer), ("api", &r.api), ("http", &r.http)] {
+            let optional = flag == "http" && addr.is_empty();
+            if !optional && addr.parse::<std::net::SocketAddr>().is_err() && !addr.contains(':') {
+                return Err(invalid(format!(
+                    "--{flag} {addr:?} is not a host:port address"
+                )));
+            }
+        }
+        let node = IamNode {
+            peer: r.peer,
+            api: r.api,
+            http: r.http,
+        };
+        let index = self
+            .node
+            .add_node(r.id, node, !r.learner_only)
+            .await
+            .map_err(|e| from_raft(&e))?;
+        Ok(Response::new(MembershipReply {
+            members: members(&self.node),
+            log_index: index,
+        }))
+    }
+
+    async fn remove_node(
+        &self,
+        req: Request<RemoveNodeRequest>,
+    ) -> Result<Response<MembershipReply>, Status> {
+        self.admin(&req, "RemoveNode")?;
+        let id = req.into_inner().id;
+        let index = self.node.remove_node(id).await.map_err(|e| from_raft(&e))?;
+        Ok(Response::new(MembershipReply {
+            members: members(&self.node),
+            log_index: index,
+        }))
+    }
+
+    async fn snapshot(
+        &self,
+        req: Request<SnapshotRequest>,
+    ) -> Result<Response<SnapshotReply>, Status> {
+        self.admin(&req, "CreateSnapshot")?;
+        let index = self.node.snapshot_now().await.map_err(|e| from_raft(&e))?;
+        Ok(Response::new(SnapshotReply {
+            snapshot_index: index,
+        }))
+    }
+}

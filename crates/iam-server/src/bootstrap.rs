@@ -1,0 +1,136 @@
+//! A new cluster's first moments: once the bootstrapping node leads, it creates the operator
+//! account (the first account, which administers the cluster) with a root access key, and
+//! the first STS token key. The root credentials exist in the clear only here, once: they
+//! are written to `--root-credentials-file` or printed on stderr.
+
+use crate::api::{reveal, ApiState};
+use iam_state::ops::access_keys::{AccessKeyOp, ROOT};
+use iam_state::{Command, Outcome};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The operator account's name and email.
+const OPERATOR_NAME: &str = "operator";
+const OPERATOR_EMAIL: &str = "root@iamd.local";
+
+/// Runs in the background of a `--bootstrap` node; retries until done or two minutes pass.
+/// A restarted bootstrap node finds the operator account and only makes sure a token key
+/// exists. Each write carries a fixed request token, so a retry after a failover returns the
+/// first result (the same account, the same key) instead of creating another.
+pub(crate) async fn run(s: ApiState, credentials_file: Option<PathBuf>) {
+    let mut fresh = None;
+    for _ in 0..600 {
+        if s.node.metrics().current_leader.is_some() {
+            let is_fresh = *fresh
+                .get_or_insert_with(|| iam_state::system::operator_account(&s.view).is_none());
+            match step(&s, is_fresh, credentials_file.as_ref()).await {
+                Ok(()) => return,
+                Err(e) => tracing::debug!(error = %e, "bootstrap not done yet"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tracing::error!("could not create the operator account and token key in 2 minutes");
+}
+
+async fn step(s: &ApiState, fresh: bool, credentials_file: Option<&PathBuf>) -> Result<(), String> {
+    let write = |token: &'static str, cmd: Command| async move {
+        s.execute_internal_with_token(token, cmd)
+            .await
+            .map(|(o, _)| o)
+            .map_err(|e| e.message().to_owned())
+    };
+    if iam_state::system::key_ring(&s.view).keys.is_empty() {
+        write(
+            "iamd-bootstrap-token-key",
+            Command::RotateTokenKey {
+                sealed_key: String::new(),
+            },
+        )
+        .await?;
+    }
+    if !fresh {
+        return Ok(());
+    }
+    let outcome = write(
+        "iamd-bootstrap-operator-account",
+        Command::CreateAccount {
+            // A sandbox's operator account is the sandbox account itself.
+            account_id: if s.sandbox {
+                crate::config::SANDBOX_ACCOUNT.into()
+            } else {
+                String::new()
+            },
+            name: if s.sandbox { "sandbox" } else { OPERATOR_NAME }.into(),
+            email: OPERATOR_EMAIL.into(),
+        },
+    )
+    .await?;
+    let Outcome::Account(account) = outcome else {
+        return Err(format!("unexpected outcome {outcome:?}"));
+    };
+    let key = write(
+        "iamd-bootstrap-root-key",
+        Command::in_account(
+            &account.id,
+            AccessKeyOp::Create {
+                user_name: ROOT.into(),
+                access_key_id: String::new(),
+                secret_access_key: String::new(),
+            },
+        ),
+    )
+    .await?;
+    let key = reveal(s.auth.secrets(), &key);
+    let id = key["access_key_id"].as_str().unwrap_or_default();
+    let secret = key["secret_access_key"].as_str().unwrap_or_default();
+    let text = format!(
+        "# iamd operator account {acct} (root). Keep this file secret.\n[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\naws_account_id = {acct}\n",
+        acct = account.id
+    );
+    match credentials_file {
+        Some(path) => match crate::config::write_private(path, &text) {
+            Ok(()) => tracing::info!(
+                account = %account.id,
+                path = %path.display(),
+                "created the operator account; its root credentials are in the file"
+            ),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "cannot write the root credentials");
+                eprintln!("{text}");
+            }
+        },
+        None => {
+            tracing::info!(account = %account.id, "created the operator account");
+            eprintln!(
+                "\n=== root credentials of the operator account {} (shown once) ===\n{text}",
+                account.id
+            );
+        }
+    }
+    Ok(())
+}
+
+/// How often the node records the access-key uses it authenticated (`GetAccessKeyLastUsed`
+/// is at most this much behind, plus AWS's 15-minute granularity).
+pub(crate) const KEY_USE_FLUSH: Duration = Duration::from_secs(30);
+
+/// Proposes the recorded key uses every [`KEY_USE_FLUSH`], for the life of the node.
+pub(crate) async fn record_key_uses(s: ApiState) {
+    loop {
+        tokio::time::sleep(KEY_USE_FLUSH).await;
+        for (key, u) in s.auth.take_uses() {
+            let cmd = Command::in_account(
+                &u.account,
+                AccessKeyOp::RecordUse {
+                    access_key_id: key,
+                    service: u.service,
+                    region: u.region,
+                },
+            );
+            if let Err(e) = s.execute_internal(cmd).await {
+                tracing::debug!(error = %e.message(), "could not record an access key use");
+            }
+        }
+    }
+}

@@ -1,0 +1,502 @@
+//! AWS STS (2011-06-15) on the HTTP port: `GetCallerIdentity`, `GetSessionToken` and
+//! `AssumeRole`. Temporary credentials are self-contained (`iam_auth::token`): the node that
+//! issues them writes nothing, and any node verifies them with the replicated key ring.
+
+use crate::api::ApiState;
+use crate::auth::{Caller, CallerKind};
+use iam_auth::token::{issue, SessionClaims};
+use iam_authz::{AuthzDecision, AuthzRequest};
+use iam_aws::Params;
+use iam_model::ids::{unique_id, IdPrefix};
+use iam_policy::{evaluate, parse, CompiledSet, Context, Policies, PolicyKind, Request, Verdict};
+use std::sync::Arc;
+
+pub(crate) type StsError = (String, String);
+
+const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+/// GetSessionToken: 15 minutes to 36 hours (root: at most 1 hour), default 12 hours.
+const SESSION_MIN_S: u64 = 900;
+const SESSION_MAX_S: u64 = 129_600;
+const ROOT_SESSION_MAX_S: u64 = 3600;
+/// A role session created from another role session lasts at most 1 hour.
+const CHAINED_MAX_S: u64 = 3600;
+/// The packed (session) policy limit.
+const SESSION_POLICY_MAX: usize = 2048;
+
+/// The STS actions, which are routed here even unsigned (AWS accepts a few unsigned).
+pub(crate) fn is_sts_action(action: &str) -> bool {
+    matches!(
+        action,
+        "GetCallerIdentity"
+            | "GetSessionToken"
+            | "AssumeRole"
+            | "AssumeRoleWithSAML"
+            | "AssumeRoleWithWebIdentity"
+            | "GetFederationToken"
+            | "DecodeAuthorizationMessage"
+            | "GetAccessKeyInfo"
+            | "AssumeRoot"
+    )
+}
+
+fn err(code: &str, message: impl Into<String>) -> StsError {
+    (code.to_owned(), message.into())
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn response(action: &str, result: &str, rid: &str) -> String {
+    format!(
+        "<{action}Response xmlns=\"{XMLNS}\">\n  <{action}Result>\n{result}  </{action}Result>\n  <ResponseMetadata>\n    <RequestId>{rid}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n"
+    )
+}
+
+/// Serves one STS request of an authenticated caller; returns the XML body.
+pub(crate) async fn handle(
+    s: &ApiState,
+    caller: &Caller,
+    params: &Params,
+    rid: &str,
+) -> Result<String, StsError> {
+    let action = params.get("Action").unwrap_or_default();
+    match action {
+        "GetCallerIdentity" => Ok(response(action, &caller_identity(s, caller), rid)),
+        "GetSessionToken" => get_session_token(s, caller, params, rid),
+        "AssumeRole" => assume_role(s, caller, params, rid).await,
+        "" => Err(err("MissingAction", "Missing Action")),
+        a if is_sts_action(a) => Err(err(
+            "NotImplemented",
+            format!("iamd does not implement the STS operation {a}"),
+        )),
+        a => Err(err(
+            "InvalidAction",
+            format!("Could not find operation {a} for version 2011-06-15"),
+        )),
+    }
+}
+
+/// `UserId` as AWS reports it: the account for the root, `AIDA…` for users, `AROA…:session`.
+fn user_id(s: &ApiState, caller: &Caller) -> String {
+    let txn = iam_state::Txn::new(&s.view);
+    match &caller.kind {
+        CallerKind::Root => caller.account.clone(),
+        CallerKind::User { name } => iam_state::ops::users::load(&txn, &caller.account, name)
+            .map(|u| u.id)
+            .unwrap_or_default(),
+        CallerKind::Role { role, session } => {
+            let id = iam_state::ops::roles::load(&txn, &caller.account, role)
+                .map(|r| r.id)
+                .unwrap_or_default();
+            format!("{id}:{session}")
+        }
+    }
+}
+
+fn caller_identity(s: &ApiState, caller: &Caller) -> String {
+    format!(
+        "    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n",
+        esc(&caller.arn),
+        esc(&user_id(s, caller)),
+        esc(&caller.account)
+    )
+}
+
+fn duration(params: &Params, default: u64, max: u64) -> Result<u64, StsError> {
+    let Some(text) = params.get("DurationSeconds") else {
+        return Ok(default.min(max));
+    };
+    let d: u64 = text.parse().map_err(|_| {
+        err(
+            "ValidationError",
+            format!("Value '{text}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"),
+        )
+    })?;
+    if d < SESSION_MIN_S || d > max {
+        return Err(err(
+            "ValidationError",
+            format!(
+                "The requested DurationSeconds exceeds the allowed range: {d} is not between {SESSION_MIN_S} and {max} seconds."
+            ),
+        ));
+    }
+    Ok(d)
+}
+
+fn credentials_xml(c: &iam_auth::token::IssuedCredentials) -> String {
+    format!(
+        "    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n      <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      <Expiration>{}</Expiration>\n    </Credentials>\n",
+        c.access_key_id,
+        esc(&c.secret_access_key),
+        c.session_token,
+        crate::auth::authorize::iso8601(c.expiration_ms)
+    )
+}
+
+fn new_session_key() -> String {
+    unique_id(
+        IdPrefix::TemporaryAccessKey,
+        &rand::random::<[u8; 32]>(),
+        16,
+    )
+}
+
+fn get_session_token(
+    s: &ApiState,
+    caller: &Caller,
+    params: &Params,
+    rid: &str,
+) -> Result<String, StsError> {
+    if caller.session.is_some() {
+        return Err(err(
+            "AccessDenied",
+            "Cannot call GetSessionToken with session credentials",
+        ));
+    }
+    if matches!(caller.kind, CallerKind::Role { .. }) {
+        return Err(err("AccessDenied", "Roles cannot call GetSessionToken"));
+    }
+    if params.get("SerialNumber").is_some() || params.get("TokenCode").is_some() {
+        return Err(err(
+            "NotImplemented",
+            "iamd does not yet accept MFA codes in GetSessionToken",
+        ));
+    }
+    let max = if caller.is_root() {
+        ROOT_SESSION_MAX_S
+    } else {
+        SESSION_MAX_S
+    };
+    let d = duration(params, 43_200, max)?;
+    let now = crate::now_ms();
+    let ring = s
+        .auth
+        .key_ring()
+        .map_err(|e| (e.code.as_str().to_owned(), e.message))?;
+    let claims = SessionClaims {
+        access_key_id: new_session_key(),
+        account: caller.account.clone(),
+        principal_arn: caller.arn.clone(),
+        session_arn: caller.arn.clone(),
+        session_name: String::new(),
+        issued_ms: now,
+        expires_ms: now + d * 1000,
+        mfa_authenticated_ms: None,
+        source_identity: None,
+        session_policy: None,
+        session_policy_arns: Vec::new(),
+        session_tags: Vec::new(),
+        transitive_tag_keys: Vec::new(),
+        role_chained: false,
+        source_key: Some(caller.access_key_id.clone()),
+    };
+    let creds = issue(&ring, &claims, rand::random());
+    Ok(response("GetSessionToken", &credentials_xml(&creds), rid))
+}
+
+fn valid_session_name(n: &str) -> bool {
+    (2..=64).contains(&n.len())
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+}
+
+/// `Name.member.N.Field` values for N = 1, 2, ...
+fn members(params: &Params, name: &str, field: &str) -> Vec<String> {
+    (1..=50)
+        .map_while(|i| {
+            params
+                .get(&format!("{name}.member.{i}.{field}"))
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+async fn assume_role(
+    s: &ApiState,
+    caller: &Caller,
+    params: &Params,
+    rid: &str,
+) -> Result<String, StsError> {
+    let role_arn = params
+        .get("RoleArn")
+        .ok_or_else(|| {
+            err(
+                "MissingParameter",
+                "The request must contain the parameter RoleArn",
+            )
+        })?
+        .to_owned();
+    let session_name = params
+        .get("RoleSessionName")
+        .ok_or_else(|| {
+            err(
+                "MissingParameter",
+                "The request must contain the parameter RoleSessionName",
+            )
+        })?
+        .to_owned();
+    if !valid_session_name(&session_name) {
+        return Err(err(
+            "ValidationError",
+            format!("1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*"),
+        ));
+    }
+    // The role: in the caller's account (iamd does not evaluate cross-account trust yet).
+    let mut parts = role_arn.splitn(6, ':');
+    let (account, resource) = match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some("arn"), Some(_), Some("iam"), Some(""), Some(a), Some(r)) => {
+            (a.to_owned(), r.to_owned())
+        }
+        _ => {
+            return Err(err(
+                "ValidationError",
+                format!("{role_arn} is not a valid role ARN"),
+            ))
+        }
+    };
+    let role_name = resource
+        .strip_prefix("role/")
+        .and_then(|r| r.rsplit('/').next())
+        .ok_or_else(|| {
+            err(
+                "ValidationError",
+                format!("{role_arn} is not a valid role ARN"),
+            )
+        })?
+        .to_owned();
+    let not_authorized = || {
+        err(
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                caller.arn
+            ),
+        )
+    };
+    if caller.is_root() {
+        return Err(err(
+            "AccessDenied",
+            "Roles may not be assumed by root accounts.",
+        ));
+    }
+    if account != caller.account {
+        return Err(not_authorized());
+    }
+    let txn = iam_state::Txn::new(&s.view);
+    let role =
+        iam_state::ops::roles::load(&txn, &account, &role_name).map_err(|_| not_authorized())?;
+    if role.arn != role_arn {
+        return Err(not_authorized());
+    }
+    let chained = matches!(caller.kind, CallerKind::Role { .. });
+    let max = if chained {
+        CHAINED_MAX_S
+    } else {
+        u64::from(role.max_session_duration)
+    };
+    let d = duration(params, 3600, max)?;
+    // Session policy and policy ARNs.
+    let policy = params.get("Policy").map(str::to_owned);
+    if let Some(p) = &policy {
+        if p.len() > SESSION_POLICY_MAX {
+            return Err(err(
+                "PackedPolicyTooLarge",
+                "Packed size of the session policy exceeds the limit (2048 characters).",
+            ));
+        }
+        parse(p, PolicyKind::Managed).map_err(|e| err("MalformedPolicyDocument", e.to_string()))?;
+    }
+    let policy_arns = members(params, "PolicyArns", "arn");
+    let tags: Vec<(String, String)> = members(params, "Tags", "Key")
+        .into_iter()
+        .zip(members(params, "Tags", "Value"))
+        .collect();
+    let transitive = (1..=50)
+        .map_while(|i| {
+            params
+                .get(&format!("TransitiveTagKeys.member.{i}"))
+                .map(str::to_owned)
+        })
+        .collect::<Vec<_>>();
+    if params.get("SerialNumber").is_some() || params.get("TokenCode").is_some() {
+        return Err(err(
+            "NotImplemented",
+            "iamd does not yet accept MFA codes in AssumeRole",
+        ));
+    }
+    let now = crate::now_ms();
+    let external_id = params.get("ExternalId").map(str::to_owned);
+    let source_identity = params.get("SourceIdentity").map(str::to_owned);
+    trust_allows(
+        s,
+        caller,
+        &role,
+        external_id.as_deref(),
+        source_identity.as_deref(),
+        &session_name,
+        &tags,
+        now,
+    )
+    .then_some(())
+    .ok_or_else(not_authorized)?;
+    let ring = s
+        .auth
+        .key_ring()
+        .map_err(|e| (e.code.as_str().to_owned(), e.message))?;
+    let session_arn = format!(
+        "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
+        role.name
+    );
+    // Tags passed as transitive by the calling session carry over (role chaining).
+    let mut session_tags = tags;
+    if let Some(prev) = &caller.session {
+        for (k, v) in &prev.session_tags {
+            if prev.transitive_tag_keys.contains(k) && !session_tags.iter().any(|(t, _)| t == k) {
+                session_tags.push((k.clone(), v.clone()));
+            }
+        }
+    }
+    let claims = SessionClaims {
+        access_key_id: new_session_key(),
+        account: account.clone(),
+        principal_arn: role.arn.clone(),
+        session_arn: session_arn.clone(),
+        session_name: session_name.clone(),
+        issued_ms: now,
+        expires_ms: now + d * 1000,
+        mfa_authenticated_ms: caller.session.as_ref().and_then(|s| s.mfa_authenticated_ms),
+        source_identity: source_identity.clone(),
+        session_policy: policy,
+        session_policy_arns: policy_arns,
+        session_tags,
+        transitive_tag_keys: transitive,
+        role_chained: chained,
+        source_key: Some(caller.access_key_id.clone()),
+    };
+    let creds = issue(&ring, &claims, rand::random());
+    let mut body = credentials_xml(&creds);
+    body.push_str(&format!(
+        "    <AssumedRoleUser>\n      <AssumedRoleId>{}:{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    </AssumedRoleUser>\n",
+        role.id,
+        esc(&session_name),
+        esc(&session_arn)
+    ));
+    if let Some(si) = &source_identity {
+        body.push_str(&format!(
+            "    <SourceIdentity>{}</SourceIdentity>\n",
+            esc(si)
+        ));
+    }
+    Ok(response("AssumeRole", &body, rid))
+}
+
+/// AWS's rule for AssumeRole in one account: no explicit deny in the caller's identity
+/// policies, and the role's trust policy allows the caller — by the caller's own ARN (enough
+/// alone), or by the account (then an identity policy must allow `sts:AssumeRole` too).
+#[allow(clippy::too_many_arguments)]
+fn trust_allows(
+    s: &ApiState,
+    caller: &Caller,
+    role: &iam_model::Role,
+    external_id: Option<&str>,
+    source_identity: Option<&str>,
+    session_name: &str,
+    tags: &[(String, String)],
+    now: u64,
+) -> bool {
+    let Ok(trust) = parse(&role.assume_role_policy, PolicyKind::Trust) else {
+        return false;
+    };
+    let trust = CompiledSet::new([("trust", Arc::new(trust))]);
+    let mut ctx_pairs = crate::auth::authorize::request_context(
+        caller,
+        &iam_state::ops::target::Target {
+            action: "sts:AssumeRole".into(),
+            resource: role.arn.clone(),
+            request_tags: tags.to_vec(),
+        },
+        now,
+    );
+    if let Some(e) = external_id {
+        ctx_pairs.push(("sts:ExternalId".into(), vec![e.to_owned()]));
+    }
+    if let Some(si) = source_identity {
+        ctx_pairs.push(("sts:SourceIdentity".into(), vec![si.to_owned()]));
+    }
+    ctx_pairs.push(("sts:RoleSessionName".into(), vec![session_name.to_owned()]));
+    // The identity layer (explicit denies and allows) from the policy engine.
+    let identity = if caller.is_root() {
+        AuthzDecision::Allowed
+    } else {
+        let req = AuthzRequest {
+            principal_arn: caller.arn.clone(),
+            action: "sts:AssumeRole".into(),
+            resource: role.arn.clone(),
+            context: ctx_pairs.clone(),
+            with_explanation: false,
+        };
+        match s.view.consistent(|state, _| s.authz.authorize(state, &req)) {
+            Ok(a) => a.decision,
+            Err(_) => return false,
+        }
+    };
+    if identity == AuthzDecision::ExplicitDeny {
+        return false;
+    }
+    // The principal keys the trust policy may test (the engine adds none here).
+    ctx_pairs.push((
+        "aws:PrincipalArn".into(),
+        vec![principal_arn_for_trust(caller)],
+    ));
+    ctx_pairs.push(("aws:PrincipalAccount".into(), vec![caller.account.clone()]));
+    ctx_pairs.push((
+        "aws:PrincipalType".into(),
+        vec![caller.principal_kind().into()],
+    ));
+    if let Some(u) = caller.user_name() {
+        ctx_pairs.push(("aws:username".into(), vec![u.to_owned()]));
+    }
+    let mut ctx = Context::new();
+    for (k, v) in &ctx_pairs {
+        ctx = match v.as_slice() {
+            [one] => ctx.with(k, one.clone()),
+            many => ctx.with_list(k, many.iter().cloned()),
+        };
+    }
+    let empty = CompiledSet::empty();
+    let req = Request::new(&caller.arn, "sts:AssumeRole", &role.arn, &ctx);
+    let by_trust_alone = evaluate(&req, &Policies::new(&empty).resource(&trust)).verdict;
+    if by_trust_alone == Verdict::Allow {
+        return true;
+    }
+    identity == AuthzDecision::Allowed
+        && {
+            let allow_all = match parse(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+                PolicyKind::Managed,
+            ) {
+                Ok(p) => CompiledSet::new([("identity", Arc::new(p))]),
+                Err(_) => return false,
+            };
+            evaluate(&req, &Policies::new(&allow_all).resource(&trust)).verdict == Verdict::Allow
+        }
+}
+
+/// `aws:PrincipalArn`: the user, root, or (for a role session) the role's ARN.
+fn principal_arn_for_trust(caller: &Caller) -> String {
+    caller
+        .session
+        .as_ref()
+        .map_or_else(|| caller.arn.clone(), |s| s.principal_arn.clone())
+}

@@ -1,0 +1,99 @@
+//! The resource of each account-scoped query, family by family.
+
+use super::{KeyOwner, Scope};
+use crate::ops::access_keys::AccessKeyQuery;
+use crate::ops::account::AccountQuery;
+use crate::ops::groups::GroupQuery;
+use crate::ops::instance_profiles::InstanceProfileQuery;
+use crate::ops::login_profiles::LoginProfileQuery;
+use crate::ops::mfa::MfaQuery;
+use crate::ops::policies::PolicyQuery;
+use crate::ops::quotas::QuotaQuery;
+use crate::ops::roles::RoleQuery;
+use crate::ops::users::UserQuery;
+use crate::ops::Q;
+
+pub(super) fn resource(s: &Scope<'_>, q: &Q) -> String {
+    match q {
+        Q::User(q) => match q {
+            UserQuery::Get { name } | UserQuery::ListTags { name, .. } => s.user(name),
+            UserQuery::List { path_prefix, .. } => s.listing("user", path_prefix),
+        },
+        Q::Group(q) => match q {
+            GroupQuery::Get { name, .. } => s.group(name),
+            GroupQuery::List { path_prefix, .. } => s.listing("group", path_prefix),
+            GroupQuery::ListForUser { user_name, .. } => s.user(user_name),
+        },
+        Q::Role(q) => match q {
+            RoleQuery::Get { name } | RoleQuery::ListTags { name, .. } => s.role(name),
+            RoleQuery::List { path_prefix, .. } => s.listing("role", path_prefix),
+        },
+        Q::InstanceProfile(q) => instance_profile(s, q),
+        Q::Policy(q) => policy(s, q),
+        Q::AccessKey(q) => {
+            let owner = match q {
+                AccessKeyQuery::List { user_name, .. } => KeyOwner::named(user_name),
+                AccessKeyQuery::GetLastUsed { access_key_id }
+                | AccessKeyQuery::Lookup { access_key_id } => s.key_owner(None, access_key_id),
+            };
+            s.key_resource(owner)
+        }
+        Q::LoginProfile(LoginProfileQuery::Get { user_name }) => s.user(user_name),
+        Q::Mfa(q) => match q {
+            MfaQuery::ListVirtual { .. } => s.arn("mfa", "/", "*"),
+            MfaQuery::List { user_name, .. } => s.user(user_name),
+        },
+        // Account settings, reports, quotas and usage caps are account-level.
+        Q::Account(
+            AccountQuery::ListAliases { .. }
+            | AccountQuery::GetPasswordPolicy {}
+            | AccountQuery::GetSummary {}
+            | AccountQuery::GetCredentialReport { .. },
+        )
+        | Q::Quota(
+            QuotaQuery::ListQuotas
+            | QuotaQuery::ListQuotaRequests { .. }
+            | QuotaQuery::GetQuotaRequest { .. }
+            | QuotaQuery::GetUsage { .. }
+            | QuotaQuery::ListUsage { .. },
+        ) => "*".to_owned(),
+    }
+}
+
+fn instance_profile(s: &Scope<'_>, q: &InstanceProfileQuery) -> String {
+    match q {
+        InstanceProfileQuery::Get { name } | InstanceProfileQuery::ListTags { name, .. } => {
+            s.instance_profile(name)
+        }
+        InstanceProfileQuery::List { path_prefix, .. } => {
+            s.listing("instance-profile", path_prefix)
+        }
+        InstanceProfileQuery::ListForRole { role_name, .. } => s.role(role_name),
+    }
+}
+
+fn policy(s: &Scope<'_>, q: &PolicyQuery) -> String {
+    match q {
+        PolicyQuery::Get { policy_arn }
+        | PolicyQuery::GetVersion { policy_arn, .. }
+        | PolicyQuery::ListVersions { policy_arn, .. }
+        | PolicyQuery::ListTags { policy_arn, .. }
+        | PolicyQuery::ListEntities { policy_arn, .. } => policy_arn.clone(),
+        PolicyQuery::List { path_prefix, .. } => s.listing("policy", path_prefix),
+        PolicyQuery::ListAttached {
+            entity,
+            entity_name,
+            ..
+        }
+        | PolicyQuery::GetInline {
+            entity,
+            entity_name,
+            ..
+        }
+        | PolicyQuery::ListInline {
+            entity,
+            entity_name,
+            ..
+        } => s.principal(*entity, entity_name),
+    }
+}

@@ -1,0 +1,188 @@
+"""Authentication and STS against a live iamd cluster with unmodified boto3: default deny,
+policies taking effect on other nodes, bad signatures and keys, GetSessionToken issued on one
+node and used on another, AssumeRole (trust policy, ExternalId, session policy, chaining
+limit) and revocation of older sessions. Usage: sts_auth.py URL [URL...]; the operator's root
+credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Exits non-zero on the first
+failed check."""
+
+import datetime
+import json
+import os
+import sys
+import time
+
+import boto3
+import botocore.config
+from botocore.awsrequest import AWSRequest
+from botocore.auth import SigV4Auth
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+URLS = sys.argv[1:]
+assert URLS, "usage: sts_auth.py URL [URL...]"
+CONFIG = botocore.config.Config(retries={"max_attempts": 4, "mode": "standard"})
+ROOT = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], None)
+
+
+def client(service, i, creds):
+    key, secret, token = creds
+    return boto3.client(service, endpoint_url=URLS[i % len(URLS)], region_name="eu-central-1",
+                        aws_access_key_id=key, aws_secret_access_key=secret,
+                        aws_session_token=token, config=CONFIG)
+
+
+def error_code(f):
+    try:
+        f()
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+    return None
+
+
+def expect_error(code, f, what):
+    got = error_code(f)
+    assert got == code, f"{what}: expected {code}, got {got}"
+
+
+def eventually(f, what, seconds=10):
+    """Policies replicate through Raft: a node other than the writer sees them a moment later."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            return f()
+        except ClientError as e:
+            if time.time() > deadline:
+                raise AssertionError(f"{what}: still {e.response['Error']['Code']}") from e
+            time.sleep(0.2)
+
+
+def creds_of(c):
+    return (c["AccessKeyId"], c["SecretAccessKey"], c.get("SessionToken"))
+
+
+def policy(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(actions, resource="*"):
+    return {"Effect": "Allow", "Action": actions, "Resource": resource}
+
+
+iam = client("iam", 0, ROOT)
+sts = client("sts", 0, ROOT)
+
+# ---- who am I
+me = sts.get_caller_identity()
+account = me["Account"]
+assert me["Arn"] == f"arn:aws:iam::{account}:root", me
+assert me["UserId"] == account, me
+
+# ---- a user with no policy is denied everything (deny by default), on any node
+alice_arn = iam.create_user(UserName="alice")["User"]["Arn"]
+alice = creds_of(iam.create_access_key(UserName="alice")["AccessKey"])
+alice_iam = client("iam", 1, alice)
+eventually(lambda: client("sts", 1, alice).get_caller_identity(), "alice's new key on node 2")
+expect_error("AccessDenied", alice_iam.list_users, "alice without policies")
+msg = ""
+try:
+    alice_iam.create_user(UserName="eve")
+except ClientError as e:
+    msg = e.response["Error"]["Message"]
+assert alice_arn in msg and "iam:CreateUser" in msg, msg
+
+# ---- a policy written through node 1 takes effect on node 2
+iam.put_user_policy(UserName="alice", PolicyName="ops", PolicyDocument=policy(
+    allow(["iam:ListUsers", "iam:GetUser", "sts:AssumeRole"]),
+    allow("iam:CreateUser", f"arn:aws:iam::{account}:user/team/*"),
+    {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": f"arn:aws:iam::{account}:user/team/root*"}))
+eventually(alice_iam.list_users, "alice's policy on node 2")
+alice_iam.create_user(UserName="bob", Path="/team/")
+expect_error("AccessDenied", lambda: alice_iam.create_user(UserName="carol"), "resource outside the allowed path")
+expect_error("AccessDenied", lambda: alice_iam.create_user(UserName="rootish", Path="/team/"), "explicit deny")
+# Users never act as another account's principals: alice cannot see the root's own keys.
+expect_error("AccessDenied", lambda: alice_iam.create_access_key(), "alice creating her own key without permission")
+
+# ---- bad credentials
+expect_error("SignatureDoesNotMatch", client("iam", 2, (alice[0], "x" * 40, None)).list_users, "wrong secret")
+expect_error("InvalidClientTokenId", client("iam", 2, ("AKIA" + "Q" * 16, "x" * 40, None)).list_users, "unknown key")
+# A tampered body: signed for one user name, sent with another.
+req = AWSRequest(method="POST", url=URLS[0] + "/", data="Action=ListUsers&Version=2010-05-08",
+                 headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+SigV4Auth(Credentials(*alice[:2]), "iam", "us-east-1").add_auth(req)
+prepared = req.prepare()
+import urllib.request  # noqa: E402
+tampered = urllib.request.Request(URLS[0] + "/", data=b"Action=ListUsers&Version=2010-05-08&MaxItems=1",
+                                  headers=dict(prepared.headers), method="POST")
+try:
+    urllib.request.urlopen(tampered)
+    raise AssertionError("a tampered body was accepted")
+except urllib.error.HTTPError as e:
+    body = e.read().decode()
+    assert e.code == 403 and "SignatureDoesNotMatch" in body, (e.code, body)
+# A deactivated key stops working.
+iam.update_access_key(UserName="alice", AccessKeyId=alice[0], Status="Inactive")
+deadline = time.time() + 10
+while error_code(client("iam", 1, alice).list_users) != "InvalidClientTokenId":
+    assert time.time() < deadline, "an inactive key still works"
+    time.sleep(0.2)
+iam.update_access_key(UserName="alice", AccessKeyId=alice[0], Status="Active")
+eventually(alice_iam.list_users, "the key is active again")
+
+# ---- GetSessionToken through node 1, used on node 3
+st = creds_of(client("sts", 0, alice).get_session_token(DurationSeconds=900)["Credentials"])
+assert st[0].startswith("ASIA") and st[2], st
+ident = client("sts", 2, st).get_caller_identity()
+assert ident["Arn"] == alice_arn, ident
+client("iam", 2, st).list_users()
+bad_token = (st[0], st[1], st[2][:-4] + ("AAAA" if not st[2].endswith("AAAA") else "BBBB"))
+expect_error("InvalidClientTokenId", client("iam", 2, bad_token).list_users, "tampered session token")
+expect_error("AccessDenied", lambda: client("sts", 1, st).get_session_token(), "GetSessionToken with session credentials")
+
+# ---- AssumeRole: trust policy with an ExternalId condition
+trust = policy({"Effect": "Allow", "Principal": {"AWS": alice_arn}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": "xyz"}}})
+role_arn = iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+iam.put_role_policy(RoleName="deployer", PolicyName="read", PolicyDocument=policy(
+    allow(["iam:ListUsers", "iam:ListRoles", "iam:GetRole", "sts:AssumeRole"])))
+alice_sts = client("sts", 1, alice)
+expect_error("AccessDenied", lambda: eventually(
+    lambda: alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s0"), "", 1), "no ExternalId")
+r = eventually(lambda: alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", ExternalId="xyz"),
+               "AssumeRole with the ExternalId")
+assert r["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/deployer/s1", r
+role = creds_of(r["Credentials"])
+role_iam = client("iam", 2, role)
+role_iam.list_users()
+expect_error("AccessDenied", lambda: role_iam.create_user(UserName="nope"), "the role's policy does not allow CreateUser")
+ident = client("sts", 0, role).get_caller_identity()
+assert ident["Arn"] == r["AssumedRoleUser"]["Arn"] and ident["UserId"].endswith(":s1"), ident
+# Another user the trust policy does not name: denied, even with an identity policy allowing it.
+iam.create_user(UserName="mallory")
+iam.put_user_policy(UserName="mallory", PolicyName="all", PolicyDocument=policy(allow("*")))
+mallory = creds_of(iam.create_access_key(UserName="mallory")["AccessKey"])
+expect_error("AccessDenied", lambda: eventually(lambda: client("sts", 0, mallory).assume_role(
+    RoleArn=role_arn, RoleSessionName="m", ExternalId="xyz"), "", 2), "not trusted")
+# Session policy narrows the session.
+narrow = alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s2", ExternalId="xyz",
+                               Policy=policy(allow("iam:ListRoles")))
+narrow_iam = client("iam", 0, creds_of(narrow["Credentials"]))
+narrow_iam.list_roles()
+expect_error("AccessDenied", narrow_iam.list_users, "outside the session policy")
+# Role chaining is limited to one hour.
+expect_error("ValidationError", lambda: client("sts", 0, role).assume_role(
+    RoleArn=role_arn, RoleSessionName="c", DurationSeconds=7200), "chained session over 1 hour")
+
+# ---- revoke older sessions (AWS's AWSRevokeOlderSessions policy)
+time.sleep(1.1)
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+iam.put_role_policy(RoleName="deployer", PolicyName="AWSRevokeOlderSessions", PolicyDocument=policy(
+    {"Effect": "Deny", "Action": "*", "Resource": "*",
+     "Condition": {"DateLessThan": {"aws:TokenIssueTime": now}}}))
+time.sleep(1.1)
+deadline = time.time() + 10
+while error_code(role_iam.list_users) != "AccessDenied":
+    assert time.time() < deadline, "the revoked session still works"
+    time.sleep(0.2)
+fresh = creds_of(alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s3", ExternalId="xyz")["Credentials"])
+eventually(client("iam", 2, fresh).list_users, "a session issued after the revocation works")
+print("ok")
