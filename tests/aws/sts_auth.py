@@ -105,13 +105,14 @@ expect_error("AccessDenied", lambda: alice_iam.create_access_key(), "alice creat
 # ---- bad credentials
 expect_error("SignatureDoesNotMatch", client("iam", 2, (alice[0], "x" * 40, None)).list_users, "wrong secret")
 expect_error("InvalidClientTokenId", client("iam", 2, ("AKIA" + "Q" * 16, "x" * 40, None)).list_users, "unknown key")
-# A tampered body: signed for one user name, sent with another.
+# A tampered body: signed for ListUsers, sent as ListRoles.
 req = AWSRequest(method="POST", url=URLS[0] + "/", data="Action=ListUsers&Version=2010-05-08",
                  headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
 SigV4Auth(Credentials(*alice[:2]), "iam", "us-east-1").add_auth(req)
 prepared = req.prepare()
 import urllib.request  # noqa: E402
-tampered = urllib.request.Request(URLS[0] + "/", data=b"Action=ListUsers&Version=2010-05-08&MaxItems=1",
+# Same length (the signed Content-Length still fits), another action.
+tampered = urllib.request.Request(URLS[0] + "/", data=b"Action=ListRoles&Version=2010-05-08",
                                   headers=dict(prepared.headers), method="POST")
 try:
     urllib.request.urlopen(tampered)
@@ -145,10 +146,11 @@ role_arn = iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=trust)[
 iam.put_role_policy(RoleName="deployer", PolicyName="read", PolicyDocument=policy(
     allow(["iam:ListUsers", "iam:ListRoles", "iam:GetRole", "sts:AssumeRole"])))
 alice_sts = client("sts", 1, alice)
-expect_error("AccessDenied", lambda: eventually(
-    lambda: alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s0"), "", 1), "no ExternalId")
 r = eventually(lambda: alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", ExternalId="xyz"),
                "AssumeRole with the ExternalId")
+expect_error("AccessDenied", lambda: alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s0"), "no ExternalId")
+expect_error("AccessDenied", lambda: alice_sts.assume_role(
+    RoleArn=role_arn, RoleSessionName="s0", ExternalId="abc"), "wrong ExternalId")
 assert r["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account}:assumed-role/deployer/s1", r
 role = creds_of(r["Credentials"])
 role_iam = client("iam", 2, role)
@@ -160,8 +162,10 @@ assert ident["Arn"] == r["AssumedRoleUser"]["Arn"] and ident["UserId"].endswith(
 iam.create_user(UserName="mallory")
 iam.put_user_policy(UserName="mallory", PolicyName="all", PolicyDocument=policy(allow("*")))
 mallory = creds_of(iam.create_access_key(UserName="mallory")["AccessKey"])
-expect_error("AccessDenied", lambda: eventually(lambda: client("sts", 0, mallory).assume_role(
-    RoleArn=role_arn, RoleSessionName="m", ExternalId="xyz"), "", 2), "not trusted")
+eventually(client("sts", 0, mallory).get_caller_identity, "mallory's key on node 1")
+time.sleep(0.5)
+expect_error("AccessDenied", lambda: client("sts", 0, mallory).assume_role(
+    RoleArn=role_arn, RoleSessionName="mal", ExternalId="xyz"), "not trusted")
 # Session policy narrows the session.
 narrow = alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s2", ExternalId="xyz",
                                Policy=policy(allow("iam:ListRoles")))
@@ -170,7 +174,7 @@ narrow_iam.list_roles()
 expect_error("AccessDenied", narrow_iam.list_users, "outside the session policy")
 # Role chaining is limited to one hour.
 expect_error("ValidationError", lambda: client("sts", 0, role).assume_role(
-    RoleArn=role_arn, RoleSessionName="c", DurationSeconds=7200), "chained session over 1 hour")
+    RoleArn=role_arn, RoleSessionName="chain", DurationSeconds=7200), "chained session over 1 hour")
 
 # ---- revoke older sessions (AWS's AWSRevokeOlderSessions policy)
 time.sleep(1.1)
