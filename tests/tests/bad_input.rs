@@ -229,3 +229,40 @@ async fn bad_requests_are_refused_with_aws_codes_and_exit_codes() {
     })
     .await;
 }
+
+#[test]
+fn a_bad_or_missing_cluster_secret_key_is_named_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let key = dir.path().join("secret.key");
+    std::fs::write(&key, "not hex at all\n").unwrap();
+    let [api, http, peer] = addrs();
+    let base = [
+        "serve",
+        "--node-id",
+        "1",
+        "--bootstrap",
+        "--api-listen",
+        &api,
+        "--http-listen",
+        &http,
+        "--peer-listen",
+        &peer,
+        "--data-dir",
+        data.to_str().unwrap(),
+    ];
+    let (code, err) = iamd(&[&base[..], &["--secret-key-file", key.to_str().unwrap()]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("secret.key") && err.contains("64 hexadecimal digits"),
+        "{err}"
+    );
+    let (code, err) = iamd(&[&base[..], &["--secret-key-file", "/nonexistent/key"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("cannot read the cluster secret key file /nonexistent/key"),
+        "{err}"
+    );
+    // Nothing was initialized: the data dir holds no cluster identity yet.
+    assert!(!data.join("node.json").exists());
+}

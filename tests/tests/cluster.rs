@@ -207,8 +207,9 @@ async fn a_read_ahead_of_the_node_fails_clearly_instead_of_answering_stale() {
     within(Duration::from_secs(60), async {
         let mut cluster = Cluster::start(3).await;
         let (account, index) = create_account(&mut cluster.client()).await;
-        let mut one =
-            Client::new(&[cluster.node(2).api_url()], Duration::from_secs(3)).expect("client");
+        let mut one = Client::new(&[cluster.node(2).api_url()], Duration::from_secs(3))
+            .expect("client")
+            .with_credentials(cluster.root_credentials());
         let started = Instant::now();
         let err = get_user(&mut one, &account, "nobody", at_least(index + 1_000_000))
             .await

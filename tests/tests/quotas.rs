@@ -193,7 +193,9 @@ async fn usage_cap_grants_never_pass_the_limit_across_a_leader_kill() {
                 .map(|id| cluster.node((w + id) % 3 + 1).api_url())
                 .collect();
             endpoints.dedup();
-            let mut client = Client::new(&endpoints, Duration::from_secs(20)).expect("client");
+            let mut client = Client::new(&endpoints, Duration::from_secs(20))
+                .expect("client")
+                .with_credentials(cluster.root_credentials());
             let (account, granted, refusals, done) = (
                 account.clone(),
                 granted.clone(),

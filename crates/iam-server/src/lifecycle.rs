@@ -83,7 +83,6 @@ async fn seed_cluster_id(seeds: &[String]) -> anyhow::Result<String> {
 /// Runs a node until `shutdown` fires.
 pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut store = iam_storage::open(&config.data_dir, config.node_id)?;
-    let secrets = config.load_secret_key()?;
     let peer_listener = bind("peer", config.peer_listen).await?;
     let api_listener = bind("api", config.api_listen).await?;
     let http_listener = bind("http", config.http_listen).await?;
@@ -111,6 +110,8 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
             config.data_dir.display()
         ),
     };
+    // After the cluster identity checks (their errors come first), before anything is saved.
+    let secrets = config.load_secret_key()?;
     if store.meta.is_none() {
         store.save_meta(NodeMeta {
             cluster_id: cluster_id.clone(),
