@@ -144,7 +144,7 @@ pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
         for http in &https {
             if let Some(body) = crate::model::http_get(http, "/ready").await {
                 ready += usize::from(
-                    body.starts_with("ready:") && body.trim_end().ends_with("voters 3"),
+                    body.contains("ready:") && body.trim_end().ends_with("voters 3"),
                 );
             }
         }
