@@ -143,9 +143,8 @@ pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
         let mut ready = 0;
         for http in &https {
             if let Some(body) = crate::model::http_get(http, "/ready").await {
-                ready += usize::from(
-                    body.contains("ready:") && body.trim_end().ends_with("voters 3"),
-                );
+                ready +=
+                    usize::from(body.contains("ready:") && body.trim_end().ends_with("voters 3"));
             }
         }
         if ready == 3 {

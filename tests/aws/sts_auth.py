@@ -5,8 +5,12 @@ limit) and revocation of older sessions. Usage: sts_auth.py URL [URL...]; the op
 credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Exits non-zero on the first
 failed check."""
 
+import base64
 import datetime
+import hashlib
+import hmac
 import json
+import struct
 import os
 import sys
 import time
@@ -54,6 +58,13 @@ def eventually(f, what, seconds=10):
             if time.time() > deadline:
                 raise AssertionError(f"{what}: still {e.response['Error']['Code']}") from e
             time.sleep(0.2)
+
+
+def totp(seed_b32, step):
+    key = base64.b32decode(seed_b32)
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    o = mac[-1] & 15
+    return "%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
 def creds_of(c):
@@ -138,6 +149,26 @@ client("iam", 2, st).list_users()
 bad_token = (st[0], st[1], st[2][:-4] + ("AAAA" if not st[2].endswith("AAAA") else "BBBB"))
 expect_error("InvalidClientTokenId", client("iam", 2, bad_token).list_users, "tampered session token")
 expect_error("AccessDenied", lambda: client("sts", 1, st).get_session_token(), "GetSessionToken with session credentials")
+
+# ---- MFA: a session made with a code is MFA-authenticated; a code works once
+dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-mfa")["VirtualMFADevice"]
+seed, serial = dev["Base32StringSeed"], dev["SerialNumber"]
+step = int(time.time() // 30)
+iam.enable_mfa_device(UserName="alice", SerialNumber=serial,
+                      AuthenticationCode1=totp(seed, step - 2), AuthenticationCode2=totp(seed, step - 1))
+iam.put_user_policy(UserName="alice", PolicyName="mfa-only", PolicyDocument=policy(
+    {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+     "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}))
+time.sleep(0.5)
+expect_error("AccessDenied", client("iam", 2, st).list_roles, "a session without MFA")
+code = totp(seed, int(time.time() // 30))
+with_mfa = creds_of(eventually(lambda: client("sts", 1, alice).get_session_token(
+    DurationSeconds=900, SerialNumber=serial, TokenCode=code), "GetSessionToken with MFA")["Credentials"])
+eventually(client("iam", 2, with_mfa).list_roles, "the MFA session may list roles")
+expect_error("AccessDenied", lambda: client("sts", 0, alice).get_session_token(
+    SerialNumber=serial, TokenCode=code), "a replayed MFA code")
+expect_error("AccessDenied", lambda: client("sts", 0, alice).get_session_token(
+    SerialNumber=serial, TokenCode="000000" if code != "000000" else "111111"), "a wrong MFA code")
 
 # ---- AssumeRole: trust policy with an ExternalId condition
 trust = policy({"Effect": "Allow", "Principal": {"AWS": alice_arn}, "Action": "sts:AssumeRole",

@@ -49,6 +49,14 @@ fn user_with_key(c: &mut Cluster, account: Option<&str>, name: &str) -> Credenti
     }
 }
 
+/// Runs iamctl commands as the operator's root; each must succeed.
+fn all_ok(c: &mut Cluster, commands: &[&[&str]]) {
+    for args in commands {
+        let (code, _, err) = c.iamctl(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+}
+
 /// Runs iamctl as `creds` until the answer is not `InvalidClientTokenId` (a key created
 /// through the leader reaches the other nodes a moment later).
 fn as_user(c: &mut Cluster, creds: &Credentials, args: &[&str]) -> (i32, String, String) {
@@ -115,27 +123,27 @@ async fn every_call_is_signed_and_authorized() {
         let (code, _, err) = as_user(&mut c, &bob, &["cluster", "status"]);
         assert_eq!((code, err.contains("AccessDenied")), (1, true), "{err}");
         // A policy allowing ListUsers only: list works, create does not.
-        for args in [
+        all_ok(
+            &mut c,
             &[
-                "policy",
-                "create",
-                "--policy-name",
-                "list-only",
-                "--policy-document",
-                LIST_ONLY,
-            ][..],
-            &[
-                "policy",
-                "attach",
-                "--user",
-                "bob",
-                "--policy-arn",
-                "list-only",
-            ][..],
-        ] {
-            let (code, _, err) = c.iamctl(args);
-            assert_eq!(code, 0, "{args:?}: {err}");
-        }
+                &[
+                    "policy",
+                    "create",
+                    "--policy-name",
+                    "list-only",
+                    "--policy-document",
+                    LIST_ONLY,
+                ][..],
+                &[
+                    "policy",
+                    "attach",
+                    "--user",
+                    "bob",
+                    "--policy-arn",
+                    "list-only",
+                ][..],
+            ],
+        );
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let (code, out, err) = as_user(&mut c, &bob, &["user", "list", "-o", "json"]);
@@ -155,20 +163,20 @@ async fn every_call_is_signed_and_authorized() {
         let (code, _, err) =
             c.iamctl(&["policy", "attach", "--user", "bob", "--policy-arn", "admin"]);
         assert_ne!(code, 0, "no such policy yet: {err}");
-        for args in [
+        all_ok(
+            &mut c,
             &[
-                "policy",
-                "create",
-                "--policy-name",
-                "admin",
-                "--policy-document",
-                ADMIN,
-            ][..],
-            &["policy", "attach", "--user", "bob", "--policy-arn", "admin"][..],
-        ] {
-            let (code, _, err) = c.iamctl(args);
-            assert_eq!(code, 0, "{args:?}: {err}");
-        }
+                &[
+                    "policy",
+                    "create",
+                    "--policy-name",
+                    "admin",
+                    "--policy-document",
+                    ADMIN,
+                ][..],
+                &["policy", "attach", "--user", "bob", "--policy-arn", "admin"][..],
+            ],
+        );
         let deadline = Instant::now() + Duration::from_secs(10);
         while as_user(&mut c, &bob, &["user", "create", "eve"]).0 != 0 {
             assert!(
@@ -198,31 +206,31 @@ async fn every_call_is_signed_and_authorized() {
         assert_eq!(code, 0, "{err}");
         let tenant = json(&out)["id"].as_str().unwrap().to_owned();
         let tina = user_with_key(&mut c, Some(&tenant), "tina");
-        for args in [
+        all_ok(
+            &mut c,
             &[
-                "--account",
-                &tenant,
-                "policy",
-                "create",
-                "--policy-name",
-                "admin",
-                "--policy-document",
-                ADMIN,
-            ][..],
-            &[
-                "--account",
-                &tenant,
-                "policy",
-                "attach",
-                "--user",
-                "tina",
-                "--policy-arn",
-                "admin",
-            ][..],
-        ] {
-            let (code, _, err) = c.iamctl(args);
-            assert_eq!(code, 0, "{args:?}: {err}");
-        }
+                &[
+                    "--account",
+                    &tenant,
+                    "policy",
+                    "create",
+                    "--policy-name",
+                    "admin",
+                    "--policy-document",
+                    ADMIN,
+                ][..],
+                &[
+                    "--account",
+                    &tenant,
+                    "policy",
+                    "attach",
+                    "--user",
+                    "tina",
+                    "--policy-arn",
+                    "admin",
+                ][..],
+            ],
+        );
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let (code, out, _) = as_user(&mut c, &tina, &["user", "list", "-o", "json"]);
@@ -326,21 +334,21 @@ async fn simulate_principal_policy_agrees_with_native_authorize() {
     within(Duration::from_secs(120), async {
         let mut c = Cluster::start(3).await;
         let account = c.account.clone();
-        for args in [
-            &["user", "create", "sim"][..],
+        all_ok(
+            &mut c,
             &[
-                "policy",
-                "create",
-                "--policy-name",
-                "sim",
-                "--policy-document",
-                SIM_POLICY,
-            ][..],
-            &["policy", "attach", "--user", "sim", "--policy-arn", "sim"][..],
-        ] {
-            let (code, _, err) = c.iamctl(args);
-            assert_eq!(code, 0, "{args:?}: {err}");
-        }
+                &["user", "create", "sim"][..],
+                &[
+                    "policy",
+                    "create",
+                    "--policy-name",
+                    "sim",
+                    "--policy-document",
+                    SIM_POLICY,
+                ][..],
+                &["policy", "attach", "--user", "sim", "--policy-arn", "sim"][..],
+            ],
+        );
         let principal = format!("arn:aws:iam::{account}:user/sim");
         let http = format!("http://{}", c.node(2).http);
         let creds = c.root_credentials();
@@ -414,27 +422,27 @@ async fn authorize_decides_for_the_signer_of_a_relayed_request() {
     within(Duration::from_secs(120), async {
         let mut c = Cluster::start(3).await;
         let reader = user_with_key(&mut c, None, "reader");
-        for args in [
+        all_ok(
+            &mut c,
             &[
-                "policy",
-                "create",
-                "--policy-name",
-                "sim",
-                "--policy-document",
-                SIM_POLICY,
-            ][..],
-            &[
-                "policy",
-                "attach",
-                "--user",
-                "reader",
-                "--policy-arn",
-                "sim",
-            ][..],
-        ] {
-            let (code, _, err) = c.iamctl(args);
-            assert_eq!(code, 0, "{args:?}: {err}");
-        }
+                &[
+                    "policy",
+                    "create",
+                    "--policy-name",
+                    "sim",
+                    "--policy-document",
+                    SIM_POLICY,
+                ][..],
+                &[
+                    "policy",
+                    "attach",
+                    "--user",
+                    "reader",
+                    "--policy-arn",
+                    "sim",
+                ][..],
+            ],
+        );
         // What an S3-like service received from the reader's SDK.
         let signed = |secret: &str| {
             let mut req = iam_auth::sigv4::SignedRequest {

@@ -32,29 +32,32 @@ fn script(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("aws").join(name)
 }
 
+/// Runs a python script of `tests/aws` against a fresh 3-node cluster (one URL per node),
+/// signed with the operator's root credentials; fails the test with its output on failure.
+async fn run_script(name: &'static str) {
+    let mut cluster = Cluster::start(3).await;
+    let urls = urls(&mut cluster);
+    let mut python = signed(&cluster, "python3");
+    let out = tokio::task::spawn_blocking(move || {
+        python
+            .arg(script(name))
+            .args(&urls)
+            .output()
+            .expect("run python3")
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{name} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_drives_every_entity_family() {
-    within(Duration::from_secs(180), async {
-        let mut cluster = Cluster::start(3).await;
-        let urls = urls(&mut cluster);
-        let mut python = signed(&cluster, "python3");
-        let out = tokio::task::spawn_blocking(move || {
-            python
-                .arg(script("boto3_lifecycle.py"))
-                .args(&urls)
-                .output()
-                .expect("run python3")
-        })
-        .await
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "boto3 script failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    })
-    .await;
+    within(Duration::from_secs(180), run_script("boto3_lifecycle.py")).await;
 }
 
 fn aws(cluster: &Cluster, url: &str, args: &[&str]) -> (i32, String, String) {
@@ -192,25 +195,5 @@ async fn a_boto3_writer_survives_a_leader_kill_without_duplicates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signatures_policies_and_sts_sessions_hold_on_every_node() {
-    within(Duration::from_secs(180), async {
-        let mut cluster = Cluster::start(3).await;
-        let urls = urls(&mut cluster);
-        let mut python = signed(&cluster, "python3");
-        let out = tokio::task::spawn_blocking(move || {
-            python
-                .arg(script("sts_auth.py"))
-                .args(&urls)
-                .output()
-                .expect("run python3")
-        })
-        .await
-        .unwrap();
-        assert!(
-            out.status.success(),
-            "sts_auth.py failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    })
-    .await;
+    within(Duration::from_secs(180), run_script("sts_auth.py")).await;
 }

@@ -148,13 +148,16 @@ async fn load(
     Ok(rate)
 }
 
+/// Builds the i-th command of a kind.
+type MakeCommand = Box<dyn Fn(usize) -> Command>;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     println!("### Apply throughput (in process, RocksDB state machine, batches of 64)\n");
     println!("| command | entries/s |\n|---|---|");
     let acct = "100000000001";
-    let kinds: Vec<(&str, Box<dyn Fn(usize) -> Command>)> = vec![
+    let kinds: Vec<(&str, MakeCommand)> = vec![
         ("CreateUser", Box::new(move |i| prepared(user(acct, i)))),
         ("CreateRole", Box::new(move |i| prepared(role(acct, i)))),
         ("CreatePolicy", Box::new(move |i| prepared(policy(acct, i)))),

@@ -66,7 +66,7 @@ pub(crate) async fn handle(
     let action = params.get("Action").unwrap_or_default();
     match action {
         "GetCallerIdentity" => Ok(response(action, &caller_identity(s, caller), rid)),
-        "GetSessionToken" => get_session_token(s, caller, params, rid),
+        "GetSessionToken" => get_session_token(s, caller, params, rid).await,
         "AssumeRole" => assume_role(s, caller, params, rid).await,
         "" => Err(err("MissingAction", "Missing Action")),
         a if is_sts_action(a) => Err(err(
@@ -145,7 +145,7 @@ fn new_session_key() -> String {
     )
 }
 
-fn get_session_token(
+async fn get_session_token(
     s: &ApiState,
     caller: &Caller,
     params: &Params,
@@ -160,12 +160,7 @@ fn get_session_token(
     if matches!(caller.kind, CallerKind::Role { .. }) {
         return Err(err("AccessDenied", "Roles cannot call GetSessionToken"));
     }
-    if params.get("SerialNumber").is_some() || params.get("TokenCode").is_some() {
-        return Err(err(
-            "NotImplemented",
-            "iamd does not yet accept MFA codes in GetSessionToken",
-        ));
-    }
+    let mfa_ms = mfa(s, caller, params).await?;
     let max = if caller.is_root() {
         ROOT_SESSION_MAX_S
     } else {
@@ -185,7 +180,7 @@ fn get_session_token(
         session_name: String::new(),
         issued_ms: now,
         expires_ms: now + d * 1000,
-        mfa_authenticated_ms: None,
+        mfa_authenticated_ms: mfa_ms,
         source_identity: None,
         session_policy: None,
         session_policy_arns: Vec::new(),
@@ -293,9 +288,9 @@ async fn assume_role(
     if account != caller.account {
         return Err(not_authorized());
     }
-    let txn = iam_state::Txn::new(&s.view);
-    let role =
-        iam_state::ops::roles::load(&txn, &account, &role_name).map_err(|_| not_authorized())?;
+    // (The transaction borrows the state: it must not live across an await.)
+    let role = iam_state::ops::roles::load(&iam_state::Txn::new(&s.view), &account, &role_name)
+        .map_err(|_| not_authorized())?;
     if role.arn != role_arn {
         return Err(not_authorized());
     }
@@ -329,27 +324,21 @@ async fn assume_role(
                 .map(str::to_owned)
         })
         .collect::<Vec<_>>();
-    if params.get("SerialNumber").is_some() || params.get("TokenCode").is_some() {
-        return Err(err(
-            "NotImplemented",
-            "iamd does not yet accept MFA codes in AssumeRole",
-        ));
-    }
+    let mfa_ms = mfa(s, caller, params).await?;
     let now = crate::now_ms();
     let external_id = params.get("ExternalId").map(str::to_owned);
     let source_identity = params.get("SourceIdentity").map(str::to_owned);
-    trust_allows(
-        s,
-        caller,
-        &role,
-        external_id.as_deref(),
-        source_identity.as_deref(),
-        &session_name,
-        &tags,
+    let ask = AssumeAsk {
+        external_id: external_id.as_deref(),
+        source_identity: source_identity.as_deref(),
+        session_name: &session_name,
+        tags: &tags,
+        mfa_ms,
         now,
-    )
-    .then_some(())
-    .ok_or_else(not_authorized)?;
+    };
+    trust_allows(s, caller, &role, &ask)
+        .then_some(())
+        .ok_or_else(not_authorized)?;
     let ring = s
         .auth
         .key_ring()
@@ -375,7 +364,8 @@ async fn assume_role(
         session_name: session_name.clone(),
         issued_ms: now,
         expires_ms: now + d * 1000,
-        mfa_authenticated_ms: caller.session.as_ref().and_then(|s| s.mfa_authenticated_ms),
+        mfa_authenticated_ms: mfa_ms
+            .or(caller.session.as_ref().and_then(|s| s.mfa_authenticated_ms)),
         source_identity: source_identity.clone(),
         session_policy: policy,
         session_policy_arns: policy_arns,
@@ -401,20 +391,80 @@ async fn assume_role(
     Ok(response("AssumeRole", &body, rid))
 }
 
+/// What an AssumeRole request asks, beyond the caller and the role.
+#[derive(Clone, Copy)]
+struct AssumeAsk<'a> {
+    external_id: Option<&'a str>,
+    source_identity: Option<&'a str>,
+    session_name: &'a str,
+    tags: &'a [(String, String)],
+    /// When this request's MFA code was verified.
+    mfa_ms: Option<u64>,
+    now: u64,
+}
+
+/// Verifies and consumes the request's MFA code (`SerialNumber` + `TokenCode`) with a Raft
+/// write, so a code is accepted once in the whole cluster; returns when it was verified.
+async fn mfa(s: &ApiState, caller: &Caller, params: &Params) -> Result<Option<u64>, StsError> {
+    let (serial, code) = match (params.get("SerialNumber"), params.get("TokenCode")) {
+        (None, None) => return Ok(None),
+        (Some(serial), Some(code)) => (serial, code),
+        _ => {
+            return Err(err(
+                "ValidationError",
+                "SerialNumber and TokenCode must be given together",
+            ))
+        }
+    };
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err(
+            "ValidationError",
+            format!("1 validation error detected: Value '{code}' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*"),
+        ));
+    }
+    let Some(user) = caller.user_name() else {
+        return Err(err(
+            "AccessDenied",
+            "MultiFactorAuthentication failed: MFA sign-in is for IAM users with a virtual MFA device",
+        ));
+    };
+    let cmd = iam_state::Command::in_account(
+        &caller.account,
+        iam_state::ops::mfa::MfaOp::Authenticate {
+            user_name: user.to_owned(),
+            serial_number: serial.to_owned(),
+            code: code.to_owned(),
+        },
+    );
+    let (outcome, _) = s.execute_internal(cmd).await.map_err(|e| {
+        let code = e
+            .metadata()
+            .get(crate::status::ERROR_CODE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("ServiceFailure")
+            .to_owned();
+        (code, e.message().to_owned())
+    })?;
+    Ok(outcome.to_json()["authenticated_ms"].as_u64())
+}
+
 /// AWS's rule for AssumeRole in one account: no explicit deny in the caller's identity
 /// policies, and the role's trust policy allows the caller — by the caller's own ARN (enough
 /// alone), or by the account (then an identity policy must allow `sts:AssumeRole` too).
-#[allow(clippy::too_many_arguments)]
 fn trust_allows(
     s: &ApiState,
     caller: &Caller,
     role: &iam_model::Role,
-    external_id: Option<&str>,
-    source_identity: Option<&str>,
-    session_name: &str,
-    tags: &[(String, String)],
-    now: u64,
+    ask: &AssumeAsk<'_>,
 ) -> bool {
+    let AssumeAsk {
+        external_id,
+        source_identity,
+        session_name,
+        tags,
+        mfa_ms,
+        now,
+    } = *ask;
     let Ok(trust) = parse(&role.assume_role_policy, PolicyKind::Trust) else {
         return false;
     };
@@ -435,6 +485,15 @@ fn trust_allows(
         ctx_pairs.push(("sts:SourceIdentity".into(), vec![si.to_owned()]));
     }
     ctx_pairs.push(("sts:RoleSessionName".into(), vec![session_name.to_owned()]));
+    if let Some(at) = mfa_ms {
+        // This very request was authenticated with an MFA code.
+        ctx_pairs.retain(|(k, _)| !k.starts_with("aws:MultiFactorAuth"));
+        ctx_pairs.push(("aws:MultiFactorAuthPresent".into(), vec!["true".into()]));
+        ctx_pairs.push((
+            "aws:MultiFactorAuthAge".into(),
+            vec![(now.saturating_sub(at) / 1000).to_string()],
+        ));
+    }
     // The identity layer (explicit denies and allows) from the policy engine.
     let identity = if caller.is_root() {
         AuthzDecision::Allowed

@@ -60,6 +60,14 @@ pub enum MfaOp {
     },
     /// `DeleteVirtualMFADevice`.
     DeleteVirtual { serial_number: String },
+    /// iamd's, proposed by the server only (STS with `SerialNumber`/`TokenCode`): checks one
+    /// code of a device enabled for the user at the proposer's time and consumes it, so the
+    /// same code is never accepted twice, on any node.
+    Authenticate {
+        user_name: String,
+        serial_number: String,
+        code: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,7 +136,13 @@ impl MfaOp {
             Self::Deactivate { .. } => "DeactivateMFADevice",
             Self::Resync { .. } => "ResyncMFADevice",
             Self::DeleteVirtual { .. } => "DeleteVirtualMFADevice",
+            Self::Authenticate { .. } => "AuthenticateMFA",
         }
+    }
+
+    /// Ops only the server proposes ([`MfaOp::Authenticate`]).
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Authenticate { .. })
     }
 
     pub(crate) fn prepare(&mut self, env: &mut dyn Env) {
@@ -388,6 +402,30 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
             device.last_step = Some(step);
             cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
             Ok(Outcome::Nothing)
+        }
+        MfaOp::Authenticate {
+            user_name,
+            serial_number,
+            code,
+        } => {
+            let mut device = load_assigned(cx.txn, a, user_name, serial_number).map_err(|_| {
+                IamError::new(
+                    ErrorCode::AccessDenied,
+                    format!("MultiFactorAuthentication failed: no MFA device {serial_number} is enabled for {user_name}."),
+                )
+            })?;
+            let step = verify_totp(&seed_of(&device), code, cx.time_ms, device.last_step)
+                .ok_or_else(|| {
+                    IamError::new(
+                        ErrorCode::AccessDenied,
+                        "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+                    )
+                })?;
+            device.last_step = Some(step);
+            cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
+            Ok(Outcome::record(
+                &serde_json::json!({ "authenticated_ms": cx.time_ms }),
+            ))
         }
         MfaOp::DeleteVirtual { serial_number } => {
             let device = load_serial(cx.txn, a, serial_number)?;

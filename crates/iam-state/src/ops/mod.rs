@@ -79,6 +79,7 @@ impl Op {
         match self {
             Self::AccessKey(o) => o.is_internal(),
             Self::LoginProfile(o) => o.is_internal(),
+            Self::Mfa(o) => o.is_internal(),
             _ => false,
         }
     }

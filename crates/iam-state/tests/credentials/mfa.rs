@@ -266,3 +266,31 @@ fn verify_totp_accepts_a_code_once_near_now() {
     assert_eq!(mfa::verify_totp(seed, "abcdef", now, None), None);
     assert_eq!(mfa::verify_totp(seed, "081804", now, None), Some(t));
 }
+
+#[test]
+fn a_sign_in_code_is_accepted_once_and_only_for_the_device_s_user() {
+    let mut w = World::new();
+    let (serial, seed) = new_device(&mut w, "alice-token");
+    w.ok(T0, enable("alice", &serial, codes(&seed, T0)));
+    let at = T0 + 5 * 60_000;
+    let code = totp::code_at(&seed, totp::step_of(at));
+    let auth = |user: &str, code: &str| MfaOp::Authenticate {
+        user_name: user.into(),
+        serial_number: serial.clone(),
+        code: code.into(),
+    };
+    assert!(MfaOp::is_internal(&auth("alice", &code)));
+    w.rejects(at, auth("bob", &code), ErrorCode::AccessDenied);
+    w.rejects(at, auth("alice", "000000"), ErrorCode::AccessDenied);
+    let out = w.ok(at, auth("alice", &code));
+    assert_eq!(out["authenticated_ms"], at);
+    // The same code again (a replay), even a moment later: refused.
+    let msg = w.rejects(at + 1_000, auth("alice", &code), ErrorCode::AccessDenied);
+    assert!(msg.contains("invalid MFA one time pass code"), "{msg}");
+    // The next step's code works.
+    let next = at + 30_000;
+    w.ok(
+        next,
+        auth("alice", &totp::code_at(&seed, totp::step_of(next))),
+    );
+}

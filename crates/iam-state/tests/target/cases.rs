@@ -241,6 +241,12 @@ fn command_cases(w: &World) -> Vec<CommandCase> {
             user,
             json!({"LoginProfile": {"RecordUse": {"user_name": "alice"}}}),
         ),
+        c(
+            "iamd:AuthenticateMFA",
+            user,
+            json!({"Mfa": {"Authenticate":
+                {"user_name": "alice", "serial_number": "arn:aws:iam::123456789012:mfa/token", "code": "123456"}}}),
+        ),
         // Virtual MFA devices: the user outranks the device.
         tagged(
             "iam:CreateVirtualMFADevice",

@@ -168,7 +168,8 @@ fn mfa<'o>(s: &Scope<'_>, op: &'o MfaOp) -> (String, &'o [Tag]) {
         // The user outranks the device.
         MfaOp::Enable { user_name, .. }
         | MfaOp::Deactivate { user_name, .. }
-        | MfaOp::Resync { user_name, .. } => (s.user(user_name), NO_TAGS),
+        | MfaOp::Resync { user_name, .. }
+        | MfaOp::Authenticate { user_name, .. } => (s.user(user_name), NO_TAGS),
         MfaOp::DeleteVirtual { serial_number } => (mfa_serial(s, serial_number), NO_TAGS),
     }
 }

@@ -58,6 +58,7 @@ pub const IAMD_ACTIONS: &[&str] = &[
     // Internal bookkeeping and authentication (refused from clients anyway).
     "RecordAccessKeyUse",
     "RecordPasswordUse",
+    "AuthenticateMFA",
     "LookupAccessKey",
     "RotateKeyRing",
     // Quotas and usage caps.
