@@ -88,6 +88,13 @@ pub(crate) enum Noun {
     /// Managed, inline and boundary policies; `validate` and `eval` work offline (no cluster).
     #[command(subcommand)]
     Policy(crate::nouns::policy::PolicyCmd),
+    /// Temporary credentials: caller identity, session tokens, role sessions.
+    #[command(subcommand)]
+    Sts(crate::nouns::sts::StsCmd),
+    /// Print a role session as the JSON of an AWS SDK `credential_process`.
+    CredentialProcess(crate::nouns::sts::RoleArgs),
+    /// Serve rotating role credentials to local AWS SDKs (container-credentials format).
+    Agent(crate::nouns::sts::AgentArgs),
     /// The STS token key ring (operator account only).
     #[command(subcommand)]
     Keyring(KeyringCmd),

@@ -88,6 +88,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Role(c) => crate::nouns::role::run(&mut ctx, c).await,
         Noun::InstanceProfile(c) => crate::nouns::instance_profile::run(&mut ctx, c).await,
         Noun::Simulate(a) => crate::nouns::simulate::run(&mut ctx, a).await,
+        Noun::Sts(c) => crate::nouns::sts::run(&mut ctx, c).await,
+        Noun::CredentialProcess(a) => crate::nouns::sts::credential_process(&mut ctx, a).await,
+        Noun::Agent(a) => crate::nouns::sts::agent(&mut ctx, a).await,
         Noun::Keyring(crate::args::KeyringCmd::Rotate) => {
             let v = ctx
                 .write_command(&iam_state::Command::RotateTokenKey {

@@ -40,7 +40,7 @@ fn discover_from(
         if let Some(c) = read_file(&path, &profile)? {
             return Ok(Some(c));
         }
-        if env("AWS_PROFILE").is_some() {
+        if env("AWS_PROFILE").is_some() && profile_file.is_none() {
             bail!("profile {profile:?} is not in {}", path.display());
         }
     }

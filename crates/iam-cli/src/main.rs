@@ -4,6 +4,7 @@
 //! invalid input) or, for offline policy commands, a policy with errors; 2 usage,
 //! connection or internal error.
 
+mod agent;
 mod args;
 mod cmd;
 mod credentials;

@@ -362,6 +362,27 @@ impl Iam for ApiState {
         self.authorize_batch_rpc(req).await
     }
 
+    async fn get_caller_identity(
+        &self,
+        req: Request<GetCallerIdentityRequest>,
+    ) -> Result<Response<CallerIdentity>, Status> {
+        self.get_caller_identity_rpc(req).await
+    }
+
+    async fn get_session_token(
+        &self,
+        req: Request<GetSessionTokenRequest>,
+    ) -> Result<Response<TemporaryCredentials>, Status> {
+        self.get_session_token_rpc(req).await
+    }
+
+    async fn assume_role(
+        &self,
+        req: Request<AssumeRoleRequest>,
+    ) -> Result<Response<TemporaryCredentials>, Status> {
+        self.assume_role_rpc(req).await
+    }
+
     async fn simulate(
         &self,
         req: Request<SimulateRequest>,

@@ -7,6 +7,7 @@
 pub mod api;
 mod api_authz;
 mod api_cluster;
+mod api_sts;
 pub mod auth;
 mod aws_http;
 mod bootstrap;

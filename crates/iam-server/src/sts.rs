@@ -4,7 +4,7 @@
 
 use crate::api::ApiState;
 use crate::auth::{Caller, CallerKind};
-use iam_auth::token::{issue, SessionClaims};
+use iam_auth::token::{issue, IssuedCredentials, SessionClaims};
 use iam_authz::{AuthzDecision, AuthzRequest};
 use iam_aws::Params;
 use iam_model::ids::{unique_id, IdPrefix};
@@ -66,8 +66,26 @@ pub(crate) async fn handle(
     let action = params.get("Action").unwrap_or_default();
     match action {
         "GetCallerIdentity" => Ok(response(action, &caller_identity(s, caller), rid)),
-        "GetSessionToken" => get_session_token(s, caller, params, rid).await,
-        "AssumeRole" => assume_role(s, caller, params, rid).await,
+        "GetSessionToken" => {
+            let creds = get_session_token(s, caller, params).await?;
+            Ok(response(action, &credentials_xml(&creds), rid))
+        }
+        "AssumeRole" => {
+            let a = assume_role(s, caller, params).await?;
+            let mut body = credentials_xml(&a.credentials);
+            body.push_str(&format!(
+                "    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    </AssumedRoleUser>\n",
+                esc(&a.assumed_role_id),
+                esc(&a.arn)
+            ));
+            if let Some(si) = &a.source_identity {
+                body.push_str(&format!(
+                    "    <SourceIdentity>{}</SourceIdentity>\n",
+                    esc(si)
+                ));
+            }
+            Ok(response(action, &body, rid))
+        }
         "" => Err(err("MissingAction", "Missing Action")),
         a if is_sts_action(a) => Err(err(
             "NotImplemented",
@@ -98,11 +116,21 @@ fn user_id(s: &ApiState, caller: &Caller) -> String {
 }
 
 fn caller_identity(s: &ApiState, caller: &Caller) -> String {
+    let (arn, id, account) = identity(s, caller);
     format!(
         "    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n",
-        esc(&caller.arn),
-        esc(&user_id(s, caller)),
-        esc(&caller.account)
+        esc(&arn),
+        esc(&id),
+        esc(&account)
+    )
+}
+
+/// `GetCallerIdentity`: (ARN, UserId, Account).
+pub(crate) fn identity(s: &ApiState, caller: &Caller) -> (String, String, String) {
+    (
+        caller.arn.clone(),
+        user_id(s, caller),
+        caller.account.clone(),
     )
 }
 
@@ -145,12 +173,12 @@ fn new_session_key() -> String {
     )
 }
 
-async fn get_session_token(
+/// `GetSessionToken` (parameters as AWS names them).
+pub(crate) async fn get_session_token(
     s: &ApiState,
     caller: &Caller,
     params: &Params,
-    rid: &str,
-) -> Result<String, StsError> {
+) -> Result<IssuedCredentials, StsError> {
     if caller.session.is_some() {
         return Err(err(
             "AccessDenied",
@@ -189,8 +217,17 @@ async fn get_session_token(
         role_chained: false,
         source_key: Some(caller.access_key_id.clone()),
     };
-    let creds = issue(&ring, &claims, rand::random());
-    Ok(response("GetSessionToken", &credentials_xml(&creds), rid))
+    Ok(issue(&ring, &claims, rand::random()))
+}
+
+/// What AssumeRole returns.
+pub(crate) struct Assumed {
+    pub credentials: IssuedCredentials,
+    /// `arn:aws:sts::A:assumed-role/R/S`.
+    pub arn: String,
+    /// `AROA…:S`.
+    pub assumed_role_id: String,
+    pub source_identity: Option<String>,
 }
 
 fn valid_session_name(n: &str) -> bool {
@@ -210,12 +247,12 @@ fn members(params: &Params, name: &str, field: &str) -> Vec<String> {
         .collect()
 }
 
-async fn assume_role(
+/// `AssumeRole` (parameters as AWS names them).
+pub(crate) async fn assume_role(
     s: &ApiState,
     caller: &Caller,
     params: &Params,
-    rid: &str,
-) -> Result<String, StsError> {
+) -> Result<Assumed, StsError> {
     let role_arn = params
         .get("RoleArn")
         .ok_or_else(|| {
@@ -374,21 +411,12 @@ async fn assume_role(
         role_chained: chained,
         source_key: Some(caller.access_key_id.clone()),
     };
-    let creds = issue(&ring, &claims, rand::random());
-    let mut body = credentials_xml(&creds);
-    body.push_str(&format!(
-        "    <AssumedRoleUser>\n      <AssumedRoleId>{}:{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    </AssumedRoleUser>\n",
-        role.id,
-        esc(&session_name),
-        esc(&session_arn)
-    ));
-    if let Some(si) = &source_identity {
-        body.push_str(&format!(
-            "    <SourceIdentity>{}</SourceIdentity>\n",
-            esc(si)
-        ));
-    }
-    Ok(response("AssumeRole", &body, rid))
+    Ok(Assumed {
+        credentials: issue(&ring, &claims, rand::random()),
+        arn: session_arn,
+        assumed_role_id: format!("{}:{session_name}", role.id),
+        source_identity,
+    })
 }
 
 /// What an AssumeRole request asks, beyond the caller and the role.
