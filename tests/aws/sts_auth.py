@@ -207,6 +207,28 @@ expect_error("AccessDenied", narrow_iam.list_users, "outside the session policy"
 expect_error("ValidationError", lambda: client("sts", 0, role).assume_role(
     RoleArn=role_arn, RoleSessionName="chain", DurationSeconds=7200), "chained session over 1 hour")
 
+# ---- ChangePassword: a user's own, allowed by the password policy, no reuse, no guessing
+iam.create_login_profile(UserName="alice", Password="Initial-pass-1")
+time.sleep(0.3)
+expect_error("AccessDenied", lambda: client("iam", 1, alice).change_password(
+    OldPassword="Initial-pass-1", NewPassword="Second-pass-2"), "no permission and no policy allowance")
+iam.update_account_password_policy(AllowUsersToChangePassword=True, PasswordReusePrevention=2, MinimumPasswordLength=10)
+alice_pw = client("iam", 1, alice)
+eventually(lambda: alice_pw.change_password(OldPassword="Initial-pass-1", NewPassword="Second-pass-2"),
+           "AllowUsersToChangePassword lets alice change her password")
+expect_error("AccessDenied", lambda: alice_pw.change_password(
+    OldPassword="wrong-old-password", NewPassword="Third-pass-33"), "a wrong old password")
+expect_error("PasswordPolicyViolation", lambda: alice_pw.change_password(
+    OldPassword="Second-pass-2", NewPassword="Initial-pass-1"), "reusing the previous password")
+expect_error("PasswordPolicyViolation", lambda: alice_pw.change_password(
+    OldPassword="Second-pass-2", NewPassword="short"), "a password shorter than the policy allows")
+alice_pw.change_password(OldPassword="Second-pass-2", NewPassword="Third-pass-33")
+expect_error("InvalidUserType", lambda: iam.change_password(OldPassword="x", NewPassword="y"), "the root")
+# Failed attempts are rate-limited per user.
+codes = [error_code(lambda: alice_pw.change_password(OldPassword="guess-%d" % i, NewPassword="Fourth-pass-44"))
+         for i in range(6)]
+assert codes[-1] == "LimitExceeded", codes
+
 # ---- revoke older sessions (AWS's AWSRevokeOlderSessions policy)
 time.sleep(1.1)
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

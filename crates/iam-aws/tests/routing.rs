@@ -432,9 +432,15 @@ fn request_level_errors() {
         e.message,
         "Could not find operation ListUsers for version 2011-06-15"
     );
+    // ChangePassword is a user's own: the root gets AWS's InvalidUserType.
     let e = error(
         Caller::Root,
         "Action=ChangePassword&OldPassword=a&NewPassword=b",
+    );
+    assert_eq!(e.code.as_str(), "InvalidUserType");
+    let e = error(
+        Caller::Root,
+        "Action=CreateSAMLProvider&Name=x&SAMLMetadataDocument=y",
     );
     assert_eq!((e.code.as_str(), e.status), ("NotImplemented", 501));
     let e = error(Caller::Root, "Action=ListUsers&MaxItems=ten");

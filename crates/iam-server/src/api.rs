@@ -41,6 +41,8 @@ pub struct ApiState {
     pub sandbox: bool,
     /// Verifies request signatures; holds the cluster secret key.
     pub auth: Arc<Authenticator>,
+    /// Failed password checks per user (ChangePassword), for rate limiting.
+    pub failed_passwords: Arc<crate::password::FailedAttempts>,
 }
 
 impl ApiState {
@@ -59,6 +61,7 @@ impl ApiState {
             authz,
             sandbox: false,
             auth,
+            failed_passwords: Arc::default(),
         }
     }
 
@@ -269,6 +272,7 @@ impl ApiState {
             }
             _ => None,
         };
+        let implicit = self.check_password_change(caller, &mut command).await?;
         let target = command_target(&self.view, &command);
         // Deciding an account's quota increase is the operator's, not the account's own.
         let operator_only = matches!(command.name(), "ApproveQuotaIncrease" | "DenyQuotaIncrease");
@@ -277,9 +281,78 @@ impl ApiState {
             _ => Scope::Cluster,
         };
         let root_creds = touches_root_credentials(&self.view, &command);
-        self.check(caller, scope, &target, root_creds)?;
+        if !implicit {
+            self.check(caller, scope, &target, root_creds)?;
+        }
         command.set_caller(&caller.arn);
         self.execute(opts, command).await
+    }
+
+    /// `ChangePassword`: only a user for their own password, at most a few wrong old
+    /// passwords in a row; fills in what the node found (argon2 is too slow for apply).
+    /// Returns whether the account's password policy allows it without a policy grant
+    /// (`AllowUsersToChangePassword`, as AWS).
+    async fn check_password_change(
+        &self,
+        caller: &Caller,
+        command: &mut Command,
+    ) -> Result<bool, Status> {
+        use iam_state::ops::login_profiles::{stored_hashes, LoginProfileOp};
+        let Command::In {
+            account,
+            op:
+                iam_state::Op::LoginProfile(LoginProfileOp::ChangePassword {
+                    user_name,
+                    old_password,
+                    new_password,
+                    check,
+                    ..
+                }),
+        } = command
+        else {
+            return Ok(false);
+        };
+        let own = caller.account == *account
+            && caller
+                .user_name()
+                .is_some_and(|u| u.eq_ignore_ascii_case(user_name));
+        if !own {
+            return Err(from_iam(&IamError::new(
+                ErrorCode::InvalidUserType,
+                "Only an IAM user can change their own password, with their own credentials.",
+            )));
+        }
+        let who = format!("{account}/{}", user_name.to_ascii_lowercase());
+        let now = crate::now_ms();
+        if !self.failed_passwords.allowed(&who, now) {
+            return Err(from_iam(&IamError::new(
+                ErrorCode::LimitExceeded,
+                "Too many failed password attempts; try again in a few minutes.",
+            )));
+        }
+        // Check against the latest password, not a lagging copy of it.
+        self.read(Some(ReadOptions {
+            consistency: Consistency::Linearizable as i32,
+            at_least_index: 0,
+        }))
+        .await?;
+        if let Some(hashes) = stored_hashes(&self.view, account, user_name) {
+            let (old, new) = (old_password.clone(), new_password.clone());
+            let found = tokio::task::spawn_blocking(move || {
+                crate::password::check_change(&hashes, &old, &new)
+            })
+            .await
+            .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
+            if !found.old_matches {
+                self.failed_passwords.failed(&who, now);
+            }
+            *check = Some(found);
+        }
+        let policy = iam_state::ops::account::password_policy::load(
+            &iam_state::Txn::new(&self.view),
+            account,
+        );
+        Ok(policy.is_some_and(|p| p.allow_users_to_change_password))
     }
 
     /// The node's own writes (bootstrap, bookkeeping): no caller to authorize.
@@ -321,7 +394,10 @@ impl ApiState {
         let mut env = NodeEnv {
             secrets: self.auth.secrets().clone(),
         };
-        if matches!(command.name(), "CreateLoginProfile" | "UpdateLoginProfile") {
+        if matches!(
+            command.name(),
+            "CreateLoginProfile" | "UpdateLoginProfile" | "ChangePassword"
+        ) {
             // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
             command = tokio::task::spawn_blocking(move || {
                 command.prepare(&mut env);

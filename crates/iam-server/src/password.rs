@@ -28,8 +28,86 @@ pub fn verify(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// What the proposing node checks for a `ChangePassword` (see
+/// `iam_state::ops::login_profiles::ChangeCheck`): the old password against the current
+/// hash, the new one against the current hash and the history. `None` without a login
+/// profile (apply then answers NoSuchEntity).
+pub fn check_change(
+    hashes: &[String],
+    old: &str,
+    new: &str,
+) -> iam_state::ops::login_profiles::ChangeCheck {
+    let current = hashes.first().cloned().unwrap_or_default();
+    iam_state::ops::login_profiles::ChangeCheck {
+        old_matches: verify(old, &current),
+        reused_at: hashes
+            .iter()
+            .position(|h| verify(new, h))
+            .and_then(|i| u32::try_from(i).ok()),
+        current_hash: current,
+    }
+}
+
+/// Failed password checks per user on this node: after [`FAILURES_MAX`] within
+/// [`FAILURE_WINDOW_MS`], further attempts are refused (`LimitExceeded`) until the window
+/// passes, so a password cannot be guessed at speed.
+#[derive(Default)]
+pub struct FailedAttempts {
+    by_user: std::sync::Mutex<std::collections::HashMap<String, Vec<u64>>>,
+}
+
+pub const FAILURES_MAX: usize = 5;
+pub const FAILURE_WINDOW_MS: u64 = 5 * 60 * 1000;
+
+impl FailedAttempts {
+    /// Whether `who` may try now.
+    pub fn allowed(&self, who: &str, now_ms: u64) -> bool {
+        let Ok(mut m) = self.by_user.lock() else {
+            return true;
+        };
+        let list = m.entry(who.to_owned()).or_default();
+        list.retain(|t| now_ms < t.saturating_add(FAILURE_WINDOW_MS));
+        list.len() < FAILURES_MAX
+    }
+
+    pub fn failed(&self, who: &str, now_ms: u64) {
+        if let Ok(mut m) = self.by_user.lock() {
+            if m.len() > 100_000 {
+                m.clear();
+            }
+            m.entry(who.to_owned()).or_default().push(now_ms);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn change_checks_find_the_old_password_and_reuse() {
+        let h1 = super::hash("one-pass");
+        let h2 = super::hash("two-pass");
+        let hashes = vec![h2.clone(), h1];
+        let c = super::check_change(&hashes, "two-pass", "one-pass");
+        assert!(c.old_matches);
+        assert_eq!(c.reused_at, Some(1));
+        assert_eq!(c.current_hash, h2);
+        let c = super::check_change(&hashes, "nope", "fresh-pass");
+        assert!(!c.old_matches);
+        assert_eq!(c.reused_at, None);
+    }
+
+    #[test]
+    fn failed_attempts_are_limited_per_user_within_a_window() {
+        let f = super::FailedAttempts::default();
+        for i in 0..super::FAILURES_MAX as u64 {
+            assert!(f.allowed("a/alice", i));
+            f.failed("a/alice", i);
+        }
+        assert!(!f.allowed("a/alice", 10));
+        assert!(f.allowed("a/bob", 10));
+        assert!(f.allowed("a/alice", super::FAILURE_WINDOW_MS + 10));
+    }
+
     #[test]
     fn hashes_verify_and_differ_per_salt() {
         let a = super::hash("correct horse");

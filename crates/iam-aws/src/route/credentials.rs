@@ -50,6 +50,22 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
             access_key_id: cx.req("AccessKeyId")?,
         }),
         // ---- login profiles
+        "ChangePassword" => match cx.caller {
+            Caller::User(u) => cx.write(LoginProfileOp::ChangePassword {
+                user_name: u.to_owned(),
+                old_password: cx.req("OldPassword")?,
+                new_password: cx.req("NewPassword")?,
+                facts: None,
+                password_hash: String::new(),
+                check: None,
+            }),
+            _ => {
+                return Err(AwsError::new(
+                    "InvalidUserType",
+                    "Only IAM users can change their own password.",
+                ))
+            }
+        },
         "CreateLoginProfile" => cx.write(LoginProfileOp::Create {
             user_name: cx.user_or_caller_required()?,
             password: cx.req("Password")?,

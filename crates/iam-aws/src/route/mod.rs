@@ -194,6 +194,7 @@ pub const SUPPORTED: &[&str] = &[
     "GetAccessKeyLastUsed",
     // login profiles
     "CreateLoginProfile", "GetLoginProfile", "UpdateLoginProfile", "DeleteLoginProfile",
+    "ChangePassword",
     // MFA
     "CreateVirtualMFADevice", "EnableMFADevice", "DeactivateMFADevice", "ResyncMFADevice",
     "DeleteVirtualMFADevice", "ListVirtualMFADevices", "ListMFADevices",

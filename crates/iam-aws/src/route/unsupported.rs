@@ -6,7 +6,7 @@
 #[rustfmt::skip]
 pub const UNSUPPORTED: &[&str] = &[
     "AcceptDelegationRequest", "AcquireRole", "AddClientIDToOpenIDConnectProvider",
-    "AssociateDelegationRequest", "ChangePassword", "CreateDelegationRequest",
+    "AssociateDelegationRequest", "CreateDelegationRequest",
     "CreateOpenIDConnectProvider", "CreateSAMLProvider", "CreateServiceLinkedRole",
     "CreateServiceSpecificCredential", "DeleteOpenIDConnectProvider", "DeleteSAMLProvider",
     "DeleteSSHPublicKey", "DeleteServerCertificate", "DeleteServiceLinkedRole",

@@ -97,6 +97,33 @@ pub enum LoginProfileOp {
     /// iamd's: records a console sign-in with the password (only the first use in each
     /// [`USE_GRANULARITY_MS`] window changes the state).
     RecordUse { user_name: String },
+    /// `ChangePassword`: a user replaces their own password. The proposing node checks the
+    /// old password and the new one against the stored hashes ([`ChangeCheck`]), then
+    /// `prepare` hashes the new one and clears both plaintexts.
+    ChangePassword {
+        user_name: String,
+        #[serde(default)]
+        old_password: String,
+        #[serde(default)]
+        new_password: String,
+        #[serde(default)]
+        facts: Option<PasswordFacts>,
+        #[serde(default)]
+        password_hash: String,
+        #[serde(default)]
+        check: Option<ChangeCheck>,
+    },
+}
+
+/// What the proposing node found when it checked a `ChangePassword` against the stored
+/// hashes (argon2 is too slow to run in apply).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeCheck {
+    /// The hash the check was made against: apply refuses if the password changed since.
+    pub current_hash: String,
+    pub old_matches: bool,
+    /// The new password equals the current one (0) or the n-th previous one (n).
+    pub reused_at: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,6 +142,22 @@ pub struct LoginProfile {
     pub created_ms: u64,
     pub password_last_changed_ms: u64,
     pub password_last_used_ms: Option<u64>,
+    /// Earlier hashes, most recent first (at most [`PASSWORD_HISTORY_MAX`]), for the
+    /// policy's `PasswordReusePrevention`.
+    #[serde(default)]
+    pub previous_hashes: Vec<String>,
+}
+
+/// Hashes of earlier passwords kept (AWS's largest `PasswordReusePrevention`).
+pub const PASSWORD_HISTORY_MAX: usize = 24;
+
+impl LoginProfile {
+    /// Replaces the password hash, keeping the old one in the history.
+    fn set_hash(&mut self, hash: &str) {
+        let old = std::mem::replace(&mut self.password_hash, hash.to_owned());
+        self.previous_hashes.insert(0, old);
+        self.previous_hashes.truncate(PASSWORD_HISTORY_MAX);
+    }
 }
 
 /// What `GetLoginProfile` shows.
@@ -138,6 +181,7 @@ impl LoginProfileOp {
             Self::Update { .. } => "UpdateLoginProfile",
             Self::Delete { .. } => "DeleteLoginProfile",
             Self::RecordUse { .. } => "RecordPasswordUse",
+            Self::ChangePassword { .. } => "ChangePassword",
         }
     }
 
@@ -166,6 +210,18 @@ impl LoginProfileOp {
                     *facts = None;
                     *password_hash = None;
                 }
+            }
+            Self::ChangePassword {
+                old_password,
+                new_password,
+                facts,
+                password_hash,
+                ..
+            } => {
+                *facts = Some(PasswordFacts::of(new_password));
+                *password_hash = env.hash_password(new_password);
+                *old_password = String::new();
+                *new_password = String::new();
             }
             Self::Delete { .. } | Self::RecordUse { .. } => {}
         }
@@ -232,6 +288,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &LoginProfileOp) -> IamResult<Outc
                 created_ms: cx.time_ms,
                 password_last_changed_ms: cx.time_ms,
                 password_last_used_ms: None,
+                previous_hashes: Vec::new(),
             };
             cx.txn
                 .put_json(keys::login_profile(a, &user.name), &profile);
@@ -251,7 +308,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &LoginProfileOp) -> IamResult<Outc
             match (facts, password_hash) {
                 (Some(f), Some(h)) if !h.is_empty() => {
                     f.check(cx.txn, a)?;
-                    profile.password_hash = h.clone();
+                    profile.set_hash(h);
                     profile.password_last_changed_ms = cx.time_ms;
                 }
                 (None, None) => {}
@@ -269,6 +326,21 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &LoginProfileOp) -> IamResult<Outc
             cx.txn.delete(keys::login_profile(a, &profile.user_name));
             Ok(Outcome::Deleted)
         }
+        LoginProfileOp::ChangePassword {
+            user_name,
+            old_password,
+            new_password,
+            facts,
+            password_hash,
+            check,
+        } => change_password(
+            cx,
+            user_name,
+            (old_password, new_password),
+            facts.as_ref(),
+            password_hash,
+            check.as_ref(),
+        ),
         LoginProfileOp::RecordUse { user_name } => {
             let mut profile = load_existing(cx.txn, a, user_name)?;
             let due = profile
@@ -282,6 +354,67 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &LoginProfileOp) -> IamResult<Outc
             Ok(Outcome::Nothing)
         }
     }
+}
+
+fn change_password(
+    cx: &mut Ctx<'_, '_>,
+    user_name: &str,
+    (old, new): (&str, &str),
+    facts: Option<&PasswordFacts>,
+    hash: &str,
+    check: Option<&ChangeCheck>,
+) -> IamResult<Outcome> {
+    let a = cx.account;
+    let mut profile = load_existing(cx.txn, a, user_name)?;
+    let (Some(facts), Some(check)) = (facts, check) else {
+        return Err(unprepared());
+    };
+    if !old.is_empty() || !new.is_empty() || hash.is_empty() {
+        return Err(unprepared());
+    }
+    if check.current_hash != profile.password_hash {
+        return Err(IamError::new(
+            ErrorCode::EntityTemporarilyUnmodifiable,
+            "The password changed while this request was being checked; try again.",
+        ));
+    }
+    if !check.old_matches {
+        return Err(IamError::new(
+            ErrorCode::AccessDenied,
+            "The old password is incorrect.",
+        ));
+    }
+    facts.check(cx.txn, a)?;
+    let policy = password_policy::load(cx.txn, a);
+    let window = policy.as_ref().map_or(0, |p| p.password_reuse_prevention);
+    if let Some(at) = check.reused_at {
+        // The current password counts as the most recent one.
+        if at < window.max(1) {
+            return Err(IamError::new(
+                ErrorCode::PasswordPolicyViolation,
+                format!(
+                    "Policy Error: PasswordReusePrevention: the new password must differ from the last {} passwords.",
+                    window.max(1)
+                ),
+            ));
+        }
+    }
+    profile.set_hash(hash);
+    profile.password_last_changed_ms = cx.time_ms;
+    profile.password_reset_required = false;
+    cx.txn
+        .put_json(keys::login_profile(a, &profile.user_name), &profile);
+    Ok(Outcome::Nothing)
+}
+
+/// The hashes a `ChangePassword` is checked against: the current one, then the history.
+pub fn stored_hashes(state: &dyn StateRead, account: &str, user: &str) -> Option<Vec<String>> {
+    let txn = Txn::new(state);
+    let user = users::load(&txn, account, user).ok()?;
+    let p = load(&txn, account, &user.name)?;
+    let mut all = vec![p.password_hash];
+    all.extend(p.previous_hashes);
+    Some(all)
 }
 
 fn view(p: &LoginProfile) -> LoginProfileView {

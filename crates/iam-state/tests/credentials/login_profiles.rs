@@ -180,3 +180,96 @@ fn login_profiles_follow_the_password_policy() {
         },
     );
 }
+
+#[test]
+fn change_password_checks_the_proposer_s_findings_and_keeps_a_history() {
+    use iam_state::ops::login_profiles::{stored_hashes, ChangeCheck};
+    let mut w = World::new();
+    w.ok(T0, create_login("alice", "First-pass-1"));
+    let current = stored_hashes(&w.s, A, "alice").unwrap()[0].clone();
+    let change = |check: Option<ChangeCheck>| LoginProfileOp::ChangePassword {
+        user_name: "alice".into(),
+        old_password: "First-pass-1".into(),
+        new_password: "Second-pass-22".into(),
+        facts: None,
+        password_hash: String::new(),
+        check,
+    };
+    let good = ChangeCheck {
+        current_hash: current.clone(),
+        old_matches: true,
+        reused_at: None,
+    };
+    // Not checked by a proposer: refused, nothing changes.
+    w.rejects(T0, change(None), ErrorCode::InvalidInput);
+    w.rejects(
+        T0,
+        change(Some(ChangeCheck {
+            current_hash: "another".into(),
+            ..good.clone()
+        })),
+        ErrorCode::EntityTemporarilyUnmodifiable,
+    );
+    let msg = w.rejects(
+        T0,
+        change(Some(ChangeCheck {
+            old_matches: false,
+            ..good.clone()
+        })),
+        ErrorCode::AccessDenied,
+    );
+    assert_eq!(msg, "The old password is incorrect.");
+    // Reuse: the current password never; older ones within PasswordReusePrevention.
+    w.rejects(
+        T0,
+        change(Some(ChangeCheck {
+            reused_at: Some(0),
+            ..good.clone()
+        })),
+        ErrorCode::PasswordPolicyViolation,
+    );
+    set_policy(
+        &mut w,
+        PasswordPolicyInput {
+            password_reuse_prevention: Some(3),
+            allow_users_to_change_password: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let msg = w.rejects(
+        T0,
+        change(Some(ChangeCheck {
+            reused_at: Some(2),
+            ..good.clone()
+        })),
+        ErrorCode::PasswordPolicyViolation,
+    );
+    assert!(msg.contains("PasswordReusePrevention"), "{msg}");
+    w.ok(
+        T0 + HOUR,
+        change(Some(ChangeCheck {
+            reused_at: Some(3),
+            ..good
+        })),
+    );
+    let hashes = stored_hashes(&w.s, A, "alice").unwrap();
+    assert_eq!(hashes.len(), 2);
+    assert_eq!(hashes[1], current, "the old hash is kept in the history");
+    let p = w
+        .q(LoginProfileQuery::Get {
+            user_name: "alice".into(),
+        })
+        .unwrap();
+    assert_eq!(p["password_last_changed_ms"], T0 + HOUR);
+    assert_eq!(p["password_reset_required"], false);
+    // The plaintexts never reach the log.
+    let mut env = TestEnv { next: 0 };
+    let mut cmd = Command::in_account(A, change(None));
+    cmd.prepare(&mut env);
+    let logged = serde_json::to_string(&cmd).unwrap();
+    assert!(
+        !logged.contains("First-pass-1") && !logged.contains("Second-pass-22"),
+        "{logged}"
+    );
+}

@@ -237,6 +237,11 @@ fn command_cases(w: &World) -> Vec<CommandCase> {
             json!({"LoginProfile": {"Delete": {"user_name": "alice"}}}),
         ),
         c(
+            "iam:ChangePassword",
+            user,
+            json!({"LoginProfile": {"ChangePassword": {"user_name": "alice"}}}),
+        ),
+        c(
             "iamd:RecordPasswordUse",
             user,
             json!({"LoginProfile": {"RecordUse": {"user_name": "alice"}}}),

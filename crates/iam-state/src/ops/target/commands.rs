@@ -156,7 +156,8 @@ fn login_profile(s: &Scope<'_>, op: &LoginProfileOp) -> String {
         LoginProfileOp::Create { user_name, .. }
         | LoginProfileOp::Update { user_name, .. }
         | LoginProfileOp::Delete { user_name }
-        | LoginProfileOp::RecordUse { user_name } => s.user(user_name),
+        | LoginProfileOp::RecordUse { user_name }
+        | LoginProfileOp::ChangePassword { user_name, .. } => s.user(user_name),
     }
 }
 
