@@ -1,10 +1,18 @@
 //! Password hashing for login profiles: argon2id with the crate's recommended parameters and
-//! a random salt, stored in the PHC string format (`$argon2id$v=19$...`).
+//! a random salt, stored in the PHC string format (`$argon2id$v=19$...`); and the checks a
+//! node makes before proposing a `ChangePassword` (old password, reuse, failed attempts).
 
+use crate::api::ApiState;
+use crate::auth::Caller;
+use crate::status::from_iam;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
+use iam_model::{ErrorCode, IamError};
+use iam_proto::v1::{Consistency, ReadOptions};
+use iam_state::Command;
+use tonic::Status;
 
 /// Hashes a password for storage.
 pub fn hash(password: &str) -> String {
@@ -77,6 +85,75 @@ impl FailedAttempts {
             }
             m.entry(who.to_owned()).or_default().push(now_ms);
         }
+    }
+}
+
+impl ApiState {
+    /// `ChangePassword`: only a user for their own password, at most a few wrong old
+    /// passwords in a row; fills in what the node found (argon2 is too slow for apply).
+    /// Returns whether the account's password policy allows it without a policy grant
+    /// (`AllowUsersToChangePassword`, as AWS).
+    pub(crate) async fn check_password_change(
+        &self,
+        caller: &Caller,
+        command: &mut Command,
+    ) -> Result<bool, Status> {
+        use iam_state::ops::login_profiles::{stored_hashes, LoginProfileOp};
+        let Command::In {
+            account,
+            op:
+                iam_state::Op::LoginProfile(LoginProfileOp::ChangePassword {
+                    user_name,
+                    old_password,
+                    new_password,
+                    check,
+                    ..
+                }),
+        } = command
+        else {
+            return Ok(false);
+        };
+        let own = caller.account == *account
+            && caller
+                .user_name()
+                .is_some_and(|u| u.eq_ignore_ascii_case(user_name));
+        if !own {
+            return Err(from_iam(&IamError::new(
+                ErrorCode::InvalidUserType,
+                "Only an IAM user can change their own password, with their own credentials.",
+            )));
+        }
+        let who = format!("{account}/{}", user_name.to_ascii_lowercase());
+        let now = crate::now_ms();
+        if !self.failed_passwords.allowed(&who, now) {
+            return Err(from_iam(&IamError::new(
+                ErrorCode::LimitExceeded,
+                "Too many failed password attempts; try again in a few minutes.",
+            )));
+        }
+        // Check against the latest password, not a lagging copy of it.
+        self.read(Some(ReadOptions {
+            consistency: Consistency::Linearizable as i32,
+            at_least_index: 0,
+        }))
+        .await?;
+        if let Some(hashes) = stored_hashes(&self.view, account, user_name) {
+            let (old, new) = (old_password.clone(), new_password.clone());
+            let found = tokio::task::spawn_blocking(move || {
+                crate::password::check_change(&hashes, &old, &new)
+            })
+            .await
+            .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
+            if !found.old_matches {
+                self.failed_passwords.failed(&who, now);
+            }
+            *check = Some(found);
+        }
+        let policy = iam_state::ops::account::password_policy::load(
+            &iam_state::Txn::new(&self.view),
+            account,
+        );
+        Ok(policy.is_some_and(|p| p.allow_users_to_change_password))
     }
 }
 
