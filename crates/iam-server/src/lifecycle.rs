@@ -80,6 +80,20 @@ async fn seed_cluster_id(seeds: &[String]) -> anyhow::Result<String> {
     bail!("cannot reach any --join seed ({})", errors.join("; "))
 }
 
+/// Accepted connections with Nagle's algorithm off. tonic's `tcp_nodelay` applies only to
+/// listeners it binds itself; on ours, HTTP/2 writes its frames separately and Nagle then
+/// holds the last ones until the peer's delayed ACK (40 ms on Linux).
+fn no_delay(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use tokio_stream::StreamExt;
+    tokio_stream::wrappers::TcpListenerStream::new(listener).map(|s| {
+        let s = s?;
+        s.set_nodelay(true)?;
+        Ok(s)
+    })
+}
+
 /// Runs a node until `shutdown` fires.
 pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut store = iam_storage::open(&config.data_dir, config.node_id)?;
@@ -150,7 +164,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     {
         let svc = PeerService::new(node.clone(), counters.clone());
         let sd = shutdown.clone();
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(peer_listener);
+        let incoming = no_delay(peer_listener);
         tasks.spawn(async move {
             tonic::transport::Server::builder()
                 .tcp_nodelay(true)
@@ -163,7 +177,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     {
         let router = crate::api::router(api_state.clone());
         let sd = shutdown.clone();
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(api_listener);
+        let incoming = no_delay(api_listener);
         tasks.spawn(async move {
             router
                 .serve_with_incoming_shutdown(incoming, sd.wait())
