@@ -91,6 +91,23 @@ async fn every_call_is_signed_and_authorized() {
             .await
             .unwrap_err();
         assert_eq!(refused_code(&e), "MissingAuthenticationToken", "{e}");
+        // iamctl without any credentials says where it looked.
+        let out = std::process::Command::new(iamd_tests::bin("iamctl"))
+            .args(["--endpoints", &c.node(1).api_url(), "user", "list"])
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env_remove("IAMCTL_CONFIG")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .env("HOME", "/nonexistent")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("MissingAuthenticationToken") && err.contains("no credentials found"),
+            "{err}"
+        );
         let mut root = c.root_credentials();
         root.secret_access_key = "x".repeat(40);
         let e = c

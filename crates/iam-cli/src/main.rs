@@ -39,6 +39,16 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("iamctl: error: {e:#}");
+            if matches!(
+                e.downcast_ref::<iam_client::ClientError>(),
+                Some(iam_client::ClientError::Refused { code, .. }) if code == "MissingAuthenticationToken"
+            ) {
+                eprintln!(
+                    "iamctl: no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+                     AWS_PROFILE (in AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials), or \
+                     credentials_file in the iamctl profile (`iamd dev` writes one)"
+                );
+            }
             ExitCode::from(
                 e.downcast_ref::<iam_client::ClientError>()
                     .map_or(2, |c| c.exit_code()),
