@@ -51,22 +51,11 @@ pub async fn wait_credentials(
 ) -> anyhow::Result<iam_client::Credentials> {
     let deadline = Instant::now() + limit;
     loop {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            let get = |k: &str| {
-                text.lines()
-                    .find_map(|l| l.trim().strip_prefix(k))
-                    .and_then(|r| r.trim().strip_prefix('='))
-                    .map(|v| v.trim().to_owned())
-            };
-            if let (Some(id), Some(secret)) =
-                (get("aws_access_key_id"), get("aws_secret_access_key"))
-            {
-                return Ok(iam_client::Credentials {
-                    access_key_id: id,
-                    secret_access_key: secret,
-                    session_token: None,
-                });
-            }
+        if let Some(c) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| iam_client::Credentials::from_file_text(&t, "default"))
+        {
+            return Ok(c);
         }
         if Instant::now() > deadline {
             bail!("no root credentials in {} after {limit:?}", path.display());

@@ -75,20 +75,11 @@ const TEST_SECRET_KEY: &str = "3f1c9a7e5b2d4f6081a3c5e7f9b1d3e5a7c9e1f3b5d7f9a1c
 /// Reads `[default]` credentials and `aws_account_id` from an AWS credentials file.
 pub fn read_credentials(path: &Path) -> Option<(Credentials, String)> {
     let text = std::fs::read_to_string(path).ok()?;
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(k))
-            .and_then(|r| r.trim().strip_prefix('='))
-            .map(|v| v.trim().to_owned())
-    };
-    Some((
-        Credentials {
-            access_key_id: get("aws_access_key_id")?,
-            secret_access_key: get("aws_secret_access_key")?,
-            session_token: None,
-        },
-        get("aws_account_id")?,
-    ))
+    let account = iam_client::profile_values(&text, "default")
+        .into_iter()
+        .find(|(k, _)| k == "aws_account_id")?
+        .1;
+    Some((Credentials::from_file_text(&text, "default")?, account))
 }
 
 impl Drop for Cluster {

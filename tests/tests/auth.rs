@@ -70,6 +70,20 @@ fn as_user(c: &mut Cluster, creds: &Credentials, args: &[&str]) -> (i32, String,
     }
 }
 
+/// Runs iamctl as `creds` until it succeeds (a policy written through the leader takes
+/// effect on the answering node a moment later); returns its stdout.
+fn until_ok(c: &mut Cluster, creds: &Credentials, args: &[&str], what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, out, err) = as_user(c, creds, args);
+        if code == 0 {
+            return out;
+        }
+        assert!(Instant::now() < deadline, "{what} never took effect: {err}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn linearizable() -> ReadOptions {
     ReadOptions {
         consistency: Consistency::Linearizable as i32,
@@ -161,19 +175,13 @@ async fn every_call_is_signed_and_authorized() {
                 ][..],
             ],
         );
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let (code, out, err) = as_user(&mut c, &bob, &["user", "list", "-o", "json"]);
-            if code == 0 {
-                assert!(out.contains("\"bob\""), "{out}");
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the policy never took effect: {err}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let out = until_ok(
+            &mut c,
+            &bob,
+            &["user", "list", "-o", "json"],
+            "the list-only policy",
+        );
+        assert!(out.contains("\"bob\""), "{out}");
         let (code, _, err) = as_user(&mut c, &bob, &["user", "create", "eve"]);
         assert_eq!((code, err.contains("AccessDenied")), (1, true), "{err}");
         // Bob cannot touch the root's own keys, even allowed everything.
@@ -194,14 +202,7 @@ async fn every_call_is_signed_and_authorized() {
                 &["policy", "attach", "--user", "bob", "--policy-arn", "admin"][..],
             ],
         );
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while as_user(&mut c, &bob, &["user", "create", "eve"]).0 != 0 {
-            assert!(
-                Instant::now() < deadline,
-                "the admin policy never took effect"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        until_ok(&mut c, &bob, &["user", "create", "eve"], "the admin policy");
         let (code, _, err) = as_user(&mut c, &bob, &["access-key", "create"]);
         assert_eq!(
             (code, err.contains("AccessDenied")),
@@ -248,19 +249,16 @@ async fn every_call_is_signed_and_authorized() {
                 ][..],
             ],
         );
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let (code, out, _) = as_user(&mut c, &tina, &["user", "list", "-o", "json"]);
-            if code == 0 {
-                assert!(
-                    out.contains("\"tina\"") && !out.contains("\"bob\""),
-                    "{out}"
-                );
-                break;
-            }
-            assert!(Instant::now() < deadline, "tina's policy never took effect");
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let out = until_ok(
+            &mut c,
+            &tina,
+            &["user", "list", "-o", "json"],
+            "tina's policy",
+        );
+        assert!(
+            out.contains("\"tina\"") && !out.contains("\"bob\""),
+            "{out}"
+        );
         let (code, _, err) = as_user(&mut c, &tina, &["--account", &operator, "user", "list"]);
         assert_eq!(
             (code, err.contains("AccessDenied")),

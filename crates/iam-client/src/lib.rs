@@ -8,7 +8,7 @@
 
 pub mod signing;
 
-pub use signing::{Credentials, Signed};
+pub use signing::{profile_values, Credentials, Signed};
 use std::sync::Arc;
 
 use iam_proto::v1::cluster_client::ClusterClient;

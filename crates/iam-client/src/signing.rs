@@ -54,6 +54,39 @@ impl Signed {
     }
 }
 
+/// The `key = value` entries of section `[profile]` of an AWS credentials file.
+pub fn profile_values(text: &str, profile: &str) -> Vec<(String, String)> {
+    let mut section = String::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim().to_owned();
+        } else if section == profile {
+            if let Some((k, v)) = line.split_once('=') {
+                out.push((k.trim().to_owned(), v.trim().to_owned()));
+            }
+        }
+    }
+    out
+}
+
+impl Credentials {
+    /// The credentials of section `[profile]` of an AWS credentials file's text.
+    pub fn from_file_text(text: &str, profile: &str) -> Option<Self> {
+        let values = profile_values(text, profile);
+        let get = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        Some(Self {
+            access_key_id: get("aws_access_key_id")?,
+            secret_access_key: get("aws_secret_access_key")?,
+            session_token: get("aws_session_token"),
+        })
+    }
+}
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn now_ms() -> u64 {

@@ -186,16 +186,10 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: RoleCmd) -> anyhow::Result<u8> {
         }
         RoleCmd::RevokeSessions { name } => {
             // The next whole second: every token issued up to now (second granularity).
-            let now = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
-            let stamp = format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-                now.year(),
-                u8::from(now.month()),
-                now.day(),
-                now.hour(),
-                now.minute(),
-                now.second()
-            );
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let stamp = super::sts::iso8601(now_ms + 1000);
             let document = format!(
                 r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":["*"],"Resource":["*"],"Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{stamp}"}}}}}}]}}"#
             );

@@ -134,8 +134,9 @@ fn policy<'o>(s: &Scope<'_>, op: &'o PolicyOp) -> (String, &'o [Tag]) {
     }
 }
 
-fn access_key(s: &Scope<'_>, op: &AccessKeyOp) -> String {
-    let owner = match op {
+/// Whose credentials an access-key op acts on (its user, the root, or unknown).
+pub(super) fn key_owner(s: &Scope<'_>, op: &AccessKeyOp) -> KeyOwner {
+    match op {
         AccessKeyOp::Create { user_name, .. } => KeyOwner::named(user_name),
         AccessKeyOp::Update {
             user_name,
@@ -147,8 +148,11 @@ fn access_key(s: &Scope<'_>, op: &AccessKeyOp) -> String {
             access_key_id,
         } => s.key_owner(user_name.as_deref(), access_key_id),
         AccessKeyOp::RecordUse { access_key_id, .. } => s.key_owner(None, access_key_id),
-    };
-    s.key_resource(owner)
+    }
+}
+
+fn access_key(s: &Scope<'_>, op: &AccessKeyOp) -> String {
+    s.key_resource(key_owner(s, op))
 }
 
 fn login_profile(s: &Scope<'_>, op: &LoginProfileOp) -> String {

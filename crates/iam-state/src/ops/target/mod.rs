@@ -126,19 +126,10 @@ pub fn touches_root_credentials(state: &dyn StateRead, command: &Command) -> boo
     else {
         return false;
     };
-    let owner = match op {
-        AccessKeyOp::Create { user_name, .. } => KeyOwner::named(user_name),
-        AccessKeyOp::Update {
-            user_name,
-            access_key_id,
-            ..
-        }
-        | AccessKeyOp::Delete {
-            user_name,
-            access_key_id,
-        } => Scope::new(state, account).key_owner(user_name.as_deref(), access_key_id),
-        AccessKeyOp::RecordUse { .. } => return false,
-    };
+    if matches!(op, AccessKeyOp::RecordUse { .. }) {
+        return false;
+    }
+    let owner = commands::key_owner(&Scope::new(state, account), op);
     owner == KeyOwner::Root
 }
 
