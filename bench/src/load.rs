@@ -81,3 +81,56 @@ where
         max: all.last().copied().unwrap_or_default(),
     }
 }
+
+/// An open-loop run: `op(sequence)` is started at a fixed rate (`per_second` calls, evenly
+/// spaced) for `duration`, whether or not earlier calls have answered, so a slow answer
+/// cannot slow the offered load down. Latency is measured from each call's *scheduled*
+/// start (no coordinated omission).
+pub async fn run_at_rate<F, Fut>(per_second: f64, duration: Duration, op: F) -> Report
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let op = Arc::new(op);
+    let interval = Duration::from_secs_f64(1.0 / per_second.max(1.0));
+    let start = Instant::now();
+    let total = (duration.as_secs_f64() * per_second) as u64;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let sender = tokio::spawn(async move {
+        for seq in 0..total {
+            let due = start + interval.mul_f64(seq as f64);
+            tokio::time::sleep_until(due.into()).await;
+            let (op, tx) = (op.clone(), tx.clone());
+            tokio::spawn(async move {
+                let r = op(seq).await;
+                let _ = tx.send(r.map(|()| due.elapsed()));
+            });
+        }
+    });
+    sender.await.expect("open-loop sender");
+    let mut all = Vec::new();
+    let mut errors = 0usize;
+    for _ in 0..total {
+        match rx.recv().await {
+            Some(Ok(lat)) => all.push(lat),
+            Some(Err(e)) => {
+                errors += 1;
+                if errors <= 3 {
+                    eprintln!("open loop: {e}");
+                }
+            }
+            None => break,
+        }
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    Report {
+        clients: 0,
+        ok: all.len(),
+        errors,
+        elapsed,
+        p50: percentile(&all, 0.50),
+        p99: percentile(&all, 0.99),
+        max: all.last().copied().unwrap_or_default(),
+    }
+}

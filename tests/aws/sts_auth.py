@@ -153,6 +153,7 @@ expect_error("AccessDenied", lambda: client("sts", 1, st).get_session_token(), "
 # ---- MFA: a session made with a code is MFA-authenticated; a code works once
 dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-mfa")["VirtualMFADevice"]
 seed, serial = dev["Base32StringSeed"], dev["SerialNumber"]
+assert dev["QRCodePNG"][:8] == b"\x89PNG\r\n\x1a\n", dev["QRCodePNG"][:16]
 step = int(time.time() // 30)
 iam.enable_mfa_device(UserName="alice", SerialNumber=serial,
                       AuthenticationCode1=totp(seed, step - 2), AuthenticationCode2=totp(seed, step - 1))
@@ -203,6 +204,26 @@ narrow = alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s2", ExternalI
 narrow_iam = client("iam", 0, creds_of(narrow["Credentials"]))
 narrow_iam.list_roles()
 expect_error("AccessDenied", narrow_iam.list_users, "outside the session policy")
+# Session tags need sts:TagSession in the trust policy; then they are the session's
+# aws:PrincipalTag/* and override the role's own tags.
+iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=policy(
+    {"Effect": "Allow", "Principal": {"AWS": alice_arn}, "Action": "sts:AssumeRole"}),
+    Tags=[{"Key": "team", "Value": "blue"}])
+iam.put_role_policy(RoleName="tagged", PolicyName="by-team", PolicyDocument=policy(
+    {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+     "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}}))
+tagged_arn = f"arn:aws:iam::{account}:role/tagged"
+red = [{"Key": "team", "Value": "red"}]
+eventually(lambda: alice_sts.assume_role(RoleArn=tagged_arn, RoleSessionName="t0"), "the tagged role")
+expect_error("AccessDenied", lambda: alice_sts.assume_role(
+    RoleArn=tagged_arn, RoleSessionName="t1", Tags=red), "session tags without sts:TagSession")
+iam.update_assume_role_policy(RoleName="tagged", PolicyDocument=policy(
+    {"Effect": "Allow", "Principal": {"AWS": alice_arn}, "Action": ["sts:AssumeRole", "sts:TagSession"]}))
+red_session = creds_of(eventually(lambda: alice_sts.assume_role(
+    RoleArn=tagged_arn, RoleSessionName="t2", Tags=red), "AssumeRole with session tags")["Credentials"])
+eventually(client("iam", 2, red_session).list_roles, "the session tag team=red over the role's team=blue")
+blue_session = creds_of(alice_sts.assume_role(RoleArn=tagged_arn, RoleSessionName="t3")["Credentials"])
+expect_error("AccessDenied", client("iam", 2, blue_session).list_roles, "the role's own tag team=blue")
 # Role chaining is limited to one hour.
 expect_error("ValidationError", lambda: client("sts", 0, role).assume_role(
     RoleArn=role_arn, RoleSessionName="chain", DurationSeconds=7200), "chained session over 1 hour")

@@ -3,8 +3,12 @@
 //! before and after to show that follower checks send nothing to the leader; plus the cost
 //! of one SigV4 verification in process.
 //!
+//! Then, open loop: checks offered at a fixed rate (`--open-loop-rate`, e.g. half the goal)
+//! in calls of each size in `--open-loop-batches`, each check's latency being its call's,
+//! measured from the call's scheduled start.
+//!
 //! Usage: authz [--iamd target/release/iamd] [--clients 1,8,32] [--seconds 10] [--batch 100]
-//!              [--users 200]
+//!              [--users 200] [--open-loop-rate 25000] [--open-loop-batches 1,10,25,100]
 
 use anyhow::Context;
 use clap::Parser;
@@ -18,7 +22,7 @@ use iam_state::ops::policies::{EntityKind, PolicyOp};
 use iam_state::ops::users::UserOp;
 use iam_state::Command;
 use iamd_bench::clusters::start_iamd;
-use iamd_bench::load::run;
+use iamd_bench::load::{run, run_at_rate};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,6 +39,12 @@ struct Args {
     batch: usize,
     #[arg(long, default_value_t = 200)]
     users: usize,
+    /// Checks per second offered open-loop (0: skip the open-loop runs).
+    #[arg(long, default_value_t = 0.0)]
+    open_loop_rate: f64,
+    /// Checks per call in the open-loop runs.
+    #[arg(long, value_delimiter = ',', default_value = "1,10,25,100")]
+    open_loop_batches: Vec<usize>,
     /// Where the cluster's data goes.
     #[arg(long, default_value = "/var/tmp")]
     data: PathBuf,
@@ -298,6 +308,46 @@ async fn main() -> anyhow::Result<()> {
             r.errors,
             (after.0 - before.0) + (after.1 - before.1)
         );
+    }
+    if args.open_loop_rate > 0.0 {
+        println!(
+            "\nOpen loop: {:.0} checks/s offered for {} s per row; a check's latency is its call's, from the call's scheduled start.\n",
+            args.open_loop_rate, args.seconds
+        );
+        println!("| checks per call | calls/s offered | checks/s answered | p50 per check | p99 per check | max | errors |");
+        println!("|---|---|---|---|---|---|---|");
+        for &batch in &args.open_loop_batches {
+            let batch = batch.max(1);
+            let calls = args.open_loop_rate / batch as f64;
+            let (s2, c2) = (signed.clone(), check.clone());
+            let r = run_at_rate(calls, Duration::from_secs(args.seconds), move |seq| {
+                let mut c = IamClient::new(s2.clone());
+                let checks: Vec<_> = (0..batch as u64).map(|k| c2(seq * 1009 + k)).collect();
+                async move {
+                    if batch == 1 {
+                        let mut req = checks.into_iter().next().unwrap_or_default();
+                        req.read = local();
+                        c.authorize(req).await.map(|_| ())
+                    } else {
+                        let req = AuthorizeBatchRequest {
+                            read: local(),
+                            checks,
+                        };
+                        c.authorize_batch(req).await.map(|_| ())
+                    }
+                    .map_err(|e| e.message().to_owned())
+                }
+            })
+            .await;
+            println!(
+                "| {batch} | {calls:.0} | {:.0} | {:.2?} | {:.2?} | {:.2?} | {} |",
+                r.throughput() * batch as f64,
+                r.p50,
+                r.p99,
+                r.max,
+                r.errors
+            );
+        }
     }
     Ok(())
 }

@@ -32,9 +32,20 @@ pub struct AuthzRequest {
     /// `aws:PrincipalTag/*`) are taken from the state, never from here.
     #[serde(default)]
     pub context: ContextKeys,
+    /// The session tags of a role session (`principal_arn` an assumed-role ARN): they give
+    /// `aws:PrincipalTag/<key>`, overriding the role's own tag of the same key, as AWS does.
+    /// Ignored for other principals.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub session_tags: Vec<(String, String)>,
     /// List every statement behind the decision (slower), not only the deciding one.
     #[serde(default)]
     pub with_explanation: bool,
+    /// Decide the identity side alone, also for a resource of another account (whose own
+    /// resource-based policy the asker evaluates itself, as STS does with a role's trust
+    /// policy). Without it such a resource is denied: resource policies are not evaluated
+    /// here.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub identity_only: bool,
 }
 
 /// The three answers.

@@ -107,8 +107,13 @@ impl Caller {
         }
     }
 
-    /// AWS's principal keys (aws-iam-facts §3) plus the caller's other keys.
-    pub(crate) fn context(&self, caller_keys: &[(String, Vec<String>)]) -> Context {
+    /// AWS's principal keys (aws-iam-facts §3) plus the caller's other keys; a role
+    /// session's tags override the role's (`aws:PrincipalTag/*`).
+    pub(crate) fn context(
+        &self,
+        caller_keys: &[(String, Vec<String>)],
+        session_tags: &[(String, String)],
+    ) -> Context {
         let mut ctx = Context::with_capacity(caller_keys.len() + 8);
         for (k, vs) in caller_keys {
             let lower = k.to_ascii_lowercase();
@@ -151,6 +156,13 @@ impl Caller {
                 }
                 for t in &p.tags {
                     ctx.insert(&format!("aws:PrincipalTag/{}", t.key), t.value.clone());
+                }
+                if self.session.is_some() {
+                    // (Context keys are case-insensitive: a session tag replaces the role's
+                    // tag of the same key whatever its spelling.)
+                    for (k, v) in session_tags {
+                        ctx.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
+                    }
                 }
             }
         }
@@ -200,6 +212,7 @@ impl Sets<'_> {
         action: &str,
         resource: &str,
         explain: bool,
+        identity_only: bool,
     ) -> Outcome {
         let req = Request::new(&caller.eval_arn, action, resource, ctx);
         let policies = self.policies();
@@ -238,6 +251,7 @@ impl Sets<'_> {
             matched,
         };
         if out.decision == AuthzDecision::Allowed
+            && !identity_only
             && !caller.account.is_empty()
             && other_account(resource, &caller.account)
         {
@@ -367,13 +381,14 @@ impl AuthzIndex {
         let caller = self.caller(state, &req.principal_arn)?;
         let empty = CompiledSet::empty();
         let sets = principal_sets(&caller, &empty);
-        let ctx = caller.context(&req.context);
+        let ctx = caller.context(&req.context, &req.session_tags);
         let o = sets.decide(
             &caller,
             &ctx,
             &req.action,
             &req.resource,
             req.with_explanation,
+            req.identity_only,
         );
         Ok(AuthzAnswer {
             decision: o.decision,

@@ -8,7 +8,7 @@ use iam_state::WriteSet;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// A state key (`user/{a}/{u}`, `group/{a}/{g}`, `policy/{a}/{p}`, ...).
 pub(crate) type Key = Vec<u8>;
@@ -110,7 +110,14 @@ pub struct AuthzIndex {
     inner: RwLock<Inner>,
     pub(crate) counters: Counters,
     max_principals: usize,
+    /// Parsed documents given with a request (session policies, simulation inputs), by
+    /// kind (identity, boundary) and text. A parse depends on the text alone, so entries
+    /// never go stale; the map is emptied past [`CUSTOM_DOCUMENTS_MAX`].
+    custom: Mutex<[HashMap<String, Arc<Policy>>; 2]>,
 }
+
+/// Bound on cached request documents (per kind).
+pub(crate) const CUSTOM_DOCUMENTS_MAX: usize = 4096;
 
 impl Default for AuthzIndex {
     fn default() -> Self {
@@ -131,7 +138,32 @@ impl AuthzIndex {
             inner: RwLock::new(Inner::default()),
             counters: Counters::default(),
             max_principals: max.max(1),
+            custom: Mutex::default(),
         }
+    }
+
+    /// A document given with a request, parsed once per distinct text (a session's policy
+    /// is then not re-parsed on every call the session makes).
+    pub(crate) fn custom_document(
+        &self,
+        text: &str,
+        kind: iam_policy::PolicyKind,
+    ) -> iam_model::IamResult<Arc<Policy>> {
+        let slot = usize::from(kind == iam_policy::PolicyKind::Boundary);
+        let cached = self.custom.lock().unwrap_or_else(|e| e.into_inner())[slot]
+            .get(text)
+            .cloned();
+        if let Some(p) = cached {
+            return Ok(p);
+        }
+        bump(&self.counters.parses);
+        let parsed = Arc::new(iam_state::ops::parse_policy(text, kind, false)?);
+        let mut maps = self.custom.lock().unwrap_or_else(|e| e.into_inner());
+        if maps[slot].len() >= CUSTOM_DOCUMENTS_MAX {
+            maps[slot].clear();
+        }
+        maps[slot].insert(text.to_owned(), parsed.clone());
+        Ok(parsed)
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Inner> {

@@ -3,12 +3,11 @@
 
 use crate::api::*;
 use crate::authorize::{check_action, check_resource, invalid, principal_sets, Caller, Sets};
-use crate::index::{bump, AuthzIndex};
+use crate::index::AuthzIndex;
 use crate::principal::{PolicySource, SourceKind};
 use iam_model::IamResult;
 use iam_policy::{CompiledSet, Context, PolicyKind};
 use iam_state::StateRead;
-use std::sync::Arc;
 
 impl AuthzIndex {
     /// Answers every action × resource, with the principal's policies or with caller-supplied
@@ -60,7 +59,7 @@ impl AuthzIndex {
             None => principal_sets(&caller, &empty),
         };
         let ctx = if req.principal_arn.is_some() {
-            caller.context(&req.context)
+            caller.context(&req.context, &[])
         } else {
             let mut ctx = Context::new();
             for (k, vs) in &req.context {
@@ -74,7 +73,7 @@ impl AuthzIndex {
         let mut results = Vec::with_capacity(req.actions.len() * resources.len());
         for action in &req.actions {
             for resource in resources {
-                let o = sets.decide(&caller, &ctx, action, resource, req.with_explanation);
+                let o = sets.decide(&caller, &ctx, action, resource, req.with_explanation, false);
                 results.push(SimulateResult {
                     action: action.clone(),
                     resource: resource.clone(),
@@ -111,10 +110,7 @@ impl AuthzIndex {
                 "Simulation takes at most {SIMULATE_DOCUMENTS_MAX} policy documents."
             )));
         }
-        let parse = |text: &str, kind: PolicyKind| {
-            bump(&self.counters.parses);
-            iam_state::ops::parse_policy(text, kind, false).map(Arc::new)
-        };
+        let parse = |text: &str, kind: PolicyKind| self.custom_document(text, kind);
         let mut policies = Vec::new();
         let mut sources = Vec::new();
         for (i, text) in docs.iter().enumerate() {

@@ -235,6 +235,33 @@ fn roles_and_their_sessions_are_assumed_role_principals() {
 }
 
 #[test]
+fn session_tags_override_the_role_s_tags_for_its_sessions_only() {
+    let mut w = World::new();
+    let mut r = role("Ops");
+    r.tags.push(tag("Team", "blue"));
+    r.inline_policies.insert(
+        "Team".into(),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",
+            "Resource":"arn:aws:s3:::${aws:PrincipalTag/team}/*"}]}"#
+            .into(),
+    );
+    w.role(&r);
+    let ix = AuthzIndex::new();
+    let session = format!("arn:aws:sts::{A}:assumed-role/Ops/s1");
+    let mut req = ask(&session, "s3:GetObject", "arn:aws:s3:::blue/x");
+    assert_eq!(ix.authorize(&w.store, &req).unwrap().decision, Allowed);
+    // A session tag of the same key (any spelling) replaces the role's.
+    req.session_tags = vec![("TEAM".into(), "red".into())];
+    assert_eq!(ix.authorize(&w.store, &req).unwrap().decision, ImplicitDeny);
+    req.resource = "arn:aws:s3:::red/x".into();
+    assert_eq!(ix.authorize(&w.store, &req).unwrap().decision, Allowed);
+    // The role itself (no session) keeps its own tags.
+    let mut own = ask(&role_arn("Ops"), "s3:GetObject", "arn:aws:s3:::red/x");
+    own.session_tags = vec![("team".into(), "red".into())];
+    assert_eq!(ix.authorize(&w.store, &own).unwrap().decision, ImplicitDeny);
+}
+
+#[test]
 fn the_root_is_allowed_in_its_account_and_errors_are_clear() {
     let mut w = World::new();
     w.user(&user("bob"));

@@ -67,6 +67,42 @@ fn a_second_decision_reuses_the_compiled_principal() {
 }
 
 #[test]
+fn documents_given_with_requests_are_parsed_once_per_text() {
+    let w = world();
+    let ix = AuthzIndex::new();
+    let req = |doc: String| iam_authz::SimulateRequest {
+        principal_arn: None,
+        actions: vec!["s3:GetObject".into()],
+        resources: vec!["*".into()],
+        context: vec![],
+        policy_documents: Some(vec![doc]),
+        boundary_document: Some(allow("s3:*", "*")),
+        with_explanation: false,
+    };
+    let first = ix
+        .simulate(&w.store, &req(allow("s3:GetObject", "*")))
+        .unwrap();
+    assert_eq!(first.results[0].decision, Allowed);
+    let parsed = ix.stats().parses;
+    assert_eq!(parsed, 2, "the document and the boundary");
+    for _ in 0..3 {
+        let again = ix
+            .simulate(&w.store, &req(allow("s3:GetObject", "*")))
+            .unwrap();
+        assert_eq!(again.results[0].decision, Allowed);
+    }
+    assert_eq!(ix.stats().parses, parsed, "same texts: no re-parse");
+    let other = ix
+        .simulate(&w.store, &req(allow("s3:PutObject", "*")))
+        .unwrap();
+    assert_eq!(other.results[0].decision, ImplicitDeny);
+    assert_eq!(ix.stats().parses, parsed + 1, "a new text is parsed");
+    // A malformed document is an error every time, never cached as something else.
+    assert!(ix.simulate(&w.store, &req("{".into())).is_err());
+    assert!(ix.simulate(&w.store, &req("{".into())).is_err());
+}
+
+#[test]
 fn without_observe_the_cache_answers_and_with_it_the_change_shows() {
     let mut w = world();
     let ix = AuthzIndex::new();

@@ -57,7 +57,9 @@ impl Node {
             action: action.into(),
             resource: "*".into(),
             context: vec![],
+            session_tags: vec![],
             with_explanation: false,
+            identity_only: false,
         };
         self.index
             .authorize(&self.store, &req)
@@ -212,7 +214,9 @@ fn a_renamed_user_is_a_different_principal() {
         action: "s3:GetObject".into(),
         resource: "*".into(),
         context: vec![],
+        session_tags: vec![],
         with_explanation: false,
+        identity_only: false,
     };
     let e = n.index.authorize(&n.store, &old).unwrap_err();
     assert_eq!(e.code, iam_model::ErrorCode::NoSuchEntity);

@@ -24,6 +24,7 @@
 
 mod error;
 mod params;
+pub mod qr;
 mod render;
 mod route;
 mod xml;

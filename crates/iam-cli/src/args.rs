@@ -91,6 +91,9 @@ pub(crate) enum Noun {
     /// Temporary credentials: caller identity, session tokens, role sessions.
     #[command(subcommand)]
     Sts(crate::nouns::sts::StsCmd),
+    /// Sign in as an IAM user with a password (and MFA code) and save the session
+    /// credentials as a profile of the AWS credentials file.
+    Login(crate::nouns::login::LoginArgs),
     /// Print a role session as the JSON of an AWS SDK `credential_process`.
     CredentialProcess(crate::nouns::sts::RoleArgs),
     /// Serve rotating role credentials to local AWS SDKs (container-credentials format).

@@ -53,7 +53,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         (None, Some("table") | None) => OutputFormat::Table,
         (None, Some(other)) => bail!("profile output {other:?} is not one of: table, json"),
     };
-    let creds = crate::credentials::discover(profile.credentials_file.as_deref())?;
+    // Signing in needs no credentials (and must work when the saved ones are stale).
+    let creds = if matches!(cli.command, Noun::Login(_)) {
+        None
+    } else {
+        crate::credentials::discover(profile.credentials_file.as_deref())?
+    };
     let client = if endpoints.is_empty() {
         None
     } else {
@@ -89,6 +94,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::InstanceProfile(c) => crate::nouns::instance_profile::run(&mut ctx, c).await,
         Noun::Simulate(a) => crate::nouns::simulate::run(&mut ctx, a).await,
         Noun::Sts(c) => crate::nouns::sts::run(&mut ctx, c).await,
+        Noun::Login(a) => crate::nouns::login::run(&mut ctx, a).await,
         Noun::CredentialProcess(a) => crate::nouns::sts::credential_process(&mut ctx, a).await,
         Noun::Agent(a) => crate::nouns::sts::agent(&mut ctx, a).await,
         Noun::Keyring(crate::args::KeyringCmd::Rotate) => {

@@ -8,7 +8,7 @@
 
 pub mod signing;
 
-pub use signing::{profile_values, Credentials, Signed};
+pub use signing::{profile_values, with_profile, Credentials, Signed};
 use std::sync::Arc;
 
 use iam_proto::v1::cluster_client::ClusterClient;

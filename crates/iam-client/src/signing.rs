@@ -87,6 +87,44 @@ impl Credentials {
     }
 }
 
+/// `text` (an AWS credentials file) with section `[profile]` replaced by `entries` (or
+/// added at the end); every other section, comment and line is kept as it was.
+pub fn with_profile(text: &str, profile: &str, entries: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(text.len() + 256);
+    let section = |out: &mut String| {
+        out.push_str(&format!("[{profile}]\n"));
+        for (k, v) in entries {
+            out.push_str(&format!("{k} = {v}\n"));
+        }
+    };
+    let mut written = false;
+    let mut skipping = false;
+    for line in text.lines() {
+        if let Some(name) = line
+            .trim()
+            .strip_prefix('[')
+            .and_then(|l| l.strip_suffix(']'))
+        {
+            skipping = name.trim() == profile;
+            if skipping && !written {
+                section(&mut out);
+                written = true;
+            }
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    if !written {
+        if !out.is_empty() && !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        section(&mut out);
+    }
+    out
+}
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn now_ms() -> u64 {
@@ -195,6 +233,49 @@ mod tests {
             headers: h,
             payload_sha256: Some(sha256_hex(body)),
         }
+    }
+
+    #[test]
+    fn a_profile_is_replaced_or_added_and_the_rest_kept() {
+        let text = "# mine\n[default]\naws_access_key_id = AKIAD\naws_secret_access_key = d\n\n[login]\naws_access_key_id = OLD\naws_secret_access_key = old\naws_session_token = t0\n\n[other]\naws_access_key_id = AKIAO\naws_secret_access_key = o\n";
+        let new = [
+            ("aws_access_key_id", "ASIANEW"),
+            ("aws_secret_access_key", "s"),
+            ("aws_session_token", "t1"),
+        ];
+        let out = with_profile(text, "login", &new);
+        let c = Credentials::from_file_text(&out, "login").unwrap();
+        assert_eq!(
+            (c.access_key_id.as_str(), c.session_token.as_deref()),
+            ("ASIANEW", Some("t1"))
+        );
+        assert!(!out.contains("OLD") && out.starts_with("# mine\n[default]"));
+        assert_eq!(
+            Credentials::from_file_text(&out, "other")
+                .unwrap()
+                .access_key_id,
+            "AKIAO"
+        );
+        assert_eq!(
+            Credentials::from_file_text(&out, "default")
+                .unwrap()
+                .access_key_id,
+            "AKIAD"
+        );
+        // Absent: appended; empty file: just the section.
+        let added = with_profile(text, "fresh", &new);
+        assert!(added.starts_with(text));
+        assert_eq!(
+            Credentials::from_file_text(&added, "fresh")
+                .unwrap()
+                .access_key_id,
+            "ASIANEW"
+        );
+        let only = with_profile("", "default", &new[..2]);
+        assert_eq!(
+            only,
+            "[default]\naws_access_key_id = ASIANEW\naws_secret_access_key = s\n"
+        );
     }
 
     #[test]

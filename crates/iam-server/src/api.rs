@@ -237,13 +237,22 @@ fn input_error(e: &IamError) -> bool {
 }
 
 /// The outcome as the API returns it: a secret created by this call (sealed in the state)
-/// is shown to its creator once, in the clear.
+/// is shown to its creator once, in the clear; a new virtual MFA device's otpauth URI comes
+/// with its QR code (`qr_code_png`: base64 of the PNG, as AWS's `QRCodePNG`).
 pub(crate) fn reveal(secrets: &SecretBox, outcome: &Outcome) -> serde_json::Value {
     let mut v = outcome.to_json();
     if let Some(serde_json::Value::String(s)) = v.get_mut("secret_access_key") {
         if let Ok(plain) = secrets.open(s) {
             *s = plain;
         }
+    }
+    let qr = v
+        .get("qr_code_uri")
+        .and_then(serde_json::Value::as_str)
+        .and_then(iam_aws::qr::png);
+    if let Some(png) = qr {
+        use base64::Engine;
+        v["qr_code_png"] = base64::engine::general_purpose::STANDARD.encode(png).into();
     }
     v
 }
@@ -390,6 +399,11 @@ impl Iam for ApiState {
         req: Request<AssumeRoleRequest>,
     ) -> Result<Response<TemporaryCredentials>, Status> {
         self.assume_role_rpc(req).await
+    }
+
+    async fn login(&self, req: Request<LoginRequest>) -> Result<Response<LoginReply>, Status> {
+        let ip = req.remote_addr().map(|a| a.ip().to_string());
+        Ok(Response::new(self.sign_in(req.into_inner(), ip).await?))
     }
 
     async fn simulate(

@@ -134,7 +134,12 @@ impl ApiState {
                 action: r.action,
                 resource,
                 context: extra,
+                session_tags: subject
+                    .as_ref()
+                    .map(Caller::session_tags)
+                    .unwrap_or_default(),
                 with_explanation: r.explain,
+                identity_only: false,
             },
             subject,
         ))

@@ -16,6 +16,7 @@ pub mod config;
 pub mod dev;
 mod http;
 mod lifecycle;
+mod login;
 pub mod password;
 pub mod status;
 mod sts;

@@ -165,7 +165,7 @@ fn credentials_xml(c: &iam_auth::token::IssuedCredentials) -> String {
     )
 }
 
-fn new_session_key() -> String {
+pub(crate) fn new_session_key() -> String {
     unique_id(
         IdPrefix::TemporaryAccessKey,
         &rand::random::<[u8; 32]>(),
@@ -277,7 +277,8 @@ pub(crate) async fn assume_role(
             format!("1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*"),
         ));
     }
-    // The role: in the caller's account (iamd does not evaluate cross-account trust yet).
+    // The role: in the caller's account or another one (then both the trust policy and the
+    // caller's identity policies must allow it).
     let mut parts = role_arn.splitn(6, ':');
     let (account, resource) = match (
         parts.next(),
@@ -322,9 +323,6 @@ pub(crate) async fn assume_role(
             "Roles may not be assumed by root accounts.",
         ));
     }
-    if account != caller.account {
-        return Err(not_authorized());
-    }
     // (The transaction borrows the state: it must not live across an await.)
     let role = iam_state::ops::roles::load(&iam_state::Txn::new(&s.view), &account, &role_name)
         .map_err(|_| not_authorized())?;
@@ -366,6 +364,7 @@ pub(crate) async fn assume_role(
     let external_id = params.get("ExternalId").map(str::to_owned);
     let source_identity = params.get("SourceIdentity").map(str::to_owned);
     let ask = AssumeAsk {
+        action: "sts:AssumeRole",
         external_id: external_id.as_deref(),
         source_identity: source_identity.as_deref(),
         session_name: &session_name,
@@ -373,9 +372,26 @@ pub(crate) async fn assume_role(
         mfa_ms,
         now,
     };
-    trust_allows(s, caller, &role, &ask)
+    let cross_account = account != caller.account;
+    trust_allows(s, caller, &role, &ask, cross_account)
         .then_some(())
         .ok_or_else(not_authorized)?;
+    // Passing session tags needs `sts:TagSession` from the trust policy too (AWS).
+    if !tags.is_empty() || !transitive.is_empty() {
+        let tag_ask = AssumeAsk {
+            action: "sts:TagSession",
+            ..ask
+        };
+        if !trust_allows(s, caller, &role, &tag_ask, cross_account) {
+            return Err(err(
+                "AccessDenied",
+                format!(
+                    "User: {} is not authorized to perform: sts:TagSession on resource: {role_arn}",
+                    caller.arn
+                ),
+            ));
+        }
+    }
     let ring = s
         .auth
         .key_ring()
@@ -422,6 +438,8 @@ pub(crate) async fn assume_role(
 /// What an AssumeRole request asks, beyond the caller and the role.
 #[derive(Clone, Copy)]
 struct AssumeAsk<'a> {
+    /// `sts:AssumeRole`, or `sts:TagSession` (also required when the request passes tags).
+    action: &'a str,
     external_id: Option<&'a str>,
     source_identity: Option<&'a str>,
     session_name: &'a str,
@@ -450,11 +468,16 @@ async fn mfa(s: &ApiState, caller: &Caller, params: &Params) -> Result<Option<u6
             format!("1 validation error detected: Value '{code}' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*"),
         ));
     }
-    let Some(user) = caller.user_name() else {
-        return Err(err(
-            "AccessDenied",
-            "MultiFactorAuthentication failed: MFA sign-in is for IAM users with a virtual MFA device",
-        ));
+    // An IAM user's device, or the root's (`mfa::ROOT`).
+    let user = match &caller.kind {
+        CallerKind::User { name } => name.as_str(),
+        CallerKind::Root => iam_state::ops::mfa::ROOT,
+        CallerKind::Role { .. } => {
+            return Err(err(
+                "AccessDenied",
+                "MultiFactorAuthentication failed: a role session has no MFA device of its own",
+            ))
+        }
     };
     let cmd = iam_state::Command::in_account(
         &caller.account,
@@ -479,13 +502,17 @@ async fn mfa(s: &ApiState, caller: &Caller, params: &Params) -> Result<Option<u6
 /// AWS's rule for AssumeRole in one account: no explicit deny in the caller's identity
 /// policies, and the role's trust policy allows the caller — by the caller's own ARN (enough
 /// alone), or by the account (then an identity policy must allow `sts:AssumeRole` too).
+/// Across accounts (`cross_account`) both sides must allow: the role's trust policy (by the
+/// caller's ARN or account) and an identity policy of the caller.
 fn trust_allows(
     s: &ApiState,
     caller: &Caller,
     role: &iam_model::Role,
     ask: &AssumeAsk<'_>,
+    cross_account: bool,
 ) -> bool {
     let AssumeAsk {
+        action,
         external_id,
         source_identity,
         session_name,
@@ -497,15 +524,12 @@ fn trust_allows(
         return false;
     };
     let trust = CompiledSet::new([("trust", Arc::new(trust))]);
-    let mut ctx_pairs = crate::auth::authorize::request_context(
-        caller,
-        &iam_state::ops::target::Target {
-            action: "sts:AssumeRole".into(),
-            resource: role.arn.clone(),
-            request_tags: tags.to_vec(),
-        },
-        now,
-    );
+    let target = iam_state::ops::target::Target {
+        action: action.into(),
+        resource: role.arn.clone(),
+        request_tags: tags.to_vec(),
+    };
+    let mut ctx_pairs = crate::auth::authorize::request_context(caller, &target, now);
     if let Some(e) = external_id {
         ctx_pairs.push(("sts:ExternalId".into(), vec![e.to_owned()]));
     }
@@ -528,13 +552,32 @@ fn trust_allows(
     } else {
         let req = AuthzRequest {
             principal_arn: caller.arn.clone(),
-            action: "sts:AssumeRole".into(),
+            action: action.into(),
             resource: role.arn.clone(),
             context: ctx_pairs.clone(),
+            session_tags: caller.session_tags(),
             with_explanation: false,
+            // The role's side is its trust policy, evaluated below.
+            identity_only: true,
         };
-        match s.view.consistent(|state, _| s.authz.authorize(state, &req)) {
-            Ok(a) => a.decision,
+        let decided = s.view.consistent(|state, _| {
+            let a = s.authz.authorize(state, &req)?;
+            // A session's own policy narrows what it may assume, too.
+            if a.decision == AuthzDecision::Allowed
+                && !crate::auth::authorize::session_allows(
+                    state,
+                    &s.authz,
+                    caller,
+                    &target,
+                    ctx_pairs.clone(),
+                )?
+            {
+                return Ok::<_, iam_model::IamError>(AuthzDecision::ImplicitDeny);
+            }
+            Ok(a.decision)
+        });
+        match decided {
+            Ok(d) => d,
             Err(_) => return false,
         }
     };
@@ -562,9 +605,9 @@ fn trust_allows(
         };
     }
     let empty = CompiledSet::empty();
-    let req = Request::new(&caller.arn, "sts:AssumeRole", &role.arn, &ctx);
+    let req = Request::new(&caller.arn, action, &role.arn, &ctx);
     let by_trust_alone = evaluate(&req, &Policies::new(&empty).resource(&trust)).verdict;
-    if by_trust_alone == Verdict::Allow {
+    if by_trust_alone == Verdict::Allow && !cross_account {
         return true;
     }
     identity == AuthzDecision::Allowed

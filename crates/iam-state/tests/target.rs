@@ -470,6 +470,28 @@ fn root_keys_are_root_credentials() {
         &w.s,
         &Command::in_account(B, delete(None, ROOT_KEY))
     ));
+    // The root's MFA devices (user name empty) are the root's credentials; a user's are not.
+    let enable = |user: &str| iam_state::ops::mfa::MfaOp::Enable {
+        user_name: user.into(),
+        serial_number: SERIAL.into(),
+        authentication_code1: "123456".into(),
+        authentication_code2: "234567".into(),
+    };
+    assert_eq!(w.target(enable("")).resource, iam("root"));
+    assert!(w.touches(enable("")));
+    assert!(!w.touches(enable("alice")));
+    assert!(w.touches(iam_state::ops::mfa::MfaOp::Deactivate {
+        user_name: String::new(),
+        serial_number: SERIAL.into(),
+    }));
+    let root_devices = iam_state::ops::mfa::MfaQuery::List {
+        user_name: String::new(),
+        page: PageRequest::default(),
+    };
+    assert!(query_touches_root_credentials(
+        &w.s,
+        &Query::in_account(A, root_devices)
+    ));
     let touches_q =
         |q: AccessKeyQuery| query_touches_root_credentials(&w.s, &Query::in_account(A, q));
     let list = |user: &str| AccessKeyQuery::List {

@@ -184,7 +184,9 @@ pub fn ask(principal: &str, action: &str, resource: &str) -> AuthzRequest {
         action: action.into(),
         resource: resource.into(),
         context: vec![],
+        session_tags: vec![],
         with_explanation: false,
+        identity_only: false,
     }
 }
 

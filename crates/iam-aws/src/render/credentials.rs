@@ -93,10 +93,13 @@ pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> bool {
         "CreateVirtualMFADevice" => {
             x.open("VirtualMFADevice")
                 .str_field("SerialNumber", v, "serial_number");
-            // A blob: base64 of the base32 text, as AWS sends it. iamd makes no QR code
-            // PNG; `QRCodePNG` is left out (the seed is enough to enroll).
+            // Blobs: base64 of the base32 text and of the PNG of the otpauth URI's QR code
+            // (`qr_code_png`, already base64: see `crate::qr`), as AWS sends them.
             if let Some(seed) = v.get("base32_string_seed").and_then(Value::as_str) {
                 x.text("Base32StringSeed", &base64(seed.as_bytes()));
+            }
+            if let Some(png) = v.get("qr_code_png").and_then(Value::as_str) {
+                x.text("QRCodePNG", png);
             }
             x.tags_if_any(v).close("VirtualMFADevice");
         }

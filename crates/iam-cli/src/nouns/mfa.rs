@@ -2,7 +2,7 @@
 //! URI once; `enable` and `resync` take two consecutive codes from the authenticator.
 
 use super::{parse_tags, Ctx, PageArgs};
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use iam_state::ops::mfa::{MfaOp, MfaQuery};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -14,7 +14,8 @@ pub(crate) enum AssignmentArg {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum MfaCmd {
-    /// Create a virtual MFA device; prints its serial number, base32 seed and otpauth URI.
+    /// Create a virtual MFA device; prints its serial number, base32 seed and otpauth URI
+    /// (and, with --outfile, writes the QR code PNG or the seed there, as the AWS CLI does).
     CreateVirtual {
         /// The device name (unique in the account).
         #[arg(long = "virtual-mfa-device-name", visible_alias = "name")]
@@ -24,11 +25,17 @@ pub(crate) enum MfaCmd {
         /// Tags as Key=k,Value=v or k=v (repeatable).
         #[arg(long = "tag")]
         tags: Vec<String>,
+        /// Write the bootstrap material to this file (created readable by the owner only).
+        #[arg(long, requires = "bootstrap_method")]
+        outfile: Option<std::path::PathBuf>,
+        /// What --outfile gets: the QR code as a PNG, or the base32 seed.
+        #[arg(long, value_enum, requires = "outfile")]
+        bootstrap_method: Option<BootstrapMethod>,
     },
     /// Enable a device for a user with two consecutive codes.
     Enable {
-        #[arg(long)]
-        user_name: String,
+        #[command(flatten)]
+        owner: Owner,
         #[arg(long)]
         serial_number: String,
         #[arg(long)]
@@ -38,8 +45,8 @@ pub(crate) enum MfaCmd {
     },
     /// Resynchronize a user's device with two consecutive fresh codes.
     Resync {
-        #[arg(long)]
-        user_name: String,
+        #[command(flatten)]
+        owner: Owner,
         #[arg(long)]
         serial_number: String,
         #[arg(long)]
@@ -49,8 +56,8 @@ pub(crate) enum MfaCmd {
     },
     /// Disable a device for its user.
     Deactivate {
-        #[arg(long)]
-        user_name: String,
+        #[command(flatten)]
+        owner: Owner,
         #[arg(long)]
         serial_number: String,
     },
@@ -61,8 +68,8 @@ pub(crate) enum MfaCmd {
     },
     /// List the MFA devices enabled for a user.
     List {
-        #[arg(long)]
-        user_name: String,
+        #[command(flatten)]
+        owner: Owner,
         #[command(flatten)]
         paging: PageArgs,
     },
@@ -73,6 +80,72 @@ pub(crate) enum MfaCmd {
         #[command(flatten)]
         paging: PageArgs,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BootstrapMethod {
+    #[value(name = "QRCodePNG")]
+    QrCodePng,
+    #[value(name = "Base32StringSeed")]
+    Base32StringSeed,
+}
+
+/// Writes a new device's QR code PNG or seed to `path` (0600: it is the device's secret).
+fn write_bootstrap(
+    path: &std::path::Path,
+    method: BootstrapMethod,
+    v: &serde_json::Value,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use base64::Engine;
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let bytes = match method {
+        BootstrapMethod::QrCodePng => {
+            let b64 = v["qr_code_png"]
+                .as_str()
+                .context("the service sent no QR code")?;
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .context("the service sent a QR code that is not base64")?
+        }
+        BootstrapMethod::Base32StringSeed => v["base32_string_seed"]
+            .as_str()
+            .context("the service sent no seed")?
+            .as_bytes()
+            .to_vec(),
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write --outfile {}", path.display()))?;
+    f.write_all(&bytes)
+        .with_context(|| format!("cannot write --outfile {}", path.display()))
+}
+
+/// Whose device: a user's (`--user-name`) or the account root's (`--root`).
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct Owner {
+    /// The IAM user the device is for.
+    #[arg(long)]
+    user_name: Option<String>,
+    /// The account root (only with the root's own credentials).
+    #[arg(long)]
+    root: bool,
+}
+
+impl Owner {
+    fn name(self) -> String {
+        if self.root {
+            iam_state::ops::mfa::ROOT.to_owned()
+        } else {
+            self.user_name.unwrap_or_default()
+        }
+    }
 }
 
 /// A code flag must be six digits (checked here so a typo fails fast with exit 2).
@@ -86,7 +159,13 @@ fn code(flag: &str, v: String) -> anyhow::Result<String> {
 
 pub(crate) async fn run(ctx: &mut Ctx, cmd: MfaCmd) -> anyhow::Result<u8> {
     match cmd {
-        MfaCmd::CreateVirtual { name, path, tags } => {
+        MfaCmd::CreateVirtual {
+            name,
+            path,
+            tags,
+            outfile,
+            bootstrap_method,
+        } => {
             let op = MfaOp::CreateVirtual {
                 name,
                 path,
@@ -94,6 +173,7 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: MfaCmd) -> anyhow::Result<u8> {
                 seed: String::new(),
             };
             let v = ctx.write(op).await?;
+            // Shown first: were the file not writable, the seed must not be lost.
             ctx.show(
                 &v,
                 &[
@@ -103,15 +183,18 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: MfaCmd) -> anyhow::Result<u8> {
                     "created_ms",
                 ],
             );
+            if let (Some(file), Some(method)) = (&outfile, bootstrap_method) {
+                write_bootstrap(file, method, &v)?;
+            }
         }
         MfaCmd::Enable {
-            user_name,
+            owner,
             serial_number,
             authentication_code1,
             authentication_code2,
         } => {
             let op = MfaOp::Enable {
-                user_name,
+                user_name: owner.name(),
                 serial_number,
                 authentication_code1: code("--authentication-code1", authentication_code1)?,
                 authentication_code2: code("--authentication-code2", authentication_code2)?,
@@ -120,13 +203,13 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: MfaCmd) -> anyhow::Result<u8> {
             ctx.done(&v);
         }
         MfaCmd::Resync {
-            user_name,
+            owner,
             serial_number,
             authentication_code1,
             authentication_code2,
         } => {
             let op = MfaOp::Resync {
-                user_name,
+                user_name: owner.name(),
                 serial_number,
                 authentication_code1: code("--authentication-code1", authentication_code1)?,
                 authentication_code2: code("--authentication-code2", authentication_code2)?,
@@ -135,11 +218,11 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: MfaCmd) -> anyhow::Result<u8> {
             ctx.done(&v);
         }
         MfaCmd::Deactivate {
-            user_name,
+            owner,
             serial_number,
         } => {
             let op = MfaOp::Deactivate {
-                user_name,
+                user_name: owner.name(),
                 serial_number,
             };
             let v = ctx.write(op).await?;
@@ -149,7 +232,8 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: MfaCmd) -> anyhow::Result<u8> {
             let v = ctx.write(MfaOp::DeleteVirtual { serial_number }).await?;
             ctx.done(&v);
         }
-        MfaCmd::List { user_name, paging } => {
+        MfaCmd::List { owner, paging } => {
+            let user_name = owner.name();
             let v = ctx
                 .read_all(&paging, |page| {
                     MfaQuery::List {

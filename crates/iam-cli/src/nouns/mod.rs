@@ -12,6 +12,7 @@ pub(crate) mod account;
 pub(crate) mod credential_report;
 pub(crate) mod group;
 pub(crate) mod instance_profile;
+pub(crate) mod login;
 pub(crate) mod login_profile;
 pub(crate) mod mfa;
 pub(crate) mod password_policy;

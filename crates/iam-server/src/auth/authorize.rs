@@ -148,7 +148,9 @@ pub fn check(
             action: target.action.clone(),
             resource: target.resource.clone(),
             context: context.clone(),
+            session_tags: caller.session_tags(),
             with_explanation: false,
+            identity_only: false,
         };
         let answer = view.consistent(|state, _| authz.authorize(state, &req))?;
         match answer.decision {

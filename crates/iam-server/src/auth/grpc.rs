@@ -2,7 +2,8 @@
 //! buffers each (unary) request body, verifies the request's signature over method, gRPC
 //! path, `:authority` and the body's SHA-256 (as [`iam_client::signing`] signs it), and
 //! hands the verified [`Caller`] to the handler in the request's extensions. A request that
-//! does not authenticate never reaches a handler.
+//! does not authenticate never reaches a handler — except [`UNSIGNED_PATH`], the password
+//! sign-in, whose credential is the password in its body.
 
 use super::{Authenticator, Caller};
 use crate::status::from_iam;
@@ -14,6 +15,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tonic::body::Body;
+
+/// The one call served without a signature: `Login` (see `crate::login`).
+pub const UNSIGNED_PATH: &str = "/iam.v1.Iam/Login";
 
 /// Largest request body accepted (a gRPC message plus framing).
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -80,6 +84,9 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let auth = self.auth.clone();
         Box::pin(async move {
+            if req.uri().path() == UNSIGNED_PATH {
+                return inner.call(req).await;
+            }
             let (mut parts, body) = req.into_parts();
             let limited = http_body_util::Limited::new(body, MAX_BODY);
             let bytes = match limited.collect().await {

@@ -77,6 +77,14 @@ impl Caller {
         }
     }
 
+    /// The session tags of a role session (`aws:PrincipalTag/*` over the role's tags).
+    pub fn session_tags(&self) -> Vec<(String, String)> {
+        self.session
+            .as_ref()
+            .map(|s| s.session_tags.clone())
+            .unwrap_or_default()
+    }
+
     /// The AWS `UserId` (`GetCallerIdentity`): the account for the root, `AIDA…` for users
     /// (filled by the caller of this function), `AROA…:session` for role sessions.
     pub fn principal_kind(&self) -> &'static str {

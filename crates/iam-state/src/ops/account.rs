@@ -92,6 +92,17 @@ pub struct ReportView {
     pub generated_time: String,
 }
 
+/// The account a sign-in names: its 12-digit id or its alias (as the console's sign-in page
+/// takes either).
+pub fn resolve(txn: &Txn<'_>, id_or_alias: &str) -> Option<String> {
+    let id_or_alias = id_or_alias.trim();
+    if txn.exists(&keys::account(id_or_alias)) {
+        return Some(id_or_alias.to_owned());
+    }
+    let id = txn.get(&keys::alias(&id_or_alias.to_ascii_lowercase()))?;
+    String::from_utf8(id).ok()
+}
+
 /// Account alias rule: 3–63 of `[a-z0-9-]`, starting and ending with a letter or digit, no
 /// `--`, and not a 12-digit number.
 pub fn validate_alias(alias: &str) -> IamResult<()> {
@@ -248,7 +259,10 @@ pub fn summary(txn: &Txn<'_>, a: &str) -> BTreeMap<&'static str, u64> {
         ),
         ("AccessKeysPerUserQuota", n(fixed::ACCESS_KEYS_PER_USER_MAX)),
         ("SigningCertificatesPerUserQuota", 2),
-        ("AccountMFAEnabled", 0),
+        (
+            "AccountMFAEnabled",
+            u64::from(!super::mfa::enabled_serials(txn, a, super::mfa::ROOT).is_empty()),
+        ),
         (
             "AccountAccessKeysPresent",
             u64::from(

@@ -95,8 +95,12 @@ pub enum LoginProfileOp {
     /// `DeleteLoginProfile`.
     Delete { user_name: String },
     /// iamd's: records a console sign-in with the password (only the first use in each
-    /// [`USE_GRANULARITY_MS`] window changes the state).
+    /// [`USE_GRANULARITY_MS`] window changes the state) and forgets failed sign-ins.
     RecordUse { user_name: String },
+    /// iamd's: records a failed sign-in (wrong password or MFA code), so that every node
+    /// refuses further attempts once [`SIGN_IN_FAILURES_MAX`] fall within
+    /// [`SIGN_IN_FAILURE_WINDOW_MS`].
+    RecordFailure { user_name: String },
     /// `ChangePassword`: a user replaces their own password. The proposing node checks the
     /// old password and the new one against the stored hashes ([`ChangeCheck`]), then
     /// `prepare` hashes the new one and clears both plaintexts.
@@ -146,12 +150,63 @@ pub struct LoginProfile {
     /// policy's `PasswordReusePrevention`.
     #[serde(default)]
     pub previous_hashes: Vec<String>,
+    /// Recent failed sign-ins (times, oldest first; at most [`SIGN_IN_FAILURES_MAX`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_sign_ins: Vec<u64>,
 }
+
+/// Failed sign-ins per user allowed within [`SIGN_IN_FAILURE_WINDOW_MS`]; then sign-in is
+/// refused until the oldest of them leaves the window.
+pub const SIGN_IN_FAILURES_MAX: usize = 5;
+pub const SIGN_IN_FAILURE_WINDOW_MS: u64 = 5 * 60 * 1000;
 
 /// Hashes of earlier passwords kept (AWS's largest `PasswordReusePrevention`).
 pub const PASSWORD_HISTORY_MAX: usize = 24;
 
+/// Whether a password sign-in may go ahead (see [`LoginProfile::sign_in`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignIn {
+    /// The password is current.
+    Current,
+    /// The user must choose a new password first: an administrator asked for it
+    /// (`PasswordResetRequired`) or it is older than the policy's `MaxPasswordAge`.
+    MustChange,
+    /// Expired under a policy with `HardExpiry`: only an administrator can set a new one.
+    Expired,
+}
+
 impl LoginProfile {
+    /// Too many recent failed sign-ins: refuse until the oldest counted one is older than
+    /// the window.
+    pub fn locked_out(&self, now_ms: u64) -> bool {
+        self.failed_sign_ins
+            .iter()
+            .filter(|t| now_ms < t.saturating_add(SIGN_IN_FAILURE_WINDOW_MS))
+            .count()
+            >= SIGN_IN_FAILURES_MAX
+    }
+
+    /// When the password expires under `policy` (none without `MaxPasswordAge`).
+    pub fn expires_ms(&self, policy: Option<&password_policy::PasswordPolicy>) -> Option<u64> {
+        let days = policy.map_or(0, |p| p.max_password_age);
+        (days > 0).then(|| {
+            self.password_last_changed_ms
+                .saturating_add(u64::from(days) * 86_400_000)
+        })
+    }
+
+    /// What a sign-in with the right password meets at `now_ms`.
+    pub fn sign_in(&self, policy: Option<&password_policy::PasswordPolicy>, now_ms: u64) -> SignIn {
+        let expired = self.expires_ms(policy).is_some_and(|t| now_ms >= t);
+        if expired && policy.is_some_and(|p| p.hard_expiry) {
+            SignIn::Expired
+        } else if expired || self.password_reset_required {
+            SignIn::MustChange
+        } else {
+            SignIn::Current
+        }
+    }
+
     /// Replaces the password hash, keeping the old one in the history.
     fn set_hash(&mut self, hash: &str) {
         let old = std::mem::replace(&mut self.password_hash, hash.to_owned());
@@ -172,7 +227,7 @@ pub struct LoginProfileView {
 impl LoginProfileOp {
     /// Ops only the server itself proposes (usage bookkeeping after a sign-in).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Self::RecordUse { .. })
+        matches!(self, Self::RecordUse { .. } | Self::RecordFailure { .. })
     }
 
     pub fn name(&self) -> &'static str {
@@ -181,6 +236,7 @@ impl LoginProfileOp {
             Self::Update { .. } => "UpdateLoginProfile",
             Self::Delete { .. } => "DeleteLoginProfile",
             Self::RecordUse { .. } => "RecordPasswordUse",
+            Self::RecordFailure { .. } => "RecordFailedSignIn",
             Self::ChangePassword { .. } => "ChangePassword",
         }
     }
@@ -223,7 +279,7 @@ impl LoginProfileOp {
                 *old_password = String::new();
                 *new_password = String::new();
             }
-            Self::Delete { .. } | Self::RecordUse { .. } => {}
+            Self::Delete { .. } | Self::RecordUse { .. } | Self::RecordFailure { .. } => {}
         }
     }
 }
@@ -289,6 +345,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &LoginProfileOp) -> IamResult<Outc
                 password_last_changed_ms: cx.time_ms,
                 password_last_used_ms: None,
                 previous_hashes: Vec::new(),
+                failed_sign_ins: Vec::new(),
             };
             cx.txn
                 .put_json(keys::login_profile(a, &user.name), &profile);
@@ -346,11 +403,30 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &LoginProfileOp) -> IamResult<Outc
             let due = profile
                 .password_last_used_ms
                 .is_none_or(|t| cx.time_ms >= t.saturating_add(USE_GRANULARITY_MS));
-            if due {
-                profile.password_last_used_ms = Some(cx.time_ms);
+            if due || !profile.failed_sign_ins.is_empty() {
+                if due {
+                    profile.password_last_used_ms = Some(cx.time_ms);
+                }
+                profile.failed_sign_ins.clear();
                 cx.txn
                     .put_json(keys::login_profile(a, &profile.user_name), &profile);
             }
+            Ok(Outcome::Nothing)
+        }
+        LoginProfileOp::RecordFailure { user_name } => {
+            let mut profile = load_existing(cx.txn, a, user_name)?;
+            let now = cx.time_ms;
+            profile
+                .failed_sign_ins
+                .retain(|t| now < t.saturating_add(SIGN_IN_FAILURE_WINDOW_MS));
+            profile.failed_sign_ins.push(now);
+            let excess = profile
+                .failed_sign_ins
+                .len()
+                .saturating_sub(SIGN_IN_FAILURES_MAX);
+            profile.failed_sign_ins.drain(..excess);
+            cx.txn
+                .put_json(keys::login_profile(a, &profile.user_name), &profile);
             Ok(Outcome::Nothing)
         }
     }

@@ -1,6 +1,10 @@
 //! Virtual MFA devices (`mfa/{a}/{device}`) and their assignment to users
 //! (`umfa/{a}/{user}/{device}`): create, enable with two consecutive TOTP codes, resync,
 //! deactivate, delete, list. The seed is returned only by `CreateVirtualMFADevice`.
+//!
+//! The account root has MFA devices too: an empty `user_name` ([`ROOT`], as for root access
+//! keys) names the root in enable, resync, deactivate, authenticate and list. AWS enables
+//! root MFA only in its console; iamd's console is iamctl (`mfa enable --root`).
 
 pub mod totp;
 
@@ -14,6 +18,9 @@ use crate::store::{StateRead, Txn};
 use iam_model::limits::MFA_DEVICES_PER_USER_MAX;
 use iam_model::{arn, names, ErrorCode, IamError, IamResult, Tag};
 use serde::{Deserialize, Serialize};
+
+/// The `user_name` that names the account root.
+pub const ROOT: &str = super::access_keys::ROOT;
 
 /// Bytes of a device seed.
 pub const SEED_LEN: usize = 20;
@@ -173,6 +180,19 @@ pub fn verify_totp(seed: &[u8], code: &str, time_ms: u64, last_step: Option<u64>
         .find(|&t| last_step.is_none_or(|l| t > l) && totp::code_at(seed, t) == code)
 }
 
+/// The serial numbers of the MFA devices enabled for a user (sign-in asks for a code of one).
+pub fn enabled_serials(txn: &Txn<'_>, account: &str, user_name: &str) -> Vec<String> {
+    let prefix = keys::user_mfa_prefix(account, user_name);
+    txn.scan(&prefix, None, MFA_DEVICES_PER_USER_MAX)
+        .into_iter()
+        .filter_map(|(k, _)| {
+            let device = String::from_utf8_lossy(k.get(prefix.len()..)?).into_owned();
+            let d: VirtualMfaDevice = txn.get_json(&keys::mfa_device(account, &device))?;
+            Some(d.serial_number)
+        })
+        .collect()
+}
+
 fn validate_device_name(name: &str) -> IamResult<()> {
     let len = name.chars().count();
     let ok = (1..=DEVICE_NAME_LEN_MAX).contains(&len)
@@ -236,23 +256,38 @@ fn load_serial(txn: &Txn<'_>, account: &str, serial: &str) -> IamResult<VirtualM
     Ok(device)
 }
 
-/// Loads a device that is enabled for `user_name`, or `NoSuchEntity`.
+/// The stored spelling of a device owner: the user's name, or [`ROOT`] for the root.
+fn owner_name(txn: &Txn<'_>, account: &str, user_name: &str) -> IamResult<String> {
+    if user_name == ROOT {
+        Ok(ROOT.to_owned())
+    } else {
+        Ok(users::load(txn, account, user_name)?.name)
+    }
+}
+
+/// Loads a device that is enabled for `user_name` (the root for [`ROOT`]), or
+/// `NoSuchEntity`.
 fn load_assigned(
     txn: &Txn<'_>,
     account: &str,
     user_name: &str,
     serial: &str,
 ) -> IamResult<VirtualMfaDevice> {
-    let user = users::load(txn, account, user_name)?;
+    let owner = owner_name(txn, account, user_name)?;
     let device = load_serial(txn, account, serial)?;
     let assigned = device
         .user_name
         .as_deref()
-        .is_some_and(|u| keys::name_key(u) == keys::name_key(&user.name));
+        .is_some_and(|u| keys::name_key(u) == keys::name_key(&owner));
     if !assigned {
+        let who = if owner == ROOT {
+            "the account root".to_owned()
+        } else {
+            format!("user {user_name}")
+        };
         return Err(IamError::new(
             ErrorCode::NoSuchEntity,
-            format!("MFA Device with serial number {serial} is not enabled for user {user_name}."),
+            format!("MFA Device with serial number {serial} is not enabled for {who}."),
         ));
     }
     Ok(device)
@@ -329,7 +364,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
         } => {
             validate_code("authenticationCode1", authentication_code1)?;
             validate_code("authenticationCode2", authentication_code2)?;
-            let user = users::load(cx.txn, a, user_name)?;
+            let owner = owner_name(cx.txn, a, user_name)?;
             let mut device = load_serial(cx.txn, a, serial_number)?;
             if device.user_name.is_some() {
                 return Err(IamError::new(
@@ -340,7 +375,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
             let in_use = cx
                 .txn
                 .scan(
-                    &keys::user_mfa_prefix(a, &user.name),
+                    &keys::user_mfa_prefix(a, &owner),
                     None,
                     MFA_DEVICES_PER_USER_MAX,
                 )
@@ -360,12 +395,12 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
                 device.last_step,
             )
             .ok_or_else(bad_codes)?;
-            device.user_name = Some(user.name.clone());
+            device.user_name = Some(owner.clone());
             device.enable_ms = Some(cx.time_ms);
             device.last_step = Some(step);
             cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
             cx.txn
-                .put(keys::user_mfa(a, &user.name, &device.name), Vec::new());
+                .put(keys::user_mfa(a, &owner, &device.name), Vec::new());
             limits::bump(cx.txn, a, Counter::MfaDevicesInUse, 1);
             Ok(Outcome::Nothing)
         }
@@ -488,8 +523,8 @@ pub(crate) fn query(
         }
         MfaQuery::List { user_name, page } => {
             let txn = Txn::new(state);
-            let user = users::load(&txn, account, user_name)?;
-            let prefix = keys::user_mfa_prefix(account, &user.name);
+            let owner = owner_name(&txn, account, user_name)?;
+            let prefix = keys::user_mfa_prefix(account, &owner);
             let items = txn
                 .scan_all(&prefix)
                 .into_iter()

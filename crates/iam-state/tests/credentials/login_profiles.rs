@@ -273,3 +273,90 @@ fn change_password_checks_the_proposer_s_findings_and_keeps_a_history() {
         "{logged}"
     );
 }
+
+#[test]
+fn failed_sign_ins_lock_out_within_the_window_and_a_sign_in_clears_them() {
+    use iam_state::ops::login_profiles::{
+        load, SignIn, SIGN_IN_FAILURES_MAX, SIGN_IN_FAILURE_WINDOW_MS,
+    };
+    let mut w = World::new();
+    w.ok(T0, create_login("alice", "First-pass-1"));
+    let profile = |w: &World| load(&iam_state::Txn::new(&w.s), A, "alice").unwrap();
+    let fail = || LoginProfileOp::RecordFailure {
+        user_name: "Alice".into(),
+    };
+    for i in 0..SIGN_IN_FAILURES_MAX as u64 {
+        assert!(!profile(&w).locked_out(T0 + i));
+        w.ok(T0 + i, fail());
+    }
+    assert!(profile(&w).locked_out(T0 + 10));
+    // More failures keep at most the last few.
+    w.ok(T0 + 20, fail());
+    assert_eq!(profile(&w).failed_sign_ins.len(), SIGN_IN_FAILURES_MAX);
+    // The window passes for the oldest: one more attempt is allowed.
+    assert!(!profile(&w).locked_out(T0 + 1 + SIGN_IN_FAILURE_WINDOW_MS));
+    w.rejects(
+        T0,
+        LoginProfileOp::RecordFailure {
+            user_name: "bob".into(),
+        },
+        ErrorCode::NoSuchEntity,
+    );
+    // A successful sign-in forgets the failures.
+    w.ok(
+        T0 + 30,
+        LoginProfileOp::RecordUse {
+            user_name: "alice".into(),
+        },
+    );
+    assert!(profile(&w).failed_sign_ins.is_empty());
+
+    // Must-change and expiry: reset flag, then MaxPasswordAge, then HardExpiry.
+    let day = 86_400_000;
+    assert_eq!(profile(&w).sign_in(None, T0), SignIn::MustChange);
+    w.ok(T0, update_login("alice", None, Some(false)));
+    assert_eq!(profile(&w).sign_in(None, T0 + 400 * day), SignIn::Current);
+    set_policy(
+        &mut w,
+        PasswordPolicyInput {
+            max_password_age: Some(30),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let policy =
+        |w: &World| iam_state::ops::account::password_policy::load(&iam_state::Txn::new(&w.s), A);
+    let p = policy(&w);
+    assert_eq!(profile(&w).expires_ms(p.as_ref()), Some(T0 + 30 * day));
+    assert_eq!(
+        profile(&w).sign_in(p.as_ref(), T0 + 29 * day),
+        SignIn::Current
+    );
+    assert_eq!(
+        profile(&w).sign_in(p.as_ref(), T0 + 30 * day),
+        SignIn::MustChange
+    );
+    set_policy(
+        &mut w,
+        PasswordPolicyInput {
+            max_password_age: Some(30),
+            hard_expiry: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let p = policy(&w);
+    assert_eq!(
+        profile(&w).sign_in(p.as_ref(), T0 + 31 * day),
+        SignIn::Expired
+    );
+    // An administrator's new password starts a new age.
+    w.ok(
+        T0 + 31 * day,
+        update_login("alice", Some("Third-pass-333"), None),
+    );
+    assert_eq!(
+        profile(&w).sign_in(p.as_ref(), T0 + 32 * day),
+        SignIn::Current
+    );
+}

@@ -294,3 +294,52 @@ fn a_sign_in_code_is_accepted_once_and_only_for_the_device_s_user() {
         auth("alice", &totp::code_at(&seed, totp::step_of(next))),
     );
 }
+
+#[test]
+fn the_root_has_its_own_devices_reported_in_summary_and_credential_report() {
+    use iam_state::ops::mfa::{enabled_serials, ROOT};
+    let mut w = World::new();
+    let (serial, seed) = new_device(&mut w, "root-account-mfa-device");
+    let summary = |w: &World| {
+        w.q(iam_state::ops::account::AccountQuery::GetSummary {})
+            .unwrap()
+    };
+    assert_eq!(summary(&w)["AccountMFAEnabled"], 0);
+    w.ok(T0, enable(ROOT, &serial, codes(&seed, T0)));
+    assert_eq!(
+        enabled_serials(&iam_state::Txn::new(&w.s), A, ROOT),
+        vec![serial.clone()]
+    );
+    assert_eq!(summary(&w)["AccountMFAEnabled"], 1);
+    // Listed as the root's, not as any user's; a user cannot take it.
+    let listed = w
+        .q(MfaQuery::List {
+            user_name: ROOT.into(),
+            page: PageRequest::default(),
+        })
+        .unwrap();
+    assert_eq!(listed["items"][0]["serial_number"], serial.as_str());
+    w.rejects(
+        T0,
+        enable("alice", &serial, codes(&seed, T0 + 60_000)),
+        ErrorCode::EntityAlreadyExists,
+    );
+    // The root signs in with it once per code.
+    let at = T0 + 5 * 60_000;
+    let code = totp::code_at(&seed, totp::step_of(at));
+    let auth = MfaOp::Authenticate {
+        user_name: ROOT.into(),
+        serial_number: serial.clone(),
+        code,
+    };
+    w.ok(at, auth.clone());
+    w.rejects(at, auth, ErrorCode::AccessDenied);
+    w.ok(
+        at,
+        MfaOp::Deactivate {
+            user_name: ROOT.into(),
+            serial_number: serial,
+        },
+    );
+    assert_eq!(summary(&w)["AccountMFAEnabled"], 0);
+}

@@ -247,6 +247,11 @@ fn command_cases(w: &World) -> Vec<CommandCase> {
             json!({"LoginProfile": {"RecordUse": {"user_name": "alice"}}}),
         ),
         c(
+            "iamd:RecordFailedSignIn",
+            user,
+            json!({"LoginProfile": {"RecordFailure": {"user_name": "alice"}}}),
+        ),
+        c(
             "iamd:AuthenticateMFA",
             user,
             json!({"Mfa": {"Authenticate":

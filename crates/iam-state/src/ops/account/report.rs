@@ -5,6 +5,7 @@ use super::password_policy;
 use crate::keys;
 use crate::ops::access_keys::{self, AccessKey, AccessKeyStatus};
 use crate::ops::login_profiles;
+use crate::ops::mfa;
 use crate::store::Txn;
 use iam_model::{arn, Account, User};
 use serde::{Deserialize, Serialize};
@@ -104,7 +105,7 @@ fn root_row(txn: &Txn<'_>, account: &Account) -> Vec<String> {
         "no_information".into(),
         "not_supported".into(),
         "not_supported".into(),
-        flag(false),
+        flag(!mfa::enabled_serials(txn, &account.id, mfa::ROOT).is_empty()),
     ];
     row.extend(key_columns(root_keys.first()));
     row.extend(key_columns(root_keys.get(1)));

@@ -161,6 +161,7 @@ fn login_profile(s: &Scope<'_>, op: &LoginProfileOp) -> String {
         | LoginProfileOp::Update { user_name, .. }
         | LoginProfileOp::Delete { user_name }
         | LoginProfileOp::RecordUse { user_name }
+        | LoginProfileOp::RecordFailure { user_name }
         | LoginProfileOp::ChangePassword { user_name, .. } => s.user(user_name),
     }
 }
@@ -174,7 +175,7 @@ fn mfa<'o>(s: &Scope<'_>, op: &'o MfaOp) -> (String, &'o [Tag]) {
         MfaOp::Enable { user_name, .. }
         | MfaOp::Deactivate { user_name, .. }
         | MfaOp::Resync { user_name, .. }
-        | MfaOp::Authenticate { user_name, .. } => (s.user(user_name), NO_TAGS),
+        | MfaOp::Authenticate { user_name, .. } => (s.mfa_owner(user_name), NO_TAGS),
         MfaOp::DeleteVirtual { serial_number } => (mfa_serial(s, serial_number), NO_TAGS),
     }
 }

@@ -29,7 +29,7 @@ mod queries;
 
 use crate::command::Command;
 use crate::keys::EntityKind;
-use crate::ops::{access_keys, groups, instance_profiles, roles, users, Op, Query, Q};
+use crate::ops::{access_keys, groups, instance_profiles, mfa, roles, users, Op, Query, Q};
 use crate::store::{StateRead, Txn};
 use iam_model::{arn, Tag};
 
@@ -58,6 +58,7 @@ pub const IAMD_ACTIONS: &[&str] = &[
     // Internal bookkeeping and authentication (refused from clients anyway).
     "RecordAccessKeyUse",
     "RecordPasswordUse",
+    "RecordFailedSignIn",
     "AuthenticateMFA",
     "LookupAccessKey",
     "RotateKeyRing",
@@ -119,12 +120,23 @@ pub fn query_target(state: &dyn StateRead, query: &Query) -> Target {
 /// counted: the server proposes it itself after authenticating any key.
 pub fn touches_root_credentials(state: &dyn StateRead, command: &Command) -> bool {
     use access_keys::AccessKeyOp;
-    let Command::In {
-        account,
-        op: Op::AccessKey(op),
-    } = command
-    else {
-        return false;
+    use mfa::MfaOp;
+    let (account, op) = match command {
+        Command::In {
+            account,
+            op: Op::AccessKey(op),
+        } => (account, op),
+        // The root's MFA devices are the root's credentials too.
+        Command::In {
+            op:
+                Op::Mfa(
+                    MfaOp::Enable { user_name, .. }
+                    | MfaOp::Deactivate { user_name, .. }
+                    | MfaOp::Resync { user_name, .. },
+                ),
+            ..
+        } => return user_name == mfa::ROOT,
+        _ => return false,
     };
     if matches!(op, AccessKeyOp::RecordUse { .. }) {
         return false;
@@ -137,12 +149,16 @@ pub fn touches_root_credentials(state: &dyn StateRead, command: &Command) -> boo
 /// and `GetAccessKeyLastUsed` of a root key read the root's credentials.
 pub fn query_touches_root_credentials(state: &dyn StateRead, query: &Query) -> bool {
     use access_keys::AccessKeyQuery;
-    let Query::In {
-        account,
-        q: Q::AccessKey(q),
-    } = query
-    else {
-        return false;
+    let (account, q) = match query {
+        Query::In {
+            account,
+            q: Q::AccessKey(q),
+        } => (account, q),
+        Query::In {
+            q: Q::Mfa(mfa::MfaQuery::List { user_name, .. }),
+            ..
+        } => return user_name == mfa::ROOT,
+        _ => return false,
     };
     let owner = match q {
         AccessKeyQuery::List { user_name, .. } => KeyOwner::named(user_name),
@@ -260,6 +276,16 @@ impl<'a> Scope<'a> {
 
     fn root(&self) -> String {
         arn::root_arn(self.account)
+    }
+
+    /// The owner of an MFA device an op or query names: a user, or the root for
+    /// [`mfa::ROOT`].
+    fn mfa_owner(&self, user_name: &str) -> String {
+        if user_name == mfa::ROOT {
+            self.root()
+        } else {
+            self.user(user_name)
+        }
     }
 
     /// The owner of a key: the user the request names, else the key record's (only a key

@@ -41,7 +41,7 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> String {
         Q::LoginProfile(LoginProfileQuery::Get { user_name }) => s.user(user_name),
         Q::Mfa(q) => match q {
             MfaQuery::ListVirtual { .. } => s.arn("mfa", "/", "*"),
-            MfaQuery::List { user_name, .. } => s.user(user_name),
+            MfaQuery::List { user_name, .. } => s.mfa_owner(user_name),
         },
         // Account settings, reports, quotas and usage caps are account-level.
         Q::Account(
