@@ -30,6 +30,19 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+fn report(clients: usize, mut all: Vec<Duration>, errors: usize, elapsed: Duration) -> Report {
+    all.sort();
+    Report {
+        clients,
+        ok: all.len(),
+        errors,
+        elapsed,
+        p50: percentile(&all, 0.50),
+        p99: percentile(&all, 0.99),
+        max: all.last().copied().unwrap_or_default(),
+    }
+}
+
 /// Runs `op(client_index, sequence)` from `clients` concurrent tasks for `duration`.
 pub async fn run<F, Fut>(clients: usize, duration: Duration, op: F) -> Report
 where
@@ -69,17 +82,7 @@ where
         all.extend(lat);
         errors += e;
     }
-    let elapsed = start.elapsed();
-    all.sort();
-    Report {
-        clients,
-        ok: all.len(),
-        errors,
-        elapsed,
-        p50: percentile(&all, 0.50),
-        p99: percentile(&all, 0.99),
-        max: all.last().copied().unwrap_or_default(),
-    }
+    report(clients, all, errors, start.elapsed())
 }
 
 /// An open-loop run: `op(sequence)` is started at a fixed rate (`per_second` calls, evenly
@@ -122,15 +125,5 @@ where
             None => break,
         }
     }
-    let elapsed = start.elapsed();
-    all.sort();
-    Report {
-        clients: 0,
-        ok: all.len(),
-        errors,
-        elapsed,
-        p50: percentile(&all, 0.50),
-        p99: percentile(&all, 0.99),
-        max: all.last().copied().unwrap_or_default(),
-    }
+    report(0, all, errors, start.elapsed())
 }

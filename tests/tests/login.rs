@@ -67,6 +67,31 @@ fn ok(c: &mut Cluster, args: &[&str]) -> String {
     out
 }
 
+/// Enables a new virtual MFA device (`mfa create-virtual`'s JSON) for `owner` with the
+/// codes of the two previous steps, so the current step's code is still unused; returns
+/// its serial number and seed.
+fn enable(c: &mut Cluster, device: &Value, owner: &[&str]) -> (String, Vec<u8>) {
+    let serial = device["serial_number"].as_str().unwrap().to_owned();
+    let seed = totp::base32_decode(device["base32_string_seed"].as_str().unwrap()).unwrap();
+    let step = totp::step_of(now_ms());
+    let (c1, c2) = (
+        totp::code_at(&seed, step - 2),
+        totp::code_at(&seed, step - 1),
+    );
+    let mut args = vec!["mfa", "enable"];
+    args.extend_from_slice(owner);
+    args.extend([
+        "--serial-number",
+        &serial,
+        "--authentication-code1",
+        &c1,
+        "--authentication-code2",
+        &c2,
+    ]);
+    ok(c, &args);
+    (serial, seed)
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -276,24 +301,7 @@ async fn login_with_password_and_mfa_saves_session_credentials() {
         let device = json(&out);
         let bytes = std::fs::read(&png).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG file");
-        let serial = device["serial_number"].as_str().unwrap().to_owned();
-        let seed = totp::base32_decode(device["base32_string_seed"].as_str().unwrap()).unwrap();
-        let step = totp::step_of(now_ms());
-        ok(
-            &mut c,
-            &[
-                "mfa",
-                "enable",
-                "--user-name",
-                "alice",
-                "--serial-number",
-                &serial,
-                "--authentication-code1",
-                &totp::code_at(&seed, step - 2),
-                "--authentication-code2",
-                &totp::code_at(&seed, step - 1),
-            ],
-        );
+        let (serial, seed) = enable(&mut c, &device, &["--user-name", "alice"]);
         let (code, _, err) = run(
             &mut c,
             &[1],
@@ -347,25 +355,7 @@ async fn login_with_password_and_mfa_saves_session_credentials() {
                 "root-account-mfa-device",
             ],
         );
-        let device = json(&out);
-        let root_serial = device["serial_number"].as_str().unwrap().to_owned();
-        let root_seed =
-            totp::base32_decode(device["base32_string_seed"].as_str().unwrap()).unwrap();
-        let step = totp::step_of(now_ms());
-        ok(
-            &mut c,
-            &[
-                "mfa",
-                "enable",
-                "--root",
-                "--serial-number",
-                &root_serial,
-                "--authentication-code1",
-                &totp::code_at(&root_seed, step - 2),
-                "--authentication-code2",
-                &totp::code_at(&root_seed, step - 1),
-            ],
-        );
+        let (root_serial, root_seed) = enable(&mut c, &json(&out), &["--root"]);
         let listed = json(&ok(&mut c, &["-o", "json", "mfa", "list", "--root"]));
         assert_eq!(
             listed["items"][0]["serial_number"],

@@ -16,7 +16,7 @@
 use crate::api::ApiState;
 use crate::auth::{Caller, CallerKind};
 use crate::status::from_iam;
-use iam_auth::token::{issue, SessionClaims};
+use iam_auth::token::issue;
 use iam_model::{ErrorCode, IamError};
 use iam_proto::v1::{Consistency, LoginReply, LoginRequest, ReadOptions, TemporaryCredentials};
 use iam_state::ops::login_profiles::{LoginProfile, LoginProfileOp, SignIn, PASSWORD_LEN_MAX};
@@ -235,23 +235,13 @@ impl ApiState {
             .key_ring()
             .map_err(|e| from_iam(&IamError::new(e.code, e.message)))?;
         let issued_ms = crate::now_ms();
-        let claims = SessionClaims {
-            access_key_id: crate::sts::new_session_key(),
-            account: found.account.clone(),
-            principal_arn: found.user_arn.clone(),
-            session_arn: found.user_arn.clone(),
-            session_name: String::new(),
+        let claims = crate::sts::own_session(
+            &found.account,
+            &found.user_arn,
             issued_ms,
-            expires_ms: issued_ms + duration_s * 1000,
-            mfa_authenticated_ms: mfa_ms,
-            source_identity: None,
-            session_policy: None,
-            session_policy_arns: Vec::new(),
-            session_tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-            role_chained: false,
-            source_key: None,
-        };
+            duration_s,
+            mfa_ms,
+        );
         let c = issue(&ring, &claims, rand::random());
         let changed_ms = if changed {
             issued_ms

@@ -165,7 +165,7 @@ fn credentials_xml(c: &iam_auth::token::IssuedCredentials) -> String {
     )
 }
 
-pub(crate) fn new_session_key() -> String {
+fn new_session_key() -> String {
     unique_id(
         IdPrefix::TemporaryAccessKey,
         &rand::random::<[u8; 32]>(),
@@ -201,13 +201,29 @@ pub(crate) async fn get_session_token(
         .key_ring()
         .map_err(|e| (e.code.as_str().to_owned(), e.message))?;
     let claims = SessionClaims {
+        source_key: Some(caller.access_key_id.clone()),
+        ..own_session(&caller.account, &caller.arn, now, d, mfa_ms)
+    };
+    Ok(issue(&ring, &claims, rand::random()))
+}
+
+/// The claims of a session of a user (or the root) acting as itself (`GetSessionToken`,
+/// password sign-in): no role, no session policy, no tags.
+pub(crate) fn own_session(
+    account: &str,
+    arn: &str,
+    now_ms: u64,
+    duration_s: u64,
+    mfa_ms: Option<u64>,
+) -> SessionClaims {
+    SessionClaims {
         access_key_id: new_session_key(),
-        account: caller.account.clone(),
-        principal_arn: caller.arn.clone(),
-        session_arn: caller.arn.clone(),
+        account: account.to_owned(),
+        principal_arn: arn.to_owned(),
+        session_arn: arn.to_owned(),
         session_name: String::new(),
-        issued_ms: now,
-        expires_ms: now + d * 1000,
+        issued_ms: now_ms,
+        expires_ms: now_ms + duration_s * 1000,
         mfa_authenticated_ms: mfa_ms,
         source_identity: None,
         session_policy: None,
@@ -215,9 +231,8 @@ pub(crate) async fn get_session_token(
         session_tags: Vec::new(),
         transitive_tag_keys: Vec::new(),
         role_chained: false,
-        source_key: Some(caller.access_key_id.clone()),
-    };
-    Ok(issue(&ring, &claims, rand::random()))
+        source_key: None,
+    }
 }
 
 /// What AssumeRole returns.

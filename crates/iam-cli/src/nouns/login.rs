@@ -99,28 +99,6 @@ fn credentials_path(a: &LoginArgs) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Writes `text` to `path` readable by its owner only, replacing it whole.
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let tmp = path.with_extension("iamctl-tmp");
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
-}
-
 pub(crate) async fn run(ctx: &mut Ctx, a: LoginArgs) -> anyhow::Result<u8> {
     let Some(account) = ctx.account.clone().filter(|s| !s.trim().is_empty()) else {
         bail!("which account? pass --account with the account's 12-digit id or alias");
@@ -175,7 +153,7 @@ pub(crate) async fn run(ctx: &mut Ctx, a: LoginArgs) -> anyhow::Result<u8> {
             ("aws_session_expiration", &expiration),
         ],
     );
-    write_private(&path, &text)?;
+    super::write_private(&path, text.as_bytes())?;
     let v = json!({
         "arn": r.arn,
         "account": r.account,

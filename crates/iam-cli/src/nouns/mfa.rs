@@ -90,7 +90,8 @@ pub(crate) enum BootstrapMethod {
     Base32StringSeed,
 }
 
-/// Writes a new device's QR code PNG or seed to `path` (0600: it is the device's secret).
+/// Writes a new device's QR code PNG or seed to `path` (owner-only: it is the device's
+/// secret).
 fn write_bootstrap(
     path: &std::path::Path,
     method: BootstrapMethod,
@@ -98,8 +99,6 @@ fn write_bootstrap(
 ) -> anyhow::Result<()> {
     use anyhow::Context;
     use base64::Engine;
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let bytes = match method {
         BootstrapMethod::QrCodePng => {
             let b64 = v["qr_code_png"]
@@ -115,15 +114,7 @@ fn write_bootstrap(
             .as_bytes()
             .to_vec(),
     };
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot write --outfile {}", path.display()))?;
-    f.write_all(&bytes)
-        .with_context(|| format!("cannot write --outfile {}", path.display()))
+    super::write_private(path, &bytes)
 }
 
 /// Whose device: a user's (`--user-name`) or the account root's (`--root`).
