@@ -66,6 +66,14 @@ fn too_many() -> Status {
     ))
 }
 
+/// Password checks running at once on this node (argon2 takes a core for tens of ms).
+const CHECKS_AT_ONCE: usize = 2;
+
+fn checking() -> &'static tokio::sync::Semaphore {
+    static SEM: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CHECKS_AT_ONCE);
+    &SEM
+}
+
 /// A hash to check wrong names against, so a sign-in takes as long whether or not the user
 /// exists.
 fn decoy_hash() -> &'static str {
@@ -167,17 +175,27 @@ impl ApiState {
             |f| f.profile.password_hash.clone(),
         );
         let password = r.password.clone();
-        let matches =
-            tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
+        let matches = {
+            // A few argon2 checks at a time: sign-ins with made-up names must not take every
+            // core from the node's other work.
+            let _permit = checking()
+                .acquire()
                 .await
                 .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
-        let Some(found) = found.filter(|_| matches) else {
-            self.failed_passwords.failed(&who, now);
-            if let Some(f) = self.find_sign_in(&r.account, r.user_name.trim()) {
-                self.record_failure(&f).await;
+            tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
+                .await
+                .map_err(|e| Status::internal(format!("password check failed: {e}")))?
+        };
+        let found = match found {
+            Some(f) if matches => f,
+            other => {
+                self.failed_passwords.failed(&who, now);
+                if let Some(f) = &other {
+                    self.record_failure(f).await;
+                }
+                tracing::info!(account = %r.account, user = %r.user_name, "sign-in refused");
+                return Err(incorrect());
             }
-            tracing::info!(account = %r.account, user = %r.user_name, "sign-in refused");
-            return Err(incorrect());
         };
         // Whether the password must change is told before an MFA code is spent on a sign-in
         // that cannot complete.
