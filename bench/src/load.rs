@@ -87,9 +87,10 @@ where
 
 /// An open-loop run: `op(sequence)` is started at a fixed rate (`per_second` calls, evenly
 /// spaced) for `duration`, whether or not earlier calls have answered, so a slow answer
-/// cannot slow the offered load down. Latency is measured from each call's *scheduled*
-/// start (no coordinated omission).
-pub async fn run_at_rate<F, Fut>(per_second: f64, duration: Duration, op: F) -> Report
+/// cannot slow the offered load down. Returns two views of the same calls: latency from
+/// each call's *scheduled* start (no coordinated omission, but including the sender's own
+/// lateness: tokio's timer fires at millisecond granularity) and from its actual dispatch.
+pub async fn run_at_rate<F, Fut>(per_second: f64, duration: Duration, op: F) -> (Report, Report)
 where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), String>> + Send + 'static,
@@ -105,17 +106,21 @@ where
             tokio::time::sleep_until(due.into()).await;
             let (op, tx) = (op.clone(), tx.clone());
             tokio::spawn(async move {
+                let sent = Instant::now();
                 let r = op(seq).await;
-                let _ = tx.send(r.map(|()| due.elapsed()));
+                let _ = tx.send(r.map(|()| (due.elapsed(), sent.elapsed())));
             });
         }
     });
     sender.await.expect("open-loop sender");
-    let mut all = Vec::new();
+    let (mut scheduled, mut dispatched) = (Vec::new(), Vec::new());
     let mut errors = 0usize;
     for _ in 0..total {
         match rx.recv().await {
-            Some(Ok(lat)) => all.push(lat),
+            Some(Ok((from_due, from_sent))) => {
+                scheduled.push(from_due);
+                dispatched.push(from_sent);
+            }
             Some(Err(e)) => {
                 errors += 1;
                 if errors <= 3 {
@@ -125,5 +130,9 @@ where
             None => break,
         }
     }
-    report(0, all, errors, start.elapsed())
+    let elapsed = start.elapsed();
+    (
+        report(0, scheduled, errors, elapsed),
+        report(0, dispatched, errors, elapsed),
+    )
 }

@@ -113,7 +113,7 @@ impl Node {
             .context("no answer from /ready")?;
         body.split("applied ")
             .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
             .and_then(|n| n.parse().ok())
             .with_context(|| format!("unexpected /ready answer {body:?}"))
     }

@@ -10,7 +10,10 @@ mod node;
 pub mod peer;
 pub mod types;
 
-pub use node::{forward_add_node, Consistency, NodeConfig, RaftNode, RaftNodeError, WriteOutcome};
+pub use node::{
+    forward_add_node, Consistency, NodeConfig, RaftNode, RaftNodeError, WriteOutcome,
+    DEFAULT_SNAPSHOT_EVERY,
+};
 
 /// gRPC metadata header carrying the cluster id on every peer RPC.
 pub const CLUSTER_HEADER: &str = "x-iamd-cluster";

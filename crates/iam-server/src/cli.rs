@@ -62,7 +62,7 @@ pub struct ServeArgs {
     /// Log format: text or json.
     #[arg(long, env = "IAMD_LOG_FORMAT")]
     pub log_format: Option<String>,
-    /// Build a snapshot every this many log entries.
+    /// Build a snapshot every this many log entries (default 100,000).
     #[arg(long, env = "IAMD_SNAPSHOT_EVERY")]
     pub snapshot_every: Option<u64>,
     /// Sandbox for application test suites, NOT for production: requests with unknown access

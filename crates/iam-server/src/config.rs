@@ -192,7 +192,7 @@ impl ServeConfig {
         let snapshot_every = args
             .snapshot_every
             .or(file.snapshot_every)
-            .unwrap_or(10_000);
+            .unwrap_or(iam_raft::DEFAULT_SNAPSHOT_EVERY);
         if snapshot_every == 0 {
             bail!("--snapshot-every must be at least 1");
         }
