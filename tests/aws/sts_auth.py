@@ -204,6 +204,13 @@ narrow = alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s2", ExternalI
 narrow_iam = client("iam", 0, creds_of(narrow["Credentials"]))
 narrow_iam.list_roles()
 expect_error("AccessDenied", narrow_iam.list_users, "outside the session policy")
+# A session policy's conditions see the principal's keys (aws:PrincipalArn is the role's).
+keyed = alice_sts.assume_role(RoleArn=role_arn, RoleSessionName="s2k", ExternalId="xyz", Policy=policy(
+    {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+     "Condition": {"StringEquals": {"aws:PrincipalArn": role_arn}}}))
+keyed_iam = client("iam", 1, creds_of(keyed["Credentials"]))
+keyed_iam.list_users()
+expect_error("AccessDenied", keyed_iam.list_roles, "outside the keyed session policy")
 # Session tags need sts:TagSession in the trust policy; then they are the session's
 # aws:PrincipalTag/* and override the role's own tags.
 iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=policy(
@@ -245,10 +252,14 @@ expect_error("PasswordPolicyViolation", lambda: alice_pw.change_password(
     OldPassword="Second-pass-2", NewPassword="short"), "a password shorter than the policy allows")
 alice_pw.change_password(OldPassword="Second-pass-2", NewPassword="Third-pass-33")
 expect_error("InvalidUserType", lambda: iam.change_password(OldPassword="x", NewPassword="y"), "the root")
-# Failed attempts are rate-limited per user.
+# Failed attempts are rate-limited per user, across the cluster: with the wrong old password
+# above, five failures through node 2; then even the right one is refused through node 3.
 codes = [error_code(lambda: alice_pw.change_password(OldPassword="guess-%d" % i, NewPassword="Fourth-pass-44"))
-         for i in range(6)]
-assert codes[-1] == "LimitExceeded", codes
+         for i in range(4)]
+assert codes == ["AccessDenied"] * 4, codes
+code = error_code(lambda: client("iam", 2, alice).change_password(
+    OldPassword="Third-pass-33", NewPassword="Fourth-pass-44"))
+assert code == "LimitExceeded", code
 
 # ---- revoke older sessions (AWS's AWSRevokeOlderSessions policy)
 time.sleep(1.1)

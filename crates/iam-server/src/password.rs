@@ -58,7 +58,9 @@ pub fn check_change(
 
 /// Failed password checks per user on this node: after [`FAILURES_MAX`] within
 /// [`FAILURE_WINDOW_MS`], further attempts are refused (`LimitExceeded`) until the window
-/// passes, so a password cannot be guessed at speed.
+/// passes, so a password cannot be guessed at speed. A user with a login profile is also
+/// limited across the cluster (failures recorded in the profile by a write); this local
+/// limit covers names that have none.
 #[derive(Default)]
 pub struct FailedAttempts {
     by_user: std::sync::Mutex<std::collections::HashMap<String, Vec<u64>>>,
@@ -137,6 +139,19 @@ impl ApiState {
             at_least_index: 0,
         }))
         .await?;
+        // Wrong old passwords count as failed sign-ins, across the cluster (see `login.rs`).
+        let locked = iam_state::ops::login_profiles::load(
+            &iam_state::Txn::new(&self.view),
+            account,
+            user_name,
+        )
+        .is_some_and(|p| p.locked_out(now));
+        if locked {
+            return Err(from_iam(&IamError::new(
+                ErrorCode::LimitExceeded,
+                "Too many failed password attempts; try again in a few minutes.",
+            )));
+        }
         if let Some(hashes) = stored_hashes(&self.view, account, user_name) {
             let (old, new) = (old_password.clone(), new_password.clone());
             let found = tokio::task::spawn_blocking(move || {
@@ -146,6 +161,15 @@ impl ApiState {
             .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
             if !found.old_matches {
                 self.failed_passwords.failed(&who, now);
+                let failure = Command::in_account(
+                    account,
+                    iam_state::ops::login_profiles::LoginProfileOp::RecordFailure {
+                        user_name: user_name.clone(),
+                    },
+                );
+                if let Err(e) = self.execute_internal(failure).await {
+                    tracing::warn!("could not record a failed password change: {}", e.message());
+                }
             }
             *check = Some(found);
         }

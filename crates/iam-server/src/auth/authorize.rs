@@ -221,8 +221,10 @@ pub fn session_allows(
         // Only policy ARNs that do not exist: they allow nothing.
         return Ok(false);
     }
+    // The principal supplies its context keys (aws:PrincipalArn, aws:username, its tags...)
+    // to the session policy's conditions, as to its identity policies.
     let req = SimulateRequest {
-        principal_arn: None,
+        principal_arn: Some(caller.arn.clone()),
         actions: vec![target.action.clone()],
         resources: vec![target.resource.clone()],
         context,
