@@ -4,6 +4,8 @@
 //! The binaries are found next to the test executable's directory (`target/<profile>/`);
 //! the test command builds them first (`cargo build --bins`).
 
+pub mod iamctl;
+
 use iam_client::{Client, Credentials};
 use iam_proto::v1::{NodeStatus, StatusRequest};
 use std::net::TcpListener;

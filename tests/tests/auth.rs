@@ -6,86 +6,19 @@
 use iam_client::{ClientError, Credentials};
 use iam_proto::v1::{Consistency, ReadOptions};
 use iam_state::Query;
+use iamd_tests::iamctl::{all_ok, as_user, json, until_ok, user_with_key};
 use iamd_tests::{within, Cluster};
-use serde_json::Value;
 use std::time::{Duration, Instant};
 
 const ADMIN: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 const LIST_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}"#;
 
-fn json(out: &str) -> Value {
-    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-}
-
 fn refused_code(e: &ClientError) -> &str {
     match e {
         ClientError::Refused { code, .. } => code,
         other => panic!("expected a refusal, got {other:?}"),
     }
-}
-
-/// Creates a user with an access key through iamctl (as `--account` when given).
-fn user_with_key(c: &mut Cluster, account: Option<&str>, name: &str) -> Credentials {
-    let mut pre: Vec<&str> = Vec::new();
-    if let Some(a) = account {
-        pre.extend(["--account", a]);
-    }
-    let (code, _, err) = c.iamctl(&[&pre[..], &["user", "create", name]].concat());
-    assert_eq!(code, 0, "{err}");
-    let (code, out, err) = c.iamctl(
-        &[
-            &pre[..],
-            &["-o", "json", "access-key", "create", "--user-name", name],
-        ]
-        .concat(),
-    );
-    assert_eq!(code, 0, "{err}");
-    let k = json(&out);
-    Credentials {
-        access_key_id: k["access_key_id"].as_str().unwrap().to_owned(),
-        secret_access_key: k["secret_access_key"].as_str().unwrap().to_owned(),
-        session_token: None,
-    }
-}
-
-/// Runs iamctl commands as the operator's root; each must succeed.
-fn all_ok(c: &mut Cluster, commands: &[&[&str]]) {
-    for args in commands {
-        let (code, _, err) = c.iamctl(args);
-        assert_eq!(code, 0, "{args:?}: {err}");
-    }
-}
-
-/// Runs iamctl as `creds` until the answer is not `InvalidClientTokenId` (a key created
-/// through the leader reaches the other nodes a moment later).
-fn as_user(c: &mut Cluster, creds: &Credentials, args: &[&str]) -> (i32, String, String) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let r = c.iamctl_as(creds, args);
-        if !r.2.contains("InvalidClientTokenId") || Instant::now() > deadline {
-            return r;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Runs iamctl as `creds` until it succeeds (a policy written through the leader takes
-/// effect on the answering node a moment later); returns its stdout.
-fn until_ok(c: &mut Cluster, creds: &Credentials, args: &[&str], what: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (code, out, err) = as_user(c, creds, args);
-        if code == 0 {
-            return out;
-        }
-        assert!(Instant::now() < deadline, "{what} never took effect: {err}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
 }
 
 fn linearizable() -> ReadOptions {
@@ -552,88 +485,6 @@ async fn authorize_decides_for_the_signer_of_a_relayed_request() {
             .await
             .unwrap_err();
         assert_eq!(refused_code(&e), "SignatureDoesNotMatch", "{e}");
-    })
-    .await;
-}
-
-/// AssumeRole across accounts: the role's trust policy (by account or ARN) and an identity
-/// policy of the caller must both allow it; the session then acts in the role's account.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cross_account_assume_role_needs_trust_and_identity() {
-    within(Duration::from_secs(150), async {
-        let mut c = Cluster::start(3).await;
-        let home = c.account.clone();
-        let (code, out, err) = c.iamctl(&[
-            "-o", "json", "account", "create", "--name", "partner", "--email", "p@example.com",
-        ]);
-        assert_eq!(code, 0, "{err}");
-        let partner = json(&out)["id"].as_str().unwrap().to_owned();
-        let amy = user_with_key(&mut c, None, "amy");
-        let ned = user_with_key(&mut c, None, "ned");
-        let ned_arn = format!("arn:aws:iam::{home}:user/ned");
-        let by_account = format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{home}:root"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":"ext-1"}}}}}}]}}"#
-        );
-        let by_arn = format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{ned_arn}"}},"Action":"sts:AssumeRole"}}]}}"#
-        );
-        let auditor = format!("arn:aws:iam::{partner}:role/auditor");
-        let may_assume = format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{auditor}"}}]}}"#
-        );
-        all_ok(
-            &mut c,
-            &[
-                &["--account", &partner, "role", "create", "auditor", "--assume-role-policy-document", &by_account][..],
-                &["--account", &partner, "policy", "put-inline", "--role", "auditor", "--policy-name", "read", "--policy-document", LIST_ONLY][..],
-                &["--account", &partner, "role", "create", "named", "--assume-role-policy-document", &by_arn][..],
-                &["--account", &partner, "user", "create", "partner-user"][..],
-                &["policy", "put-inline", "--user", "amy", "--policy-name", "cross", "--policy-document", &may_assume][..],
-            ],
-        );
-        let assume = |role: &str, extra: &[&str]| -> Vec<String> {
-            let mut a: Vec<String> = ["-o", "json", "sts", "assume-role", "--role-arn", role]
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect();
-            a.extend(extra.iter().map(|s| (*s).to_owned()));
-            a
-        };
-        let amy_in = assume(&auditor, &["--external-id", "ext-1"]);
-        let out = until_ok(&mut c, &amy, &strs(&amy_in), "amy's cross-account policy");
-        let s = json(&out);
-        assert_eq!(
-            s["assumed_role_arn"],
-            format!("arn:aws:sts::{partner}:assumed-role/auditor/iamctl")
-        );
-        let session = Credentials {
-            access_key_id: s["access_key_id"].as_str().unwrap().to_owned(),
-            secret_access_key: s["secret_access_key"].as_str().unwrap().to_owned(),
-            session_token: s["session_token"].as_str().map(str::to_owned),
-        };
-        // The session is the partner account's: it lists the partner's users, nothing more.
-        let (code, out, err) = c.iamctl_as(&session, &["-o", "json", "user", "list"]);
-        assert_eq!(code, 0, "{err}");
-        assert!(out.contains("partner-user") && !out.contains("\"amy\""), "{out}");
-        let (code, _, err) = c.iamctl_as(&session, &["user", "create", "x"]);
-        assert_eq!((code, err.contains("AccessDenied")), (1, true), "{err}");
-        let (code, out, err) = c.iamctl_as(&session, &["-o", "json", "sts", "get-caller-identity"]);
-        assert_eq!(code, 0, "{err}");
-        assert_eq!(json(&out)["account"], partner.as_str());
-        // Without the ExternalId the trust policy asks for: refused.
-        let no_ext = assume(&auditor, &[]);
-        let (code, _, err) = as_user(&mut c, &amy, &strs(&no_ext));
-        assert_eq!((code, err.contains("AccessDenied")), (1, true), "{err}");
-        // Trusted by the account, but no identity policy of ned's allows it: refused.
-        let ned_in = assume(&auditor, &["--external-id", "ext-1"]);
-        let (code, _, err) = as_user(&mut c, &ned, &strs(&ned_in));
-        assert_eq!((code, err.contains("AccessDenied")), (1, true), "{err}");
-        // Even named by ARN in the trust policy: across accounts the identity side must
-        // allow it too.
-        let named = format!("arn:aws:iam::{partner}:role/named");
-        let ned_named = assume(&named, &[]);
-        let (code, _, err) = as_user(&mut c, &ned, &strs(&ned_named));
-        assert_eq!((code, err.contains("AccessDenied")), (1, true), "{err}");
     })
     .await;
 }

@@ -20,6 +20,7 @@ mod login;
 pub mod password;
 pub mod status;
 mod sts;
+mod trust;
 
 pub use lifecycle::{run, Shutdown};
 

@@ -1,0 +1,71 @@
+//! iamctl-driven helpers shared by the multi-process tests: run commands as the operator
+//! or as a user, create users with keys, and wait for a change to reach the answering node.
+
+use crate::Cluster;
+use iam_client::Credentials;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Parses iamctl's JSON output (panics with the text when it is not JSON).
+pub fn json(out: &str) -> Value {
+    serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+/// Creates a user with an access key through iamctl (as `--account` when given).
+pub fn user_with_key(c: &mut Cluster, account: Option<&str>, name: &str) -> Credentials {
+    let mut pre: Vec<&str> = Vec::new();
+    if let Some(a) = account {
+        pre.extend(["--account", a]);
+    }
+    let (code, _, err) = c.iamctl(&[&pre[..], &["user", "create", name]].concat());
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = c.iamctl(
+        &[
+            &pre[..],
+            &["-o", "json", "access-key", "create", "--user-name", name],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let k = json(&out);
+    Credentials {
+        access_key_id: k["access_key_id"].as_str().unwrap().to_owned(),
+        secret_access_key: k["secret_access_key"].as_str().unwrap().to_owned(),
+        session_token: None,
+    }
+}
+
+/// Runs iamctl commands as the operator's root; each must succeed.
+pub fn all_ok(c: &mut Cluster, commands: &[&[&str]]) {
+    for args in commands {
+        let (code, _, err) = c.iamctl(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+}
+
+/// Runs iamctl as `creds` until the answer is not `InvalidClientTokenId` (a key created
+/// through the leader reaches the other nodes a moment later).
+pub fn as_user(c: &mut Cluster, creds: &Credentials, args: &[&str]) -> (i32, String, String) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = c.iamctl_as(creds, args);
+        if !r.2.contains("InvalidClientTokenId") || Instant::now() > deadline {
+            return r;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Runs iamctl as `creds` until it succeeds (a policy written through the leader takes
+/// effect on the answering node a moment later); returns its stdout.
+pub fn until_ok(c: &mut Cluster, creds: &Credentials, args: &[&str], what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, out, err) = as_user(c, creds, args);
+        if code == 0 {
+            return out;
+        }
+        assert!(Instant::now() < deadline, "{what} never took effect: {err}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
