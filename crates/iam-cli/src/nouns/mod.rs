@@ -267,24 +267,6 @@ pub(crate) fn parse_tags(flag: &str, args: &[String]) -> anyhow::Result<Vec<iam_
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tags_and_documents_parse_or_name_the_flag() {
-        let t = parse_tags("--tag", &["Key=a,Value=b".into(), "c=d=e".into()]).unwrap();
-        assert_eq!((t[0].key.as_str(), t[0].value.as_str()), ("a", "b"));
-        assert_eq!((t[1].key.as_str(), t[1].value.as_str()), ("c", "d=e"));
-        let e = parse_tags("--tag", &["novalue".into()]).unwrap_err();
-        assert!(e.to_string().contains("--tag"), "{e}");
-        assert!(read_document("--policy-document", "{}").is_ok());
-        let e = read_document("--policy-document", "file:///nonexistent/p.json").unwrap_err();
-        assert!(e.to_string().contains("/nonexistent/p.json"), "{e}");
-        assert!(read_document("--policy-document", "policy.json").is_err());
-    }
-}
-
 /// Writes `bytes` to `path` (replacing it whole, through a temporary file and a rename)
 /// readable by its owner only: credentials and MFA seeds.
 pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -307,4 +289,22 @@ pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Res
         .and_then(|()| f.sync_all())
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_and_documents_parse_or_name_the_flag() {
+        let t = parse_tags("--tag", &["Key=a,Value=b".into(), "c=d=e".into()]).unwrap();
+        assert_eq!((t[0].key.as_str(), t[0].value.as_str()), ("a", "b"));
+        assert_eq!((t[1].key.as_str(), t[1].value.as_str()), ("c", "d=e"));
+        let e = parse_tags("--tag", &["novalue".into()]).unwrap_err();
+        assert!(e.to_string().contains("--tag"), "{e}");
+        assert!(read_document("--policy-document", "{}").is_ok());
+        let e = read_document("--policy-document", "file:///nonexistent/p.json").unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/p.json"), "{e}");
+        assert!(read_document("--policy-document", "policy.json").is_err());
+    }
 }
