@@ -229,6 +229,11 @@ iam.update_assume_role_policy(RoleName="tagged", PolicyDocument=policy(
 red_session = creds_of(eventually(lambda: alice_sts.assume_role(
     RoleArn=tagged_arn, RoleSessionName="t2", Tags=red), "AssumeRole with session tags")["Credentials"])
 eventually(client("iam", 2, red_session).list_roles, "the session tag team=red over the role's team=blue")
+# A session policy's conditions see the session's tags as well.
+red_narrow = creds_of(alice_sts.assume_role(RoleArn=tagged_arn, RoleSessionName="t4", Tags=red, Policy=policy(
+    {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+     "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}}))["Credentials"])
+eventually(client("iam", 2, red_narrow).list_roles, "a session policy conditioned on the session tag")
 blue_session = creds_of(alice_sts.assume_role(RoleArn=tagged_arn, RoleSessionName="t3")["Credentials"])
 expect_error("AccessDenied", client("iam", 2, blue_session).list_roles, "the role's own tag team=blue")
 # Role chaining is limited to one hour.

@@ -125,6 +125,10 @@ pub struct SimulateRequest {
     pub boundary_document: Option<String>,
     #[serde(default)]
     pub with_explanation: bool,
+    /// The session tags of a role session named by `principal_arn` (see
+    /// [`AuthzRequest::session_tags`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub session_tags: Vec<(String, String)>,
 }
 
 /// One (action, resource) of a simulation.

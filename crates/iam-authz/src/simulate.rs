@@ -59,7 +59,7 @@ impl AuthzIndex {
             None => principal_sets(&caller, &empty),
         };
         let ctx = if req.principal_arn.is_some() {
-            caller.context(&req.context, &[])
+            caller.context(&req.context, &req.session_tags)
         } else {
             let mut ctx = Context::new();
             for (k, vs) in &req.context {

@@ -378,6 +378,7 @@ fn simulate_covers_actions_by_resources_and_custom_documents() {
         policy_documents: None,
         boundary_document: None,
         with_explanation: true,
+        session_tags: vec![],
     };
     let r = ix.simulate(&w.store, &req).unwrap();
     let got: Vec<_> = r

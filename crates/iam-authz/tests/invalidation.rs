@@ -78,6 +78,7 @@ fn documents_given_with_requests_are_parsed_once_per_text() {
         policy_documents: Some(vec![doc]),
         boundary_document: Some(allow("s3:*", "*")),
         with_explanation: false,
+        session_tags: vec![],
     };
     let first = ix
         .simulate(&w.store, &req(allow("s3:GetObject", "*")))

@@ -263,6 +263,7 @@ impl ApiState {
             policy_documents: Some(r.policy_documents).filter(|d| !d.is_empty()),
             boundary_document: None,
             with_explanation: true,
+            session_tags: Vec::new(),
         };
         let (answer, applied) = self
             .view

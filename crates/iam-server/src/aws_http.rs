@@ -227,6 +227,7 @@ fn simulate(s: &ApiState, sim: iam_aws::Simulate) -> Result<Value, CallError> {
             .into_iter()
             .next(),
         with_explanation: true,
+        session_tags: Vec::new(),
     };
     let answer = s
         .view

@@ -231,6 +231,7 @@ pub fn session_allows(
         policy_documents: Some(documents),
         boundary_document: None,
         with_explanation: false,
+        session_tags: caller.session_tags(),
     };
     let answer = authz.simulate(state, &req)?;
     Ok(matches!(
