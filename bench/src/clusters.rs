@@ -77,7 +77,8 @@ fn log_file(dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
     Ok(std::fs::File::create(dir.join(name))?)
 }
 
-/// Starts a 3-node iamd cluster with `iamd` at `bin`; returns once all 3 vote.
+/// Starts an iamd cluster of 3 nodes (or `IAMD_BENCH_NODES`, e.g. 1 to measure one node
+/// without replication) with `iamd` at `bin`; returns once all of them vote.
 pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
     let dir = tempfile::Builder::new()
         .prefix("iamd-bench-")
@@ -92,7 +93,12 @@ pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
     let creds_file = procs.dir.path().join("credentials");
     let mut https = Vec::new();
     let mut first_peer = String::new();
-    for id in 1..=3u64 {
+    let n: u64 = std::env::var("IAMD_BENCH_NODES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(3);
+    for id in 1..=n {
         let (api, http, peer) = (free_port(), free_port(), free_port());
         let mut cmd = Command::new(bin);
         cmd.arg("serve")
@@ -132,11 +138,12 @@ pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
         let mut ready = 0;
         for http in &https {
             if let Some(body) = crate::model::http_get(http, "/ready").await {
-                ready +=
-                    usize::from(body.contains("ready:") && body.trim_end().ends_with("voters 3"));
+                ready += usize::from(
+                    body.contains("ready:") && body.trim_end().ends_with(&format!("voters {n}")),
+                );
             }
         }
-        if ready == 3 {
+        if ready == n as usize {
             return Ok(procs);
         }
         if Instant::now() > deadline {
