@@ -232,11 +232,11 @@ pub async fn apply_throughput(
                 index += 1;
                 Entry {
                     log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-                    payload: EntryPayload::Normal(Request {
+                    payload: EntryPayload::Normal(vec![Request {
                         request_token: Some(format!("t{index}")),
                         time_ms: 1_700_000_000_000 + index,
                         command,
-                    }),
+                    }]),
                 }
             })
             .collect()
@@ -289,7 +289,7 @@ pub async fn apply_throughput(
     }
     for chunk in entries(setup).chunks(64) {
         let out = sm.apply(chunk.to_vec()).await?;
-        if let Some(e) = out.iter().find_map(|r| r.result.as_ref().err()) {
+        if let Some(e) = out.iter().flatten().find_map(|r| r.result.as_ref().err()) {
             bail!("setup for {name} failed: {e}");
         }
     }
@@ -297,7 +297,7 @@ pub async fn apply_throughput(
     let t = Instant::now();
     for chunk in measured.chunks(64) {
         let out = sm.apply(chunk.to_vec()).await?;
-        if let Some(e) = out.iter().find_map(|r| r.result.as_ref().err()) {
+        if let Some(e) = out.iter().flatten().find_map(|r| r.result.as_ref().err()) {
             bail!("{name} failed during the benchmark: {e}");
         }
     }

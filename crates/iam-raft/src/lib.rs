@@ -5,6 +5,7 @@
 //! Peer RPCs carry openraft's messages as bincode payloads and the cluster id in the
 //! `x-iamd-cluster` metadata header, so a node of another cluster is refused.
 
+mod batcher;
 pub mod network;
 mod node;
 pub mod peer;

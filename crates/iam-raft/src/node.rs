@@ -5,6 +5,7 @@
 //! A forwarded write whose outcome is unknown is retried only when it carries a request
 //! token, which makes the retry idempotent.
 
+use crate::batcher::Batcher;
 use crate::network::{PeerClient, PeerNetwork, PeerRpc};
 use crate::types::{IamNode, NodeId, Raft, RaftMetrics, TypeConfig};
 use iam_state::{Request, Response};
@@ -142,6 +143,8 @@ pub struct RaftNode {
     pub config: NodeConfig,
     raft: Raft,
     peers: Mutex<HashMap<String, PeerClient>>,
+    /// Gathers this node's proposals, when it leads, into shared log entries.
+    batcher: Batcher,
 }
 
 fn raft_config(c: &NodeConfig) -> Result<Arc<Config>, RaftNodeError> {
@@ -185,10 +188,12 @@ impl RaftNode {
         )
         .await
         .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+        let batcher = Batcher::start(raft.clone(), config.write_timeout);
         Ok(Arc::new(Self {
             config,
             raft,
             peers: Mutex::new(HashMap::new()),
+            batcher,
         }))
     }
 
@@ -357,14 +362,10 @@ impl RaftNode {
     pub(crate) async fn execute_on_leader(&self, call: ForwardRequest) -> ForwardResult {
         match call {
             ForwardRequest::Propose(req) => {
-                let timeout = self.config.write_timeout;
-                let res = tokio::time::timeout(timeout, self.raft.client_write(req))
-                    .await
-                    .map_err(|_| RaftNodeError::Timeout(timeout.as_millis() as u64))?;
-                let r = res.map_err(write_error)?;
+                let (index, response) = self.batcher.propose(req).await?;
                 Ok(LeaderReply {
-                    index: r.log_id.index,
-                    response: Some(r.data),
+                    index,
+                    response: Some(response),
                 })
             }
             ForwardRequest::AddNode { id, node, voter } => {
@@ -543,7 +544,9 @@ impl RaftNode {
     }
 }
 
-fn write_error(e: RaftError<NodeId, ClientWriteError<NodeId, IamNode>>) -> RaftNodeError {
+pub(crate) fn write_error(
+    e: RaftError<NodeId, ClientWriteError<NodeId, IamNode>>,
+) -> RaftNodeError {
     match e {
         RaftError::APIError(ClientWriteError::ForwardToLeader(_)) => RaftNodeError::NoLeader,
         RaftError::APIError(ClientWriteError::ChangeMembershipError(

@@ -18,10 +18,12 @@ impl std::fmt::Display for IamNode {
 }
 
 openraft::declare_raft_types!(
-    /// iamd's Raft types: log entries carry [`iam_state::Request`]s.
+    /// iamd's Raft types: a log entry carries the [`iam_state::Request`]s the leader
+    /// gathered while the previous entry was being written (one fsync for all of them);
+    /// its response has one [`iam_state::Response`] per request, in order.
     pub TypeConfig:
-        D = iam_state::Request,
-        R = iam_state::Response,
+        D = Vec<iam_state::Request>,
+        R = Vec<iam_state::Response>,
         NodeId = u64,
         Node = IamNode,
         Entry = openraft::Entry<TypeConfig>,

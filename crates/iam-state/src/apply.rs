@@ -12,8 +12,36 @@ use crate::store::{encode, StateRead, Txn, WriteSet};
 use iam_model::limits::REQUEST_TOKEN_WINDOW_ENTRIES;
 use iam_model::{arn, names, Account, ErrorCode, IamError, IamResult};
 
-/// Applies one request at log `index`.
+/// Applies the requests one log entry carries, in order, each seeing the writes of those
+/// before it; returns their responses and all their writes (committed together).
+pub fn apply_batch(
+    state: &dyn StateRead,
+    index: u64,
+    requests: &[Request],
+) -> (Vec<Response>, WriteSet) {
+    let mut txn = Txn::new(state);
+    let mut responses = Vec::with_capacity(requests.len());
+    for (position, req) in requests.iter().enumerate() {
+        let position = u32::try_from(position).unwrap_or(u32::MAX);
+        let (response, writes) = apply_at(&txn, index, position, req);
+        txn.absorb(writes);
+        responses.push(response);
+    }
+    (responses, txn.into_writes())
+}
+
+/// Applies one request at log `index` (alone in its entry).
 pub fn apply(state: &dyn StateRead, index: u64, req: &Request) -> (Response, WriteSet) {
+    apply_at(state, index, 0, req)
+}
+
+/// Applies the request at `position` of the entry at log `index`.
+fn apply_at(
+    state: &dyn StateRead,
+    index: u64,
+    position: u32,
+    req: &Request,
+) -> (Response, WriteSet) {
     if let Some(token) = &req.request_token {
         if let Some(prev) = Txn::new(state).get_json::<Response>(&keys::token(token)) {
             return (prev, WriteSet::default());
@@ -26,7 +54,7 @@ pub fn apply(state: &dyn StateRead, index: u64, req: &Request) -> (Response, Wri
     if response.result.is_err() {
         writes = WriteSet::default();
     } else {
-        writes.extend(token_writes(state, index, req, &response));
+        writes.extend(token_writes(state, index, position, req, &response));
     }
     (response, writes)
 }
@@ -34,15 +62,21 @@ pub fn apply(state: &dyn StateRead, index: u64, req: &Request) -> (Response, Wri
 /// Records the request token of a successful command and forgets tokens recorded more than
 /// a window ago (a bounded number per apply; each apply adds at most one), so the token table
 /// stays bounded and every replica prunes the same entries.
-fn token_writes(state: &dyn StateRead, index: u64, req: &Request, resp: &Response) -> WriteSet {
+fn token_writes(
+    state: &dyn StateRead,
+    index: u64,
+    position: u32,
+    req: &Request,
+    resp: &Response,
+) -> WriteSet {
     const PRUNE_PER_APPLY: usize = 16;
     let mut txn = Txn::new(state);
     if let Some(token) = &req.request_token {
         txn.put(keys::token(token), encode(resp));
-        txn.put(keys::token_at(index), token.clone().into_bytes());
+        txn.put(keys::token_at(index, position), token.clone().into_bytes());
     }
     if let Some(cutoff) = index.checked_sub(REQUEST_TOKEN_WINDOW_ENTRIES) {
-        let last = keys::token_at(cutoff);
+        let last = keys::token_at(cutoff, u32::MAX);
         for (at, old) in state.scan(keys::TOKEN_AT_PREFIX.as_bytes(), None, PRUNE_PER_APPLY) {
             if at > last {
                 break;

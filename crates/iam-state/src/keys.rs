@@ -189,8 +189,8 @@ pub fn token(token: &str) -> Vec<u8> {
 
 pub const TOKEN_AT_PREFIX: &str = "tokq/";
 
-pub fn token_at(index: u64) -> Vec<u8> {
-    format!("tokq/{index:020}").into_bytes()
+pub fn token_at(index: u64, position: u32) -> Vec<u8> {
+    format!("tokq/{index:020}/{position:010}").into_bytes()
 }
 
 /// The pending increase request of a quota kind (one at a time).

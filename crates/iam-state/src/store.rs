@@ -105,6 +105,12 @@ impl<'a> Txn<'a> {
         merged.into_iter().take(limit).collect()
     }
 
+    /// Adds writes made on top of this transaction's view (a later request of the same log
+    /// entry), so that what follows reads them.
+    pub fn absorb(&mut self, writes: WriteSet) {
+        self.writes.extend(writes);
+    }
+
     /// Every key under `prefix` (for indexes bounded by AWS's limits).
     pub fn scan_all(&self, prefix: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
         self.scan(prefix, None, usize::MAX)
@@ -180,4 +186,32 @@ pub fn state_hash(store: &(impl StateRead + ?Sized)) -> String {
         h.update(v);
     });
     hex::encode(h.finalize())
+}
+
+/// A transaction reads as its base state with its own writes on top: the view the next
+/// request of a log entry applies against.
+impl StateRead for Txn<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        Txn::get(self, key)
+    }
+
+    fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        Txn::scan(self, prefix, after, limit)
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&[u8], &[u8])) {
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        self.base.for_each(&mut |k, v| {
+            merged.insert(k.to_vec(), v.to_vec());
+        });
+        for (k, v) in &self.writes.ops {
+            match v {
+                Some(v) => merged.insert(k.clone(), v.clone()),
+                None => merged.remove(k),
+            };
+        }
+        for (k, v) in &merged {
+            f(k, v);
+        }
+    }
 }

@@ -264,7 +264,7 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         Ok((applied, self.membership()?))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Response>, StorageError>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Vec<Response>>, StorageError>
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
@@ -274,9 +274,10 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
             let mut batch = WriteBatch::default();
             let mut observed = None;
             let response = match &entry.payload {
-                EntryPayload::Blank => Response::nothing(),
-                EntryPayload::Normal(req) => {
-                    let (resp, writes) = iam_state::apply(&self.view, entry.log_id.index, req);
+                EntryPayload::Blank => Vec::new(),
+                EntryPayload::Normal(requests) => {
+                    let (resp, writes) =
+                        iam_state::apply_batch(&self.view, entry.log_id.index, requests);
                     let state_cf = cf(&self.db, CF_STATE);
                     for (k, v) in &writes.ops {
                         match v {
@@ -295,7 +296,7 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
                 EntryPayload::Membership(m) => {
                     let stored = StoredMembership::new(Some(entry.log_id), m.clone());
                     put_sm(&self.db, &mut batch, KEY_MEMBERSHIP, &stored)?;
-                    Response::nothing()
+                    Vec::new()
                 }
             };
             put_sm(&self.db, &mut batch, KEY_APPLIED, &Some(entry.log_id))?;

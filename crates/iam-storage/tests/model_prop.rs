@@ -111,10 +111,10 @@ fn requests(ops: &[Value]) -> Vec<Request> {
     out
 }
 
-fn entry(index: u64, req: Request) -> Entry {
+fn entry(index: u64, requests: Vec<Request>) -> Entry {
     Entry {
         log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(req),
+        payload: EntryPayload::Normal(requests),
     }
 }
 
@@ -136,27 +136,39 @@ async fn check(ops: Vec<Value>) -> Result<(), TestCaseError> {
     for r in &reqs {
         bincode_round_trip(r)?;
     }
+    // One request per entry, as a lone write is proposed...
+    let mut alone = MemStore::new();
+    let mut alone_resps: Vec<Response> = Vec::new();
+    for (i, r) in reqs.iter().enumerate() {
+        let (resp, w) = iam_state::apply(&alone, i as u64 + 1, r);
+        alone.commit(w);
+        bincode_round_trip(&resp)?;
+        alone_resps.push(resp);
+    }
+    // ...and several per entry, as the leader batches concurrent writes: same answers, each
+    // request seeing the writes of those before it in its entry.
+    let chunks: Vec<Vec<Request>> = reqs.chunks(3).map(<[Request]>::to_vec).collect();
     let mut mem = MemStore::new();
     let mut mem_resps: Vec<Response> = Vec::new();
-    for (i, r) in reqs.iter().enumerate() {
-        let (resp, w) = iam_state::apply(&mem, i as u64 + 1, r);
+    for (i, chunk) in chunks.iter().enumerate() {
+        let (resps, w) = iam_state::apply_batch(&mem, i as u64 + 1, chunk);
         mem.commit(w);
-        bincode_round_trip(&resp)?;
-        mem_resps.push(resp);
+        mem_resps.extend(resps);
     }
+    prop_assert_eq!(&mem_resps, &alone_resps);
     let dir = tempfile::tempdir().unwrap();
     let store = iam_storage::open(dir.path(), 1).unwrap();
     let mut sm = RocksStateMachine::new(store.db.clone(), dir.path());
-    let entries: Vec<Entry> = reqs
+    let entries: Vec<Entry> = chunks
         .into_iter()
         .enumerate()
-        .map(|(i, r)| entry(i as u64 + 1, r))
+        .map(|(i, c)| entry(i as u64 + 1, c))
         .collect();
     // Applied in two batches, as openraft hands them over.
     let mut rest = entries;
     let tail = rest.split_off(rest.len() / 2);
-    let mut rocks_resps = sm.apply(rest).await.unwrap();
-    rocks_resps.extend(sm.apply(tail).await.unwrap());
+    let mut rocks_resps: Vec<Response> = sm.apply(rest).await.unwrap().concat();
+    rocks_resps.extend(sm.apply(tail).await.unwrap().concat());
     prop_assert_eq!(&rocks_resps, &mem_resps);
     let (_, hash) = sm.view().hash_at_applied();
     prop_assert_eq!(hash, iam_state::state_hash(&mem));

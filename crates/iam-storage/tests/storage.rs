@@ -32,11 +32,11 @@ fn openraft_storage_suite_passes() {
 fn entry(index: u64, command: Command) -> Entry {
     Entry {
         log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(Request {
+        payload: EntryPayload::Normal(vec![Request {
             request_token: Some(format!("t{index}")),
             time_ms: index,
             command,
-        }),
+        }]),
     }
 }
 
