@@ -25,6 +25,9 @@ pub const REQUEST_TOKEN_LEN_MAX: usize = 128;
 /// How many log entries a request token is remembered for; a retry older than this window
 /// is treated as a new request.
 pub const REQUEST_TOKEN_WINDOW_ENTRIES: u64 = 200_000;
+/// At most this many request tokens are remembered, however many requests the log entries
+/// of the window carry (the oldest are forgotten first).
+pub const REQUEST_TOKENS_MAX: u64 = 200_000;
 /// Email of the account root identity.
 pub const EMAIL_LEN_MAX: usize = 254;
 /// Account display names.

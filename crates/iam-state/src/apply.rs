@@ -9,7 +9,7 @@ use crate::command::{Command, Outcome, Request, Response};
 use crate::keys;
 use crate::ops::Ctx;
 use crate::store::{encode, StateRead, Txn, WriteSet};
-use iam_model::limits::REQUEST_TOKEN_WINDOW_ENTRIES;
+use iam_model::limits::{REQUEST_TOKENS_MAX, REQUEST_TOKEN_WINDOW_ENTRIES};
 use iam_model::{arn, names, Account, ErrorCode, IamError, IamResult};
 
 /// Applies the requests one log entry carries, in order, each seeing the writes of those
@@ -60,8 +60,9 @@ fn apply_at(
 }
 
 /// Records the request token of a successful command and forgets tokens recorded more than
-/// a window ago (a bounded number per apply; each apply adds at most one), so the token table
-/// stays bounded and every replica prunes the same entries.
+/// a window of log entries ago, or the oldest ones past [`REQUEST_TOKENS_MAX`] (an entry may
+/// carry many requests): a bounded number per apply (each apply adds at most one), so the
+/// token table stays bounded and every replica prunes the same entries.
 fn token_writes(
     state: &dyn StateRead,
     index: u64,
@@ -69,21 +70,42 @@ fn token_writes(
     req: &Request,
     resp: &Response,
 ) -> WriteSet {
+    token_writes_bounded(state, index, position, req, resp, REQUEST_TOKENS_MAX)
+}
+
+fn token_writes_bounded(
+    state: &dyn StateRead,
+    index: u64,
+    position: u32,
+    req: &Request,
+    resp: &Response,
+    max_tokens: u64,
+) -> WriteSet {
     const PRUNE_PER_APPLY: usize = 16;
     let mut txn = Txn::new(state);
+    let before = txn.counter(keys::TOKEN_COUNT);
+    let mut count = before;
     if let Some(token) = &req.request_token {
         txn.put(keys::token(token), encode(resp));
         txn.put(keys::token_at(index, position), token.clone().into_bytes());
+        count += 1;
     }
-    if let Some(cutoff) = index.checked_sub(REQUEST_TOKEN_WINDOW_ENTRIES) {
-        let last = keys::token_at(cutoff, u32::MAX);
-        for (at, old) in state.scan(keys::TOKEN_AT_PREFIX.as_bytes(), None, PRUNE_PER_APPLY) {
-            if at > last {
-                break;
-            }
-            txn.delete(keys::token(&String::from_utf8_lossy(&old)));
-            txn.delete(at);
+    let expired = index
+        .checked_sub(REQUEST_TOKEN_WINDOW_ENTRIES)
+        .map(|cutoff| keys::token_at(cutoff, u32::MAX));
+    for (at, old) in state.scan(keys::TOKEN_AT_PREFIX.as_bytes(), None, PRUNE_PER_APPLY) {
+        let too_old = expired.as_ref().is_some_and(|last| at <= *last);
+        if !too_old && count <= max_tokens {
+            break;
         }
+        txn.delete(keys::token(&String::from_utf8_lossy(&old)));
+        txn.delete(at);
+        count = count.saturating_sub(1);
+    }
+    // Written only when it changed (a sandbox reset, which records no token, empties the
+    // table and its count itself).
+    if count != before {
+        txn.add_counter(keys::TOKEN_COUNT.to_vec(), count as i64 - before as i64);
     }
     txn.into_writes()
 }
@@ -172,4 +194,46 @@ fn require_account(txn: &Txn<'_>, account: &str) -> IamResult<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemStore;
+
+    fn req(token: &str) -> Request {
+        Request {
+            request_token: Some(token.into()),
+            time_ms: 1,
+            command: Command::CreateAccount {
+                account_id: String::new(),
+                name: String::new(),
+                email: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_token_table_stays_bounded_when_entries_carry_many_requests() {
+        let mut s = MemStore::new();
+        let ok = Response {
+            result: Ok(Outcome::Nothing),
+        };
+        // Ten requests in one entry, then five more in the next: at most 3 remembered.
+        for (index, tokens) in [(1, 0..10), (2, 10..15)] {
+            for t in tokens {
+                let r = req(&format!("t{t}"));
+                let w = token_writes_bounded(&s, index, t, &r, &ok, 3);
+                s.commit(w);
+            }
+        }
+        let mut kept = Vec::new();
+        s.for_each(&mut |k, _| {
+            if let Some(t) = k.strip_prefix(b"tok/") {
+                kept.push(String::from_utf8_lossy(t).into_owned());
+            }
+        });
+        assert_eq!(kept, ["t12", "t13", "t14"], "the newest three");
+        assert_eq!(s.get(keys::TOKEN_COUNT).as_deref(), Some(&b"3"[..]));
+    }
 }

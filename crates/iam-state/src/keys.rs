@@ -27,7 +27,8 @@
 //! | `cap/{a}/{name}` | a usage cap (limit and units in use; `name` lowercased) |
 //! | `count/{a}/{kind}` | entity count (decimal) |
 //! | `tok/{token}` | the [`crate::Response`] first produced for that request token |
-//! | `tokq/{index:020}` | the token recorded at that log index (for pruning) |
+//! | `tokq/{index:020}/{position:010}` | the token recorded by the request at that position of that log entry (for pruning) |
+//! | `tokn` | how many request tokens are recorded |
 //! | `qpend/{a}/{kind}` | id of the pending quota increase request for `kind` (at most one) |
 //! | `sys/operator` | id of the operator account (the first account created) |
 //! | `sys/keyring` | [`crate::system::TokenKeyRing`]: the STS token keys, sealed |
@@ -188,6 +189,9 @@ pub fn token(token: &str) -> Vec<u8> {
 }
 
 pub const TOKEN_AT_PREFIX: &str = "tokq/";
+
+/// The number of recorded request tokens (a decimal counter).
+pub const TOKEN_COUNT: &[u8] = b"tokn";
 
 pub fn token_at(index: u64, position: u32) -> Vec<u8> {
     format!("tokq/{index:020}/{position:010}").into_bytes()
