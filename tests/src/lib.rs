@@ -323,6 +323,24 @@ impl Cluster {
         .ok()
     }
 
+    /// The value of the metric line `name`, labels included (e.g.
+    /// `iamd_peer_rpcs_total{kind="forward"}`) on node `id`'s `/metrics`.
+    pub async fn metric(&self, id: u64, name: &str) -> u64 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = &self.node(id).http;
+        let mut s = tokio::net::TcpStream::connect(addr)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+        s.write_all(format!("GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+            .await
+            .expect("send GET /metrics");
+        let mut body = String::new();
+        s.read_to_string(&mut body).await.expect("read /metrics");
+        body.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name} on node {id}:\n{body}"))
+    }
+
     /// Waits until every running node's status satisfies `f`.
     pub async fn wait_for(&mut self, f: impl Fn(&NodeStatus) -> bool, timeout: Duration) {
         let deadline = Instant::now() + timeout;

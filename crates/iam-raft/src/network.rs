@@ -68,6 +68,7 @@ impl PeerClient {
             PeerRpc::Vote => c.vote(req).await?,
             PeerRpc::InstallSnapshot => c.install_snapshot(req).await?,
             PeerRpc::Forward => c.forward(req).await?,
+            PeerRpc::ForwardWrites => c.forward_writes(req).await?,
         };
         Ok(resp.into_inner().data)
     }
@@ -101,6 +102,7 @@ pub enum PeerRpc {
     Vote,
     InstallSnapshot,
     Forward,
+    ForwardWrites,
 }
 
 /// Builds a [`PeerConnection`] per target node.

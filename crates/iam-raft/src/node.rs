@@ -6,6 +6,7 @@
 //! token, which makes the retry idempotent.
 
 use crate::batcher::Batcher;
+use crate::forwarder::Forwarder;
 use crate::network::{PeerClient, PeerNetwork, PeerRpc};
 use crate::types::{IamNode, NodeId, Raft, RaftMetrics, TypeConfig};
 use iam_state::{Request, Response};
@@ -143,6 +144,9 @@ pub struct RaftNode {
     pub config: NodeConfig,
     raft: Raft,
     peers: Mutex<HashMap<String, PeerClient>>,
+    /// Carries this node's writes, when it follows, to the leader in shared calls (by the
+    /// leader's peer address).
+    forwarders: Mutex<HashMap<String, Arc<Forwarder>>>,
     /// Gathers this node's proposals, when it leads, into shared log entries.
     batcher: Batcher,
 }
@@ -193,6 +197,7 @@ impl RaftNode {
             config,
             raft,
             peers: Mutex::new(HashMap::new()),
+            forwarders: Mutex::new(HashMap::new()),
             batcher,
         }))
     }
@@ -255,6 +260,23 @@ impl RaftNode {
             PeerClient::new(addr, &self.config.cluster_id).map_err(RaftNodeError::Unreachable)?;
         peers.insert(addr.to_owned(), p.clone());
         Ok(p)
+    }
+
+    fn forwarder(&self, addr: &str) -> Result<Arc<Forwarder>, RaftNodeError> {
+        if let Some(f) = self
+            .forwarders
+            .lock()
+            .expect("forwarder map lock")
+            .get(addr)
+        {
+            return Ok(f.clone());
+        }
+        let peer = self.peer(addr)?;
+        let mut forwarders = self.forwarders.lock().expect("forwarder map lock");
+        let f = forwarders
+            .entry(addr.to_owned())
+            .or_insert_with(|| Arc::new(Forwarder::start(addr, peer)));
+        Ok(f.clone())
     }
 
     fn leader(&self) -> Option<(NodeId, IamNode)> {
@@ -335,6 +357,10 @@ impl RaftNode {
     }
 
     async fn forward(&self, addr: &str, call: &ForwardRequest, deadline: Instant) -> ForwardResult {
+        if let ForwardRequest::Propose(req) = call {
+            // Writes share forward calls (crate::forwarder).
+            return self.forwarder(addr)?.forward(req.clone(), deadline).await;
+        }
         let peer = self.peer(addr)?;
         let data = bincode::serialize(call).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
         let timeout = deadline
@@ -356,6 +382,17 @@ impl RaftNode {
             _ => true,
         };
         self.on_leader(call, may_retry_ambiguous).await
+    }
+
+    /// Serves writes forwarded together by a follower: each is proposed on its own (so they
+    /// join this node's entry batches), answered in order.
+    pub(crate) async fn handle_forward_writes(&self, writes: Vec<Request>) -> Vec<ForwardResult> {
+        futures::future::join_all(
+            writes
+                .into_iter()
+                .map(|w| self.handle_forward(ForwardRequest::Propose(w))),
+        )
+        .await
     }
 
     /// Executes a forwarded or local call on this node, which believes it is the leader.

@@ -19,6 +19,8 @@ pub struct PeerCounters {
     pub vote: AtomicU64,
     pub install_snapshot: AtomicU64,
     pub forward: AtomicU64,
+    /// Writes carried by `ForwardWrites` calls (each call counts once in `forward`).
+    pub forwarded_writes: AtomicU64,
     pub read_index: AtomicU64,
 }
 
@@ -101,6 +103,17 @@ impl RaftPeer for PeerService {
         self.counters.forward.fetch_add(1, Ordering::Relaxed);
         let call: ForwardRequest = decode(req.get_ref())?;
         let r = self.node.handle_forward(call).await;
+        encode(&r)
+    }
+
+    async fn forward_writes(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
+        self.check_cluster(&req)?;
+        let writes: Vec<iam_state::Request> = decode(req.get_ref())?;
+        self.counters.forward.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .forwarded_writes
+            .fetch_add(writes.len() as u64, Ordering::Relaxed);
+        let r = self.node.handle_forward_writes(writes).await;
         encode(&r)
     }
 

@@ -95,5 +95,10 @@ async fn metrics(State(s): State<ApiState>) -> String {
             v.load(Ordering::Relaxed)
         );
     }
+    let _ = writeln!(
+        out,
+        "# HELP iamd_forwarded_writes_total Writes followers forwarded to this node (many per forward call).\n# TYPE iamd_forwarded_writes_total counter\niamd_forwarded_writes_total {}",
+        c.forwarded_writes.load(Ordering::Relaxed)
+    );
     out
 }
