@@ -355,7 +355,7 @@ impl ApiState {
             time_ms: crate::now_ms(),
             command,
         };
-        if let (StateResponse { result: Err(e) }, _) = iam_state::apply(&self.view, 0, &dry_run) {
+        if let StateResponse { result: Err(e) } = iam_state::dry_run(&self.view, &dry_run) {
             if input_error(&e) {
                 return Err(iam_err(e));
             }

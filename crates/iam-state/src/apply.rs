@@ -19,20 +19,53 @@ pub fn apply_batch(
     index: u64,
     requests: &[Request],
 ) -> (Vec<Response>, WriteSet) {
+    apply_batch_bounded(state, index, requests, REQUEST_TOKENS_MAX)
+}
+
+fn apply_batch_bounded(
+    state: &dyn StateRead,
+    index: u64,
+    requests: &[Request],
+    max_tokens: u64,
+) -> (Vec<Response>, WriteSet) {
     let mut txn = Txn::new(state);
     let mut responses = Vec::with_capacity(requests.len());
+    let mut applied = 0;
     for (position, req) in requests.iter().enumerate() {
         let position = u32::try_from(position).unwrap_or(u32::MAX);
         let (response, writes) = apply_at(&txn, index, position, req);
+        if !writes.is_empty() {
+            applied += 1;
+        }
         txn.absorb(writes);
         responses.push(response);
+    }
+    if applied > 0 {
+        let pruned = prune_tokens(&txn, index, applied * PRUNE_PER_APPLY, max_tokens);
+        txn.absorb(pruned);
     }
     (responses, txn.into_writes())
 }
 
 /// Applies one request at log `index` (alone in its entry).
 pub fn apply(state: &dyn StateRead, index: u64, req: &Request) -> (Response, WriteSet) {
-    apply_at(state, index, 0, req)
+    let (mut responses, writes) = apply_batch(state, index, std::slice::from_ref(req));
+    let response = responses.pop().unwrap_or(Response {
+        result: Err(IamError::new(
+            ErrorCode::ServiceFailure,
+            "apply returned no response",
+        )),
+    });
+    (response, writes)
+}
+
+/// Executes `req` against `state` without recording anything (no request token, no
+/// pruning), for its response only: what a node checks before it proposes.
+pub fn dry_run(state: &dyn StateRead, req: &Request) -> Response {
+    let mut txn = Txn::new(state);
+    Response {
+        result: execute(&mut txn, 0, req),
+    }
 }
 
 /// Applies the request at `position` of the entry at log `index`.
@@ -50,62 +83,64 @@ fn apply_at(
     let mut txn = Txn::new(state);
     let result = execute(&mut txn, index, req);
     let response = Response { result };
-    let mut writes = txn.into_writes();
     if response.result.is_err() {
-        writes = WriteSet::default();
-    } else {
-        writes.extend(token_writes(state, index, position, req, &response));
+        return (response, WriteSet::default());
     }
-    (response, writes)
-}
-
-/// Records the request token of a successful command and forgets tokens recorded more than
-/// a window of log entries ago, or the oldest ones past [`REQUEST_TOKENS_MAX`] (an entry may
-/// carry many requests): a bounded number per apply (each apply adds at most one), so the
-/// token table stays bounded and every replica prunes the same entries.
-fn token_writes(
-    state: &dyn StateRead,
-    index: u64,
-    position: u32,
-    req: &Request,
-    resp: &Response,
-) -> WriteSet {
-    token_writes_bounded(state, index, position, req, resp, REQUEST_TOKENS_MAX)
-}
-
-fn token_writes_bounded(
-    state: &dyn StateRead,
-    index: u64,
-    position: u32,
-    req: &Request,
-    resp: &Response,
-    max_tokens: u64,
-) -> WriteSet {
-    const PRUNE_PER_APPLY: usize = 16;
-    let mut txn = Txn::new(state);
-    let before = txn.counter(keys::TOKEN_COUNT);
-    let mut count = before;
     if let Some(token) = &req.request_token {
-        txn.put(keys::token(token), encode(resp));
+        txn.put(keys::token(token), encode(&response));
         txn.put(keys::token_at(index, position), token.clone().into_bytes());
-        count += 1;
+        txn.add_counter(keys::TOKEN_COUNT.to_vec(), 1);
     }
+    (response, txn.into_writes())
+}
+
+/// Tokens an entry may forget per request it applied: more than it can record (one each),
+/// so the table shrinks back under its bounds.
+const PRUNE_PER_APPLY: usize = 16;
+
+/// Forgets request tokens recorded more than a window of log entries ago, or the oldest ones
+/// past `max_tokens` (an entry may carry many requests): at most `budget` of them, oldest
+/// first, so the token table stays bounded and every replica prunes the same entries.
+///
+/// Tokens are forgotten in the order they were recorded, so the scan starts after the last
+/// one forgotten (`keys::TOKEN_CURSOR`) rather than at the start of the table, where the
+/// deleted entries would have to be skipped on every apply until compaction removed them.
+fn prune_tokens(state: &Txn<'_>, index: u64, budget: usize, max_tokens: u64) -> WriteSet {
+    const CHUNK: usize = 16;
+    let mut txn = Txn::new(state);
+    let mut count = txn.counter(keys::TOKEN_COUNT);
     let expired = index
         .checked_sub(REQUEST_TOKEN_WINDOW_ENTRIES)
         .map(|cutoff| keys::token_at(cutoff, u32::MAX));
-    for (at, old) in state.scan(keys::TOKEN_AT_PREFIX.as_bytes(), None, PRUNE_PER_APPLY) {
-        let too_old = expired.as_ref().is_some_and(|last| at <= *last);
-        if !too_old && count <= max_tokens {
+    let mut cursor = txn.get(keys::TOKEN_CURSOR);
+    let mut pruned = 0;
+    'scan: while pruned < budget {
+        let chunk = state.scan(
+            keys::TOKEN_AT_PREFIX.as_bytes(),
+            cursor.as_deref(),
+            CHUNK.min(budget - pruned),
+        );
+        let full = chunk.len() == CHUNK.min(budget - pruned);
+        for (at, token) in chunk {
+            let too_old = expired.as_ref().is_some_and(|last| at <= *last);
+            if !too_old && count <= max_tokens {
+                break 'scan;
+            }
+            txn.delete(keys::token(&String::from_utf8_lossy(&token)));
+            txn.delete(at.clone());
+            cursor = Some(at);
+            count = count.saturating_sub(1);
+            pruned += 1;
+        }
+        if !full {
             break;
         }
-        txn.delete(keys::token(&String::from_utf8_lossy(&old)));
-        txn.delete(at);
-        count = count.saturating_sub(1);
     }
-    // Written only when it changed (a sandbox reset, which records no token, empties the
-    // table and its count itself).
-    if count != before {
-        txn.add_counter(keys::TOKEN_COUNT.to_vec(), count as i64 - before as i64);
+    if pruned > 0 {
+        txn.add_counter(keys::TOKEN_COUNT.to_vec(), -(pruned as i64));
+        if let Some(c) = cursor {
+            txn.put(keys::TOKEN_CURSOR.to_vec(), c);
+        }
     }
     txn.into_writes()
 }
@@ -201,14 +236,16 @@ mod tests {
     use super::*;
     use crate::MemStore;
 
+    /// A successful write (a new account per token) carrying `token`.
     fn req(token: &str) -> Request {
+        let n: u64 = token.bytes().fold(7, |h, b| h * 31 + u64::from(b)) % 1_000_000;
         Request {
             request_token: Some(token.into()),
             time_ms: 1,
             command: Command::CreateAccount {
-                account_id: String::new(),
-                name: String::new(),
-                email: String::new(),
+                account_id: format!("{:012}", 100_000_000_000 + n),
+                name: format!("account-{token}"),
+                email: "owner@example.com".into(),
             },
         }
     }
@@ -216,24 +253,49 @@ mod tests {
     #[test]
     fn the_token_table_stays_bounded_when_entries_carry_many_requests() {
         let mut s = MemStore::new();
-        let ok = Response {
-            result: Ok(Outcome::Nothing),
-        };
         // Ten requests in one entry, then five more in the next: at most 3 remembered.
         for (index, tokens) in [(1, 0..10), (2, 10..15)] {
-            for t in tokens {
-                let r = req(&format!("t{t}"));
-                let w = token_writes_bounded(&s, index, t, &r, &ok, 3);
-                s.commit(w);
-            }
+            let requests: Vec<Request> = tokens.map(|t| req(&format!("t{t}"))).collect();
+            let (responses, w) = apply_batch_bounded(&s, index, &requests, 3);
+            assert!(responses.iter().all(|r| r.result.is_ok()), "{responses:?}");
+            s.commit(w);
         }
         let mut kept = Vec::new();
+        let mut recorded_at = 0;
         s.for_each(&mut |k, _| {
             if let Some(t) = k.strip_prefix(b"tok/") {
                 kept.push(String::from_utf8_lossy(t).into_owned());
             }
+            if k.starts_with(keys::TOKEN_AT_PREFIX.as_bytes()) {
+                recorded_at += 1;
+            }
         });
         assert_eq!(kept, ["t12", "t13", "t14"], "the newest three");
+        assert_eq!(recorded_at, 3);
         assert_eq!(s.get(keys::TOKEN_COUNT).as_deref(), Some(&b"3"[..]));
+        // The next scan starts after the last token forgotten (t11, entry 2 position 1).
+        assert_eq!(s.get(keys::TOKEN_CURSOR), Some(keys::token_at(2, 1)));
+        // A retry of a remembered token answers from the table and records nothing.
+        let (again, w) = apply_batch_bounded(&s, 3, &[req("t14")], 3);
+        assert!(again[0].result.is_ok());
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn tokens_older_than_the_window_are_forgotten() {
+        let mut s = MemStore::new();
+        let (_, w) = apply_batch(&s, 1, &[req("old")]);
+        s.commit(w);
+        let (_, w) = apply_batch(&s, 2, &[req("newer")]);
+        s.commit(w);
+        // Still within the window: both remembered.
+        assert!(s.get(&keys::token("old")).is_some());
+        // A window of entries after the first: only the first is forgotten.
+        let (_, w) = apply_batch(&s, 1 + REQUEST_TOKEN_WINDOW_ENTRIES, &[req("later")]);
+        s.commit(w);
+        assert!(s.get(&keys::token("old")).is_none());
+        assert!(s.get(&keys::token("newer")).is_some());
+        assert!(s.get(&keys::token("later")).is_some());
+        assert_eq!(s.get(keys::TOKEN_COUNT).as_deref(), Some(&b"2"[..]));
     }
 }

@@ -193,6 +193,9 @@ pub const TOKEN_AT_PREFIX: &str = "tokq/";
 /// The number of recorded request tokens (a decimal counter).
 pub const TOKEN_COUNT: &[u8] = b"tokn";
 
+/// The last `token_at` key forgotten: pruning scans the table from after it.
+pub const TOKEN_CURSOR: &[u8] = b"tokc";
+
 pub fn token_at(index: u64, position: u32) -> Vec<u8> {
     format!("tokq/{index:020}/{position:010}").into_bytes()
 }

@@ -18,7 +18,7 @@ pub mod query;
 mod store;
 pub mod system;
 
-pub use apply::{apply, apply_batch};
+pub use apply::{apply, apply_batch, dry_run};
 pub use command::{Command, Outcome, Request, Response};
 pub use mem::MemStore;
 pub use ops::{Env, Op, Query, Q};

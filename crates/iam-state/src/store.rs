@@ -85,15 +85,20 @@ impl<'a> Txn<'a> {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let in_range = |k: &[u8]| k.starts_with(prefix) && after.is_none_or(|a| k > a);
+        use std::ops::Bound;
+        let start = match after {
+            Some(a) if a >= prefix => Bound::Excluded(a),
+            _ => Bound::Included(prefix),
+        };
         let overlay: Vec<_> = self
             .writes
             .ops
-            .iter()
-            .filter(|(k, _)| in_range(k))
+            .range::<[u8], _>((start, Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix))
             .collect();
         // Deleted keys may hide base entries: ask the base for enough to still fill `limit`.
-        let want = limit.saturating_add(overlay.len());
+        let deleted = overlay.iter().filter(|(_, v)| v.is_none()).count();
+        let want = limit.saturating_add(deleted);
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
             self.base.scan(prefix, after, want).into_iter().collect();
         for (k, v) in overlay {

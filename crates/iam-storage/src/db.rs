@@ -57,6 +57,21 @@ impl Store {
     }
 }
 
+/// The state column family is read by point lookups, most of them for keys that do not
+/// exist (a name not taken yet, a quota left at its default, a request token not seen):
+/// bloom filters over whole keys, in the memtable and in every table file, answer those
+/// without searching the memtable's skip list or the files' indexes.
+fn state_cf_options() -> Options {
+    let mut o = Options::default();
+    o.set_memtable_prefix_bloom_ratio(0.1);
+    o.set_memtable_whole_key_filtering(true);
+    let mut table = rocksdb::BlockBasedOptions::default();
+    table.set_bloom_filter(10.0, false);
+    table.set_whole_key_filtering(true);
+    o.set_block_based_table_factory(&table);
+    o
+}
+
 /// Opens (creating if needed) the data directory for `node_id`. Refuses a directory that
 /// belongs to another node id.
 pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
@@ -86,8 +101,14 @@ pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
     opts.create_if_missing(true);
     opts.create_missing_column_families(true);
     opts.set_max_background_jobs(2);
-    let cfs = [CF_LOG, CF_RAFT, CF_STATE, CF_SM]
-        .map(|n| ColumnFamilyDescriptor::new(n, Options::default()));
+    let cfs = [CF_LOG, CF_RAFT, CF_STATE, CF_SM].map(|n| {
+        let o = if n == CF_STATE {
+            state_cf_options()
+        } else {
+            Options::default()
+        };
+        ColumnFamilyDescriptor::new(n, o)
+    });
     let db_path = dir.join("db");
     let db = DB::open_cf_descriptors(&opts, &db_path, cfs).map_err(|source| OpenError::Rocks {
         dir: db_path.clone(),
