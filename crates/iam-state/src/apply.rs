@@ -102,45 +102,62 @@ const PRUNE_PER_APPLY: usize = 16;
 /// past `max_tokens` (an entry may carry many requests): at most `budget` of them, oldest
 /// first, so the token table stays bounded and every replica prunes the same entries.
 ///
-/// Tokens are forgotten in the order they were recorded, so the scan starts after the last
-/// one forgotten (`keys::TOKEN_CURSOR`) rather than at the start of the table, where the
-/// deleted entries would have to be skipped on every apply until compaction removed them.
+/// `keys::TOKEN_FLOOR` is a log index no recorded token is older than. While the table is
+/// under its count and its floor inside the window, nothing can be due and nothing is
+/// scanned (the common case: two point reads per entry). Otherwise the scan starts at the
+/// floor rather than at the start of the table, where the entries already forgotten would
+/// have to be skipped on every apply until compaction removed them.
 fn prune_tokens(state: &Txn<'_>, index: u64, budget: usize, max_tokens: u64) -> WriteSet {
     const CHUNK: usize = 16;
     let mut txn = Txn::new(state);
     let mut count = txn.counter(keys::TOKEN_COUNT);
-    let expired = index
-        .checked_sub(REQUEST_TOKEN_WINDOW_ENTRIES)
-        .map(|cutoff| keys::token_at(cutoff, u32::MAX));
-    let mut cursor = txn.get(keys::TOKEN_CURSOR);
+    let floor = txn.counter(keys::TOKEN_FLOOR);
+    let cutoff = index.checked_sub(REQUEST_TOKEN_WINDOW_ENTRIES);
+    if count <= max_tokens && cutoff.is_none_or(|c| floor > c) {
+        return txn.into_writes();
+    }
+    let expired = cutoff.map(|c| keys::token_at(c, u32::MAX));
+    let mut after = floor
+        .checked_sub(1)
+        .map(|below| keys::token_at(below, u32::MAX));
     let mut pruned = 0;
-    'scan: while pruned < budget {
-        let chunk = state.scan(
-            keys::TOKEN_AT_PREFIX.as_bytes(),
-            cursor.as_deref(),
-            CHUNK.min(budget - pruned),
-        );
-        let full = chunk.len() == CHUNK.min(budget - pruned);
+    // Where the oldest token left is known to be at or after, once done.
+    let mut new_floor = floor;
+    'scan: loop {
+        if pruned >= budget {
+            break;
+        }
+        let want = CHUNK.min(budget - pruned);
+        let chunk = state.scan(keys::TOKEN_AT_PREFIX.as_bytes(), after.as_deref(), want);
+        let exhausted = chunk.len() < want;
         for (at, token) in chunk {
+            let at_index = keys::token_at_index(&at).unwrap_or(new_floor);
             let too_old = expired.as_ref().is_some_and(|last| at <= *last);
             if !too_old && count <= max_tokens {
+                new_floor = at_index;
                 break 'scan;
             }
             txn.delete(keys::token(&String::from_utf8_lossy(&token)));
             txn.delete(at.clone());
-            cursor = Some(at);
+            new_floor = at_index;
+            after = Some(at);
             count = count.saturating_sub(1);
             pruned += 1;
         }
-        if !full {
+        if exhausted {
+            // Nothing is left: every token from now on is recorded at a later entry.
+            new_floor = index + 1;
             break;
         }
     }
     if pruned > 0 {
         txn.add_counter(keys::TOKEN_COUNT.to_vec(), -(pruned as i64));
-        if let Some(c) = cursor {
-            txn.put(keys::TOKEN_CURSOR.to_vec(), c);
-        }
+    }
+    if new_floor != floor {
+        txn.put(
+            keys::TOKEN_FLOOR.to_vec(),
+            new_floor.to_string().into_bytes(),
+        );
     }
     txn.into_writes()
 }
@@ -273,8 +290,8 @@ mod tests {
         assert_eq!(kept, ["t12", "t13", "t14"], "the newest three");
         assert_eq!(recorded_at, 3);
         assert_eq!(s.get(keys::TOKEN_COUNT).as_deref(), Some(&b"3"[..]));
-        // The next scan starts after the last token forgotten (t11, entry 2 position 1).
-        assert_eq!(s.get(keys::TOKEN_CURSOR), Some(keys::token_at(2, 1)));
+        // No token left is older than entry 2 (t12 is entry 2, position 2).
+        assert_eq!(s.get(keys::TOKEN_FLOOR).as_deref(), Some(&b"2"[..]));
         // A retry of a remembered token answers from the table and records nothing.
         let (again, w) = apply_batch_bounded(&s, 3, &[req("t14")], 3);
         assert!(again[0].result.is_ok());
@@ -297,5 +314,17 @@ mod tests {
         assert!(s.get(&keys::token("newer")).is_some());
         assert!(s.get(&keys::token("later")).is_some());
         assert_eq!(s.get(keys::TOKEN_COUNT).as_deref(), Some(&b"2"[..]));
+        assert_eq!(s.get(keys::TOKEN_FLOOR).as_deref(), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn nothing_is_scanned_or_written_for_pruning_while_nothing_is_due() {
+        let mut s = MemStore::new();
+        let (_, w) = apply_batch(&s, 1, &[req("first")]);
+        s.commit(w);
+        // Under the count and inside the window: the entry writes only its own records.
+        let (_, w) = apply_batch(&s, 2, &[req("second")]);
+        assert!(!w.ops.contains_key(keys::TOKEN_FLOOR), "{w:?}");
+        assert!(w.ops.values().all(Option::is_some), "no deletes: {w:?}");
     }
 }

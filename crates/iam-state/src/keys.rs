@@ -193,11 +193,18 @@ pub const TOKEN_AT_PREFIX: &str = "tokq/";
 /// The number of recorded request tokens (a decimal counter).
 pub const TOKEN_COUNT: &[u8] = b"tokn";
 
-/// The last `token_at` key forgotten: pruning scans the table from after it.
-pub const TOKEN_CURSOR: &[u8] = b"tokc";
+/// A log index no recorded request token is older than (a decimal counter; pruning scans
+/// the table from there).
+pub const TOKEN_FLOOR: &[u8] = b"tokf";
 
 pub fn token_at(index: u64, position: u32) -> Vec<u8> {
     format!("tokq/{index:020}/{position:010}").into_bytes()
+}
+
+/// The log index of a [`token_at`] key.
+pub fn token_at_index(key: &[u8]) -> Option<u64> {
+    let digits = key.strip_prefix(TOKEN_AT_PREFIX.as_bytes())?.get(..20)?;
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 /// The pending increase request of a quota kind (one at a time).
