@@ -11,7 +11,7 @@ use crate::types::Raft;
 use iam_state::{Request, Response};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// Most writes in one log entry.
 pub(crate) const MAX_BATCH: usize = 256;
@@ -45,20 +45,29 @@ impl Batcher {
     }
 }
 
+/// The next batch: waits for an item, then for one of `slots` (what arrives meanwhile joins
+/// the batch), then takes what else is queued, up to `max` in all. `None` once the senders
+/// are gone. Shared by the leader's batcher and the follower's forwarder.
+pub(crate) async fn gather<T>(
+    rx: &mut mpsc::UnboundedReceiver<T>,
+    slots: &Arc<Semaphore>,
+    max: usize,
+) -> Option<(OwnedSemaphorePermit, Vec<T>)> {
+    let first = rx.recv().await?;
+    let slot = slots.clone().acquire_owned().await.ok()?;
+    let mut batch = vec![first];
+    while batch.len() < max {
+        match rx.try_recv() {
+            Ok(p) => batch.push(p),
+            Err(_) => break,
+        }
+    }
+    Some((slot, batch))
+}
+
 async fn run(raft: Raft, timeout: Duration, mut rx: mpsc::UnboundedReceiver<Pending>) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-    while let Some(first) = rx.recv().await {
-        // Wait for a free slot first: what arrives meanwhile joins this entry.
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
+    while let Some((slot, batch)) = gather(&mut rx, &slots, MAX_BATCH).await {
         let raft = raft.clone();
         tokio::spawn(async move {
             let (requests, replies): (Vec<Request>, Vec<oneshot::Sender<Reply>>) =

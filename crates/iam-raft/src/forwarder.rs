@@ -10,6 +10,7 @@
 //! of every write in it is unknown (`Unreachable`), and the caller retries only writes that
 //! carry a request token.
 
+use crate::batcher::gather;
 use crate::network::{PeerClient, PeerRpc};
 use crate::node::{ForwardResult, RaftNodeError};
 use iam_state::Request;
@@ -70,18 +71,7 @@ impl Forwarder {
 
 async fn run(addr: String, peer: PeerClient, mut rx: mpsc::UnboundedReceiver<Pending>) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-    while let Some(first) = rx.recv().await {
-        // Wait for a free slot first: what arrives meanwhile joins this call.
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
+    while let Some((slot, mut batch)) = gather(&mut rx, &slots, MAX_BATCH).await {
         // Callers whose deadline passed have given up; do not send their writes.
         let now = Instant::now();
         batch.retain(|p| p.deadline > now && !p.reply.is_closed());

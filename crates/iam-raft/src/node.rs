@@ -5,13 +5,15 @@
 //! A forwarded write whose outcome is unknown is retried only when it carries a request
 //! token, which makes the retry idempotent.
 
+mod membership;
+
 use crate::batcher::Batcher;
 use crate::forwarder::Forwarder;
 use crate::network::{PeerClient, PeerNetwork, PeerRpc};
 use crate::types::{IamNode, NodeId, Raft, RaftMetrics, TypeConfig};
 use iam_state::{Request, Response};
 use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
-use openraft::{ChangeMembers, Config, ServerState, SnapshotPolicy};
+use openraft::{Config, ServerState, SnapshotPolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -410,77 +412,6 @@ impl RaftNode {
             }
             ForwardRequest::RemoveNode { id } => self.leader_remove_node(id).await,
         }
-    }
-
-    async fn leader_add_node(&self, id: NodeId, node: IamNode, voter: bool) -> ForwardResult {
-        let existing = self.members().into_iter().find(|(i, _, _)| *i == id);
-        let mut index = self.applied_index();
-        match existing {
-            Some((_, n, _)) if n.peer != node.peer => {
-                return Err(RaftNodeError::NodeExists {
-                    id,
-                    existing: n.peer,
-                });
-            }
-            // Already what was asked for: adding is idempotent (a node may retry its join).
-            Some((_, _, is_voter)) if is_voter || !voter => {
-                return Ok(LeaderReply {
-                    index,
-                    response: None,
-                });
-            }
-            Some(_) => {}
-            None => {
-                index = self
-                    .raft
-                    .add_learner(id, node, true)
-                    .await
-                    .map_err(write_error)?
-                    .log_id
-                    .index
-            }
-        }
-        if voter {
-            let r = self
-                .raft
-                .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
-                .await;
-            index = r.map_err(write_error)?.log_id.index;
-        }
-        Ok(LeaderReply {
-            index,
-            response: None,
-        })
-    }
-
-    async fn leader_remove_node(&self, id: NodeId) -> ForwardResult {
-        let members = self.members();
-        let Some((_, _, voter)) = members.iter().find(|(i, _, _)| *i == id) else {
-            let list: Vec<String> = members.iter().map(|(i, _, _)| i.to_string()).collect();
-            return Err(RaftNodeError::UnknownNode {
-                id,
-                members: list.join(","),
-            });
-        };
-        let change = if *voter {
-            if members.iter().filter(|(_, _, v)| *v).count() == 1 {
-                return Err(RaftNodeError::Membership(format!(
-                    "node {id} is the last voter"
-                )));
-            }
-            ChangeMembers::RemoveVoters(BTreeSet::from([id]))
-        } else {
-            ChangeMembers::RemoveNodes(BTreeSet::from([id]))
-        };
-        let r = self
-            .raft
-            .change_membership(change, false)
-            .await
-            .map_err(write_error)?;
-        Ok(LeaderReply {
-            index: r.log_id.index,
-            response: None,
-        })
     }
 
     /// Waits until a read at `consistency` may be served from this node's state; returns the
