@@ -12,10 +12,10 @@
 
 use crate::batcher::gather;
 use crate::network::{PeerClient, PeerRpc};
-use crate::node::{ForwardResult, RaftNodeError};
+use crate::node::{call_peer, ForwardResult, RaftNodeError};
 use iam_state::Request;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// Most writes in one forward call.
@@ -105,26 +105,17 @@ async fn run(addr: String, peer: PeerClient, mut rx: mpsc::UnboundedReceiver<Pen
     }
 }
 
-/// One `ForwardWrites` call with every write of `batch`.
+/// One `ForwardWrites` call with every write of `batch`, bounded by the latest deadline.
 async fn send(
     peer: &PeerClient,
     addr: &str,
     batch: &[Pending],
 ) -> Result<Vec<ForwardResult>, RaftNodeError> {
     let requests: Vec<&Request> = batch.iter().map(|p| &p.request).collect();
-    let data = bincode::serialize(&requests).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
     let latest = batch
         .iter()
         .map(|p| p.deadline)
         .max()
         .unwrap_or_else(Instant::now);
-    let timeout = latest
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(50));
-    let bytes = peer
-        .call(PeerRpc::ForwardWrites, data, Some(timeout))
-        .await
-        .map_err(|s| RaftNodeError::Unreachable(format!("{addr}: {}", s.message())))?;
-    bincode::deserialize::<Vec<ForwardResult>>(&bytes)
-        .map_err(|e| RaftNodeError::Fatal(format!("{addr}: undecodable forward reply: {e}")))
+    call_peer(peer, addr, PeerRpc::ForwardWrites, &requests, latest).await
 }

@@ -364,16 +364,7 @@ impl RaftNode {
             return self.forwarder(addr)?.forward(req.clone(), deadline).await;
         }
         let peer = self.peer(addr)?;
-        let data = bincode::serialize(call).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
-        let timeout = deadline
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_millis(50));
-        let bytes = peer
-            .call(PeerRpc::Forward, data, Some(timeout))
-            .await
-            .map_err(|s| RaftNodeError::Unreachable(format!("{addr}: {}", s.message())))?;
-        bincode::deserialize::<ForwardResult>(&bytes)
-            .map_err(|e| RaftNodeError::Fatal(e.to_string()))?
+        call_peer::<_, ForwardResult>(&peer, addr, PeerRpc::Forward, call, deadline).await?
     }
 
     /// Serves a call forwarded by another node: executes it if this node leads, else passes
@@ -510,6 +501,27 @@ impl RaftNode {
             tracing::warn!(error = %e, "raft shutdown");
         }
     }
+}
+
+/// One bincode call to the peer at `addr`, bounded by `deadline` (at least 50 ms): its
+/// decoded reply, or `Unreachable` when none came (the outcome is then unknown).
+pub(crate) async fn call_peer<Req: Serialize + ?Sized, Resp: serde::de::DeserializeOwned>(
+    peer: &PeerClient,
+    addr: &str,
+    rpc: PeerRpc,
+    req: &Req,
+    deadline: Instant,
+) -> Result<Resp, RaftNodeError> {
+    let data = bincode::serialize(req).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+    let timeout = deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(50));
+    let bytes = peer
+        .call(rpc, data, Some(timeout))
+        .await
+        .map_err(|s| RaftNodeError::Unreachable(format!("{addr}: {}", s.message())))?;
+    bincode::deserialize(&bytes)
+        .map_err(|e| RaftNodeError::Fatal(format!("{addr}: undecodable {rpc:?} reply: {e}")))
 }
 
 pub(crate) fn write_error(

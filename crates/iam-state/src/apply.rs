@@ -123,10 +123,7 @@ fn prune_tokens(state: &Txn<'_>, index: u64, budget: usize, max_tokens: u64) -> 
     let mut pruned = 0;
     // Where the oldest token left is known to be at or after, once done.
     let mut new_floor = floor;
-    'scan: loop {
-        if pruned >= budget {
-            break;
-        }
+    'scan: while pruned < budget {
         let want = CHUNK.min(budget - pruned);
         let chunk = state.scan(keys::TOKEN_AT_PREFIX.as_bytes(), after.as_deref(), want);
         let exhausted = chunk.len() < want;
