@@ -45,6 +45,10 @@ struct Args {
     /// Checks per call in the open-loop runs.
     #[arg(long, value_delimiter = ',', default_value = "1,10,25,100")]
     open_loop_batches: Vec<usize>,
+    /// HTTP/2 connections to the follower that the clients share (client i uses
+    /// connection i mod N), as a relying service with a connection pool would.
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
     /// Where the cluster's data goes.
     #[arg(long, default_value = "/var/tmp")]
     data: PathBuf,
@@ -210,15 +214,19 @@ async fn main() -> anyhow::Result<()> {
     }
     let f = follower.context("no follower")?;
     let ep = procs.endpoints[f].clone();
-    let channel = tonic::transport::Channel::from_shared(ep.clone())?
-        .tcp_nodelay(true)
-        .connect()
-        .await?;
-    let signed = Signed::new(
-        channel,
-        ep.trim_start_matches("http://").to_owned(),
-        Some(Arc::new(creds.clone())),
-    );
+    let mut signed = Vec::new();
+    for _ in 0..args.connections.max(1) {
+        let channel = tonic::transport::Channel::from_shared(ep.clone())?
+            .tcp_nodelay(true)
+            .connect()
+            .await?;
+        signed.push(Signed::new(
+            channel,
+            ep.trim_start_matches("http://").to_owned(),
+            Some(Arc::new(creds.clone())),
+        ));
+    }
+    let signed = Arc::new(signed);
     let users = args.users;
     let check = move |i: u64| AuthorizeRequest {
         read: None,
@@ -241,8 +249,9 @@ async fn main() -> anyhow::Result<()> {
         c
     });
     println!(
-        "Follower node {} (endpoint {ep}); {} users in a group with one managed policy.\n",
+        "Follower node {} (endpoint {ep}, {} connection(s)); {} users in a group with one managed policy.\n",
         f + 1,
+        signed.len(),
         users
     );
     println!("| mode | clients | checks/s | p50 | p99 | errors | leader forward+read_index RPCs during run |");
@@ -254,7 +263,7 @@ async fn main() -> anyhow::Result<()> {
             clients,
             Duration::from_secs(args.seconds),
             move |ci, seq| {
-                let mut c = IamClient::new(s2.clone());
+                let mut c = IamClient::new(s2[ci % s2.len()].clone());
                 let mut req = c2(seq * 64 + ci as u64);
                 req.read = local();
                 async move {
@@ -281,7 +290,7 @@ async fn main() -> anyhow::Result<()> {
             clients,
             Duration::from_secs(args.seconds),
             move |ci, seq| {
-                let mut c = IamClient::new(s2.clone());
+                let mut c = IamClient::new(s2[ci % s2.len()].clone());
                 let checks = (0..batch as u64)
                     .map(|k| c2(seq * 997 + ci as u64 * 31 + k))
                     .collect();
@@ -321,7 +330,7 @@ async fn main() -> anyhow::Result<()> {
             let calls = args.open_loop_rate / batch as f64;
             let (s2, c2) = (signed.clone(), check.clone());
             let (r, sent) = run_at_rate(calls, Duration::from_secs(args.seconds), move |seq| {
-                let mut c = IamClient::new(s2.clone());
+                let mut c = IamClient::new(s2[seq as usize % s2.len()].clone());
                 let checks: Vec<_> = (0..batch as u64).map(|k| c2(seq * 1009 + k)).collect();
                 async move {
                     if batch == 1 {

@@ -7,8 +7,9 @@
 
 use anyhow::Context;
 use clap::Parser;
+use iam_proto::v1::cluster_client::ClusterClient;
 use iam_proto::v1::iam_client::IamClient;
-use iam_proto::v1::{CreateAccountRequest, CreateUserRequest, WriteOptions};
+use iam_proto::v1::{CreateAccountRequest, CreateUserRequest, StatusRequest, WriteOptions};
 use iamd_bench::clusters::{start_etcd, start_iamd};
 use iamd_bench::etcd::kv_client::KvClient;
 use iamd_bench::etcd::PutRequest;
@@ -84,6 +85,7 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
     let creds = procs.creds.clone().context("no root credentials")?;
     let chans = signed(&channels(&procs.endpoints).await?, &procs.endpoints, &creds);
     let mut c = IamClient::new(chans[0].clone());
+    let status_chan = chans[0].clone();
     // Accounts per client per round: an account holds at most 5,000 users (AWS's quota).
     const ACCOUNTS_PER_CLIENT: usize = 4;
     let total: usize = args.clients.iter().sum::<usize>() * ACCOUNTS_PER_CLIENT;
@@ -139,6 +141,15 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
         )
         .await;
         row("iamd", &r);
+        // A leader change during a round shows as a stall in its max column; say so.
+        let status = ClusterClient::new(status_chan.clone())
+            .status(StatusRequest {})
+            .await?
+            .into_inner();
+        eprintln!(
+            "iamd after {clients} clients: leader {} in term {}",
+            status.leader_id, status.term
+        );
     }
     Ok(())
 }
