@@ -23,9 +23,57 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// Signing keys derived recently on this thread, by a SHA-256 over the secret and the scope
+/// (so no secret is kept as a map key). Deriving a key is four HMACs (16 SHA-256 blocks);
+/// the lookup hashes one or two blocks. A client signs, and a node verifies, many requests
+/// per key and day, so almost every request hits.
+mod key_cache {
+    use sha2::{Digest, Sha256};
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    /// Entries per thread before the map is emptied (keys and days in use at once).
+    const MAX_ENTRIES: usize = 512;
+
+    thread_local! {
+        static KEYS: RefCell<HashMap<[u8; 32], [u8; 32]>> = RefCell::new(HashMap::new());
+    }
+
+    /// The cache key: SHA-256 over each part, length-prefixed (so parts cannot run together).
+    pub(super) fn id(parts: [&str; 4]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        for p in parts {
+            h.update((p.len() as u64).to_be_bytes());
+            h.update(p.as_bytes());
+        }
+        h.finalize().into()
+    }
+
+    pub(super) fn get_or(id: [u8; 32], derive: impl FnOnce() -> [u8; 32]) -> [u8; 32] {
+        if let Some(k) = KEYS.with(|m| m.borrow().get(&id).copied()) {
+            return k;
+        }
+        let k = derive();
+        KEYS.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(id, k);
+        });
+        k
+    }
+}
+
 /// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
-/// `date` is the credential scope's `YYYYMMDD`. A server may cache this per key and day.
+/// `date` is the credential scope's `YYYYMMDD`. Cached per thread (see `key_cache`).
 pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+    key_cache::get_or(key_cache::id([secret, date, region, service]), || {
+        derive_signing_key(secret, date, region, service)
+    })
+}
+
+fn derive_signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
     let mut k = Vec::with_capacity(4 + secret.len());
     k.extend_from_slice(b"AWS4");
     k.extend_from_slice(secret.as_bytes());
@@ -204,6 +252,39 @@ pub fn canonical_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_signing_keys_are_the_derived_ones_for_exactly_their_scope() {
+        let cases = [
+            ("secret", "20150830", "us-east-1", "iam"),
+            ("secret", "20150831", "us-east-1", "iam"),
+            ("other", "20150830", "us-east-1", "iam"),
+            // Parts that would run together if simply concatenated.
+            ("secret", "20150830", "a|b", "c"),
+            ("secret", "20150830", "a", "b|c"),
+        ];
+        for _ in 0..2 {
+            for (secret, date, region, service) in cases {
+                assert_eq!(
+                    signing_key(secret, date, region, service),
+                    derive_signing_key(secret, date, region, service),
+                    "{secret} {date} {region} {service}"
+                );
+            }
+        }
+        assert_ne!(
+            signing_key("secret", "20150830", "a|b", "c"),
+            signing_key("secret", "20150830", "a", "b|c")
+        );
+        // Past the bound the cache starts over and still answers correctly.
+        for i in 0..600 {
+            let region = format!("r{i}");
+            assert_eq!(
+                signing_key("s", "20150830", &region, "iam"),
+                derive_signing_key("s", "20150830", &region, "iam")
+            );
+        }
+    }
 
     #[test]
     fn encodes_like_aws() {
