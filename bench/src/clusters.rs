@@ -77,9 +77,17 @@ fn log_file(dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
     Ok(std::fs::File::create(dir.join(name))?)
 }
 
+/// Threads for each of `nodes` processes that share this machine's cores, at least one
+/// (what `iamd dev` gives its nodes; the write benchmark gives the same to etcd's).
+pub fn colocated_threads(nodes: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    (cores / nodes.max(1)).max(1)
+}
+
 /// Starts an iamd cluster of 3 nodes (or `IAMD_BENCH_NODES`, e.g. 1 to measure one node
-/// without replication) with `iamd` at `bin`; returns once all of them vote.
-pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
+/// without replication) with `iamd` at `bin`; returns once all of them vote. `threads` is
+/// each node's `--runtime-threads` (`None`: iamd's default, one per core).
+pub async fn start_iamd(bin: &Path, base: &Path, threads: Option<usize>) -> anyhow::Result<Procs> {
     let dir = tempfile::Builder::new()
         .prefix("iamd-bench-")
         .tempdir_in(base)?;
@@ -111,6 +119,7 @@ pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
             .arg("--secret-key-file")
             .arg(&key)
             .env("IAMD_LOG", "warn")
+            .args(threads.map(|t| format!("--runtime-threads={t}")))
             .stdin(Stdio::null())
             .stdout(log_file(procs.dir.path(), &format!("n{id}.log"))?)
             .stderr(log_file(procs.dir.path(), &format!("n{id}.err"))?);
@@ -156,8 +165,9 @@ pub async fn start_iamd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
     }
 }
 
-/// Starts a 3-node etcd cluster (fsync on, etcd's defaults) on loopback.
-pub async fn start_etcd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
+/// Starts a 3-node etcd cluster (fsync on, etcd's defaults) on loopback. `threads` is each
+/// node's `GOMAXPROCS` (`None`: Go's default, one per core).
+pub async fn start_etcd(bin: &Path, base: &Path, threads: Option<usize>) -> anyhow::Result<Procs> {
     let dir = tempfile::Builder::new()
         .prefix("etcd-bench-")
         .tempdir_in(base)?;
@@ -175,7 +185,11 @@ pub async fn start_etcd(bin: &Path, base: &Path) -> anyhow::Result<Procs> {
         .collect();
     for (i, (client, peer)) in ports.iter().enumerate() {
         let data: PathBuf = procs.dir.path().join(format!("e{i}"));
-        let child = Command::new(bin)
+        let mut cmd = Command::new(bin);
+        if let Some(t) = threads {
+            cmd.env("GOMAXPROCS", t.to_string());
+        }
+        let child = cmd
             .args(["--name", &format!("e{i}")])
             .arg("--data-dir")
             .arg(&data)

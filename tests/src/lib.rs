@@ -185,6 +185,11 @@ impl Cluster {
             self.snapshot_every.to_string(),
             "--secret-key-file".into(),
             self.dir().join("secret.key").display().to_string(),
+            // Even-numbered nodes run single-threaded (as `iamd dev` runs its nodes on small
+            // machines), odd ones on tokio's default pool: every cluster test, failovers
+            // included, covers both runtimes.
+            "--runtime-threads".into(),
+            if node.id.is_multiple_of(2) { "1" } else { "0" }.into(),
         ];
         if node.id == 1 {
             args.push("--bootstrap".into());

@@ -128,7 +128,7 @@ async fn main() -> anyhow::Result<()> {
         "SigV4: parse + body hash + verify of a small request: {:.1?} per request (in process)\n",
         sigv4_cost()
     );
-    let procs = start_iamd(&args.iamd, &args.data).await?;
+    let procs = start_iamd(&args.iamd, &args.data, None).await?;
     let creds = procs.creds.clone().context("no root credentials")?;
     let mut admin =
         Client::new(&procs.endpoints, Duration::from_secs(60))?.with_credentials(creds.clone());

@@ -3,14 +3,14 @@
 //! this machine, one after the other. Prints a markdown table for bench/RESULTS.md.
 //!
 //! Usage: writes [--iamd target/release/iamd] [--etcd /usr/bin/etcd] [--clients 1,16,64]
-//!               [--seconds 10] [--only iamd|etcd]
+//!               [--seconds 10] [--only iamd|etcd] [--threads colocated|default]
 
 use anyhow::Context;
 use clap::Parser;
 use iam_proto::v1::cluster_client::ClusterClient;
 use iam_proto::v1::iam_client::IamClient;
 use iam_proto::v1::{CreateAccountRequest, CreateUserRequest, StatusRequest, WriteOptions};
-use iamd_bench::clusters::{start_etcd, start_iamd};
+use iamd_bench::clusters::{colocated_threads, start_etcd, start_iamd};
 use iamd_bench::etcd::kv_client::KvClient;
 use iamd_bench::etcd::PutRequest;
 use iamd_bench::load::{run, Report};
@@ -33,6 +33,17 @@ struct Args {
     /// Where the clusters keep their data (same disk for both).
     #[arg(long, default_value = "/var/tmp")]
     data: PathBuf,
+    /// Threads per node, the same for both systems: `colocated` divides this machine's cores
+    /// among the three nodes (at least one each: iamd's `--runtime-threads`, etcd's
+    /// `GOMAXPROCS`), as `iamd dev` does; `default` leaves each at one per core.
+    #[arg(long, default_value = "colocated", value_parser = ["colocated", "default"])]
+    threads: String,
+}
+
+impl Args {
+    fn node_threads(&self) -> Option<usize> {
+        (self.threads == "colocated").then(|| colocated_threads(3))
+    }
 }
 
 fn row(system: &str, r: &Report) {
@@ -81,7 +92,7 @@ fn signed(
 }
 
 async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
-    let procs = start_iamd(&args.iamd, &args.data).await?;
+    let procs = start_iamd(&args.iamd, &args.data, args.node_threads()).await?;
     let creds = procs.creds.clone().context("no root credentials")?;
     let chans = signed(&channels(&procs.endpoints).await?, &procs.endpoints, &creds);
     let mut c = IamClient::new(chans[0].clone());
@@ -155,7 +166,7 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
 }
 
 async fn bench_etcd(args: &Args) -> anyhow::Result<()> {
-    let procs = start_etcd(&args.etcd, &args.data).await?;
+    let procs = start_etcd(&args.etcd, &args.data, args.node_threads()).await?;
     let chans = channels(&procs.endpoints).await?;
     // A value the size of an iamd user record with its request token (~350 bytes).
     let value = vec![b'x'; 350];
@@ -189,6 +200,11 @@ async fn bench_etcd(args: &Args) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    eprintln!(
+        "threads per node: {}",
+        args.node_threads()
+            .map_or_else(|| "default (one per core)".to_owned(), |t| t.to_string())
+    );
     println!("| system | clients | writes/s | p50 ms | p99 ms | max ms | errors |");
     println!("|---|---|---|---|---|---|---|");
     if args.only.as_deref() != Some("etcd") {

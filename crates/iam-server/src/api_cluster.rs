@@ -36,12 +36,23 @@ fn members(node: &RaftNode) -> Vec<NodeAddr> {
         .collect()
 }
 
+impl ApiState {
+    /// The state digest at the applied index: a scan of the whole state, so it runs on a
+    /// blocking thread (a single-threaded node keeps serving meanwhile).
+    async fn hash_at_applied(&self) -> Result<(u64, String), Status> {
+        let view = self.view.clone();
+        tokio::task::spawn_blocking(move || view.hash_at_applied())
+            .await
+            .map_err(|e| Status::internal(format!("the state hash failed: {e}")))
+    }
+}
+
 #[tonic::async_trait]
 impl Cluster for ApiState {
     async fn status(&self, req: Request<StatusRequest>) -> Result<Response<NodeStatus>, Status> {
         self.admin(&req, "GetClusterStatus")?;
         let m = self.node.metrics();
-        let (applied, hash) = self.view.hash_at_applied();
+        let (applied, hash) = self.hash_at_applied().await?;
         let role = match m.state {
             openraft_state::Leader => "leader",
             openraft_state::Follower => "follower",
@@ -74,7 +85,7 @@ impl Cluster for ApiState {
 
     async fn hash(&self, req: Request<HashRequest>) -> Result<Response<HashReply>, Status> {
         self.admin(&req, "GetClusterHash")?;
-        let (applied, hash) = self.view.hash_at_applied();
+        let (applied, hash) = self.hash_at_applied().await?;
         Ok(Response::new(HashReply {
             id: self.node.id(),
             applied_index: applied,

@@ -65,6 +65,11 @@ pub struct ServeArgs {
     /// Build a snapshot every this many log entries (default 100,000).
     #[arg(long, env = "IAMD_SNAPSHOT_EVERY")]
     pub snapshot_every: Option<u64>,
+    /// Threads of the node's async runtime: 0 (the default) is one per CPU core; 1 runs the
+    /// node on a single thread (cheapest when several nodes share a machine's few cores, as
+    /// `iamd dev` does). Heavy storage work (snapshots) runs on separate threads either way.
+    #[arg(long, env = "IAMD_RUNTIME_THREADS")]
+    pub runtime_threads: Option<usize>,
     /// Sandbox for application test suites, NOT for production: requests with unknown access
     /// keys act as the root of account 123456789012, and `POST /_iamd/sandbox/reset` on the
     /// HTTP port wipes all state. Refused on non-loopback addresses without

@@ -22,6 +22,7 @@ struct FileConfig {
     join: Option<Vec<String>>,
     log_format: Option<String>,
     snapshot_every: Option<u64>,
+    runtime_threads: Option<usize>,
     sandbox: Option<bool>,
     sandbox_allow_remote: Option<bool>,
     secret_key_file: Option<PathBuf>,
@@ -49,11 +50,16 @@ pub struct ServeConfig {
     pub join: Vec<String>,
     pub log_format: LogFormat,
     pub snapshot_every: u64,
+    /// Async runtime threads: 0 = one per core, 1 = a single-threaded runtime.
+    pub runtime_threads: usize,
     /// Sandbox mode (see `--sandbox`).
     pub sandbox: bool,
     pub secret_key_file: Option<PathBuf>,
     pub root_credentials_file: Option<PathBuf>,
 }
+
+/// Most async runtime threads a node may be given.
+pub const RUNTIME_THREADS_MAX: usize = 1024;
 
 /// Environment variable holding the cluster secret key itself (hex).
 pub const SECRET_KEY_ENV: &str = "IAMD_SECRET_KEY";
@@ -196,6 +202,12 @@ impl ServeConfig {
         if snapshot_every == 0 {
             bail!("--snapshot-every must be at least 1");
         }
+        let runtime_threads = args.runtime_threads.or(file.runtime_threads).unwrap_or(0);
+        if runtime_threads > RUNTIME_THREADS_MAX {
+            bail!(
+                "--runtime-threads {runtime_threads} is more than {RUNTIME_THREADS_MAX} (0 means one per CPU core)"
+            );
+        }
         let sandbox = args.sandbox || file.sandbox.unwrap_or(false);
         let allow_remote = args.sandbox_allow_remote || file.sandbox_allow_remote.unwrap_or(false);
         if sandbox && !allow_remote {
@@ -233,6 +245,7 @@ impl ServeConfig {
             join,
             log_format,
             snapshot_every,
+            runtime_threads,
             sandbox,
             secret_key_file: args.secret_key_file.or(file.secret_key_file),
             root_credentials_file: args.root_credentials_file.or(file.root_credentials_file),
@@ -279,6 +292,12 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("only one"));
+        let e = ServeConfig::from_args(ServeArgs {
+            runtime_threads: Some(RUNTIME_THREADS_MAX + 1),
+            ..args()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("--runtime-threads 1025"), "{e:#}");
     }
 
     #[test]
@@ -286,13 +305,28 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("iamd-cfg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let good = dir.join("good.toml");
-        std::fs::write(&good, "node_id = 5\napi_listen = \"127.0.0.1:9000\"\n").unwrap();
+        std::fs::write(
+            &good,
+            "node_id = 5\napi_listen = \"127.0.0.1:9000\"\nruntime_threads = 1\n",
+        )
+        .unwrap();
         let c = ServeConfig::from_args(ServeArgs {
-            config: Some(good),
+            config: Some(good.clone()),
             ..Default::default()
         })
         .unwrap();
-        assert_eq!((c.node_id, c.api_listen.port()), (5, 9000));
+        assert_eq!(
+            (c.node_id, c.api_listen.port(), c.runtime_threads),
+            (5, 9000, 1)
+        );
+        // A flag wins over the file.
+        let c = ServeConfig::from_args(ServeArgs {
+            config: Some(good),
+            runtime_threads: Some(3),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.runtime_threads, 3);
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "node_id = 5\nnode_idd = 6\n").unwrap();
         let e = ServeConfig::from_args(ServeArgs {

@@ -21,6 +21,14 @@ struct DevNode {
     child: Child,
 }
 
+/// Runtime threads for each of `nodes` nodes that share this machine: its cores divided
+/// among them, at least one (then each node runs single-threaded, which costs least when
+/// nodes outnumber cores; see `iam_server::build_runtime`).
+pub fn colocated_threads(nodes: u32) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    (cores / (nodes.max(1) as usize)).max(1)
+}
+
 fn port(base: u16, i: u32, offset: u16) -> anyhow::Result<u16> {
     u16::try_from(u32::from(base) + 10 * (i - 1) + u32::from(offset))
         .map_err(|_| anyhow!("--base-port {base} is too high for {i} nodes"))
@@ -53,6 +61,10 @@ fn spawn_node(exe: &Path, args: &DevArgs, i: u32) -> anyhow::Result<DevNode> {
         ])
         .arg("--secret-key-file")
         .arg(args.dir.join(SECRET_KEY_FILE))
+        .args([
+            "--runtime-threads",
+            &colocated_threads(args.nodes).to_string(),
+        ])
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)

@@ -6,10 +6,15 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // A node's configuration decides its runtime, so it is read before the runtime starts.
+    let (threads, task) = match cli.command {
+        Command::Serve(args) => match iam_server::config::ServeConfig::from_args(*args) {
+            Ok(config) => (config.runtime_threads, Task::Serve(Box::new(config))),
+            Err(e) => return fail(&e),
+        },
+        Command::Dev(args) => (0, Task::Dev(args)),
+    };
+    let runtime = match iam_server::build_runtime(threads) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("iamd: cannot start the async runtime: {e}");
@@ -17,16 +22,23 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command {
-            Command::Serve(args) => iam_server::serve_main(*args).await,
-            Command::Dev(args) => iam_server::dev::run(args).await,
+        match task {
+            Task::Serve(config) => iam_server::serve_main(*config).await,
+            Task::Dev(args) => iam_server::dev::run(args).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("iamd: error: {e:#}");
-            ExitCode::from(2)
-        }
+        Err(e) => fail(&e),
     }
+}
+
+enum Task {
+    Serve(Box<iam_server::config::ServeConfig>),
+    Dev(iam_server::cli::DevArgs),
+}
+
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("iamd: error: {e:#}");
+    ExitCode::from(2)
 }

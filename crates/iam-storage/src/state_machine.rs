@@ -11,7 +11,7 @@ use openraft::storage::RaftStateMachine;
 use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder, StorageIOError};
 use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch, DB};
 use std::io::Cursor;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const KEY_APPLIED: &[u8] = b"applied";
@@ -202,55 +202,99 @@ fn put_sm<T: serde::Serialize>(
     Ok(())
 }
 
+/// Runs blocking storage work (a whole-state scan or rewrite) off the async threads, so a
+/// node whose runtime has a single thread keeps serving heartbeats and requests meanwhile.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StorageIOError::write_snapshot(None, &std::io::Error::other(e)))?
+}
+
+/// Serializes the state at one consistent RocksDB snapshot and saves it to `path` durably.
+fn build_snapshot_file(db: &DB, path: &Path, sequence: u64) -> Result<SnapshotFile, StorageError> {
+    let snap = db.snapshot();
+    let read = |key: &[u8]| {
+        snap.get_cf(cf(db, CF_SM), key)
+            .map_err(|e| StorageIOError::read_state_machine(&e))
+    };
+    let last_applied: Option<LogId> = match read(KEY_APPLIED)? {
+        Some(b) => bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?,
+        None => None,
+    };
+    let last_membership: StoredMembership = match read(KEY_MEMBERSHIP)? {
+        Some(b) => bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?,
+        None => StoredMembership::default(),
+    };
+    let mut opts = ReadOptions::default();
+    opts.set_snapshot(&snap);
+    let mut pairs: Pairs = Vec::new();
+    for item in db.iterator_cf_opt(cf(db, CF_STATE), opts, IteratorMode::Start) {
+        let (k, v) = item.map_err(|e| StorageIOError::read_state_machine(&e))?;
+        pairs.push((k.into_vec(), v.into_vec()));
+    }
+    let data = bincode::serialize(&pairs).map_err(|e| StorageIOError::write_snapshot(None, &e))?;
+    let snapshot_id = match last_applied {
+        Some(l) => format!("{}-{}-{}", l.leader_id, l.index, sequence),
+        None => format!("empty-{}", sequence),
+    };
+    let meta = SnapshotMeta {
+        last_log_id: last_applied,
+        last_membership,
+        snapshot_id,
+    };
+    let file = SnapshotFile {
+        meta: meta.clone(),
+        data,
+    };
+    snapshot::save(path, &file)
+        .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+    Ok(file)
+}
+
+/// Replaces the state with a snapshot's pairs and records its meta, in one synced batch,
+/// then keeps the snapshot as this node's current one.
+fn install_snapshot_file(
+    db: &DB,
+    path: &Path,
+    meta: &SnapshotMeta,
+    data: Vec<u8>,
+) -> Result<(), StorageError> {
+    let pairs: Pairs = bincode::deserialize(&data)
+        .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
+    let mut batch = WriteBatch::default();
+    let state_cf = cf(db, CF_STATE);
+    // Keys are ASCII, so [0xff] is past every key.
+    batch.delete_range_cf(state_cf, &[][..], &[0xffu8][..]);
+    for (k, v) in &pairs {
+        batch.put_cf(state_cf, k, v);
+    }
+    put_sm(db, &mut batch, KEY_APPLIED, &meta.last_log_id)?;
+    put_sm(db, &mut batch, KEY_MEMBERSHIP, &meta.last_membership)?;
+    let mut opts = rocksdb::WriteOptions::default();
+    opts.set_sync(true);
+    db.write_opt(batch, &opts)
+        .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+    let file = SnapshotFile {
+        meta: meta.clone(),
+        data,
+    };
+    snapshot::save(path, &file)
+        .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e).into())
+}
+
 impl RaftSnapshotBuilder<TypeConfig> for RocksStateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
-        let snap = self.db.snapshot();
-        let read = |key: &[u8]| {
-            snap.get_cf(cf(&self.db, CF_SM), key)
-                .map_err(|e| StorageIOError::read_state_machine(&e))
-        };
-        let last_applied: Option<LogId> = match read(KEY_APPLIED)? {
-            Some(b) => {
-                bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?
-            }
-            None => None,
-        };
-        let last_membership: StoredMembership = match read(KEY_MEMBERSHIP)? {
-            Some(b) => {
-                bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?
-            }
-            None => StoredMembership::default(),
-        };
-        let mut opts = ReadOptions::default();
-        opts.set_snapshot(&snap);
-        let mut pairs: Pairs = Vec::new();
-        for item in self
-            .db
-            .iterator_cf_opt(cf(&self.db, CF_STATE), opts, IteratorMode::Start)
-        {
-            let (k, v) = item.map_err(|e| StorageIOError::read_state_machine(&e))?;
-            pairs.push((k.into_vec(), v.into_vec()));
-        }
-        let data =
-            bincode::serialize(&pairs).map_err(|e| StorageIOError::write_snapshot(None, &e))?;
         self.snapshots_built += 1;
-        let snapshot_id = match last_applied {
-            Some(l) => format!("{}-{}-{}", l.leader_id, l.index, self.snapshots_built),
-            None => format!("empty-{}", self.snapshots_built),
-        };
-        let meta = SnapshotMeta {
-            last_log_id: last_applied,
-            last_membership,
-            snapshot_id,
-        };
-        let file = SnapshotFile {
-            meta: meta.clone(),
-            data,
-        };
-        snapshot::save(&self.snapshot_path, &file)
-            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        let (db, path, sequence) = (
+            self.db.clone(),
+            self.snapshot_path.clone(),
+            self.snapshots_built,
+        );
+        let file = blocking(move || build_snapshot_file(&db, &path, sequence)).await?;
         Ok(Snapshot {
-            meta,
+            meta: file.meta,
             snapshot: Box::new(Cursor::new(file.data)),
         })
     }
@@ -328,38 +372,21 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         meta: &SnapshotMeta,
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
+        let (db, path, meta_owned) = (self.db.clone(), self.snapshot_path.clone(), meta.clone());
         let data = snapshot.into_inner();
-        let pairs: Pairs = bincode::deserialize(&data)
-            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
-        let mut batch = WriteBatch::default();
-        let state_cf = cf(&self.db, CF_STATE);
-        // Keys are ASCII, so [0xff] is past every key.
-        batch.delete_range_cf(state_cf, &[][..], &[0xffu8][..]);
-        for (k, v) in &pairs {
-            batch.put_cf(state_cf, k, v);
-        }
-        put_sm(&self.db, &mut batch, KEY_APPLIED, &meta.last_log_id)?;
-        put_sm(&self.db, &mut batch, KEY_MEMBERSHIP, &meta.last_membership)?;
-        let mut opts = rocksdb::WriteOptions::default();
-        opts.set_sync(true);
-        self.db
-            .write_opt(batch, &opts)
-            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        blocking(move || install_snapshot_file(&db, &path, &meta_owned, data)).await?;
         if let Some(o) = &self.observer {
             o.reset();
         }
-        let file = SnapshotFile {
-            meta: meta.clone(),
-            data,
-        };
-        snapshot::save(&self.snapshot_path, &file)
-            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
         Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
-        let file = snapshot::load(&self.snapshot_path)
-            .map_err(|e| StorageIOError::read_snapshot(None, &e))?;
+        let path = self.snapshot_path.clone();
+        let file = blocking(move || {
+            snapshot::load(&path).map_err(|e| StorageIOError::read_snapshot(None, &e).into())
+        })
+        .await?;
         Ok(file.map(|f| Snapshot {
             meta: f.meta,
             snapshot: Box::new(Cursor::new(f.data)),
