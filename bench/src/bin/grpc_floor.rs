@@ -62,6 +62,13 @@ impl RaftPeer for Nothing {
             data: self.reply.clone(),
         }))
     }
+    type AppendStreamStream = tokio_stream::Empty<Result<Payload, Status>>;
+    async fn append_stream(
+        &self,
+        _: Request<tonic::Streaming<Payload>>,
+    ) -> Result<Response<Self::AppendStreamStream>, Status> {
+        Err(Status::unimplemented("floor"))
+    }
     async fn vote(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
         Err(Status::unimplemented("floor"))
     }

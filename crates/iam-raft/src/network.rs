@@ -73,6 +73,26 @@ impl PeerClient {
         Ok(resp.into_inner().data)
     }
 
+    /// Opens an AppendEntries stream (`AppendStream` in raft.proto): requests sent on the
+    /// returned sender are answered in order on the returned stream. No deadline: the stream
+    /// lives as long as the replication session; each call bounds its own wait.
+    pub async fn open_append_stream(
+        &self,
+    ) -> Result<
+        (
+            tokio::sync::mpsc::Sender<Payload>,
+            tonic::Streaming<Payload>,
+        ),
+        tonic::Status,
+    > {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        let outbound =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
+        let mut c = self.client.clone();
+        let replies = c.append_stream(self.request(outbound, None)).await?;
+        Ok((tx, replies.into_inner()))
+    }
+
     /// The leader's read index (the leader confirms its leadership first).
     pub async fn read_index(&self, timeout: Duration) -> Result<u64, tonic::Status> {
         let mut c = self.client.clone();
@@ -118,6 +138,8 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
         PeerConnection {
             target,
             client: PeerClient::new(&node.peer, &self.cluster_id),
+            stream: None,
+            unary: false,
         }
     }
 }
@@ -125,11 +147,51 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
 pub struct PeerConnection {
     target: NodeId,
     client: Result<PeerClient, String>,
+    /// This session's AppendEntries stream, once opened; dropped after any error.
+    stream: Option<AppendStream>,
+    /// The peer has no `AppendStream` (an older iamd): AppendEntries go as unary calls.
+    unary: bool,
+}
+
+/// An open `AppendStream` call: requests go in through `tx`, replies come back on `rx`.
+struct AppendStream {
+    tx: tokio::sync::mpsc::Sender<Payload>,
+    rx: tonic::Streaming<Payload>,
+    /// A request was sent and its reply not yet read.
+    busy: bool,
 }
 
 type RpcErr<E = openraft::error::Infallible> = RPCError<NodeId, IamNode, RaftError<NodeId, E>>;
 
 impl PeerConnection {
+    fn rpc_error<E: std::error::Error>(&self, rpc: PeerRpc, status: &tonic::Status) -> RpcErr<E> {
+        let err = std::io::Error::other(format!("{rpc:?} to node {}: {status}", self.target));
+        match status.code() {
+            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
+                RPCError::Unreachable(Unreachable::new(&err))
+            }
+            _ => RPCError::Network(NetworkError::new(&err)),
+        }
+    }
+
+    #[allow(clippy::result_large_err)] // openraft's RPC error, as `RaftNetwork` returns it
+    fn decode_reply<Resp, E>(&self, bytes: &[u8]) -> Result<Resp, RpcErr<E>>
+    where
+        Resp: serde::de::DeserializeOwned,
+        E: std::error::Error + serde::de::DeserializeOwned,
+    {
+        let result: Result<Resp, RaftError<NodeId, E>> =
+            bincode::deserialize(bytes).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+    }
+
+    #[allow(clippy::result_large_err)] // openraft's RPC error, as `RaftNetwork` returns it
+    fn client<E: std::error::Error>(&self) -> Result<&PeerClient, RpcErr<E>> {
+        self.client
+            .as_ref()
+            .map_err(|e| RPCError::Unreachable(Unreachable::new(&std::io::Error::other(e.clone()))))
+    }
+
     async fn send<Req, Resp, E>(
         &self,
         rpc: PeerRpc,
@@ -141,26 +203,51 @@ impl PeerConnection {
         Resp: serde::de::DeserializeOwned,
         E: std::error::Error + serde::de::DeserializeOwned,
     {
-        let client = self.client.as_ref().map_err(|e| {
-            RPCError::Unreachable(Unreachable::new(&std::io::Error::other(e.clone())))
-        })?;
+        let client = self.client()?;
         let data = bincode::serialize(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let bytes = client
             .call(rpc, data, Some(option.hard_ttl()))
             .await
-            .map_err(|status| {
-                let err =
-                    std::io::Error::other(format!("{rpc:?} to node {}: {status}", self.target));
-                match status.code() {
-                    tonic::Code::Unavailable
-                    | tonic::Code::DeadlineExceeded
-                    | tonic::Code::Cancelled => RPCError::Unreachable(Unreachable::new(&err)),
-                    _ => RPCError::Network(NetworkError::new(&err)),
-                }
-            })?;
-        let result: Result<Resp, RaftError<NodeId, E>> =
-            bincode::deserialize(&bytes).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
+            .map_err(|status| self.rpc_error(rpc, &status))?;
+        self.decode_reply(&bytes)
+    }
+
+    /// One request and its reply over this session's AppendEntries stream, opened on first
+    /// use. A call that was abandoned (openraft times a call out by dropping it) leaves its
+    /// reply unread, so a stream found busy is replaced rather than reused: a reply is never
+    /// taken for a later request's.
+    async fn stream_call(&mut self, data: Vec<u8>) -> Result<Vec<u8>, tonic::Status> {
+        if self.stream.as_ref().is_some_and(|s| s.busy) {
+            self.stream = None;
+        }
+        let stream = match &mut self.stream {
+            Some(s) => s,
+            None => {
+                let client = self
+                    .client
+                    .as_ref()
+                    .map_err(|e| tonic::Status::unavailable(e.clone()))?;
+                let (tx, rx) = client.open_append_stream().await?;
+                self.stream.insert(AppendStream {
+                    tx,
+                    rx,
+                    busy: false,
+                })
+            }
+        };
+        stream.busy = true;
+        stream
+            .tx
+            .send(Payload { data })
+            .await
+            .map_err(|_| tonic::Status::unavailable("the append stream closed"))?;
+        let reply = stream
+            .rx
+            .message()
+            .await?
+            .ok_or_else(|| tonic::Status::unavailable("the append stream ended"))?;
+        stream.busy = false;
+        Ok(reply.data)
     }
 }
 
@@ -170,7 +257,32 @@ impl RaftNetwork<TypeConfig> for PeerConnection {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RpcErr> {
-        self.send(PeerRpc::AppendEntries, &rpc, &option).await
+        if self.unary {
+            return self.send(PeerRpc::AppendEntries, &rpc, &option).await;
+        }
+        let data =
+            bincode::serialize(&rpc).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
+        match tokio::time::timeout(option.hard_ttl(), self.stream_call(data)).await {
+            Ok(Ok(bytes)) => self.decode_reply(&bytes),
+            Ok(Err(status)) => {
+                self.stream = None;
+                if status.code() == tonic::Code::Unimplemented {
+                    self.unary = true;
+                    return self.send(PeerRpc::AppendEntries, &rpc, &option).await;
+                }
+                Err(self.rpc_error(PeerRpc::AppendEntries, &status))
+            }
+            Err(_) => {
+                self.stream = None;
+                Err(RPCError::Unreachable(Unreachable::new(
+                    &std::io::Error::other(format!(
+                        "AppendEntries to node {}: no reply within {:?}",
+                        self.target,
+                        option.hard_ttl()
+                    )),
+                )))
+            }
+        }
     }
 
     async fn install_snapshot(

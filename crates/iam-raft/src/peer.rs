@@ -10,7 +10,7 @@ use iam_proto::raft::{
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, Streaming};
 
 /// Counts of peer RPCs served, by kind (exported as metrics).
 #[derive(Debug, Default)]
@@ -76,6 +76,38 @@ impl RaftPeer for PeerService {
             .append_entries(decode(req.get_ref())?)
             .await;
         encode(&r)
+    }
+
+    type AppendStreamStream =
+        std::pin::Pin<Box<dyn futures::Stream<Item = Result<Payload, Status>> + Send>>;
+
+    /// Serves one replication session's AppendEntries in order, one reply per request; ends
+    /// when the leader closes the stream (or after the first undecodable message).
+    async fn append_stream(
+        &self,
+        req: Request<Streaming<Payload>>,
+    ) -> Result<Response<Self::AppendStreamStream>, Status> {
+        self.check_cluster(&req)?;
+        let (node, counters) = (self.node.clone(), self.counters.clone());
+        let replies = futures::stream::unfold(Some(req.into_inner()), move |inbound| {
+            let (node, counters) = (node.clone(), counters.clone());
+            async move {
+                let mut inbound = inbound?;
+                let msg = match inbound.message().await {
+                    Ok(Some(msg)) => msg,
+                    Ok(None) | Err(_) => return None,
+                };
+                counters.append_entries.fetch_add(1, Ordering::Relaxed);
+                let reply = match decode(&msg) {
+                    Ok(ae) => {
+                        encode(&node.raft().append_entries(ae).await).map(Response::into_inner)
+                    }
+                    Err(e) => return Some((Err(e), None)),
+                };
+                Some((reply, Some(inbound)))
+            }
+        });
+        Ok(Response::new(Box::pin(replies)))
     }
 
     async fn vote(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
