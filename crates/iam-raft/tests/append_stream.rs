@@ -6,7 +6,7 @@ use iam_proto::raft::raft_peer_server::{RaftPeer, RaftPeerServer};
 use iam_proto::raft::{
     ClusterIdReply, ClusterIdRequest, Payload, ReadIndexReply, ReadIndexRequest,
 };
-use iam_raft::network::PeerNetwork;
+use iam_raft::network::{PeerConnection, PeerNetwork};
 use iam_raft::types::{IamNode, NodeId, TypeConfig};
 use openraft::error::RaftError;
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
@@ -97,6 +97,20 @@ impl RaftPeer for Follower {
     }
 }
 
+/// A scripted follower (with or without the stream RPC) and the leader's connection to it.
+async fn connect(streams: bool) -> (Follower, PeerConnection) {
+    let follower = Follower {
+        streams,
+        unary_calls: Arc::default(),
+    };
+    let node = serve(follower.clone()).await;
+    let mut net = PeerNetwork {
+        cluster_id: "c".into(),
+    };
+    let conn = net.new_client(2, &node).await;
+    (follower, conn)
+}
+
 /// Serves `follower` on a loopback port; returns the node record to dial it.
 async fn serve(follower: Follower) -> IamNode {
     let incoming = tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap())
@@ -123,15 +137,7 @@ fn answered(r: AppendEntriesResponse<NodeId>) -> u64 {
 
 #[tokio::test]
 async fn every_reply_answers_its_own_request() {
-    let follower = Follower {
-        streams: true,
-        unary_calls: Arc::default(),
-    };
-    let node = serve(follower.clone()).await;
-    let mut net = PeerNetwork {
-        cluster_id: "c".into(),
-    };
-    let mut conn = net.new_client(2, &node).await;
+    let (follower, mut conn) = connect(true).await;
     let ttl = RPCOption::new(Duration::from_secs(5));
     tokio::time::timeout(Duration::from_secs(10), async {
         assert_eq!(
@@ -171,15 +177,7 @@ async fn every_reply_answers_its_own_request() {
 
 #[tokio::test]
 async fn a_peer_without_the_stream_gets_unary_calls() {
-    let follower = Follower {
-        streams: false,
-        unary_calls: Arc::default(),
-    };
-    let node = serve(follower.clone()).await;
-    let mut net = PeerNetwork {
-        cluster_id: "c".into(),
-    };
-    let mut conn = net.new_client(2, &node).await;
+    let (follower, mut conn) = connect(false).await;
     let ttl = RPCOption::new(Duration::from_secs(5));
     tokio::time::timeout(Duration::from_secs(10), async {
         for prev in [3, 4] {
