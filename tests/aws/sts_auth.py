@@ -113,7 +113,8 @@ expect_error("AccessDenied", lambda: alice_iam.create_user(UserName="rootish", P
 # Users never act as another account's principals: alice cannot see the root's own keys.
 expect_error("AccessDenied", lambda: alice_iam.create_access_key(), "alice creating her own key without permission")
 
-# ---- bad credentials
+# ---- bad credentials (on node 3, once it has alice's key: a follower may trail the commit)
+eventually(lambda: client("sts", 2, alice).get_caller_identity(), "alice's key on node 3")
 expect_error("SignatureDoesNotMatch", client("iam", 2, (alice[0], "x" * 40, None)).list_users, "wrong secret")
 expect_error("InvalidClientTokenId", client("iam", 2, ("AKIA" + "Q" * 16, "x" * 40, None)).list_users, "unknown key")
 # A tampered body: signed for ListUsers, sent as ListRoles.
