@@ -254,12 +254,13 @@ fn build_snapshot_file(db: &DB, path: &Path, sequence: u64) -> Result<SnapshotFi
 }
 
 /// Replaces the state with a snapshot's pairs and records its meta, in one synced batch,
-/// then keeps the snapshot as this node's current one.
+/// empties the observer's caches at once, then keeps the snapshot as this node's current one.
 fn install_snapshot_file(
     db: &DB,
     path: &Path,
     meta: &SnapshotMeta,
     data: Vec<u8>,
+    observer: Option<&dyn ApplyObserver>,
 ) -> Result<(), StorageError> {
     let pairs: Pairs = bincode::deserialize(&data)
         .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
@@ -276,6 +277,10 @@ fn install_snapshot_file(
     opts.set_sync(true);
     db.write_opt(batch, &opts)
         .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+    // Nothing cached from the replaced state may be served past this point.
+    if let Some(o) = observer {
+        o.reset();
+    }
     let file = SnapshotFile {
         meta: meta.clone(),
         data,
@@ -372,13 +377,10 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
         meta: &SnapshotMeta,
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
-        let (db, path, meta_owned) = (self.db.clone(), self.snapshot_path.clone(), meta.clone());
+        let (db, path, meta) = (self.db.clone(), self.snapshot_path.clone(), meta.clone());
+        let observer = self.observer.clone();
         let data = snapshot.into_inner();
-        blocking(move || install_snapshot_file(&db, &path, &meta_owned, data)).await?;
-        if let Some(o) = &self.observer {
-            o.reset();
-        }
-        Ok(())
+        blocking(move || install_snapshot_file(&db, &path, &meta, data, observer.as_deref())).await
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
