@@ -77,13 +77,6 @@ fn log_file(dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
     Ok(std::fs::File::create(dir.join(name))?)
 }
 
-/// Threads for each of `nodes` processes that share this machine's cores, at least one
-/// (what `iamd dev` gives its nodes; the write benchmark gives the same to etcd's).
-pub fn colocated_threads(nodes: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    (cores / nodes.max(1)).max(1)
-}
-
 /// Starts an iamd cluster of 3 nodes (or `IAMD_BENCH_NODES`, e.g. 1 to measure one node
 /// without replication) with `iamd` at `bin`; returns once all of them vote. `threads` is
 /// each node's `--runtime-threads` (`None`: iamd's default, one per core).

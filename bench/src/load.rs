@@ -43,6 +43,11 @@ fn report(clients: usize, mut all: Vec<Duration>, errors: usize, elapsed: Durati
     }
 }
 
+/// A gRPC call's result as the load generator counts it: done, or an error message.
+pub fn outcome<T>(r: Result<T, tonic::Status>) -> Result<(), String> {
+    r.map(|_| ()).map_err(|s| s.message().to_owned())
+}
+
 /// Runs `op(client_index, sequence)` from `clients` concurrent tasks for `duration`.
 pub async fn run<F, Fut>(clients: usize, duration: Duration, op: F) -> Report
 where

@@ -22,7 +22,7 @@ use iam_state::ops::policies::{EntityKind, PolicyOp};
 use iam_state::ops::users::UserOp;
 use iam_state::Command;
 use iamd_bench::clusters::start_iamd;
-use iamd_bench::load::{run, run_at_rate};
+use iamd_bench::load::{outcome, run, run_at_rate};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -266,12 +266,7 @@ async fn main() -> anyhow::Result<()> {
                 let mut c = IamClient::new(s2[ci % s2.len()].clone());
                 let mut req = c2(seq * 64 + ci as u64);
                 req.read = local();
-                async move {
-                    c.authorize(req)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.message().to_owned())
-                }
+                async move { outcome(c.authorize(req).await) }
             },
         )
         .await;
@@ -298,12 +293,7 @@ async fn main() -> anyhow::Result<()> {
                     read: local(),
                     checks,
                 };
-                async move {
-                    c.authorize_batch(req)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.message().to_owned())
-                }
+                async move { outcome(c.authorize_batch(req).await) }
             },
         )
         .await;
@@ -336,15 +326,14 @@ async fn main() -> anyhow::Result<()> {
                     if batch == 1 {
                         let mut req = checks.into_iter().next().unwrap_or_default();
                         req.read = local();
-                        c.authorize(req).await.map(|_| ())
+                        outcome(c.authorize(req).await)
                     } else {
                         let req = AuthorizeBatchRequest {
                             read: local(),
                             checks,
                         };
-                        c.authorize_batch(req).await.map(|_| ())
+                        outcome(c.authorize_batch(req).await)
                     }
-                    .map_err(|e| e.message().to_owned())
                 }
             })
             .await;

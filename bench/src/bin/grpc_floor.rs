@@ -15,7 +15,7 @@ use iam_proto::raft::raft_peer_server::{RaftPeer, RaftPeerServer};
 use iam_proto::raft::{
     ClusterIdReply, ClusterIdRequest, Payload, ReadIndexReply, ReadIndexRequest,
 };
-use iamd_bench::load::run;
+use iamd_bench::load::{outcome, run};
 use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -166,12 +166,7 @@ async fn main() -> anyhow::Result<()> {
                 let req = Payload {
                     data: vec![1; bytes],
                 };
-                async move {
-                    c.append_entries(req)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.message().to_owned())
-                }
+                async move { outcome(c.append_entries(req).await) }
             })
             .await;
             println!(

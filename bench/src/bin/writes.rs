@@ -10,10 +10,11 @@ use clap::Parser;
 use iam_proto::v1::cluster_client::ClusterClient;
 use iam_proto::v1::iam_client::IamClient;
 use iam_proto::v1::{CreateAccountRequest, CreateUserRequest, StatusRequest, WriteOptions};
-use iamd_bench::clusters::{colocated_threads, start_etcd, start_iamd};
+use iam_server::dev::colocated_threads;
+use iamd_bench::clusters::{start_etcd, start_iamd};
 use iamd_bench::etcd::kv_client::KvClient;
 use iamd_bench::etcd::PutRequest;
-use iamd_bench::load::{run, Report};
+use iamd_bench::load::{outcome, run, Report};
 use std::path::PathBuf;
 use std::time::Duration;
 use tonic::transport::Channel;
@@ -34,8 +35,8 @@ struct Args {
     #[arg(long, default_value = "/var/tmp")]
     data: PathBuf,
     /// Threads per node, the same for both systems: `colocated` divides this machine's cores
-    /// among the three nodes (at least one each: iamd's `--runtime-threads`, etcd's
-    /// `GOMAXPROCS`), as `iamd dev` does; `default` leaves each at one per core.
+    /// among the three nodes as `iamd dev` does (at least one each: iamd's
+    /// `--runtime-threads`, etcd's `GOMAXPROCS`); `default` leaves each at one per core.
     #[arg(long, default_value = "colocated", value_parser = ["colocated", "default"])]
     threads: String,
 }
@@ -142,12 +143,7 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
                     }],
                     permissions_boundary: String::new(),
                 };
-                async move {
-                    c.create_user(req)
-                        .await
-                        .map(|_| ())
-                        .map_err(|s| s.message().to_owned())
-                }
+                async move { outcome(c.create_user(req).await) }
             },
         )
         .await;
@@ -183,12 +179,7 @@ async fn bench_etcd(args: &Args) -> anyhow::Result<()> {
                     lease: 0,
                     prev_kv: false,
                 };
-                async move {
-                    c.put(req)
-                        .await
-                        .map(|_| ())
-                        .map_err(|s| s.message().to_owned())
-                }
+                async move { outcome(c.put(req).await) }
             },
         )
         .await;
