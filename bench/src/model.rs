@@ -3,11 +3,10 @@
 
 use anyhow::{bail, Context};
 use iam_proto::v1::SnapshotRequest;
-use iam_raft::types::{Entry, LogId};
+use iam_raft::types::{Entry, EntryPayload, LeaderId, LogId, Requests};
 use iam_state::{Command, Request};
 use iam_storage::RocksStateMachine;
-use openraft::storage::RaftStateMachine;
-use openraft::{CommittedLeaderId, EntryPayload};
+use openraft::vote::RaftLeaderId;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
@@ -231,12 +230,12 @@ pub async fn apply_throughput(
             .map(|command| {
                 index += 1;
                 Entry {
-                    log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-                    payload: EntryPayload::Normal(vec![Request {
+                    log_id: LogId::new(LeaderId::new(1, 1), index),
+                    payload: EntryPayload::Normal(Requests(vec![Request {
                         request_token: Some(format!("t{index}")),
                         time_ms: 1_700_000_000_000 + index,
                         command,
-                    }]),
+                    }])),
                 }
             })
             .collect()
@@ -288,7 +287,7 @@ pub async fn apply_throughput(
         }
     }
     for chunk in entries(setup).chunks(64) {
-        let out = sm.apply(chunk.to_vec()).await?;
+        let out = sm.apply_entries(chunk.to_vec())?;
         if let Some(e) = out.iter().flatten().find_map(|r| r.result.as_ref().err()) {
             bail!("setup for {name} failed: {e}");
         }
@@ -296,7 +295,7 @@ pub async fn apply_throughput(
     let measured = entries((0..n).map(make).collect());
     let t = Instant::now();
     for chunk in measured.chunks(64) {
-        let out = sm.apply(chunk.to_vec()).await?;
+        let out = sm.apply_entries(chunk.to_vec())?;
         if let Some(e) = out.iter().flatten().find_map(|r| r.result.as_ref().err()) {
             bail!("{name} failed during the benchmark: {e}");
         }

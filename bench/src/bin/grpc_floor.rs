@@ -72,7 +72,10 @@ impl RaftPeer for Nothing {
     async fn vote(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
         Err(Status::unimplemented("floor"))
     }
-    async fn install_snapshot(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
+    async fn install_snapshot(
+        &self,
+        _: Request<tonic::Streaming<Payload>>,
+    ) -> Result<Response<Payload>, Status> {
         Err(Status::unimplemented("floor"))
     }
     async fn forward(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {

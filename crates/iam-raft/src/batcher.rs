@@ -1,13 +1,11 @@
-//! The leader's proposal batcher. openraft 0.9's core appends one entry per client write
-//! and waits for that append's fsync before it takes the next write, so writes were
-//! durable one fsync at a time. Here, writes proposed while earlier entries are still in
-//! flight are gathered into the next log entry: N concurrent writes cost one append, one
-//! fsync and one replication message. One entry carries at most [`MAX_BATCH`] writes, at
+//! The leader's proposal batcher. Writes proposed while earlier entries are still in
+//! flight are gathered into the next log entry: N concurrent writes cost one log entry (one
+//! record to append, replicate and apply, and one apply batch on every node) instead of N. One entry carries at most [`MAX_BATCH`] writes, at
 //! most [`IN_FLIGHT`] entries are in flight at once, and a write alone is proposed at once
 //! (no waiting to fill a batch), so a single client sees no added latency.
 
 use crate::node::{write_error, RaftNodeError};
-use crate::types::Raft;
+use crate::types::{Raft, Requests, StateMachine};
 use iam_state::{Request, Response};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +25,7 @@ pub(crate) struct Batcher {
 
 impl Batcher {
     /// Starts the batching task for `raft`; each entry may take `timeout` to commit.
-    pub(crate) fn start(raft: Raft, timeout: Duration) -> Self {
+    pub(crate) fn start<SM: StateMachine>(raft: Raft<SM>, timeout: Duration) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(run(raft, timeout, rx));
         Self { tx }
@@ -65,14 +63,19 @@ pub(crate) async fn gather<T>(
     Some((slot, batch))
 }
 
-async fn run(raft: Raft, timeout: Duration, mut rx: mpsc::UnboundedReceiver<Pending>) {
+async fn run<SM: StateMachine>(
+    raft: Raft<SM>,
+    timeout: Duration,
+    mut rx: mpsc::UnboundedReceiver<Pending>,
+) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     while let Some((slot, batch)) = gather(&mut rx, &slots, MAX_BATCH).await {
         let raft = raft.clone();
         tokio::spawn(async move {
             let (requests, replies): (Vec<Request>, Vec<oneshot::Sender<Reply>>) =
                 batch.into_iter().unzip();
-            let written = tokio::time::timeout(timeout, raft.client_write(requests)).await;
+            let written =
+                tokio::time::timeout(timeout, raft.client_write(Requests(requests))).await;
             drop(slot);
             match written {
                 Ok(Ok(r)) => {

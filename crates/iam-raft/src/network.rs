@@ -1,25 +1,37 @@
-//! The client side of the peer network: openraft's `RaftNetwork` over tonic, plus the
+//! The client side of the peer network: openraft's `RaftNetworkV2` over tonic, plus the
 //! application peer calls (forward a write, ask for the read index, ask for the cluster id).
 
-use crate::types::{IamNode, NodeId, TypeConfig};
+use crate::types::{IamNode, NodeId, Snapshot, SnapshotData, TypeConfig, Vote};
 use crate::CLUSTER_HEADER;
+use futures::{Stream, StreamExt};
 use iam_proto::raft::raft_peer_client::RaftPeerClient;
 use iam_proto::raft::{ClusterIdRequest, Payload, ReadIndexRequest};
+use openraft::base::{BoxFuture, BoxStream};
 use openraft::error::{
-    InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Timeout, Unreachable,
+    NetworkError, RPCError, RaftError, ReplicationClosed, StreamingError, Timeout, Unreachable,
 };
-use openraft::network::{RPCOption, RPCTypes, RaftNetwork, RaftNetworkFactory};
+use openraft::network::{stream_append_sequential, RPCOption, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
-    VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, StreamAppendResult, VoteRequest,
+    VoteResponse,
 };
+use openraft::{OptionalSend, RPCTypes, RaftNetworkV2};
+use std::future::Future;
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 
 /// Connection timeout for peer channels.
 pub const PEER_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
-/// Largest peer message (snapshots travel in chunks below this).
+/// Largest peer message. Snapshots travel in [`SNAPSHOT_CHUNK_BYTES`] chunks.
 pub const PEER_MESSAGE_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Size of one snapshot chunk on the `InstallSnapshot` stream.
+pub const SNAPSHOT_CHUNK_BYTES: usize = 1024 * 1024;
+/// HTTP/2 keepalive on peer connections: a peer that stops answering pings (a paused
+/// process, a vanished host) has its connection, and every stream on it, closed after
+/// [`PEER_KEEPALIVE`] plus [`PEER_KEEPALIVE_TIMEOUT`], so replication to it starts over
+/// rather than waiting on a dead stream.
+pub const PEER_KEEPALIVE: Duration = Duration::from_secs(1);
+pub const PEER_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A lazily connecting client to one peer.
 #[derive(Clone)]
@@ -33,6 +45,9 @@ impl PeerClient {
         let endpoint = Endpoint::from_shared(format!("http://{addr}"))
             .map_err(|e| format!("bad peer address {addr:?}: {e}"))?
             .connect_timeout(PEER_CONNECT_TIMEOUT)
+            .http2_keep_alive_interval(PEER_KEEPALIVE)
+            .keep_alive_timeout(PEER_KEEPALIVE_TIMEOUT)
+            .keep_alive_while_idle(true)
             .tcp_nodelay(true);
         let client = RaftPeerClient::new(endpoint.connect_lazy())
             .max_decoding_message_size(PEER_MESSAGE_BYTES_MAX)
@@ -66,31 +81,37 @@ impl PeerClient {
         let resp = match rpc {
             PeerRpc::AppendEntries => c.append_entries(req).await?,
             PeerRpc::Vote => c.vote(req).await?,
-            PeerRpc::InstallSnapshot => c.install_snapshot(req).await?,
             PeerRpc::Forward => c.forward(req).await?,
             PeerRpc::ForwardWrites => c.forward_writes(req).await?,
         };
         Ok(resp.into_inner().data)
     }
 
-    /// Opens an AppendEntries stream (`AppendStream` in raft.proto): requests sent on the
-    /// returned sender are answered in order on the returned stream. No deadline: the stream
-    /// lives as long as the replication session; each call bounds its own wait.
+    /// Opens an AppendEntries stream (`AppendStream` in raft.proto): every payload of
+    /// `outbound` is answered, in order, on the returned stream; requests do not wait for
+    /// earlier replies. No deadline: the stream lives as long as the replication session.
     pub async fn open_append_stream(
         &self,
-    ) -> Result<
-        (
-            tokio::sync::mpsc::Sender<Payload>,
-            tonic::Streaming<Payload>,
-        ),
-        tonic::Status,
-    > {
-        let (tx, rx) = tokio::sync::mpsc::channel(1);
-        let outbound =
-            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
+        outbound: impl Stream<Item = Payload> + Send + 'static,
+    ) -> Result<tonic::Streaming<Payload>, tonic::Status> {
         let mut c = self.client.clone();
-        let replies = c.append_stream(self.request(outbound, None)).await?;
-        Ok((tx, replies.into_inner()))
+        Ok(c.append_stream(self.request(outbound, None))
+            .await?
+            .into_inner())
+    }
+
+    /// Sends a snapshot as a stream of payloads (`InstallSnapshot` in raft.proto) and returns
+    /// the reply.
+    pub async fn send_snapshot(
+        &self,
+        parts: impl Stream<Item = Payload> + Send + 'static,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, tonic::Status> {
+        let mut c = self.client.clone();
+        let reply = c
+            .install_snapshot(self.request(parts, Some(timeout)))
+            .await?;
+        Ok(reply.into_inner().data)
     }
 
     /// The leader's read index (the leader confirms its leadership first).
@@ -120,15 +141,23 @@ impl PeerClient {
 pub enum PeerRpc {
     AppendEntries,
     Vote,
-    InstallSnapshot,
     Forward,
     ForwardWrites,
 }
+
+/// The first message of an `InstallSnapshot` stream: the leader's vote and the snapshot's
+/// meta (bincode); the snapshot's bytes follow in chunks.
+pub type SnapshotHeader = (Vote, crate::types::SnapshotMeta);
+
+/// The reply to an `InstallSnapshot` stream (bincode).
+pub type SnapshotReply = Result<SnapshotResponse<TypeConfig>, String>;
 
 /// Builds a [`PeerConnection`] per target node.
 #[derive(Clone)]
 pub struct PeerNetwork {
     pub cluster_id: String,
+    /// This node's id (named in timeout errors).
+    pub node_id: NodeId,
 }
 
 impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
@@ -136,169 +165,231 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
 
     async fn new_client(&mut self, target: NodeId, node: &IamNode) -> Self::Network {
         PeerConnection {
+            id: self.node_id,
             target,
             client: PeerClient::new(&node.peer, &self.cluster_id),
-            stream: None,
             unary: false,
         }
     }
 }
 
 pub struct PeerConnection {
+    id: NodeId,
     target: NodeId,
     client: Result<PeerClient, String>,
-    /// This session's AppendEntries stream, once opened; dropped after any error.
-    stream: Option<AppendStream>,
-    /// The peer has no `AppendStream` (an older iamd): AppendEntries go as unary calls.
+    /// The peer has no `AppendStream` (an older iamd): AppendEntries go as unary calls,
+    /// one at a time.
     unary: bool,
 }
 
-/// An open `AppendStream` call: requests go in through `tx`, replies come back on `rx`.
-struct AppendStream {
-    tx: tokio::sync::mpsc::Sender<Payload>,
-    rx: tonic::Streaming<Payload>,
-    /// A request was sent and its reply not yet read.
-    busy: bool,
+type RpcErr = RPCError<TypeConfig>;
+
+fn network_error(e: impl std::fmt::Display) -> NetworkError<TypeConfig> {
+    NetworkError::new(&std::io::Error::other(e.to_string()))
 }
 
-type RpcErr<E = openraft::error::Infallible> = RPCError<NodeId, IamNode, RaftError<NodeId, E>>;
-
 impl PeerConnection {
-    fn rpc_error<E: std::error::Error>(&self, rpc: PeerRpc, status: &tonic::Status) -> RpcErr<E> {
-        let err = std::io::Error::other(format!("{rpc:?} to node {}: {status}", self.target));
+    fn status_error(&self, what: &str, status: &tonic::Status) -> RpcErr {
+        let err = std::io::Error::other(format!("{what} to node {}: {status}", self.target));
         match status.code() {
-            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
+            tonic::Code::Unavailable | tonic::Code::Cancelled => {
                 RPCError::Unreachable(Unreachable::new(&err))
             }
             _ => RPCError::Network(NetworkError::new(&err)),
         }
     }
 
-    #[allow(clippy::result_large_err)] // openraft's RPC error, as `RaftNetwork` returns it
-    fn decode_reply<Resp, E>(&self, bytes: &[u8]) -> Result<Resp, RpcErr<E>>
-    where
-        Resp: serde::de::DeserializeOwned,
-        E: std::error::Error + serde::de::DeserializeOwned,
-    {
-        let result: Result<Resp, RaftError<NodeId, E>> =
-            bincode::deserialize(bytes).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        result.map_err(|e| RPCError::RemoteError(RemoteError::new(self.target, e)))
-    }
-
-    #[allow(clippy::result_large_err)] // openraft's RPC error, as `RaftNetwork` returns it
-    fn client<E: std::error::Error>(&self) -> Result<&PeerClient, RpcErr<E>> {
+    fn client(&self) -> Result<&PeerClient, RpcErr> {
         self.client
             .as_ref()
             .map_err(|e| RPCError::Unreachable(Unreachable::new(&std::io::Error::other(e.clone()))))
     }
 
-    async fn send<Req, Resp, E>(
+    /// One unary call bounded by `option`'s deadline; a remote Raft error (the peer's Raft
+    /// stopped) counts as the peer being unreachable.
+    async fn send<Req, Resp>(
         &self,
         rpc: PeerRpc,
+        action: RPCTypes,
         req: &Req,
         option: &RPCOption,
-    ) -> Result<Resp, RpcErr<E>>
+    ) -> Result<Resp, RpcErr>
     where
         Req: serde::Serialize,
         Resp: serde::de::DeserializeOwned,
-        E: std::error::Error + serde::de::DeserializeOwned,
     {
         let client = self.client()?;
-        let data = bincode::serialize(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        let bytes = client
-            .call(rpc, data, Some(option.hard_ttl()))
-            .await
-            .map_err(|status| self.rpc_error(rpc, &status))?;
-        self.decode_reply(&bytes)
-    }
-
-    /// One request and its reply over this session's AppendEntries stream, opened on first
-    /// use. A call that was abandoned (openraft times a call out by dropping it) leaves its
-    /// reply unread, so a stream found busy is replaced rather than reused: a reply is never
-    /// taken for a later request's.
-    async fn stream_call(&mut self, data: Vec<u8>) -> Result<Vec<u8>, tonic::Status> {
-        if self.stream.as_ref().is_some_and(|s| s.busy) {
-            self.stream = None;
-        }
-        let stream = match &mut self.stream {
-            Some(s) => s,
-            None => {
-                let client = self
-                    .client
-                    .as_ref()
-                    .map_err(|e| tonic::Status::unavailable(e.clone()))?;
-                let (tx, rx) = client.open_append_stream().await?;
-                self.stream.insert(AppendStream {
-                    tx,
-                    rx,
-                    busy: false,
-                })
+        let data = bincode::serialize(req).map_err(network_error)?;
+        let bytes = match client.call(rpc, data, Some(option.hard_ttl())).await {
+            Ok(b) => b,
+            Err(status) if status.code() == tonic::Code::DeadlineExceeded => {
+                // As openraft's own timer would report it: the next call goes out at once
+                // (`Unreachable` would hold this peer back).
+                return Err(RPCError::Timeout(Timeout {
+                    action,
+                    id: self.id,
+                    target: self.target,
+                    timeout: option.hard_ttl(),
+                }));
             }
+            Err(status) => return Err(self.status_error(&format!("{rpc:?}"), &status)),
         };
-        stream.busy = true;
-        stream
-            .tx
-            .send(Payload { data })
-            .await
-            .map_err(|_| tonic::Status::unavailable("the append stream closed"))?;
-        let reply = stream
-            .rx
-            .message()
-            .await?
-            .ok_or_else(|| tonic::Status::unavailable("the append stream ended"))?;
-        stream.busy = false;
-        Ok(reply.data)
+        let result: Result<Resp, RaftError<TypeConfig>> =
+            bincode::deserialize(&bytes).map_err(|e| RPCError::Network(network_error(e)))?;
+        result.map_err(|e| {
+            RPCError::Unreachable(Unreachable::new(&std::io::Error::other(format!(
+                "node {}: {e}",
+                self.target
+            ))))
+        })
     }
 }
 
-impl RaftNetwork<TypeConfig> for PeerConnection {
+/// Encodes requests for the wire until one cannot be encoded (then the stream ends, and the
+/// session with it; openraft starts a new one).
+fn encode_requests<S>(input: S, target: NodeId) -> impl Stream<Item = Payload> + Send + 'static
+where
+    S: Stream<Item = AppendEntriesRequest<TypeConfig>> + Send + Unpin + 'static,
+{
+    input
+        .map(move |req| match bincode::serialize(&req) {
+            Ok(data) => Some(Payload { data }),
+            Err(e) => {
+                tracing::error!(target_node = target, error = %e, "cannot encode AppendEntries");
+                None
+            }
+        })
+        .take_while(|p| std::future::ready(p.is_some()))
+        .filter_map(std::future::ready)
+}
+
+impl RaftNetworkV2<TypeConfig> for PeerConnection {
+    type SnapshotData = SnapshotData;
+
     async fn append_entries(
         &mut self,
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
-    ) -> Result<AppendEntriesResponse<NodeId>, RpcErr> {
-        if self.unary {
-            return self.send(PeerRpc::AppendEntries, &rpc, &option).await;
-        }
-        let data =
-            bincode::serialize(&rpc).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        match tokio::time::timeout(option.hard_ttl(), self.stream_call(data)).await {
-            Ok(Ok(bytes)) => self.decode_reply(&bytes),
-            Ok(Err(status)) => {
-                self.stream = None;
-                if status.code() == tonic::Code::Unimplemented {
-                    self.unary = true;
-                    return self.send(PeerRpc::AppendEntries, &rpc, &option).await;
-                }
-                Err(self.rpc_error(PeerRpc::AppendEntries, &status))
-            }
-            Err(_) => {
-                self.stream = None;
-                // A timeout, as openraft's own timer would report it: the next call goes out
-                // at once. (`Unreachable` would hold replication to this node back ~500 ms.)
-                Err(RPCError::Timeout(Timeout {
-                    action: RPCTypes::AppendEntries,
-                    id: rpc.vote.leader_id().voted_for().unwrap_or_default(),
-                    target: self.target,
-                    timeout: option.hard_ttl(),
-                }))
-            }
-        }
+    ) -> Result<AppendEntriesResponse<TypeConfig>, RpcErr> {
+        self.send(
+            PeerRpc::AppendEntries,
+            RPCTypes::AppendEntries,
+            &rpc,
+            &option,
+        )
+        .await
     }
 
-    async fn install_snapshot(
-        &mut self,
-        rpc: InstallSnapshotRequest<TypeConfig>,
+    /// One replication session on one `AppendStream` call: openraft's requests go out as it
+    /// makes them (pipelined), replies come back in order. A peer without the stream RPC
+    /// gets unary calls, one at a time.
+    fn stream_append<'s, S>(
+        &'s mut self,
+        input: S,
         option: RPCOption,
-    ) -> Result<InstallSnapshotResponse<NodeId>, RpcErr<InstallSnapshotError>> {
-        self.send(PeerRpc::InstallSnapshot, &rpc, &option).await
+    ) -> BoxFuture<'s, Result<BoxStream<'s, Result<StreamAppendResult<TypeConfig>, RpcErr>>, RpcErr>>
+    where
+        S: Stream<Item = AppendEntriesRequest<TypeConfig>> + OptionalSend + Unpin + 'static,
+    {
+        if self.unary {
+            return stream_append_sequential(self, input, option);
+        }
+        Box::pin(async move {
+            let client = self.client()?.clone();
+            // The request stream is consumed by the call, so the first request is taken here:
+            // if the peer turns out to lack the stream RPC, it is sent again by unary call.
+            let (first, rest) = {
+                let mut input = input;
+                let first = input.next().await;
+                (first, input)
+            };
+            let Some(first) = first else {
+                return Ok(Box::pin(futures::stream::empty()) as BoxStream<'s, _>);
+            };
+            let head = futures::stream::iter([first.clone()]);
+            let outbound = encode_requests(head.chain(rest), self.target);
+            let setup = tokio::time::timeout(
+                option.hard_ttl().max(PEER_CONNECT_TIMEOUT),
+                client.open_append_stream(outbound),
+            )
+            .await;
+            let replies = match setup {
+                Ok(Ok(replies)) => replies,
+                Ok(Err(status)) if status.code() == tonic::Code::Unimplemented => {
+                    self.unary = true;
+                    let reply = self.append_entries(first.clone(), option).await?;
+                    let prev = first.prev_log_id;
+                    let last = first.entries.last().map(|e| e.log_id).or(prev);
+                    let one = reply.into_stream_result(prev, last);
+                    return Ok(Box::pin(futures::stream::iter([Ok(one)])) as BoxStream<'s, _>);
+                }
+                Ok(Err(status)) => return Err(self.status_error("AppendStream", &status)),
+                Err(_) => {
+                    return Err(RPCError::Timeout(Timeout {
+                        action: RPCTypes::AppendEntries,
+                        id: self.id,
+                        target: self.target,
+                        timeout: option.hard_ttl(),
+                    }))
+                }
+            };
+            let target = self.target;
+            let results = replies.map(move |reply| {
+                let reply = reply.map_err(|status| {
+                    let err =
+                        std::io::Error::other(format!("AppendStream to node {target}: {status}"));
+                    RPCError::Unreachable(Unreachable::new(&err))
+                })?;
+                bincode::deserialize::<StreamAppendResult<TypeConfig>>(&reply.data)
+                    .map_err(|e| RPCError::Network(network_error(e)))
+            });
+            Ok(Box::pin(results) as BoxStream<'s, _>)
+        })
     }
 
     async fn vote(
         &mut self,
-        rpc: VoteRequest<NodeId>,
+        rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
-    ) -> Result<VoteResponse<NodeId>, RpcErr> {
-        self.send(PeerRpc::Vote, &rpc, &option).await
+    ) -> Result<VoteResponse<TypeConfig>, RpcErr> {
+        self.send(PeerRpc::Vote, RPCTypes::Vote, &rpc, &option)
+            .await
+    }
+
+    /// Streams the snapshot to the peer: a [`SnapshotHeader`], then the bytes in chunks.
+    async fn full_snapshot(
+        &mut self,
+        vote: Vote,
+        snapshot: Snapshot,
+        cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
+        option: RPCOption,
+    ) -> Result<SnapshotResponse<TypeConfig>, StreamingError<TypeConfig>> {
+        let client = self.client().map_err(|e| match e {
+            RPCError::Unreachable(u) => StreamingError::Unreachable(u),
+            other => StreamingError::Network(network_error(other)),
+        })?;
+        let header: SnapshotHeader = (vote, snapshot.meta);
+        let header = bincode::serialize(&header).map_err(network_error)?;
+        let data = snapshot.snapshot;
+        let chunks: Vec<Payload> = std::iter::once(header)
+            .chain(data.chunks(SNAPSHOT_CHUNK_BYTES).map(<[u8]>::to_vec))
+            .map(|data| Payload { data })
+            .collect();
+        let send = client.send_snapshot(futures::stream::iter(chunks), option.hard_ttl());
+        let bytes = tokio::select! {
+            closed = cancel => return Err(StreamingError::Closed(closed)),
+            r = send => r.map_err(|status| {
+                StreamingError::Unreachable(Unreachable::new(&std::io::Error::other(format!(
+                    "InstallSnapshot to node {}: {status}", self.target
+                ))))
+            })?,
+        };
+        let reply: SnapshotReply = bincode::deserialize(&bytes).map_err(network_error)?;
+        reply.map_err(|e| {
+            StreamingError::Unreachable(Unreachable::new(&std::io::Error::other(format!(
+                "node {} could not install the snapshot: {e}",
+                self.target
+            ))))
+        })
     }
 }

@@ -10,10 +10,11 @@ mod membership;
 use crate::batcher::Batcher;
 use crate::forwarder::Forwarder;
 use crate::network::{PeerClient, PeerNetwork, PeerRpc};
-use crate::types::{IamNode, NodeId, Raft, RaftMetrics, TypeConfig};
+use crate::types::{IamNode, NodeId, Raft, RaftMetrics, StateMachine, TypeConfig};
 use iam_state::{Request, Response};
+use openraft::async_runtime::WatchReceiver;
 use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
-use openraft::{Config, ServerState, SnapshotPolicy};
+use openraft::{Config, ReadPolicy, ServerState, SnapshotPolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -67,6 +68,8 @@ pub enum RaftNodeError {
     NoLeader,
     #[error("the write did not complete within {0} ms; it may or may not have been applied (retry with the same request token)")]
     Timeout(u64),
+    #[error("the leader changed while the write was in flight ({0}); it may or may not have been applied (retry with the same request token)")]
+    LeaderChanged(String),
     #[error("this node has applied index {applied} but the read asked for at least {wanted}; retry, or read from another node")]
     Behind { applied: u64, wanted: u64 },
     #[error("node {id} is not a member of the cluster (members: {members})")]
@@ -95,6 +98,7 @@ impl RaftNodeError {
             self,
             Self::NoLeader
                 | Self::Timeout(_)
+                | Self::LeaderChanged(_)
                 | Self::Behind { .. }
                 | Self::Unreachable(_)
                 | Self::MembershipBusy(_)
@@ -141,10 +145,10 @@ pub(crate) struct LeaderReply {
     pub(crate) response: Option<Response>,
 }
 
-/// One node's Raft, shared by the API and the peer service.
-pub struct RaftNode {
+/// One node's Raft over its state machine `SM`, shared by the API and the peer service.
+pub struct RaftNode<SM: StateMachine> {
     pub config: NodeConfig,
-    raft: Raft,
+    raft: Raft<SM>,
     peers: Mutex<HashMap<String, PeerClient>>,
     /// Carries this node's writes, when it follows, to the leader in shared calls (by the
     /// leader's peer address).
@@ -170,20 +174,20 @@ fn raft_config(c: &NodeConfig) -> Result<Arc<Config>, RaftNodeError> {
         .map_err(|e| RaftNodeError::Fatal(format!("invalid raft config: {e}")))
 }
 
-impl RaftNode {
+impl<SM: StateMachine> RaftNode<SM> {
     /// Starts Raft over the given stores. The node takes part in elections once it is a
     /// member (after [`RaftNode::initialize`] or after a leader added it).
-    pub async fn start<LS, SM>(
+    pub async fn start<LS>(
         config: NodeConfig,
         log_store: LS,
         state_machine: SM,
     ) -> Result<Arc<Self>, RaftNodeError>
     where
         LS: openraft::storage::RaftLogStorage<TypeConfig>,
-        SM: openraft::storage::RaftStateMachine<TypeConfig>,
     {
         let network = PeerNetwork {
             cluster_id: config.cluster_id.clone(),
+            node_id: config.id,
         };
         let raft = Raft::new(
             config.id,
@@ -208,7 +212,7 @@ impl RaftNode {
         self.config.id
     }
 
-    pub fn raft(&self) -> &Raft {
+    pub fn raft(&self) -> &Raft<SM> {
         &self.raft
     }
 
@@ -230,7 +234,7 @@ impl RaftNode {
     }
 
     pub fn metrics(&self) -> RaftMetrics {
-        self.raft.metrics().borrow().clone()
+        self.raft.metrics().borrow_watched().clone()
     }
 
     /// Every member: id, node, and whether it votes.
@@ -336,9 +340,11 @@ impl RaftNode {
             };
             match attempt {
                 Ok(r) => return Ok(r),
-                Err(RaftNodeError::Unreachable(_) | RaftNodeError::Timeout(_))
-                    if !may_retry_ambiguous =>
-                {
+                Err(
+                    RaftNodeError::Unreachable(_)
+                    | RaftNodeError::Timeout(_)
+                    | RaftNodeError::LeaderChanged(_),
+                ) if !may_retry_ambiguous => {
                     return attempt;
                 }
                 Err(e) if e.is_retryable() && !matches!(e, RaftNodeError::Behind { .. }) => {
@@ -452,11 +458,15 @@ impl RaftNode {
 
     /// On the leader: confirms leadership with a quorum and returns the read index.
     pub(crate) async fn local_read_index(&self) -> Result<u64, RaftNodeError> {
-        let (read, _) = self.raft.get_read_log_id().await.map_err(|e| match e {
-            RaftError::APIError(_) => RaftNodeError::NoLeader,
-            RaftError::Fatal(f) => RaftNodeError::Fatal(f.to_string()),
-        })?;
-        Ok(read.map_or(0, |l| l.index))
+        let (read, _) = self
+            .raft
+            .get_read_log_id(ReadPolicy::ReadIndex)
+            .await
+            .map_err(|e| match e {
+                RaftError::APIError(_) => RaftNodeError::NoLeader,
+                RaftError::Fatal(f) => RaftNodeError::Fatal(f.to_string()),
+            })?;
+        Ok(read.index())
     }
 
     /// Builds a snapshot now and purges the log it covers; returns the snapshot index.
@@ -524,11 +534,15 @@ pub(crate) async fn call_peer<Req: Serialize + ?Sized, Resp: serde::de::Deserial
         .map_err(|e| RaftNodeError::Fatal(format!("{addr}: undecodable {rpc:?} reply: {e}")))
 }
 
-pub(crate) fn write_error(
-    e: RaftError<NodeId, ClientWriteError<NodeId, IamNode>>,
-) -> RaftNodeError {
+pub(crate) fn write_error(e: RaftError<TypeConfig, ClientWriteError<TypeConfig>>) -> RaftNodeError {
     match e {
         RaftError::APIError(ClientWriteError::ForwardToLeader(_)) => RaftNodeError::NoLeader,
+        RaftError::APIError(ClientWriteError::LogEntryDiscarded(f)) => {
+            RaftNodeError::LeaderChanged(f.to_string())
+        }
+        RaftError::APIError(ClientWriteError::PreconditionFailed(p)) => {
+            RaftNodeError::Fatal(p.to_string())
+        }
         RaftError::APIError(ClientWriteError::ChangeMembershipError(
             ChangeMembershipError::InProgress(p),
         )) => RaftNodeError::MembershipBusy(p.to_string()),

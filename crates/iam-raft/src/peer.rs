@@ -2,8 +2,11 @@
 //! changes, the leader's read index, and the cluster id. Requests without this cluster's id
 //! in the `x-iamd-cluster` header are refused.
 
+use crate::network::{SnapshotHeader, SnapshotReply};
 use crate::node::{ForwardRequest, RaftNode};
+use crate::types::{Snapshot, StateMachine};
 use crate::CLUSTER_HEADER;
+use futures::StreamExt;
 use iam_proto::raft::raft_peer_server::{RaftPeer, RaftPeerServer};
 use iam_proto::raft::{
     ClusterIdReply, ClusterIdRequest, Payload, ReadIndexReply, ReadIndexRequest,
@@ -24,13 +27,13 @@ pub struct PeerCounters {
     pub read_index: AtomicU64,
 }
 
-pub struct PeerService {
-    node: Arc<RaftNode>,
+pub struct PeerService<SM: StateMachine> {
+    node: Arc<RaftNode<SM>>,
     counters: Arc<PeerCounters>,
 }
 
-impl PeerService {
-    pub fn new(node: Arc<RaftNode>, counters: Arc<PeerCounters>) -> RaftPeerServer<Self> {
+impl<SM: StateMachine> PeerService<SM> {
+    pub fn new(node: Arc<RaftNode<SM>>, counters: Arc<PeerCounters>) -> RaftPeerServer<Self> {
         RaftPeerServer::new(Self { node, counters })
             .max_decoding_message_size(crate::network::PEER_MESSAGE_BYTES_MAX)
             .max_encoding_message_size(crate::network::PEER_MESSAGE_BYTES_MAX)
@@ -66,7 +69,7 @@ fn encode<T: serde::Serialize>(v: &T) -> Result<Response<Payload>, Status> {
 }
 
 #[tonic::async_trait]
-impl RaftPeer for PeerService {
+impl<SM: StateMachine> RaftPeer for PeerService<SM> {
     async fn append_entries(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
         self.counters.append_entries.fetch_add(1, Ordering::Relaxed);
@@ -81,33 +84,31 @@ impl RaftPeer for PeerService {
     type AppendStreamStream =
         std::pin::Pin<Box<dyn futures::Stream<Item = Result<Payload, Status>> + Send>>;
 
-    /// Serves one replication session's AppendEntries in order, one reply per request; ends
-    /// when the leader closes the stream (or after the first undecodable message).
+    /// Serves one replication session: the leader's AppendEntries go to openraft's pipelined
+    /// `stream_append` as they arrive, and its results come back in order. The stream ends
+    /// when the leader closes it, at the first undecodable message, or when this node's Raft
+    /// stops.
     async fn append_stream(
         &self,
         req: Request<Streaming<Payload>>,
     ) -> Result<Response<Self::AppendStreamStream>, Status> {
         self.check_cluster(&req)?;
-        let (node, counters) = (self.node.clone(), self.counters.clone());
-        let replies = futures::stream::unfold(Some(req.into_inner()), move |inbound| {
-            let (node, counters) = (node.clone(), counters.clone());
-            async move {
-                let mut inbound = inbound?;
-                let msg = match inbound.message().await {
-                    Ok(Some(msg)) => msg,
-                    Ok(None) | Err(_) => return None,
-                };
+        let counters = self.counters.clone();
+        let inbound = req
+            .into_inner()
+            .map(move |msg| {
                 counters.append_entries.fetch_add(1, Ordering::Relaxed);
-                let reply = match decode(&msg) {
-                    Ok(ae) => {
-                        encode(&node.raft().append_entries(ae).await).map(Response::into_inner)
-                    }
-                    Err(e) => return Some((Err(e), None)),
-                };
-                Some((reply, Some(inbound)))
-            }
+                msg.ok().and_then(|m| decode(&m).ok())
+            })
+            .take_while(|r| std::future::ready(r.is_some()))
+            .filter_map(std::future::ready);
+        let results = self.node.raft().stream_append(inbound).map(|r| match r {
+            Ok(result) => bincode::serialize(&result)
+                .map(|data| Payload { data })
+                .map_err(|e| Status::internal(format!("cannot encode reply: {e}"))),
+            Err(fatal) => Err(Status::unavailable(format!("raft stopped: {fatal}"))),
         });
-        Ok(Response::new(Box::pin(replies)))
+        Ok(Response::new(Box::pin(results)))
     }
 
     async fn vote(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
@@ -117,17 +118,36 @@ impl RaftPeer for PeerService {
         encode(&r)
     }
 
-    async fn install_snapshot(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
+    /// Receives a snapshot (a [`SnapshotHeader`], then its bytes in chunks) and installs it.
+    async fn install_snapshot(
+        &self,
+        req: Request<Streaming<Payload>>,
+    ) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
         self.counters
             .install_snapshot
             .fetch_add(1, Ordering::Relaxed);
-        let r = self
+        let mut parts = req.into_inner();
+        let header = parts
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("empty snapshot stream"))?;
+        let (vote, meta): SnapshotHeader = decode(&header)?;
+        let mut data = Vec::new();
+        while let Some(chunk) = parts.message().await? {
+            data.extend_from_slice(&chunk.data);
+        }
+        let snapshot = Snapshot {
+            meta,
+            snapshot: data,
+        };
+        let reply: SnapshotReply = self
             .node
             .raft()
-            .install_snapshot(decode(req.get_ref())?)
-            .await;
-        encode(&r)
+            .install_full_snapshot(vote, snapshot)
+            .await
+            .map_err(|e| e.to_string());
+        encode(&reply)
     }
 
     async fn forward(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {

@@ -1,7 +1,6 @@
 //! The openraft type configuration and the node record kept in the membership config.
 
 use serde::{Deserialize, Serialize};
-use std::io::Cursor;
 
 /// Where a node listens: the peer port (Raft), the public gRPC API and HTTP.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,28 +16,57 @@ impl std::fmt::Display for IamNode {
     }
 }
 
+/// What one log entry carries: the writes the leader gathered while earlier entries were
+/// in flight, applied in order. Encoded exactly as the `Vec` it wraps.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Requests(pub Vec<iam_state::Request>);
+
+impl std::fmt::Display for Requests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} request(s)", self.0.len())
+    }
+}
+
 openraft::declare_raft_types!(
-    /// iamd's Raft types: a log entry carries the [`iam_state::Request`]s the leader
-    /// gathered while the previous entry was being written (one fsync for all of them);
-    /// its response has one [`iam_state::Response`] per request, in order.
+    /// iamd's Raft types: a log entry carries [`Requests`]; its response has one
+    /// [`iam_state::Response`] per request, in order.
     pub TypeConfig:
-        D = Vec<iam_state::Request>,
+        D = Requests,
         R = Vec<iam_state::Response>,
         NodeId = u64,
         Node = IamNode,
-        Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = Cursor<Vec<u8>>,
-        AsyncRuntime = openraft::TokioRuntime,
+        AsyncRuntime = openraft_rt_tokio::TokioRuntime,
 );
 
 pub type NodeId = u64;
-pub type Entry = openraft::Entry<TypeConfig>;
-pub type LogId = openraft::LogId<NodeId>;
-pub type Vote = openraft::Vote<NodeId>;
-pub type StoredMembership = openraft::StoredMembership<NodeId, IamNode>;
-pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, IamNode>;
-pub type Snapshot = openraft::Snapshot<TypeConfig>;
-pub type StorageError = openraft::StorageError<NodeId>;
-pub type Raft = openraft::Raft<TypeConfig>;
-pub type RaftMetrics = openraft::RaftMetrics<NodeId, IamNode>;
+/// A leader: its term and node id (several candidates may share a term; openraft's default).
+pub type LeaderId = openraft::impls::leader_id_adv::LeaderId<u64, NodeId>;
+pub type EntryPayload = openraft::EntryPayload<Requests, NodeId, IamNode>;
+pub type Entry = openraft::Entry<LeaderId, EntryPayload>;
+pub type LogId = openraft::LogId<LeaderId>;
+pub type Vote = openraft::Vote<LeaderId>;
+pub type Membership = openraft::Membership<NodeId, IamNode>;
+pub type StoredMembership = openraft::StoredMembership<LeaderId, NodeId, IamNode>;
+pub type SnapshotMeta = openraft::SnapshotMeta<LeaderId, NodeId, IamNode>;
+/// A snapshot's body: the bincode-encoded state (see `iam-storage`), held in memory.
+pub type SnapshotData = Vec<u8>;
+pub type Snapshot = openraft::Snapshot<LeaderId, NodeId, IamNode, SnapshotData>;
+pub type StorageError = openraft::StorageError<TypeConfig>;
+pub type RaftMetrics = openraft::RaftMetrics<TypeConfig>;
 pub use openraft::ServerState;
+
+/// The state machine a node runs: any openraft state machine over these types whose
+/// snapshots are [`SnapshotData`] (`iam-storage`'s RocksDB store in iamd).
+pub trait StateMachine:
+    openraft::storage::RaftStateMachine<TypeConfig, SnapshotData = SnapshotData>
+{
+}
+
+impl<T> StateMachine for T where
+    T: openraft::storage::RaftStateMachine<TypeConfig, SnapshotData = SnapshotData>
+{
+}
+
+/// One node's Raft handle over its state machine `SM`.
+pub type Raft<SM> = openraft::Raft<TypeConfig, SM>;

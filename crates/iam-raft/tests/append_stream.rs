@@ -1,32 +1,37 @@
-//! The leader's AppendEntries stream (`PeerConnection`) against a scripted follower: each
-//! reply answers its own request even after a call was abandoned or timed out, and a peer
-//! without the stream RPC is served by unary calls.
+//! The leader's AppendEntries stream (`PeerConnection::stream_append`) against a scripted
+//! follower: requests are pipelined (sent before earlier ones are answered), replies come
+//! back in order, and a peer without the stream RPC is served by unary calls.
 
+use futures::StreamExt;
 use iam_proto::raft::raft_peer_server::{RaftPeer, RaftPeerServer};
 use iam_proto::raft::{
     ClusterIdReply, ClusterIdRequest, Payload, ReadIndexReply, ReadIndexRequest,
 };
 use iam_raft::network::{PeerConnection, PeerNetwork};
-use iam_raft::types::{IamNode, NodeId, TypeConfig};
+use iam_raft::types::{IamNode, LeaderId, LogId, TypeConfig, Vote};
 use openraft::error::RaftError;
-use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
-use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse};
-use openraft::{CommittedLeaderId, LogId, Vote};
+use openraft::network::{RPCOption, RaftNetworkFactory};
+use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, StreamAppendResult};
+use openraft::vote::RaftLeaderId;
+use openraft::RaftNetworkV2;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::{Request, Response, Status, Streaming};
 
-/// Answers every AppendEntries with `PartialSuccess(prev_log_id)`, so a reply names the
-/// request it answers; a request whose `prev_log_id` index is 1 is answered after 500 ms.
+/// Requests the scripted follower reads before it answers the first one.
+const PIPELINE: usize = 3;
+
+/// Answers every AppendEntries with success up to its `prev_log_id`, so a reply names the
+/// request it answers. On the stream it answers nothing until [`PIPELINE`] requests arrived.
 #[derive(Clone)]
 struct Follower {
     streams: bool,
     unary_calls: Arc<AtomicU64>,
 }
 
-fn log_id(index: u64) -> LogId<NodeId> {
-    LogId::new(CommittedLeaderId::new(1, 1), index)
+fn log_id(index: u64) -> LogId {
+    LogId::new(LeaderId::new(1, 1), index)
 }
 
 fn request(prev: u64) -> AppendEntriesRequest<TypeConfig> {
@@ -38,23 +43,20 @@ fn request(prev: u64) -> AppendEntriesRequest<TypeConfig> {
     }
 }
 
-async fn answer(p: &Payload) -> Payload {
-    let req: AppendEntriesRequest<TypeConfig> = bincode::deserialize(&p.data).unwrap();
-    if req.prev_log_id.is_some_and(|l| l.index == 1) {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let reply: Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>> =
-        Ok(AppendEntriesResponse::PartialSuccess(req.prev_log_id));
-    Payload {
-        data: bincode::serialize(&reply).unwrap(),
-    }
+fn decode(p: &Payload) -> AppendEntriesRequest<TypeConfig> {
+    bincode::deserialize(&p.data).unwrap()
 }
 
 #[tonic::async_trait]
 impl RaftPeer for Follower {
     async fn append_entries(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.unary_calls.fetch_add(1, Ordering::SeqCst);
-        Ok(Response::new(answer(req.get_ref()).await))
+        let req = decode(req.get_ref());
+        let reply: Result<AppendEntriesResponse<TypeConfig>, RaftError<TypeConfig>> =
+            Ok(AppendEntriesResponse::PartialSuccess(req.prev_log_id));
+        Ok(Response::new(Payload {
+            data: bincode::serialize(&reply).unwrap(),
+        }))
     }
     type AppendStreamStream =
         std::pin::Pin<Box<dyn futures::Stream<Item = Result<Payload, Status>> + Send>>;
@@ -65,16 +67,32 @@ impl RaftPeer for Follower {
         if !self.streams {
             return Err(Status::unimplemented("no AppendStream here"));
         }
-        let replies = futures::stream::unfold(req.into_inner(), |mut inbound| async move {
-            let msg = inbound.message().await.ok()??;
-            Some((Ok(answer(&msg).await), inbound))
+        let mut inbound = req.into_inner();
+        let replies = async_stream(move |tx| async move {
+            let mut held = Vec::new();
+            while let Ok(Some(msg)) = inbound.message().await {
+                held.push(decode(&msg));
+                if held.len() < PIPELINE {
+                    continue;
+                }
+                for req in held.drain(..) {
+                    let result: StreamAppendResult<TypeConfig> = Ok(req.prev_log_id);
+                    let data = bincode::serialize(&result).unwrap();
+                    if tx.send(Ok(Payload { data })).await.is_err() {
+                        return;
+                    }
+                }
+            }
         });
-        Ok(Response::new(Box::pin(replies)))
+        Ok(Response::new(replies))
     }
     async fn vote(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
         Err(Status::unimplemented("not scripted"))
     }
-    async fn install_snapshot(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
+    async fn install_snapshot(
+        &self,
+        _: Request<Streaming<Payload>>,
+    ) -> Result<Response<Payload>, Status> {
         Err(Status::unimplemented("not scripted"))
     }
     async fn forward(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
@@ -106,6 +124,7 @@ async fn connect(streams: bool) -> (Follower, PeerConnection) {
     let node = serve(follower.clone()).await;
     let mut net = PeerNetwork {
         cluster_id: "c".into(),
+        node_id: 1,
     };
     let conn = net.new_client(2, &node).await;
     (follower, conn)
@@ -128,46 +147,52 @@ async fn serve(follower: Follower) -> IamNode {
     }
 }
 
-fn answered(r: AppendEntriesResponse<NodeId>) -> u64 {
-    match r {
-        AppendEntriesResponse::PartialSuccess(Some(l)) => l.index,
-        other => panic!("unexpected reply {other:?}"),
-    }
+/// A stream fed by a task: what `f` sends on its channel.
+fn async_stream<F, Fut>(
+    f: F,
+) -> std::pin::Pin<Box<dyn futures::Stream<Item = Result<Payload, Status>> + Send>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<Payload, Status>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(f(tx));
+    Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|p| (p, rx))
+    }))
+}
+
+/// Runs one replication session over `conn` with requests for `prevs`; the index each reply
+/// acknowledged, in order.
+async fn session(conn: &mut PeerConnection, prevs: &[u64]) -> Vec<u64> {
+    let input = futures::stream::iter(prevs.iter().map(|p| request(*p)).collect::<Vec<_>>());
+    let option = RPCOption::new(Duration::from_secs(5));
+    let replies = conn
+        .stream_append(input, option)
+        .await
+        .expect("session opens");
+    replies
+        .map(|r| match r {
+            Ok(Ok(Some(l))) => l.index,
+            other => panic!("unexpected reply {other:?}"),
+        })
+        .collect()
+        .await
 }
 
 #[tokio::test]
-async fn every_reply_answers_its_own_request() {
+async fn requests_are_pipelined_and_answered_in_order() {
     let (follower, mut conn) = connect(true).await;
-    let ttl = RPCOption::new(Duration::from_secs(5));
-    tokio::time::timeout(Duration::from_secs(10), async {
-        assert_eq!(
-            answered(conn.append_entries(request(7), ttl.clone()).await.unwrap()),
-            7
-        );
-        // openraft abandons a call by dropping it: its reply (due later) must not be taken
-        // for the next request's.
-        let abandoned = tokio::time::timeout(
-            Duration::from_millis(100),
-            conn.append_entries(request(1), ttl.clone()),
-        );
-        assert!(
-            abandoned.await.is_err(),
-            "the slow request was answered early"
-        );
-        assert_eq!(
-            answered(conn.append_entries(request(8), ttl.clone()).await.unwrap()),
-            8
-        );
-        // The call's own deadline: an error, then the next call is answered correctly.
-        let short = RPCOption::new(Duration::from_millis(100));
-        assert!(conn.append_entries(request(1), short).await.is_err());
-        assert_eq!(
-            answered(conn.append_entries(request(9), ttl.clone()).await.unwrap()),
-            9
-        );
-    })
-    .await
-    .expect("the calls finished in time");
+    // The follower answers only once it holds three requests: a leader that waited for each
+    // reply before sending the next request would never get one.
+    let acked = tokio::time::timeout(Duration::from_secs(10), session(&mut conn, &[4, 5, 6]))
+        .await
+        .expect("the replies came in time");
+    assert_eq!(acked, vec![4, 5, 6]);
+    let again = tokio::time::timeout(Duration::from_secs(10), session(&mut conn, &[7, 8, 9]))
+        .await
+        .expect("a second session works too");
+    assert_eq!(again, vec![7, 8, 9]);
     assert_eq!(
         follower.unary_calls.load(Ordering::SeqCst),
         0,
@@ -178,20 +203,13 @@ async fn every_reply_answers_its_own_request() {
 #[tokio::test]
 async fn a_peer_without_the_stream_gets_unary_calls() {
     let (follower, mut conn) = connect(false).await;
-    let ttl = RPCOption::new(Duration::from_secs(5));
     tokio::time::timeout(Duration::from_secs(10), async {
-        for prev in [3, 4] {
-            assert_eq!(
-                answered(
-                    conn.append_entries(request(prev), ttl.clone())
-                        .await
-                        .unwrap()
-                ),
-                prev
-            );
-        }
+        // The first session learns the peer lacks the stream: its first request goes by a
+        // unary call and the session ends; openraft starts the next one.
+        assert_eq!(session(&mut conn, &[3, 4]).await, vec![3]);
+        assert_eq!(session(&mut conn, &[4, 5]).await, vec![4, 5]);
     })
     .await
     .expect("the calls finished in time");
-    assert_eq!(follower.unary_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(follower.unary_calls.load(Ordering::SeqCst), 3);
 }

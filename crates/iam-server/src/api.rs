@@ -9,6 +9,7 @@ use crate::auth::authorize::Scope;
 use crate::auth::grpc::caller_of;
 use crate::auth::{Authenticator, Caller};
 use crate::status::{from_iam, from_raft, invalid};
+use crate::RaftNode;
 use iam_auth::secret_box::SecretBox;
 use iam_authz::AuthzIndex;
 use iam_model::ids::{unique_id, IdPrefix, UNIQUE_ID_SUFFIX_LEN};
@@ -18,7 +19,7 @@ use iam_proto::v1::iam_server::{Iam, IamServer};
 use iam_proto::v1::*;
 use iam_proto::{account_to_proto, tag_from_proto, user_to_proto};
 use iam_raft::peer::PeerCounters;
-use iam_raft::{Consistency as RaftConsistency, RaftNode};
+use iam_raft::Consistency as RaftConsistency;
 use iam_state::ops::target::{
     command_target, query_target, query_touches_root_credentials, touches_root_credentials, Target,
 };

@@ -5,10 +5,10 @@
 use crate::api::ApiState;
 use crate::auth::authorize::{Scope, CLUSTER_RESOURCE};
 use crate::status::{from_raft, invalid};
+use crate::RaftNode;
 use iam_proto::v1::cluster_server::Cluster;
 use iam_proto::v1::*;
 use iam_raft::types::{IamNode, ServerState as openraft_state};
-use iam_raft::RaftNode;
 use tonic::{Request, Response, Status};
 
 impl ApiState {

@@ -24,6 +24,9 @@ mod trust;
 
 pub use lifecycle::{run, Shutdown};
 
+/// This server's Raft node: iam-raft's facade over the RocksDB state machine.
+pub type RaftNode = iam_raft::RaftNode<iam_storage::RocksStateMachine>;
+
 use anyhow::Context;
 
 /// `iamd serve`: parse the config, set up logging, run until SIGTERM/SIGINT.

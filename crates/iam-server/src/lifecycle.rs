@@ -3,11 +3,12 @@
 
 use crate::api::ApiState;
 use crate::config::ServeConfig;
+use crate::RaftNode;
 use anyhow::{anyhow, bail, Context};
 use iam_raft::network::PeerClient;
 use iam_raft::peer::{PeerCounters, PeerService};
 use iam_raft::types::IamNode;
-use iam_raft::{NodeConfig, RaftNode};
+use iam_raft::NodeConfig;
 use iam_storage::{NodeMeta, RocksLogStore, RocksStateMachine};
 use std::sync::Arc;
 use std::time::Duration;

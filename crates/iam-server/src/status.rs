@@ -55,7 +55,8 @@ pub fn from_raft(e: &RaftNodeError) -> Status {
         RaftNodeError::NoLeader
         | RaftNodeError::Unreachable(_)
         | RaftNodeError::Behind { .. }
-        | RaftNodeError::MembershipBusy(_) => (Code::Unavailable, "ServiceUnavailable"),
+        | RaftNodeError::MembershipBusy(_)
+        | RaftNodeError::LeaderChanged(_) => (Code::Unavailable, "ServiceUnavailable"),
         RaftNodeError::Timeout(_) => (Code::DeadlineExceeded, "ServiceUnavailable"),
         RaftNodeError::UnknownNode { .. } => (Code::NotFound, "NoSuchEntity"),
         RaftNodeError::NodeExists { .. } => (Code::AlreadyExists, "EntityAlreadyExists"),

@@ -118,11 +118,61 @@ pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
         dir: db_path.clone(),
         source,
     })?;
+    check_format(&db).map_err(unusable)?;
     Ok(Store {
         dir: dir.to_path_buf(),
         db: Arc::new(db),
         meta,
     })
+}
+
+/// The on-disk format of the Raft log, vote and state machine records. Format 1 (no marker)
+/// was written with openraft 0.9, whose vote record differs from 0.10's; a directory in
+/// another format is refused rather than misread.
+const FORMAT: u32 = 2;
+const KEY_FORMAT: &[u8] = b"format";
+
+fn check_format(db: &DB) -> Result<(), String> {
+    let raft = cf(db, CF_RAFT);
+    let found = db.get_cf(raft, KEY_FORMAT).map_err(|e| e.to_string())?;
+    match found {
+        Some(b) if b.as_slice() == FORMAT.to_be_bytes() => Ok(()),
+        Some(b) => {
+            let found = <[u8; 4]>::try_from(b.as_slice())
+                .map_or_else(|_| format!("{b:?}"), |v| u32::from_be_bytes(v).to_string());
+            Err(format!(
+                "its storage format is {found}, but this iamd reads format {FORMAT}; use the \
+                 iamd version that wrote it, or start this node with an empty data dir and let \
+                 it rejoin"
+            ))
+        }
+        None => {
+            let used = db
+                .iterator_cf(raft, rocksdb::IteratorMode::Start)
+                .next()
+                .is_some()
+                || db
+                    .iterator_cf(cf(db, CF_LOG), rocksdb::IteratorMode::Start)
+                    .next()
+                    .is_some()
+                || db
+                    .iterator_cf(cf(db, CF_SM), rocksdb::IteratorMode::Start)
+                    .next()
+                    .is_some();
+            if used {
+                return Err(format!(
+                    "it was written by an older iamd (storage format 1, openraft 0.9), which this \
+                     iamd (format {FORMAT}) cannot read; start this node with an empty data dir \
+                     and let it rejoin the cluster"
+                ));
+            }
+            let mut o = rocksdb::WriteOptions::default();
+            o.set_sync(true);
+            let mut batch = rocksdb::WriteBatch::default();
+            batch.put_cf(raft, KEY_FORMAT, FORMAT.to_be_bytes());
+            db.write_opt(batch, &o).map_err(|e| e.to_string())
+        }
+    }
 }
 
 pub(crate) fn cf<'a>(db: &'a DB, name: &str) -> &'a rocksdb::ColumnFamily {

@@ -11,9 +11,6 @@
 //!   WAL is sequential, so the next synced log append or purge makes it durable, and until then
 //!   the log still holds the entries to re-apply.
 
-// openraft fixes the storage error type (224 bytes); boxing it would only add conversions.
-#![allow(clippy::result_large_err)]
-
 mod db;
 mod log_store;
 mod snapshot;

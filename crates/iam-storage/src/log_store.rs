@@ -1,11 +1,12 @@
 //! The Raft log store: entries, vote, committed log id and last purged log id.
 
 use crate::db::{cf, CF_LOG, CF_RAFT};
-use iam_raft::types::{Entry, LogId, StorageError, TypeConfig, Vote};
-use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
-use openraft::{OptionalSend, RaftLogReader, StorageIOError};
+use iam_raft::types::{Entry, LogId, TypeConfig, Vote};
+use openraft::storage::{IOFlushed, LogState, RaftLogStorage};
+use openraft::{OptionalSend, RaftLogReader};
 use rocksdb::{Direction, IteratorMode, WriteBatch, WriteOptions, DB};
 use std::fmt::Debug;
+use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::sync::{mpsc, Arc};
 
@@ -17,7 +18,7 @@ const KEY_PURGED: &[u8] = b"purged";
 #[derive(Clone)]
 pub struct RocksLogStore {
     db: Arc<DB>,
-    syncer: mpsc::Sender<LogFlushed<TypeConfig>>,
+    syncer: mpsc::Sender<IOFlushed<TypeConfig>>,
 }
 
 fn sync_opts() -> WriteOptions {
@@ -33,7 +34,7 @@ fn index_key(index: u64) -> [u8; 8] {
 impl RocksLogStore {
     /// Starts the log store and its WAL syncer thread.
     pub fn new(db: Arc<DB>) -> Self {
-        let (tx, rx) = mpsc::channel::<LogFlushed<TypeConfig>>();
+        let (tx, rx) = mpsc::channel::<IOFlushed<TypeConfig>>();
         // The syncer holds only a weak reference: the database is closed by whoever drops the
         // stores, never by this background thread (closing RocksDB on a detached thread races
         // with process exit).
@@ -45,51 +46,41 @@ impl RocksLogStore {
         Self { db, syncer: tx }
     }
 
-    fn get_meta<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &[u8],
-    ) -> Result<Option<T>, StorageError> {
-        let bytes = self
-            .db
-            .get_cf(cf(&self.db, CF_RAFT), key)
-            .map_err(|e| StorageIOError::read(&e))?;
+    fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> io::Result<Option<T>> {
+        let bytes = self.db.get_cf(cf(&self.db, CF_RAFT), key).map_err(io_err)?;
         match bytes {
             None => Ok(None),
-            Some(b) => bincode::deserialize(&b)
-                .map(Some)
-                .map_err(|e| StorageIOError::read(&e).into()),
+            Some(b) => bincode::deserialize(&b).map(Some).map_err(io_err),
         }
     }
 
-    fn put_meta_sync<T: serde::Serialize>(
-        &self,
-        key: &[u8],
-        value: &T,
-    ) -> Result<(), StorageError> {
-        let bytes = bincode::serialize(value).map_err(|e| StorageIOError::write(&e))?;
+    fn put_meta_sync<T: serde::Serialize>(&self, key: &[u8], value: &T) -> io::Result<()> {
+        let bytes = bincode::serialize(value).map_err(io_err)?;
         let mut batch = WriteBatch::default();
         batch.put_cf(cf(&self.db, CF_RAFT), key, bytes);
-        self.db
-            .write_opt(batch, &sync_opts())
-            .map_err(|e| StorageIOError::write(&e).into())
+        self.db.write_opt(batch, &sync_opts()).map_err(io_err)
     }
 
-    fn last_entry_log_id(&self) -> Result<Option<LogId>, StorageError> {
+    fn last_entry_log_id(&self) -> io::Result<Option<LogId>> {
         let mut it = self.db.iterator_cf(cf(&self.db, CF_LOG), IteratorMode::End);
         match it.next() {
             None => Ok(None),
-            Some(Err(e)) => Err(StorageIOError::read_logs(&e).into()),
+            Some(Err(e)) => Err(io_err(e)),
             Some(Ok((_, v))) => {
-                let entry: Entry =
-                    bincode::deserialize(&v).map_err(|e| StorageIOError::read_logs(&e))?;
+                let entry: Entry = bincode::deserialize(&v).map_err(io_err)?;
                 Ok(Some(entry.log_id))
             }
         }
     }
 }
 
+/// A RocksDB or encoding error as the `io::Error` openraft's storage traits return.
+pub(crate) fn io_err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
 /// Fsyncs the WAL for every batch of queued appends, then reports them durable in order.
-fn run_syncer(db: &std::sync::Weak<DB>, rx: &mpsc::Receiver<LogFlushed<TypeConfig>>) {
+fn run_syncer(db: &std::sync::Weak<DB>, rx: &mpsc::Receiver<IOFlushed<TypeConfig>>) {
     while let Ok(first) = rx.recv() {
         let mut pending = vec![first];
         while let Ok(more) = rx.try_recv() {
@@ -102,7 +93,7 @@ fn run_syncer(db: &std::sync::Weak<DB>, rx: &mpsc::Receiver<LogFlushed<TypeConfi
             None => Err(std::io::Error::other("the log store was closed")),
         };
         for cb in pending {
-            cb.log_io_completed(
+            cb.io_completed(
                 result
                     .as_ref()
                     .map(|_| ())
@@ -116,7 +107,7 @@ impl RaftLogReader<TypeConfig> for RocksLogStore {
     async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
         &mut self,
         range: RB,
-    ) -> Result<Vec<Entry>, StorageError> {
+    ) -> io::Result<Vec<Entry>> {
         let start = match range.start_bound() {
             Bound::Included(&s) => s,
             Bound::Excluded(&s) => s + 1,
@@ -125,24 +116,29 @@ impl RaftLogReader<TypeConfig> for RocksLogStore {
         let mut out = Vec::new();
         let mode = IteratorMode::From(&index_key(start), Direction::Forward);
         for item in self.db.iterator_cf(cf(&self.db, CF_LOG), mode) {
-            let (k, v) = item.map_err(|e| StorageIOError::read_logs(&e))?;
-            let idx =
-                u64::from_be_bytes(k.as_ref().try_into().map_err(|_| {
-                    StorageIOError::read_logs(&std::io::Error::other("bad log key"))
-                })?);
+            let (k, v) = item.map_err(io_err)?;
+            let idx = u64::from_be_bytes(
+                k.as_ref()
+                    .try_into()
+                    .map_err(|_| io_err("a log key is not 8 bytes"))?,
+            );
             if !range.contains(&idx) {
                 break;
             }
-            out.push(bincode::deserialize(&v).map_err(|e| StorageIOError::read_logs(&e))?);
+            out.push(bincode::deserialize(&v).map_err(io_err)?);
         }
         Ok(out)
+    }
+
+    async fn read_vote(&mut self) -> io::Result<Option<Vote>> {
+        self.get_meta(KEY_VOTE)
     }
 }
 
 impl RaftLogStorage<TypeConfig> for RocksLogStore {
     type LogReader = Self;
 
-    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
+    async fn get_log_state(&mut self) -> io::Result<LogState<TypeConfig>> {
         let last_purged_log_id: Option<LogId> = self.get_meta(KEY_PURGED)?;
         let last_log_id = self.last_entry_log_id()?.or(last_purged_log_id);
         Ok(LogState {
@@ -155,33 +151,24 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         self.clone()
     }
 
-    async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
+    async fn save_vote(&mut self, vote: &Vote) -> io::Result<()> {
         self.put_meta_sync(KEY_VOTE, vote)
-            .map_err(|e| StorageIOError::write_vote(&e).into())
     }
 
-    async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
-        self.get_meta(KEY_VOTE)
-    }
-
-    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+    async fn save_committed(&mut self, committed: Option<LogId>) -> io::Result<()> {
         // Not synced: the committed id is a hint that saves re-applying after restart; losing
         // it is safe because commit is re-established by the leader.
-        let bytes = bincode::serialize(&committed).map_err(|e| StorageIOError::write(&e))?;
+        let bytes = bincode::serialize(&committed).map_err(io_err)?;
         self.db
             .put_cf(cf(&self.db, CF_RAFT), KEY_COMMITTED, bytes)
-            .map_err(|e| StorageIOError::write(&e).into())
+            .map_err(io_err)
     }
 
-    async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
+    async fn read_committed(&mut self) -> io::Result<Option<LogId>> {
         Ok(self.get_meta::<Option<LogId>>(KEY_COMMITTED)?.flatten())
     }
 
-    async fn append<I>(
-        &mut self,
-        entries: I,
-        callback: LogFlushed<TypeConfig>,
-    ) -> Result<(), StorageError>
+    async fn append<I>(&mut self, entries: I, callback: IOFlushed<TypeConfig>) -> io::Result<()>
     where
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
@@ -189,44 +176,37 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         let mut batch = WriteBatch::default();
         let log_cf = cf(&self.db, CF_LOG);
         for entry in entries {
-            let bytes = bincode::serialize(&entry).map_err(|e| StorageIOError::write_logs(&e))?;
+            let bytes = bincode::serialize(&entry).map_err(io_err)?;
             batch.put_cf(log_cf, index_key(entry.log_id.index), bytes);
         }
-        // Written (readable) now; durable once the syncer's fsync returns.
-        self.db
-            .write(batch)
-            .map_err(|e| StorageIOError::write_logs(&e))?;
-        self.syncer.send(callback).map_err(|_| {
-            StorageIOError::write_logs(&std::io::Error::other("WAL syncer stopped"))
-        })?;
+        // Written (readable) now: openraft replicates from the log as soon as this returns,
+        // while the syncer's fsync runs; it counts the entries durable here only once the
+        // callback reports that fsync.
+        self.db.write(batch).map_err(io_err)?;
+        self.syncer
+            .send(callback)
+            .map_err(|_| io_err("the WAL syncer stopped"))?;
         Ok(())
     }
 
-    async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
+    async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> io::Result<()> {
+        let from = last_log_id.map_or(0, |l| l.index + 1);
         let mut batch = WriteBatch::default();
-        batch.delete_range_cf(
-            cf(&self.db, CF_LOG),
-            index_key(log_id.index),
-            index_key(u64::MAX),
-        );
+        batch.delete_range_cf(cf(&self.db, CF_LOG), index_key(from), index_key(u64::MAX));
         batch.delete_cf(cf(&self.db, CF_LOG), index_key(u64::MAX));
-        self.db
-            .write_opt(batch, &sync_opts())
-            .map_err(|e| StorageIOError::write_logs(&e).into())
+        self.db.write_opt(batch, &sync_opts()).map_err(io_err)
     }
 
-    async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
+    async fn purge(&mut self, log_id: LogId) -> io::Result<()> {
         let mut batch = WriteBatch::default();
-        let bytes = bincode::serialize(&log_id).map_err(|e| StorageIOError::write_logs(&e))?;
+        let bytes = bincode::serialize(&log_id).map_err(io_err)?;
         batch.put_cf(cf(&self.db, CF_RAFT), KEY_PURGED, bytes);
         batch.delete_range_cf(
             cf(&self.db, CF_LOG),
             index_key(0),
             index_key(log_id.index + 1),
         );
-        self.db
-            .write_opt(batch, &sync_opts())
-            .map_err(|e| StorageIOError::write_logs(&e).into())
+        self.db.write_opt(batch, &sync_opts()).map_err(io_err)
     }
 }
 

@@ -2,15 +2,16 @@
 //! installs snapshots. [`StateView`] is the read side shared with the API.
 
 use crate::db::{cf, CF_SM, CF_STATE};
+use crate::log_store::io_err;
 use crate::snapshot::{self, Pairs, SnapshotFile};
 use iam_raft::types::{
-    Entry, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
+    Entry, EntryPayload, LogId, Snapshot, SnapshotData, SnapshotMeta, StoredMembership, TypeConfig,
 };
 use iam_state::{ApplyObserver, Response, StateRead};
-use openraft::storage::RaftStateMachine;
-use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder, StorageIOError};
+use openraft::storage::{EntryResponder, RaftStateMachine};
+use openraft::{OptionalSend, RaftSnapshotBuilder};
 use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch, DB};
-use std::io::Cursor;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -137,15 +138,10 @@ impl StateRead for SnapView<'_> {
     }
 }
 
-fn read_sm<T: serde::de::DeserializeOwned>(db: &DB, key: &[u8]) -> Result<Option<T>, StorageError> {
-    match db
-        .get_cf(cf(db, CF_SM), key)
-        .map_err(|e| StorageIOError::read_state_machine(&e))?
-    {
+fn read_sm<T: serde::de::DeserializeOwned>(db: &DB, key: &[u8]) -> io::Result<Option<T>> {
+    match db.get_cf(cf(db, CF_SM), key).map_err(io_err)? {
         None => Ok(None),
-        Some(b) => bincode::deserialize(&b)
-            .map(Some)
-            .map_err(|e| StorageIOError::read_state_machine(&e).into()),
+        Some(b) => bincode::deserialize(&b).map(Some).map_err(io_err),
     }
 }
 
@@ -154,7 +150,6 @@ pub struct RocksStateMachine {
     db: Arc<DB>,
     view: StateView,
     snapshot_path: PathBuf,
-    snapshots_built: u64,
     observer: Option<Arc<dyn ApplyObserver>>,
 }
 
@@ -164,7 +159,6 @@ impl RocksStateMachine {
             view: StateView::new(db.clone()),
             db,
             snapshot_path: dir.join(SNAPSHOT_FILE),
-            snapshots_built: 0,
             observer: None,
         }
     }
@@ -180,14 +174,55 @@ impl RocksStateMachine {
         self.view.clone()
     }
 
-    fn membership(&self) -> Result<StoredMembership, StorageError> {
+    fn membership(&self) -> io::Result<StoredMembership> {
         Ok(read_sm(&self.db, KEY_MEMBERSHIP)?.unwrap_or_default())
     }
 
-    fn commit(&self, batch: WriteBatch) -> Result<(), StorageError> {
-        self.db
-            .write(batch)
-            .map_err(|e| StorageIOError::write_state_machine(&e).into())
+    /// Applies entries in order and returns each entry's responses (one per request; none
+    /// for blank and membership entries). Each entry's state changes and applied log id are
+    /// written in one batch.
+    pub fn apply_entries(
+        &mut self,
+        entries: impl IntoIterator<Item = Entry>,
+    ) -> io::Result<Vec<Vec<Response>>> {
+        entries.into_iter().map(|e| self.apply_entry(&e)).collect()
+    }
+
+    fn apply_entry(&mut self, entry: &Entry) -> io::Result<Vec<Response>> {
+        let mut batch = WriteBatch::default();
+        let mut observed = None;
+        let response = match &entry.payload {
+            EntryPayload::Blank => Vec::new(),
+            EntryPayload::Normal(requests) => {
+                let (resp, writes) =
+                    iam_state::apply_batch(&self.view, entry.log_id.index, &requests.0);
+                let state_cf = cf(&self.db, CF_STATE);
+                for (k, v) in &writes.ops {
+                    match v {
+                        Some(v) => batch.put_cf(state_cf, k, v),
+                        None => batch.delete_cf(state_cf, k),
+                    }
+                }
+                if !writes.is_empty() {
+                    if let Some(o) = &self.observer {
+                        o.observe(entry.log_id.index, &writes);
+                    }
+                    observed = Some(writes);
+                }
+                resp
+            }
+            EntryPayload::Membership(m) => {
+                let stored = StoredMembership::new(Some(entry.log_id), m.clone());
+                put_sm(&self.db, &mut batch, KEY_MEMBERSHIP, &stored)?;
+                Vec::new()
+            }
+        };
+        put_sm(&self.db, &mut batch, KEY_APPLIED, &Some(entry.log_id))?;
+        self.db.write(batch).map_err(io_err)?;
+        if let (Some(o), Some(writes)) = (&self.observer, &observed) {
+            o.observe(entry.log_id.index, writes);
+        }
+        Ok(response)
     }
 }
 
@@ -196,8 +231,8 @@ fn put_sm<T: serde::Serialize>(
     batch: &mut WriteBatch,
     key: &[u8],
     value: &T,
-) -> Result<(), StorageError> {
-    let bytes = bincode::serialize(value).map_err(|e| StorageIOError::write_state_machine(&e))?;
+) -> io::Result<()> {
+    let bytes = bincode::serialize(value).map_err(io_err)?;
     batch.put_cf(cf(db, CF_SM), key, bytes);
     Ok(())
 }
@@ -205,51 +240,37 @@ fn put_sm<T: serde::Serialize>(
 /// Runs blocking storage work (a whole-state scan or rewrite) off the async threads, so a
 /// node whose runtime has a single thread keeps serving heartbeats and requests meanwhile.
 async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
-) -> Result<T, StorageError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StorageIOError::write_snapshot(None, &std::io::Error::other(e)))?
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(io_err)?
 }
 
 /// Serializes the state at one consistent RocksDB snapshot and saves it to `path` durably.
-fn build_snapshot_file(db: &DB, path: &Path, sequence: u64) -> Result<SnapshotFile, StorageError> {
+fn build_snapshot_file(db: &DB, path: &Path) -> io::Result<SnapshotFile> {
     let snap = db.snapshot();
-    let read = |key: &[u8]| {
-        snap.get_cf(cf(db, CF_SM), key)
-            .map_err(|e| StorageIOError::read_state_machine(&e))
-    };
+    let read = |key: &[u8]| snap.get_cf(cf(db, CF_SM), key).map_err(io_err);
     let last_applied: Option<LogId> = match read(KEY_APPLIED)? {
-        Some(b) => bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?,
+        Some(b) => bincode::deserialize(&b).map_err(io_err)?,
         None => None,
     };
     let last_membership: StoredMembership = match read(KEY_MEMBERSHIP)? {
-        Some(b) => bincode::deserialize(&b).map_err(|e| StorageIOError::read_state_machine(&e))?,
+        Some(b) => bincode::deserialize(&b).map_err(io_err)?,
         None => StoredMembership::default(),
     };
     let mut opts = ReadOptions::default();
     opts.set_snapshot(&snap);
     let mut pairs: Pairs = Vec::new();
     for item in db.iterator_cf_opt(cf(db, CF_STATE), opts, IteratorMode::Start) {
-        let (k, v) = item.map_err(|e| StorageIOError::read_state_machine(&e))?;
+        let (k, v) = item.map_err(io_err)?;
         pairs.push((k.into_vec(), v.into_vec()));
     }
-    let data = bincode::serialize(&pairs).map_err(|e| StorageIOError::write_snapshot(None, &e))?;
-    let snapshot_id = match last_applied {
-        Some(l) => format!("{}-{}-{}", l.leader_id, l.index, sequence),
-        None => format!("empty-{}", sequence),
-    };
+    let data = bincode::serialize(&pairs).map_err(io_err)?;
     let meta = SnapshotMeta {
         last_log_id: last_applied,
         last_membership,
-        snapshot_id,
     };
-    let file = SnapshotFile {
-        meta: meta.clone(),
-        data,
-    };
-    snapshot::save(path, &file)
-        .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+    let file = SnapshotFile { meta, data };
+    snapshot::save(path, &file)?;
     Ok(file)
 }
 
@@ -261,9 +282,9 @@ fn install_snapshot_file(
     meta: &SnapshotMeta,
     data: Vec<u8>,
     observer: Option<&dyn ApplyObserver>,
-) -> Result<(), StorageError> {
+) -> io::Result<()> {
     let pairs: Pairs = bincode::deserialize(&data)
-        .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
+        .map_err(|e| io_err(format!("undecodable snapshot {:?}: {e}", meta.last_log_id)))?;
     let mut batch = WriteBatch::default();
     let state_cf = cf(db, CF_STATE);
     // Keys are ASCII, so [0xff] is past every key.
@@ -275,8 +296,7 @@ fn install_snapshot_file(
     put_sm(db, &mut batch, KEY_MEMBERSHIP, &meta.last_membership)?;
     let mut opts = rocksdb::WriteOptions::default();
     opts.set_sync(true);
-    db.write_opt(batch, &opts)
-        .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+    db.write_opt(batch, &opts).map_err(io_err)?;
     // Nothing cached from the replaced state may be served past this point.
     if let Some(o) = observer {
         o.reset();
@@ -286,76 +306,43 @@ fn install_snapshot_file(
         data,
     };
     snapshot::save(path, &file)
-        .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e).into())
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for RocksStateMachine {
-    async fn build_snapshot(&mut self) -> Result<Snapshot, StorageError> {
-        self.snapshots_built += 1;
-        let (db, path, sequence) = (
-            self.db.clone(),
-            self.snapshot_path.clone(),
-            self.snapshots_built,
-        );
-        let file = blocking(move || build_snapshot_file(&db, &path, sequence)).await?;
+    type SnapshotData = SnapshotData;
+
+    async fn build_snapshot(&mut self) -> io::Result<Snapshot> {
+        let (db, path) = (self.db.clone(), self.snapshot_path.clone());
+        let file = blocking(move || build_snapshot_file(&db, &path)).await?;
         Ok(Snapshot {
             meta: file.meta,
-            snapshot: Box::new(Cursor::new(file.data)),
+            snapshot: file.data,
         })
     }
 }
 
 impl RaftStateMachine<TypeConfig> for RocksStateMachine {
+    type SnapshotData = SnapshotData;
     type SnapshotBuilder = Self;
 
-    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
+    async fn applied_state(&mut self) -> io::Result<(Option<LogId>, StoredMembership)> {
         let applied: Option<LogId> = read_sm::<Option<LogId>>(&self.db, KEY_APPLIED)?.flatten();
         Ok((applied, self.membership()?))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Vec<Response>>, StorageError>
+    async fn apply<Strm>(&mut self, mut entries: Strm) -> io::Result<()>
     where
-        I: IntoIterator<Item = Entry> + OptionalSend,
-        I::IntoIter: OptionalSend,
+        Strm: futures::Stream<Item = io::Result<EntryResponder<TypeConfig>>> + Unpin + OptionalSend,
     {
-        let mut responses = Vec::new();
-        for entry in entries {
-            let mut batch = WriteBatch::default();
-            let mut observed = None;
-            let response = match &entry.payload {
-                EntryPayload::Blank => Vec::new(),
-                EntryPayload::Normal(requests) => {
-                    let (resp, writes) =
-                        iam_state::apply_batch(&self.view, entry.log_id.index, requests);
-                    let state_cf = cf(&self.db, CF_STATE);
-                    for (k, v) in &writes.ops {
-                        match v {
-                            Some(v) => batch.put_cf(state_cf, k, v),
-                            None => batch.delete_cf(state_cf, k),
-                        }
-                    }
-                    if !writes.is_empty() {
-                        if let Some(o) = &self.observer {
-                            o.observe(entry.log_id.index, &writes);
-                        }
-                        observed = Some(writes);
-                    }
-                    resp
-                }
-                EntryPayload::Membership(m) => {
-                    let stored = StoredMembership::new(Some(entry.log_id), m.clone());
-                    put_sm(&self.db, &mut batch, KEY_MEMBERSHIP, &stored)?;
-                    Vec::new()
-                }
-            };
-            put_sm(&self.db, &mut batch, KEY_APPLIED, &Some(entry.log_id))?;
-            self.commit(batch)?;
-            if let (Some(o), Some(writes)) = (&self.observer, &observed) {
-                o.observe(entry.log_id.index, writes);
+        use futures::StreamExt;
+        while let Some(item) = entries.next().await {
+            let (entry, responder) = item?;
+            let response = self.apply_entry(&entry)?;
+            if let Some(r) = responder {
+                r.send(response);
             }
-            responses.push(response);
         }
-        Ok(responses)
+        Ok(())
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
@@ -363,35 +350,27 @@ impl RaftStateMachine<TypeConfig> for RocksStateMachine {
             db: self.db.clone(),
             view: self.view.clone(),
             snapshot_path: self.snapshot_path.clone(),
-            snapshots_built: self.snapshots_built + 1,
             observer: None,
         }
-    }
-
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
-        Ok(Box::new(Cursor::new(Vec::new())))
     }
 
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta,
-        snapshot: Box<Cursor<Vec<u8>>>,
-    ) -> Result<(), StorageError> {
+        snapshot: SnapshotData,
+    ) -> io::Result<()> {
         let (db, path, meta) = (self.db.clone(), self.snapshot_path.clone(), meta.clone());
         let observer = self.observer.clone();
-        let data = snapshot.into_inner();
-        blocking(move || install_snapshot_file(&db, &path, &meta, data, observer.as_deref())).await
+        blocking(move || install_snapshot_file(&db, &path, &meta, snapshot, observer.as_deref()))
+            .await
     }
 
-    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, StorageError> {
+    async fn get_current_snapshot(&mut self) -> io::Result<Option<Snapshot>> {
         let path = self.snapshot_path.clone();
-        let file = blocking(move || {
-            snapshot::load(&path).map_err(|e| StorageIOError::read_snapshot(None, &e).into())
-        })
-        .await?;
+        let file = blocking(move || snapshot::load(&path)).await?;
         Ok(file.map(|f| Snapshot {
             meta: f.meta,
-            snapshot: Box::new(Cursor::new(f.data)),
+            snapshot: f.data,
         }))
     }
 }

@@ -3,11 +3,10 @@
 //! responses and the same state hash (and so do a snapshot of it installed elsewhere).
 
 use iam_model::ids::{unique_id, IdPrefix};
-use iam_raft::types::{Entry, LogId};
+use iam_raft::types::{Entry, EntryPayload, LeaderId, LogId, Requests};
 use iam_state::{Command, Env, MemStore, Request, Response};
 use iam_storage::RocksStateMachine;
-use openraft::storage::RaftStateMachine;
-use openraft::{CommittedLeaderId, EntryPayload};
+use openraft::vote::RaftLeaderId;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -113,8 +112,8 @@ fn requests(ops: &[Value]) -> Vec<Request> {
 
 fn entry(index: u64, requests: Vec<Request>) -> Entry {
     Entry {
-        log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(requests),
+        log_id: LogId::new(LeaderId::new(1, 1), index),
+        payload: EntryPayload::Normal(Requests(requests)),
     }
 }
 
@@ -167,8 +166,8 @@ async fn check(ops: Vec<Value>) -> Result<(), TestCaseError> {
     // Applied in two batches, as openraft hands them over.
     let mut rest = entries;
     let tail = rest.split_off(rest.len() / 2);
-    let mut rocks_resps: Vec<Response> = sm.apply(rest).await.unwrap().concat();
-    rocks_resps.extend(sm.apply(tail).await.unwrap().concat());
+    let mut rocks_resps: Vec<Response> = sm.apply_entries(rest).unwrap().concat();
+    rocks_resps.extend(sm.apply_entries(tail).unwrap().concat());
     prop_assert_eq!(&rocks_resps, &mem_resps);
     let (_, hash) = sm.view().hash_at_applied();
     prop_assert_eq!(hash, iam_state::state_hash(&mem));

@@ -2,13 +2,14 @@
 //! determinism checks: the RocksDB state machine and the in-memory reference reach the same
 //! state hash, and data survives reopening.
 
-use iam_raft::types::{Entry, LogId, StorageError, TypeConfig};
+use iam_raft::types::{Entry, EntryPayload, LeaderId, LogId, Requests, StorageError, TypeConfig};
 use iam_state::ops::users::UserOp;
 use iam_state::{Command, MemStore, Request};
 use iam_storage::{RocksLogStore, RocksStateMachine};
 use openraft::storage::RaftStateMachine;
-use openraft::testing::{StoreBuilder, Suite};
-use openraft::{CommittedLeaderId, EntryPayload, RaftSnapshotBuilder};
+use openraft::testing::log::{StoreBuilder, Suite};
+use openraft::vote::RaftLeaderId;
+use openraft::RaftSnapshotBuilder;
 
 struct Builder;
 
@@ -24,19 +25,21 @@ impl StoreBuilder<TypeConfig, RocksLogStore, RocksStateMachine, tempfile::TempDi
     }
 }
 
-#[test]
-fn openraft_storage_suite_passes() {
-    Suite::test_all(Builder).expect("openraft storage suite");
+#[tokio::test]
+async fn openraft_storage_suite_passes() {
+    Suite::test_all(Builder)
+        .await
+        .expect("openraft storage suite");
 }
 
 fn entry(index: u64, command: Command) -> Entry {
     Entry {
-        log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(vec![Request {
+        log_id: LogId::new(LeaderId::new(1, 1), index),
+        payload: EntryPayload::Normal(Requests(vec![Request {
             request_token: Some(format!("t{index}")),
             time_ms: index,
             command,
-        }]),
+        }])),
     }
 }
 
@@ -92,7 +95,7 @@ async fn rocks_and_memory_stores_reach_the_same_hash_and_survive_reopen() {
             .enumerate()
             .map(|(i, c)| entry((i + 1) as u64, c.clone()))
             .collect();
-        sm.apply(entries).await.unwrap();
+        sm.apply_entries(entries).unwrap();
         let (applied, hash) = sm.view().hash_at_applied();
         assert_eq!(applied, cmds.len() as u64);
         assert_eq!(
@@ -135,4 +138,48 @@ fn a_data_dir_of_another_node_is_refused() {
         .err()
         .expect("must refuse corrupt meta");
     assert!(err.to_string().contains("is corrupt"), "{err}");
+}
+
+#[tokio::test]
+async fn a_data_dir_in_another_storage_format_is_refused_and_left_alone() {
+    use openraft::storage::RaftLogStorage;
+    let dir = tempfile::tempdir().unwrap();
+    let store = iam_storage::open(dir.path(), 1).unwrap();
+    let mut log = RocksLogStore::new(store.db.clone());
+    log.save_vote(&iam_raft::types::Vote::new(3, 1))
+        .await
+        .unwrap();
+    // As an iamd built on openraft 0.9 left it: a vote and no format record.
+    let raft_cf = store.db.cf_handle("raft").unwrap();
+    store.db.delete_cf(raft_cf, b"format").unwrap();
+    drop((log, store));
+    let err = iam_storage::open(dir.path(), 1).err().expect("must refuse");
+    assert!(err.to_string().contains("older iamd"), "{err}");
+    // Refusing wrote nothing: it is refused again, for the same reason.
+    let err = iam_storage::open(dir.path(), 1)
+        .err()
+        .expect("must refuse again");
+    assert!(err.to_string().contains("older iamd"), "{err}");
+
+    let other = tempfile::tempdir().unwrap();
+    let store = iam_storage::open(other.path(), 1).unwrap();
+    let raft_cf = store.db.cf_handle("raft").unwrap();
+    store
+        .db
+        .put_cf(raft_cf, b"format", 9u32.to_be_bytes())
+        .unwrap();
+    drop(store);
+    let err = iam_storage::open(other.path(), 1)
+        .err()
+        .expect("must refuse");
+    assert!(err.to_string().contains("storage format"), "{err}");
+    // A directory in the current format opens (and keeps its vote).
+    let fresh = tempfile::tempdir().unwrap();
+    drop(iam_storage::open(fresh.path(), 1).unwrap());
+    let store = iam_storage::open(fresh.path(), 1).expect("reopens");
+    let mut log = RocksLogStore::new(store.db.clone());
+    assert_eq!(
+        openraft::RaftLogReader::read_vote(&mut log).await.unwrap(),
+        None
+    );
 }

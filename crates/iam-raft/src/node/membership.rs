@@ -2,11 +2,11 @@
 //! one, with the refusals a caller can act on (a taken id, an unknown id, the last voter).
 
 use super::{write_error, ForwardResult, LeaderReply, RaftNode, RaftNodeError};
-use crate::types::{IamNode, NodeId};
+use crate::types::{IamNode, NodeId, StateMachine};
 use openraft::ChangeMembers;
 use std::collections::BTreeSet;
 
-impl RaftNode {
+impl<SM: StateMachine> RaftNode<SM> {
     pub(super) async fn leader_add_node(
         &self,
         id: NodeId,
