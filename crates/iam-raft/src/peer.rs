@@ -98,7 +98,12 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
             .into_inner()
             .map(move |msg| {
                 counters.append_entries.fetch_add(1, Ordering::Relaxed);
-                msg.ok().and_then(|m| decode(&m).ok())
+                // The leader going away ends the session; an undecodable message is worth a
+                // warning (the leader will open a new session).
+                let msg = msg.ok()?;
+                decode(&msg)
+                    .map_err(|e| tracing::warn!(error = %e.message(), "AppendStream ends"))
+                    .ok()
             })
             .take_while(|r| std::future::ready(r.is_some()))
             .filter_map(std::future::ready);
