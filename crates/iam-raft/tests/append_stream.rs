@@ -1,21 +1,26 @@
-//! The leader's AppendEntries stream (`PeerConnection::stream_append`) against a scripted
-//! follower: requests are pipelined (sent before earlier ones are answered), replies come
-//! back in order, and a peer without the stream RPC is served by unary calls.
+//! The leader's side of the peer streams against a scripted follower: AppendEntries
+//! (`PeerConnection::stream_append`) are pipelined (sent before earlier ones are answered),
+//! replies come back in order, and a peer without the stream RPC is served by unary calls; a
+//! snapshot (`full_snapshot`) arrives whole, in chunks, after its header.
 
 use futures::StreamExt;
 use iam_proto::raft::raft_peer_server::{RaftPeer, RaftPeerServer};
 use iam_proto::raft::{
     ClusterIdReply, ClusterIdRequest, Payload, ReadIndexReply, ReadIndexRequest,
 };
-use iam_raft::network::{PeerConnection, PeerNetwork};
-use iam_raft::types::{IamNode, LeaderId, LogId, TypeConfig, Vote};
+use iam_raft::network::{
+    PeerConnection, PeerNetwork, SnapshotHeader, SnapshotReply, SNAPSHOT_CHUNK_BYTES,
+};
+use iam_raft::types::{IamNode, LeaderId, LogId, Snapshot, SnapshotMeta, TypeConfig, Vote};
 use openraft::error::RaftError;
 use openraft::network::{RPCOption, RaftNetworkFactory};
-use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, StreamAppendResult};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, StreamAppendResult,
+};
 use openraft::vote::RaftLeaderId;
 use openraft::RaftNetworkV2;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -28,6 +33,8 @@ const PIPELINE: usize = 3;
 struct Follower {
     streams: bool,
     unary_calls: Arc<AtomicU64>,
+    /// The last snapshot received: its header, its bytes and how many chunks carried them.
+    snapshot: Arc<Mutex<Option<(SnapshotHeader, Vec<u8>, usize)>>>,
 }
 
 fn log_id(index: u64) -> LogId {
@@ -91,9 +98,22 @@ impl RaftPeer for Follower {
     }
     async fn install_snapshot(
         &self,
-        _: Request<Streaming<Payload>>,
+        req: Request<Streaming<Payload>>,
     ) -> Result<Response<Payload>, Status> {
-        Err(Status::unimplemented("not scripted"))
+        let mut parts = req.into_inner();
+        let first = parts.message().await?.expect("a header");
+        let header: SnapshotHeader = bincode::deserialize(&first.data).unwrap();
+        let (mut data, mut chunks) = (Vec::new(), 0);
+        while let Some(chunk) = parts.message().await? {
+            assert!(chunk.data.len() <= SNAPSHOT_CHUNK_BYTES);
+            data.extend_from_slice(&chunk.data);
+            chunks += 1;
+        }
+        let reply: SnapshotReply = Ok(SnapshotResponse::new(header.0));
+        *self.snapshot.lock().unwrap() = Some((header, data, chunks));
+        Ok(Response::new(Payload {
+            data: bincode::serialize(&reply).unwrap(),
+        }))
     }
     async fn forward(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
         Err(Status::unimplemented("not scripted"))
@@ -120,6 +140,7 @@ async fn connect(streams: bool) -> (Follower, PeerConnection) {
     let follower = Follower {
         streams,
         unary_calls: Arc::default(),
+        snapshot: Arc::default(),
     };
     let node = serve(follower.clone()).await;
     let mut net = PeerNetwork {
@@ -212,4 +233,40 @@ async fn a_peer_without_the_stream_gets_unary_calls() {
     .await
     .expect("the calls finished in time");
     assert_eq!(follower.unary_calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_snapshot_arrives_whole_in_chunks_after_its_header() {
+    let (follower, mut conn) = connect(true).await;
+    // Two and a half chunks of bytes that differ by position, so a lost, repeated or
+    // reordered chunk shows.
+    let data: Vec<u8> = (0..SNAPSHOT_CHUNK_BYTES * 5 / 2)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let meta = SnapshotMeta {
+        last_log_id: Some(log_id(42)),
+        last_membership: Default::default(),
+    };
+    let vote = Vote::new_committed(3, 1);
+    let snapshot = Snapshot {
+        meta: meta.clone(),
+        snapshot: data.clone(),
+    };
+    let reply = tokio::time::timeout(
+        Duration::from_secs(10),
+        conn.full_snapshot(
+            vote,
+            snapshot,
+            std::future::pending(),
+            RPCOption::new(Duration::from_secs(5)),
+        ),
+    )
+    .await
+    .expect("sent in time")
+    .expect("the follower accepted it");
+    assert_eq!(reply.vote, vote);
+    let (header, received, chunks) = follower.snapshot.lock().unwrap().take().expect("received");
+    assert_eq!(header, (vote, meta));
+    assert_eq!(chunks, 3);
+    assert!(received == data, "the bytes arrived changed");
 }
