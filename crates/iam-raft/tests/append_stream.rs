@@ -33,9 +33,11 @@ const PIPELINE: usize = 3;
 struct Follower {
     streams: bool,
     unary_calls: Arc<AtomicU64>,
-    /// The last snapshot received: its header, its bytes and how many chunks carried them.
-    snapshot: Arc<Mutex<Option<(SnapshotHeader, Vec<u8>, usize)>>>,
+    snapshot: Arc<Mutex<Option<Received>>>,
 }
+
+/// A snapshot the follower received: its header, its bytes and how many chunks carried them.
+type Received = (SnapshotHeader, Vec<u8>, usize);
 
 fn log_id(index: u64) -> LogId {
     LogId::new(LeaderId::new(1, 1), index)
