@@ -163,7 +163,10 @@ fn raft_config(c: &NodeConfig) -> Result<Arc<Config>, RaftNodeError> {
         heartbeat_interval: c.heartbeat_ms,
         election_timeout_min: c.election_timeout_min_ms,
         election_timeout_max: c.election_timeout_max_ms,
-        install_snapshot_timeout: 10_000,
+        // Sending a whole snapshot and installing it on the follower must finish within
+        // this (openraft 0.10 sends it as one stream, not chunk by chunk); a dead peer is
+        // noticed sooner by the peer connections' keepalive.
+        install_snapshot_timeout: 120_000,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(c.snapshot_every_entries),
         max_in_snapshot_log_to_keep: 1000,
         ..Default::default()
