@@ -1,8 +1,9 @@
 //! The leader's proposal batcher. Writes proposed while earlier entries are still in
 //! flight are gathered into the next log entry: N concurrent writes cost one log entry (one
-//! record to append, replicate and apply, and one apply batch on every node) instead of N. One entry carries at most [`MAX_BATCH`] writes, at
-//! most [`IN_FLIGHT`] entries are in flight at once, and a write alone is proposed at once
-//! (no waiting to fill a batch), so a single client sees no added latency.
+//! record to append, replicate and apply, and one apply batch on every node) instead of N.
+//! One entry carries at most [`MAX_BATCH`] writes, at most [`IN_FLIGHT`] entries are in
+//! flight at once, and a write alone is proposed at once (no waiting to fill a batch), so a
+//! single client sees no added latency.
 
 use crate::node::{write_error, RaftNodeError};
 use crate::types::{Raft, Requests, StateMachine};

@@ -145,9 +145,9 @@ pub enum PeerRpc {
     ForwardWrites,
 }
 
-/// The first message of an `InstallSnapshot` stream: the leader's vote and the snapshot's
-/// meta (bincode); the snapshot's bytes follow in chunks.
-pub type SnapshotHeader = (Vote, crate::types::SnapshotMeta);
+/// The first message of an `InstallSnapshot` stream: the leader's vote, the snapshot's meta
+/// and its size in bytes (bincode); the bytes follow in chunks.
+pub type SnapshotHeader = (Vote, crate::types::SnapshotMeta, u64);
 
 /// The reply to an `InstallSnapshot` stream (bincode).
 pub type SnapshotReply = Result<SnapshotResponse<TypeConfig>, String>;
@@ -368,14 +368,21 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
             RPCError::Unreachable(u) => StreamingError::Unreachable(u),
             other => StreamingError::Network(network_error(other)),
         })?;
-        let header: SnapshotHeader = (vote, snapshot.meta);
-        let header = bincode::serialize(&header).map_err(network_error)?;
         let data = snapshot.snapshot;
-        let chunks: Vec<Payload> = std::iter::once(header)
-            .chain(data.chunks(SNAPSHOT_CHUNK_BYTES).map(<[u8]>::to_vec))
-            .map(|data| Payload { data })
-            .collect();
-        let send = client.send_snapshot(futures::stream::iter(chunks), option.hard_ttl());
+        let header: SnapshotHeader = (vote, snapshot.meta, data.len() as u64);
+        let header = Payload {
+            data: bincode::serialize(&header).map_err(network_error)?,
+        };
+        // Each chunk is copied out as the stream is sent, not all of them up front.
+        let chunks =
+            futures::stream::iter(0..data.len().div_ceil(SNAPSHOT_CHUNK_BYTES)).map(move |i| {
+                let end = ((i + 1) * SNAPSHOT_CHUNK_BYTES).min(data.len());
+                Payload {
+                    data: data[i * SNAPSHOT_CHUNK_BYTES..end].to_vec(),
+                }
+            });
+        let parts = futures::stream::iter([header]).chain(chunks);
+        let send = client.send_snapshot(parts, option.hard_ttl());
         let bytes = tokio::select! {
             closed = cancel => return Err(StreamingError::Closed(closed)),
             r = send => r.map_err(|status| {

@@ -57,6 +57,9 @@ impl<SM: StateMachine> PeerService<SM> {
     }
 }
 
+/// Most bytes reserved for an incoming snapshot before its chunks arrive.
+const SNAPSHOT_RESERVE_MAX: usize = 1 << 30;
+
 fn decode<T: serde::de::DeserializeOwned>(p: &Payload) -> Result<T, Status> {
     bincode::deserialize(&p.data)
         .map_err(|e| Status::invalid_argument(format!("undecodable peer payload: {e}")))
@@ -137,8 +140,10 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
             .message()
             .await?
             .ok_or_else(|| Status::invalid_argument("empty snapshot stream"))?;
-        let (vote, meta): SnapshotHeader = decode(&header)?;
-        let mut data = Vec::new();
+        let (vote, meta, size): SnapshotHeader = decode(&header)?;
+        // Room for the announced size up front (bounded: the size is only a hint).
+        let hint = usize::try_from(size).unwrap_or(usize::MAX);
+        let mut data = Vec::with_capacity(hint.min(SNAPSHOT_RESERVE_MAX));
         while let Some(chunk) = parts.message().await? {
             data.extend_from_slice(&chunk.data);
         }

@@ -268,7 +268,7 @@ async fn a_snapshot_arrives_whole_in_chunks_after_its_header() {
     .expect("the follower accepted it");
     assert_eq!(reply.vote, vote);
     let (header, received, chunks) = follower.snapshot.lock().unwrap().take().expect("received");
-    assert_eq!(header, (vote, meta));
+    assert_eq!(header, (vote, meta, data.len() as u64));
     assert_eq!(chunks, 3);
     assert!(received == data, "the bytes arrived changed");
 }
