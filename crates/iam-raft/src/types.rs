@@ -46,7 +46,6 @@ pub type EntryPayload = openraft::EntryPayload<Requests, NodeId, IamNode>;
 pub type Entry = openraft::Entry<LeaderId, EntryPayload>;
 pub type LogId = openraft::LogId<LeaderId>;
 pub type Vote = openraft::Vote<LeaderId>;
-pub type Membership = openraft::Membership<NodeId, IamNode>;
 pub type StoredMembership = openraft::StoredMembership<LeaderId, NodeId, IamNode>;
 pub type SnapshotMeta = openraft::SnapshotMeta<LeaderId, NodeId, IamNode>;
 /// A snapshot's body: the bincode-encoded state (see `iam-storage`), held in memory.

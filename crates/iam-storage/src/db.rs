@@ -147,19 +147,12 @@ fn check_format(db: &DB) -> Result<(), String> {
             ))
         }
         None => {
-            let used = db
-                .iterator_cf(raft, rocksdb::IteratorMode::Start)
-                .next()
-                .is_some()
-                || db
-                    .iterator_cf(cf(db, CF_LOG), rocksdb::IteratorMode::Start)
+            let holds_records = |name: &str| {
+                db.iterator_cf(cf(db, name), rocksdb::IteratorMode::Start)
                     .next()
                     .is_some()
-                || db
-                    .iterator_cf(cf(db, CF_SM), rocksdb::IteratorMode::Start)
-                    .next()
-                    .is_some();
-            if used {
+            };
+            if [CF_RAFT, CF_LOG, CF_SM].into_iter().any(holds_records) {
                 return Err(format!(
                     "it was written by an older iamd (storage format 1, openraft 0.9), which this \
                      iamd (format {FORMAT}) cannot read; start this node with an empty data dir \

@@ -172,14 +172,20 @@ async fn a_data_dir_in_another_storage_format_is_refused_and_left_alone() {
     let err = iam_storage::open(other.path(), 1)
         .err()
         .expect("must refuse");
-    assert!(err.to_string().contains("storage format"), "{err}");
-    // A directory in the current format opens (and keeps its vote).
+    assert!(err.to_string().contains("storage format is 9"), "{err}");
+    // A directory in the current format opens again and keeps its vote.
     let fresh = tempfile::tempdir().unwrap();
-    drop(iam_storage::open(fresh.path(), 1).unwrap());
+    let store = iam_storage::open(fresh.path(), 1).unwrap();
+    let vote = iam_raft::types::Vote::new(4, 1);
+    RocksLogStore::new(store.db.clone())
+        .save_vote(&vote)
+        .await
+        .unwrap();
+    drop(store);
     let store = iam_storage::open(fresh.path(), 1).expect("reopens");
     let mut log = RocksLogStore::new(store.db.clone());
     assert_eq!(
         openraft::RaftLogReader::read_vote(&mut log).await.unwrap(),
-        None
+        Some(vote)
     );
 }
