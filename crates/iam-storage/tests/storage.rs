@@ -140,6 +140,14 @@ fn a_data_dir_of_another_node_is_refused() {
     assert!(err.to_string().contains("is corrupt"), "{err}");
 }
 
+/// Why opening `dir` as node 1 is refused (it must be).
+fn refusal(dir: &std::path::Path) -> String {
+    iam_storage::open(dir, 1)
+        .err()
+        .expect("the data dir must be refused")
+        .to_string()
+}
+
 #[tokio::test]
 async fn a_data_dir_in_another_storage_format_is_refused_and_left_alone() {
     use openraft::storage::RaftLogStorage;
@@ -153,13 +161,11 @@ async fn a_data_dir_in_another_storage_format_is_refused_and_left_alone() {
     let raft_cf = store.db.cf_handle("raft").unwrap();
     store.db.delete_cf(raft_cf, b"format").unwrap();
     drop((log, store));
-    let err = iam_storage::open(dir.path(), 1).err().expect("must refuse");
-    assert!(err.to_string().contains("older iamd"), "{err}");
+    let err = refusal(dir.path());
+    assert!(err.contains("older iamd"), "{err}");
     // Refusing wrote nothing: it is refused again, for the same reason.
-    let err = iam_storage::open(dir.path(), 1)
-        .err()
-        .expect("must refuse again");
-    assert!(err.to_string().contains("older iamd"), "{err}");
+    let err = refusal(dir.path());
+    assert!(err.contains("older iamd"), "{err}");
 
     let other = tempfile::tempdir().unwrap();
     let store = iam_storage::open(other.path(), 1).unwrap();
@@ -169,10 +175,8 @@ async fn a_data_dir_in_another_storage_format_is_refused_and_left_alone() {
         .put_cf(raft_cf, b"format", 9u32.to_be_bytes())
         .unwrap();
     drop(store);
-    let err = iam_storage::open(other.path(), 1)
-        .err()
-        .expect("must refuse");
-    assert!(err.to_string().contains("storage format is 9"), "{err}");
+    let err = refusal(other.path());
+    assert!(err.contains("storage format is 9"), "{err}");
     // A directory in the current format opens again and keeps its vote.
     let fresh = tempfile::tempdir().unwrap();
     let store = iam_storage::open(fresh.path(), 1).unwrap();
