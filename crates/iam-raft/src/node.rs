@@ -543,8 +543,10 @@ pub(crate) fn write_error(e: RaftError<TypeConfig, ClientWriteError<TypeConfig>>
         RaftError::APIError(ClientWriteError::LogEntryDiscarded(f)) => {
             RaftNodeError::LeaderChanged(f.to_string())
         }
+        // openraft's second step of a membership change requires that no other membership
+        // change came in between (0.10); one did, so this one is retried.
         RaftError::APIError(ClientWriteError::PreconditionFailed(p)) => {
-            RaftNodeError::Fatal(p.to_string())
+            RaftNodeError::MembershipBusy(p.to_string())
         }
         RaftError::APIError(ClientWriteError::ChangeMembershipError(
             ChangeMembershipError::InProgress(p),

@@ -22,8 +22,10 @@ impl<SM: StateMachine> RaftNode<SM> {
                     existing: n.peer,
                 });
             }
-            // Already what was asked for: adding is idempotent (a node may retry its join).
-            Some((_, _, is_voter)) if is_voter || !voter => {
+            // Already what was asked for: adding is idempotent (a node may retry its join). A
+            // voter of a joint configuration is not yet one: promoting it again completes the
+            // change (a change interrupted between its two steps leaves the joint config).
+            Some((_, _, is_voter)) if (is_voter && !self.membership_is_joint()) || !voter => {
                 return Ok(LeaderReply {
                     index,
                     response: None,
@@ -51,6 +53,11 @@ impl<SM: StateMachine> RaftNode<SM> {
             index,
             response: None,
         })
+    }
+
+    fn membership_is_joint(&self) -> bool {
+        let m = self.metrics();
+        m.membership_config.membership().get_joint_config().len() > 1
     }
 
     pub(super) async fn leader_remove_node(&self, id: NodeId) -> ForwardResult {
