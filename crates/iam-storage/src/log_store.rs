@@ -8,6 +8,7 @@ use rocksdb::{Direction, IteratorMode, WriteBatch, WriteOptions, DB};
 use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 
 const KEY_VOTE: &[u8] = b"vote";
@@ -19,6 +20,11 @@ const KEY_PURGED: &[u8] = b"purged";
 pub struct RocksLogStore {
     db: Arc<DB>,
     syncer: mpsc::Sender<IOFlushed<TypeConfig>>,
+    /// This node's id, when known: see [`RocksLogStore::for_node`].
+    node_id: Option<u64>,
+    /// Whether the last saved vote names another node as leader (or candidate): then this
+    /// node is a follower and fsyncs its appends inline.
+    following: Arc<AtomicBool>,
 }
 
 fn sync_opts() -> WriteOptions {
@@ -43,7 +49,38 @@ impl RocksLogStore {
             .name("iamd-wal-sync".into())
             .spawn(move || run_syncer(&sync_db, &rx))
             .expect("spawn the WAL syncer thread");
-        Self { db, syncer: tx }
+        Self {
+            db,
+            syncer: tx,
+            node_id: None,
+            following: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The log store of node `node_id`. It fsyncs a follower's appends inline, in `append`
+    /// itself, rather than on the WAL syncer thread: a follower replies only once its entries
+    /// are durable and nothing else waits on its log, so the two thread hand-offs (to the
+    /// syncer and back) are pure latency on the leader's commit path (measured in
+    /// `bench/RESULTS.md`, ninth session). A leader (or candidate) keeps the syncer: its
+    /// entries replicate while its own fsync runs. Which one this node is comes from the last
+    /// vote it saved or read (openraft saves the vote of every leader it follows); both ways
+    /// are equally durable, so a stale guess costs only speed. An inline fsync also covers
+    /// any earlier append still queued for the syncer; openraft ignores the later, older
+    /// report.
+    pub fn for_node(db: Arc<DB>, node_id: u64) -> io::Result<Self> {
+        let mut store = Self::new(db);
+        store.node_id = Some(node_id);
+        let vote: Option<Vote> = store.get_meta(KEY_VOTE)?;
+        store.note_vote(vote.as_ref());
+        Ok(store)
+    }
+
+    fn note_vote(&self, vote: Option<&Vote>) {
+        let following = match (self.node_id, vote) {
+            (Some(me), Some(v)) => v.leader_id.node_id != me,
+            _ => false,
+        };
+        self.following.store(following, Ordering::Relaxed);
     }
 
     fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> io::Result<Option<T>> {
@@ -71,6 +108,17 @@ impl RocksLogStore {
                 Ok(Some(entry.log_id))
             }
         }
+    }
+}
+
+/// Runs a blocking call (an fsync) on the current thread. On a multi-threaded runtime the
+/// worker's other tasks move to another worker meanwhile (`block_in_place`); a
+/// single-threaded runtime waits, as it already does for votes, truncation and purges.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
@@ -152,7 +200,9 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote) -> io::Result<()> {
-        self.put_meta_sync(KEY_VOTE, vote)
+        self.put_meta_sync(KEY_VOTE, vote)?;
+        self.note_vote(Some(vote));
+        Ok(())
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> io::Result<()> {
@@ -178,6 +228,12 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         for entry in entries {
             let bytes = bincode::serialize(&entry).map_err(io_err)?;
             batch.put_cf(log_cf, index_key(entry.log_id.index), bytes);
+        }
+        if self.following.load(Ordering::Relaxed) {
+            // A follower: durable before this returns (see `for_node`).
+            let written = blocking(|| self.db.write_opt(batch, &sync_opts())).map_err(io_err);
+            callback.io_completed(written.as_ref().map(|_| ()).map_err(io_err));
+            return written;
         }
         // Written (readable) now: openraft replicates from the log as soon as this returns,
         // while the syncer's fsync runs; it counts the entries durable here only once the

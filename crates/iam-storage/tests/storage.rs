@@ -11,7 +11,11 @@ use openraft::testing::log::{StoreBuilder, Suite};
 use openraft::vote::RaftLeaderId;
 use openraft::RaftSnapshotBuilder;
 
-struct Builder;
+/// Builds the stores; `node` makes the log store a node's ([`RocksLogStore::for_node`]),
+/// which fsyncs inline whenever the suite's votes name another node.
+struct Builder {
+    node: Option<u64>,
+}
 
 impl StoreBuilder<TypeConfig, RocksLogStore, RocksStateMachine, tempfile::TempDir> for Builder {
     async fn build(
@@ -19,7 +23,10 @@ impl StoreBuilder<TypeConfig, RocksLogStore, RocksStateMachine, tempfile::TempDi
     ) -> Result<(tempfile::TempDir, RocksLogStore, RocksStateMachine), StorageError> {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = iam_storage::open(dir.path(), 1).expect("open store");
-        let log = RocksLogStore::new(store.db.clone());
+        let log = match self.node {
+            None => RocksLogStore::new(store.db.clone()),
+            Some(id) => RocksLogStore::for_node(store.db.clone(), id).expect("log store"),
+        };
         let sm = RocksStateMachine::new(store.db.clone(), dir.path());
         Ok((dir, log, sm))
     }
@@ -27,9 +34,69 @@ impl StoreBuilder<TypeConfig, RocksLogStore, RocksStateMachine, tempfile::TempDi
 
 #[tokio::test]
 async fn openraft_storage_suite_passes() {
-    Suite::test_all(Builder)
+    Suite::test_all(Builder { node: None })
         .await
         .expect("openraft storage suite");
+}
+
+#[tokio::test]
+async fn openraft_storage_suite_passes_for_a_node_that_follows() {
+    Suite::test_all(Builder { node: Some(1) })
+        .await
+        .expect("openraft storage suite (node 1)");
+}
+
+/// A follower (its last vote names another node) makes an append durable before `append`
+/// returns — across a reopen too, where the vote is read back; a leader's append is reported
+/// durable by the WAL syncer.
+#[tokio::test]
+async fn a_follower_fsyncs_appends_inline_and_a_leader_on_the_syncer() {
+    use iam_raft::types::Vote;
+    use openraft::storage::{IOFlushed, RaftLogStorage};
+    use openraft::type_config::TypeConfigExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = iam_storage::open(dir.path(), 1).unwrap();
+    let account = || Command::CreateAccount {
+        account_id: "123456789012".into(),
+        name: "a".into(),
+        email: "r@a.example.com".into(),
+    };
+    let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
+    log.save_vote(&Vote::new_committed(2, 2)).await.unwrap();
+    let (tx, mut rx) = TypeConfig::oneshot();
+    log.append([entry(1, account())], IOFlushed::signal(tx))
+        .await
+        .unwrap();
+    assert!(
+        matches!(rx.try_recv(), Ok(Ok(()))),
+        "a follower's append is durable when it returns"
+    );
+
+    log.save_vote(&Vote::new_committed(3, 1)).await.unwrap();
+    let (tx, rx) = TypeConfig::oneshot();
+    log.append([entry(2, account())], IOFlushed::signal(tx))
+        .await
+        .unwrap();
+    rx.await
+        .unwrap()
+        .expect("the syncer reports the leader's append");
+
+    log.save_vote(&Vote::new_committed(4, 3)).await.unwrap();
+    drop((log, store));
+    let store = iam_storage::open(dir.path(), 1).unwrap();
+    let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
+    let (tx, mut rx) = TypeConfig::oneshot();
+    log.append([entry(3, account())], IOFlushed::signal(tx))
+        .await
+        .unwrap();
+    assert!(
+        matches!(rx.try_recv(), Ok(Ok(()))),
+        "after a reopen, the saved vote still makes this node a follower"
+    );
+    let got = openraft::RaftLogReader::try_get_log_entries(&mut log, 1..4)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 3);
 }
 
 fn entry(index: u64, command: Command) -> Entry {
