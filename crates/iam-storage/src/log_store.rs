@@ -1,6 +1,7 @@
 //! The Raft log store: entries, vote, committed log id and last purged log id.
 
 use crate::db::{cf, CF_LOG, CF_RAFT};
+use crate::recent::Recent;
 use iam_raft::types::{Entry, LogId, TypeConfig, Vote};
 use openraft::storage::{IOFlushed, LogState, RaftLogStorage};
 use openraft::{OptionalSend, RaftLogReader};
@@ -9,7 +10,7 @@ use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 
 const KEY_VOTE: &[u8] = b"vote";
 const KEY_COMMITTED: &[u8] = b"committed";
@@ -25,6 +26,8 @@ pub struct RocksLogStore {
     /// Whether the last saved vote names another node as leader (or candidate): then this
     /// node is a follower and fsyncs its appends inline.
     following: Arc<AtomicBool>,
+    /// The log's latest entries, shared with the log readers (see [`Recent`]).
+    recent: Arc<Mutex<Recent>>,
 }
 
 fn sync_opts() -> WriteOptions {
@@ -54,6 +57,7 @@ impl RocksLogStore {
             syncer: tx,
             node_id: None,
             following: Arc::new(AtomicBool::new(false)),
+            recent: Arc::default(),
         }
     }
 
@@ -73,6 +77,27 @@ impl RocksLogStore {
         let vote: Option<Vote> = store.get_meta(KEY_VOTE)?;
         store.note_vote(vote.as_ref());
         Ok(store)
+    }
+
+    fn recent(&self) -> MutexGuard<'_, Recent> {
+        // The cache holds no invariant a panicking holder could break half-way that a
+        // clear would not restore.
+        self.recent.lock().unwrap_or_else(|poisoned| {
+            let mut guard = poisoned.into_inner();
+            guard.clear();
+            guard
+        })
+    }
+
+    /// Keeps just-written entries in the cache; after a failed write the log's end is
+    /// unknown, so the cache is emptied.
+    fn note_appended(&self, appended: Vec<(Entry, usize)>, written: bool) {
+        let mut recent = self.recent();
+        if written {
+            recent.appended(appended);
+        } else {
+            recent.clear();
+        }
     }
 
     fn note_vote(&self, vote: Option<&Vote>) {
@@ -156,6 +181,9 @@ impl RaftLogReader<TypeConfig> for RocksLogStore {
         &mut self,
         range: RB,
     ) -> io::Result<Vec<Entry>> {
+        if let Some(entries) = self.recent().get(&range) {
+            return Ok(entries);
+        }
         let start = match range.start_bound() {
             Bound::Included(&s) => s,
             Bound::Excluded(&s) => s + 1,
@@ -225,20 +253,25 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
     {
         let mut batch = WriteBatch::default();
         let log_cf = cf(&self.db, CF_LOG);
+        let mut appended = Vec::new();
         for entry in entries {
             let bytes = bincode::serialize(&entry).map_err(io_err)?;
-            batch.put_cf(log_cf, index_key(entry.log_id.index), bytes);
+            batch.put_cf(log_cf, index_key(entry.log_id.index), &bytes);
+            appended.push((entry, bytes.len()));
         }
         if self.following.load(Ordering::Relaxed) {
             // A follower: durable before this returns (see `for_node`).
             let written = blocking(|| self.db.write_opt(batch, &sync_opts())).map_err(io_err);
+            self.note_appended(appended, written.is_ok());
             callback.io_completed(written.as_ref().map(|_| ()).map_err(io_err));
             return written;
         }
         // Written (readable) now: openraft replicates from the log as soon as this returns,
         // while the syncer's fsync runs; it counts the entries durable here only once the
         // callback reports that fsync.
-        self.db.write(batch).map_err(io_err)?;
+        let written = self.db.write(batch);
+        self.note_appended(appended, written.is_ok());
+        written.map_err(io_err)?;
         self.syncer
             .send(callback)
             .map_err(|_| io_err("the WAL syncer stopped"))?;
@@ -250,6 +283,9 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         let mut batch = WriteBatch::default();
         batch.delete_range_cf(cf(&self.db, CF_LOG), index_key(from), index_key(u64::MAX));
         batch.delete_cf(cf(&self.db, CF_LOG), index_key(u64::MAX));
+        // Dropped from the cache first: a failed write leaves the log unknown, and an entry
+        // missing from the cache is only read from RocksDB.
+        self.recent().truncated_after(last_log_id.map(|l| l.index));
         self.db.write_opt(batch, &sync_opts()).map_err(io_err)
     }
 
@@ -262,6 +298,7 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
             index_key(0),
             index_key(log_id.index + 1),
         );
+        self.recent().purged_upto(log_id.index);
         self.db.write_opt(batch, &sync_opts()).map_err(io_err)
     }
 }
