@@ -11,9 +11,10 @@ const MAX_ENTRIES: usize = 512;
 /// …and at most about this many encoded bytes.
 const MAX_BYTES: usize = 16 << 20;
 
-/// A suffix of the stored log: contiguous indexes ending at the log's last entry, or empty.
-/// Every append, truncation and purge of the store updates it (the store's methods do),
-/// which keeps it a suffix.
+/// Entries of the stored log at contiguous indexes, each as RocksDB holds it: every append,
+/// truncation and purge of the store updates it (the store's methods do), and an append
+/// that does not continue it starts it over. Normally this is the log's tail; reads that
+/// reach past its last entry go to RocksDB all the same.
 #[derive(Default)]
 pub(crate) struct Recent {
     entries: VecDeque<(Entry, usize)>,
@@ -29,8 +30,8 @@ impl Recent {
                 .back()
                 .is_none_or(|(last, _)| last.log_id.index + 1 == entry.log_id.index);
             if !follows {
-                // Not contiguous (an append over a gap openraft never makes, or after a
-                // truncation this cache missed): keep only what is known to be a suffix.
+                // Not contiguous (after a restart, or an append openraft does not make
+                // without truncating first): start over from this entry.
                 self.clear();
             }
             self.bytes += size;
@@ -74,7 +75,8 @@ impl Recent {
         }
     }
 
-    /// The entries in `range`, if all of them that the log holds are here.
+    /// The entries in `range`, if every index of it is here (a range reaching past the last
+    /// kept entry, or unbounded, is left to RocksDB: only RocksDB knows where the log ends).
     pub(crate) fn get<RB: RangeBounds<u64>>(&self, range: &RB) -> Option<Vec<Entry>> {
         let first = self.entries.front()?.0.log_id.index;
         let start = match range.start_bound() {
@@ -82,15 +84,25 @@ impl Recent {
             Bound::Excluded(&s) => s.checked_add(1)?,
             Bound::Unbounded => 0,
         };
-        if start < first {
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e.checked_add(1)?,
+            Bound::Excluded(&e) => e,
+            Bound::Unbounded => return None,
+        };
+        if start >= end {
+            return Some(Vec::new());
+        }
+        let len = u64::try_from(self.entries.len()).ok()?;
+        if start < first || end > first + len {
             return None;
         }
-        let skip = usize::try_from(start - first).ok()?;
+        let (from, to) = (
+            usize::try_from(start - first).ok()?,
+            usize::try_from(end - first).ok()?,
+        );
         Some(
             self.entries
-                .iter()
-                .skip(skip)
-                .take_while(|(e, _)| range.contains(&e.log_id.index))
+                .range(from..to)
                 .map(|(e, _)| e.clone())
                 .collect(),
         )
