@@ -44,12 +44,14 @@ impl Recent {
 
     /// The log kept entries up to `index` only.
     pub(crate) fn truncated_after(&mut self, last_kept: Option<u64>) {
-        while let Some((e, size)) = self.entries.back() {
-            if last_kept.is_some_and(|k| e.log_id.index <= k) {
-                break;
+        while self
+            .entries
+            .back()
+            .is_some_and(|(e, _)| last_kept.is_none_or(|k| e.log_id.index > k))
+        {
+            if let Some((_, size)) = self.entries.pop_back() {
+                self.bytes -= size;
             }
-            self.bytes -= *size;
-            self.entries.pop_back();
         }
     }
 
