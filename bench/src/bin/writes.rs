@@ -3,7 +3,14 @@
 //! this machine, one after the other. Prints a markdown table for bench/RESULTS.md.
 //!
 //! Usage: writes [--iamd target/release/iamd] [--etcd /usr/bin/etcd] [--clients 1,16,64]
-//!               [--seconds 10] [--only iamd|etcd] [--threads colocated|default]
+//!               [--rate 2000,4000] [--seconds 10] [--only iamd|etcd]
+//!               [--threads colocated|default]
+//!
+//! Each row also gives the CPU time per write of the three server processes together and
+//! of this load generator (from `/proc`). Under a closed loop that saturates the machine
+//! those only restate the throughput; `--rate` (open loop at fixed rates, instead of the
+//! `--clients` rounds) leaves the machine headroom, so its CPU per write compares how much
+//! work each system does per write.
 
 use anyhow::Context;
 use clap::Parser;
@@ -11,10 +18,11 @@ use iam_proto::v1::cluster_client::ClusterClient;
 use iam_proto::v1::iam_client::IamClient;
 use iam_proto::v1::{CreateAccountRequest, CreateUserRequest, StatusRequest, WriteOptions};
 use iam_server::dev::colocated_threads;
-use iamd_bench::clusters::{start_etcd, start_iamd};
+use iamd_bench::clusters::{cpu_seconds_of, start_etcd, start_iamd, Procs};
 use iamd_bench::etcd::kv_client::KvClient;
 use iamd_bench::etcd::PutRequest;
-use iamd_bench::load::{outcome, run, Report};
+use iamd_bench::load::{outcome, run, run_at_rate, Report};
+use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 use tonic::transport::Channel;
@@ -27,6 +35,9 @@ struct Args {
     etcd: PathBuf,
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     clients: Vec<usize>,
+    /// Open-loop rounds at these writes per second instead of the `--clients` rounds.
+    #[arg(long, value_delimiter = ',')]
+    rate: Vec<u32>,
     #[arg(long, default_value_t = 10)]
     seconds: u64,
     #[arg(long)]
@@ -45,18 +56,81 @@ impl Args {
     fn node_threads(&self) -> Option<usize> {
         (self.threads == "colocated").then(|| colocated_threads(3))
     }
+
+    /// The rounds to run, in order.
+    fn loads(&self) -> Vec<Load> {
+        if self.rate.is_empty() {
+            self.clients.iter().map(|&c| Load::Clients(c)).collect()
+        } else {
+            self.rate.iter().map(|&r| Load::Rate(r)).collect()
+        }
+    }
 }
 
-fn row(system: &str, r: &Report) {
+/// One round's offered load: closed-loop clients, or an open-loop rate.
+#[derive(Clone, Copy)]
+enum Load {
+    Clients(usize),
+    Rate(u32),
+}
+
+impl Load {
+    /// Closed-loop tasks, or 1 for an open loop (whose calls are numbered by one sequence).
+    fn clients(self) -> usize {
+        match self {
+            Load::Clients(c) => c,
+            Load::Rate(_) => 1,
+        }
+    }
+
+    /// Which of `nodes` call `seq` of client `ci` goes to: a closed-loop client keeps its
+    /// node; an open loop spreads its calls over all of them.
+    fn node(self, ci: usize, seq: u64, nodes: usize) -> usize {
+        match self {
+            Load::Clients(_) => ci % nodes,
+            Load::Rate(_) => (seq % nodes as u64) as usize,
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            Load::Clients(c) => c.to_string(),
+            Load::Rate(r) => format!("{r}/s"),
+        }
+    }
+}
+
+/// Runs one round of `op(client, sequence)` and prints its row, with the CPU time per write
+/// the cluster's processes and this generator used during the round.
+async fn run_round<F, Fut>(system: &str, procs: &Procs, load: Load, seconds: u64, op: F) -> Report
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let duration = Duration::from_secs(seconds);
+    let (servers, generator) = (procs.cpu_seconds(), cpu_seconds_of("self"));
+    let r = match load {
+        Load::Clients(c) => run(c, duration, op).await,
+        // Latency from each call's scheduled start (no coordinated omission).
+        Load::Rate(per_second) => {
+            run_at_rate(f64::from(per_second), duration, move |seq| op(0, seq))
+                .await
+                .0
+        }
+    };
+    let per_write = |cpu: f64| cpu * 1e6 / r.ok.max(1) as f64;
     println!(
-        "| {system} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} |",
-        r.clients,
+        "| {system} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {:.0} |",
+        load.label(),
         r.throughput(),
         r.p50.as_secs_f64() * 1e3,
         r.p99.as_secs_f64() * 1e3,
         r.max.as_secs_f64() * 1e3,
-        r.errors
+        r.errors,
+        per_write(procs.cpu_seconds() - servers),
+        per_write(cpu_seconds_of("self") - generator),
     );
+    r
 }
 
 async fn channels(endpoints: &[String]) -> anyhow::Result<Vec<Channel>> {
@@ -98,9 +172,18 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
     let chans = signed(&channels(&procs.endpoints).await?, &procs.endpoints, &creds);
     let mut c = IamClient::new(chans[0].clone());
     let status_chan = chans[0].clone();
-    // Accounts per client per round: an account holds at most 5,000 users (AWS's quota).
-    const ACCOUNTS_PER_CLIENT: usize = 4;
-    let total: usize = args.clients.iter().sum::<usize>() * ACCOUNTS_PER_CLIENT;
+    // Users per account: an account holds at most 5,000 users (AWS's quota). Closed-loop
+    // clients get 4 accounts each; an open loop enough for its whole round.
+    const USERS_PER_ACCOUNT: usize = 4_500;
+    let loads = args.loads();
+    let accounts_per_client = |load: Load| match load {
+        Load::Clients(_) => 4,
+        Load::Rate(r) => r as usize * args.seconds as usize / USERS_PER_ACCOUNT + 1,
+    };
+    let total: usize = loads
+        .iter()
+        .map(|&l| l.clients() * accounts_per_client(l))
+        .sum();
     let mut accounts = Vec::new();
     for i in 0..total {
         let req = CreateAccountRequest {
@@ -119,21 +202,24 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
         );
     }
     let mut first = 0;
-    for (round, &clients) in args.clients.iter().enumerate() {
-        let n = clients * ACCOUNTS_PER_CLIENT;
+    for (round, &load) in loads.iter().enumerate() {
+        let per_client = accounts_per_client(load);
+        let n = load.clients() * per_client;
         let (chans, accounts) = (chans.clone(), accounts[first..first + n].to_vec());
         first += n;
-        let r = run(
-            clients,
-            Duration::from_secs(args.seconds),
+        run_round(
+            "iamd",
+            &procs,
+            load,
+            args.seconds,
             move |ci, seq| {
-                let mut c = IamClient::new(chans[ci % chans.len()].clone());
+                let mut c = IamClient::new(chans[load.node(ci, seq, chans.len())].clone());
                 let req = CreateUserRequest {
                     write: Some(WriteOptions {
                         request_token: format!("r{round}-c{ci}-{seq}"),
                     }),
-                    account: accounts[ci * ACCOUNTS_PER_CLIENT
-                        + (seq as usize / 4_500).min(ACCOUNTS_PER_CLIENT - 1)]
+                    account: accounts[ci * per_client
+                        + (seq as usize / USERS_PER_ACCOUNT).min(per_client - 1)]
                     .clone(),
                     name: format!("r{round}-c{ci}-u{seq}"),
                     path: "/bench/".into(),
@@ -147,15 +233,16 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
             },
         )
         .await;
-        row("iamd", &r);
         // A leader change during a round shows as a stall in its max column; say so.
         let status = ClusterClient::new(status_chan.clone())
             .status(StatusRequest {})
             .await?
             .into_inner();
         eprintln!(
-            "iamd after {clients} clients: leader {} in term {}",
-            status.leader_id, status.term
+            "iamd after {}: leader {} in term {}",
+            load.label(),
+            status.leader_id,
+            status.term
         );
     }
     Ok(())
@@ -166,13 +253,15 @@ async fn bench_etcd(args: &Args) -> anyhow::Result<()> {
     let chans = channels(&procs.endpoints).await?;
     // A value the size of an iamd user record with its request token (~350 bytes).
     let value = vec![b'x'; 350];
-    for (round, &clients) in args.clients.iter().enumerate() {
+    for (round, load) in args.loads().into_iter().enumerate() {
         let (chans, value) = (chans.clone(), value.clone());
-        let r = run(
-            clients,
-            Duration::from_secs(args.seconds),
+        run_round(
+            "etcd 3.4",
+            &procs,
+            load,
+            args.seconds,
             move |ci, seq| {
-                let mut c = KvClient::new(chans[ci % chans.len()].clone());
+                let mut c = KvClient::new(chans[load.node(ci, seq, chans.len())].clone());
                 let req = PutRequest {
                     key: format!("user/r{round}-c{ci}-u{seq}").into_bytes(),
                     value: value.clone(),
@@ -183,7 +272,6 @@ async fn bench_etcd(args: &Args) -> anyhow::Result<()> {
             },
         )
         .await;
-        row("etcd 3.4", &r);
     }
     Ok(())
 }
@@ -196,8 +284,10 @@ async fn main() -> anyhow::Result<()> {
         args.node_threads()
             .map_or_else(|| "default (one per core)".to_owned(), |t| t.to_string())
     );
-    println!("| system | clients | writes/s | p50 ms | p99 ms | max ms | errors |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| system | clients (or rate) | writes/s | p50 ms | p99 ms | max ms | errors | servers' CPU µs/write | generator's CPU µs/write |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     if args.only.as_deref() != Some("etcd") {
         bench_iamd(&args).await?;
     }

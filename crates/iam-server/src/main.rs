@@ -4,6 +4,11 @@ use clap::Parser;
 use iam_server::cli::{Cli, Command};
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: at 64 concurrent writers, allocation and free were
+/// ~19% of a node's CPU with glibc (`bench/RESULTS.md`, tenth session).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A node's configuration decides its runtime, so it is read before the runtime starts.

@@ -105,6 +105,13 @@ pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
     // leaving tens of MiB of dirty pages for one final fsync that the WAL's per-append fsync
     // then queues behind (seen as writes stalling for hundreds of milliseconds).
     opts.set_bytes_per_sync(1 << 20);
+    // Unsynced writes (the state machine's applies, the leader's own appends before the WAL
+    // syncer's fsync) stay in RocksDB's WAL buffer rather than costing a write(2) each; every
+    // synced write and `flush_wal(true)` writes the buffer out before its fsync, and so does
+    // RocksDB before it switches memtables or closes. What a process crash can lose is thus
+    // only unsynced writes — applies, which a restart re-applies from the durable log — and
+    // the WAL stays a prefix of what was written, so the state is never ahead of its applied id.
+    opts.set_manual_wal_flush(true);
     let cfs = [CF_LOG, CF_RAFT, CF_STATE, CF_SM].map(|n| {
         let o = if n == CF_STATE {
             state_cf_options()

@@ -28,6 +28,9 @@ pub struct RocksLogStore {
     following: Arc<AtomicBool>,
     /// The log's latest entries, shared with the log readers (see [`Recent`]).
     recent: Arc<Mutex<Recent>>,
+    /// The committed log id openraft last saved, and whether it is newer than the one in
+    /// RocksDB (see `save_committed`).
+    committed: Arc<Mutex<(Option<LogId>, bool)>>,
 }
 
 fn sync_opts() -> WriteOptions {
@@ -58,6 +61,7 @@ impl RocksLogStore {
             node_id: None,
             following: Arc::new(AtomicBool::new(false)),
             recent: Arc::default(),
+            committed: Arc::default(),
         }
     }
 
@@ -92,12 +96,28 @@ impl RocksLogStore {
     /// Keeps just-written entries in the cache; after a failed write the log's end is
     /// unknown, so the cache is emptied.
     fn note_appended(&self, appended: Vec<(Entry, usize)>, written: bool) {
+        if !written {
+            // The committed id that rode along may not be written: the next append retries.
+            self.committed_mut().1 = true;
+        }
         let mut recent = self.recent();
         if written {
             recent.appended(appended);
         } else {
             recent.clear();
         }
+    }
+
+    fn committed_mut(&self) -> MutexGuard<'_, (Option<LogId>, bool)> {
+        // A plain value: a poisoned lock holds a usable one.
+        self.committed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The committed id to write with the next append, if it changed since the last.
+    fn take_unsaved_committed(&self) -> Option<Option<LogId>> {
+        let mut c = self.committed_mut();
+        let unsaved = std::mem::replace(&mut c.1, false);
+        unsaved.then_some(c.0)
     }
 
     fn note_vote(&self, vote: Option<&Vote>) {
@@ -234,16 +254,21 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> io::Result<()> {
-        // Not synced: the committed id is a hint that saves re-applying after restart; losing
-        // it is safe because commit is re-established by the leader.
-        let bytes = bincode::serialize(&committed).map_err(io_err)?;
-        self.db
-            .put_cf(cf(&self.db, CF_RAFT), KEY_COMMITTED, bytes)
-            .map_err(io_err)
+        // Kept in memory and written with the next append, not in a write of its own (a
+        // RocksDB write per commit on every node, ~2-4% of a node's CPU). The committed id
+        // is only a hint that lets a restarted node apply up to it before it hears from a
+        // leader; the applied id is saved with every apply, and commit is re-established by
+        // the leader, so a hint older than the last commit is safe.
+        *self.committed_mut() = (committed, true);
+        Ok(())
     }
 
     async fn read_committed(&mut self) -> io::Result<Option<LogId>> {
-        Ok(self.get_meta::<Option<LogId>>(KEY_COMMITTED)?.flatten())
+        let (saved, _) = *self.committed_mut();
+        match saved {
+            Some(c) => Ok(Some(c)),
+            None => Ok(self.get_meta::<Option<LogId>>(KEY_COMMITTED)?.flatten()),
+        }
     }
 
     async fn append<I>(&mut self, entries: I, callback: IOFlushed<TypeConfig>) -> io::Result<()>
@@ -258,6 +283,10 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
             let bytes = bincode::serialize(&entry).map_err(io_err)?;
             batch.put_cf(log_cf, index_key(entry.log_id.index), &bytes);
             appended.push((entry, bytes.len()));
+        }
+        if let Some(c) = self.take_unsaved_committed() {
+            let bytes = bincode::serialize(&c).map_err(io_err)?;
+            batch.put_cf(cf(&self.db, CF_RAFT), KEY_COMMITTED, bytes);
         }
         if self.following.load(Ordering::Relaxed) {
             // A follower: durable before this returns (see `for_node`).
