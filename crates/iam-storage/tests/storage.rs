@@ -298,45 +298,65 @@ fn copy_as_crashed(from: &std::path::Path, to: &std::path::Path) {
 /// appends fsync'd inline, a leader's reported by the WAL syncer), and leaves the state
 /// machine at some applied index with exactly the state of that index (applies are not
 /// synced and may be lost, but never partly or ahead of their applied id); re-applying the
-/// log from there reaches the state the crashed process had.
+/// log from there reaches the state the crashed process had. Checked once after follower
+/// appends and once after leader appends, each the last synced write before the "crash".
 #[tokio::test]
 async fn a_crash_keeps_acknowledged_appends_and_a_consistent_state() {
     use iam_raft::types::Vote;
     use openraft::storage::RaftLogStorage;
-    use openraft::RaftLogReader;
     let cmds: Vec<Command> = commands().into_iter().take(8).collect();
-    let entries: Vec<Entry> = (1..=8).map(|i| entry(i, cmds[i as usize - 1].clone())).collect();
+    let entries: Vec<Entry> = (1..=8)
+        .map(|i| entry(i, cmds[i as usize - 1].clone()))
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let store = iam_storage::open(dir.path(), 1).unwrap();
     let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
     let mut sm = RocksStateMachine::new(store.db.clone(), dir.path());
-    // Entries 1-5 as a follower, applied; then 6-8 as the leader, 6 and 7 applied.
+    // Entries 1-5 as a follower, 1-4 applied.
     log.save_vote(&Vote::new_committed(2, 2)).await.unwrap();
     for e in &entries[..5] {
         assert!(append_entry(&mut log, e.clone()).await.is_none());
     }
-    sm.apply_entries(entries[..5].to_vec()).unwrap();
+    sm.apply_entries(entries[..4].to_vec()).unwrap();
+    recover_as_crashed(dir.path(), &cmds, &entries[..5], 4).await;
+    // Then 6-8 as the leader, up to 7 applied.
     log.save_vote(&Vote::new_committed(3, 1)).await.unwrap();
     for e in &entries[5..] {
         if let Some(pending) = append_entry(&mut log, e.clone()).await {
             pending.await.unwrap().expect("the syncer reports the append");
         }
     }
-    sm.apply_entries(entries[5..7].to_vec()).unwrap();
+    sm.apply_entries(entries[4..7].to_vec()).unwrap();
     assert_eq!(sm.view().hash_at_applied(), (7, reference_hash(&cmds, 7)));
+    recover_as_crashed(dir.path(), &cmds, &entries, 7).await;
+}
 
+/// Opens a copy of `dir` as a crash would leave it: the log holds exactly `acknowledged`,
+/// the state is that of its applied index (at most `applied`), and re-applying the log up
+/// to `applied` gives the state the live process had.
+async fn recover_as_crashed(
+    dir: &std::path::Path,
+    cmds: &[Command],
+    acknowledged: &[Entry],
+    applied: u64,
+) {
+    use openraft::RaftLogReader;
     let crashed = tempfile::tempdir().unwrap();
-    copy_as_crashed(dir.path(), crashed.path());
+    copy_as_crashed(dir, crashed.path());
     let store = iam_storage::open(crashed.path(), 1).unwrap();
     let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
-    let kept = log.try_get_log_entries(1..9).await.unwrap();
-    assert_eq!(kept, entries, "every acknowledged append survives");
+    let kept = log.try_get_log_entries(1..100).await.unwrap();
+    assert_eq!(kept, acknowledged, "every acknowledged append survives");
     let mut sm = RocksStateMachine::new(store.db.clone(), crashed.path());
-    let (applied, hash) = sm.view().hash_at_applied();
-    assert!(applied <= 7, "applied {applied} was never applied");
-    assert_eq!(hash, reference_hash(&cmds, applied));
-    sm.apply_entries(kept[applied as usize..7].to_vec()).unwrap();
-    assert_eq!(sm.view().hash_at_applied(), (7, reference_hash(&cmds, 7)));
+    let (at, hash) = sm.view().hash_at_applied();
+    assert!(at <= applied, "applied {at} was never applied");
+    assert_eq!(hash, reference_hash(cmds, at));
+    sm.apply_entries(kept[at as usize..applied as usize].to_vec())
+        .unwrap();
+    assert_eq!(
+        sm.view().hash_at_applied(),
+        (applied, reference_hash(cmds, applied))
+    );
 }
 
 /// Appends `e`; `None` if it was reported durable by the time `append` returned.
