@@ -207,31 +207,25 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
         let n = load.clients() * per_client;
         let (chans, accounts) = (chans.clone(), accounts[first..first + n].to_vec());
         first += n;
-        run_round(
-            "iamd",
-            &procs,
-            load,
-            args.seconds,
-            move |ci, seq| {
-                let mut c = IamClient::new(chans[load.node(ci, seq, chans.len())].clone());
-                let req = CreateUserRequest {
-                    write: Some(WriteOptions {
-                        request_token: format!("r{round}-c{ci}-{seq}"),
-                    }),
-                    account: accounts[ci * per_client
-                        + (seq as usize / USERS_PER_ACCOUNT).min(per_client - 1)]
-                    .clone(),
-                    name: format!("r{round}-c{ci}-u{seq}"),
-                    path: "/bench/".into(),
-                    tags: vec![iam_proto::v1::Tag {
-                        key: "team".into(),
-                        value: "load".into(),
-                    }],
-                    permissions_boundary: String::new(),
-                };
-                async move { outcome(c.create_user(req).await) }
-            },
-        )
+        run_round("iamd", &procs, load, args.seconds, move |ci, seq| {
+            let mut c = IamClient::new(chans[load.node(ci, seq, chans.len())].clone());
+            let req = CreateUserRequest {
+                write: Some(WriteOptions {
+                    request_token: format!("r{round}-c{ci}-{seq}"),
+                }),
+                account: accounts
+                    [ci * per_client + (seq as usize / USERS_PER_ACCOUNT).min(per_client - 1)]
+                .clone(),
+                name: format!("r{round}-c{ci}-u{seq}"),
+                path: "/bench/".into(),
+                tags: vec![iam_proto::v1::Tag {
+                    key: "team".into(),
+                    value: "load".into(),
+                }],
+                permissions_boundary: String::new(),
+            };
+            async move { outcome(c.create_user(req).await) }
+        })
         .await;
         // A leader change during a round shows as a stall in its max column; say so.
         let status = ClusterClient::new(status_chan.clone())
@@ -255,22 +249,16 @@ async fn bench_etcd(args: &Args) -> anyhow::Result<()> {
     let value = vec![b'x'; 350];
     for (round, load) in args.loads().into_iter().enumerate() {
         let (chans, value) = (chans.clone(), value.clone());
-        run_round(
-            "etcd 3.4",
-            &procs,
-            load,
-            args.seconds,
-            move |ci, seq| {
-                let mut c = KvClient::new(chans[load.node(ci, seq, chans.len())].clone());
-                let req = PutRequest {
-                    key: format!("user/r{round}-c{ci}-u{seq}").into_bytes(),
-                    value: value.clone(),
-                    lease: 0,
-                    prev_kv: false,
-                };
-                async move { outcome(c.put(req).await) }
-            },
-        )
+        run_round("etcd 3.4", &procs, load, args.seconds, move |ci, seq| {
+            let mut c = KvClient::new(chans[load.node(ci, seq, chans.len())].clone());
+            let req = PutRequest {
+                key: format!("user/r{round}-c{ci}-u{seq}").into_bytes(),
+                value: value.clone(),
+                lease: 0,
+                prev_kv: false,
+            };
+            async move { outcome(c.put(req).await) }
+        })
         .await;
     }
     Ok(())

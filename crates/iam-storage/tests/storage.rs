@@ -323,7 +323,10 @@ async fn a_crash_keeps_acknowledged_appends_and_a_consistent_state() {
     log.save_vote(&Vote::new_committed(3, 1)).await.unwrap();
     for e in &entries[5..] {
         if let Some(pending) = append_entry(&mut log, e.clone()).await {
-            pending.await.unwrap().expect("the syncer reports the append");
+            pending
+                .await
+                .unwrap()
+                .expect("the syncer reports the append");
         }
     }
     sm.apply_entries(entries[4..7].to_vec()).unwrap();
