@@ -144,17 +144,7 @@ fn commands() -> Vec<Command> {
 async fn rocks_and_memory_stores_reach_the_same_hash_and_survive_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let cmds = commands();
-    let mut mem = MemStore::new();
-    for (i, c) in cmds.iter().enumerate() {
-        let req = Request {
-            request_token: Some(format!("t{}", i + 1)),
-            time_ms: (i + 1) as u64,
-            command: c.clone(),
-        };
-        let (_, w) = iam_state::apply(&mem, (i + 1) as u64, &req);
-        mem.commit(w);
-    }
-    let expected = iam_state::state_hash(&mem);
+    let expected = reference_hash(&cmds, cmds.len() as u64);
     {
         let store = iam_storage::open(dir.path(), 1).unwrap();
         let mut sm = RocksStateMachine::new(store.db.clone(), dir.path());
