@@ -65,26 +65,22 @@ pub async fn wait_credentials(
 }
 
 /// CPU time (user + system) the process `pid` has used, in seconds, from `/proc/<pid>/stat`
-/// (0 if it cannot be read). `/proc` counts in USER_HZ, which Linux fixes at 100.
-pub fn cpu_seconds_of(pid: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
-    };
+/// (`None` if it cannot be read). `/proc` counts in USER_HZ, which Linux fixes at 100.
+pub fn cpu_seconds_of(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces) start with the state, field 3;
     // utime and stime are fields 14 and 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let ticks: u64 = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|f| f.parse::<u64>().ok())
-        .sum();
-    ticks as f64 / 100.0
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
 }
 
 impl Procs {
-    /// CPU seconds all nodes of this cluster have used so far.
-    pub fn cpu_seconds(&self) -> f64 {
+    /// CPU seconds all nodes of this cluster have used so far (`None` if any node's cannot
+    /// be read, e.g. it exited).
+    pub fn cpu_seconds(&self) -> Option<f64> {
         self.children
             .iter()
             .map(|c| cpu_seconds_of(&c.id().to_string()))

@@ -21,7 +21,7 @@ use iam_server::dev::colocated_threads;
 use iamd_bench::clusters::{cpu_seconds_of, start_etcd, start_iamd, Procs};
 use iamd_bench::etcd::kv_client::KvClient;
 use iamd_bench::etcd::PutRequest;
-use iamd_bench::load::{outcome, run, run_at_rate, Report};
+use iamd_bench::load::{outcome, run, run_at_rate};
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -101,8 +101,9 @@ impl Load {
 }
 
 /// Runs one round of `op(client, sequence)` and prints its row, with the CPU time per write
-/// the cluster's processes and this generator used during the round.
-async fn run_round<F, Fut>(system: &str, procs: &Procs, load: Load, seconds: u64, op: F) -> Report
+/// the cluster's processes and this generator used during the round ("n/a" where `/proc`
+/// could not be read).
+async fn run_round<F, Fut>(system: &str, procs: &Procs, load: Load, seconds: u64, op: F)
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), String>> + Send + 'static,
@@ -118,19 +119,21 @@ where
                 .0
         }
     };
-    let per_write = |cpu: f64| cpu * 1e6 / r.ok.max(1) as f64;
+    let per_write = |before: Option<f64>, after: Option<f64>| match (before, after) {
+        (Some(b), Some(a)) => format!("{:.0}", (a - b) * 1e6 / r.ok.max(1) as f64),
+        _ => "n/a".to_owned(),
+    };
     println!(
-        "| {system} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {:.0} |",
+        "| {system} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
         load.label(),
         r.throughput(),
         r.p50.as_secs_f64() * 1e3,
         r.p99.as_secs_f64() * 1e3,
         r.max.as_secs_f64() * 1e3,
         r.errors,
-        per_write(procs.cpu_seconds() - servers),
-        per_write(cpu_seconds_of("self") - generator),
+        per_write(servers, procs.cpu_seconds()),
+        per_write(generator, cpu_seconds_of("self")),
     );
-    r
 }
 
 async fn channels(endpoints: &[String]) -> anyhow::Result<Vec<Channel>> {

@@ -141,10 +141,15 @@ impl<'a> Txn<'a> {
     /// Adds `delta` to a counter, deleting it when it reaches zero.
     pub fn add_counter(&mut self, key: Vec<u8>, delta: i64) {
         let next = self.counter(&key).saturating_add_signed(delta);
-        if next == 0 {
+        self.set_counter(key, next);
+    }
+
+    /// Sets a counter (absent when zero) to `value`, for a caller that has just read it.
+    pub fn set_counter(&mut self, key: Vec<u8>, value: u64) {
+        if value == 0 {
             self.delete(key);
         } else {
-            self.put(key, next.to_string().into_bytes());
+            self.put(key, value.to_string().into_bytes());
         }
     }
 

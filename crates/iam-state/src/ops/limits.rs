@@ -167,7 +167,7 @@ pub fn admit_one(txn: &mut Txn<'_>, account: &str, kind: QuotaKind) -> IamResult
     if n >= limit {
         return Err(IamError::quota(kind.aws_name(), limit));
     }
-    txn.put(key, (n + 1).to_string().into_bytes());
+    txn.set_counter(key, n + 1);
     Ok(())
 }
 
