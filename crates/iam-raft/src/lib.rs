@@ -6,6 +6,7 @@
 //! `x-iamd-cluster` metadata header, so a node of another cluster is refused.
 
 mod batcher;
+mod coalesce;
 mod forwarder;
 pub mod network;
 mod node;

@@ -1,6 +1,7 @@
 //! The client side of the peer network: openraft's `RaftNetworkV2` over tonic, plus the
 //! application peer calls (forward a write, ask for the read index, ask for the cluster id).
 
+use crate::coalesce::{expand_replies, hold_commits, Ledger, COMMIT_HOLD};
 use crate::types::{IamNode, NodeId, Snapshot, SnapshotData, TypeConfig, Vote};
 use crate::CLUSTER_HEADER;
 use futures::{Stream, StreamExt};
@@ -17,6 +18,7 @@ use openraft::raft::{
 };
 use openraft::{OptionalSend, RPCTypes, RaftNetworkV2};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 
@@ -307,7 +309,11 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
                 return Ok(Box::pin(futures::stream::empty()) as BoxStream<'s, _>);
             };
             let head = futures::stream::iter([first.clone()]);
-            let outbound = encode_requests(head.chain(rest), self.target);
+            // Commit-only requests wait briefly for a later request to carry them
+            // (crate::coalesce); the ledger lets the replies be matched up again.
+            let ledger = Arc::new(Ledger::default());
+            let held = hold_commits(head.chain(rest), ledger.clone(), COMMIT_HOLD);
+            let outbound = encode_requests(Box::pin(held), self.target);
             let setup = tokio::time::timeout(
                 option.hard_ttl().max(PEER_CONNECT_TIMEOUT),
                 client.open_append_stream(outbound),
@@ -334,7 +340,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
                 }
             };
             let target = self.target;
-            let results = replies.map(move |reply| {
+            let replies = replies.map(move |reply| {
                 let reply = reply.map_err(|status| {
                     let err =
                         std::io::Error::other(format!("AppendStream to node {target}: {status}"));
@@ -343,7 +349,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
                 bincode::deserialize::<StreamAppendResult<TypeConfig>>(&reply.data)
                     .map_err(|e| RPCError::Network(network_error(e)))
             });
-            Ok(Box::pin(results) as BoxStream<'s, _>)
+            Ok(Box::pin(expand_replies(replies, ledger)) as BoxStream<'s, _>)
         })
     }
 

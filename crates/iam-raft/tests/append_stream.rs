@@ -11,7 +11,9 @@ use iam_proto::raft::{
 use iam_raft::network::{
     PeerConnection, PeerNetwork, SnapshotHeader, SnapshotReply, SNAPSHOT_CHUNK_BYTES,
 };
-use iam_raft::types::{IamNode, LeaderId, LogId, Snapshot, SnapshotMeta, TypeConfig, Vote};
+use iam_raft::types::{
+    Entry, EntryPayload, IamNode, LeaderId, LogId, Snapshot, SnapshotMeta, TypeConfig, Vote,
+};
 use openraft::error::RaftError;
 use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
@@ -33,6 +35,8 @@ const PIPELINE: usize = 3;
 struct Follower {
     streams: bool,
     unary_calls: Arc<AtomicU64>,
+    /// AppendEntries received on streams.
+    stream_requests: Arc<AtomicU64>,
     snapshot: Arc<Mutex<Option<Received>>>,
 }
 
@@ -77,15 +81,26 @@ impl RaftPeer for Follower {
             return Err(Status::unimplemented("no AppendStream here"));
         }
         let mut inbound = req.into_inner();
+        let received = self.stream_requests.clone();
         let replies = async_stream(move |tx| async move {
             let mut held = Vec::new();
-            while let Ok(Some(msg)) = inbound.message().await {
-                held.push(decode(&msg));
-                if held.len() < PIPELINE {
-                    continue;
+            let mut ended = false;
+            while !ended {
+                match inbound.message().await {
+                    Ok(Some(msg)) => {
+                        received.fetch_add(1, Ordering::SeqCst);
+                        held.push(decode(&msg));
+                        if held.len() < PIPELINE {
+                            continue;
+                        }
+                    }
+                    // The leader closed its side: answer what is left.
+                    _ => ended = true,
                 }
                 for req in held.drain(..) {
-                    let result: StreamAppendResult<TypeConfig> = Ok(req.prev_log_id);
+                    // As a follower that appended them: success up to the last entry sent.
+                    let last = req.entries.last().map(|e| e.log_id).or(req.prev_log_id);
+                    let result: StreamAppendResult<TypeConfig> = Ok(last);
                     let data = bincode::serialize(&result).unwrap();
                     if tx.send(Ok(Payload { data })).await.is_err() {
                         return;
@@ -142,6 +157,7 @@ async fn connect(streams: bool) -> (Follower, PeerConnection) {
     let follower = Follower {
         streams,
         unary_calls: Arc::default(),
+        stream_requests: Arc::default(),
         snapshot: Arc::default(),
     };
     let node = serve(follower.clone()).await;
@@ -188,7 +204,16 @@ where
 /// Runs one replication session over `conn` with requests for `prevs`; the index each reply
 /// acknowledged, in order.
 async fn session(conn: &mut PeerConnection, prevs: &[u64]) -> Vec<u64> {
-    let input = futures::stream::iter(prevs.iter().map(|p| request(*p)).collect::<Vec<_>>());
+    run_session(conn, prevs.iter().map(|p| request(*p)).collect()).await
+}
+
+/// Runs one replication session over `conn` with `requests`; the index each reply
+/// acknowledged, in order.
+async fn run_session(
+    conn: &mut PeerConnection,
+    requests: Vec<AppendEntriesRequest<TypeConfig>>,
+) -> Vec<u64> {
+    let input = futures::stream::iter(requests);
     let option = RPCOption::new(Duration::from_secs(5));
     let replies = conn
         .stream_append(input, option)
@@ -221,6 +246,33 @@ async fn requests_are_pipelined_and_answered_in_order() {
         0,
         "all went by the stream"
     );
+}
+
+/// A request that appends entry `index` after `index - 1`, committing `commit`.
+fn appending(index: u64, commit: Option<u64>) -> AppendEntriesRequest<TypeConfig> {
+    AppendEntriesRequest {
+        entries: vec![Entry {
+            log_id: log_id(index),
+            payload: EntryPayload::Blank,
+        }],
+        leader_commit: commit.map(log_id),
+        ..request(index - 1)
+    }
+}
+
+#[tokio::test]
+async fn a_commit_only_request_rides_with_the_next_one_and_is_still_answered() {
+    let (follower, mut conn) = connect(true).await;
+    let mut commit_only = request(5);
+    commit_only.leader_commit = Some(log_id(5));
+    let requests = vec![appending(5, None), commit_only, appending(6, Some(5))];
+    let acked = tokio::time::timeout(Duration::from_secs(10), run_session(&mut conn, requests))
+        .await
+        .expect("the replies came in time");
+    // Three replies for three requests, the commit-only one answered at its position...
+    assert_eq!(acked, vec![5, 5, 6]);
+    // ...though only two requests went on the wire.
+    assert_eq!(follower.stream_requests.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]
