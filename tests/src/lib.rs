@@ -13,6 +13,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Writes `input` to the child's standard input and closes it. A child may exit before it
+/// reads its input (it found a usage error first): the closed pipe is then not the test's
+/// failure; the child's exit code and message tell what happened.
+pub fn give_input(child: &mut Child, input: &str) {
+    use std::io::Write;
+    let mut stdin = child.stdin.take().expect("the child's stdin is piped");
+    match stdin.write_all(input.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.expect("write the child's input"),
+    }
+}
+
 /// Path of a workspace binary (`iamd`, `iamctl`) built into the same target dir as the tests.
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");

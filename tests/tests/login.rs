@@ -5,9 +5,8 @@
 //! sign-ins limited across the whole cluster.
 
 use iam_state::ops::mfa::totp;
-use iamd_tests::{bin, within, Cluster};
+use iamd_tests::{bin, give_input, within, Cluster};
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -47,12 +46,7 @@ fn iamctl_plain(
         None => cmd.env_remove("AWS_PROFILE"),
     };
     let mut child = cmd.spawn().expect("run iamctl");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    give_input(&mut child, stdin);
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),

@@ -1,7 +1,6 @@
 //! `iamctl policy validate` and `iamctl policy eval`, offline, as a CI user would run them.
 
-use iamd_tests::bin;
-use std::io::Write;
+use iamd_tests::{bin, give_input};
 use std::process::{Command, Stdio};
 
 fn iamctl(args: &[&str], stdin: &str) -> (i32, String, String) {
@@ -12,12 +11,7 @@ fn iamctl(args: &[&str], stdin: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("iamctl");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    give_input(&mut child, stdin);
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
