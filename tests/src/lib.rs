@@ -275,6 +275,20 @@ impl Cluster {
         }
     }
 
+    /// SIGSTOP: the process is frozen (as a stalled VM or a long GC pause would leave it).
+    pub fn pause(&mut self, id: u64) {
+        if let Some(c) = &self.nodes[self.index(id)].child {
+            signal(c, libc::SIGSTOP);
+        }
+    }
+
+    /// SIGCONT: a paused process runs again, its timers long past due.
+    pub fn resume(&mut self, id: u64) {
+        if let Some(c) = &self.nodes[self.index(id)].child {
+            signal(c, libc::SIGCONT);
+        }
+    }
+
     /// SIGTERM and wait for a clean exit; returns the exit status.
     pub fn stop(&mut self, id: u64) -> Option<std::process::ExitStatus> {
         let idx = self.index(id);

@@ -72,6 +72,9 @@ impl RaftPeer for Nothing {
     async fn vote(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
         Err(Status::unimplemented("floor"))
     }
+    async fn pre_vote(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
+        Err(Status::unimplemented("floor"))
+    }
     async fn install_snapshot(
         &self,
         _: Request<tonic::Streaming<Payload>>,

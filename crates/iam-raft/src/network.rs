@@ -83,6 +83,7 @@ impl PeerClient {
         let resp = match rpc {
             PeerRpc::AppendEntries => c.append_entries(req).await?,
             PeerRpc::Vote => c.vote(req).await?,
+            PeerRpc::PreVote => c.pre_vote(req).await?,
             PeerRpc::Forward => c.forward(req).await?,
             PeerRpc::ForwardWrites => c.forward_writes(req).await?,
         };
@@ -143,6 +144,7 @@ impl PeerClient {
 pub enum PeerRpc {
     AppendEntries,
     Vote,
+    PreVote,
     Forward,
     ForwardWrites,
 }
@@ -208,13 +210,15 @@ impl PeerConnection {
     }
 
     /// One unary call bounded by `option`'s deadline; a remote Raft error (the peer's Raft
-    /// stopped) counts as the peer being unreachable.
+    /// stopped) counts as the peer being unreachable. `if_unimplemented` answers for a peer
+    /// that lacks the RPC (else that is an error).
     async fn send<Req, Resp>(
         &self,
         rpc: PeerRpc,
         action: RPCTypes,
         req: &Req,
         option: &RPCOption,
+        if_unimplemented: Option<Resp>,
     ) -> Result<Resp, RpcErr>
     where
         Req: serde::Serialize,
@@ -234,7 +238,12 @@ impl PeerConnection {
                     timeout: option.hard_ttl(),
                 }));
             }
-            Err(status) => return Err(self.status_error(&format!("{rpc:?}"), &status)),
+            Err(status) => {
+                return match if_unimplemented {
+                    Some(answer) if status.code() == tonic::Code::Unimplemented => Ok(answer),
+                    _ => Err(self.status_error(&format!("{rpc:?}"), &status)),
+                }
+            }
         };
         let result: Result<Resp, RaftError<TypeConfig>> =
             bincode::deserialize(&bytes).map_err(|e| RPCError::Network(network_error(e)))?;
@@ -278,6 +287,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
             RPCTypes::AppendEntries,
             &rpc,
             &option,
+            None,
         )
         .await
     }
@@ -358,8 +368,27 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RpcErr> {
-        self.send(PeerRpc::Vote, RPCTypes::Vote, &rpc, &option)
+        self.send(PeerRpc::Vote, RPCTypes::Vote, &rpc, &option, None)
             .await
+    }
+
+    /// Asks whether the peer would vote for this node (openraft's Pre-Vote). A peer without
+    /// the RPC (an older iamd) counts as granting, as openraft's default does, so a cluster in
+    /// the middle of an upgrade still elects; an unreachable peer does not.
+    async fn pre_vote(
+        &mut self,
+        rpc: VoteRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<TypeConfig>, RpcErr> {
+        let granted = VoteResponse::new(rpc.vote, None, true);
+        self.send(
+            PeerRpc::PreVote,
+            RPCTypes::Vote,
+            &rpc,
+            &option,
+            Some(granted),
+        )
+        .await
     }
 
     /// Streams the snapshot to the peer: a [`SnapshotHeader`], then the bytes in chunks.

@@ -169,6 +169,10 @@ fn raft_config(c: &NodeConfig) -> Result<Arc<Config>, RaftNodeError> {
         install_snapshot_timeout: 120_000,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(c.snapshot_every_entries),
         max_in_snapshot_log_to_keep: 1000,
+        // A node that missed the leader's heartbeats (paused, partitioned) first asks whether
+        // the others would elect it; they refuse while they still hear from the leader, so its
+        // return does not unseat a working leader (tests/tests/pause.rs).
+        enable_pre_vote: Some(true),
         ..Default::default()
     };
     config

@@ -126,6 +126,14 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
         encode(&r)
     }
 
+    /// Answers a Pre-Vote: whether this node would vote for the candidate, changing nothing.
+    async fn pre_vote(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
+        self.check_cluster(&req)?;
+        self.counters.vote.fetch_add(1, Ordering::Relaxed);
+        let r = self.node.raft().pre_vote(decode(req.get_ref())?).await;
+        encode(&r)
+    }
+
     /// Receives a snapshot (a [`SnapshotHeader`], then its bytes in chunks) and installs it.
     async fn install_snapshot(
         &self,

@@ -17,7 +17,7 @@ use iam_raft::types::{
 use openraft::error::RaftError;
 use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, StreamAppendResult,
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, StreamAppendResult, VoteRequest,
 };
 use openraft::vote::RaftLeaderId;
 use openraft::RaftNetworkV2;
@@ -112,6 +112,9 @@ impl RaftPeer for Follower {
     }
     async fn vote(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
         Err(Status::unimplemented("not scripted"))
+    }
+    async fn pre_vote(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {
+        Err(Status::unimplemented("an iamd from before Pre-Vote"))
     }
     async fn install_snapshot(
         &self,
@@ -273,6 +276,45 @@ async fn a_commit_only_request_rides_with_the_next_one_and_is_still_answered() {
     assert_eq!(acked, vec![5, 5, 6]);
     // ...though only two requests went on the wire.
     assert_eq!(follower.stream_requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_peer_without_pre_vote_counts_as_granting_and_an_unreachable_one_does_not() {
+    let option = || RPCOption::new(Duration::from_secs(5));
+    let ask = VoteRequest::new(Vote::new(2, 1), Some(log_id(3)));
+    let (_follower, mut conn) = connect(true).await;
+    let reply = tokio::time::timeout(
+        Duration::from_secs(10),
+        conn.pre_vote(ask.clone(), option()),
+    )
+    .await
+    .expect("answered in time")
+    .expect("an older peer is not an error");
+    assert!(reply.vote_granted);
+    assert_eq!(reply.vote, ask.vote);
+    // Nothing listens on this port: no grant, or an isolated node would elect itself.
+    let nobody = IamNode {
+        peer: format!("127.0.0.1:{}", free_port()),
+        ..IamNode::default()
+    };
+    let mut net = PeerNetwork {
+        cluster_id: "c".into(),
+        node_id: 1,
+    };
+    let mut gone = net.new_client(3, &nobody).await;
+    let reply = tokio::time::timeout(Duration::from_secs(10), gone.pre_vote(ask, option()))
+        .await
+        .expect("answered in time");
+    assert!(reply.is_err(), "{reply:?}");
+}
+
+/// A loopback port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
