@@ -32,6 +32,18 @@ async fn a_resumed_follower_does_not_unseat_the_leader() {
                 "round {round}: node {follower} did not go back to following"
             );
         }
+        // The resumed node did stand (else this test proved nothing): it asked the others
+        // first, and they said no.
+        let mut asked = 0;
+        for id in [1, 2, 3].into_iter().filter(|&id| id != follower) {
+            asked += c
+                .metric(id, "iamd_peer_rpcs_total{kind=\"pre_vote\"}")
+                .await;
+        }
+        assert!(
+            asked > 0,
+            "node {follower} never asked for a vote on waking"
+        );
     })
     .await;
 }

@@ -20,6 +20,8 @@ use tonic::{Request, Response, Status, Streaming};
 pub struct PeerCounters {
     pub append_entries: AtomicU64,
     pub vote: AtomicU64,
+    /// Pre-Vote questions answered (a candidate asking before it stands).
+    pub pre_vote: AtomicU64,
     pub install_snapshot: AtomicU64,
     pub forward: AtomicU64,
     /// Writes carried by `ForwardWrites` calls (each call counts once in `forward`).
@@ -129,7 +131,7 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
     /// Answers a Pre-Vote: whether this node would vote for the candidate, changing nothing.
     async fn pre_vote(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
-        self.counters.vote.fetch_add(1, Ordering::Relaxed);
+        self.counters.pre_vote.fetch_add(1, Ordering::Relaxed);
         let r = self.node.raft().pre_vote(decode(req.get_ref())?).await;
         encode(&r)
     }

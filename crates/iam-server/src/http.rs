@@ -85,6 +85,7 @@ async fn metrics(State(s): State<ApiState>) -> String {
     for (kind, v) in [
         ("append_entries", &c.append_entries),
         ("vote", &c.vote),
+        ("pre_vote", &c.pre_vote),
         ("install_snapshot", &c.install_snapshot),
         ("forward", &c.forward),
         ("read_index", &c.read_index),
