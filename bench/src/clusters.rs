@@ -31,6 +31,10 @@ pub struct Procs {
     pub endpoints: Vec<String>,
     /// iamd: the operator's root credentials (written by the bootstrap node).
     pub creds: Option<iam_client::Credentials>,
+    /// Each node's Prometheus metrics address (`host:port`, served at `/metrics`) and the
+    /// gauge that is 1 on the leader.
+    pub metrics: Vec<String>,
+    pub leader_gauge: &'static str,
 }
 
 /// The cluster secret key file every iamd node of a benchmark gets (created once in `dir`).
@@ -78,6 +82,25 @@ pub fn cpu_seconds_of(pid: &str) -> Option<f64> {
 }
 
 impl Procs {
+    /// Which node (0-based, as in `endpoints`) says it leads, if exactly one does.
+    pub async fn leader(&self) -> Option<usize> {
+        let mut leaders = Vec::new();
+        for (i, addr) in self.metrics.iter().enumerate() {
+            let body = crate::model::http_get(addr, "/metrics").await?;
+            let leads = body.lines().any(|l| {
+                l.strip_prefix(self.leader_gauge)
+                    .is_some_and(|v| v.trim() == "1")
+            });
+            if leads {
+                leaders.push(i);
+            }
+        }
+        match leaders[..] {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
     /// CPU seconds all nodes of this cluster have used so far (`None` if any node's cannot
     /// be read, e.g. it exited).
     pub fn cpu_seconds(&self) -> Option<f64> {
@@ -113,10 +136,11 @@ pub async fn start_iamd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
         dir,
         endpoints: Vec::new(),
         creds: None,
+        metrics: Vec::new(),
+        leader_gauge: "iamd_raft_is_leader",
     };
     let key = secret_key_file(procs.dir.path())?;
     let creds_file = procs.dir.path().join("credentials");
-    let mut https = Vec::new();
     let mut first_peer = String::new();
     let n: u64 = std::env::var("IAMD_BENCH_NODES")
         .ok()
@@ -140,7 +164,6 @@ pub async fn start_iamd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
             .stdin(Stdio::null())
             .stdout(log_file(procs.dir.path(), &format!("n{id}.log"))?)
             .stderr(log_file(procs.dir.path(), &format!("n{id}.err"))?);
-        https.push(format!("127.0.0.1:{http}"));
         if id == 1 {
             cmd.arg("--bootstrap")
                 .arg("--root-credentials-file")
@@ -154,6 +177,7 @@ pub async fn start_iamd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
                 .with_context(|| format!("start {}", bin.display()))?,
         );
         procs.endpoints.push(format!("http://127.0.0.1:{api}"));
+        procs.metrics.push(format!("127.0.0.1:{http}"));
         if id == 1 {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
@@ -162,7 +186,7 @@ pub async fn start_iamd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut ready = 0;
-        for http in &https {
+        for http in &procs.metrics {
             if let Some(body) = crate::model::http_get(http, "/ready").await {
                 ready += usize::from(
                     body.contains("ready:") && body.trim_end().ends_with(&format!("voters {n}")),
@@ -193,6 +217,8 @@ pub async fn start_etcd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
         dir,
         endpoints: Vec::new(),
         creds: None,
+        metrics: Vec::new(),
+        leader_gauge: "etcd_server_is_leader",
     };
     let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
     let initial: Vec<String> = ports
@@ -239,6 +265,7 @@ pub async fn start_etcd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
             .with_context(|| format!("start {}", bin.display()))?;
         procs.children.push(child);
         procs.endpoints.push(format!("http://127.0.0.1:{client}"));
+        procs.metrics.push(format!("127.0.0.1:{client}"));
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

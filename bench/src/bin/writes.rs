@@ -4,13 +4,18 @@
 //!
 //! Usage: writes [--iamd target/release/iamd] [--etcd /usr/bin/etcd] [--clients 1,16,64]
 //!               [--rate 2000,4000] [--seconds 10] [--only iamd|etcd]
-//!               [--threads colocated|default]
+//!               [--threads colocated|default] [--first-client leader|follower]
 //!
 //! Each row also gives the CPU time per write of the three server processes together and
 //! of this load generator (from `/proc`). Under a closed loop that saturates the machine
 //! those only restate the throughput; `--rate` (open loop at fixed rates, instead of the
 //! `--clients` rounds) leaves the machine headroom, so its CPU per write compares how much
 //! work each system does per write.
+//!
+//! Closed-loop clients are spread over the nodes starting at the leader (client 0 talks to
+//! the leader, client 1 to the next node, ...), so that both systems' single client meets
+//! the same role; `--first-client follower` starts at a follower instead (each write is then
+//! forwarded to the leader, in both systems). The last column says which it was.
 
 use anyhow::Context;
 use clap::Parser;
@@ -50,6 +55,9 @@ struct Args {
     /// `--runtime-threads`, etcd's `GOMAXPROCS`); `default` leaves each at one per core.
     #[arg(long, default_value = "colocated", value_parser = ["colocated", "default"])]
     threads: String,
+    /// Which node client 0 talks to; the other clients follow round the nodes from it.
+    #[arg(long, default_value = "leader", value_parser = ["leader", "follower"])]
+    first_client: String,
 }
 
 impl Args {
@@ -83,12 +91,12 @@ impl Load {
         }
     }
 
-    /// Which of `nodes` call `seq` of client `ci` goes to: a closed-loop client keeps its
-    /// node; an open loop spreads its calls over all of them.
-    fn node(self, ci: usize, seq: u64, nodes: usize) -> usize {
+    /// Which of `nodes` call `seq` of client `ci` goes to, counting from node `first`: a
+    /// closed-loop client keeps its node; an open loop spreads its calls over all of them.
+    fn node(self, ci: usize, seq: u64, nodes: usize, first: usize) -> usize {
         match self {
-            Load::Clients(_) => ci % nodes,
-            Load::Rate(_) => (seq % nodes as u64) as usize,
+            Load::Clients(_) => (first + ci) % nodes,
+            Load::Rate(_) => (first + (seq % nodes as u64) as usize) % nodes,
         }
     }
 
@@ -100,15 +108,24 @@ impl Load {
     }
 }
 
-/// Runs one round of `op(client, sequence)` and prints its row, with the CPU time per write
-/// the cluster's processes and this generator used during the round ("n/a" where `/proc`
-/// could not be read).
-async fn run_round<F, Fut>(system: &str, procs: &Procs, load: Load, seconds: u64, op: F)
+/// Runs one round of `op(node, client, sequence)` and prints its row, with the CPU time per
+/// write the cluster's processes and this generator used during the round ("n/a" where
+/// `/proc` could not be read), and the role of client 0's node.
+async fn run_round<F, Fut>(args: &Args, system: &str, procs: &Procs, load: Load, op: F)
 where
-    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    F: Fn(usize, usize, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), String>> + Send + 'static,
 {
-    let duration = Duration::from_secs(seconds);
+    let nodes = procs.endpoints.len();
+    let leader = procs.leader().await;
+    let (first, role) = match (leader, args.first_client.as_str()) {
+        (Some(l), "leader") => (l, "leader"),
+        (Some(l), _) if nodes > 1 => ((l + 1) % nodes, "follower"),
+        (Some(l), _) => (l, "leader"),
+        (None, _) => (0, "unknown"),
+    };
+    let op = move |ci: usize, seq: u64| op(load.node(ci, seq, nodes, first), ci, seq);
+    let duration = Duration::from_secs(args.seconds);
     let (servers, generator) = (procs.cpu_seconds(), cpu_seconds_of("self"));
     let r = match load {
         Load::Clients(c) => run(c, duration, op).await,
@@ -124,7 +141,7 @@ where
         _ => "n/a".to_owned(),
     };
     println!(
-        "| {system} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
+        "| {system} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {role} |",
         load.label(),
         r.throughput(),
         r.p50.as_secs_f64() * 1e3,
@@ -210,8 +227,8 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
         let n = load.clients() * per_client;
         let (chans, accounts) = (chans.clone(), accounts[first..first + n].to_vec());
         first += n;
-        run_round("iamd", &procs, load, args.seconds, move |ci, seq| {
-            let mut c = IamClient::new(chans[load.node(ci, seq, chans.len())].clone());
+        run_round(args, "iamd", &procs, load, move |node, ci, seq| {
+            let mut c = IamClient::new(chans[node].clone());
             let req = CreateUserRequest {
                 write: Some(WriteOptions {
                     request_token: format!("r{round}-c{ci}-{seq}"),
@@ -252,8 +269,8 @@ async fn bench_etcd(args: &Args) -> anyhow::Result<()> {
     let value = vec![b'x'; 350];
     for (round, load) in args.loads().into_iter().enumerate() {
         let (chans, value) = (chans.clone(), value.clone());
-        run_round("etcd 3.4", &procs, load, args.seconds, move |ci, seq| {
-            let mut c = KvClient::new(chans[load.node(ci, seq, chans.len())].clone());
+        run_round(args, "etcd 3.4", &procs, load, move |node, ci, seq| {
+            let mut c = KvClient::new(chans[node].clone());
             let req = PutRequest {
                 key: format!("user/r{round}-c{ci}-u{seq}").into_bytes(),
                 value: value.clone(),
@@ -276,9 +293,9 @@ async fn main() -> anyhow::Result<()> {
             .map_or_else(|| "default (one per core)".to_owned(), |t| t.to_string())
     );
     println!(
-        "| system | clients (or rate) | writes/s | p50 ms | p99 ms | max ms | errors | servers' CPU µs/write | generator's CPU µs/write |"
+        "| system | clients (or rate) | writes/s | p50 ms | p99 ms | max ms | errors | servers' CPU µs/write | generator's CPU µs/write | client 0 at |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     if args.only.as_deref() != Some("etcd") {
         bench_iamd(&args).await?;
     }

@@ -134,7 +134,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         })?;
     }
 
-    let log_store = RocksLogStore::for_node(store.db.clone(), config.node_id)?;
+    let log_store = RocksLogStore::for_node(&store, config.node_id)?;
     // The authorization index hears about every applied write (see iam-authz).
     let authz = Arc::new(iam_authz::AuthzIndex::new());
     let state_machine =

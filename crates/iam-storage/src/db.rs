@@ -1,5 +1,6 @@
 //! Opening the node's RocksDB and its identity file (`node.json`: cluster id and node id).
 
+use crate::journal::Journal;
 use rocksdb::{ColumnFamilyDescriptor, Options, DB};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -39,6 +40,8 @@ pub struct Store {
     pub dir: PathBuf,
     pub db: Arc<DB>,
     pub meta: Option<NodeMeta>,
+    /// The Raft log's journal (`<dir>/journal`), already replayed into `db`.
+    pub(crate) journal: Arc<Journal>,
 }
 
 impl Store {
@@ -105,12 +108,17 @@ pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
     // leaving tens of MiB of dirty pages for one final fsync that the WAL's per-append fsync
     // then queues behind (seen as writes stalling for hundreds of milliseconds).
     opts.set_bytes_per_sync(1 << 20);
-    // Unsynced writes (the state machine's applies, the leader's own appends before the WAL
-    // syncer's fsync) stay in RocksDB's WAL buffer rather than costing a write(2) each; every
-    // synced write and `flush_wal(true)` writes the buffer out before its fsync, and so does
-    // RocksDB before it switches memtables or closes. What a process crash can lose is thus
-    // only unsynced writes — applies, which a restart re-applies from the durable log — and
-    // the WAL stays a prefix of what was written, so the state is never ahead of its applied id.
+    // The same for the WAL, which is never fsync'd on the write path (the log's journal is,
+    // see journal.rs): a journal rotation's or a purge's `flush_wal(true)` then finds at most
+    // about a MiB still to write, not everything since the last memtable switch.
+    opts.set_wal_bytes_per_sync(1 << 20);
+    // Writes (the state machine's applies, the log store's writes, which its journal makes
+    // durable) stay in RocksDB's WAL buffer rather than costing a write(2) each; every synced
+    // write and `flush_wal` writes the buffer out first, and so does RocksDB when the buffer
+    // fills, before it switches memtables, and when it closes. What a crash can lose is thus a
+    // suffix of RocksDB's writes — applies, which a restart re-applies from the log, and log
+    // writes, which the journal restores — and the WAL stays a prefix of what was written, so
+    // the state is never ahead of its applied id.
     opts.set_manual_wal_flush(true);
     let cfs = [CF_LOG, CF_RAFT, CF_STATE, CF_SM].map(|n| {
         let o = if n == CF_STATE {
@@ -126,24 +134,39 @@ pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
         source,
     })?;
     check_format(&db).map_err(unusable)?;
+    let journal_dir = dir.join("journal");
+    let journal = Journal::open(&journal_dir, &db)
+        .map_err(|e| unusable(format!("its Raft log journal {journal_dir:?}: {e}")))?;
     Ok(Store {
         dir: dir.to_path_buf(),
         db: Arc::new(db),
         meta,
+        journal: Arc::new(journal),
     })
 }
 
 /// The on-disk format of the Raft log, vote and state machine records. Format 1 (no marker)
 /// was written with openraft 0.9, whose vote record differs from 0.10's; a directory in
-/// another format is refused rather than misread.
-const FORMAT: u32 = 2;
+/// another format is refused rather than misread. Format 3 adds the log's journal, which may
+/// hold durable log writes RocksDB lost: an iamd that reads format 2 would ignore it, so it
+/// must refuse the directory. Format 2 is format 3 with an empty journal, and is upgraded.
+const FORMAT: u32 = 3;
+const FORMAT_WITHOUT_JOURNAL: u32 = 2;
 const KEY_FORMAT: &[u8] = b"format";
 
 fn check_format(db: &DB) -> Result<(), String> {
     let raft = cf(db, CF_RAFT);
     let found = db.get_cf(raft, KEY_FORMAT).map_err(|e| e.to_string())?;
+    let mut o = rocksdb::WriteOptions::default();
+    o.set_sync(true);
+    let write_format = || {
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.put_cf(raft, KEY_FORMAT, FORMAT.to_be_bytes());
+        db.write_opt(batch, &o).map_err(|e| e.to_string())
+    };
     match found {
         Some(b) if b.as_slice() == FORMAT.to_be_bytes() => Ok(()),
+        Some(b) if b.as_slice() == FORMAT_WITHOUT_JOURNAL.to_be_bytes() => write_format(),
         Some(b) => {
             let found = <[u8; 4]>::try_from(b.as_slice())
                 .map_or_else(|_| format!("{b:?}"), |v| u32::from_be_bytes(v).to_string());
@@ -166,11 +189,7 @@ fn check_format(db: &DB) -> Result<(), String> {
                      and let it rejoin the cluster"
                 ));
             }
-            let mut o = rocksdb::WriteOptions::default();
-            o.set_sync(true);
-            let mut batch = rocksdb::WriteBatch::default();
-            batch.put_cf(raft, KEY_FORMAT, FORMAT.to_be_bytes());
-            db.write_opt(batch, &o).map_err(|e| e.to_string())
+            write_format()
         }
     }
 }

@@ -1,11 +1,12 @@
 //! The Raft log store: entries, vote, committed log id and last purged log id.
 
-use crate::db::{cf, CF_LOG, CF_RAFT};
+use crate::db::{cf, Store, CF_LOG, CF_RAFT};
+use crate::journal::Journal;
 use crate::recent::Recent;
 use iam_raft::types::{Entry, LogId, TypeConfig, Vote};
 use openraft::storage::{IOFlushed, LogState, RaftLogStorage};
 use openraft::{OptionalSend, RaftLogReader};
-use rocksdb::{Direction, IteratorMode, WriteBatch, WriteOptions, DB};
+use rocksdb::{Direction, IteratorMode, WriteBatch, DB};
 use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
@@ -20,6 +21,8 @@ const KEY_PURGED: &[u8] = b"purged";
 #[derive(Clone)]
 pub struct RocksLogStore {
     db: Arc<DB>,
+    /// Where every write of this store is made durable (see [`crate::journal`]).
+    journal: Arc<Journal>,
     syncer: mpsc::Sender<IOFlushed<TypeConfig>>,
     /// This node's id, when known: see [`RocksLogStore::for_node`].
     node_id: Option<u64>,
@@ -33,30 +36,22 @@ pub struct RocksLogStore {
     committed: Arc<Mutex<(Option<LogId>, bool)>>,
 }
 
-fn sync_opts() -> WriteOptions {
-    let mut o = WriteOptions::default();
-    o.set_sync(true);
-    o
-}
-
 fn index_key(index: u64) -> [u8; 8] {
     index.to_be_bytes()
 }
 
 impl RocksLogStore {
-    /// Starts the log store and its WAL syncer thread.
-    pub fn new(db: Arc<DB>) -> Self {
+    /// Starts the log store of `store` and its journal syncer thread.
+    pub fn new(store: &Store) -> Self {
         let (tx, rx) = mpsc::channel::<IOFlushed<TypeConfig>>();
-        // The syncer holds only a weak reference: the database is closed by whoever drops the
-        // stores, never by this background thread (closing RocksDB on a detached thread races
-        // with process exit).
-        let sync_db = Arc::downgrade(&db);
+        let journal = store.journal.clone();
         std::thread::Builder::new()
             .name("iamd-wal-sync".into())
-            .spawn(move || run_syncer(&sync_db, &rx))
+            .spawn(move || run_syncer(&journal, &rx))
             .expect("spawn the WAL syncer thread");
         Self {
-            db,
+            db: store.db.clone(),
+            journal: store.journal.clone(),
             syncer: tx,
             node_id: None,
             following: Arc::new(AtomicBool::new(false)),
@@ -75,12 +70,12 @@ impl RocksLogStore {
     /// are equally durable, so a stale guess costs only speed. An inline fsync also covers
     /// any earlier append still queued for the syncer; openraft ignores the later, older
     /// report.
-    pub fn for_node(db: Arc<DB>, node_id: u64) -> io::Result<Self> {
-        let mut store = Self::new(db);
-        store.node_id = Some(node_id);
-        let vote: Option<Vote> = store.get_meta(KEY_VOTE)?;
-        store.note_vote(vote.as_ref());
-        Ok(store)
+    pub fn for_node(store: &Store, node_id: u64) -> io::Result<Self> {
+        let mut log = Self::new(store);
+        log.node_id = Some(node_id);
+        let vote: Option<Vote> = log.get_meta(KEY_VOTE)?;
+        log.note_vote(vote.as_ref());
+        Ok(log)
     }
 
     fn recent(&self) -> MutexGuard<'_, Recent> {
@@ -140,7 +135,7 @@ impl RocksLogStore {
         let bytes = bincode::serialize(value).map_err(io_err)?;
         let mut batch = WriteBatch::default();
         batch.put_cf(cf(&self.db, CF_RAFT), key, bytes);
-        self.db.write_opt(batch, &sync_opts()).map_err(io_err)
+        self.journal.write_durably(&self.db, batch)
     }
 
     fn last_entry_log_id(&self) -> io::Result<Option<LogId>> {
@@ -172,19 +167,14 @@ pub(crate) fn io_err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-/// Fsyncs the WAL for every batch of queued appends, then reports them durable in order.
-fn run_syncer(db: &std::sync::Weak<DB>, rx: &mpsc::Receiver<IOFlushed<TypeConfig>>) {
+/// Fsyncs the journal for every batch of queued appends, then reports them durable in order.
+fn run_syncer(journal: &Journal, rx: &mpsc::Receiver<IOFlushed<TypeConfig>>) {
     while let Ok(first) = rx.recv() {
         let mut pending = vec![first];
         while let Ok(more) = rx.try_recv() {
             pending.push(more);
         }
-        let result = match db.upgrade() {
-            Some(db) => db
-                .flush_wal(true)
-                .map_err(|e| std::io::Error::other(e.to_string())),
-            None => Err(std::io::Error::other("the log store was closed")),
-        };
+        let result = journal.sync();
         for cb in pending {
             cb.io_completed(
                 result
@@ -290,7 +280,7 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         }
         if self.following.load(Ordering::Relaxed) {
             // A follower: durable before this returns (see `for_node`).
-            let written = blocking(|| self.db.write_opt(batch, &sync_opts())).map_err(io_err);
+            let written = blocking(|| self.journal.write_durably(&self.db, batch));
             self.note_appended(appended, written.is_ok());
             callback.io_completed(written.as_ref().map(|_| ()).map_err(io_err));
             return written;
@@ -298,9 +288,9 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         // Written (readable) now: openraft replicates from the log as soon as this returns,
         // while the syncer's fsync runs; it counts the entries durable here only once the
         // callback reports that fsync.
-        let written = self.db.write(batch);
+        let written = self.journal.write(&self.db, batch);
         self.note_appended(appended, written.is_ok());
-        written.map_err(io_err)?;
+        written?;
         self.syncer
             .send(callback)
             .map_err(|_| io_err("the WAL syncer stopped"))?;
@@ -315,7 +305,7 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         // Dropped from the cache first: a failed write leaves the log unknown, and an entry
         // missing from the cache is only read from RocksDB.
         self.recent().truncated_after(last_log_id.map(|l| l.index));
-        self.db.write_opt(batch, &sync_opts()).map_err(io_err)
+        self.journal.write_durably(&self.db, batch)
     }
 
     async fn purge(&mut self, log_id: LogId) -> io::Result<()> {
@@ -328,7 +318,11 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
             index_key(log_id.index + 1),
         );
         self.recent().purged_upto(log_id.index);
-        self.db.write_opt(batch, &sync_opts()).map_err(io_err)
+        // RocksDB's WAL is synced first: the state machine's applies (never synced on their
+        // own) become durable at least up to the snapshot that covers the purged entries, so
+        // no crash can leave the state behind a log that no longer holds what it lacks.
+        self.db.flush_wal(true).map_err(io_err)?;
+        self.journal.write_durably(&self.db, batch)
     }
 }
 

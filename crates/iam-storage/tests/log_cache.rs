@@ -54,7 +54,7 @@ async fn read(store: &mut RocksLogStore, from: u64, to: u64) -> Vec<LogId> {
 async fn run(ops: Vec<Op>) {
     let dir = tempfile::tempdir().unwrap();
     let store = iam_storage::open(dir.path(), 1).unwrap();
-    let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
+    let mut log = RocksLogStore::for_node(&store, 1).unwrap();
     let (mut first, mut last, mut term) = (1u64, 0u64, 1u64);
     for op in ops {
         match op {
@@ -83,7 +83,7 @@ async fn run(ops: Vec<Op>) {
                     first = upto + 1;
                 }
             }
-            Op::Reopen => log = RocksLogStore::for_node(store.db.clone(), 1).unwrap(),
+            Op::Reopen => log = RocksLogStore::for_node(&store, 1).unwrap(),
             Op::Vote { leader } => {
                 term += 1;
                 log.save_vote(&Vote::new_committed(term, leader))
@@ -92,7 +92,7 @@ async fn run(ops: Vec<Op>) {
             }
         }
         // A store created now has an empty cache: it reads RocksDB only.
-        let mut plain = RocksLogStore::new(store.db.clone());
+        let mut plain = RocksLogStore::new(&store);
         let lo = first.saturating_sub(2);
         for from in [lo, first, last.saturating_sub(5).max(lo), last, last + 1] {
             for to in [from, from + 1, from + 7, last + 1, last + 3] {
@@ -108,7 +108,7 @@ async fn run(ops: Vec<Op>) {
 
 /// The log id stored at `index` (read from RocksDB, as openraft would know it).
 async fn stored_id(store: &iam_storage::Store, index: u64) -> LogId {
-    let mut plain = RocksLogStore::new(store.db.clone());
+    let mut plain = RocksLogStore::new(store);
     let entries = plain.try_get_log_entries(index..=index).await.unwrap();
     entries[0].log_id
 }
@@ -131,7 +131,7 @@ proptest! {
 async fn recent_entries_are_read_from_memory() {
     let dir = tempfile::tempdir().unwrap();
     let store = iam_storage::open(dir.path(), 1).unwrap();
-    let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
+    let mut log = RocksLogStore::for_node(&store, 1).unwrap();
     let entries: Vec<Entry> = (1..=10).map(|i| entry(1, i)).collect();
     log.append(entries, IOFlushed::noop()).await.unwrap();
     let log_cf = store.db.cf_handle("log").unwrap();
@@ -139,7 +139,7 @@ async fn recent_entries_are_read_from_memory() {
         .db
         .delete_range_cf(log_cf, 0u64.to_be_bytes(), u64::MAX.to_be_bytes())
         .unwrap();
-    let mut plain = RocksLogStore::new(store.db.clone());
+    let mut plain = RocksLogStore::new(&store);
     assert!(read(&mut plain, 3, 8).await.is_empty());
     assert_eq!(read(&mut log, 3, 8).await.len(), 5);
     // A range reaching past the last kept entry is RocksDB's to answer.

@@ -24,8 +24,8 @@ impl StoreBuilder<TypeConfig, RocksLogStore, RocksStateMachine, tempfile::TempDi
         let dir = tempfile::tempdir().expect("temp dir");
         let store = iam_storage::open(dir.path(), 1).expect("open store");
         let log = match self.node {
-            None => RocksLogStore::new(store.db.clone()),
-            Some(id) => RocksLogStore::for_node(store.db.clone(), id).expect("log store"),
+            None => RocksLogStore::new(&store),
+            Some(id) => RocksLogStore::for_node(&store, id).expect("log store"),
         };
         let sm = RocksStateMachine::new(store.db.clone(), dir.path());
         Ok((dir, log, sm))
@@ -55,7 +55,7 @@ async fn a_follower_fsyncs_appends_inline_and_a_leader_on_the_syncer() {
     use openraft::storage::RaftLogStorage;
     let dir = tempfile::tempdir().unwrap();
     let store = iam_storage::open(dir.path(), 1).unwrap();
-    let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
+    let mut log = RocksLogStore::for_node(&store, 1).unwrap();
     log.save_vote(&Vote::new_committed(2, 2)).await.unwrap();
     let pending = append_one(&mut log, 1).await;
     assert!(
@@ -74,7 +74,7 @@ async fn a_follower_fsyncs_appends_inline_and_a_leader_on_the_syncer() {
     log.save_vote(&Vote::new_committed(4, 3)).await.unwrap();
     drop((log, store));
     let store = iam_storage::open(dir.path(), 1).unwrap();
-    let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
+    let mut log = RocksLogStore::for_node(&store, 1).unwrap();
     let pending = append_one(&mut log, 3).await;
     assert!(
         pending.is_none(),
@@ -211,7 +211,7 @@ async fn a_data_dir_in_another_storage_format_is_refused_and_left_alone() {
     use openraft::storage::RaftLogStorage;
     let dir = tempfile::tempdir().unwrap();
     let store = iam_storage::open(dir.path(), 1).unwrap();
-    let mut log = RocksLogStore::new(store.db.clone());
+    let mut log = RocksLogStore::new(&store);
     log.save_vote(&iam_raft::types::Vote::new(3, 1))
         .await
         .unwrap();
@@ -235,17 +235,33 @@ async fn a_data_dir_in_another_storage_format_is_refused_and_left_alone() {
     drop(store);
     let err = refusal(other.path());
     assert!(err.contains("storage format is 9"), "{err}");
+    // Format 2 (before the log's journal) is format 3 with an empty journal: it opens, and
+    // is marked format 3, which an older iamd refuses.
+    let two = tempfile::tempdir().unwrap();
+    let store = iam_storage::open(two.path(), 1).unwrap();
+    let raft_cf = store.db.cf_handle("raft").unwrap();
+    store
+        .db
+        .put_cf(raft_cf, b"format", 2u32.to_be_bytes())
+        .unwrap();
+    drop(store);
+    std::fs::remove_dir_all(two.path().join("journal")).unwrap();
+    let store = iam_storage::open(two.path(), 1).expect("a format 2 dir opens");
+    let raft_cf = store.db.cf_handle("raft").unwrap();
+    assert_eq!(
+        store.db.get_cf(raft_cf, b"format").unwrap().as_deref(),
+        Some(&3u32.to_be_bytes()[..])
+    );
+    assert!(two.path().join("journal").is_dir());
+    drop(store);
     // A directory in the current format opens again and keeps its vote.
     let fresh = tempfile::tempdir().unwrap();
     let store = iam_storage::open(fresh.path(), 1).unwrap();
     let vote = iam_raft::types::Vote::new(4, 1);
-    RocksLogStore::new(store.db.clone())
-        .save_vote(&vote)
-        .await
-        .unwrap();
+    RocksLogStore::new(&store).save_vote(&vote).await.unwrap();
     drop(store);
     let store = iam_storage::open(fresh.path(), 1).expect("reopens");
-    let mut log = RocksLogStore::new(store.db.clone());
+    let mut log = RocksLogStore::new(&store);
     assert_eq!(
         openraft::RaftLogReader::read_vote(&mut log).await.unwrap(),
         Some(vote)
@@ -300,7 +316,7 @@ async fn a_crash_keeps_acknowledged_appends_and_a_consistent_state() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let store = iam_storage::open(dir.path(), 1).unwrap();
-    let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
+    let mut log = RocksLogStore::for_node(&store, 1).unwrap();
     let mut sm = RocksStateMachine::new(store.db.clone(), dir.path());
     // Entries 1-5 as a follower, 1-4 applied.
     log.save_vote(&Vote::new_committed(2, 2)).await.unwrap();
@@ -337,7 +353,7 @@ async fn recover_as_crashed(
     let crashed = tempfile::tempdir().unwrap();
     copy_as_crashed(dir, crashed.path());
     let store = iam_storage::open(crashed.path(), 1).unwrap();
-    let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
+    let mut log = RocksLogStore::for_node(&store, 1).unwrap();
     let kept = log.try_get_log_entries(1..100).await.unwrap();
     assert_eq!(kept, acknowledged, "every acknowledged append survives");
     let mut sm = RocksStateMachine::new(store.db.clone(), crashed.path());
@@ -379,7 +395,7 @@ async fn the_committed_id_is_saved_with_the_next_append() {
     let committed = Some(LogId::new(LeaderId::new(1, 1), 1));
     {
         let store = iam_storage::open(dir.path(), 1).unwrap();
-        let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
+        let mut log = RocksLogStore::for_node(&store, 1).unwrap();
         assert_eq!(log.read_committed().await.unwrap(), None);
         log.save_committed(committed).await.unwrap();
         assert_eq!(log.read_committed().await.unwrap(), committed);
@@ -389,6 +405,6 @@ async fn the_committed_id_is_saved_with_the_next_append() {
         }
     }
     let store = iam_storage::open(dir.path(), 1).unwrap();
-    let mut log = RocksLogStore::for_node(store.db.clone(), 1).unwrap();
+    let mut log = RocksLogStore::for_node(&store, 1).unwrap();
     assert_eq!(log.read_committed().await.unwrap(), committed);
 }
