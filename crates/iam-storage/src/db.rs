@@ -134,12 +134,13 @@ pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
         source,
     })?;
     check_format(&db).map_err(unusable)?;
+    let db = Arc::new(db);
     let journal_dir = dir.join("journal");
     let journal = Journal::open(&journal_dir, &db)
         .map_err(|e| unusable(format!("its Raft log journal {journal_dir:?}: {e}")))?;
     Ok(Store {
         dir: dir.to_path_buf(),
-        db: Arc::new(db),
+        db,
         meta,
         journal: Arc::new(journal),
     })

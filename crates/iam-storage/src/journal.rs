@@ -18,10 +18,12 @@
 //!   the journal's last complete record was written: every batch is a blind write (puts and
 //!   range deletes of fixed keys), so re-applying a suffix of what RocksDB already holds, in
 //!   order, changes nothing that a later record does not change again.
-//! - A file is dropped only after RocksDB's WAL was synced past everything it holds
-//!   (rotation), and opening always replays, syncs RocksDB and starts a fresh file, so a file
-//!   is only ever appended to from its start by one process: nothing stale follows its last
-//!   record but zeros (or a torn record, which replay stops at).
+//! - A full file is synced before the next one takes records, and removed only after
+//!   RocksDB's WAL was synced past everything it holds (on the journal's thread, off the write
+//!   path, which also makes the next file ahead of time). Opening always replays every file
+//!   in order, syncs RocksDB and starts a fresh file, so a file is only ever appended to from
+//!   its start by one process: nothing stale follows its last record but zeros (or a torn
+//!   record, which replay stops at).
 //!
 //! Record: `len: u32 LE`, `crc32(payload): u32 LE`, `payload` (a `WriteBatch`'s data). A zero
 //! length, a record past the file's end or a CRC mismatch ends the journal.
@@ -31,7 +33,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
 
 /// Size of a fresh journal file (etcd's WAL segment size). A record larger than this gets a
 /// file of its own size.
@@ -40,9 +42,18 @@ const HEADER: usize = 8;
 const SUFFIX: &str = "journal";
 
 pub(crate) struct Journal {
+    shared: Arc<Shared>,
+    chores: mpsc::Sender<Chore>,
+}
+
+struct Shared {
     dir: PathBuf,
     capacity: u64,
     current: Mutex<Current>,
+    /// The next file, made ahead of time by the journal's thread so that a rotation costs
+    /// the write path one `fdatasync`, not a file's allocation. Lock order: `current` before
+    /// `spare`.
+    spare: Mutex<Option<Spare>>,
 }
 
 struct Current {
@@ -52,15 +63,39 @@ struct Current {
     size: u64,
 }
 
+struct Spare {
+    file: File,
+    seq: u64,
+    size: u64,
+}
+
+/// Work for the journal's thread, off the write path.
+enum Chore {
+    /// Make file `seq` the spare.
+    MakeSpare(u64),
+    /// Sync RocksDB's WAL (covering every batch written so far, so all this full file holds),
+    /// then remove the file.
+    Retire(PathBuf),
+    /// Answer once every earlier chore is done.
+    #[cfg(test)]
+    Settle(mpsc::Sender<()>),
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Both guarded values are only changed by whole assignments after the I/O they depend
+    // on succeeded; a panic cannot leave one half-updated.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Journal {
     /// Opens the journal in `dir` (created if missing) beside `db`: replays every complete
     /// record of its files, oldest first, into `db`; makes that durable in RocksDB; then
     /// starts a fresh file and removes the replayed ones.
-    pub(crate) fn open(dir: &Path, db: &DB) -> io::Result<Self> {
+    pub(crate) fn open(dir: &Path, db: &Arc<DB>) -> io::Result<Self> {
         Self::open_with_capacity(dir, db, CAPACITY)
     }
 
-    pub(crate) fn open_with_capacity(dir: &Path, db: &DB, capacity: u64) -> io::Result<Self> {
+    pub(crate) fn open_with_capacity(dir: &Path, db: &Arc<DB>, capacity: u64) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let old = files(dir)?;
         for (_, path) in &old {
@@ -75,7 +110,7 @@ impl Journal {
             std::fs::remove_file(path)?;
         }
         sync_dir(dir)?;
-        Ok(Self {
+        let shared = Arc::new(Shared {
             dir: dir.to_path_buf(),
             capacity,
             current: Mutex::new(Current {
@@ -84,18 +119,22 @@ impl Journal {
                 offset: 0,
                 size,
             }),
-        })
-    }
-
-    fn current(&self) -> MutexGuard<'_, Current> {
-        // `Current` is only changed by whole assignments after the I/O they depend on
-        // succeeded; a panic cannot leave it half-updated.
-        self.current.lock().unwrap_or_else(|p| p.into_inner())
+            spare: Mutex::new(None),
+        });
+        let (chores, rx) = mpsc::channel();
+        // The thread holds only a weak database reference: RocksDB is closed by whoever drops
+        // the stores, never by this thread.
+        let (worker, weak_db) = (shared.clone(), Arc::downgrade(db));
+        std::thread::Builder::new()
+            .name("iamd-journal".into())
+            .spawn(move || run_chores(&worker, &weak_db, &rx))?;
+        let _ = chores.send(Chore::MakeSpare(seq + 1));
+        Ok(Self { shared, chores })
     }
 
     /// Writes `batch` to `db` (not synced) and appends it to the journal (not synced either:
-    /// see [`Journal::sync`]). When the file is full, RocksDB's WAL is synced first, which
-    /// makes everything the file holds durable in RocksDB itself, and a fresh file follows.
+    /// see [`Journal::sync`]). When the file is full, it is synced and the spare file takes
+    /// over; the journal's thread removes the full one once RocksDB's WAL is synced past it.
     pub(crate) fn write(&self, db: &DB, batch: WriteBatch) -> io::Result<()> {
         let payload = batch.data();
         let len = u32::try_from(payload.len())
@@ -104,21 +143,23 @@ impl Journal {
         record.extend_from_slice(&len.to_le_bytes());
         record.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
         record.extend_from_slice(payload);
-        let mut cur = self.current();
+        let mut cur = lock(&self.shared.current);
         let needed = record.len() as u64;
         if cur.offset + needed > cur.size {
-            db.flush_wal(true).map_err(crate::log_store::io_err)?;
+            // What the full file holds is durable before any later record lands elsewhere
+            // (a `sync` only syncs the file current when it runs).
+            cur.file.sync_data()?;
             let seq = cur.seq + 1;
-            let (file, size) = create(&self.dir, seq, self.capacity.max(needed))?;
-            let old = path_of(&self.dir, cur.seq);
+            let (file, size) = self.shared.next_file(seq, needed)?;
+            let full = path_of(&self.shared.dir, cur.seq);
             *cur = Current {
                 file: Arc::new(file),
                 seq,
                 offset: 0,
                 size,
             };
-            std::fs::remove_file(old)?;
-            sync_dir(&self.dir)?;
+            let _ = self.chores.send(Chore::Retire(full));
+            let _ = self.chores.send(Chore::MakeSpare(seq + 1));
         }
         db.write(batch).map_err(crate::log_store::io_err)?;
         // At an explicit offset: after a failed (partial) write the next record overwrites
@@ -129,9 +170,9 @@ impl Journal {
     }
 
     /// Makes everything appended so far durable (`fdatasync`). Runs without the lock: a
-    /// rotation meanwhile already synced RocksDB past what the older file held.
+    /// rotation meanwhile synced the full file before it switched.
     pub(crate) fn sync(&self) -> io::Result<()> {
-        let file = self.current().file.clone();
+        let file = lock(&self.shared.current).file.clone();
         file.sync_data()
     }
 
@@ -139,6 +180,77 @@ impl Journal {
     pub(crate) fn write_durably(&self, db: &DB, batch: WriteBatch) -> io::Result<()> {
         self.write(db, batch)?;
         self.sync()
+    }
+
+    /// Waits until the journal's thread has done everything asked of it so far.
+    #[cfg(test)]
+    fn settle(&self) {
+        let (tx, rx) = mpsc::channel();
+        if self.chores.send(Chore::Settle(tx)).is_ok() {
+            let _ = rx.recv();
+        }
+    }
+}
+
+impl Shared {
+    /// File `seq` for a record of `needed` bytes: the spare if it is that file and large
+    /// enough, else one made now.
+    fn next_file(&self, seq: u64, needed: u64) -> io::Result<(File, u64)> {
+        let mut spare = lock(&self.spare);
+        match spare.take() {
+            Some(s) if s.seq == seq && s.size >= needed => return Ok((s.file, s.size)),
+            Some(s) if s.seq == seq => {
+                drop(s.file);
+                std::fs::remove_file(path_of(&self.dir, seq))?;
+            }
+            _ => {}
+        }
+        create(&self.dir, seq, self.capacity.max(needed))
+    }
+
+    /// Makes file `seq` the spare, unless a rotation already took that number. Holds the
+    /// spare's lock while it creates the file, so a rotation waiting for it gets it.
+    fn make_spare(&self, seq: u64) -> io::Result<()> {
+        if lock(&self.current).seq >= seq {
+            return Ok(());
+        }
+        let mut spare = lock(&self.spare);
+        if spare.as_ref().is_some_and(|s| s.seq >= seq) {
+            return Ok(());
+        }
+        let (file, size) = create(&self.dir, seq, self.capacity)?;
+        *spare = Some(Spare { file, seq, size });
+        Ok(())
+    }
+}
+
+fn run_chores(shared: &Shared, db: &Weak<DB>, rx: &mpsc::Receiver<Chore>) {
+    while let Ok(chore) = rx.recv() {
+        match chore {
+            Chore::MakeSpare(seq) => {
+                if let Err(e) = shared.make_spare(seq) {
+                    // The next rotation makes its file itself.
+                    tracing::warn!(error = %e, seq, "could not prepare the next journal file");
+                }
+            }
+            Chore::Retire(path) => {
+                // Without the database (closed) the file stays; the next open replays it,
+                // which changes nothing RocksDB already holds.
+                let Some(db) = db.upgrade() else { continue };
+                let retired = db
+                    .flush_wal(true)
+                    .map_err(crate::log_store::io_err)
+                    .and_then(|()| std::fs::remove_file(&path))
+                    .and_then(|()| sync_dir(&shared.dir));
+                if let Err(e) = retired {
+                    tracing::warn!(error = %e, file = %path.display(), "could not retire a full journal file; the next start replays it");
+                }
+            }
+            #[cfg(test)]
+            Chore::Settle(done) => {
+                let _ = done.send(());
+            }
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 use super::*;
 use rocksdb::IteratorMode;
 
-fn db(dir: &Path) -> DB {
-    DB::open_default(dir).unwrap()
+fn db(dir: &Path) -> Arc<DB> {
+    Arc::new(DB::open_default(dir).unwrap())
 }
 
 fn put(key: &str, value: &str) -> WriteBatch {
@@ -34,7 +34,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// The journal's files as a crash would leave them, beside an empty database (RocksDB lost
 /// every unsynced write): opening replays them.
-fn reopen_beside_empty_db(journal: &Path, at: &Path) -> DB {
+fn reopen_beside_empty_db(journal: &Path, at: &Path) -> Arc<DB> {
     let copy = at.join("journal");
     std::fs::create_dir_all(&copy).unwrap();
     for item in std::fs::read_dir(journal).unwrap() {
@@ -65,8 +65,9 @@ fn replay_restores_every_write_in_order() {
     let other = tempfile::tempdir().unwrap();
     let recovered = reopen_beside_empty_db(&dir.path().join("journal"), other.path());
     assert_eq!(contents(&recovered), expected);
-    // Opening started a fresh file and dropped the replayed one.
-    assert_eq!(files(&other.path().join("journal")).unwrap().len(), 1);
+    // Opening started a fresh file (and its spare) and dropped the replayed one.
+    let left = files(&other.path().join("journal")).unwrap();
+    assert!(left.iter().all(|(seq, _)| *seq >= 2), "{left:?}");
 }
 
 #[test]
@@ -101,10 +102,14 @@ fn a_full_file_rotates_after_the_database_is_synced() {
             .write_durably(&live, put(&format!("k{i:02}"), "some value"))
             .unwrap();
     }
+    journal.settle();
     let left = files(&jdir).unwrap();
-    assert_eq!(left.len(), 1, "older files are removed");
-    assert!(left[0].0 > 5, "the journal rotated: {left:?}");
-    // What the last file holds replays; the rest RocksDB itself holds durably.
+    let current = lock(&journal.shared.current).seq;
+    assert!(current > 5, "the journal rotated: {left:?}");
+    // Full files are removed; the current one and the spare made for the next rotation stay.
+    let seqs: Vec<u64> = left.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, vec![current, current + 1]);
+    // What the current file holds replays; the rest RocksDB itself holds durably.
     let bytes = std::fs::read(&left[0].1).unwrap();
     assert!(records(&bytes).count() < 20);
     drop(journal);
@@ -157,10 +162,13 @@ fn a_torn_tail_in_a_real_file_loses_only_the_torn_write() {
     let live = db(&dir.path().join("db"));
     let journal = Journal::open(&jdir, &live).unwrap();
     journal.write_durably(&live, put("kept", "1")).unwrap();
-    let end = journal.current().offset;
+    let (end, seq) = {
+        let cur = lock(&journal.shared.current);
+        (cur.offset, cur.seq)
+    };
     drop(journal);
     // A write that reached the file only in part: a header promising more than follows.
-    let (_, path) = files(&jdir).unwrap().remove(0);
+    let path = path_of(&jdir, seq);
     let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     file.write_all_at(&[200, 0, 0, 0, 1, 2, 3, 4, 9, 9], end)
         .unwrap();
@@ -188,6 +196,46 @@ fn a_fresh_file_is_allocated_at_its_full_size() {
     let live = db(&dir.path().join("db"));
     let journal = Journal::open_with_capacity(&jdir, &live, 1 << 20).unwrap();
     journal.write_durably(&live, put("a", "1")).unwrap();
-    let (_, path) = files(&jdir).unwrap().remove(0);
-    assert_eq!(std::fs::metadata(path).unwrap().len(), 1 << 20);
+    journal.settle();
+    let left = files(&jdir).unwrap();
+    assert_eq!(left.len(), 2, "the current file and the spare: {left:?}");
+    for (_, path) in left {
+        assert_eq!(std::fs::metadata(path).unwrap().len(), 1 << 20);
+    }
+}
+
+#[test]
+fn a_rotation_takes_the_spare_and_makes_its_own_file_when_there_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let jdir = dir.path().join("journal");
+    let live = db(&dir.path().join("db"));
+    let journal = Journal::open_with_capacity(&jdir, &live, 100).unwrap();
+    journal.settle();
+    let spare = lock(&journal.shared.spare).as_ref().map(|s| s.seq);
+    assert_eq!(spare, Some(2));
+    // Fill file 1 and rotate onto the spare.
+    for i in 0..4 {
+        journal
+            .write(&live, put(&format!("a{i}"), "0123456789"))
+            .unwrap();
+    }
+    assert_eq!(lock(&journal.shared.current).seq, 2);
+    // No spare yet for file 3 (the thread may not have run): taken away, the rotation makes
+    // the file itself.
+    journal.settle();
+    *lock(&journal.shared.spare) = None;
+    std::fs::remove_file(path_of(&jdir, 3)).unwrap();
+    for i in 0..4 {
+        journal
+            .write(&live, put(&format!("b{i}"), "0123456789"))
+            .unwrap();
+    }
+    journal.sync().unwrap();
+    assert!(lock(&journal.shared.current).seq >= 3);
+    let other = tempfile::tempdir().unwrap();
+    journal.settle();
+    let recovered = reopen_beside_empty_db(&jdir, other.path());
+    // The copy holds only the files not yet retired; RocksDB (not copied) held the rest.
+    let got = contents(&recovered);
+    assert!(got.iter().any(|(k, _)| k == "b3"), "{got:?}");
 }
