@@ -122,8 +122,8 @@ impl Journal {
             spare: Mutex::new(None),
         });
         let (chores, rx) = mpsc::channel();
-        // The thread holds only a weak database reference: RocksDB is closed by whoever drops
-        // the stores, never by this thread.
+        // The thread holds only a weak database reference, upgraded just for a retirement's
+        // WAL sync: the thread never keeps the database open.
         let (worker, weak_db) = (shared.clone(), Arc::downgrade(db));
         std::thread::Builder::new()
             .name("iamd-journal".into())
