@@ -206,6 +206,18 @@ fn refusal(dir: &std::path::Path) -> String {
         .to_string()
 }
 
+/// A data dir whose format record says `format`.
+fn dir_in_format(format: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let store = iam_storage::open(dir.path(), 1).unwrap();
+    let raft_cf = store.db.cf_handle("raft").unwrap();
+    store
+        .db
+        .put_cf(raft_cf, b"format", format.to_be_bytes())
+        .unwrap();
+    dir
+}
+
 #[tokio::test]
 async fn a_data_dir_in_another_storage_format_is_refused_and_left_alone() {
     use openraft::storage::RaftLogStorage;
@@ -225,26 +237,12 @@ async fn a_data_dir_in_another_storage_format_is_refused_and_left_alone() {
     let err = refusal(dir.path());
     assert!(err.contains("older iamd"), "{err}");
 
-    let other = tempfile::tempdir().unwrap();
-    let store = iam_storage::open(other.path(), 1).unwrap();
-    let raft_cf = store.db.cf_handle("raft").unwrap();
-    store
-        .db
-        .put_cf(raft_cf, b"format", 9u32.to_be_bytes())
-        .unwrap();
-    drop(store);
+    let other = dir_in_format(9);
     let err = refusal(other.path());
     assert!(err.contains("storage format is 9"), "{err}");
     // Format 2 (before the log's journal) is format 3 with an empty journal: it opens, and
     // is marked format 3, which an older iamd refuses.
-    let two = tempfile::tempdir().unwrap();
-    let store = iam_storage::open(two.path(), 1).unwrap();
-    let raft_cf = store.db.cf_handle("raft").unwrap();
-    store
-        .db
-        .put_cf(raft_cf, b"format", 2u32.to_be_bytes())
-        .unwrap();
-    drop(store);
+    let two = dir_in_format(2);
     std::fs::remove_dir_all(two.path().join("journal")).unwrap();
     let store = iam_storage::open(two.path(), 1).expect("a format 2 dir opens");
     let raft_cf = store.db.cf_handle("raft").unwrap();

@@ -7,6 +7,15 @@ fn db(dir: &Path) -> Arc<DB> {
     Arc::new(DB::open_default(dir).unwrap())
 }
 
+/// A journal of files of `capacity` bytes in a new directory, beside a new database.
+fn fresh(capacity: u64) -> (tempfile::TempDir, PathBuf, Arc<DB>, Journal) {
+    let dir = tempfile::tempdir().unwrap();
+    let jdir = dir.path().join("journal");
+    let live = db(&dir.path().join("db"));
+    let journal = Journal::open_with_capacity(&jdir, &live, capacity).unwrap();
+    (dir, jdir, live, journal)
+}
+
 fn put(key: &str, value: &str) -> WriteBatch {
     let mut b = WriteBatch::default();
     b.put(key, value);
@@ -93,10 +102,7 @@ fn replay_over_a_database_that_kept_some_writes_reaches_the_same_state() {
 
 #[test]
 fn a_full_file_rotates_after_the_database_is_synced() {
-    let dir = tempfile::tempdir().unwrap();
-    let jdir = dir.path().join("journal");
-    let live = db(&dir.path().join("db"));
-    let journal = Journal::open_with_capacity(&jdir, &live, 100).unwrap();
+    let (dir, jdir, live, journal) = fresh(100);
     for i in 0..20 {
         journal
             .write_durably(&live, put(&format!("k{i:02}"), "some value"))
@@ -191,10 +197,7 @@ fn a_stray_file_in_the_journal_directory_is_refused() {
 
 #[test]
 fn a_fresh_file_is_allocated_at_its_full_size() {
-    let dir = tempfile::tempdir().unwrap();
-    let jdir = dir.path().join("journal");
-    let live = db(&dir.path().join("db"));
-    let journal = Journal::open_with_capacity(&jdir, &live, 1 << 20).unwrap();
+    let (_dir, jdir, live, journal) = fresh(1 << 20);
     journal.write_durably(&live, put("a", "1")).unwrap();
     journal.settle();
     let left = files(&jdir).unwrap();
@@ -206,10 +209,7 @@ fn a_fresh_file_is_allocated_at_its_full_size() {
 
 #[test]
 fn a_rotation_takes_the_spare_and_makes_its_own_file_when_there_is_none() {
-    let dir = tempfile::tempdir().unwrap();
-    let jdir = dir.path().join("journal");
-    let live = db(&dir.path().join("db"));
-    let journal = Journal::open_with_capacity(&jdir, &live, 100).unwrap();
+    let (_dir, jdir, live, journal) = fresh(100);
     journal.settle();
     let spare = lock(&journal.shared.spare).as_ref().map(|s| s.seq);
     assert_eq!(spare, Some(2));
