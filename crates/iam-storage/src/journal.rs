@@ -306,34 +306,54 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Writes every complete record of the file at `path` into `db`, in order.
+/// Writes every complete record of the file at `path` into `db`, in order. Reads as it goes:
+/// a file is mostly zeros after its last record, and replay stops at the first.
 fn replay(path: &Path, db: &DB) -> io::Result<()> {
-    let bytes = std::fs::read(path)?;
-    for payload in records(&bytes) {
-        db.write(WriteBatch::from_data(payload))
+    let file = File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut reader = Records::new(io::BufReader::with_capacity(1 << 20, file), size);
+    while let Some(payload) = reader.next_record()? {
+        db.write(WriteBatch::from_data(&payload))
             .map_err(crate::log_store::io_err)?;
     }
     Ok(())
 }
 
-/// The complete records at the start of `bytes`: up to a zero length, a record that does not
-/// fit, or a CRC mismatch (a torn last write).
-fn records(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = bytes;
-    std::iter::from_fn(move || {
-        let header = rest.get(..HEADER)?;
-        let len = u32::from_le_bytes(header[..4].try_into().ok()?) as usize;
-        let crc = u32::from_le_bytes(header[4..].try_into().ok()?);
-        if len == 0 {
-            return None;
+/// The complete records at the start of a file of `size` bytes: up to a zero length, a
+/// record that does not fit, or a CRC mismatch (a torn last write).
+struct Records<R> {
+    reader: R,
+    left: u64,
+}
+
+impl<R: io::Read> Records<R> {
+    fn new(reader: R, size: u64) -> Self {
+        Self { reader, left: size }
+    }
+
+    /// The next record's payload; `None` at the journal's end. A read error is an error, not
+    /// an end: the file was there to be read.
+    fn next_record(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if self.left < HEADER as u64 {
+            return Ok(None);
         }
-        let payload = rest.get(HEADER..HEADER.checked_add(len)?)?;
-        if crc32fast::hash(payload) != crc {
-            return None;
+        let mut header = [0u8; HEADER];
+        self.reader.read_exact(&mut header)?;
+        let [l0, l1, l2, l3, c0, c1, c2, c3] = header;
+        let len = u32::from_le_bytes([l0, l1, l2, l3]);
+        let crc = u32::from_le_bytes([c0, c1, c2, c3]);
+        let rest = self.left - HEADER as u64;
+        if len == 0 || u64::from(len) > rest {
+            return Ok(None);
         }
-        rest = &rest[HEADER + len..];
-        Some(payload)
-    })
+        let mut payload = vec![0; len as usize];
+        self.reader.read_exact(&mut payload)?;
+        if crc32fast::hash(&payload) != crc {
+            return Ok(None);
+        }
+        self.left = rest - u64::from(len);
+        Ok(Some(payload))
+    }
 }
 
 #[cfg(test)]
