@@ -291,11 +291,20 @@ fn create(dir: &Path, seq: u64, capacity: u64) -> io::Result<(File, u64)> {
         .write(true)
         .create_new(true)
         .open(&path)?;
-    if let Err(e) = rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), 0, capacity) {
+    match rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), 0, capacity) {
+        Ok(()) => {}
         // A filesystem without fallocate: a sparse file of the same size still keeps the
         // size fixed (appends then allocate blocks as they go).
-        tracing::debug!(error = %e, "fallocate unsupported; journal file left sparse");
-        file.set_len(capacity)?;
+        Err(rustix::io::Errno::OPNOTSUPP) => {
+            tracing::debug!("fallocate unsupported; journal file left sparse");
+            file.set_len(capacity)?;
+        }
+        // Anything else (a full disk above all) is an error, not a reason to go sparse.
+        Err(e) => {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            return Err(io::Error::from(e));
+        }
     }
     file.sync_all()?;
     sync_dir(dir)?;
