@@ -11,7 +11,10 @@ use std::fmt::Debug;
 use std::io;
 use std::ops::{Bound, RangeBounds};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use syncer::{Behind, Queued, Syncer};
+
+mod syncer;
 
 const KEY_VOTE: &[u8] = b"vote";
 const KEY_COMMITTED: &[u8] = b"committed";
@@ -20,10 +23,14 @@ const KEY_PURGED: &[u8] = b"purged";
 /// The log store. Cloning shares the database (the clone is the log reader).
 #[derive(Clone)]
 pub struct RocksLogStore {
+    /// The leader's WAL syncer ([`syncer`]). Declared first, so the last handle joins the
+    /// thread before it lets go of `db`.
+    syncer: Arc<Syncer>,
+    /// How far the syncer's writes lag the appends queued for it.
+    behind: Arc<Behind>,
     db: Arc<DB>,
     /// Where every write of this store is made durable (see [`crate::journal`]).
     journal: Arc<Journal>,
-    syncer: mpsc::Sender<IOFlushed<TypeConfig>>,
     /// This node's id, when known: see [`RocksLogStore::for_node`].
     node_id: Option<u64>,
     /// Whether the last saved vote names another node as leader (or candidate): then this
@@ -43,21 +50,39 @@ fn index_key(index: u64) -> [u8; 8] {
 impl RocksLogStore {
     /// Starts the log store of `store` and its journal syncer thread.
     pub fn new(store: &Store) -> Self {
-        let (tx, rx) = mpsc::channel::<IOFlushed<TypeConfig>>();
-        let journal = store.journal.clone();
-        std::thread::Builder::new()
-            .name("iamd-wal-sync".into())
-            .spawn(move || run_syncer(&journal, &rx))
-            .expect("spawn the WAL syncer thread");
+        let behind = Arc::new(Behind::default());
+        let recent = Arc::default();
+        let committed = Arc::default();
+        let syncer = Syncer::start(syncer::Shared {
+            journal: store.journal.clone(),
+            db: Arc::downgrade(&store.db),
+            behind: behind.clone(),
+            recent: Arc::clone(&recent),
+            committed: Arc::clone(&committed),
+        });
         Self {
+            syncer: Arc::new(syncer),
+            behind,
             db: store.db.clone(),
             journal: store.journal.clone(),
-            syncer: tx,
             node_id: None,
             following: Arc::new(AtomicBool::new(false)),
-            recent: Arc::default(),
-            committed: Arc::default(),
+            recent,
+            committed,
         }
+    }
+
+    /// Waits until the syncer wrote every append queued for it (see [`syncer`]).
+    fn drain(&self) -> io::Result<()> {
+        blocking(|| self.behind.drain())
+    }
+
+    /// Writes `batch` durably now, after every queued append.
+    fn write_durably(&self, batch: WriteBatch) -> io::Result<()> {
+        blocking(|| {
+            self.behind.drain()?;
+            self.journal.write_durably(&self.db, batch)
+        })
     }
 
     /// The log store of node `node_id`. It fsyncs a follower's appends inline, in `append`
@@ -135,10 +160,11 @@ impl RocksLogStore {
         let bytes = bincode::serialize(value).map_err(io_err)?;
         let mut batch = WriteBatch::default();
         batch.put_cf(cf(&self.db, CF_RAFT), key, bytes);
-        self.journal.write_durably(&self.db, batch)
+        self.write_durably(batch)
     }
 
     fn last_entry_log_id(&self) -> io::Result<Option<LogId>> {
+        self.drain()?;
         let mut it = self.db.iterator_cf(cf(&self.db, CF_LOG), IteratorMode::End);
         match it.next() {
             None => Ok(None),
@@ -167,25 +193,6 @@ pub(crate) fn io_err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-/// Fsyncs the journal for every batch of queued appends, then reports them durable in order.
-fn run_syncer(journal: &Journal, rx: &mpsc::Receiver<IOFlushed<TypeConfig>>) {
-    while let Ok(first) = rx.recv() {
-        let mut pending = vec![first];
-        while let Ok(more) = rx.try_recv() {
-            pending.push(more);
-        }
-        let result = journal.sync();
-        for cb in pending {
-            cb.io_completed(
-                result
-                    .as_ref()
-                    .map(|_| ())
-                    .map_err(|e| std::io::Error::other(e.to_string())),
-            );
-        }
-    }
-}
-
 impl RaftLogReader<TypeConfig> for RocksLogStore {
     async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
         &mut self,
@@ -194,6 +201,7 @@ impl RaftLogReader<TypeConfig> for RocksLogStore {
         if let Some(entries) = self.recent().get(&range) {
             return Ok(entries);
         }
+        self.drain()?;
         let start = match range.start_bound() {
             Bound::Included(&s) => s,
             Bound::Excluded(&s) => s + 1,
@@ -280,20 +288,21 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         }
         if self.following.load(Ordering::Relaxed) {
             // A follower: durable before this returns (see `for_node`).
-            let written = blocking(|| self.journal.write_durably(&self.db, batch));
+            let written = self.write_durably(batch);
             self.note_appended(appended, written.is_ok());
             callback.io_completed(written.as_ref().map(|_| ()).map_err(io_err));
             return written;
         }
-        // Written (readable) now: openraft replicates from the log as soon as this returns,
-        // while the syncer's fsync runs; it counts the entries durable here only once the
-        // callback reports that fsync.
-        let written = self.journal.write(&self.db, batch);
-        self.note_appended(appended, written.is_ok());
-        written?;
-        self.syncer
-            .send(callback)
-            .map_err(|_| io_err("the WAL syncer stopped"))?;
+        // A leader: readable (from the cache) now, so openraft replicates the entries as soon
+        // as this returns; the syncer writes them to RocksDB and the journal and fsyncs
+        // meanwhile, and openraft counts them durable here only once the callback reports it.
+        self.behind.queue_one()?;
+        self.note_appended(appended, true);
+        if self.syncer.send(Queued { batch, callback }).is_err() {
+            self.behind.unqueue_one();
+            self.note_appended(Vec::new(), false);
+            return Err(io_err("the WAL syncer stopped"));
+        }
         Ok(())
     }
 
@@ -302,10 +311,11 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         let mut batch = WriteBatch::default();
         batch.delete_range_cf(cf(&self.db, CF_LOG), index_key(from), index_key(u64::MAX));
         batch.delete_cf(cf(&self.db, CF_LOG), index_key(u64::MAX));
+        self.drain()?;
         // Dropped from the cache first: a failed write leaves the log unknown, and an entry
         // missing from the cache is only read from RocksDB.
         self.recent().truncated_after(last_log_id.map(|l| l.index));
-        self.journal.write_durably(&self.db, batch)
+        self.write_durably(batch)
     }
 
     async fn purge(&mut self, log_id: LogId) -> io::Result<()> {
@@ -317,6 +327,7 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
             index_key(0),
             index_key(log_id.index + 1),
         );
+        self.drain()?;
         self.recent().purged_upto(log_id.index);
         // RocksDB's WAL is synced first: the state machine's applies (never synced on their
         // own) become durable at least up to the snapshot that covers the purged entries, so

@@ -63,7 +63,7 @@ async fn run(ops: Vec<Op>) {
                 let entries: Vec<Entry> = (last + 1..=last + n as u64)
                     .map(|i| entry(term, i))
                     .collect();
-                log.append(entries, IOFlushed::noop()).await.unwrap();
+                append_durably(&mut log, entries).await;
                 last += n as u64;
             }
             Op::Truncate { frac } => {
@@ -106,6 +106,15 @@ async fn run(ops: Vec<Op>) {
     }
 }
 
+/// Appends `entries` and waits until the store reports them durable (a leader's append is
+/// written to RocksDB by the WAL syncer, behind `append`).
+async fn append_durably(log: &mut RocksLogStore, entries: Vec<Entry>) {
+    use openraft::type_config::TypeConfigExt;
+    let (tx, rx) = iam_raft::types::TypeConfig::oneshot();
+    log.append(entries, IOFlushed::signal(tx)).await.unwrap();
+    rx.await.unwrap().expect("append durable");
+}
+
 /// The log id stored at `index` (read from RocksDB, as openraft would know it).
 async fn stored_id(store: &iam_storage::Store, index: u64) -> LogId {
     let mut plain = RocksLogStore::new(store);
@@ -133,7 +142,7 @@ async fn recent_entries_are_read_from_memory() {
     let store = iam_storage::open(dir.path(), 1).unwrap();
     let mut log = RocksLogStore::for_node(&store, 1).unwrap();
     let entries: Vec<Entry> = (1..=10).map(|i| entry(1, i)).collect();
-    log.append(entries, IOFlushed::noop()).await.unwrap();
+    append_durably(&mut log, entries).await;
     let log_cf = store.db.cf_handle("log").unwrap();
     store
         .db
@@ -144,4 +153,45 @@ async fn recent_entries_are_read_from_memory() {
     assert_eq!(read(&mut log, 3, 8).await.len(), 5);
     // A range reaching past the last kept entry is RocksDB's to answer.
     assert!(read(&mut log, 3, 12).await.is_empty());
+}
+
+/// A leader's appends are readable as soon as `append` returns, before the WAL syncer wrote
+/// them: from the cache, and from RocksDB once a read reaches past the cache (it waits for
+/// the syncer's writes) — through the store and through a reader cloned from it. Votes,
+/// truncations and purges keep their order after queued appends.
+#[tokio::test]
+async fn a_leaders_queued_appends_are_read_back_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = iam_storage::open(dir.path(), 1).unwrap();
+    let mut log = RocksLogStore::for_node(&store, 1).unwrap();
+    let mut reader = log.get_log_reader().await;
+    // Far more entries than the cache keeps, in many appends, none awaited.
+    let total = 3_000u64;
+    for chunk in (1..=total).collect::<Vec<_>>().chunks(7) {
+        let entries: Vec<Entry> = chunk.iter().map(|&i| entry(1, i)).collect();
+        log.append(entries, IOFlushed::noop()).await.unwrap();
+    }
+    let want: Vec<u64> = (1..=total).collect();
+    let indexes = |v: Vec<LogId>| v.into_iter().map(|l| l.index).collect::<Vec<_>>();
+    assert_eq!(indexes(read(&mut reader, 1, total + 1).await), want);
+    assert_eq!(indexes(read(&mut log, 1, total + 1).await), want);
+    let state = log.get_log_state().await.unwrap();
+    assert_eq!(state.last_log_id.map(|l| l.index), Some(total));
+    // More queued appends, then a truncation and a purge: each applies after them.
+    let more: Vec<Entry> = (total + 1..=total + 600).map(|i| entry(1, i)).collect();
+    log.append(more, IOFlushed::noop()).await.unwrap();
+    log.truncate_after(Some(entry(1, total + 100).log_id))
+        .await
+        .unwrap();
+    log.append(vec![entry(2, total + 101)], IOFlushed::noop())
+        .await
+        .unwrap();
+    log.purge(entry(1, 10).log_id).await.unwrap();
+    log.save_vote(&Vote::new_committed(3, 1)).await.unwrap();
+    drop((log, reader));
+    let mut plain = RocksLogStore::new(&store);
+    let kept = read(&mut plain, 0, total + 700).await;
+    assert_eq!(kept.len() as u64, total + 101 - 10);
+    assert_eq!(kept.first().map(|l| l.index), Some(11));
+    assert_eq!(kept.last(), Some(&entry(2, total + 101).log_id));
 }
