@@ -62,7 +62,7 @@ impl Behind {
     pub(super) fn queue_one(&self) -> io::Result<()> {
         let mut w = self.lock();
         if let Some(e) = &w.failed {
-            return Err(io_err(format!("an earlier log write failed: {e}")));
+            return Err(earlier_failure(e));
         }
         w.queued += 1;
         Ok(())
@@ -83,7 +83,7 @@ impl Behind {
             w = self.written.wait(w).unwrap_or_else(|p| p.into_inner());
         }
         match &w.failed {
-            Some(e) => Err(io_err(format!("an earlier log write failed: {e}"))),
+            Some(e) => Err(earlier_failure(e)),
             None => Ok(()),
         }
     }
@@ -109,6 +109,11 @@ impl Behind {
     fn failed(&self) -> Option<String> {
         self.lock().failed.clone()
     }
+}
+
+/// The error of every log write after a failed one.
+fn earlier_failure(e: &str) -> io::Error {
+    io_err(format!("an earlier log write failed: {e}"))
 }
 
 /// What the syncer thread shares with the log store.
@@ -170,7 +175,7 @@ fn run(shared: &Shared, rx: &mpsc::Receiver<Queued>) {
         for q in taken {
             if result.is_ok() {
                 result = match (shared.behind.failed(), &db) {
-                    (Some(e), _) => Err(io_err(format!("an earlier log write failed: {e}"))),
+                    (Some(e), _) => Err(earlier_failure(&e)),
                     (None, None) => Err(io_err("the database is closed")),
                     (None, Some(db)) => shared.journal.write(db, q.batch),
                 };
