@@ -116,15 +116,10 @@ impl RocksLogStore {
     /// Keeps just-written entries in the cache; after a failed write the log's end is
     /// unknown, so the cache is emptied.
     fn note_appended(&self, appended: Vec<(Entry, usize)>, written: bool) {
-        if !written {
-            // The committed id that rode along may not be written: the next append retries.
-            self.committed_mut().1 = true;
-        }
-        let mut recent = self.recent();
         if written {
-            recent.appended(appended);
+            self.recent().appended(appended);
         } else {
-            recent.clear();
+            forget_unwritten(&self.recent, &self.committed);
         }
     }
 
@@ -175,6 +170,14 @@ impl RocksLogStore {
             }
         }
     }
+}
+
+/// After a failed log write the log's end is unknown: the cache is emptied (nothing is
+/// served from it) and the committed id that rode along is marked unsaved (the next append
+/// retries it).
+fn forget_unwritten(recent: &Mutex<Recent>, committed: &Mutex<(Option<LogId>, bool)>) {
+    recent.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    committed.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
 }
 
 /// Runs a blocking call (an fsync) on the current thread. On a multi-threaded runtime the
@@ -298,7 +301,7 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         // meanwhile, and openraft counts them durable here only once the callback reports it.
         self.behind.queue_one()?;
         self.note_appended(appended, true);
-        if self.syncer.send(Queued { batch, callback }).is_err() {
+        if !self.syncer.send(Queued { batch, callback }) {
             self.behind.unqueue_one();
             self.note_appended(Vec::new(), false);
             return Err(io_err("the WAL syncer stopped"));

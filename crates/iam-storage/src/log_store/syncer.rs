@@ -88,21 +88,20 @@ impl Behind {
         }
     }
 
+    /// Counts one queued append as written, or failed (in the same step, so a drain never
+    /// returns between the two).
     fn written_one(&self, failure: Option<&io::Error>) {
         let mut w = self.lock();
         w.written += 1;
-        if let (Some(e), None) = (failure, &w.failed) {
-            w.failed = Some(e.to_string());
+        if let Some(e) = failure {
+            w.failed.get_or_insert_with(|| e.to_string());
         }
         self.written.notify_all();
     }
 
     /// Records a failure found after the writes (the fsync): later appends fail.
     fn fail(&self, e: &io::Error) {
-        let mut w = self.lock();
-        if w.failed.is_none() {
-            w.failed = Some(e.to_string());
-        }
+        self.lock().failed.get_or_insert_with(|| e.to_string());
         self.written.notify_all();
     }
 
@@ -145,12 +144,9 @@ impl Syncer {
         }
     }
 
-    /// Hands `q` to the thread; gives it back if the thread is gone.
-    pub(super) fn send(&self, q: Queued) -> Result<(), Queued> {
-        match &self.tx {
-            Some(tx) => tx.send(q).map_err(|e| e.0),
-            None => Err(q),
-        }
+    /// Hands `q` to the thread; `false` if the thread is gone.
+    pub(super) fn send(&self, q: Queued) -> bool {
+        self.tx.as_ref().is_some_and(|tx| tx.send(q).is_ok())
     }
 }
 
@@ -170,15 +166,15 @@ fn run(shared: &Shared, rx: &mpsc::Receiver<Queued>) {
             taken.push(more);
         }
         let db = shared.db.upgrade();
-        let mut result: io::Result<()> = Ok(());
+        let mut result = match (shared.behind.failed(), &db) {
+            (Some(e), _) => Err(earlier_failure(&e)),
+            (None, None) => Err(io_err("the database is closed")),
+            (None, Some(_)) => Ok(()),
+        };
         let mut callbacks = Vec::with_capacity(taken.len());
         for q in taken {
-            if result.is_ok() {
-                result = match (shared.behind.failed(), &db) {
-                    (Some(e), _) => Err(earlier_failure(&e)),
-                    (None, None) => Err(io_err("the database is closed")),
-                    (None, Some(db)) => shared.journal.write(db, q.batch),
-                };
+            if let (Ok(()), Some(db)) = (&result, &db) {
+                result = shared.journal.write(db, q.batch);
             }
             shared.behind.written_one(result.as_ref().err());
             callbacks.push(q.callback);
@@ -189,14 +185,7 @@ fn run(shared: &Shared, rx: &mpsc::Receiver<Queued>) {
         }
         if let Err(e) = &result {
             shared.behind.fail(e);
-            // The log's end is unknown now: nothing is served from the cache, and the
-            // committed hint that rode along may be lost.
-            shared
-                .recent
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clear();
-            shared.committed.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+            super::forget_unwritten(&shared.recent, &shared.committed);
         }
         for cb in callbacks {
             cb.io_completed(result.as_ref().map(|_| ()).map_err(io_err));
