@@ -59,12 +59,26 @@ pub struct Node {
     pub peer: String,
     pub data_dir: PathBuf,
     pub log: PathBuf,
+    /// The API and HTTP ports serve TLS.
+    pub tls: bool,
     child: Option<Child>,
 }
 
 impl Node {
     pub fn api_url(&self) -> String {
-        format!("http://{}", self.api)
+        format!("{}://{}", self.scheme(), self.api)
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("{}://{}", self.scheme(), self.http)
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -81,10 +95,30 @@ pub struct Cluster {
     pub creds: Option<Credentials>,
     /// The operator account (the first account, created by the bootstrap node).
     pub account: String,
+    /// With TLS on the API and HTTP ports: the CA bundle that verifies them.
+    pub ca_bundle: Option<PathBuf>,
+    /// Flags every node is started with besides the harness's own.
+    pub extra_args: Vec<String>,
+    /// The peer port uses certificates of a test CA (`--peer-cert/--peer-key/--peer-ca`,
+    /// see [`Cluster::peer_pki`]) instead of the CA derived from the cluster key.
+    pub peer_pki: bool,
+}
+
+/// How a test cluster is started.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub snapshot_every: Option<u64>,
+    /// TLS on the API and HTTP ports (certificates of a test CA).
+    pub api_tls: bool,
+    /// Peer certificates of a test CA instead of the derived cluster CA.
+    pub peer_pki: bool,
+    /// More flags for every node.
+    pub extra: Vec<String>,
 }
 
 /// The cluster secret key every test node gets (tests only).
-const TEST_SECRET_KEY: &str = "3f1c9a7e5b2d4f6081a3c5e7f9b1d3e5a7c9e1f3b5d7f9a1c3e5f7a9b1d3e5f7";
+pub const TEST_SECRET_KEY: &str =
+    "3f1c9a7e5b2d4f6081a3c5e7f9b1d3e5a7c9e1f3b5d7f9a1c3e5f7a9b1d3e5f7";
 
 /// Reads `[default]` credentials and `aws_account_id` from an AWS credentials file.
 pub fn read_credentials(path: &Path) -> Option<(Credentials, String)> {
@@ -128,17 +162,71 @@ impl Cluster {
     }
 
     pub async fn start_with(n: u64, snapshot_every: u64) -> Cluster {
+        Self::start_opts(
+            n,
+            Options {
+                snapshot_every: Some(snapshot_every),
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    /// Starts `n` nodes that all get `extra` flags (e.g. `--max-connections-per-source`).
+    pub async fn start_with_args(n: u64, extra: &[&str]) -> Cluster {
+        Self::start_opts(
+            n,
+            Options {
+                extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    /// Starts `n` nodes whose API and HTTP ports serve TLS with certificates of a CA made
+    /// for the test (`ca_bundle`); clients and iamctl verify them.
+    pub async fn start_tls(n: u64) -> Cluster {
+        Self::start_opts(
+            n,
+            Options {
+                api_tls: true,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    /// Starts `n` nodes as `opts` says.
+    pub async fn start_opts(n: u64, opts: Options) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("iamd-test-")
             .tempdir()
             .expect("temp dir");
         std::fs::write(dir.path().join("secret.key"), TEST_SECRET_KEY).expect("secret key");
+        let tls_dir = dir.path().join("tls");
+        std::fs::create_dir_all(&tls_dir).expect("tls dir");
+        let new_ca = |name: &str, file: &str| {
+            let ca = iam_tls::gen::new_ca(name, 30).expect("test CA");
+            std::fs::write(tls_dir.join(format!("{file}.pem")), &ca.cert).expect("CA file");
+            std::fs::write(tls_dir.join(format!("{file}-key.pem")), &ca.key).expect("CA key");
+        };
+        let ca_bundle = opts.api_tls.then(|| {
+            new_ca("iamd test CA", "ca");
+            tls_dir.join("ca.pem")
+        });
+        if opts.peer_pki {
+            new_ca("iamd test peer CA", "peer-ca");
+        }
         let mut c = Cluster {
             dir: Some(dir),
             nodes: Vec::new(),
-            snapshot_every,
+            snapshot_every: opts.snapshot_every.unwrap_or(10_000),
             creds: None,
             account: String::new(),
+            ca_bundle,
+            extra_args: opts.extra,
+            peer_pki: opts.peer_pki,
         };
         for id in 1..=n {
             c.spawn_new(id);
@@ -203,6 +291,33 @@ impl Cluster {
             "--runtime-threads".into(),
             if node.id.is_multiple_of(2) { "1" } else { "0" }.into(),
         ];
+        args.extend(self.extra_args.iter().cloned());
+        if self.peer_pki {
+            let tls = self.dir().join("tls");
+            args.extend([
+                "--peer-cert".into(),
+                tls.join(format!("node{}-peer.pem", node.id))
+                    .display()
+                    .to_string(),
+                "--peer-key".into(),
+                tls.join(format!("node{}-peer-key.pem", node.id))
+                    .display()
+                    .to_string(),
+                "--peer-ca".into(),
+                tls.join(format!("node{}-peer-ca.pem", node.id))
+                    .display()
+                    .to_string(),
+            ]);
+        }
+        if self.ca_bundle.is_some() {
+            let (cert, key) = self.node_cert(node.id);
+            args.extend([
+                "--tls-cert".into(),
+                cert.display().to_string(),
+                "--tls-key".into(),
+                key.display().to_string(),
+            ]);
+        }
         if node.id == 1 {
             args.push("--bootstrap".into());
             args.push("--root-credentials-file".into());
@@ -212,6 +327,67 @@ impl Cluster {
             args.push(first.peer.clone());
         }
         args
+    }
+
+    /// A TLS cluster's certificate and key files of node `id` (API and HTTP ports).
+    pub fn node_cert(&self, id: u64) -> (PathBuf, PathBuf) {
+        let tls = self.dir().join("tls");
+        (
+            tls.join(format!("node{id}.pem")),
+            tls.join(format!("node{id}-key.pem")),
+        )
+    }
+
+    /// Issues node `id` a new certificate of the test CA for 127.0.0.1 and localhost (made
+    /// before a TLS node starts; call again to rotate it: the node picks it up).
+    pub fn issue_node_cert(&self, id: u64) {
+        let tls = self.dir().join("tls");
+        let ca = std::fs::read_to_string(tls.join("ca.pem")).expect("CA");
+        let ca_key = std::fs::read_to_string(tls.join("ca-key.pem")).expect("CA key");
+        let names = ["127.0.0.1".to_owned(), "localhost".to_owned()];
+        let pem = iam_tls::gen::issue(&ca, &ca_key, &names, iam_tls::gen::Usage::Server, 30)
+            .expect("node certificate");
+        let (cert, key) = self.node_cert(id);
+        // The key first, then the certificate: a node reading in between finds a mismatch,
+        // refuses it and keeps its previous pair.
+        std::fs::write(&key, &pem.key).expect("node key");
+        std::fs::write(&cert, &pem.cert).expect("node cert");
+    }
+
+    /// Makes a new peer CA `<name>.pem`/`<name>-key.pem` in the cluster's TLS directory.
+    pub fn new_peer_ca(&self, name: &str) {
+        let tls = self.dir().join("tls");
+        let ca = iam_tls::gen::new_ca(name, 30).expect("CA");
+        std::fs::write(tls.join(format!("{name}.pem")), &ca.cert).expect("CA file");
+        std::fs::write(tls.join(format!("{name}-key.pem")), &ca.key).expect("CA key");
+    }
+
+    /// Issues node `id` a peer certificate (127.0.0.1, server and client use) of the CA
+    /// `ca` (a name given to [`Cluster::new_peer_ca`], or `peer-ca`, the first one).
+    pub fn issue_peer_cert(&self, id: u64, ca: &str) {
+        let tls = self.dir().join("tls");
+        let ca_pem = std::fs::read_to_string(tls.join(format!("{ca}.pem"))).expect("CA");
+        let ca_key = std::fs::read_to_string(tls.join(format!("{ca}-key.pem"))).expect("CA key");
+        let pem = iam_tls::gen::issue(
+            &ca_pem,
+            &ca_key,
+            &["127.0.0.1".to_owned()],
+            iam_tls::gen::Usage::Both,
+            30,
+        )
+        .expect("peer certificate");
+        std::fs::write(tls.join(format!("node{id}-peer-key.pem")), &pem.key).expect("key");
+        std::fs::write(tls.join(format!("node{id}-peer.pem")), &pem.cert).expect("cert");
+    }
+
+    /// Sets node `id`'s peer CA bundle to the CAs named.
+    pub fn set_peer_bundle(&self, id: u64, cas: &[&str]) {
+        let tls = self.dir().join("tls");
+        let bundle: String = cas
+            .iter()
+            .map(|ca| std::fs::read_to_string(tls.join(format!("{ca}.pem"))).expect("CA"))
+            .collect();
+        std::fs::write(tls.join(format!("node{id}-peer-ca.pem")), bundle).expect("bundle");
     }
 
     /// The directory holding every node's data dir and log.
@@ -228,8 +404,16 @@ impl Cluster {
             peer: format!("127.0.0.1:{}", free_port()),
             data_dir: self.dir().join(format!("node{id}")),
             log: self.dir().join(format!("node{id}.log")),
+            tls: self.ca_bundle.is_some(),
             child: None,
         };
+        if node.tls {
+            self.issue_node_cert(id);
+        }
+        if self.peer_pki {
+            self.issue_peer_cert(id, "peer-ca");
+            self.set_peer_bundle(id, &["peer-ca"]);
+        }
         self.nodes.push(node);
         self.start_node(id);
     }
@@ -264,6 +448,24 @@ impl Cluster {
 
     pub fn node(&self, id: u64) -> &Node {
         &self.nodes[self.index(id)]
+    }
+
+    /// The process id of node `id`, while it runs.
+    pub fn pid(&self, id: u64) -> Option<u32> {
+        self.node(id).child.as_ref().map(Child::id)
+    }
+
+    /// The resident memory of node `id` in KiB (`VmRSS`).
+    pub fn rss_kib(&self, id: u64) -> u64 {
+        let pid = self.pid(id).expect("node runs");
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+            .expect("VmRSS")
     }
 
     /// SIGKILL: the process dies without any chance to flush.
@@ -325,27 +527,36 @@ impl Cluster {
     pub fn client(&mut self) -> Client {
         let ids = self.running_ids();
         let eps: Vec<String> = ids.iter().map(|id| self.node(*id).api_url()).collect();
-        self.signed(Client::new(&eps, Duration::from_secs(20)).expect("client"))
+        self.signed(self.new_client(&eps, Duration::from_secs(20)))
+    }
+
+    /// A client of `endpoints`, verifying a TLS cluster's certificates with its CA.
+    pub fn new_client(&self, endpoints: &[String], deadline: Duration) -> Client {
+        Client::with_ca_bundle(endpoints, deadline, self.ca_bundle.as_deref()).expect("client")
     }
 
     /// A client of one node only.
     pub fn client_of(&self, id: u64) -> Client {
-        self.signed(
-            Client::new(&[self.node(id).api_url()], Duration::from_secs(20)).expect("client"),
-        )
+        self.signed(self.new_client(&[self.node(id).api_url()], Duration::from_secs(20)))
     }
 
     /// A client of every running node signing with other credentials.
     pub fn client_as(&mut self, creds: Credentials) -> Client {
         let ids = self.running_ids();
         let eps: Vec<String> = ids.iter().map(|id| self.node(*id).api_url()).collect();
-        Client::new(&eps, Duration::from_secs(20))
-            .expect("client")
+        self.new_client(&eps, Duration::from_secs(20))
             .with_credentials(creds)
     }
 
     pub async fn status(&self, id: u64) -> Option<NodeStatus> {
-        let c = self.signed(Client::new(&[self.node(id).api_url()], Duration::from_secs(3)).ok()?);
+        let c = self.signed(
+            Client::with_ca_bundle(
+                &[self.node(id).api_url()],
+                Duration::from_secs(3),
+                self.ca_bundle.as_deref(),
+            )
+            .ok()?,
+        );
         c.call_one(
             0,
             |_, mut c| async move { c.status(StatusRequest {}).await },
@@ -357,19 +568,34 @@ impl Cluster {
     /// The value of the metric line `name`, labels included (e.g.
     /// `iamd_peer_rpcs_total{kind="forward"}`) on node `id`'s `/metrics`.
     pub async fn metric(&self, id: u64, name: &str) -> u64 {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let addr = &self.node(id).http;
-        let mut s = tokio::net::TcpStream::connect(addr)
+        let body = self
+            .http_get(id, "/metrics")
             .await
-            .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
-        s.write_all(format!("GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
-            .await
-            .expect("send GET /metrics");
-        let mut body = String::new();
-        s.read_to_string(&mut body).await.expect("read /metrics");
+            .unwrap_or_else(|e| panic!("GET /metrics of node {id}: {e}"));
         body.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
             .unwrap_or_else(|| panic!("no metric {name} on node {id}:\n{body}"))
+    }
+
+    /// `GET path` on node `id`'s HTTP port (over TLS on a TLS cluster): the whole answer,
+    /// status line and headers included.
+    pub async fn http_get(&self, id: u64, path: &str) -> std::io::Result<String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.node(id).http.clone();
+        let connector = match &self.ca_bundle {
+            Some(ca) => iam_tls::Connector::new(Some(
+                iam_tls::ClientTls::trusting(Some(ca)).map_err(std::io::Error::other)?,
+            )),
+            None => iam_tls::Connector::new(None),
+        };
+        let (host, port) = addr.rsplit_once(':').expect("host:port");
+        let mut s = connector.connect(host, port.parse().expect("port")).await?;
+        s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+            .await?;
+        let mut body = Vec::new();
+        // A TLS peer may close without close_notify after a complete HTTP/1.0 answer.
+        let _ = s.read_to_end(&mut body).await;
+        Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
     /// Waits until every running node's status satisfies `f`.
@@ -453,9 +679,11 @@ impl Cluster {
         let ids = self.running_ids();
         let eps: Vec<String> = ids.iter().map(|id| self.node(*id).api_url()).collect();
         let mut cmd = Command::new(bin("iamctl"));
-        cmd.arg("--endpoints")
-            .arg(eps.join(","))
-            .args(args)
+        cmd.arg("--endpoints").arg(eps.join(","));
+        if let Some(ca) = &self.ca_bundle {
+            cmd.arg("--ca-bundle").arg(ca);
+        }
+        cmd.args(args)
             .env_remove("IAMCTL_CONFIG")
             .env_remove("AWS_PROFILE")
             .env(

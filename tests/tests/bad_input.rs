@@ -106,6 +106,7 @@ async fn a_data_dir_of_another_node_or_cluster_is_refused() {
         // A second, separate cluster: node 1's data dir must not join it.
         let mut other = Cluster::start(1).await;
         let seed = other.node(1).peer.clone();
+        let secret = other.dir().join("secret.key");
         let (code, err) = iamd(&[
             "serve",
             "--node-id",
@@ -114,6 +115,10 @@ async fn a_data_dir_of_another_node_or_cluster_is_refused() {
             data.to_str().unwrap(),
             "--join",
             &seed,
+            // The same key as the other cluster's (every test cluster has it): the
+            // handshake succeeds and the cluster ids are compared.
+            "--secret-key-file",
+            secret.to_str().unwrap(),
             "--api-listen",
             &api,
             "--http-listen",

@@ -160,7 +160,7 @@ fn only_storage_knows_rocksdb_and_only_raft_and_storage_name_openraft() {
 fn layers_only_point_down() {
     let layer = |c: &str| match c {
         "iam-model" | "iam-policy" => 0,
-        "iam-state" | "iam-proto" | "iam-auth" => 1,
+        "iam-state" | "iam-proto" | "iam-auth" | "iam-tls" => 1,
         "iam-raft" | "iam-storage" | "iam-authz" | "iam-aws" => 2,
         "iam-server" | "iam-client" => 3,
         "iam-cli" => 4,

@@ -21,6 +21,8 @@ pub const SEALED_PREFIX: &str = "sealed1:";
 #[derive(Clone)]
 pub struct SecretBox {
     cipher_key: [u8; 32],
+    /// The cluster key itself, for keys derived for other purposes ([`SecretBox::derive_key`]).
+    root: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -37,7 +39,19 @@ impl SecretBox {
         mac.update(b"iamd secrets at rest v1");
         Self {
             cipher_key: mac.finalize().into_bytes().into(),
+            root: *cluster_key,
         }
+    }
+
+    /// A key for another purpose, derived from the cluster key (HMAC-SHA256 of `label`):
+    /// every node derives the same one, and none of them reveals the cluster key or another
+    /// purpose's key. Labels in use: `iamd peer TLS v1` (the peer port's CA, `iam-tls`).
+    pub fn derive_key(&self, label: &str) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.root).unwrap_or_else(|_| unreachable!());
+        mac.update(b"iamd derived key: ");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// Parses a cluster key written as 64 hex digits (surrounding whitespace ignored).
@@ -69,11 +83,15 @@ impl SecretBox {
         format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(out))
     }
 
-    /// Opens what [`SecretBox::seal`] produced with the same cluster key. A value without the
-    /// prefix is returned as is (written without a cluster key: tests and tools).
+    /// Opens what [`SecretBox::seal`] produced with the same cluster key. Anything else — a
+    /// value sealed with another key, changed, or never sealed at all — is refused: a secret
+    /// that did not come out of `seal` under this cluster's key was not put there by iamd.
     pub fn open(&self, value: &str) -> Result<String, AuthError> {
         let Some(b64) = value.strip_prefix(SEALED_PREFIX) else {
-            return Ok(value.to_owned());
+            return Err(AuthError::new(
+                iam_model::ErrorCode::ServiceFailure,
+                "a stored secret is not sealed with the cluster key and is refused",
+            ));
         };
         let fail = || {
             AuthError::new(
@@ -122,7 +140,18 @@ mod tests {
         changed[last] = if changed[last] == b'A' { b'B' } else { b'A' };
         assert!(b.open(&String::from_utf8(changed).unwrap()).is_err());
         assert!(b.open("sealed1:!!").is_err());
-        assert_eq!(b.open("plain").unwrap(), "plain");
+        // A secret that was never sealed is not accepted as one.
+        assert!(b.open("plain").is_err());
+        assert!(b.open("").is_err());
+    }
+
+    #[test]
+    fn derived_keys_differ_by_label_and_cluster_key() {
+        let a = SecretBox::new(&[7; 32]);
+        assert_eq!(a.derive_key("x"), SecretBox::new(&[7; 32]).derive_key("x"));
+        assert_ne!(a.derive_key("x"), a.derive_key("y"));
+        assert_ne!(a.derive_key("x"), SecretBox::new(&[8; 32]).derive_key("x"));
+        assert_ne!(a.derive_key("x"), a.cipher_key);
     }
 
     #[test]

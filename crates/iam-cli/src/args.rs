@@ -25,7 +25,8 @@ pub(crate) enum OutputFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// Comma-separated API endpoints (http://host:port); the first that answers is used.
+    /// Comma-separated API endpoints (https://host:port or http://host:port); the first that
+    /// answers is used.
     #[arg(long, global = true, env = "IAMCTL_ENDPOINTS", value_delimiter = ',')]
     pub endpoints: Vec<String>,
     /// Profile file (TOML: endpoints, account, output), e.g. the one `iamd dev` writes.
@@ -46,6 +47,10 @@ pub(crate) struct Global {
     /// Idempotency token for a write (default: a fresh one per invocation).
     #[arg(long, global = true)]
     pub request_token: Option<String>,
+    /// CA certificates (PEM) to verify https:// endpoints with (default: the profile's
+    /// `ca_bundle`, else the system's CA bundle), as the AWS CLI's --ca-bundle.
+    #[arg(long, global = true, env = "AWS_CA_BUNDLE")]
+    pub ca_bundle: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -62,7 +62,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
     let client = if endpoints.is_empty() {
         None
     } else {
-        let c = Client::new(&endpoints, Duration::from_secs(g.timeout.max(1)))?;
+        let ca_bundle = g.ca_bundle.clone().or_else(|| profile.ca_bundle.clone());
+        let c = Client::with_ca_bundle(
+            &endpoints,
+            Duration::from_secs(g.timeout.max(1)),
+            ca_bundle.as_deref(),
+        )?;
         Some(match creds {
             Some(creds) => c.with_credentials(creds),
             None => c,

@@ -1,5 +1,6 @@
-//! iamctl profiles: a TOML file with `endpoints`, `account`, `output` and
-//! `credentials_file` (an AWS credentials file; relative paths are relative to the profile).
+//! iamctl profiles: a TOML file with `endpoints`, `account`, `output`, `credentials_file`
+//! (an AWS credentials file) and `ca_bundle` (the CA certificates of https endpoints);
+//! relative paths are relative to the profile.
 
 use anyhow::Context;
 use serde::Deserialize;
@@ -13,6 +14,7 @@ pub(crate) struct Profile {
     pub account: Option<String>,
     pub output: Option<String>,
     pub credentials_file: Option<std::path::PathBuf>,
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Profile> {
@@ -23,9 +25,14 @@ pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Profile> {
         .with_context(|| format!("cannot read profile {}", path.display()))?;
     let mut p: Profile =
         toml::from_str(&text).with_context(|| format!("profile {} is invalid", path.display()))?;
-    if let (Some(f), Some(dir)) = (&p.credentials_file, path.parent()) {
-        if f.is_relative() {
-            p.credentials_file = Some(dir.join(f));
+    if let Some(dir) = path.parent() {
+        for f in [&mut p.credentials_file, &mut p.ca_bundle]
+            .into_iter()
+            .flatten()
+        {
+            if f.is_relative() {
+                *f = dir.join(&*f);
+            }
         }
     }
     Ok(p)

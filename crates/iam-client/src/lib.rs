@@ -100,16 +100,40 @@ pub fn endpoint_url(s: &str) -> String {
 }
 
 impl Client {
-    /// Builds a client; connections are made lazily.
+    /// Builds a client; connections are made lazily. `https://` endpoints are verified
+    /// against the system's CA bundle (see [`Client::with_ca_bundle`]).
     pub fn new(endpoints: &[String], deadline: Duration) -> Result<Self, ClientError> {
+        Self::with_ca_bundle(endpoints, deadline, None)
+    }
+
+    /// Builds a client whose `https://` endpoints are verified against the CA certificates
+    /// of `ca_bundle` (PEM; `None`: the system's bundle). `http://` endpoints (and bare
+    /// `host:port`) are plain TCP.
+    pub fn with_ca_bundle(
+        endpoints: &[String],
+        deadline: Duration,
+        ca_bundle: Option<&std::path::Path>,
+    ) -> Result<Self, ClientError> {
         if endpoints.is_empty() {
             return Err(ClientError::Usage(
                 "no endpoints given (use --endpoints or a profile)".into(),
             ));
         }
         let mut channels = Vec::new();
+        let mut tls = None;
         for e in endpoints {
             let url = endpoint_url(e);
+            let connector = if url.starts_with("https://") {
+                if tls.is_none() {
+                    tls = Some(
+                        iam_tls::ClientTls::trusting(ca_bundle)
+                            .map_err(|err| ClientError::Usage(err.to_string()))?,
+                    );
+                }
+                iam_tls::Connector::new(tls.clone())
+            } else {
+                iam_tls::Connector::new(None)
+            };
             let ep = Endpoint::from_shared(url.clone())
                 .map_err(|err| {
                     ClientError::Usage(format!("endpoint {e:?} is not a valid URL: {err}"))
@@ -121,7 +145,7 @@ impl Client {
                 .authority()
                 .map(|a| a.to_string())
                 .unwrap_or_default();
-            channels.push((url, authority, ep.connect_lazy()));
+            channels.push((url, authority, ep.connect_with_connector_lazy(connector)));
         }
         Ok(Self {
             channels,

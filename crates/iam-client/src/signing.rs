@@ -133,8 +133,10 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// The SigV4 headers (`x-amz-date`, `x-amz-security-token`, `authorization`) for a request
-/// to `path` at `authority` with this body.
+/// The SigV4 headers (`x-amz-date`, `x-amz-security-token`, `x-amz-content-sha256`,
+/// `authorization`) for a request to `path` at `authority` with this body. The body's hash
+/// travels signed in `x-amz-content-sha256`, so the server verifies the signature before it
+/// reads the body (and then checks the body against the hash).
 pub fn sign_grpc(
     creds: &Credentials,
     authority: &str,
@@ -142,12 +144,16 @@ pub fn sign_grpc(
     body: &[u8],
     time_ms: u64,
 ) -> Result<Vec<(String, String)>, String> {
+    let hash = sha256_hex(body);
     let mut req = SignedRequest {
         method: "POST".into(),
         path: path.to_owned(),
         query: String::new(),
-        headers: vec![("host".into(), authority.to_owned())],
-        payload_sha256: Some(sha256_hex(body)),
+        headers: vec![
+            ("host".into(), authority.to_owned()),
+            ("x-amz-content-sha256".into(), hash.clone()),
+        ],
+        payload_sha256: Some(hash),
     };
     let auth = sign(
         &mut req,
@@ -293,6 +299,10 @@ mod tests {
         let auth = parse(&req).unwrap();
         assert_eq!(auth.service, SERVICE);
         verify(&req, &auth, &creds.secret_access_key, SERVICE, now).unwrap();
+        // The signed x-amz-content-sha256 lets a server verify before it reads the body.
+        let mut headers_only = received(&headers, body);
+        headers_only.payload_sha256 = None;
+        verify(&headers_only, &auth, &creds.secret_access_key, SERVICE, now).unwrap();
         let tampered = received(&headers, b"\0\0\0\0\x05hellO");
         assert!(verify(&tampered, &auth, &creds.secret_access_key, SERVICE, now).is_err());
         let mut other_path = received(&headers, body);

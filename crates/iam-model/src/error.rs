@@ -35,6 +35,9 @@ pub enum ErrorCode {
     ExpiredToken,
     MissingAuthenticationToken,
     RequestExpired,
+    /// A request token was used before by the same caller for a different request (new
+    /// variants go last: responses travel in bincode).
+    IdempotentParameterMismatch,
 }
 
 impl ErrorCode {
@@ -67,12 +70,13 @@ impl ErrorCode {
             Self::ExpiredToken => "ExpiredToken",
             Self::MissingAuthenticationToken => "MissingAuthenticationToken",
             Self::RequestExpired => "RequestExpired",
+            Self::IdempotentParameterMismatch => "IdempotentParameterMismatch",
         }
     }
 
     /// Parses the wire string back (used by clients).
     pub fn parse(code: &str) -> Option<Self> {
-        const ALL: [ErrorCode; 26] = [
+        const ALL: [ErrorCode; 27] = [
             ErrorCode::NoSuchEntity,
             ErrorCode::EntityAlreadyExists,
             ErrorCode::LimitExceeded,
@@ -99,6 +103,7 @@ impl ErrorCode {
             ErrorCode::ExpiredToken,
             ErrorCode::MissingAuthenticationToken,
             ErrorCode::RequestExpired,
+            ErrorCode::IdempotentParameterMismatch,
         ];
         ALL.into_iter().find(|c| c.as_str() == code)
     }
@@ -120,7 +125,8 @@ impl ErrorCode {
             | Self::PasswordPolicyViolation
             | Self::InvalidUserType
             | Self::IncompleteSignature
-            | Self::RequestExpired => 400,
+            | Self::RequestExpired
+            | Self::IdempotentParameterMismatch => 400,
             Self::AccessDenied
             | Self::InvalidAuthenticationCode
             | Self::InvalidClientTokenId

@@ -7,6 +7,7 @@ use crate::CLUSTER_HEADER;
 use futures::{Stream, StreamExt};
 use iam_proto::raft::raft_peer_client::RaftPeerClient;
 use iam_proto::raft::{ClusterIdRequest, Payload, ReadIndexRequest};
+use iam_tls::Connector;
 use openraft::base::{BoxFuture, BoxStream};
 use openraft::error::{
     NetworkError, RPCError, RaftError, ReplicationClosed, StreamingError, Timeout, Unreachable,
@@ -43,7 +44,9 @@ pub struct PeerClient {
 }
 
 impl PeerClient {
-    pub fn new(addr: &str, cluster_id: &str) -> Result<Self, String> {
+    /// A client of the peer at `addr` (`host:port`) that dials through `connector` (mutual
+    /// TLS in iamd: see `iam-tls`).
+    pub fn new(addr: &str, cluster_id: &str, connector: &Connector) -> Result<Self, String> {
         let endpoint = Endpoint::from_shared(format!("http://{addr}"))
             .map_err(|e| format!("bad peer address {addr:?}: {e}"))?
             .connect_timeout(PEER_CONNECT_TIMEOUT)
@@ -51,7 +54,7 @@ impl PeerClient {
             .keep_alive_timeout(PEER_KEEPALIVE_TIMEOUT)
             .keep_alive_while_idle(true)
             .tcp_nodelay(true);
-        let client = RaftPeerClient::new(endpoint.connect_lazy())
+        let client = RaftPeerClient::new(endpoint.connect_with_connector_lazy(connector.clone()))
             .max_decoding_message_size(PEER_MESSAGE_BYTES_MAX)
             .max_encoding_message_size(PEER_MESSAGE_BYTES_MAX);
         Ok(Self {
@@ -162,6 +165,8 @@ pub struct PeerNetwork {
     pub cluster_id: String,
     /// This node's id (named in timeout errors).
     pub node_id: NodeId,
+    /// How connections to peers are made (mutual TLS in iamd).
+    pub connector: Connector,
 }
 
 impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
@@ -171,7 +176,7 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
         PeerConnection {
             id: self.node_id,
             target,
-            client: PeerClient::new(&node.peer, &self.cluster_id),
+            client: PeerClient::new(&node.peer, &self.cluster_id, &self.connector),
             unary: false,
         }
     }

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 pub struct NodeConfig {
     pub id: NodeId,
     pub cluster_id: String,
+    /// How this node dials its peers (mutual TLS: see `iam-tls`).
+    pub peer_connector: iam_tls::Connector,
     pub heartbeat_ms: u64,
     pub election_timeout_min_ms: u64,
     pub election_timeout_max_ms: u64,
@@ -43,10 +45,11 @@ pub struct NodeConfig {
 pub const DEFAULT_SNAPSHOT_EVERY: u64 = 100_000;
 
 impl NodeConfig {
-    pub fn new(id: NodeId, cluster_id: String) -> Self {
+    pub fn new(id: NodeId, cluster_id: String, peer_connector: iam_tls::Connector) -> Self {
         Self {
             id,
             cluster_id,
+            peer_connector,
             // A killed leader is replaced within about one election timeout; 300-600 ms keeps
             // that under a second while staying far above heartbeat delays seen under load.
             heartbeat_ms: 50,
@@ -195,6 +198,7 @@ impl<SM: StateMachine> RaftNode<SM> {
         let network = PeerNetwork {
             cluster_id: config.cluster_id.clone(),
             node_id: config.id,
+            connector: config.peer_connector.clone(),
         };
         let raft = Raft::new(
             config.id,
@@ -269,8 +273,8 @@ impl<SM: StateMachine> RaftNode<SM> {
         if let Some(p) = peers.get(addr) {
             return Ok(p.clone());
         }
-        let p =
-            PeerClient::new(addr, &self.config.cluster_id).map_err(RaftNodeError::Unreachable)?;
+        let p = PeerClient::new(addr, &self.config.cluster_id, &self.config.peer_connector)
+            .map_err(RaftNodeError::Unreachable)?;
         peers.insert(addr.to_owned(), p.clone());
         Ok(p)
     }

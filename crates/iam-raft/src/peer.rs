@@ -1,6 +1,7 @@
 //! The server side of the peer port: openraft's RPCs, forwarded writes and membership
-//! changes, the leader's read index, and the cluster id. Requests without this cluster's id
-//! in the `x-iamd-cluster` header are refused.
+//! changes, the leader's read index, and the cluster id. The port is served over mutual TLS
+//! (only members connect: see `iam-tls`); requests without this cluster's id in the
+//! `x-iamd-cluster` header are refused as well.
 
 use crate::network::{SnapshotHeader, SnapshotReply};
 use crate::node::{ForwardRequest, RaftNode};
@@ -61,6 +62,9 @@ impl<SM: StateMachine> PeerService<SM> {
 
 /// Most bytes reserved for an incoming snapshot before its chunks arrive.
 const SNAPSHOT_RESERVE_MAX: usize = 1 << 30;
+/// The largest snapshot a node accepts (snapshots are held in memory whole; see
+/// ARCHITECTURE.md: 100k users are tens of MB).
+pub const SNAPSHOT_BYTES_MAX: usize = 16 << 30;
 
 fn decode<T: serde::de::DeserializeOwned>(p: &Payload) -> Result<T, Status> {
     bincode::deserialize(&p.data)
@@ -151,10 +155,20 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
             .await?
             .ok_or_else(|| Status::invalid_argument("empty snapshot stream"))?;
         let (vote, meta, size): SnapshotHeader = decode(&header)?;
-        // Room for the announced size up front (bounded: the size is only a hint).
-        let hint = usize::try_from(size).unwrap_or(usize::MAX);
-        let mut data = Vec::with_capacity(hint.min(SNAPSHOT_RESERVE_MAX));
+        // The announced size bounds what is buffered; room for it up front (bounded too).
+        let announced = usize::try_from(size).unwrap_or(usize::MAX);
+        if announced > SNAPSHOT_BYTES_MAX {
+            return Err(Status::invalid_argument(format!(
+                "a snapshot of {size} bytes is more than this node accepts ({SNAPSHOT_BYTES_MAX})"
+            )));
+        }
+        let mut data = Vec::with_capacity(announced.min(SNAPSHOT_RESERVE_MAX));
         while let Some(chunk) = parts.message().await? {
+            if data.len() + chunk.data.len() > announced {
+                return Err(Status::invalid_argument(format!(
+                    "the snapshot is longer than the {size} bytes its header announced"
+                )));
+            }
             data.extend_from_slice(&chunk.data);
         }
         let snapshot = Snapshot {

@@ -167,6 +167,7 @@ async fn connect(streams: bool) -> (Follower, PeerConnection) {
     let mut net = PeerNetwork {
         cluster_id: "c".into(),
         node_id: 1,
+        connector: iam_tls::Connector::new(None),
     };
     let conn = net.new_client(2, &node).await;
     (follower, conn)
@@ -300,6 +301,7 @@ async fn a_peer_without_pre_vote_counts_as_granting_and_an_unreachable_one_does_
     let mut net = PeerNetwork {
         cluster_id: "c".into(),
         node_id: 1,
+        connector: iam_tls::Connector::new(None),
     };
     let mut gone = net.new_client(3, &nobody).await;
     let reply = tokio::time::timeout(Duration::from_secs(10), gone.pre_vote(ask, option()))

@@ -8,6 +8,7 @@
 use crate::auth::authorize::Scope;
 use crate::auth::grpc::caller_of;
 use crate::auth::{Authenticator, Caller};
+use crate::request_token::{request_digest, Proposer};
 use crate::status::{from_iam, from_raft, invalid};
 use crate::RaftNode;
 use iam_auth::secret_box::SecretBox;
@@ -44,6 +45,12 @@ pub struct ApiState {
     pub auth: Arc<Authenticator>,
     /// Failed password checks per user (ChangePassword), for rate limiting.
     pub failed_passwords: Arc<crate::password::FailedAttempts>,
+    /// The API and HTTP ports serve TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
+    /// Connections refused by the listeners (metrics).
+    pub listen_counters: Arc<crate::listen::ListenCounters>,
+    /// Sources whose requests keep failing authentication.
+    pub throttle: Arc<crate::auth::throttle::Throttle>,
 }
 
 impl ApiState {
@@ -63,6 +70,9 @@ impl ApiState {
             sandbox: false,
             auth,
             failed_passwords: Arc::default(),
+            secure_transport: false,
+            listen_counters: Arc::default(),
+            throttle: Arc::default(),
         }
     }
 
@@ -133,9 +143,12 @@ impl ApiState {
         Ok((result, applied))
     }
 
-    /// Proposes a command; returns the outcome and the commit index.
+    /// Proposes a command for `proposer`; returns the outcome and the commit index.
+    /// `digest` names the request as the client sent it (see [`crate::request_token`]).
     async fn write(
         &self,
+        proposer: &Proposer,
+        digest: &str,
         opts: Option<WriteOptions>,
         command: Command,
     ) -> Result<(Outcome, u64), Status> {
@@ -150,10 +163,9 @@ impl ApiState {
             }
         }
         // Every write carries a token so that internal retries across a failover are safe.
-        let request_token =
-            Some(token.unwrap_or_else(|| format!("auto-{:032x}", rand::random::<u128>())));
+        let token = token.unwrap_or_else(|| format!("auto-{:032x}", rand::random::<u128>()));
         let req = StateRequest {
-            request_token,
+            request_token: Some(iam_state::token::scoped(&proposer.scope, digest, &token)),
             time_ms: crate::now_ms(),
             command,
         };
@@ -167,7 +179,11 @@ impl ApiState {
     /// Proposes a command the node itself issues (no client validation path); returns the
     /// commit index.
     pub(crate) async fn write_internal(&self, command: Command) -> Result<u64, Status> {
-        Ok(self.write(None, command).await?.1)
+        let digest = request_digest(self.auth.secrets(), &command);
+        Ok(self
+            .write(&Proposer::internal(), &digest, None, command)
+            .await?
+            .1)
     }
 
     /// Waits for the read consistency asked for; returns the applied index to report.
@@ -282,6 +298,9 @@ impl ApiState {
             }
             _ => None,
         };
+        // The request as the client sent it, before this node fills anything in (a retry
+        // must digest the same, whatever the state has become meanwhile).
+        let digest = request_digest(self.auth.secrets(), &command);
         let implicit = self.check_password_change(caller, &mut command).await?;
         let target = command_target(&self.view, &command);
         // Deciding an account's quota increase is the operator's, not the account's own.
@@ -295,7 +314,8 @@ impl ApiState {
             self.check(caller, scope, &target, root_creds)?;
         }
         command.set_caller(&caller.arn);
-        self.execute(opts, command).await
+        self.execute(&Proposer::caller(caller), &digest, opts, command)
+            .await
     }
 
     /// The node's own writes (bootstrap, bookkeeping): no caller to authorize.
@@ -303,11 +323,13 @@ impl ApiState {
         &self,
         command: Command,
     ) -> Result<(Outcome, u64), Status> {
-        self.execute(None, command).await
+        let digest = request_digest(self.auth.secrets(), &command);
+        self.execute(&Proposer::internal(), &digest, None, command)
+            .await
     }
 
-    /// The node's own write with a fixed request token (bootstrap: a retry returns the
-    /// first result).
+    /// The node's own write with a request token of its choosing (bootstrap: a retry returns
+    /// the first result). The token is in the node's own scope: no client can use it.
     pub(crate) async fn execute_internal_with_token(
         &self,
         token: &str,
@@ -316,12 +338,16 @@ impl ApiState {
         let opts = WriteOptions {
             request_token: token.to_owned(),
         };
-        self.execute(Some(opts), command).await
+        let digest = request_digest(self.auth.secrets(), &command);
+        self.execute(&Proposer::internal(), &digest, Some(opts), command)
+            .await
     }
 
     /// Validates, prepares and proposes a command; returns its outcome and commit index.
     async fn execute(
         &self,
+        proposer: &Proposer,
+        digest: &str,
         opts: Option<WriteOptions>,
         mut command: Command,
     ) -> Result<(Outcome, u64), Status> {
@@ -361,7 +387,7 @@ impl ApiState {
                 return Err(iam_err(e));
             }
         }
-        self.write(opts, dry_run.command).await
+        self.write(proposer, digest, opts, dry_run.command).await
     }
 }
 
@@ -583,6 +609,9 @@ impl Iam for ApiState {
 }
 
 /// The API router with both services, behind request authentication.
+/// HTTP/2 streams one API connection may have open at once.
+pub const API_STREAMS_PER_CONNECTION: u32 = 256;
+
 pub fn router(
     state: ApiState,
 ) -> tonic::transport::server::Router<
@@ -590,7 +619,14 @@ pub fn router(
 > {
     tonic::transport::Server::builder()
         .tcp_nodelay(true)
-        .layer(crate::auth::grpc::AuthLayer::new(state.auth.clone()))
+        // Streams one connection may have open at once (each holds at most a bounded
+        // body, see `auth::grpc`).
+        .max_concurrent_streams(Some(API_STREAMS_PER_CONNECTION))
+        .layer(crate::auth::grpc::AuthLayer::new(
+            state.auth.clone(),
+            state.secure_transport,
+            Arc::new(crate::auth::grpc::Limits::new(state.throttle.clone())),
+        ))
         .add_service(IamServer::new(state.clone()))
         .add_service(ClusterServer::new(state))
 }

@@ -56,6 +56,7 @@ pub(crate) async fn handle(
         Err((code, message)) => return xml_error(&code, &message, &rid),
     };
     caller.source_ip = Some(peer.ip().to_string());
+    caller.secure_transport = s.secure_transport;
     if service == "sts" {
         return match crate::sts::handle(&s, &caller, &params, &rid).await {
             Ok(body) => xml(200, body, &rid),

@@ -15,15 +15,17 @@ const OPERATOR_EMAIL: &str = "root@iamd.local";
 
 /// Runs in the background of a `--bootstrap` node; retries until done or two minutes pass.
 /// A restarted bootstrap node finds the operator account and only makes sure a token key
-/// exists. Each write carries a fixed request token, so a retry after a failover returns the
-/// first result (the same account, the same key) instead of creating another.
+/// exists. Each write carries a request token chosen at random once per run (in the node's
+/// own token scope), so a retry after a failover returns the first result (the same
+/// account, the same key) instead of creating another, and nobody can guess or use it.
 pub(crate) async fn run(s: ApiState, credentials_file: Option<PathBuf>) {
     let mut fresh = None;
+    let run_id = format!("{:032x}", rand::random::<u128>());
     for _ in 0..600 {
         if s.node.metrics().current_leader.is_some() {
             let is_fresh = *fresh
                 .get_or_insert_with(|| iam_state::system::operator_account(&s.view).is_none());
-            match step(&s, is_fresh, credentials_file.as_ref()).await {
+            match step(&s, is_fresh, credentials_file.as_ref(), &run_id).await {
                 Ok(()) => return,
                 Err(e) => tracing::debug!(error = %e, "bootstrap not done yet"),
             }
@@ -33,16 +35,21 @@ pub(crate) async fn run(s: ApiState, credentials_file: Option<PathBuf>) {
     tracing::error!("could not create the operator account and token key in 2 minutes");
 }
 
-async fn step(s: &ApiState, fresh: bool, credentials_file: Option<&PathBuf>) -> Result<(), String> {
-    let write = |token: &'static str, cmd: Command| async move {
-        s.execute_internal_with_token(token, cmd)
+async fn step(
+    s: &ApiState,
+    fresh: bool,
+    credentials_file: Option<&PathBuf>,
+    run_id: &str,
+) -> Result<(), String> {
+    let write = |what: &'static str, cmd: Command| async move {
+        s.execute_internal_with_token(&format!("iamd-bootstrap-{run_id}-{what}"), cmd)
             .await
             .map(|(o, _)| o)
             .map_err(|e| e.message().to_owned())
     };
     if iam_state::system::key_ring(&s.view).keys.is_empty() {
         write(
-            "iamd-bootstrap-token-key",
+            "token-key",
             Command::RotateTokenKey {
                 sealed_key: String::new(),
             },
@@ -53,7 +60,7 @@ async fn step(s: &ApiState, fresh: bool, credentials_file: Option<&PathBuf>) -> 
         return Ok(());
     }
     let outcome = write(
-        "iamd-bootstrap-operator-account",
+        "operator-account",
         Command::CreateAccount {
             // A sandbox's operator account is the sandbox account itself.
             account_id: if s.sandbox {
@@ -70,7 +77,7 @@ async fn step(s: &ApiState, fresh: bool, credentials_file: Option<&PathBuf>) -> 
         return Err(format!("unexpected outcome {outcome:?}"));
     };
     let key = write(
-        "iamd-bootstrap-root-key",
+        "root-key",
         Command::in_account(
             &account.id,
             AccessKeyOp::Create {

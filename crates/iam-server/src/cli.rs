@@ -22,6 +22,55 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Start a local cluster of separate iamd processes on 127.0.0.1 (for development).
     Dev(DevArgs),
+    /// Make a CA and the certificates it signs, for TLS without a PKI of your own.
+    #[command(subcommand)]
+    Cert(CertCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCmd {
+    /// Create a CA: <out-dir>/ca.pem (give it to clients and to --peer-ca) and
+    /// <out-dir>/ca-key.pem (keep it secret; it signs the other certificates).
+    Ca {
+        /// Directory to write into (created if missing).
+        #[arg(long)]
+        out_dir: PathBuf,
+        /// The CA's common name.
+        #[arg(long, default_value = "iamd CA")]
+        common_name: String,
+        /// Days the CA is valid.
+        #[arg(long, default_value_t = 3650)]
+        days: u32,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Issue a certificate signed by a CA: <out>.pem and <out>-key.pem.
+    Issue {
+        /// The CA certificate (PEM).
+        #[arg(long)]
+        ca: PathBuf,
+        /// The CA's private key (PEM).
+        #[arg(long)]
+        ca_key: PathBuf,
+        /// DNS names and IP addresses the certificate is for (repeat or comma separate);
+        /// the first is also its common name.
+        #[arg(long = "name", required = true, value_delimiter = ',')]
+        names: Vec<String>,
+        /// server: the API/HTTP ports (--tls-cert); client: a mutual-TLS client; peer:
+        /// a node's peer certificate (--peer-cert), used both ways.
+        #[arg(long, default_value = "peer")]
+        usage: String,
+        /// Days the certificate is valid.
+        #[arg(long, default_value_t = 825)]
+        days: u32,
+        /// Output path prefix: writes <out>.pem and <out>-key.pem.
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args, Default)]
@@ -89,6 +138,39 @@ pub struct ServeArgs {
     /// are printed once on stderr.
     #[arg(long, env = "IAMD_ROOT_CREDENTIALS_FILE")]
     pub root_credentials_file: Option<PathBuf>,
+    /// Certificate chain (PEM) for TLS on the API and HTTP ports; with --tls-key. Re-read
+    /// when the file changes (no restart needed to rotate it).
+    #[arg(long, env = "IAMD_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, env = "IAMD_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve the API and HTTP ports without TLS on a non-loopback address. Access-key
+    /// secrets, session credentials and passwords then cross the network in clear.
+    #[arg(long, env = "IAMD_INSECURE_PLAINTEXT")]
+    pub insecure_plaintext: bool,
+    /// Peer-port certificate (PEM, valid for server and client use) from your own PKI; with
+    /// --peer-key and --peer-ca. Without them, peers use mutual TLS under a CA derived from
+    /// the cluster secret key. Files are re-read when they change.
+    #[arg(long, env = "IAMD_PEER_CERT")]
+    pub peer_cert: Option<PathBuf>,
+    /// Private key (PEM) of --peer-cert.
+    #[arg(long, env = "IAMD_PEER_KEY")]
+    pub peer_key: Option<PathBuf>,
+    /// CA bundle (PEM) other nodes' peer certificates must chain to. Several CAs may be
+    /// listed (rotate a CA by adding the new one, moving certificates, removing the old).
+    #[arg(long, env = "IAMD_PEER_CA")]
+    pub peer_ca: Option<PathBuf>,
+    /// DNS names or IPs (comma separated) a peer certificate must be valid for, one of
+    /// them; default: the host dialed (servers: any certificate of the CA).
+    #[arg(long, env = "IAMD_PEER_ALLOWED_NAMES", value_delimiter = ',')]
+    pub peer_allowed_names: Vec<String>,
+    /// Most open connections per port (all sources together).
+    #[arg(long, env = "IAMD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Most open connections per port from one IP address.
+    #[arg(long, env = "IAMD_MAX_CONNECTIONS_PER_SOURCE")]
+    pub max_connections_per_source: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -109,4 +191,8 @@ pub struct DevArgs {
     /// 123456789012, unknown access keys act as its root, state can be reset over HTTP.
     #[arg(long)]
     pub sandbox: bool,
+    /// Serve the API and HTTP ports over TLS: a CA and node certificates are made under
+    /// <dir>/tls, and the iamctl profile and printed AWS CLI commands use them.
+    #[arg(long)]
+    pub tls: bool,
 }

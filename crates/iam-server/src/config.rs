@@ -27,6 +27,31 @@ struct FileConfig {
     sandbox_allow_remote: Option<bool>,
     secret_key_file: Option<PathBuf>,
     root_credentials_file: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    insecure_plaintext: Option<bool>,
+    peer_cert: Option<PathBuf>,
+    peer_key: Option<PathBuf>,
+    peer_ca: Option<PathBuf>,
+    peer_allowed_names: Option<Vec<String>>,
+    max_connections: Option<usize>,
+    max_connections_per_source: Option<usize>,
+}
+
+/// A certificate and its key (PEM files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The peer port's TLS material from the operator's PKI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerTlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: PathBuf,
+    pub allowed_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +81,13 @@ pub struct ServeConfig {
     pub sandbox: bool,
     pub secret_key_file: Option<PathBuf>,
     pub root_credentials_file: Option<PathBuf>,
+    /// TLS on the API and HTTP ports.
+    pub tls: Option<TlsFiles>,
+    /// The peer port's certificates from the operator's PKI; `None`: a CA derived from the
+    /// cluster secret key (the peer port is mutual TLS either way).
+    pub peer_tls: Option<PeerTlsFiles>,
+    /// Bounds on each port's connections.
+    pub limits: crate::listen::Limits,
 }
 
 /// Most async runtime threads a node may be given.
@@ -223,7 +255,74 @@ impl ServeConfig {
                 }
             }
         }
+        let tls = match (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together: give both or neither"),
+        };
+        let insecure = args.insecure_plaintext || file.insecure_plaintext.unwrap_or(false);
+        if tls.is_none() && !insecure {
+            for (flag, addr) in [("api-listen", api_listen), ("http-listen", http_listen)] {
+                if !addr.ip().is_loopback() {
+                    bail!(
+                        "--{flag} {addr} is not a loopback address and the port has no TLS: give --tls-cert and --tls-key \
+                         (`iamd cert` makes them), or --insecure-plaintext to send secrets in clear anyway"
+                    );
+                }
+            }
+        }
+        let allowed_names: Vec<String> = if args.peer_allowed_names.is_empty() {
+            file.peer_allowed_names.unwrap_or_default()
+        } else {
+            args.peer_allowed_names
+        };
+        let allowed_names: Vec<String> = allowed_names
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let peer_tls = match (
+            args.peer_cert.or(file.peer_cert),
+            args.peer_key.or(file.peer_key),
+            args.peer_ca.or(file.peer_ca),
+        ) {
+            (Some(cert), Some(key), Some(ca)) => Some(PeerTlsFiles {
+                cert,
+                key,
+                ca,
+                allowed_names,
+            }),
+            (None, None, None) if allowed_names.is_empty() => None,
+            (None, None, None) => bail!(
+                "--peer-allowed-names needs --peer-cert, --peer-key and --peer-ca (the derived cluster CA names every node alike)"
+            ),
+            _ => bail!(
+                "--peer-cert, --peer-key and --peer-ca go together: give all three, or none to use the CA derived from the cluster secret key"
+            ),
+        };
+        let mut limits = crate::listen::Limits::default();
+        if let Some(n) = args.max_connections.or(file.max_connections) {
+            if n == 0 {
+                bail!("--max-connections must be at least 1");
+            }
+            limits.connections = n;
+        }
+        if let Some(n) = args
+            .max_connections_per_source
+            .or(file.max_connections_per_source)
+        {
+            if n == 0 {
+                bail!("--max-connections-per-source must be at least 1");
+            }
+            limits.per_source = n;
+        }
         Ok(Self {
+            tls,
+            peer_tls,
+            limits,
             node_id,
             data_dir,
             peer_advertise: args

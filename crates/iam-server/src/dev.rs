@@ -72,6 +72,10 @@ fn spawn_node(exe: &Path, args: &DevArgs, i: u32) -> anyhow::Result<DevNode> {
     if args.sandbox {
         cmd.arg("--sandbox");
     }
+    if args.tls {
+        let (cert, key) = node_cert_paths(&args.dir, i);
+        cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+    }
     if i == 1 {
         cmd.arg("--bootstrap")
             .arg("--root-credentials-file")
@@ -95,9 +99,58 @@ fn spawn_node(exe: &Path, args: &DevArgs, i: u32) -> anyhow::Result<DevNode> {
 /// The cluster secret key `iamd dev` gives every node, and the operator's credentials file.
 const SECRET_KEY_FILE: &str = "secret.key";
 const CREDENTIALS_FILE: &str = "credentials";
+/// With `--tls`: the directory of the dev CA and node certificates, and the CA bundle.
+const TLS_DIR: &str = "tls";
+const CA_FILE: &str = "tls/ca.pem";
+
+fn node_cert_paths(dir: &Path, i: u32) -> (PathBuf, PathBuf) {
+    let tls = dir.join(TLS_DIR);
+    (
+        tls.join(format!("node{i}.pem")),
+        tls.join(format!("node{i}-key.pem")),
+    )
+}
+
+/// With `--tls`: a dev CA (made once) and a certificate per node for the loopback names.
+fn ensure_certificates(args: &DevArgs) -> anyhow::Result<()> {
+    use iam_tls::gen;
+    let tls = args.dir.join(TLS_DIR);
+    let (ca_cert, ca_key) = (tls.join("ca.pem"), tls.join("ca-key.pem"));
+    if !ca_cert.exists() || !ca_key.exists() {
+        let ca = gen::new_ca("iamd dev CA", 3650)?;
+        std::fs::create_dir_all(&tls)
+            .with_context(|| format!("cannot create {}", tls.display()))?;
+        std::fs::write(&ca_cert, &ca.cert)?;
+        crate::config::write_private(&ca_key, &ca.key)?;
+    }
+    let ca_pem = std::fs::read_to_string(&ca_cert)?;
+    let ca_key_pem = std::fs::read_to_string(&ca_key)?;
+    let names = vec![args.host.clone(), "localhost".to_owned()];
+    for i in 1..=args.nodes {
+        let (cert, key) = node_cert_paths(&args.dir, i);
+        let pem = gen::issue(&ca_pem, &ca_key_pem, &names, gen::Usage::Server, 825)?;
+        std::fs::write(&cert, &pem.cert)?;
+        crate::config::write_private(&key, &pem.key)?;
+    }
+    Ok(())
+}
+
+/// `http` or `https`, as the cluster serves.
+fn scheme(tls: bool) -> &'static str {
+    if tls {
+        "https"
+    } else {
+        "http"
+    }
+}
 
 /// Waits until every node's `/ready` reports a leader and `n` voters.
-async fn wait_ready(nodes: &mut [DevNode], n: usize, timeout: Duration) -> anyhow::Result<()> {
+async fn wait_ready(
+    nodes: &mut [DevNode],
+    n: usize,
+    timeout: Duration,
+    connector: &iam_tls::Connector,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     let want = format!("voters {n}\n");
     loop {
@@ -111,7 +164,7 @@ async fn wait_ready(nodes: &mut [DevNode], n: usize, timeout: Duration) -> anyho
         }
         let mut ready = 0;
         for node in nodes.iter() {
-            if http_get(&node.http, "/ready")
+            if http_get(connector, &node.http, "/ready")
                 .await
                 .is_some_and(|b| b.starts_with("ready:") && b.ends_with(&want))
             {
@@ -128,10 +181,13 @@ async fn wait_ready(nodes: &mut [DevNode], n: usize, timeout: Duration) -> anyho
     }
 }
 
-/// A plain HTTP/1.1 GET on loopback; the body, if the answer is 200.
-async fn http_get(addr: &str, path: &str) -> Option<String> {
+/// An HTTP/1.1 GET on loopback (over TLS when the connector has it); the body, if the
+/// answer is 200.
+async fn http_get(connector: &iam_tls::Connector, addr: &str, path: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(addr))
+    let (host, port) = addr.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let mut s = tokio::time::timeout(Duration::from_secs(2), connector.connect(host, port))
         .await
         .ok()?
         .ok()?;
@@ -182,30 +238,39 @@ fn ensure_secret_key(dir: &Path) -> anyhow::Result<()> {
     crate::config::write_private(&path, &format!("{hex}\n"))
 }
 
-fn write_files(dir: &Path, nodes: &[DevNode], account: &str) -> anyhow::Result<PathBuf> {
+fn write_files(dir: &Path, nodes: &[DevNode], account: &str, tls: bool) -> anyhow::Result<PathBuf> {
+    let sc = scheme(tls);
     let list: Vec<_> = nodes
         .iter()
         .map(|n| {
             json!({
-                "id": n.id, "api": format!("http://{}", n.api), "http": format!("http://{}", n.http),
+                "id": n.id, "api": format!("{sc}://{}", n.api), "http": format!("{sc}://{}", n.http),
                 "peer": n.peer, "pid": n.child.id(), "data_dir": n.data_dir,
             })
         })
         .collect();
-    let cluster = json!({ "nodes": list, "account": account });
+    let mut cluster = json!({ "nodes": list, "account": account });
+    if tls {
+        cluster["ca_bundle"] = json!(dir.join(CA_FILE));
+    }
     std::fs::write(
         dir.join("cluster.json"),
         serde_json::to_string_pretty(&cluster)? + "\n",
     )?;
     let endpoints: Vec<String> = nodes
         .iter()
-        .map(|n| format!("\"http://{}\"", n.api))
+        .map(|n| format!("\"{sc}://{}\"", n.api))
         .collect();
     let profile = dir.join("iamctl.toml");
+    let ca = if tls {
+        format!("ca_bundle = \"{CA_FILE}\"\n")
+    } else {
+        String::new()
+    };
     std::fs::write(
         &profile,
         format!(
-            "# iamctl profile written by `iamd dev`\nendpoints = [{}]\naccount = \"{account}\"\ncredentials_file = \"{CREDENTIALS_FILE}\"\n",
+            "# iamctl profile written by `iamd dev`\nendpoints = [{}]\naccount = \"{account}\"\ncredentials_file = \"{CREDENTIALS_FILE}\"\n{ca}",
             endpoints.join(", ")
         ),
     )?;
@@ -226,6 +291,14 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create {}", args.dir.display()))?;
     ensure_secret_key(&args.dir)?;
+    let connector = if args.tls {
+        ensure_certificates(&args)?;
+        iam_tls::Connector::new(Some(iam_tls::ClientTls::trusting(Some(
+            &args.dir.join(CA_FILE),
+        ))?))
+    } else {
+        iam_tls::Connector::new(None)
+    };
     let exe = std::env::current_exe().context("cannot find the iamd executable")?;
     let mut nodes = Vec::new();
     for i in 1..=args.nodes {
@@ -235,7 +308,13 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         }
     }
     let started = async {
-        wait_ready(&mut nodes, args.nodes as usize, Duration::from_secs(60)).await?;
+        wait_ready(
+            &mut nodes,
+            args.nodes as usize,
+            Duration::from_secs(60),
+            &connector,
+        )
+        .await?;
         dev_account(&args.dir, Duration::from_secs(30)).await
     };
     let account = match started.await {
@@ -245,14 +324,15 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             return Err(e.context(format!("logs are in {}/node*.log", args.dir.display())));
         }
     };
-    let profile = write_files(&args.dir, &nodes, &account)?;
+    let profile = write_files(&args.dir, &nodes, &account, args.tls)?;
+    let sc = scheme(args.tls);
     println!(
         "iamd dev cluster is up: {} nodes, account {account}",
         nodes.len()
     );
     for n in &nodes {
         println!(
-            "  node {}: api http://{}  http http://{}  peer {}  (pid {})",
+            "  node {}: api {sc}://{}  http {sc}://{}  peer {}  (pid {})",
             n.id,
             n.api,
             n.http,
@@ -266,14 +346,19 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             "root credentials of the operator account: {}",
             args.dir.join(CREDENTIALS_FILE).display()
         );
+        let ca = if args.tls {
+            format!(" --ca-bundle {}", args.dir.join(CA_FILE).display())
+        } else {
+            String::new()
+        };
         println!(
-            "AWS CLI / SDKs:  AWS_SHARED_CREDENTIALS_FILE={} aws --endpoint-url http://{} iam list-users   (any region)",
+            "AWS CLI / SDKs:  AWS_SHARED_CREDENTIALS_FILE={} aws --endpoint-url {sc}://{}{ca} iam list-users   (any region)",
             args.dir.join(CREDENTIALS_FILE).display(),
             n.http
         );
         if args.sandbox {
             println!(
-                "SANDBOX (not for production): unknown access keys act as the root of {}; reset all state with: curl -X POST http://{}/_iamd/sandbox/reset",
+                "SANDBOX (not for production): unknown access keys act as the root of {}; reset all state with: curl -X POST {sc}://{}/_iamd/sandbox/reset",
                 crate::config::SANDBOX_ACCOUNT,
                 n.http
             );

@@ -3,6 +3,7 @@
 
 use crate::api::ApiState;
 use crate::config::ServeConfig;
+use crate::listen;
 use crate::RaftNode;
 use anyhow::{anyhow, bail, Context};
 use iam_raft::network::PeerClient;
@@ -10,6 +11,7 @@ use iam_raft::peer::{PeerCounters, PeerService};
 use iam_raft::types::IamNode;
 use iam_raft::NodeConfig;
 use iam_storage::{NodeMeta, RocksLogStore, RocksStateMachine};
+use iam_tls::{ClientTls, Connector, Reloader, Source};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -62,12 +64,13 @@ fn new_cluster_id() -> String {
     )
 }
 
-/// Asks the seeds which cluster they belong to.
-async fn seed_cluster_id(seeds: &[String]) -> anyhow::Result<String> {
+/// Asks the seeds which cluster they belong to (over the peer port's mutual TLS: only a
+/// node holding the cluster's key, or a certificate of its CA, gets an answer).
+async fn seed_cluster_id(seeds: &[String], connector: &Connector) -> anyhow::Result<String> {
     let mut errors = Vec::new();
     for _round in 0..20 {
         for seed in seeds {
-            match PeerClient::new(seed, "") {
+            match PeerClient::new(seed, "", connector) {
                 Ok(c) => match c.cluster_id(Duration::from_secs(2)).await {
                     Ok(id) => return Ok(id),
                     Err(e) => errors.push(format!("{seed}: {}", e.message())),
@@ -78,21 +81,45 @@ async fn seed_cluster_id(seeds: &[String]) -> anyhow::Result<String> {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     errors.dedup();
-    bail!("cannot reach any --join seed ({})", errors.join("; "))
+    bail!(
+        "cannot reach any --join seed ({}); if the seeds answer but refuse this node, check that it has the cluster's secret key (or peer certificates of the cluster's CA)",
+        errors.join("; ")
+    )
 }
 
-/// Accepted connections with Nagle's algorithm off. tonic's `tcp_nodelay` applies only to
-/// listeners it binds itself; on ours, HTTP/2 writes its frames separately and Nagle then
-/// holds the last ones until the peer's delayed ACK (40 ms on Linux).
-fn no_delay(
-    listener: TcpListener,
-) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    use tokio_stream::StreamExt;
-    tokio_stream::wrappers::TcpListenerStream::new(listener).map(|s| {
-        let s = s?;
-        s.set_nodelay(true)?;
-        Ok(s)
-    })
+/// The peer port's TLS material: the operator's files, or the CA derived from the cluster
+/// secret key.
+fn peer_tls(
+    config: &ServeConfig,
+    secrets: &iam_auth::secret_box::SecretBox,
+) -> anyhow::Result<Arc<Reloader>> {
+    let source = match &config.peer_tls {
+        Some(files) => Source::Files {
+            cert: files.cert.clone(),
+            key: files.key.clone(),
+            ca: Some(files.ca.clone()),
+            allowed_names: files.allowed_names.clone(),
+        },
+        None => Source::Fixed(
+            iam_tls::cluster_ca::derive(&secrets.derive_key(iam_tls::cluster_ca::KEY_LABEL))
+                .map_err(|e| anyhow!("peer TLS: {e}"))?,
+        ),
+    };
+    Ok(Arc::new(Reloader::new("peer", source)?))
+}
+
+/// The API and HTTP ports' TLS material (`--tls-cert`/`--tls-key`), if any.
+fn client_tls(config: &ServeConfig) -> anyhow::Result<Option<Arc<Reloader>>> {
+    let Some(files) = &config.tls else {
+        return Ok(None);
+    };
+    let source = Source::Files {
+        cert: files.cert.clone(),
+        key: files.key.clone(),
+        ca: None,
+        allowed_names: vec![],
+    };
+    Ok(Some(Arc::new(Reloader::new("api", source)?)))
 }
 
 /// Runs a node until `shutdown` fires.
@@ -102,10 +129,20 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     let api_listener = bind("api", config.api_listen).await?;
     let http_listener = bind("http", config.http_listen).await?;
 
+    if store.meta.is_none() && !config.bootstrap && config.join.is_empty() {
+        bail!(
+            "data dir {} holds no cluster: start with --bootstrap to create a cluster or --join <peer> to join one",
+            config.data_dir.display()
+        );
+    }
+    let secrets = config.load_secret_key()?;
+    let peer_tls = peer_tls(&config, &secrets)?;
+    let connector = Connector::new(Some(ClientTls::mutual(peer_tls.clone())?));
+    let api_tls = client_tls(&config)?;
     let cluster_id = match (&store.meta, config.bootstrap, config.join.is_empty()) {
         (Some(meta), _, true) => meta.cluster_id.clone(),
         (Some(meta), _, false) => {
-            let seeds = seed_cluster_id(&config.join).await;
+            let seeds = seed_cluster_id(&config.join, &connector).await;
             if let Ok(theirs) = &seeds {
                 if *theirs != meta.cluster_id {
                     bail!(
@@ -119,14 +156,8 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
             meta.cluster_id.clone()
         }
         (None, true, _) => new_cluster_id(),
-        (None, false, false) => seed_cluster_id(&config.join).await?,
-        (None, false, true) => bail!(
-            "data dir {} holds no cluster: start with --bootstrap to create a cluster or --join <peer> to join one",
-            config.data_dir.display()
-        ),
+        (None, false, _) => seed_cluster_id(&config.join, &connector).await?,
     };
-    // After the cluster identity checks (their errors come first), before anything is saved.
-    let secrets = config.load_secret_key()?;
     if store.meta.is_none() {
         store.save_meta(NodeMeta {
             cluster_id: cluster_id.clone(),
@@ -140,7 +171,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     let state_machine =
         RocksStateMachine::new(store.db.clone(), &store.dir).with_observer(authz.clone());
     let view = state_machine.view();
-    let mut node_config = NodeConfig::new(config.node_id, cluster_id.clone());
+    let mut node_config = NodeConfig::new(config.node_id, cluster_id.clone(), connector.clone());
     node_config.snapshot_every_entries = config.snapshot_every;
     let node = RaftNode::start(node_config, log_store, state_machine)
         .await
@@ -154,6 +185,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     let counters = Arc::new(PeerCounters::default());
     let mut api_state = ApiState::new(node.clone(), view.clone(), counters.clone(), authz, secrets);
     api_state.sandbox = config.sandbox;
+    api_state.secure_transport = api_tls.is_some();
     if config.sandbox {
         tracing::warn!(
             "SANDBOX MODE: unknown access keys act as the root of account {}; state can be wiped over HTTP. Not for production.",
@@ -162,26 +194,47 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     }
     tokio::spawn(crate::bootstrap::record_key_uses(api_state.clone()));
     let mut tasks = tokio::task::JoinSet::new();
+    let listen_counters = api_state.listen_counters.clone();
     {
         let svc = PeerService::new(node.clone(), counters.clone());
         let sd = shutdown.clone();
-        let incoming = no_delay(peer_listener);
+        let tls = iam_tls::server_config(peer_tls.clone(), true, iam_tls::ALPN_GRPC)?;
+        let conns = listen::accept(
+            "peer",
+            peer_listener,
+            Some(tls),
+            config.limits,
+            listen_counters.clone(),
+        );
         tasks.spawn(async move {
             tonic::transport::Server::builder()
                 .tcp_nodelay(true)
                 .add_service(svc)
-                .serve_with_incoming_shutdown(incoming, sd.wait())
+                .serve_with_incoming_shutdown(listen::incoming(conns), sd.wait())
                 .await
                 .context("peer server")
         });
     }
+    let server_tls = |alpn| {
+        api_tls
+            .clone()
+            .map(|r| iam_tls::server_config(r, false, alpn))
+            .transpose()
+    };
     {
         let router = crate::api::router(api_state.clone());
         let sd = shutdown.clone();
-        let incoming = no_delay(api_listener);
+        let tls = server_tls(iam_tls::ALPN_GRPC)?;
+        let conns = listen::accept(
+            "api",
+            api_listener,
+            tls,
+            config.limits,
+            listen_counters.clone(),
+        );
         tasks.spawn(async move {
             router
-                .serve_with_incoming_shutdown(incoming, sd.wait())
+                .serve_with_incoming_shutdown(listen::incoming(conns), sd.wait())
                 .await
                 .context("api server")
         });
@@ -189,9 +242,14 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     {
         let app = crate::http::router(api_state.clone());
         let sd = shutdown.clone();
+        let tls = server_tls(iam_tls::ALPN_HTTP)?;
+        let local = http_listener.local_addr()?;
+        let conns = listen::accept("http", http_listener, tls, config.limits, listen_counters);
+        let listener =
+            axum::serve::ListenerExt::tap_io(listen::HttpListener::new(conns, local), |_| {});
         tasks.spawn(async move {
             axum::serve(
-                http_listener,
+                listener,
                 app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
             )
             .with_graceful_shutdown(async move { sd.wait().await })
@@ -215,7 +273,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
             .any(|(id, _, _)| *id == config.node_id)
     {
         // Not a member yet (a new node, or one that stopped before it was added): join.
-        join(&node, &config.join, me.clone(), &cluster_id).await?;
+        join(&node, &config.join, me.clone(), &cluster_id, &connector).await?;
     }
     tracing::info!(
         node_id = config.node_id,
@@ -251,11 +309,12 @@ async fn join(
     seeds: &[String],
     me: IamNode,
     cluster_id: &str,
+    connector: &Connector,
 ) -> anyhow::Result<()> {
     let mut last = String::new();
     for _round in 0..40 {
         for seed in seeds {
-            let client = PeerClient::new(seed, cluster_id).map_err(|e| anyhow!(e))?;
+            let client = PeerClient::new(seed, cluster_id, connector).map_err(|e| anyhow!(e))?;
             match iam_raft::forward_add_node(
                 &client,
                 node.id(),

@@ -225,6 +225,7 @@ impl ApiState {
             session: None,
             region: String::new(),
             source_ip,
+            secure_transport: self.secure_transport,
         };
         let changed = !r.new_password.is_empty();
         if changed {

@@ -18,6 +18,12 @@ fn main() -> ExitCode {
             Err(e) => return fail(&e),
         },
         Command::Dev(args) => (0, Task::Dev(args)),
+        Command::Cert(cmd) => {
+            return match iam_server::cert::run(cmd) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
     };
     let runtime = match iam_server::build_runtime(threads) {
         Ok(rt) => rt,

@@ -10,7 +10,7 @@ pub const ERROR_CODE_HEADER: &str = "x-iam-error-code";
 /// Metadata header set on errors that are safe to retry.
 pub const RETRYABLE_HEADER: &str = "x-iam-retryable";
 
-fn with_code(mut s: Status, code: &str) -> Status {
+pub(crate) fn with_code(mut s: Status, code: &str) -> Status {
     if let Ok(v) = code.parse() {
         s.metadata_mut().insert(ERROR_CODE_HEADER, v);
     }
@@ -39,6 +39,8 @@ pub fn from_iam(e: &IamError) -> Status {
         | ErrorCode::InvalidUserType
         | ErrorCode::IncompleteSignature
         | ErrorCode::RequestExpired => Code::InvalidArgument,
+        // The token was used for another request: retrying cannot help (unlike Aborted).
+        ErrorCode::IdempotentParameterMismatch => Code::FailedPrecondition,
         ErrorCode::AccessDenied | ErrorCode::InvalidAuthenticationCode => Code::PermissionDenied,
         ErrorCode::InvalidClientTokenId
         | ErrorCode::SignatureDoesNotMatch

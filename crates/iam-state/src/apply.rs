@@ -9,6 +9,7 @@ use crate::command::{Command, Outcome, Request, Response};
 use crate::keys;
 use crate::ops::Ctx;
 use crate::store::{encode, StateRead, Txn, WriteSet};
+use crate::token::{self, Remembered};
 use iam_model::limits::{REQUEST_TOKENS_MAX, REQUEST_TOKEN_WINDOW_ENTRIES};
 use iam_model::{arn, names, Account, ErrorCode, IamError, IamResult};
 
@@ -68,15 +69,24 @@ pub fn dry_run(state: &dyn StateRead, req: &Request) -> Response {
     }
 }
 
-/// Applies the request at `position` of the entry at log `index`.
+/// Applies the request at `position` of the entry at log `index`. A request token seen
+/// before answers with the response remembered for it (see [`crate::token`]).
 fn apply_at(
     state: &dyn StateRead,
     index: u64,
     position: u32,
     req: &Request,
 ) -> (Response, WriteSet) {
-    if let Some(token) = &req.request_token {
-        if let Some(prev) = Txn::new(state).get_json::<Response>(&keys::token(token)) {
+    let token = req.request_token.as_deref().map(token::parse);
+    if let Some(t) = &token {
+        let key = keys::token(&t.key);
+        let prev = match t.digest {
+            None => Txn::new(state).get_json::<Response>(&key),
+            Some(digest) => Txn::new(state)
+                .get_json::<Remembered>(&key)
+                .map(|r| replay(r, digest)),
+        };
+        if let Some(prev) = prev {
             return (prev, WriteSet::default());
         }
     }
@@ -86,12 +96,36 @@ fn apply_at(
     if response.result.is_err() {
         return (response, WriteSet::default());
     }
-    if let Some(token) = &req.request_token {
-        txn.put(keys::token(token), encode(&response));
-        txn.put(keys::token_at(index, position), token.clone().into_bytes());
+    if let Some(t) = token {
+        let key = keys::token(&t.key);
+        match t.digest {
+            None => txn.put(key, encode(&response)),
+            Some(digest) => txn.put(
+                key,
+                encode(&Remembered {
+                    response: response.clone(),
+                    digest: digest.to_owned(),
+                }),
+            ),
+        }
+        txn.put(keys::token_at(index, position), t.key.as_bytes().to_vec());
         txn.add_counter(keys::TOKEN_COUNT.to_vec(), 1);
     }
     (response, txn.into_writes())
+}
+
+/// The answer to a scoped token seen before: the first response for the same request,
+/// `IdempotentParameterMismatch` for another one.
+fn replay(remembered: Remembered, digest: &str) -> Response {
+    if remembered.digest == digest {
+        return remembered.response;
+    }
+    Response {
+        result: Err(IamError::new(
+            ErrorCode::IdempotentParameterMismatch,
+            "The request token was already used for a different request; use a new token for a new request.",
+        )),
+    }
 }
 
 /// Tokens an entry may forget per request it applied: more than it can record (one each),
@@ -323,5 +357,64 @@ mod tests {
         let (_, w) = apply_batch(&s, 2, &[req("second")]);
         assert!(!w.ops.contains_key(keys::TOKEN_FLOOR), "{w:?}");
         assert!(w.ops.values().all(Option::is_some), "no deletes: {w:?}");
+    }
+
+    /// An account creation with a scoped token (`scope`, request `digest`).
+    fn scoped_req(scope: char, digest: char, token: &str, account: &str) -> Request {
+        Request {
+            request_token: Some(crate::token::scoped(
+                &scope.to_string().repeat(32),
+                &digest.to_string().repeat(32),
+                token,
+            )),
+            time_ms: 1,
+            command: Command::CreateAccount {
+                account_id: account.into(),
+                name: format!("account-{account}"),
+                email: "owner@example.com".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn scoped_tokens_replay_only_for_their_caller_and_request() {
+        let mut s = MemStore::new();
+        let (r, w) = apply(&s, 1, &scoped_req('a', '1', "t", "111111111111"));
+        assert!(r.result.is_ok(), "{r:?}");
+        s.commit(w);
+        // The same caller retrying the same request: the first response, nothing written.
+        let (again, w) = apply(&s, 2, &scoped_req('a', '1', "t", "111111111111"));
+        assert_eq!(again, r);
+        assert!(w.is_empty());
+        // The same caller, the same token, another request: refused, nothing written.
+        let (other, w) = apply(&s, 3, &scoped_req('a', '2', "t", "222222222222"));
+        assert_eq!(
+            other.result.unwrap_err().code,
+            ErrorCode::IdempotentParameterMismatch
+        );
+        assert!(w.is_empty());
+        // Another caller using the same token: its own request runs (it sees nothing of
+        // the first caller's response).
+        let (theirs, w) = apply(&s, 4, &scoped_req('b', '1', "t", "333333333333"));
+        match theirs.result {
+            Ok(Outcome::Account(a)) => assert_eq!(a.id, "333333333333"),
+            other => panic!("{other:?}"),
+        }
+        s.commit(w);
+        // Both are remembered under their own keys, and pruned like any token.
+        let mut kept = Vec::new();
+        s.for_each(&mut |k, _| {
+            if let Some(t) = k.strip_prefix(b"tok/") {
+                kept.push(String::from_utf8_lossy(t).into_owned());
+            }
+        });
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert!(kept
+            .iter()
+            .all(|k| k.starts_with("s1:") && k.ends_with(":t")));
+        let (_, w) = apply(&s, 5 + REQUEST_TOKEN_WINDOW_ENTRIES, &req("later"));
+        s.commit(w);
+        assert!(s.get(&keys::token(&kept[0])).is_none());
+        assert!(s.get(&keys::token(&kept[1])).is_none());
     }
 }

@@ -26,7 +26,7 @@
 //! | `qreq/{a}/{id}` | a quota increase request |
 //! | `cap/{a}/{name}` | a usage cap (limit and units in use; `name` lowercased) |
 //! | `count/{a}/{kind}` | entity count (decimal) |
-//! | `tok/{token}` | the [`crate::Response`] first produced for that request token |
+//! | `tok/{token}` | the [`crate::Response`] first produced for that request token; for a scoped token (`s1:{scope}:{token}`, see [`crate::token`]) that response with the digest of the request it answered |
 //! | `tokq/{index:020}/{position:010}` | the token recorded by the request at that position of that log entry (for pruning) |
 //! | `tokn` | how many request tokens are recorded |
 //! | `qpend/{a}/{kind}` | id of the pending quota increase request for `kind` (at most one) |

@@ -17,6 +17,7 @@ pub mod ops;
 pub mod query;
 mod store;
 pub mod system;
+pub mod token;
 
 pub use apply::{apply, apply_batch, dry_run};
 pub use command::{Command, Outcome, Request, Response};

@@ -42,7 +42,7 @@ pub fn request_context(
     let mut ctx = vec![
         one("aws:CurrentTime", iso8601(now_ms)),
         one("aws:EpochTime", (now_ms / 1000).to_string()),
-        one("aws:SecureTransport", "false".into()),
+        one("aws:SecureTransport", caller.secure_transport.to_string()),
         one("aws:PrincipalIsAWSService", "false".into()),
     ];
     if !caller.region.is_empty() {

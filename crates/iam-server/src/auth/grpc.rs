@@ -4,6 +4,16 @@
 //! hands the verified [`Caller`] to the handler in the request's extensions. A request that
 //! does not authenticate never reaches a handler — except [`UNSIGNED_PATH`], the password
 //! sign-in, whose credential is the password in its body.
+//!
+//! What an unauthenticated client can make a node hold is bounded before anything is
+//! verified:
+//! - a request that declares its body hash (`x-amz-content-sha256`, as iamctl sends) is
+//!   verified from its headers first; its body is then read and must match the hash;
+//! - any other request must at least carry a well-formed signature by an existing, active
+//!   key ([`Authenticator::precheck`]) before its body is read;
+//! - bodies read before verification share one budget ([`PRE_AUTH_BYTES`]) and must arrive
+//!   within [`BODY_READ_TIMEOUT`]; over the budget a request is refused (`Throttling`);
+//! - a source whose requests keep failing authentication is throttled ([`Throttle`]).
 
 use super::{Authenticator, Caller};
 use crate::status::from_iam;
@@ -21,15 +31,44 @@ pub const UNSIGNED_PATH: &str = "/iam.v1.Iam/Login";
 
 /// Largest request body accepted (a gRPC message plus framing).
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
+/// Largest body of the unsigned sign-in call.
+pub const LOGIN_BODY_MAX: usize = 64 * 1024;
+/// Bytes of request bodies held, all requests together, before their signature is verified.
+pub const PRE_AUTH_BYTES: usize = 64 * 1024 * 1024;
+/// How long a request body may take to arrive.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct AuthLayer {
     auth: Arc<Authenticator>,
+    /// The port serves TLS (`aws:SecureTransport`).
+    secure: bool,
+    limits: Arc<Limits>,
+}
+
+/// What unauthenticated requests may hold: see the module docs.
+pub struct Limits {
+    /// Pre-verification body bytes, in KiB permits.
+    budget: Arc<tokio::sync::Semaphore>,
+    pub throttle: Arc<super::throttle::Throttle>,
+}
+
+impl Limits {
+    pub fn new(throttle: Arc<super::throttle::Throttle>) -> Self {
+        Self {
+            budget: Arc::new(tokio::sync::Semaphore::new(PRE_AUTH_BYTES / 1024)),
+            throttle,
+        }
+    }
 }
 
 impl AuthLayer {
-    pub fn new(auth: Arc<Authenticator>) -> Self {
-        Self { auth }
+    pub fn new(auth: Arc<Authenticator>, secure: bool, limits: Arc<Limits>) -> Self {
+        Self {
+            auth,
+            secure,
+            limits,
+        }
     }
 }
 
@@ -40,6 +79,8 @@ impl<S> tower_layer::Layer<S> for AuthLayer {
         AuthService {
             inner,
             auth: self.auth.clone(),
+            secure: self.secure,
+            limits: self.limits.clone(),
         }
     }
 }
@@ -48,6 +89,8 @@ impl<S> tower_layer::Layer<S> for AuthLayer {
 pub struct AuthService<S> {
     inner: S,
     auth: Arc<Authenticator>,
+    secure: bool,
+    limits: Arc<Limits>,
 }
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -83,34 +126,78 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let auth = self.auth.clone();
+        let secure = self.secure;
+        let limits = self.limits.clone();
         Box::pin(async move {
-            if req.uri().path() == UNSIGNED_PATH {
-                return inner.call(req).await;
-            }
-            let (mut parts, body) = req.into_parts();
-            let limited = http_body_util::Limited::new(body, MAX_BODY);
-            let bytes = match limited.collect().await {
-                Ok(c) => c.to_bytes(),
-                Err(e) => {
-                    let s = tonic::Status::invalid_argument(format!(
-                        "the request body could not be read (at most {MAX_BODY} bytes): {e}"
-                    ));
-                    return Ok(s.into_http());
-                }
-            };
-            let signed = signed_request(&parts, &bytes);
-            let peer = parts
-                .extensions
+            let peer = req
+                .extensions()
                 .get::<tonic::transport::server::TcpConnectInfo>()
                 .and_then(|i| i.remote_addr())
-                .map(|a| a.ip().to_string());
-            // A few HMACs and one point read: cheap enough for the async worker.
-            match auth.authenticate(&signed, "iam", crate::now_ms()) {
+                .map(|a| a.ip());
+            if let Some(ip) = peer {
+                if !limits.throttle.allowed(ip) {
+                    return Ok(throttled().into_http());
+                }
+            }
+            let (mut parts, body) = req.into_parts();
+            if parts.uri.path() == UNSIGNED_PATH {
+                let bytes = match read_body(body, LOGIN_BODY_MAX, &limits).await {
+                    Ok((b, _permit)) => b,
+                    Err(s) => return Ok(s.into_http()),
+                };
+                let req =
+                    http::Request::from_parts(parts, Body::new(http_body_util::Full::new(bytes)));
+                return inner.call(req).await;
+            }
+            let now = crate::now_ms();
+            let failed = |e: iam_auth::AuthError| {
+                if let Some(ip) = peer {
+                    limits.throttle.failed(ip);
+                }
+                from_iam(&IamError::new(e.code, e.message)).into_http()
+            };
+            // Verify what can be verified before the body is read.
+            let declared = declared_hash(&parts);
+            let early = match &declared {
+                Some(Ok(_)) => Some(auth.authenticate(&signed_request(&parts, None), "iam", now)),
+                Some(Err(e)) => return Ok(failed(e.clone())),
+                None => {
+                    if let Err(e) = auth.precheck(&signed_request(&parts, None), now) {
+                        return Ok(failed(e));
+                    }
+                    None
+                }
+            };
+            let early = match early.transpose() {
+                Ok(c) => c,
+                Err(e) => return Ok(failed(e)),
+            };
+            let (bytes, permit) = match read_body(body, MAX_BODY, &limits).await {
+                Ok(r) => r,
+                Err(s) => return Ok(s.into_http()),
+            };
+            let verified = match (early, declared) {
+                (Some(caller), Some(Ok(hash))) => {
+                    if iam_auth::ct_eq(sha256_hex(&bytes).as_bytes(), hash.as_bytes()) {
+                        Ok(caller)
+                    } else {
+                        Err(iam_auth::AuthError::new(
+                            iam_model::ErrorCode::SignatureDoesNotMatch,
+                            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                        ))
+                    }
+                }
+                // A few HMACs and one point read: cheap enough for the async worker.
+                _ => auth.authenticate(&signed_request(&parts, Some(&bytes)), "iam", now),
+            };
+            drop(permit);
+            match verified {
                 Ok(mut caller) => {
-                    caller.source_ip = peer;
+                    caller.source_ip = peer.map(|ip| ip.to_string());
+                    caller.secure_transport = secure;
                     parts.extensions.insert(caller);
                 }
-                Err(e) => return Ok(from_iam(&IamError::new(e.code, e.message)).into_http()),
+                Err(e) => return Ok(failed(e)),
             }
             let req = http::Request::from_parts(parts, Body::new(http_body_util::Full::new(bytes)));
             inner.call(req).await
@@ -118,9 +205,80 @@ where
     }
 }
 
+fn throttled() -> tonic::Status {
+    crate::status::with_code(
+        tonic::Status::resource_exhausted(
+            "Rate exceeded: too many requests from this source failed authentication, or the node is busy; retry later",
+        ),
+        "Throttling",
+    )
+}
+
+/// The `x-amz-content-sha256` a request declares: a SHA-256 in hex (the body must match
+/// it), or an error for the values that would leave the body unsigned.
+fn declared_hash(parts: &http::request::Parts) -> Option<Result<String, iam_auth::AuthError>> {
+    let v = parts.headers.get("x-amz-content-sha256")?;
+    let v = v.to_str().unwrap_or_default().trim().to_ascii_lowercase();
+    if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Some(Ok(v))
+    } else {
+        Some(Err(iam_auth::AuthError::new(
+            iam_model::ErrorCode::IncompleteSignature,
+            format!("x-amz-content-sha256 must be the SHA-256 of the body in hex; {v:?} (an unsigned or streamed payload) is not accepted"),
+        )))
+    }
+}
+
+/// Reads a request body of at most `max` bytes within [`BODY_READ_TIMEOUT`], holding
+/// pre-verification budget for what it has read (returned with the bytes).
+async fn read_body(
+    body: Body,
+    max: usize,
+    limits: &Limits,
+) -> Result<(bytes::Bytes, Option<tokio::sync::OwnedSemaphorePermit>), tonic::Status> {
+    let read = async {
+        let mut body = body;
+        let mut buf = bytes::BytesMut::new();
+        let mut held: Option<tokio::sync::OwnedSemaphorePermit> = None;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                tonic::Status::invalid_argument(format!("the request body could not be read: {e}"))
+            })?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if buf.len() + data.len() > max {
+                return Err(tonic::Status::invalid_argument(format!(
+                    "the request body is larger than {max} bytes"
+                )));
+            }
+            let kib = u32::try_from(data.len().div_ceil(1024)).unwrap_or(u32::MAX);
+            if kib > 0 {
+                let permit = limits
+                    .budget
+                    .clone()
+                    .try_acquire_many_owned(kib)
+                    .map_err(|_| throttled())?;
+                match &mut held {
+                    Some(h) => h.merge(permit),
+                    None => held = Some(permit),
+                }
+            }
+            buf.extend_from_slice(&data);
+        }
+        Ok((buf.freeze(), held))
+    };
+    match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
+        Ok(r) => r,
+        Err(_) => Err(tonic::Status::deadline_exceeded(format!(
+            "the request body did not arrive within {BODY_READ_TIMEOUT:?}"
+        ))),
+    }
+}
+
 /// The request as SigV4 sees it: `POST`, the gRPC path, `host` = `:authority`, every
-/// header, the body's hash.
-fn signed_request(parts: &http::request::Parts, body: &[u8]) -> SignedRequest {
+/// header, and the body's hash (`None`: not read yet; the declared hash stands for it).
+fn signed_request(parts: &http::request::Parts, body: Option<&[u8]>) -> SignedRequest {
     let mut headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -136,6 +294,6 @@ fn signed_request(parts: &http::request::Parts, body: &[u8]) -> SignedRequest {
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or_default().to_owned(),
         headers,
-        payload_sha256: Some(sha256_hex(body)),
+        payload_sha256: body.map(sha256_hex),
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod authorize;
 pub mod grpc;
+pub mod throttle;
 
 use iam_auth::secret_box::SecretBox;
 use iam_auth::sigv4::{self, SignedRequest};
@@ -42,6 +43,8 @@ pub struct Caller {
     pub region: String,
     /// The client's address (`aws:SourceIp`).
     pub source_ip: Option<String>,
+    /// The request came over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +65,7 @@ impl Caller {
             session: None,
             region: sigv4_default_region(),
             source_ip: None,
+            secure_transport: false,
         }
     }
 
@@ -199,6 +203,7 @@ impl Authenticator {
                     session: None,
                     region: String::new(),
                     source_ip: None,
+                    secure_transport: false,
                 }
             };
             (secret, caller)
@@ -215,6 +220,26 @@ impl Authenticator {
         caller.access_key_id = id;
         caller.region = auth.region;
         Ok(caller)
+    }
+
+    /// The checks of [`Authenticator::authenticate`] that need no body: the request carries a
+    /// well-formed SigV4 authentication whose access key exists and is active (or whose
+    /// session token opens). A request failing them is refused before its body is read.
+    pub fn precheck(&self, req: &SignedRequest, now_ms: u64) -> Result<(), AuthError> {
+        let auth = sigv4::parse(req)?;
+        let id = &auth.access_key_id;
+        if id.starts_with("ASIA") {
+            let Some(tok) = auth.security_token.as_deref() else {
+                return Err(AuthError::invalid_client_token_id());
+            };
+            let ring = self.key_ring()?;
+            token::authenticate_session(&ring, tok, id, now_ms).map(|_| ())
+        } else {
+            access_keys::lookup(&self.view, id)
+                .filter(|k| k.status == AccessKeyStatus::Active)
+                .map(|_| ())
+                .ok_or_else(AuthError::invalid_client_token_id)
+        }
     }
 
     fn open_secret(&self, id: &str, sealed: &str) -> Result<String, AuthError> {
@@ -301,5 +326,6 @@ fn from_session(c: &SessionClaims) -> Caller {
         session: Some(c.clone()),
         region: String::new(),
         source_ip: None,
+        secure_transport: false,
     }
 }
