@@ -47,9 +47,10 @@ pub(crate) struct Global {
     /// Idempotency token for a write (default: a fresh one per invocation).
     #[arg(long, global = true)]
     pub request_token: Option<String>,
-    /// CA certificates (PEM) to verify https:// endpoints with (default: the profile's
-    /// `ca_bundle`, else the system's CA bundle), as the AWS CLI's --ca-bundle.
-    #[arg(long, global = true, env = "AWS_CA_BUNDLE")]
+    /// CA certificates (PEM) to verify https:// endpoints with, as the AWS CLI's
+    /// --ca-bundle. Default: the profile's `ca_bundle` (it names its cluster's CA), else
+    /// $AWS_CA_BUNDLE, else the system's CA bundle.
+    #[arg(long, global = true)]
     pub ca_bundle: Option<PathBuf>,
 }
 

@@ -59,10 +59,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
     } else {
         crate::credentials::discover(profile.credentials_file.as_deref())?
     };
+    let ca_bundle = g
+        .ca_bundle
+        .clone()
+        .or_else(|| profile.ca_bundle.clone())
+        .or_else(|| std::env::var_os("AWS_CA_BUNDLE").map(std::path::PathBuf::from));
+    let https = endpoints.iter().any(|e| e.starts_with("https://"));
     let client = if endpoints.is_empty() {
         None
     } else {
-        let ca_bundle = g.ca_bundle.clone().or_else(|| profile.ca_bundle.clone());
         let c = Client::with_ca_bundle(
             &endpoints,
             Duration::from_secs(g.timeout.max(1)),
@@ -79,6 +84,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         output,
         read: parse_consistency(&g.consistency)?,
         token: g.request_token.unwrap_or_else(Client::new_token),
+        ca_bundle,
+        https,
     };
     match cli.command {
         Noun::Cluster(c) => cluster(&mut ctx, c).await,

@@ -73,6 +73,11 @@ impl ClientError {
     }
 }
 
+/// A status's message with the causes tonic keeps behind it.
+fn describe(s: &tonic::Status) -> String {
+    signing::with_causes(s)
+}
+
 fn retryable(s: &tonic::Status) -> bool {
     matches!(
         s.code(),
@@ -203,7 +208,7 @@ impl Client {
                     self.preferred = idx;
                     return Ok(r.into_inner());
                 }
-                Err(s) if retryable(&s) => errors.push(format!("{url}: {}", s.message())),
+                Err(s) if retryable(&s) => errors.push(format!("{url}: {}", describe(&s))),
                 Err(s) => return Err(ClientError::from_status(&s)),
             }
             attempt += 1;
@@ -234,7 +239,7 @@ impl Client {
         .await
         {
             Ok(Ok(r)) => Ok(r.into_inner()),
-            Ok(Err(s)) if retryable(&s) => Err(ClientError::Unavailable(s.message().to_owned())),
+            Ok(Err(s)) if retryable(&s) => Err(ClientError::Unavailable(describe(&s))),
             Ok(Err(s)) => Err(ClientError::from_status(&s)),
             Err(_) => Err(ClientError::Unavailable(format!(
                 "timed out after {:?}",

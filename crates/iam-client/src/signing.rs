@@ -127,6 +127,28 @@ pub fn with_profile(text: &str, profile: &str, entries: &[(&str, &str)]) -> Stri
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// An error's message followed by its causes (a transport error then says why: connection
+/// refused, certificate not trusted...).
+pub(crate) fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    fn say(e: &(dyn std::error::Error + 'static)) -> String {
+        match e.downcast_ref::<tonic::Status>() {
+            Some(s) => s.message().to_owned(),
+            None => e.to_string(),
+        }
+    }
+    let mut text = say(e);
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_text = say(c);
+        if !text.contains(&c_text) {
+            text.push_str(": ");
+            text.push_str(&c_text);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -185,7 +207,7 @@ impl tower_service::Service<http::Request<Body>> for Signed {
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         tower_service::Service::poll_ready(&mut self.inner, cx)
-            .map_err(|e| Box::new(tonic::Status::unavailable(e.to_string())) as BoxError)
+            .map_err(|e| Box::new(tonic::Status::unavailable(with_causes(&e))) as BoxError)
     }
 
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
@@ -218,7 +240,7 @@ impl tower_service::Service<http::Request<Body>> for Signed {
             let req = http::Request::from_parts(parts, Body::new(http_body_util::Full::new(bytes)));
             tower_service::Service::call(&mut inner, req)
                 .await
-                .map_err(|e| Box::new(tonic::Status::unavailable(e.to_string())) as BoxError)
+                .map_err(|e| Box::new(tonic::Status::unavailable(with_causes(&e))) as BoxError)
         })
     }
 }

@@ -40,6 +40,10 @@ pub(crate) struct Ctx {
     pub(crate) output: OutputFormat,
     pub(crate) read: ReadOptions,
     pub(crate) token: String,
+    /// The CA bundle that verifies https endpoints.
+    pub(crate) ca_bundle: Option<std::path::PathBuf>,
+    /// The endpoints are https: so are the other members' API addresses.
+    pub(crate) https: bool,
 }
 
 impl Ctx {
@@ -73,9 +77,19 @@ impl Ctx {
         Ok(())
     }
 
-    /// A client of one node with the same credentials (per-node status and hashes).
+    /// A client of one node with the same credentials (per-node status and hashes). A
+    /// member's address without a scheme is dialed as the configured endpoints are.
     pub(crate) fn one_node(&self, api: &str, secs: u64) -> anyhow::Result<iam_client::Client> {
-        let c = iam_client::Client::new(&[api.to_owned()], std::time::Duration::from_secs(secs))?;
+        let url = if api.contains("://") || !self.https {
+            api.to_owned()
+        } else {
+            format!("https://{api}")
+        };
+        let c = iam_client::Client::with_ca_bundle(
+            &[url],
+            std::time::Duration::from_secs(secs),
+            self.ca_bundle.as_deref(),
+        )?;
         Ok(match self.client.as_ref().and_then(|c| c.credentials()) {
             Some(creds) => c.with_credentials(creds.clone()),
             None => c,
