@@ -49,8 +49,9 @@ pub struct ApiState {
     pub secure_transport: bool,
     /// Connections refused by the listeners (metrics).
     pub listen_counters: Arc<crate::listen::ListenCounters>,
-    /// Sources whose requests keep failing authentication.
-    pub throttle: Arc<crate::auth::throttle::Throttle>,
+    /// What requests may hold before they are authenticated (body budget, and sources
+    /// whose requests keep failing authentication).
+    pub preauth: Arc<crate::auth::preauth::Limits>,
 }
 
 impl ApiState {
@@ -72,7 +73,7 @@ impl ApiState {
             failed_passwords: Arc::default(),
             secure_transport: false,
             listen_counters: Arc::default(),
-            throttle: Arc::default(),
+            preauth: Arc::default(),
         }
     }
 
@@ -625,7 +626,7 @@ pub fn router(
         .layer(crate::auth::grpc::AuthLayer::new(
             state.auth.clone(),
             state.secure_transport,
-            Arc::new(crate::auth::grpc::Limits::new(state.throttle.clone())),
+            state.preauth.clone(),
         ))
         .add_service(IamServer::new(state.clone()))
         .add_service(ClusterServer::new(state))

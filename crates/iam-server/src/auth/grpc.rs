@@ -11,13 +11,13 @@
 //!   verified from its headers first; its body is then read and must match the hash;
 //! - any other request must at least carry a well-formed signature by an existing, active
 //!   key ([`Authenticator::precheck`]) before its body is read;
-//! - bodies read before verification share one budget ([`PRE_AUTH_BYTES`]) and must arrive
-//!   within [`BODY_READ_TIMEOUT`]; over the budget a request is refused (`Throttling`);
+//! - bodies read before verification share one budget and must arrive within a deadline
+//!   (`super::preauth`); over the budget a request is refused (`Throttling`);
 //! - a source whose requests keep failing authentication is throttled ([`Throttle`]).
 
+use super::preauth::{Limits, ReadError};
 use super::{Authenticator, Caller};
 use crate::status::from_iam;
-use http_body_util::BodyExt;
 use iam_auth::sigv4::{sha256_hex, SignedRequest};
 use iam_model::IamError;
 use std::future::Future;
@@ -33,10 +33,6 @@ pub const UNSIGNED_PATH: &str = "/iam.v1.Iam/Login";
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
 /// Largest body of the unsigned sign-in call.
 pub const LOGIN_BODY_MAX: usize = 64 * 1024;
-/// Bytes of request bodies held, all requests together, before their signature is verified.
-pub const PRE_AUTH_BYTES: usize = 64 * 1024 * 1024;
-/// How long a request body may take to arrive.
-pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct AuthLayer {
@@ -44,22 +40,6 @@ pub struct AuthLayer {
     /// The port serves TLS (`aws:SecureTransport`).
     secure: bool,
     limits: Arc<Limits>,
-}
-
-/// What unauthenticated requests may hold: see the module docs.
-pub struct Limits {
-    /// Pre-verification body bytes, in KiB permits.
-    budget: Arc<tokio::sync::Semaphore>,
-    pub throttle: Arc<super::throttle::Throttle>,
-}
-
-impl Limits {
-    pub fn new(throttle: Arc<super::throttle::Throttle>) -> Self {
-        Self {
-            budget: Arc::new(tokio::sync::Semaphore::new(PRE_AUTH_BYTES / 1024)),
-            throttle,
-        }
-    }
 }
 
 impl AuthLayer {
@@ -229,51 +209,21 @@ fn declared_hash(parts: &http::request::Parts) -> Option<Result<String, iam_auth
     }
 }
 
-/// Reads a request body of at most `max` bytes within [`BODY_READ_TIMEOUT`], holding
-/// pre-verification budget for what it has read (returned with the bytes).
+/// Reads a body under the pre-authentication limits; refusals as gRPC statuses.
 async fn read_body(
     body: Body,
     max: usize,
     limits: &Limits,
 ) -> Result<(bytes::Bytes, Option<tokio::sync::OwnedSemaphorePermit>), tonic::Status> {
-    let read = async {
-        let mut body = body;
-        let mut buf = bytes::BytesMut::new();
-        let mut held: Option<tokio::sync::OwnedSemaphorePermit> = None;
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| {
-                tonic::Status::invalid_argument(format!("the request body could not be read: {e}"))
-            })?;
-            let Ok(data) = frame.into_data() else {
-                continue;
-            };
-            if buf.len() + data.len() > max {
-                return Err(tonic::Status::invalid_argument(format!(
-                    "the request body is larger than {max} bytes"
-                )));
+    super::preauth::read_body(body, max, limits)
+        .await
+        .map_err(|e| match e {
+            ReadError::Busy => throttled(),
+            ReadError::Slow => tonic::Status::deadline_exceeded(e.to_string()),
+            ReadError::TooLarge(_) | ReadError::Broken(_) => {
+                tonic::Status::invalid_argument(e.to_string())
             }
-            let kib = u32::try_from(data.len().div_ceil(1024)).unwrap_or(u32::MAX);
-            if kib > 0 {
-                let permit = limits
-                    .budget
-                    .clone()
-                    .try_acquire_many_owned(kib)
-                    .map_err(|_| throttled())?;
-                match &mut held {
-                    Some(h) => h.merge(permit),
-                    None => held = Some(permit),
-                }
-            }
-            buf.extend_from_slice(&data);
-        }
-        Ok((buf.freeze(), held))
-    };
-    match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
-        Ok(r) => r,
-        Err(_) => Err(tonic::Status::deadline_exceeded(format!(
-            "the request body did not arrive within {BODY_READ_TIMEOUT:?}"
-        ))),
-    }
+        })
 }
 
 /// The request as SigV4 sees it: `POST`, the gRPC path, `host` = `:authority`, every

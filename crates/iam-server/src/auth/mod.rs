@@ -14,6 +14,7 @@
 
 pub mod authorize;
 pub mod grpc;
+pub mod preauth;
 pub mod throttle;
 
 use iam_auth::secret_box::SecretBox;
