@@ -13,8 +13,8 @@ use iam_state::ops::policies::{EntityKind, PolicyOp, PolicyQuery, Scope};
 use iam_state::ops::quotas::{QuotaOp, QuotaQuery};
 use iam_state::ops::roles::RoleOp;
 use iam_state::ops::target::{
-    command_target, query_target, query_touches_root_credentials, touches_root_credentials, Target,
-    IAMD_ACTIONS,
+    command_target, principal_target, query_target, query_touches_root_credentials,
+    touches_root_credentials, Target, IAMD_ACTIONS,
 };
 use iam_state::ops::users::{UserOp, UserQuery};
 use iam_state::ops::PageRequest;
@@ -144,7 +144,7 @@ impl World {
         w.ok(MfaOp::CreateVirtual {
             name: "alice-phone".into(),
             path: "/".into(),
-            tags: vec![],
+            tags: vec![tag("device", "phone")],
             seed: String::new(),
         });
         let key = w.ok(AccessKeyOp::Create {
@@ -271,12 +271,11 @@ fn create_user_uses_the_op_path_and_carries_its_tags() {
     assert_eq!(
         t,
         Target {
-            action: "iam:CreateUser".into(),
-            resource: iam("user/ops/Carol"),
             request_tags: pairs(&[("team", "red"), ("cost", "42")]),
+            ..Target::new("iam:CreateUser", iam("user/ops/Carol"))
         }
     );
-    // Tag* carry theirs; Untag* none.
+    // Tag* carry theirs; Untag* none (its keys are aws:TagKeys, see keys.rs).
     let t = w.target(UserOp::Tag {
         name: "alice".into(),
         tags: vec![tag("k", "v")],
@@ -364,11 +363,7 @@ fn accounts_are_iamd_resources() {
     let t = command_target(&w.s, &create_account("111122223333"));
     assert_eq!(
         t,
-        Target {
-            action: "iamd:CreateAccount".into(),
-            resource: "arn:aws:iamd:::account/111122223333".into(),
-            request_tags: vec![],
-        }
+        Target::new("iamd:CreateAccount", "arn:aws:iamd:::account/111122223333")
     );
     let t = query_target(&w.s, &Query::ListAccounts);
     assert_eq!(
@@ -512,3 +507,5 @@ fn root_keys_are_root_credentials() {
 
 #[path = "target/cases.rs"]
 mod cases;
+#[path = "target/condition_keys.rs"]
+mod condition_keys;

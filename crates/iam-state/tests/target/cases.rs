@@ -14,7 +14,7 @@ fn q(v: Value) -> Q {
     serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{v}: {e}"))
 }
 
-type CommandCase = (Op, String, String, Vec<(String, String)>);
+pub(super) type CommandCase = (Op, String, String, Vec<(String, String)>);
 
 /// A case without request tags.
 fn c(action: &str, resource: &str, op_json: Value) -> CommandCase {
@@ -29,7 +29,7 @@ fn tagged(action: &str, resource: &str, op_json: Value) -> CommandCase {
 
 /// Every op variant (per principal kind where the name depends on it) with its expected
 /// action, resource and request tags.
-fn command_cases(w: &World) -> Vec<CommandCase> {
+pub(super) fn command_cases(w: &World) -> Vec<CommandCase> {
     let user = &iam("user/eng/Alice");
     let group = &iam("group/teams/Devs");
     let role = &iam("role/svc/Deployer");
@@ -435,7 +435,7 @@ fn qc(action: &str, resource: &str, q_json: Value) -> (Q, String, String) {
 
 /// Every query variant (per principal kind where the name depends on it) with its
 /// expected action and resource.
-fn query_cases(w: &World) -> Vec<(Q, String, String)> {
+pub(super) fn query_cases(w: &World) -> Vec<(Q, String, String)> {
     let user = &iam("user/eng/Alice");
     let group = &iam("group/teams/Devs");
     let role = &iam("role/svc/Deployer");

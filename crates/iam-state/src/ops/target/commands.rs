@@ -1,6 +1,7 @@
-//! The resource and request tags of each account-scoped op, family by family.
+//! The resource, request tags and key facts of each account-scoped op, family by family.
 
-use super::{KeyOwner, Scope};
+use super::scope::{Facts, Resource, Scope};
+use super::KeyOwner;
 use crate::ops::access_keys::AccessKeyOp;
 use crate::ops::account::AccountOp;
 use crate::ops::groups::GroupOp;
@@ -12,70 +13,112 @@ use crate::ops::quotas::QuotaOp;
 use crate::ops::roles::RoleOp;
 use crate::ops::users::UserOp;
 use crate::ops::Op;
-use iam_model::Tag;
 
-const NO_TAGS: &[Tag] = &[];
-
-pub(super) fn resource<'o>(s: &Scope<'_>, op: &'o Op) -> (String, &'o [Tag]) {
+pub(super) fn facts<'o>(s: &Scope<'_>, op: &'o Op) -> Facts<'o> {
     match op {
         Op::User(o) => user(s, o),
-        Op::Group(o) => (group(s, o), NO_TAGS),
+        Op::Group(o) => group(s, o),
         Op::Role(o) => role(s, o),
         Op::InstanceProfile(o) => instance_profile(s, o),
         Op::Policy(o) => policy(s, o),
-        Op::AccessKey(o) => (access_key(s, o), NO_TAGS),
-        Op::LoginProfile(o) => (login_profile(s, o), NO_TAGS),
+        Op::AccessKey(o) => Facts::of(access_key(s, o)),
+        Op::LoginProfile(o) => Facts::of(login_profile(s, o)),
         Op::Mfa(o) => mfa(s, o),
-        Op::Account(o) => (account(o), NO_TAGS),
-        Op::Quota(o) => (quota(o), NO_TAGS),
+        Op::Account(o) => Facts::on(account(o)),
+        Op::Quota(o) => Facts::on(quota(o)),
     }
 }
 
-fn user<'o>(s: &Scope<'_>, op: &'o UserOp) -> (String, &'o [Tag]) {
+fn user<'o>(s: &Scope<'_>, op: &'o UserOp) -> Facts<'o> {
     match op {
         UserOp::Create {
-            name, path, tags, ..
-        } => (s.arn("user", path, name), tags),
-        UserOp::Tag { name, tags } => (s.user(name), tags),
-        UserOp::Delete { name } | UserOp::Update { name, .. } | UserOp::Untag { name, .. } => {
-            (s.user(name), NO_TAGS)
+            name,
+            path,
+            tags,
+            permissions_boundary,
+            ..
+        } => Facts::on(s.arn("user", path, name))
+            .tagging(tags)
+            .boundary(permissions_boundary.as_deref()),
+        UserOp::Tag { name, tags } => Facts::of(s.user(name)).tagging(tags),
+        UserOp::Untag { name, tag_keys } => Facts::of(s.user(name)).untagging(tag_keys),
+        UserOp::Update {
+            name,
+            new_name,
+            new_path,
+        } => {
+            let place = s.user_place(name);
+            let place = place.as_ref().map(|(p, n)| (p.as_str(), n.as_str()));
+            let moved = s.moved(
+                "user",
+                place,
+                name,
+                new_name.as_deref(),
+                new_path.as_deref(),
+            );
+            Facts::of(s.user(name)).also(moved)
         }
+        UserOp::Delete { name } => Facts::of(s.user(name)),
     }
 }
 
-fn group(s: &Scope<'_>, op: &GroupOp) -> String {
+fn group<'o>(s: &Scope<'_>, op: &'o GroupOp) -> Facts<'o> {
     match op {
-        GroupOp::Create { name, path, .. } => s.arn("group", path, name),
-        GroupOp::Update { name, .. } | GroupOp::Delete { name } => s.group(name),
+        GroupOp::Create { name, path, .. } => Facts::on(s.arn("group", path, name)),
+        GroupOp::Update {
+            name,
+            new_name,
+            new_path,
+        } => {
+            let place = s.group_place(name);
+            let place = place.as_ref().map(|(p, n)| (p.as_str(), n.as_str()));
+            let moved = s.moved(
+                "group",
+                place,
+                name,
+                new_name.as_deref(),
+                new_path.as_deref(),
+            );
+            Facts::of(s.group(name)).also(moved)
+        }
+        GroupOp::Delete { name } => Facts::of(s.group(name)),
         GroupOp::AddUser { group_name, .. } | GroupOp::RemoveUser { group_name, .. } => {
-            s.group(group_name)
+            Facts::of(s.group(group_name))
         }
     }
 }
 
-fn role<'o>(s: &Scope<'_>, op: &'o RoleOp) -> (String, &'o [Tag]) {
+fn role<'o>(s: &Scope<'_>, op: &'o RoleOp) -> Facts<'o> {
     match op {
         RoleOp::Create {
-            name, path, tags, ..
-        } => (s.arn("role", path, name), tags),
-        RoleOp::Tag { name, tags } => (s.role(name), tags),
+            name,
+            path,
+            tags,
+            permissions_boundary,
+            ..
+        } => Facts::on(s.arn("role", path, name))
+            .tagging(tags)
+            .boundary(permissions_boundary.as_deref()),
+        RoleOp::Tag { name, tags } => Facts::of(s.role(name)).tagging(tags),
+        RoleOp::Untag { name, tag_keys } => Facts::of(s.role(name)).untagging(tag_keys),
         RoleOp::Update { name, .. }
         | RoleOp::UpdateDescription { name, .. }
         | RoleOp::UpdateAssumeRolePolicy { name, .. }
-        | RoleOp::Delete { name }
-        | RoleOp::Untag { name, .. } => (s.role(name), NO_TAGS),
+        | RoleOp::Delete { name } => Facts::of(s.role(name)),
     }
 }
 
-fn instance_profile<'o>(s: &Scope<'_>, op: &'o InstanceProfileOp) -> (String, &'o [Tag]) {
+fn instance_profile<'o>(s: &Scope<'_>, op: &'o InstanceProfileOp) -> Facts<'o> {
     match op {
         InstanceProfileOp::Create {
             name, path, tags, ..
-        } => (s.arn("instance-profile", path, name), tags),
-        InstanceProfileOp::Tag { name, tags } => (s.instance_profile(name), tags),
-        InstanceProfileOp::Delete { name } | InstanceProfileOp::Untag { name, .. } => {
-            (s.instance_profile(name), NO_TAGS)
+        } => Facts::on(s.arn("instance-profile", path, name)).tagging(tags),
+        InstanceProfileOp::Tag { name, tags } => Facts::of(s.instance_profile(name)).tagging(tags),
+        InstanceProfileOp::Untag { name, tag_keys } => {
+            Facts::of(s.instance_profile(name)).untagging(tag_keys)
         }
+        InstanceProfileOp::Delete { name } => Facts::of(s.instance_profile(name)),
+        // The instance profile is the resource (AWS: `instance-profile*`).
         InstanceProfileOp::AddRole {
             instance_profile_name,
             ..
@@ -83,36 +126,39 @@ fn instance_profile<'o>(s: &Scope<'_>, op: &'o InstanceProfileOp) -> (String, &'
         | InstanceProfileOp::RemoveRole {
             instance_profile_name,
             ..
-        } => (s.instance_profile(instance_profile_name), NO_TAGS),
+        } => Facts::of(s.instance_profile(instance_profile_name)),
     }
 }
 
-fn policy<'o>(s: &Scope<'_>, op: &'o PolicyOp) -> (String, &'o [Tag]) {
+fn policy<'o>(s: &Scope<'_>, op: &'o PolicyOp) -> Facts<'o> {
     match op {
         PolicyOp::Create {
             policy_name,
             path,
             tags,
             ..
-        } => (s.arn("policy", path, policy_name), tags),
-        PolicyOp::Tag { policy_arn, tags } => (policy_arn.clone(), tags),
+        } => Facts::on(s.arn("policy", path, policy_name)).tagging(tags),
+        PolicyOp::Tag { policy_arn, tags } => Facts::of(s.policy(policy_arn)).tagging(tags),
+        PolicyOp::Untag {
+            policy_arn,
+            tag_keys,
+        } => Facts::of(s.policy(policy_arn)).untagging(tag_keys),
         PolicyOp::Delete { policy_arn }
         | PolicyOp::CreateVersion { policy_arn, .. }
         | PolicyOp::DeleteVersion { policy_arn, .. }
-        | PolicyOp::SetDefaultVersion { policy_arn, .. }
-        | PolicyOp::Untag { policy_arn, .. } => (policy_arn.clone(), NO_TAGS),
-        // The principal outranks the policy.
+        | PolicyOp::SetDefaultVersion { policy_arn, .. } => Facts::of(s.policy(policy_arn)),
+        // The principal outranks the policy, which is `iam:PolicyARN`.
         PolicyOp::Attach {
             entity,
             entity_name,
-            ..
+            policy_arn,
         }
         | PolicyOp::Detach {
             entity,
             entity_name,
-            ..
-        }
-        | PolicyOp::PutInline {
+            policy_arn,
+        } => Facts::of(s.principal(*entity, entity_name)).policy(policy_arn),
+        PolicyOp::PutInline {
             entity,
             entity_name,
             ..
@@ -121,16 +167,17 @@ fn policy<'o>(s: &Scope<'_>, op: &'o PolicyOp) -> (String, &'o [Tag]) {
             entity,
             entity_name,
             ..
-        } => (s.principal(*entity, entity_name), NO_TAGS),
+        } => Facts::of(s.principal(*entity, entity_name)),
         PolicyOp::PutBoundary {
             entity,
             entity_name,
-            ..
-        }
-        | PolicyOp::DeleteBoundary {
+            permissions_boundary,
+        } => Facts::of(s.principal(entity.kind(), entity_name))
+            .boundary(Some(permissions_boundary.as_str())),
+        PolicyOp::DeleteBoundary {
             entity,
             entity_name,
-        } => (s.principal(entity.kind(), entity_name), NO_TAGS),
+        } => Facts::of(s.principal(entity.kind(), entity_name)),
     }
 }
 
@@ -151,11 +198,11 @@ pub(super) fn key_owner(s: &Scope<'_>, op: &AccessKeyOp) -> KeyOwner {
     }
 }
 
-fn access_key(s: &Scope<'_>, op: &AccessKeyOp) -> String {
+fn access_key(s: &Scope<'_>, op: &AccessKeyOp) -> Resource {
     s.key_resource(key_owner(s, op))
 }
 
-fn login_profile(s: &Scope<'_>, op: &LoginProfileOp) -> String {
+fn login_profile(s: &Scope<'_>, op: &LoginProfileOp) -> Resource {
     match op {
         LoginProfileOp::Create { user_name, .. }
         | LoginProfileOp::Update { user_name, .. }
@@ -166,27 +213,17 @@ fn login_profile(s: &Scope<'_>, op: &LoginProfileOp) -> String {
     }
 }
 
-fn mfa<'o>(s: &Scope<'_>, op: &'o MfaOp) -> (String, &'o [Tag]) {
+fn mfa<'o>(s: &Scope<'_>, op: &'o MfaOp) -> Facts<'o> {
     match op {
         MfaOp::CreateVirtual {
             name, path, tags, ..
-        } => (s.arn("mfa", path, name), tags),
+        } => Facts::on(s.arn("mfa", path, name)).tagging(tags),
         // The user outranks the device.
         MfaOp::Enable { user_name, .. }
         | MfaOp::Deactivate { user_name, .. }
         | MfaOp::Resync { user_name, .. }
-        | MfaOp::Authenticate { user_name, .. } => (s.mfa_owner(user_name), NO_TAGS),
-        MfaOp::DeleteVirtual { serial_number } => (mfa_serial(s, serial_number), NO_TAGS),
-    }
-}
-
-/// A virtual MFA device's serial number is its ARN; anything else (which no device has)
-/// is named as a device of this account.
-fn mfa_serial(s: &Scope<'_>, serial_number: &str) -> String {
-    if serial_number.starts_with("arn:") {
-        serial_number.to_owned()
-    } else {
-        s.arn("mfa", "/", serial_number)
+        | MfaOp::Authenticate { user_name, .. } => Facts::of(s.mfa_owner(user_name)),
+        MfaOp::DeleteVirtual { serial_number } => Facts::of(s.mfa_device(serial_number)),
     }
 }
 

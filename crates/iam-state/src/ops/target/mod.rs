@@ -21,17 +21,29 @@
 //! - access keys: their user; the account root's keys (`user_name` empty) and keys that do
 //!   not exist in the account: `arn:aws:iam::ACCT:root`.
 //!
-//! Request tags are those of `Create*` ops with tags and of `Tag*` ops. `Untag*` ops carry
-//! none: the keys they remove (AWS's `aws:TagKeys` for them) are not represented here.
+//! Request tags are those of `Create*` ops with tags and of `Tag*` ops.
+//!
+//! UpdateUser and UpdateGroup with a new name or path also name the entity's new ARN
+//! ([`Target::extra_resources`]): AWS requires permission on both the source and the target
+//! ("to change Bob to Robert, the entity making the request must have permission on Bob and
+//! Robert", IAM API Reference, UpdateUser/UpdateGroup).
+//!
+//! The condition keys the resource and the request supply ([`Target::context`]) are those
+//! the Service Authorization Reference lists per IAM action ("Actions, resources, and
+//! condition keys for AWS Identity and Access Management"); see [`keys`].
 
 mod commands;
+mod keys;
 mod queries;
+mod scope;
 
 use crate::command::Command;
-use crate::keys::EntityKind;
-use crate::ops::{access_keys, groups, instance_profiles, mfa, roles, users, Op, Query, Q};
-use crate::store::{StateRead, Txn};
-use iam_model::{arn, Tag};
+use crate::ops::{access_keys, mfa, Op, Query, Q};
+use crate::store::StateRead;
+use iam_model::Tag;
+use scope::{Facts, Scope};
+
+pub use keys::{CURRENT_BOUNDARY_ACTIONS, POLICY_ARN_ACTIONS};
 
 /// What one API call asks the policy engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,10 +53,37 @@ pub struct Target {
     pub action: String,
     /// The resource ARN AWS evaluates for this action (see the module documentation).
     pub resource: String,
+    /// Further resources the call acts on, each of which must be allowed as well: the new
+    /// ARN of UpdateUser/UpdateGroup moving or renaming the entity. Usually empty.
+    pub extra_resources: Vec<String>,
     /// Tags the request sets (for `aws:RequestTag/<key>` and `aws:TagKeys`): from `Tag*`
-    /// ops and `Create*` ops with tags, in request order. Empty otherwise (`Untag*`
-    /// included).
+    /// ops and `Create*` ops with tags, in request order. Empty otherwise.
     pub request_tags: Vec<(String, String)>,
+    /// The condition keys the resource and the op supply (key, values; a list for the
+    /// multi-valued `aws:TagKeys`): `aws:ResourceTag/<k>` (and `iam:ResourceTag/<k>` for
+    /// users and roles) with the resource's current tags, `iam:PolicyARN`,
+    /// `iam:PermissionsBoundary`, and `aws:TagKeys` of `Untag*` (the keys removed).
+    pub context: Vec<(String, Vec<String>)>,
+}
+
+impl Target {
+    /// A target with only an action and a resource (no request tags, no keys).
+    pub fn new(action: impl Into<String>, resource: impl Into<String>) -> Self {
+        Self {
+            action: action.into(),
+            resource: resource.into(),
+            extra_resources: Vec::new(),
+            request_tags: Vec::new(),
+            context: Vec::new(),
+        }
+    }
+
+    /// Every resource the call must be allowed on: [`Target::resource`], then
+    /// [`Target::extra_resources`].
+    pub fn resources(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.resource.as_str())
+            .chain(self.extra_resources.iter().map(String::as_str))
+    }
 }
 
 /// Operation names that are iamd's own, not AWS IAM actions: authorized as `iamd:{name}`.
@@ -80,21 +119,22 @@ pub const IAMD_ACTIONS: &[&str] = &[
 /// The authorization request of a command.
 pub fn command_target(state: &dyn StateRead, command: &Command) -> Target {
     match command {
-        Command::CreateAccount { account_id, .. } => {
-            target(command.name(), true, account_arn(Some(account_id)), &[])
-        }
+        Command::CreateAccount { account_id, .. } => target(
+            command.name(),
+            true,
+            Facts::on(account_arn(Some(account_id))),
+        ),
         // It replaces every account.
-        Command::SandboxReset { .. } => target(command.name(), true, account_arn(None), &[]),
+        Command::SandboxReset { .. } => target(command.name(), true, Facts::on(account_arn(None))),
         Command::RotateTokenKey { .. } => target(
             command.name(),
             true,
-            "arn:aws:iamd:::keyring".to_owned(),
-            &[],
+            Facts::on("arn:aws:iamd:::keyring".to_owned()),
         ),
         Command::In { account, op } => {
-            let (resource, tags) = commands::resource(&Scope::new(state, account), op);
+            let facts = commands::facts(&Scope::new(state, account), op);
             let iamd = matches!(op, Op::Quota(_)) || op.is_internal();
-            target(op.name(), iamd, resource, tags)
+            target(op.name(), iamd, facts)
         }
     }
 }
@@ -102,14 +142,14 @@ pub fn command_target(state: &dyn StateRead, command: &Command) -> Target {
 /// The authorization request of a query.
 pub fn query_target(state: &dyn StateRead, query: &Query) -> Target {
     match query {
-        Query::ListAccounts => target(query.name(), true, account_arn(None), &[]),
+        Query::ListAccounts => target(query.name(), true, Facts::on(account_arn(None))),
         Query::GetAccount { account_id } => {
-            target(query.name(), true, account_arn(Some(account_id)), &[])
+            target(query.name(), true, Facts::on(account_arn(Some(account_id))))
         }
         Query::In { account, q } => {
-            let resource = queries::resource(&Scope::new(state, account), q);
+            let facts = Facts::of(queries::resource(&Scope::new(state, account), q));
             let iamd = matches!(q, Q::Quota(_)) || query.is_internal();
-            target(query.name(), iamd, resource, &[])
+            target(query.name(), iamd, facts)
         }
     }
 }
@@ -170,20 +210,44 @@ pub fn query_touches_root_credentials(state: &dyn StateRead, query: &Query) -> b
     owner == KeyOwner::Root
 }
 
-fn target(name: &str, iamd: bool, resource: String, tags: &[Tag]) -> Target {
+/// The target of a principal-policy simulation (`iam:SimulatePrincipalPolicy`,
+/// `iam:GetContextKeysForPrincipalPolicy`) about `principal_arn`: the principal is the
+/// resource, with its current tags when it is a user or role of `account` that exists under
+/// exactly that ARN.
+pub fn principal_target(
+    state: &dyn StateRead,
+    account: &str,
+    action: &str,
+    principal_arn: &str,
+) -> Target {
+    let resource = Scope::new(state, account).principal_by_arn(principal_arn);
+    target(action, false, Facts::of(resource))
+}
+
+fn target(name: &str, iamd: bool, facts: Facts<'_>) -> Target {
     let service = if iamd || IAMD_ACTIONS.contains(&name) {
         "iamd"
     } else {
         "iam"
     };
+    let context = if service == "iam" {
+        keys::context(name, &facts)
+    } else {
+        Vec::new()
+    };
     Target {
         action: format!("{service}:{name}"),
-        resource,
-        request_tags: tags
-            .iter()
-            .map(|t| (t.key.clone(), t.value.clone()))
-            .collect(),
+        resource: facts.resource.arn,
+        extra_resources: facts.extra_resources,
+        request_tags: pairs(facts.request_tags),
+        context,
     }
+}
+
+fn pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
 }
 
 /// `arn:aws:iamd:::account/{id}`, or `account/*` for every account.
@@ -208,103 +272,6 @@ impl KeyOwner {
             Self::Root
         } else {
             Self::User(user_name.to_owned())
-        }
-    }
-}
-
-/// Reads the state of one account to name resources.
-struct Scope<'a> {
-    txn: Txn<'a>,
-    account: &'a str,
-}
-
-impl<'a> Scope<'a> {
-    fn new(state: &'a dyn StateRead, account: &'a str) -> Self {
-        Self {
-            txn: Txn::new(state),
-            account,
-        }
-    }
-
-    /// `arn:aws:iam::ACCT:{kind}{path}{name}`.
-    fn arn(&self, kind: &str, path: &str, name: &str) -> String {
-        arn::entity_arn(self.account, kind, path, name)
-    }
-
-    /// An existing entity's ARN from its stored path and name; `/` and the requested name
-    /// when it does not exist.
-    fn existing(&self, kind: &str, found: Option<(String, String)>, name: &str) -> String {
-        match found {
-            Some((path, stored)) => self.arn(kind, &path, &stored),
-            None => self.arn(kind, "/", name),
-        }
-    }
-
-    fn user(&self, name: &str) -> String {
-        let found = users::load(&self.txn, self.account, name).ok();
-        self.existing("user", found.map(|u| (u.path, u.name)), name)
-    }
-
-    fn group(&self, name: &str) -> String {
-        let found = groups::load(&self.txn, self.account, name).ok();
-        self.existing("group", found.map(|g| (g.path, g.name)), name)
-    }
-
-    fn role(&self, name: &str) -> String {
-        let found = roles::load(&self.txn, self.account, name).ok();
-        self.existing("role", found.map(|r| (r.path, r.name)), name)
-    }
-
-    fn instance_profile(&self, name: &str) -> String {
-        let found = instance_profiles::load(&self.txn, self.account, name).ok();
-        self.existing("instance-profile", found.map(|p| (p.path, p.name)), name)
-    }
-
-    /// A user, group or role that a policy op names.
-    fn principal(&self, kind: EntityKind, name: &str) -> String {
-        match kind {
-            EntityKind::User => self.user(name),
-            EntityKind::Group => self.group(name),
-            EntityKind::Role => self.role(name),
-        }
-    }
-
-    /// An account-wide list: `{kind}{path_prefix}*`.
-    fn listing(&self, kind: &str, path_prefix: &str) -> String {
-        self.arn(kind, path_prefix, "*")
-    }
-
-    fn root(&self) -> String {
-        arn::root_arn(self.account)
-    }
-
-    /// The owner of an MFA device an op or query names: a user, or the root for
-    /// [`mfa::ROOT`].
-    fn mfa_owner(&self, user_name: &str) -> String {
-        if user_name == mfa::ROOT {
-            self.root()
-        } else {
-            self.user(user_name)
-        }
-    }
-
-    /// The owner of a key: the user the request names, else the key record's (only a key
-    /// of this account counts).
-    fn key_owner(&self, user_name: Option<&str>, access_key_id: &str) -> KeyOwner {
-        if let Some(name) = user_name {
-            return KeyOwner::named(name);
-        }
-        match access_keys::lookup(self.txn.base(), access_key_id) {
-            Some(k) if k.account == self.account => KeyOwner::named(&k.user_name),
-            _ => KeyOwner::Unknown,
-        }
-    }
-
-    /// The resource of an access-key call: the owning user, else the account root.
-    fn key_resource(&self, owner: KeyOwner) -> String {
-        match owner {
-            KeyOwner::User(name) => self.user(&name),
-            KeyOwner::Root | KeyOwner::Unknown => self.root(),
         }
     }
 }

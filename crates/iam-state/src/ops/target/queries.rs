@@ -1,6 +1,7 @@
 //! The resource of each account-scoped query, family by family.
 
-use super::{KeyOwner, Scope};
+use super::scope::{Resource, Scope};
+use super::KeyOwner;
 use crate::ops::access_keys::AccessKeyQuery;
 use crate::ops::account::AccountQuery;
 use crate::ops::groups::GroupQuery;
@@ -13,7 +14,7 @@ use crate::ops::roles::RoleQuery;
 use crate::ops::users::UserQuery;
 use crate::ops::Q;
 
-pub(super) fn resource(s: &Scope<'_>, q: &Q) -> String {
+pub(super) fn resource(s: &Scope<'_>, q: &Q) -> Resource {
     match q {
         Q::User(q) => match q {
             UserQuery::Get { name } | UserQuery::ListTags { name, .. } => s.user(name),
@@ -40,7 +41,7 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> String {
         }
         Q::LoginProfile(LoginProfileQuery::Get { user_name }) => s.user(user_name),
         Q::Mfa(q) => match q {
-            MfaQuery::ListVirtual { .. } => s.arn("mfa", "/", "*"),
+            MfaQuery::ListVirtual { .. } => s.listing("mfa", "/"),
             MfaQuery::List { user_name, .. } => s.mfa_owner(user_name),
         },
         // Account settings, reports, quotas and usage caps are account-level.
@@ -56,11 +57,11 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> String {
             | QuotaQuery::GetQuotaRequest { .. }
             | QuotaQuery::GetUsage { .. }
             | QuotaQuery::ListUsage { .. },
-        ) => "*".to_owned(),
+        ) => Resource::named("*".to_owned()),
     }
 }
 
-fn instance_profile(s: &Scope<'_>, q: &InstanceProfileQuery) -> String {
+fn instance_profile(s: &Scope<'_>, q: &InstanceProfileQuery) -> Resource {
     match q {
         InstanceProfileQuery::Get { name } | InstanceProfileQuery::ListTags { name, .. } => {
             s.instance_profile(name)
@@ -72,13 +73,13 @@ fn instance_profile(s: &Scope<'_>, q: &InstanceProfileQuery) -> String {
     }
 }
 
-fn policy(s: &Scope<'_>, q: &PolicyQuery) -> String {
+fn policy(s: &Scope<'_>, q: &PolicyQuery) -> Resource {
     match q {
         PolicyQuery::Get { policy_arn }
         | PolicyQuery::GetVersion { policy_arn, .. }
         | PolicyQuery::ListVersions { policy_arn, .. }
         | PolicyQuery::ListTags { policy_arn, .. }
-        | PolicyQuery::ListEntities { policy_arn, .. } => policy_arn.clone(),
+        | PolicyQuery::ListEntities { policy_arn, .. } => s.policy(policy_arn),
         PolicyQuery::List { path_prefix, .. } => s.listing("policy", path_prefix),
         PolicyQuery::ListAttached {
             entity,
