@@ -40,7 +40,7 @@ fn decision_str(d: AuthzDecision) -> &'static str {
 }
 
 /// The account named in an ARN (`arn:aws:iam::ACCT:...`).
-fn arn_account(arn: &str) -> Option<&str> {
+pub(crate) fn arn_account(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
     if parts.next()? != "arn" {
         return None;
@@ -49,26 +49,40 @@ fn arn_account(arn: &str) -> Option<&str> {
 }
 
 impl ApiState {
-    /// Whether `caller` may ask what `principal_arn` may do: about itself always; about
-    /// others of its account with `iam:SimulatePrincipalPolicy` / `iamd:Authorize` on the
-    /// principal; about other accounts only from the operator account.
-    fn may_ask_about(
+    /// Whether `caller` may ask about `principal_arn`'s policies with `iam:{action}`
+    /// (`SimulatePrincipalPolicy`, `GetContextKeysForPrincipalPolicy`, or
+    /// `SimulateCustomPolicy` naming a `CallerArn`), on both APIs: the principal's account
+    /// is the scope of the check, so within it the caller's policies decide (with the
+    /// principal's tags as `aws:ResourceTag`), and across accounts only the operator
+    /// account's root may, as for every other call. The answer is decided before anything
+    /// of another account is read, so it never tells whether a name exists there.
+    pub(crate) fn may_simulate(
         &self,
         caller: &Caller,
         principal_arn: &str,
         action: &str,
     ) -> Result<(), Status> {
+        let account = arn_account(principal_arn)
+            .ok_or_else(|| invalid(format!("{principal_arn:?} is not a principal ARN")))?;
+        let target = if account == caller.account {
+            iam_state::ops::target::principal_target(&self.view, account, action, principal_arn)
+        } else {
+            Target::new(format!("iam:{action}"), principal_arn)
+        };
+        self.check(caller, Scope::Account(account), &target, false)
+    }
+
+    /// Whether `caller` may ask what `principal_arn` may do with `iamd:Authorize`: about
+    /// itself always; about others of its account with `iamd:Authorize` on the principal;
+    /// about other accounts' principals only from the operator account (the relying
+    /// services of the cluster).
+    fn may_authorize_for(&self, caller: &Caller, principal_arn: &str) -> Result<(), Status> {
         if principal_arn == caller.arn {
             return Ok(());
         }
         let account = arn_account(principal_arn)
             .ok_or_else(|| invalid(format!("{principal_arn:?} is not a principal ARN")))?;
-        let prefix = if action == "Authorize" { "iamd" } else { "iam" };
-        let target = Target {
-            action: format!("{prefix}:{action}"),
-            resource: principal_arn.to_owned(),
-            request_tags: Vec::new(),
-        };
+        let target = Target::new("iamd:Authorize", principal_arn);
         let scope = if account == caller.account {
             Scope::Account(account)
         } else {
@@ -110,11 +124,7 @@ impl ApiState {
                     .authenticate(&signed, service, crate::now_ms())
                     .map_err(|e| from_iam(&iam_model::IamError::new(e.code, e.message)))?;
                 subject.source_ip = Some(sr.source_ip).filter(|ip| !ip.is_empty());
-                let target = Target {
-                    action: r.action.clone(),
-                    resource: resource.clone(),
-                    request_tags: Vec::new(),
-                };
+                let target = Target::new(r.action.clone(), resource.clone());
                 // The signer's own request context comes first; the caller's extra keys
                 // cannot override it.
                 let mut ctx = request_context(&subject, &target, crate::now_ms());
@@ -124,7 +134,7 @@ impl ApiState {
                 (subject.arn.clone(), Some(subject))
             }
             None => {
-                self.may_ask_about(caller, &r.principal_arn, "Authorize")?;
+                self.may_authorize_for(caller, &r.principal_arn)?;
                 (r.principal_arn, None)
             }
         };
@@ -159,11 +169,7 @@ impl ApiState {
                     // A session's policy narrows what its signer may do.
                     if a.decision == AuthzDecision::Allowed {
                         if let Some(subject) = subject {
-                            let target = Target {
-                                action: q.action.clone(),
-                                resource: q.resource.clone(),
-                                request_tags: Vec::new(),
-                            };
+                            let target = Target::new(q.action.clone(), q.resource.clone());
                             if !session_allows(
                                 state,
                                 &self.authz,
@@ -245,14 +251,11 @@ impl ApiState {
         let caller = caller_of(&req)?;
         let r = req.into_inner();
         if r.principal_arn.is_empty() {
-            let target = Target {
-                action: "iam:SimulateCustomPolicy".into(),
-                resource: "*".into(),
-                request_tags: Vec::new(),
-            };
+            let target = Target::new("iam:SimulateCustomPolicy", "*");
             self.check(&caller, Scope::Account(&caller.account), &target, false)?;
-        } else {
-            self.may_ask_about(&caller, &r.principal_arn, "SimulatePrincipalPolicy")?;
+        } else if r.principal_arn != caller.arn {
+            // (About itself a caller needs no permission on this API.)
+            self.may_simulate(&caller, &r.principal_arn, "SimulatePrincipalPolicy")?;
         }
         self.read(r.read).await?;
         let q = AuthzSimulate {

@@ -14,11 +14,8 @@ use tonic::{Request, Response, Status};
 impl ApiState {
     fn admin<T>(&self, req: &Request<T>, action: &str) -> Result<(), Status> {
         let caller = crate::auth::grpc::caller_of(req)?;
-        let target = iam_state::ops::target::Target {
-            action: format!("iamd:{action}"),
-            resource: CLUSTER_RESOURCE.to_owned(),
-            request_tags: Vec::new(),
-        };
+        let target =
+            iam_state::ops::target::Target::new(format!("iamd:{action}"), CLUSTER_RESOURCE);
         self.check(&caller, Scope::Cluster, &target, false)
     }
 }

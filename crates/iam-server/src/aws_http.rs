@@ -163,38 +163,43 @@ async fn run(
         }
         Call::Answer(v) => Ok(v),
         Call::Simulate(sim) => {
-            let resource = sim.policy_source_arn.clone().unwrap_or_else(|| "*".into());
-            allow_account_action(s, caller, action, &resource)?;
+            allow_simulation(s, caller, action, sim.policy_source_arn.as_deref())?;
+            // The simulated caller's name and tags become context keys: the same rule.
+            if let Some(arn) = sim.caller_arn.as_deref() {
+                if crate::api_authz::arn_account(arn) != Some(caller.account.as_str()) {
+                    s.may_simulate(caller, arn, action)
+                        .map_err(|e| from_status(&e))?;
+                }
+            }
             linearizable(s).await?;
             simulate(s, sim)
         }
         Call::ContextKeys(ck) => {
-            let resource = ck.policy_source_arn.clone().unwrap_or_else(|| "*".into());
-            allow_account_action(s, caller, action, &resource)?;
+            allow_simulation(s, caller, action, ck.policy_source_arn.as_deref())?;
             linearizable(s).await?;
             context_keys(s, &ck)
         }
     }
 }
 
-/// Authorizes `iam:{action}` on `resource` in the caller's own account.
-fn allow_account_action(
+/// Authorizes a simulator action: `iam:{action}` on the principal simulated (in its own
+/// account; another account's only for the operator's root, as on the gRPC API: see
+/// `ApiState::may_simulate`), or on `*` in the caller's account for the custom-policy forms.
+fn allow_simulation(
     s: &ApiState,
     caller: &crate::auth::Caller,
     action: &str,
-    resource: &str,
+    policy_source_arn: Option<&str>,
 ) -> Result<(), CallError> {
-    let target = iam_state::ops::target::Target {
-        action: format!("iam:{action}"),
-        resource: resource.to_owned(),
-        request_tags: Vec::new(),
-    };
-    s.check(
-        caller,
-        crate::auth::authorize::Scope::Account(&caller.account),
-        &target,
-        false,
-    )
+    match policy_source_arn {
+        Some(arn) => s.may_simulate(caller, arn, action),
+        None => s.check(
+            caller,
+            crate::auth::authorize::Scope::Account(&caller.account),
+            &iam_state::ops::target::Target::new(format!("iam:{action}"), "*"),
+            false,
+        ),
+    }
     .map_err(|e| from_status(&e))
 }
 
@@ -277,13 +282,19 @@ fn simulate(s: &ApiState, sim: iam_aws::Simulate) -> Result<Value, CallError> {
 fn context_keys(s: &ApiState, ck: &iam_aws::ContextKeys) -> Result<Value, CallError> {
     let mut docs: Vec<String> = ck.policy_input_list.clone();
     if let Some(arn) = &ck.policy_source_arn {
-        let (kind, name) = principal_of(arn).ok_or_else(|| {
+        let not_principal = || {
             (
                 "InvalidInput".to_owned(),
                 format!("{arn} is not the ARN of a user, group or role."),
             )
-        })?;
-        let found = effective_documents(&s.view, &ck.account, kind, &name).map_err(from_iam)?;
+        };
+        let (kind, name) = principal_of(arn).ok_or_else(not_principal)?;
+        // The principal of the ARN's account (authorized above), under exactly that ARN.
+        let account = crate::api_authz::arn_account(arn).ok_or_else(not_principal)?;
+        if stored_arn(&s.view, account, kind, &name).as_deref() != Some(arn.as_str()) {
+            return Err(from_iam(iam_model::IamError::no_such(kind.as_str(), &name)));
+        }
+        let found = effective_documents(&s.view, account, kind, &name).map_err(from_iam)?;
         docs.extend(found.policies.into_iter().map(|d| d.document));
     }
     let mut keys = BTreeSet::new();
@@ -307,6 +318,23 @@ fn context_keys(s: &ApiState, ck: &iam_aws::ContextKeys) -> Result<Value, CallEr
         }
     }
     Ok(json!({"context_key_names": keys.into_iter().collect::<Vec<_>>()}))
+}
+
+/// The stored ARN of a user, group or role, if it exists.
+fn stored_arn(
+    view: &iam_storage::StateView,
+    account: &str,
+    kind: iam_state::keys::EntityKind,
+    name: &str,
+) -> Option<String> {
+    use iam_state::keys::EntityKind;
+    use iam_state::ops::{groups, roles, users};
+    let txn = iam_state::Txn::new(view);
+    match kind {
+        EntityKind::User => users::load(&txn, account, name).ok().map(|u| u.arn),
+        EntityKind::Group => groups::load(&txn, account, name).ok().map(|g| g.arn),
+        EntityKind::Role => roles::load(&txn, account, name).ok().map(|r| r.arn),
+    }
 }
 
 fn principal_of(arn: &str) -> Option<(iam_state::keys::EntityKind, String)> {

@@ -48,9 +48,10 @@ pub(crate) fn trust_allows(
     };
     let trust = CompiledSet::new([("trust", Arc::new(trust))]);
     let target = iam_state::ops::target::Target {
-        action: action.into(),
-        resource: role.arn.clone(),
         request_tags: tags.to_vec(),
+        // The role's tags: `aws:ResourceTag/*` and `iam:ResourceTag/*`.
+        context: iam_state::ops::target::resource_tag_keys(&role.tags, true),
+        ..iam_state::ops::target::Target::new(action, role.arn.clone())
     };
     let mut ctx_pairs = crate::auth::authorize::request_context(caller, &target, now);
     if let Some(e) = external_id {

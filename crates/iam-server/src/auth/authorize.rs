@@ -21,16 +21,23 @@ pub enum Scope<'a> {
 pub const CLUSTER_RESOURCE: &str = "arn:aws:iamd:::cluster";
 
 fn denied(caller: &Caller, target: &Target, why: &str) -> IamError {
+    denied_on(caller, target, &target.resource, why)
+}
+
+/// AWS's `AccessDenied` wording for `resource`, one of the target's resources.
+fn denied_on(caller: &Caller, target: &Target, resource: &str, why: &str) -> IamError {
     IamError::new(
         ErrorCode::AccessDenied,
         format!(
-            "User: {} is not authorized to perform: {} on resource: {} {why}",
-            caller.arn, target.action, target.resource
+            "User: {} is not authorized to perform: {} on resource: {resource} {why}",
+            caller.arn, target.action
         ),
     )
 }
 
-/// The request context AWS derives from the caller and the request (aws-iam-facts §3). The
+/// The request context AWS derives from the caller and the request (aws-iam-facts §3), with
+/// the keys the target's resource and op supply (`Target::context`: `aws:ResourceTag/*`,
+/// `iam:PermissionsBoundary`, `iam:PolicyARN`, `aws:TagKeys` of `Untag*`...). The
 /// principal's own keys (`aws:username`, `aws:PrincipalArn`, tags...) are added by the
 /// policy engine from the state.
 pub fn request_context(
@@ -79,6 +86,7 @@ pub fn request_context(
             target.request_tags.iter().map(|(k, _)| k.clone()).collect(),
         ));
     }
+    ctx.extend(target.context.iter().cloned());
     ctx
 }
 
@@ -142,11 +150,15 @@ pub fn check(
         ));
     }
     let context = request_context(caller, target, now_ms);
-    if caller.kind != CallerKind::Root {
+    // Every resource the call acts on must be allowed (UpdateUser: the old and the new ARN).
+    let resources = target
+        .resources()
+        .filter(|_| caller.kind != CallerKind::Root);
+    for resource in resources {
         let req = AuthzRequest {
             principal_arn: caller.arn.clone(),
             action: target.action.clone(),
-            resource: target.resource.clone(),
+            resource: resource.to_owned(),
             context: context.clone(),
             session_tags: caller.session_tags(),
             with_explanation: false,
@@ -156,16 +168,18 @@ pub fn check(
         match answer.decision {
             AuthzDecision::Allowed => {}
             AuthzDecision::ExplicitDeny => {
-                return Err(denied(
+                return Err(denied_on(
                     caller,
                     target,
+                    resource,
                     "with an explicit deny in an identity-based policy",
                 ))
             }
             AuthzDecision::ImplicitDeny => {
-                return Err(denied(
+                return Err(denied_on(
                     caller,
                     target,
+                    resource,
                     &format!(
                         "because no identity-based policy allows the {} action",
                         target.action
@@ -197,7 +211,8 @@ fn session_policy(
     }
 }
 
-/// Whether the caller's session policies (if any) allow `target`.
+/// Whether the caller's session policies (if any) allow `target` (on every one of its
+/// resources).
 pub fn session_allows(
     state: &dyn StateRead,
     authz: &AuthzIndex,
@@ -226,7 +241,7 @@ pub fn session_allows(
     let req = SimulateRequest {
         principal_arn: Some(caller.arn.clone()),
         actions: vec![target.action.clone()],
-        resources: vec![target.resource.clone()],
+        resources: target.resources().map(str::to_owned).collect(),
         context,
         policy_documents: Some(documents),
         boundary_document: None,
@@ -234,8 +249,9 @@ pub fn session_allows(
         session_tags: caller.session_tags(),
     };
     let answer = authz.simulate(state, &req)?;
-    Ok(matches!(
-        answer.results.first().map(|r| r.decision),
-        Some(AuthzDecision::Allowed)
-    ))
+    Ok(!answer.results.is_empty()
+        && answer
+            .results
+            .iter()
+            .all(|r| r.decision == AuthzDecision::Allowed))
 }

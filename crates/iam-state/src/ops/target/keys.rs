@@ -23,6 +23,7 @@
 //! EnableMFADevice (virtual devices only), `iam:RoleTemplateARN` (no role templates).
 
 use super::scope::Facts;
+use iam_model::Tag;
 
 /// The actions whose `iam:PermissionsBoundary` is the user's or role's current boundary.
 pub const CURRENT_BOUNDARY_ACTIONS: &[&str] = &[
@@ -55,14 +56,8 @@ pub const POLICY_ARN_ACTIONS: &[&str] = &[
 
 /// The condition keys of IAM action `action` (its name without `iam:`) with `facts`.
 pub(super) fn context(action: &str, facts: &Facts<'_>) -> Vec<(String, Vec<String>)> {
-    let mut ctx = Vec::new();
     let r = &facts.resource;
-    for t in &r.tags {
-        ctx.push((format!("aws:ResourceTag/{}", t.key), vec![t.value.clone()]));
-        if r.identity {
-            ctx.push((format!("iam:ResourceTag/{}", t.key), vec![t.value.clone()]));
-        }
-    }
+    let mut ctx = resource_tag_keys(&r.tags, r.identity);
     let boundary = match facts.new_boundary {
         Some(b) => Some(b.to_owned()),
         None if CURRENT_BOUNDARY_ACTIONS.contains(&action) => r.boundary.clone(),
@@ -79,6 +74,21 @@ pub(super) fn context(action: &str, facts: &Facts<'_>) -> Vec<(String, Vec<Strin
     }
     if !facts.removed_tag_keys.is_empty() {
         ctx.push(("aws:TagKeys".to_owned(), facts.removed_tag_keys.to_vec()));
+    }
+    ctx
+}
+
+/// `aws:ResourceTag/<key>` for each of a resource's `tags`, and `iam:ResourceTag/<key>` too
+/// when the resource is a user or role (`identity`). Also for STS: `sts:AssumeRole` on a
+/// role carries the role's tags (IAM User Guide, "Controlling access to and for IAM users
+/// and roles using tags").
+pub fn resource_tag_keys(tags: &[Tag], identity: bool) -> Vec<(String, Vec<String>)> {
+    let mut ctx = Vec::with_capacity(tags.len() * 2);
+    for t in tags {
+        ctx.push((format!("aws:ResourceTag/{}", t.key), vec![t.value.clone()]));
+        if identity {
+            ctx.push((format!("iam:ResourceTag/{}", t.key), vec![t.value.clone()]));
+        }
     }
     ctx
 }

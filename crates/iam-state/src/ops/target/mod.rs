@@ -43,7 +43,7 @@ use crate::store::StateRead;
 use iam_model::Tag;
 use scope::{Facts, Scope};
 
-pub use keys::{CURRENT_BOUNDARY_ACTIONS, POLICY_ARN_ACTIONS};
+pub use keys::{resource_tag_keys, CURRENT_BOUNDARY_ACTIONS, POLICY_ARN_ACTIONS};
 
 /// What one API call asks the policy engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
