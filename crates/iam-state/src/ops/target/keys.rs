@@ -80,8 +80,8 @@ pub(super) fn context(action: &str, facts: &Facts<'_>) -> Vec<(String, Vec<Strin
 
 /// `aws:ResourceTag/<key>` for each of a resource's `tags`, and `iam:ResourceTag/<key>` too
 /// when the resource is a user or role (`identity`). Also for STS: `sts:AssumeRole` on a
-/// role carries the role's tags (IAM User Guide, "Controlling access to and for IAM users
-/// and roles using tags").
+/// role carries the role's tags (IAM User Guide, "IAM: Assume roles that have a specific
+/// tag", reference_policies_examples_iam-assume-tagged-role).
 pub fn resource_tag_keys(tags: &[Tag], identity: bool) -> Vec<(String, Vec<String>)> {
     let mut ctx = Vec::with_capacity(tags.len() * 2);
     for t in tags {
