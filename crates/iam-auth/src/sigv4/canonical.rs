@@ -117,32 +117,61 @@ pub fn uri_encode(bytes: &[u8], keep_slash: bool) -> String {
     out
 }
 
-/// Decodes `%XX` escapes; a `%` not followed by two hex digits stays literal, and `+` stays
-/// `+` (SigV4 clients encode a space as `%20`).
-pub fn percent_decode(s: &str) -> Vec<u8> {
-    fn hexval(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
+fn hexval(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
     }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
+}
+
+fn decode(s: &[u8], plus_is_space: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hexval(b[i + 1]), hexval(b[i + 2])) {
+    while i < s.len() {
+        if s[i] == b'%' && i + 2 < s.len() {
+            if let (Some(h), Some(l)) = (hexval(s[i + 1]), hexval(s[i + 2])) {
                 out.push(h << 4 | l);
                 i += 3;
                 continue;
             }
         }
-        out.push(b[i]);
+        out.push(if plus_is_space && s[i] == b'+' {
+            b' '
+        } else {
+            s[i]
+        });
         i += 1;
     }
     out
+}
+
+/// Decodes `%XX` escapes; a `%` not followed by two hex digits stays literal, and `+` stays
+/// `+`. For query strings and form bodies use [`query_pairs`], which reads `+` as a space.
+pub fn percent_decode(s: &str) -> Vec<u8> {
+    decode(s.as_bytes(), false)
+}
+
+/// The one decoder of query strings and `application/x-www-form-urlencoded` bodies, shared
+/// by the canonical request ([`canonical_query`]), [`super::parse`] and the servers that
+/// execute the parameters, so that what is signed and what is executed are the same bytes:
+/// pairs split on `&` (empty pieces skipped), name and value split at the first `=` (a
+/// piece without one is a name with an empty value), `+` is a space (form encoding, as
+/// browsers, curl and `form_urlencoded` read it; SigV4 signers send `%20` and `%2B`), `%XX`
+/// is the byte XX, and a `%` not followed by two hex digits stays literal. Pairs come back
+/// in the order sent, repeats included (callers decide what a repeat means).
+pub fn query_pairs(raw: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    raw.split(|b| *b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (n, v) = match p.iter().position(|b| *b == b'=') {
+                Some(i) => (&p[..i], &p[i + 1..]),
+                None => (p, &p[p.len()..]),
+            };
+            (decode(n, true), decode(v, true))
+        })
+        .collect()
 }
 
 /// botocore's `remove_dot_segments`: drops empty and `.` segments, resolves `..`, keeps the
@@ -184,24 +213,15 @@ pub fn canonical_uri(path: &str, normalize: bool) -> String {
     }
 }
 
-/// The canonical query string from a raw query string: each `name=value` pair decoded, then
-/// encoded per RFC 3986, sorted by name then value, joined with `&`. Pairs whose decoded name
-/// is in `skip` (the presigned `X-Amz-Signature`) are left out.
+/// The canonical query string from a raw query string: each `name=value` pair decoded
+/// ([`query_pairs`]: `+` is a space), then encoded per RFC 3986, sorted by name then value,
+/// joined with `&`. Pairs whose decoded name is in `skip` (the presigned `X-Amz-Signature`)
+/// are left out.
 pub fn canonical_query(raw: &str, skip: &[&str]) -> String {
-    let mut pairs: Vec<(String, String)> = raw
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter_map(|p| {
-            let (n, v) = p.split_once('=').unwrap_or((p, ""));
-            let name = percent_decode(n);
-            if skip.iter().any(|s| s.as_bytes() == name.as_slice()) {
-                return None;
-            }
-            Some((
-                uri_encode(&name, false),
-                uri_encode(&percent_decode(v), false),
-            ))
-        })
+    let mut pairs: Vec<(String, String)> = query_pairs(raw.as_bytes())
+        .into_iter()
+        .filter(|(name, _)| !skip.iter().any(|s| s.as_bytes() == name.as_slice()))
+        .map(|(name, value)| (uri_encode(&name, false), uri_encode(&value, false)))
         .collect();
     pairs.sort();
     pairs
@@ -293,6 +313,15 @@ mod tests {
         assert_eq!(uri_encode("ሴ".as_bytes(), false), "%E1%88%B4");
         assert_eq!(percent_decode("%E1%88%B4x%2"), b"\xE1\x88\xB4x%2".to_vec());
         assert_eq!(percent_decode("a+b%zz%"), b"a+b%zz%".to_vec());
+        assert_eq!(
+            query_pairs(b"a=1+2%2B&&b&c==d&%zz=%4"),
+            vec![
+                (b"a".to_vec(), b"1 2+".to_vec()),
+                (b"b".to_vec(), Vec::new()),
+                (b"c".to_vec(), b"=d".to_vec()),
+                (b"%zz".to_vec(), b"%4".to_vec()),
+            ]
+        );
     }
 
     #[test]
@@ -309,10 +338,11 @@ mod tests {
     fn query_is_sorted_and_reencoded() {
         assert_eq!(
             canonical_query(
-                "b=2&a=1&a=0&c&X-Amz-Signature=x&d=%7e+",
+                "b=2&a=1&a=0&c&X-Amz-Signature=x&d=%7e+%2B",
                 &["X-Amz-Signature"]
             ),
-            "a=0&a=1&b=2&c=&d=~%2B"
+            // `+` is a space, as the form decoder that executes the parameters reads it.
+            "a=0&a=1&b=2&c=&d=~%20%2B"
         );
         assert_eq!(canonical_query("", &[]), "");
     }

@@ -16,7 +16,7 @@ mod sign;
 
 pub use canonical::{
     canonical_header_value, canonical_headers, canonical_query, canonical_request, canonical_uri,
-    normalize_path, percent_decode, sha256_hex, signature, signing_key, string_to_sign, uri_encode,
+    normalize_path, percent_decode, query_pairs, sha256_hex, signature, signing_key, string_to_sign, uri_encode,
     ALGORITHM, EMPTY_SHA256, TERMINATOR,
 };
 pub use parse::parse;
@@ -49,6 +49,7 @@ pub struct SignedRequest {
     /// Lowercase hex SHA-256 of the body as received ([`sha256_hex`]). `None` means the body
     /// was not hashed; the request must then carry `x-amz-content-sha256`, which is trusted
     /// as the body's hash (it is covered by the signature, but not checked against the body).
+    /// Only S3 verifies such requests: [`verify`] refuses them for every other service.
     pub payload_sha256: Option<String>,
 }
 
@@ -116,6 +117,43 @@ pub fn normalizes_path(service: &str) -> bool {
     service != "s3"
 }
 
+/// Whether a client may leave the body out of the signature (`UNSIGNED-PAYLOAD`, chunked
+/// `STREAMING-*`): S3 only. Every other AWS service hashes the body it received and signs
+/// with that, so a client that signed `UNSIGNED-PAYLOAD` gets `SignatureDoesNotMatch`.
+pub fn accepts_unsigned_payload(service: &str) -> bool {
+    service == "s3"
+}
+
+/// For a service that signs the body ([`accepts_unsigned_payload`] false): the body must
+/// have been hashed by the server, and an `x-amz-content-sha256` header, if sent, must be
+/// that hash. Then the canonical request's last line is the hash of the bytes received,
+/// and a body swapped under a valid signature fails.
+fn check_signed_payload(req: &SignedRequest, service: &str) -> Result<(), AuthError> {
+    if accepts_unsigned_payload(service) {
+        return Ok(());
+    }
+    let Some(computed) = &req.payload_sha256 else {
+        return Err(AuthError::mismatch(format!(
+            "The request body was not hashed; {service} requests are verified over their body."
+        )));
+    };
+    if let Some(h) = req.header("x-amz-content-sha256") {
+        let h = h.trim();
+        if h == UNSIGNED_PAYLOAD || h.starts_with("STREAMING-") {
+            return Err(AuthError::mismatch(format!(
+                "x-amz-content-sha256 '{h}' is not accepted: {service} requests must sign \
+                 their body (only S3 accepts unsigned or streaming payloads)."
+            )));
+        }
+        if !ct_eq(h.to_ascii_lowercase().as_bytes(), computed.as_bytes()) {
+            return Err(AuthError::mismatch(
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The payload hash that goes on the canonical request's last line.
 fn payload_hash(req: &SignedRequest) -> Result<String, AuthError> {
     match (req.header("x-amz-content-sha256"), &req.payload_sha256) {
@@ -179,7 +217,8 @@ pub fn expected_signature(
 }
 
 /// Checks the credential scope against `service` (any region is accepted), the request
-/// time against `now_ms`, and the signature against the one recomputed with `secret`.
+/// time against `now_ms`, the payload (signed, unless the service is S3), and the
+/// signature against the one recomputed with `secret`.
 pub fn verify(
     req: &SignedRequest,
     auth: &ParsedAuth,
@@ -187,14 +226,26 @@ pub fn verify(
     service: &str,
     now_ms: u64,
 ) -> Result<(), AuthError> {
-    check_scope(auth, service)?;
-    check_time(auth, now_ms)?;
+    check_unverifiable(req, auth, service, now_ms)?;
     let expected = expected_signature(req, auth, secret, normalizes_path(service))?;
     if ct_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         Ok(())
     } else {
         Err(AuthError::signature_does_not_match())
     }
+}
+
+/// Every check of [`verify`] that needs no secret: credential scope, clock, payload. A
+/// sandbox uses it to accept a never-seen key's request only when it is well formed.
+pub fn check_unverifiable(
+    req: &SignedRequest,
+    auth: &ParsedAuth,
+    service: &str,
+    now_ms: u64,
+) -> Result<(), AuthError> {
+    check_scope(auth, service)?;
+    check_time(auth, now_ms)?;
+    check_signed_payload(req, service)
 }
 
 fn check_scope(auth: &ParsedAuth, service: &str) -> Result<(), AuthError> {

@@ -1,7 +1,7 @@
 //! [`parse`]: the `Authorization` header or the presigned query parameters into a
 //! [`ParsedAuth`], with AWS's `IncompleteSignature` wording for what is missing.
 
-use super::canonical::{percent_decode, ALGORITHM};
+use super::canonical::{query_pairs, ALGORITHM};
 use super::{AuthForm, ParsedAuth, SignedRequest, MAX_EXPIRES_SECS, UNSIGNED_PAYLOAD};
 use crate::time::{format_amz_date, parse_amz_date, parse_http_date};
 use crate::AuthError;
@@ -24,6 +24,9 @@ pub fn parse(req: &SignedRequest) -> Result<ParsedAuth, AuthError> {
             .map(|(_, v)| v.as_str())
     };
     let authorization = req.header("authorization");
+    if authorization.is_some() || q("X-Amz-Algorithm").is_some() {
+        refuse_repeats(req, &query)?;
+    }
     let (form, parts, amz_date, date_source, token, expires) =
         match (authorization, q("X-Amz-Algorithm")) {
             (Some(_), Some(_)) => {
@@ -159,16 +162,61 @@ pub fn parse(req: &SignedRequest) -> Result<ParsedAuth, AuthError> {
 }
 
 fn decode_query(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (n, v) = p.split_once('=').unwrap_or((p, ""));
+    query_pairs(raw.as_bytes())
+        .into_iter()
+        .map(|(n, v)| {
             (
-                String::from_utf8_lossy(&percent_decode(n)).into_owned(),
-                String::from_utf8_lossy(&percent_decode(v)).into_owned(),
+                String::from_utf8_lossy(&n).into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
             )
         })
         .collect()
+}
+
+/// Headers the verifier reads as one value (the first) while the canonical request joins
+/// every occurrence: sent twice, the two would disagree, so a repeat is refused.
+const SINGLE_HEADERS: &[&str] = &[
+    "authorization",
+    "host",
+    "x-amz-date",
+    "date",
+    "x-amz-security-token",
+    "x-amz-content-sha256",
+];
+
+/// The presigned query's parameters, each read once (the first) by [`parse`].
+const SINGLE_QUERY_PARAMS: &[&str] = &[
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-Security-Token",
+];
+
+fn refuse_repeats(req: &SignedRequest, query: &[(String, String)]) -> Result<(), AuthError> {
+    for h in SINGLE_HEADERS {
+        if req
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(h))
+            .count()
+            > 1
+        {
+            return Err(AuthError::incomplete(format!(
+                "The '{h}' header appears more than once; a signed request carries it once."
+            )));
+        }
+    }
+    for p in SINGLE_QUERY_PARAMS {
+        if query.iter().filter(|(n, _)| n == p).count() > 1 {
+            return Err(AuthError::incomplete(format!(
+                "The query parameter '{p}' appears more than once."
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn unsupported_algorithm(alg: &str) -> AuthError {

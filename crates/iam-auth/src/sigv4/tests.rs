@@ -314,10 +314,13 @@ fn content_sha256_header_and_unsigned_payload() {
     let auth = parse(&req).unwrap();
     assert!(!auth.unsigned_payload);
     verify(&req, &auth, SECRET, "iam", t0()).unwrap();
-    // The server did not hash the body: the header is used.
+    // The server did not hash the body: only S3 trusts the header then.
     let mut unhashed = req.clone();
     unhashed.payload_sha256 = None;
-    verify(&unhashed, &auth, SECRET, "iam", t0()).unwrap();
+    assert_eq!(
+        code(verify(&unhashed, &auth, SECRET, "iam", t0())).0,
+        ErrorCode::SignatureDoesNotMatch
+    );
     // The body does not match the header.
     let mut lying = req.clone();
     lying.payload_sha256 = Some(EMPTY_SHA256.into());
@@ -325,6 +328,8 @@ fn content_sha256_header_and_unsigned_payload() {
         .1
         .contains("x-amz-content-sha256"));
 
+    // UNSIGNED-PAYLOAD: a valid signature over any body. IAM and STS refuse it (only S3
+    // accepts unsigned payloads), whatever the body; S3's scope accepts it.
     let mut unsigned = sts_post(body);
     unsigned
         .headers
@@ -332,7 +337,24 @@ fn content_sha256_header_and_unsigned_payload() {
     sign(&mut unsigned, &params("iam", t0())).unwrap();
     let auth = parse(&unsigned).unwrap();
     assert!(auth.unsigned_payload);
-    verify(&unsigned, &auth, SECRET, "iam", t0()).unwrap();
+    for service in ["iam", "sts"] {
+        let mut r = sts_post(body);
+        r.headers
+            .push(("X-Amz-Content-Sha256".into(), UNSIGNED_PAYLOAD.into()));
+        sign(&mut r, &params(service, t0())).unwrap();
+        let (c, m) = code(verify(&r, &parse(&r).unwrap(), SECRET, service, t0()));
+        assert_eq!(c, ErrorCode::SignatureDoesNotMatch, "{m}");
+        assert!(m.contains("UNSIGNED-PAYLOAD") && m.contains("only S3"), "{m}");
+    }
+    let mut swapped = unsigned.clone();
+    swapped.payload_sha256 = Some(sha256_hex(b"Action=CreateUser&UserName=x"));
+    assert!(verify(&swapped, &auth, SECRET, "iam", t0()).is_err());
+    let mut s3 = sts_post(body);
+    s3.headers
+        .push(("X-Amz-Content-Sha256".into(), UNSIGNED_PAYLOAD.into()));
+    sign(&mut s3, &params("s3", t0())).unwrap();
+    let s3_auth = parse(&s3).unwrap();
+    verify(&s3, &s3_auth, SECRET, "s3", t0()).unwrap();
 
     let mut streaming = unsigned.clone();
     streaming
@@ -344,8 +366,27 @@ fn content_sha256_header_and_unsigned_payload() {
     ));
     assert_eq!(
         code(verify(&streaming, &auth, SECRET, "iam", t0())).0,
+        ErrorCode::SignatureDoesNotMatch
+    );
+    let mut s3_streaming = s3.clone();
+    s3_streaming
+        .headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("x-amz-content-sha256"));
+    s3_streaming.headers.push((
+        "x-amz-content-sha256".into(),
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD".into(),
+    ));
+    assert_eq!(
+        code(verify(&s3_streaming, &s3_auth, SECRET, "s3", t0())).0,
         ErrorCode::IncompleteSignature
     );
+
+    // Sent twice, the header would be read once and signed twice: refused.
+    let mut twice = req.clone();
+    twice
+        .headers
+        .push(("x-amz-content-sha256".into(), UNSIGNED_PAYLOAD.into()));
+    assert_eq!(code(parse(&twice)).0, ErrorCode::IncompleteSignature);
 
     let mut none = sts_post(body);
     none.payload_sha256 = None;
@@ -470,4 +511,45 @@ proptest! {
         prop_assert!(verify(&req, &auth, SECRET, "iam", t0() + offset).is_ok());
         prop_assert!(verify(&req, &auth, "other", "iam", t0() + offset).is_err());
     }
+}
+
+/// A query parameter can be written in several ways that the form decoder reads as the
+/// same value (`+` and `%20`). The canonical request must read them the same way, or a
+/// signature over `a%2Bb` (value `a+b`) would also cover the raw `a+b` (executed as `a b`).
+#[test]
+fn the_canonical_query_reads_plus_as_the_form_decoder_does() {
+    for (a, b) in [("UserName=a+b", "UserName=a%20b"), ("x=%2b", "x=%2B")] {
+        assert_eq!(canonical_query(a, &[]), canonical_query(b, &[]), "{a} {b}");
+    }
+    assert_ne!(
+        canonical_query("UserName=a+b", &[]),
+        canonical_query("UserName=a%2Bb", &[])
+    );
+    // Signed with `%2B` (a literal plus), a raw `+` no longer verifies.
+    let mut req = sts_post(b"");
+    req.method = "GET".into();
+    req.query = "Action=GetUser&UserName=a%2Bb".into();
+    sign(&mut req, &params("iam", t0())).unwrap();
+    let auth = parse(&req).unwrap();
+    verify(&req, &auth, SECRET, "iam", t0()).unwrap();
+    let mut plus = req.clone();
+    plus.query = "Action=GetUser&UserName=a+b".into();
+    assert_eq!(
+        code(verify(&plus, &auth, SECRET, "iam", t0())).0,
+        ErrorCode::SignatureDoesNotMatch
+    );
+}
+
+#[test]
+fn repeated_presigned_parameters_are_refused() {
+    let mut req = sts_post(b"");
+    req.method = "GET".into();
+    req.query = "Action=GetCallerIdentity&Version=2011-06-15".into();
+    presign(&mut req, &params("sts", t0()), 60).unwrap();
+    parse(&req).unwrap();
+    let mut twice = req.clone();
+    twice.query.push_str("&X-Amz-Credential=AKIDOTHER%2F20150830%2Fus-east-1%2Fsts%2Faws4_request");
+    let (c, m) = code(parse(&twice));
+    assert_eq!(c, ErrorCode::IncompleteSignature);
+    assert!(m.contains("X-Amz-Credential"), "{m}");
 }
