@@ -3,17 +3,30 @@
 //! list as `Name=` with no value.
 
 use crate::error::AwsError;
+use iam_auth::sigv4::query_pairs;
 use iam_model::Tag;
 use iam_state::ops::PageRequest;
 use std::collections::BTreeMap;
 
 /// Decodes an `application/x-www-form-urlencoded` body (`+` is a space; invalid UTF-8 is
-/// replaced, never rejected).
+/// replaced, never rejected) with the decoder SigV4's canonical query uses
+/// ([`query_pairs`]). A server executing a request uses [`Params::from_request`], which is
+/// strict.
 pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+    query_pairs(body)
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                String::from_utf8_lossy(&k).into_owned(),
+                String::from_utf8_lossy(&v).into_owned(),
+            )
+        })
         .collect()
 }
+
+/// The code of a query string or form body that cannot be read as parameters (AWS's
+/// common Query-protocol error).
+pub const MALFORMED: &str = "MalformedQueryString";
 
 /// One entry of `ContextEntries` (SimulatePrincipalPolicy / SimulateCustomPolicy).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +58,44 @@ impl Params {
     /// Parameters of a form body ([`parse_form`]).
     pub fn from_form(body: &[u8]) -> Self {
         Self::new(parse_form(body))
+    }
+
+    /// The parameters of a Query API request as a server executes them: those of the raw
+    /// query string and of the form body together (AWS's Query protocol merges them),
+    /// decoded exactly as SigV4's canonical query decodes them ([`query_pairs`]), so the
+    /// signature covers the very bytes executed (the query through the canonical request,
+    /// the body through its hash). A parameter given twice — in either part or across
+    /// both — is refused rather than read one way here and another there; so is a name or
+    /// value that is not UTF-8 (it could only be executed as something else).
+    pub fn from_request(query: &[u8], body: &[u8]) -> Result<Self, AwsError> {
+        let mut map = BTreeMap::new();
+        for (part, raw) in [("query string", query), ("body", body)] {
+            for (k, v) in query_pairs(raw) {
+                let utf8 = |b: Vec<u8>| {
+                    String::from_utf8(b).map_err(|e| {
+                        AwsError::new(
+                            MALFORMED,
+                            format!(
+                                "The {part} is not valid UTF-8 once decoded: '{}'.",
+                                String::from_utf8_lossy(e.as_bytes())
+                            ),
+                        )
+                    })
+                };
+                let (k, v) = (utf8(k)?, utf8(v)?);
+                if map.contains_key(&k) {
+                    return Err(AwsError::new(
+                        MALFORMED,
+                        format!(
+                            "The parameter '{k}' is given more than once (query string and \
+                             body together); give each parameter once."
+                        ),
+                    ));
+                }
+                map.insert(k, v);
+            }
+        }
+        Ok(Self { map })
     }
 
     /// A scalar parameter.
@@ -209,5 +260,32 @@ impl Params {
             });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_merges_query_and_body_and_refuses_repeats() {
+        let p = Params::from_request(b"Action=GetUser", b"UserName=a+b%2Bc&Path=%2F").unwrap();
+        assert_eq!(p.get("Action"), Some("GetUser"));
+        assert_eq!(p.get("UserName"), Some("a b+c"));
+        assert_eq!(p.get("Path"), Some("/"));
+        for (query, body) in [
+            (&b"Action=GetUser&Action=CreateUser"[..], &b""[..]),
+            (b"", b"UserName=a&UserName=b"),
+            (b"Action=GetUser", b"Action=CreateUser&UserName=x"),
+            // The same name however it is spelled on the wire.
+            (b"User%4Eame=a", b"UserName=b"),
+        ] {
+            let e = Params::from_request(query, body).unwrap_err();
+            assert_eq!(e.code, MALFORMED, "{e}");
+            assert!(e.message.contains("more than once"), "{e}");
+        }
+        let e = Params::from_request(b"", b"UserName=%FF").unwrap_err();
+        assert_eq!(e.code, MALFORMED);
+        assert!(e.message.contains("UTF-8"), "{e}");
     }
 }
