@@ -26,7 +26,7 @@ pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
 
 /// The code of a query string or form body that cannot be read as parameters (AWS's
 /// common Query-protocol error).
-pub const MALFORMED: &str = "MalformedQueryString";
+pub(crate) const MALFORMED: &str = "MalformedQueryString";
 
 /// One entry of `ContextEntries` (SimulatePrincipalPolicy / SimulateCustomPolicy).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -122,6 +122,13 @@ pub(crate) enum KeyringCmd {
     /// Add a new token key and seal new session tokens with it; tokens sealed with older
     /// keys stay valid until they expire (older keys are dropped 36 h after replacement).
     Rotate,
+    /// Remove an older token key from the ring now (say it leaked): every session token
+    /// it sealed stops working on every node. The current key cannot be revoked: rotate
+    /// first. A session token names its key (the id printed by `rotate`).
+    Revoke {
+        /// The key's id (a positive integer; `rotate` prints the current one).
+        key_id: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -118,6 +118,13 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
             ctx.done(&v);
             Ok(0)
         }
+        Noun::Keyring(crate::args::KeyringCmd::Revoke { key_id }) => {
+            let v = ctx
+                .write_command(&iam_state::Command::RevokeTokenKey { key_id })
+                .await?;
+            ctx.done(&v);
+            Ok(0)
+        }
         Noun::Completions { .. } => Ok(0),
     }
 }

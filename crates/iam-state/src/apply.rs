@@ -226,6 +226,7 @@ fn execute(txn: &mut Txn<'_>, index: u64, req: &Request) -> IamResult<Outcome> {
         Command::RotateTokenKey { sealed_key } => {
             crate::system::rotate(txn, req.time_ms, sealed_key)
         }
+        Command::RevokeTokenKey { key_id } => crate::system::revoke(txn, *key_id),
         Command::In { account, op } => {
             require_account(txn, account)?;
             let mut cx = Ctx {

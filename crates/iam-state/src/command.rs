@@ -42,6 +42,10 @@ pub enum Command {
         name: String,
         email: String,
     },
+    /// Removes a token key from the ring at once (`iamctl keyring revoke`): sessions it
+    /// sealed stop working on every node. Not the current key. (Added last: log entries
+    /// written before it still decode.)
+    RevokeTokenKey { key_id: u32 },
 }
 
 impl Command {
@@ -60,6 +64,7 @@ impl Command {
             Self::CreateAccount { .. } => "CreateAccount",
             Self::SandboxReset { .. } => "SandboxReset",
             Self::RotateTokenKey { .. } => "RotateKeyRing",
+            Self::RevokeTokenKey { .. } => "RevokeKeyRingKey",
             Self::In { op, .. } => op.name(),
         }
     }
@@ -69,7 +74,9 @@ impl Command {
         match self {
             Self::In { op, .. } => op.is_internal(),
             Self::SandboxReset { .. } => true,
-            Self::CreateAccount { .. } | Self::RotateTokenKey { .. } => false,
+            Self::CreateAccount { .. }
+            | Self::RotateTokenKey { .. }
+            | Self::RevokeTokenKey { .. } => false,
         }
     }
 
@@ -94,7 +101,9 @@ impl Command {
                 let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
                 *sealed_key = env.seal_secret(&hex);
             }
-            Self::CreateAccount { .. } | Self::SandboxReset { .. } => {}
+            Self::CreateAccount { .. }
+            | Self::SandboxReset { .. }
+            | Self::RevokeTokenKey { .. } => {}
         }
     }
 }

@@ -79,3 +79,45 @@ pub(crate) fn rotate(txn: &mut Txn<'_>, time_ms: u64, sealed: &str) -> IamResult
         ring.keys.len()
     )))
 }
+
+/// Removes key `id` from the ring at once (`iamctl keyring revoke`): tokens it sealed stop
+/// opening on every node as soon as the node applies this, instead of when the key would
+/// have been dropped ([`RETIRED_KEY_KEEP_MS`] after its retirement). The current key
+/// cannot be revoked (rotate first). Ids are never reused: the next key's id is one more
+/// than the largest left, and the current key, which stays, is always the largest.
+pub(crate) fn revoke(txn: &mut Txn<'_>, id: u32) -> IamResult<Outcome> {
+    let mut ring: TokenKeyRing = txn.get_json(keys::KEYRING.as_bytes()).unwrap_or_default();
+    let ids = |ring: &TokenKeyRing| {
+        ring.keys
+            .iter()
+            .map(|k| k.id.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !ring.keys.iter().any(|k| k.id == id) {
+        return Err(IamError::new(
+            ErrorCode::NoSuchEntity,
+            format!(
+                "There is no token key {id} in the ring (its keys: {}; current: {}).",
+                ids(&ring),
+                ring.current
+            ),
+        ));
+    }
+    if id == ring.current {
+        return Err(IamError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "Token key {id} is the current key and seals new session tokens: rotate first \
+                 (iamctl keyring rotate), then revoke key {id}."
+            ),
+        ));
+    }
+    ring.keys.retain(|k| k.id != id);
+    txn.put_json(keys::KEYRING.as_bytes().to_vec(), &ring);
+    Ok(Outcome::Record(format!(
+        "{{\"revoked\":{id},\"current\":{},\"keys\":[{}]}}",
+        ring.current,
+        ids(&ring)
+    )))
+}

@@ -153,3 +153,47 @@ fn root_access_keys_are_sealed_limited_to_two_and_listed_apart_from_users() {
         .unwrap();
     assert_eq!(summary["AccountAccessKeysPresent"], 1, "{summary}");
 }
+
+#[test]
+fn a_token_key_is_revoked_at_once_but_never_the_current_one() {
+    let mut w = world();
+    let rotate = || Command::RotateTokenKey {
+        sealed_key: String::new(),
+    };
+    w.run(1_000, rotate()).unwrap();
+    w.run(2_000, rotate()).unwrap();
+    w.run(3_000, rotate()).unwrap();
+    // The current key (3) cannot go: new tokens are sealed with it.
+    let e = w
+        .run(4_000, Command::RevokeTokenKey { key_id: 3 })
+        .unwrap_err();
+    assert_eq!(e.code, iam_model::ErrorCode::InvalidInput);
+    assert!(e.message.contains("rotate first"), "{}", e.message);
+    // An unknown key is named with the ring's keys.
+    let e = w
+        .run(4_000, Command::RevokeTokenKey { key_id: 9 })
+        .unwrap_err();
+    assert_eq!(e.code, iam_model::ErrorCode::NoSuchEntity);
+    assert!(e.message.contains("1, 2, 3"), "{}", e.message);
+    // A rejection writes nothing.
+    assert_eq!(key_ring(&w.s).keys.len(), 3);
+    // Key 1, retired at 2 000, would stay for RETIRED_KEY_KEEP_MS; revoked, it goes now.
+    let out = w
+        .run(4_000, Command::RevokeTokenKey { key_id: 1 })
+        .unwrap();
+    assert_eq!(out["revoked"], 1);
+    assert_eq!(out["current"], 3);
+    let ring = key_ring(&w.s);
+    assert_eq!(
+        ring.keys.iter().map(|k| k.id).collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+    assert_eq!(ring.current, 3);
+    // Ids are never reused: the next key is 4, not 1.
+    w.run(5_000, rotate()).unwrap();
+    assert_eq!(key_ring(&w.s).current, 4);
+    let e = w
+        .run(6_000, Command::RevokeTokenKey { key_id: 1 })
+        .unwrap_err();
+    assert_eq!(e.code, iam_model::ErrorCode::NoSuchEntity);
+}

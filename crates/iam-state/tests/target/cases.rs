@@ -676,6 +676,9 @@ fn iamd_actions_are_exactly_the_iamd_targets() {
             sealed_key: String::new(),
         },
     ));
+    let revoke = command_target(&w.s, &Command::RevokeTokenKey { key_id: 1 });
+    assert_eq!(revoke.resource, "arn:aws:iamd:::keyring");
+    record(revoke);
     record(query_target(&w.s, &Query::ListAccounts));
     record(query_target(
         &w.s,

@@ -101,6 +101,7 @@ pub const IAMD_ACTIONS: &[&str] = &[
     "AuthenticateMFA",
     "LookupAccessKey",
     "RotateKeyRing",
+    "RevokeKeyRingKey",
     // Quotas and usage caps.
     "RequestQuotaIncrease",
     "ApproveQuotaIncrease",
@@ -126,7 +127,7 @@ pub fn command_target(state: &dyn StateRead, command: &Command) -> Target {
         ),
         // It replaces every account.
         Command::SandboxReset { .. } => target(command.name(), true, Facts::on(account_arn(None))),
-        Command::RotateTokenKey { .. } => target(
+        Command::RotateTokenKey { .. } | Command::RevokeTokenKey { .. } => target(
             command.name(),
             true,
             Facts::on("arn:aws:iamd:::keyring".to_owned()),
