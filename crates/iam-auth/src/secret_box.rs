@@ -66,6 +66,21 @@ impl SecretBox {
         Ok(Self::new(&key))
     }
 
+    /// A MAC of `data` under a key derived from the cluster key for `purpose` (one key per
+    /// purpose, none equal to the sealing key): what the cluster alone can compute, such
+    /// as the tag of the access key ids it issues ([`crate::key_id`]).
+    pub fn mac(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        let mut k = <Hmac<Sha256> as Mac>::new_from_slice(&self.cipher_key)
+            .unwrap_or_else(|_| unreachable!());
+        k.update(b"iamd mac key v1: ");
+        k.update(purpose.as_bytes());
+        let key: [u8; 32] = k.finalize().into_bytes().into();
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap_or_else(|_| unreachable!());
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
     /// Seals `plaintext` with `nonce` (draw it at random; never reuse one).
     pub fn seal(&self, plaintext: &str, nonce: [u8; 12]) -> String {
         let cipher = ChaCha20Poly1305::new(&self.cipher_key.into());

@@ -111,6 +111,7 @@ pub fn status_of(code: &str) -> u16 {
         | "OptInRequired"
         | "AccessDeniedException" => 403,
         "NotSupportedService" | "MalformedQueryString" => 404,
+        "UnsupportedMediaType" => 415,
         "InternalFailure" => 500,
         NOT_IMPLEMENTED => 501,
         "ServiceUnavailable" => 503,

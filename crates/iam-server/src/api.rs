@@ -61,8 +61,9 @@ impl ApiState {
         counters: Arc<PeerCounters>,
         authz: Arc<AuthzIndex>,
         secrets: SecretBox,
+        hosts: crate::auth::hosts::AllowedHosts,
     ) -> Self {
-        let auth = Arc::new(Authenticator::new(view.clone(), secrets));
+        let auth = Arc::new(Authenticator::new(view.clone(), secrets, hosts));
         Self {
             node,
             view,
@@ -238,6 +239,12 @@ impl Env for NodeEnv {
 
     fn random_bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| rand::random::<u8>()).collect()
+    }
+
+    /// Tagged with the cluster key, so that every node (a sandbox's in particular) knows
+    /// the id for this cluster's even once the key is gone.
+    fn access_key_id(&mut self) -> String {
+        iam_auth::key_id::issue(&self.secrets, &rand::random::<[u8; 16]>())
     }
 
     fn hash_password(&mut self, password: &str) -> String {

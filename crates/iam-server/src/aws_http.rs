@@ -5,8 +5,26 @@
 //! through one node and reads through another sees its writes) and answers.
 //!
 //! Every request is authenticated (SigV4, `crate::auth`) and authorized like a gRPC call:
-//! the caller's account is the account the request acts in. In sandbox mode a request with
-//! an unknown access key (or none) acts as the root of the sandbox account.
+//! the caller's account is the account the request acts in.
+//!
+//! What is signed is what is executed: the parameters are those of the query string and
+//! of the form body together (AWS's Query protocol merges them), decoded by the decoder
+//! SigV4's canonical query uses, each given once (`Params::from_request`); the query is
+//! covered by the canonical request and the body by its SHA-256, which IAM and STS always
+//! compute themselves (`UNSIGNED-PAYLOAD` is refused: `iam_auth::sigv4::verify`). A POST's
+//! body must be `application/x-www-form-urlencoded`; a GET has none. The request must be
+//! addressed to one of this node's names (`auth::hosts`).
+//!
+//! Sandbox mode (`--sandbox`, a test tool): a request signed with an access key id the
+//! cluster has never issued (a test suite's made-up credentials) acts as the root of the
+//! sandbox account, provided it could only have come from an SDK, never from a web page
+//! the developer happens to open: a `POST` with a form body, signed in the `Authorization`
+//! header (a browser sends that header cross-origin only after a CORS preflight, which
+//! iamd never grants), well formed (scope, clock, body hash: everything but the signature
+//! itself), without a browser's `Origin`, to one of the node's names (no DNS rebinding).
+//! Unsigned and presigned requests are not accepted as root, and a key the cluster knows
+//! (in its state whatever its status, or issued by it and since deleted:
+//! `iam_auth::key_id`) is verified as on any node.
 
 use crate::api::ApiState;
 use crate::auth::CallerKind;
@@ -14,7 +32,8 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use iam_auth::sigv4::{sha256_hex, SignedRequest};
+use iam_auth::sigv4::{self, sha256_hex, AuthForm, SignedRequest};
+use iam_auth::AuthError;
 use iam_authz::{AuthzDecision, SimulateRequest as AuthzSimulate};
 use iam_aws::{Call, Caller, Params};
 use iam_model::ErrorCode;
@@ -36,20 +55,18 @@ pub(crate) async fn handle(
 ) -> Response {
     let rid = request_id();
     let raw_query = uri.query().unwrap_or_default().to_owned();
-    let mut pairs = iam_aws::parse_form(raw_query.as_bytes());
-    pairs.extend(iam_aws::parse_form(&body));
-    let params = Params::new(pairs);
-    let action = params.get("Action").unwrap_or_default().to_owned();
-    let signed = SignedRequest {
-        method: method.as_str().to_owned(),
-        path: uri.path().to_owned(),
-        query: raw_query,
-        headers: headers
-            .iter()
-            .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect(),
-        payload_sha256: Some(sha256_hex(&body)),
+    if let Err((code, message)) = check_shape(&method, &headers, &body) {
+        return xml_error(&code, &message, &rid);
+    }
+    let params = match Params::from_request(raw_query.as_bytes(), &body) {
+        Ok(p) => p,
+        Err(e) => {
+            let (status, body) = e.render(&rid);
+            return xml(status, body, &rid);
+        }
     };
+    let action = params.get("Action").unwrap_or_default().to_owned();
+    let signed = signed_request(&method, &uri, &headers, &body);
     let service = signed_service(&signed, &action);
     let mut caller = match authenticate(&s, &signed, service) {
         Ok(c) => c,
@@ -81,10 +98,67 @@ pub(crate) async fn handle(
     }
 }
 
+/// The request as SigV4 sees it. Over HTTP/2 the host is the `:authority`.
+fn signed_request(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> SignedRequest {
+    let mut hs: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    if !hs.iter().any(|(n, _)| n == "host") {
+        if let Some(a) = uri.authority() {
+            hs.push(("host".into(), a.to_string()));
+        }
+    }
+    SignedRequest {
+        method: method.as_str().to_owned(),
+        path: uri.path().to_owned(),
+        query: uri.query().unwrap_or_default().to_owned(),
+        headers: hs,
+        payload_sha256: Some(sha256_hex(body)),
+    }
+}
+
+/// Whether a `Content-Type` is `application/x-www-form-urlencoded` (any parameters).
+fn is_form(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    })
+}
+
+/// A POST's parameters are a form body; a GET's are in its query string alone.
+fn check_shape(method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<(), CallError> {
+    let content_type = headers
+        .get("content-type")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    if *method == Method::GET && !body.is_empty() {
+        return Err((
+            "MalformedQueryString".into(),
+            "A GET request carries its parameters in the query string; this one has a body.".into(),
+        ));
+    }
+    if *method == Method::POST && !body.is_empty() && !is_form(content_type.as_deref()) {
+        return Err((
+            UNSUPPORTED_MEDIA_TYPE.into(),
+            format!(
+                "The body of a POST must be application/x-www-form-urlencoded, not '{}'.",
+                content_type.as_deref().unwrap_or("(no Content-Type)")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The code of a POST whose body is not a form (HTTP 415).
+const UNSUPPORTED_MEDIA_TYPE: &str = "UnsupportedMediaType";
+
 /// The service a request is for: its credential scope's, else STS for the STS actions AWS
 /// accepts unsigned, else IAM.
 fn signed_service(req: &SignedRequest, action: &str) -> &'static str {
-    match iam_auth::sigv4::parse(req) {
+    match sigv4::parse(req) {
         Ok(a) if a.service == "sts" => "sts",
         Ok(_) => "iam",
         Err(_) if crate::sts::is_sts_action(action) => "sts",
@@ -92,26 +166,54 @@ fn signed_service(req: &SignedRequest, action: &str) -> &'static str {
     }
 }
 
-/// The verified caller; in sandbox mode unknown or missing credentials act as the sandbox
-/// account's root.
+/// The verified caller; in sandbox mode, a never-issued key's well-formed request acts as
+/// the sandbox account's root ([`sandbox_root`]).
 fn authenticate(
     s: &ApiState,
     req: &SignedRequest,
     service: &str,
 ) -> Result<crate::auth::Caller, CallError> {
-    match s.auth.authenticate(req, service, crate::now_ms()) {
+    let now = crate::now_ms();
+    match s.auth.authenticate(req, service, now) {
         Ok(c) => Ok(c),
-        Err(e)
-            if s.sandbox
-                && matches!(
-                    e.code,
-                    ErrorCode::InvalidClientTokenId | ErrorCode::MissingAuthenticationToken
-                ) =>
-        {
-            Ok(crate::auth::Caller::root(crate::config::SANDBOX_ACCOUNT))
+        Err(e) if s.sandbox && e.code == ErrorCode::InvalidClientTokenId => {
+            sandbox_root(s, req, service, now).map_err(|e| (e.code.as_str().to_owned(), e.message))
         }
         Err(e) => Err((e.code.as_str().to_owned(), e.message)),
     }
+}
+
+/// A sandbox's stand-in for a key it has never seen: its root, when the request is one an
+/// SDK sends and a web page cannot (see the module documentation). The host was checked
+/// by `authenticate` before the key was looked up.
+fn sandbox_root(
+    s: &ApiState,
+    req: &SignedRequest,
+    service: &str,
+    now_ms: u64,
+) -> Result<crate::auth::Caller, AuthError> {
+    let auth = sigv4::parse(req)?;
+    if s.auth.knows_key(&auth.access_key_id) {
+        // Deleted, deactivated, not yet replicated here, or a session key: as anywhere.
+        return Err(AuthError::invalid_client_token_id());
+    }
+    let sdk_shaped = auth.form == AuthForm::Header
+        && req.method == "POST"
+        && is_form(req.header("content-type"))
+        && req.header("origin").is_none()
+        && req.header("sec-fetch-site").is_none();
+    if !sdk_shaped {
+        return Err(AuthError::new(
+            ErrorCode::InvalidClientTokenId,
+            "The security token included in the request is invalid. (A sandbox lets an \
+             unknown access key act as its root only in a POST with a form body, signed in \
+             the Authorization header, not sent by a web browser.)",
+        ));
+    }
+    sigv4::check_unverifiable(req, &auth, service, now_ms)?;
+    let mut root = crate::auth::Caller::root(crate::config::SANDBOX_ACCOUNT);
+    root.region = auth.region;
+    Ok(root)
 }
 
 type CallError = (String, String);
@@ -386,10 +488,31 @@ fn xml(status: u16, body: String, rid: &str) -> Response {
 }
 
 /// `POST /_iamd/sandbox/reset`: wipes the whole state and recreates the sandbox account
-/// (sandbox mode only; 404 otherwise).
-pub(crate) async fn sandbox_reset(State(s): State<ApiState>) -> Response {
+/// (sandbox mode only; 404 otherwise). `curl -X POST` resets; a web browser cannot: a
+/// request carrying a browser's `Origin` or `Sec-Fetch-Site` (every cross-site form or
+/// `fetch` has one) is refused, and so is one addressed to a name that is not the node's
+/// (a page that reached the port through its own DNS name).
+pub(crate) async fn sandbox_reset(State(s): State<ApiState>, headers: HeaderMap) -> Response {
     if !s.sandbox {
         return (StatusCode::NOT_FOUND, "not a sandbox node\n").into_response();
+    }
+    let host = headers.get("host").and_then(|h| h.to_str().ok());
+    if !host.is_some_and(|h| s.auth.hosts().allows(h)) {
+        return (
+            StatusCode::FORBIDDEN,
+            format!(
+                "refused: the request is addressed to '{}', which is not a name of this node\n",
+                host.unwrap_or_default()
+            ),
+        )
+            .into_response();
+    }
+    if headers.contains_key("origin") || headers.contains_key("sec-fetch-site") {
+        return (
+            StatusCode::FORBIDDEN,
+            "refused: a web browser may not reset a sandbox (the request has an Origin or Sec-Fetch-Site header)\n",
+        )
+            .into_response();
     }
     let cmd = iam_state::Command::SandboxReset {
         account_id: crate::config::SANDBOX_ACCOUNT.into(),

@@ -171,6 +171,12 @@ pub struct ServeArgs {
     /// Most open connections per port from one IP address.
     #[arg(long, env = "IAMD_MAX_CONNECTIONS_PER_SOURCE")]
     pub max_connections_per_source: Option<usize>,
+    /// More names clients may address this node by (comma separated): a load balancer's or
+    /// DNS name, `name` for any port or `name:port`. Signed requests must be addressed
+    /// (Host, :authority) to one of the node's advertise or listen addresses or to one of
+    /// these; `*` turns that check off.
+    #[arg(long, env = "IAMD_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -36,6 +36,7 @@ struct FileConfig {
     peer_allowed_names: Option<Vec<String>>,
     max_connections: Option<usize>,
     max_connections_per_source: Option<usize>,
+    allowed_hosts: Option<Vec<String>>,
 }
 
 /// A certificate and its key (PEM files).
@@ -88,6 +89,8 @@ pub struct ServeConfig {
     pub peer_tls: Option<PeerTlsFiles>,
     /// Bounds on each port's connections.
     pub limits: crate::listen::Limits,
+    /// More names the node answers to (`--allowed-hosts`), besides its addresses.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Most async runtime threads a node may be given.
@@ -97,6 +100,19 @@ pub const RUNTIME_THREADS_MAX: usize = 1024;
 pub const SECRET_KEY_ENV: &str = "IAMD_SECRET_KEY";
 
 impl ServeConfig {
+    /// The names signed requests may be addressed to (see [`crate::auth::hosts`]).
+    pub fn host_names(&self) -> crate::auth::hosts::AllowedHosts {
+        crate::auth::hosts::AllowedHosts::new(
+            &[
+                &self.api_advertise,
+                &self.http_advertise,
+                &self.peer_advertise,
+            ],
+            &[self.api_listen, self.http_listen, self.peer_listen],
+            &self.allowed_hosts,
+        )
+    }
+
     /// The cluster secret key: `--secret-key-file`, else `IAMD_SECRET_KEY`, else
     /// `<data-dir>/secret.key`; a bootstrapping node with none creates that file.
     pub fn load_secret_key(&self) -> anyhow::Result<iam_auth::secret_box::SecretBox> {
@@ -348,6 +364,15 @@ impl ServeConfig {
             sandbox,
             secret_key_file: args.secret_key_file.or(file.secret_key_file),
             root_credentials_file: args.root_credentials_file.or(file.root_credentials_file),
+            allowed_hosts: if args.allowed_hosts.is_empty() {
+                file.allowed_hosts.unwrap_or_default()
+            } else {
+                args.allowed_hosts
+            }
+            .into_iter()
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .collect(),
         })
     }
 }

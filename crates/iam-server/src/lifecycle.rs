@@ -183,7 +183,14 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     };
 
     let counters = Arc::new(PeerCounters::default());
-    let mut api_state = ApiState::new(node.clone(), view.clone(), counters.clone(), authz, secrets);
+    let mut api_state = ApiState::new(
+        node.clone(),
+        view.clone(),
+        counters.clone(),
+        authz,
+        secrets,
+        config.host_names(),
+    );
     api_state.sandbox = config.sandbox;
     api_state.secure_transport = api_tls.is_some();
     if config.sandbox {

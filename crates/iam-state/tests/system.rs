@@ -178,9 +178,7 @@ fn a_token_key_is_revoked_at_once_but_never_the_current_one() {
     // A rejection writes nothing.
     assert_eq!(key_ring(&w.s).keys.len(), 3);
     // Key 1, retired at 2 000, would stay for RETIRED_KEY_KEEP_MS; revoked, it goes now.
-    let out = w
-        .run(4_000, Command::RevokeTokenKey { key_id: 1 })
-        .unwrap();
+    let out = w.run(4_000, Command::RevokeTokenKey { key_id: 1 }).unwrap();
     assert_eq!(out["revoked"], 1);
     assert_eq!(out["current"], 3);
     let ring = key_ring(&w.s);

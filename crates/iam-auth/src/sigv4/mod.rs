@@ -16,8 +16,8 @@ mod sign;
 
 pub use canonical::{
     canonical_header_value, canonical_headers, canonical_query, canonical_request, canonical_uri,
-    normalize_path, percent_decode, query_pairs, sha256_hex, signature, signing_key, string_to_sign, uri_encode,
-    ALGORITHM, EMPTY_SHA256, TERMINATOR,
+    normalize_path, percent_decode, query_pairs, sha256_hex, signature, signing_key,
+    string_to_sign, uri_encode, ALGORITHM, EMPTY_SHA256, TERMINATOR,
 };
 pub use parse::parse;
 pub use sign::{presign, sign, SigningParams};

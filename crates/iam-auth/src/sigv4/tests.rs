@@ -344,7 +344,10 @@ fn content_sha256_header_and_unsigned_payload() {
         sign(&mut r, &params(service, t0())).unwrap();
         let (c, m) = code(verify(&r, &parse(&r).unwrap(), SECRET, service, t0()));
         assert_eq!(c, ErrorCode::SignatureDoesNotMatch, "{m}");
-        assert!(m.contains("UNSIGNED-PAYLOAD") && m.contains("only S3"), "{m}");
+        assert!(
+            m.contains("UNSIGNED-PAYLOAD") && m.contains("only S3"),
+            "{m}"
+        );
     }
     let mut swapped = unsigned.clone();
     swapped.payload_sha256 = Some(sha256_hex(b"Action=CreateUser&UserName=x"));
@@ -548,7 +551,9 @@ fn repeated_presigned_parameters_are_refused() {
     presign(&mut req, &params("sts", t0()), 60).unwrap();
     parse(&req).unwrap();
     let mut twice = req.clone();
-    twice.query.push_str("&X-Amz-Credential=AKIDOTHER%2F20150830%2Fus-east-1%2Fsts%2Faws4_request");
+    twice
+        .query
+        .push_str("&X-Amz-Credential=AKIDOTHER%2F20150830%2Fus-east-1%2Fsts%2Faws4_request");
     let (c, m) = code(parse(&twice));
     assert_eq!(c, ErrorCode::IncompleteSignature);
     assert!(m.contains("X-Amz-Credential"), "{m}");

@@ -16,6 +16,7 @@ pub mod authorize;
 pub mod grpc;
 pub mod preauth;
 pub mod throttle;
+pub mod hosts;
 
 use iam_auth::secret_box::SecretBox;
 use iam_auth::sigv4::{self, SignedRequest};
@@ -116,6 +117,8 @@ pub struct Authenticator {
     /// Long-term keys used since the last flush whose recorded last use is older than
     /// AWS's granularity: key id -> (account, service, region). See [`Authenticator::take_uses`].
     uses: Mutex<HashMap<String, KeyUse>>,
+    /// The names this node answers to: a request signed for another host is refused.
+    hosts: hosts::AllowedHosts,
 }
 
 /// A use of a long-term access key still to be recorded.
@@ -130,14 +133,30 @@ pub struct KeyUse {
 const OPENED_MAX: usize = 100_000;
 
 impl Authenticator {
-    pub fn new(view: StateView, secrets: SecretBox) -> Self {
+    pub fn new(view: StateView, secrets: SecretBox, hosts: hosts::AllowedHosts) -> Self {
         Self {
             view,
             secrets,
             opened: Mutex::new(HashMap::new()),
             ring: Mutex::new(None),
             uses: Mutex::new(HashMap::new()),
+            hosts,
         }
+    }
+
+    /// The names this node answers to.
+    pub fn hosts(&self) -> &hosts::AllowedHosts {
+        &self.hosts
+    }
+
+    /// Whether `id` is an access key id this cluster knows: a session key (`ASIA…`), a key
+    /// in this node's state whatever its status, or an id this cluster issued
+    /// (`iam_auth::key_id`: since deleted, or not yet replicated here). A sandbox lets
+    /// only the other ids (made up by a test suite) act as its root.
+    pub fn knows_key(&self, id: &str) -> bool {
+        id.starts_with("ASIA")
+            || access_keys::lookup(&self.view, id).is_some()
+            || iam_auth::key_id::issued_by(&self.secrets, id)
     }
 
     /// The key uses to record (at most one per key), emptying the list. The server proposes
@@ -162,6 +181,7 @@ impl Authenticator {
         now_ms: u64,
     ) -> Result<Caller, AuthError> {
         let auth = sigv4::parse(req)?;
+        check_host(&self.hosts, req, &auth)?;
         let id = auth.access_key_id.clone();
         let mut pending_use = None;
         let (secret, mut caller) = if id.starts_with("ASIA") {
@@ -228,6 +248,7 @@ impl Authenticator {
     /// session token opens). A request failing them is refused before its body is read.
     pub fn precheck(&self, req: &SignedRequest, now_ms: u64) -> Result<(), AuthError> {
         let auth = sigv4::parse(req)?;
+        check_host(&self.hosts, req, &auth)?;
         let id = &auth.access_key_id;
         if id.starts_with("ASIA") {
             let Some(tok) = auth.security_token.as_deref() else {
@@ -294,6 +315,22 @@ impl Authenticator {
         }
         Ok(ring)
     }
+}
+
+/// The request's `Host` must be signed and name this node ([`hosts`]). A signature over
+/// `:authority` alone covers nothing here: the server sees the authority as `host`.
+pub fn check_host(
+    hosts: &hosts::AllowedHosts,
+    req: &SignedRequest,
+    auth: &sigv4::ParsedAuth,
+) -> Result<(), AuthError> {
+    if !auth.signed_headers.iter().any(|h| h == "host") {
+        return Err(AuthError::new(
+            ErrorCode::IncompleteSignature,
+            "'Host' must be a 'SignedHeader' in the AWS Authorization.",
+        ));
+    }
+    hosts.check(req.header("host"))
 }
 
 /// The caller a session token describes.

@@ -10,7 +10,7 @@ use super::{to_json, users, Ctx, Env};
 use crate::command::Outcome;
 use crate::keys;
 use crate::store::{StateRead, Txn};
-use iam_model::ids::{unique_id, IdPrefix};
+use iam_model::ids::IdPrefix;
 use iam_model::limits::ACCESS_KEYS_PER_USER_MAX;
 use iam_model::{ErrorCode, IamError, IamResult};
 use serde::{Deserialize, Serialize};
@@ -163,12 +163,7 @@ impl AccessKeyOp {
             ..
         } = self
         {
-            let bytes = env.random_bytes(KEY_ID_SUFFIX_LEN);
-            *access_key_id = if bytes.len() >= KEY_ID_SUFFIX_LEN {
-                unique_id(IdPrefix::AccessKey, &bytes, KEY_ID_SUFFIX_LEN)
-            } else {
-                String::new()
-            };
+            *access_key_id = env.access_key_id();
             let plain: String = env
                 .random_bytes(SECRET_LEN)
                 .iter()

@@ -46,6 +46,21 @@ pub trait Env {
     fn seal_secret(&mut self, plaintext: &str) -> String {
         plaintext.to_owned()
     }
+    /// A fresh access key id (`AKIA` + 16 characters). The server's tags the id as its
+    /// cluster's (`iam_auth::key_id`), so a sandbox can tell its keys from made-up ones;
+    /// by default, 16 random base32 characters.
+    fn access_key_id(&mut self) -> String {
+        let bytes = self.random_bytes(access_keys::KEY_ID_SUFFIX_LEN);
+        if bytes.len() >= access_keys::KEY_ID_SUFFIX_LEN {
+            iam_model::ids::unique_id(
+                iam_model::ids::IdPrefix::AccessKey,
+                &bytes,
+                access_keys::KEY_ID_SUFFIX_LEN,
+            )
+        } else {
+            String::new()
+        }
+    }
 }
 
 /// What a family's apply sees: the transaction over the state at this log index, the
