@@ -10,6 +10,14 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Everything a node or `iamd dev` creates (RocksDB's files, the journal, snapshots,
+    // node.json, secret.key, credentials files, cluster.json) is the owner's alone: 0600
+    // files in 0700 directories. Set before any thread or file exists.
+    // SAFETY: umask only sets the process's file mode creation mask; it cannot fail.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     // A node's configuration decides its runtime, so it is read before the runtime starts.
     let (threads, task) = match cli.command {

@@ -82,7 +82,8 @@ pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
         dir: dir.to_path_buf(),
         reason,
     };
-    std::fs::create_dir_all(dir).map_err(|e| unusable(e.to_string()))?;
+    // Owner only (see `private`), before anything is written into it.
+    crate::private::secure_dir(dir).map_err(|e| unusable(e.to_string()))?;
     let meta_path = dir.join("node.json");
     let meta = match std::fs::read(&meta_path) {
         Ok(bytes) => {

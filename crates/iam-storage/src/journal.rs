@@ -32,6 +32,7 @@ use rocksdb::{WriteBatch, DB};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
 
@@ -96,7 +97,10 @@ impl Journal {
     }
 
     pub(crate) fn open_with_capacity(dir: &Path, db: &Arc<DB>, capacity: u64) -> io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
         let old = files(dir)?;
         for (_, path) in &old {
             replay(path, db)?;
@@ -290,6 +294,7 @@ fn create(dir: &Path, seq: u64, capacity: u64) -> io::Result<(File, u64)> {
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(&path)?;
     match rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), 0, capacity) {
         Ok(()) => {}

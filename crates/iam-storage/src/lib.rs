@@ -17,6 +17,7 @@
 mod db;
 mod journal;
 mod log_store;
+mod private;
 mod recent;
 mod snapshot;
 mod state_machine;

@@ -6,6 +6,7 @@
 use iam_raft::types::SnapshotMeta;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 pub(crate) type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
@@ -21,7 +22,13 @@ pub(crate) struct SnapshotFile {
 pub(crate) fn write_durably(path: &Path, body: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     {
-        let mut f = std::fs::File::create(&tmp)?;
+        // Owner only, whatever the umask: node.json and snapshots of the state.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(body)?;
         f.sync_all()?;
     }
