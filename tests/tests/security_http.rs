@@ -99,11 +99,6 @@ impl Wire {
         self
     }
 
-    fn header(mut self, name: &str, value: &str) -> Self {
-        self.req.headers.push((name.to_owned(), value.to_owned()));
-        self
-    }
-
     /// Sends it to `addr` (`ip:port`) and returns the status and the body.
     async fn send(&self, addr: &str) -> (u16, String) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -635,6 +630,23 @@ async fn sandbox_user_exists(addr: &str, name: &str) -> bool {
     status == 200
 }
 
+/// `creds` (a key just deactivated or deleted) trying CreateUser on `addr`: refused with
+/// InvalidClientTokenId once the node has applied the change; before that the key is still
+/// `app` (AccessDenied). Never the sandbox root.
+async fn refused_once_replicated(addr: &str, creds: &Credentials, user: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, reply) = call(addr, creds, &[("Action", "CreateUser"), ("UserName", user)]).await;
+        assert_eq!(status, 403, "{reply}");
+        if reply.contains("InvalidClientTokenId") {
+            return;
+        }
+        assert!(reply.contains("AccessDenied"), "{reply}");
+        assert!(Instant::now() < deadline, "{addr} never applied the change");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
     within(Duration::from_secs(180), async {
@@ -650,10 +662,19 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
             secret_access_key: element(&reply, "SecretAccessKey"),
             session_token: None,
         };
-        // A known key is itself: `app` has no policy.
-        let (status, reply) = call(&b, &app, &[("Action", "CreateUser"), ("UserName", "x1")]).await;
-        assert_eq!(status, 403, "{reply}");
-        assert!(reply.contains("AccessDenied"), "{reply}");
+        // A known key is itself: `app` has no policy. Until node 3 has the key it answers
+        // InvalidClientTokenId (the id is this cluster's), never root.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, reply) = call(&b, &app, &[("Action", "CreateUser"), ("UserName", "x1")]).await;
+            assert_eq!(status, 403, "{reply}");
+            if reply.contains("AccessDenied") {
+                break;
+            }
+            assert!(reply.contains("InvalidClientTokenId"), "{reply}");
+            assert!(Instant::now() < deadline, "node 3 never learned the key");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         // A known key with a wrong secret is refused, not root.
         let wrong = Credentials {
             secret_access_key: "not-the-secret".into(),
@@ -671,9 +692,7 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
         .await;
         assert_eq!(status, 200, "{reply}");
         for addr in &sb.http {
-            let (status, reply) = call(addr, &app, &[("Action", "CreateUser"), ("UserName", "x3")]).await;
-            assert_eq!(status, 403, "{reply}");
-            assert!(reply.contains("InvalidClientTokenId"), "{reply}");
+            refused_once_replicated(addr, &app, "x3").await;
         }
         // Deleted: the same.
         let (status, reply) = call(
@@ -684,9 +703,7 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
         .await;
         assert_eq!(status, 200, "{reply}");
         for addr in &sb.http {
-            let (status, reply) = call(addr, &app, &[("Action", "CreateUser"), ("UserName", "x4")]).await;
-            assert_eq!(status, 403, "{reply}");
-            assert!(reply.contains("InvalidClientTokenId"), "{reply}");
+            refused_once_replicated(addr, &app, "x4").await;
         }
         // A key issued before a reset wiped it is still this cluster's: refused.
         let (status, reply) = call(&a, &made_up(), &[("Action", "CreateAccessKey"), ("UserName", "app")]).await;

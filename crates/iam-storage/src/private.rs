@@ -14,7 +14,7 @@ const OTHERS: u32 = 0o077;
 /// Creates `dir` (and missing parents) with mode `0700`; for an existing one, removes
 /// group and other access from it and from everything inside (one warning listing how
 /// many entries were narrowed).
-pub fn secure_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn secure_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
