@@ -38,7 +38,11 @@ fn post(host: &str, body: &str, extra: &[(&str, &str)]) -> Wire {
         ("Host".to_owned(), host.to_owned()),
         ("Content-Type".to_owned(), FORM.to_owned()),
     ];
-    headers.extend(extra.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
+    headers.extend(
+        extra
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned())),
+    );
     Wire {
         req: SignedRequest {
             method: "POST".into(),
@@ -179,14 +183,21 @@ async fn a_body_swapped_under_a_valid_signature_is_refused() {
         let get_user = form(&[("Action", "GetUser"), ("Version", "2010-05-08")]);
         for (i, addr) in http_addrs(&c).iter().enumerate() {
             // The harness is sound: a signed request over its real body is served.
-            let (status, reply) = post(addr, &get_user, &[]).signed(&root, "iam").send(addr).await;
+            let (status, reply) = post(addr, &get_user, &[])
+                .signed(&root, "iam")
+                .send(addr)
+                .await;
             assert_eq!(status, 200, "{reply}");
 
             // Signed for GetUser with UNSIGNED-PAYLOAD, sent with a CreateUser body.
             let victim = format!("swapped{i}");
-            let wire = post(addr, &get_user, &[("x-amz-content-sha256", "UNSIGNED-PAYLOAD")])
-                .signed(&root, "iam")
-                .body(&create_user(&victim));
+            let wire = post(
+                addr,
+                &get_user,
+                &[("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
+            )
+            .signed(&root, "iam")
+            .body(&create_user(&victim));
             let (status, reply) = wire.send(addr).await;
             assert_eq!(status, 403, "{reply}");
             assert!(
@@ -207,7 +218,10 @@ async fn a_body_swapped_under_a_valid_signature_is_refused() {
             let who = form(&[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")]);
             let wire = post(addr, &who, &[("x-amz-content-sha256", "UNSIGNED-PAYLOAD")])
                 .signed(&root, "sts")
-                .body(&form(&[("Action", "GetSessionToken"), ("Version", "2011-06-15")]));
+                .body(&form(&[
+                    ("Action", "GetSessionToken"),
+                    ("Version", "2011-06-15"),
+                ]));
             let (status, reply) = wire.send(addr).await;
             assert_eq!(status, 403, "{reply}");
             assert!(!reply.contains("SessionToken"), "{reply}");
@@ -312,7 +326,11 @@ async fn a_request_signed_for_another_host_is_refused() {
             // Its own address and `localhost` are.
             let port = addr.rsplit(':').next().unwrap();
             for host in [addr.clone(), format!("localhost:{port}")] {
-                let wire = post(&host, &form(&[("Action", "GetUser"), ("Version", "2010-05-08")]), &[]);
+                let wire = post(
+                    &host,
+                    &form(&[("Action", "GetUser"), ("Version", "2010-05-08")]),
+                    &[],
+                );
                 let (status, reply) = wire.signed(&root, "iam").send(addr).await;
                 assert_eq!(status, 200, "{host}: {reply}");
             }
@@ -359,7 +377,10 @@ async fn whoami(c: &Cluster, id: u64, creds: &Credentials) -> Result<(), String>
         .await;
     let addr = c.node(id).http.clone();
     let body = form(&[("Action", "GetCallerIdentity"), ("Version", "2011-06-15")]);
-    let (status, reply) = post(&addr, &body, &[]).signed(creds, "sts").send(&addr).await;
+    let (status, reply) = post(&addr, &body, &[])
+        .signed(creds, "sts")
+        .send(&addr)
+        .await;
     match (grpc, status) {
         (Ok(_), 200) => Ok(()),
         (Err(e), s) if s != 200 => Err(format!("grpc: {e}; http {s}: {reply}")),
@@ -382,7 +403,11 @@ async fn sessions_sealed_with_a_revoked_token_key_are_refused_on_every_node() {
         // Sealed with key 1 (the bootstrap's). Rotating keeps it valid everywhere.
         let (code, out, err) = c.iamctl(&["-o", "json", "keyring", "rotate"]);
         assert_eq!(code, 0, "{err}");
-        assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["current"], 2, "{out}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&out).unwrap()["current"],
+            2,
+            "{out}"
+        );
         let (_, index) = c
             .client()
             .write(
@@ -395,20 +420,29 @@ async fn sessions_sealed_with_a_revoked_token_key_are_refused_on_every_node() {
             .unwrap();
         c.wait_converged(index, Duration::from_secs(10)).await;
         for id in 1..=3 {
-            whoami(&c, id, &session).await.unwrap_or_else(|e| panic!("node {id}: {e}"));
+            whoami(&c, id, &session)
+                .await
+                .unwrap_or_else(|e| panic!("node {id}: {e}"));
         }
 
         // The current key (3) cannot be revoked; an unknown one is named as such.
         let (code, _, err) = c.iamctl(&["keyring", "revoke", "3"]);
         assert_eq!(code, 1, "{err}");
-        assert!(err.contains("current key") && err.contains("rotate first"), "{err}");
+        assert!(
+            err.contains("current key") && err.contains("rotate first"),
+            "{err}"
+        );
         let (code, _, err) = c.iamctl(&["keyring", "revoke", "9"]);
         assert_eq!(code, 1, "{err}");
-        assert!(err.contains("NoSuchEntity") && err.contains("1, 2, 3"), "{err}");
+        assert!(
+            err.contains("NoSuchEntity") && err.contains("1, 2, 3"),
+            "{err}"
+        );
         // Only the operator administers the ring.
         let (code, out, err) = c.iamctl(&["-o", "json", "user", "create", "ops"]);
         assert_eq!(code, 0, "{out}{err}");
-        let (code, out, err) = c.iamctl(&["-o", "json", "access-key", "create", "--user-name", "ops"]);
+        let (code, out, err) =
+            c.iamctl(&["-o", "json", "access-key", "create", "--user-name", "ops"]);
         assert_eq!(code, 0, "{err}");
         let k: Value = serde_json::from_str(&out).unwrap();
         let ops = Credentials {
@@ -445,9 +479,15 @@ async fn sessions_sealed_with_a_revoked_token_key_are_refused_on_every_node() {
             let e = whoami(&c, id, &session)
                 .await
                 .expect_err("a session of a revoked key must be refused");
-            assert!(e.contains("ExpiredToken") || e.contains("InvalidClientTokenId"), "{e}");
+            assert!(
+                e.contains("ExpiredToken") || e.contains("InvalidClientTokenId"),
+                "{e}"
+            );
         }
-        eprintln!("revoke effective on all 3 nodes {:?} after the call", started.elapsed());
+        eprintln!(
+            "revoke effective on all 3 nodes {:?} after the call",
+            started.elapsed()
+        );
         // Newer sessions are unaffected.
         let (code, _, err) = c.iamctl(&["sts", "get-session-token"]);
         assert_eq!(code, 0, "{err}");
@@ -495,9 +535,15 @@ async fn data_files_are_the_owners_alone() {
             files += walk_count(&n.data_dir);
             assert!(n.data_dir.join("snapshot.bin").exists() || has_snapshot(&n.data_dir));
         }
-        assert!(files > 30, "only {files} files: the walk found nothing to check");
+        assert!(
+            files > 30,
+            "only {files} files: the walk found nothing to check"
+        );
         // The root credentials the bootstrap node wrote.
-        let creds_mode = std::fs::metadata(c.credentials_path()).unwrap().permissions().mode();
+        let creds_mode = std::fs::metadata(c.credentials_path())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(creds_mode & 0o777, 0o600);
         assert!(bad.is_empty(), "readable by others: {bad:#?}");
 
@@ -537,9 +583,12 @@ fn walk_count(dir: &Path) -> usize {
 }
 
 fn has_snapshot(dir: &Path) -> bool {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .any(|e| e.unwrap().file_name().to_string_lossy().contains("snapshot"))
+    std::fs::read_dir(dir).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("snapshot")
+    })
 }
 
 /// `iamd dev --sandbox` with 3 nodes; stopped (SIGINT) on drop.
@@ -572,7 +621,15 @@ async fn sandbox() -> Sandbox {
     let dir = tempfile::tempdir().unwrap();
     let base = free_port() / 100 * 100;
     let child = Command::new(bin("iamd"))
-        .args(["dev", "--sandbox", "--nodes", "3", "--base-port", &base.to_string(), "--dir"])
+        .args([
+            "dev",
+            "--sandbox",
+            "--nodes",
+            "3",
+            "--base-port",
+            &base.to_string(),
+            "--dir",
+        ])
         .arg(dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -587,8 +644,14 @@ async fn sandbox() -> Sandbox {
     let cluster_json: PathBuf = sb._dir.path().join("cluster.json");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !cluster_json.exists() {
-        assert!(matches!(sb.child.try_wait(), Ok(None)), "iamd dev --sandbox exited early");
-        assert!(Instant::now() < deadline, "cluster.json not written within 60 s");
+        assert!(
+            matches!(sb.child.try_wait(), Ok(None)),
+            "iamd dev --sandbox exited early"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "cluster.json not written within 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&cluster_json).unwrap()).unwrap();
@@ -596,7 +659,13 @@ async fn sandbox() -> Sandbox {
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| n["http"].as_str().unwrap().trim_start_matches("http://").to_owned())
+        .map(|n| {
+            n["http"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("http://")
+                .to_owned()
+        })
         .collect();
     sb
 }
@@ -612,7 +681,10 @@ fn made_up() -> Credentials {
 /// The XML element `name`'s text in `reply`.
 fn element(reply: &str, name: &str) -> String {
     let open = format!("<{name}>");
-    let start = reply.find(&open).unwrap_or_else(|| panic!("no {name} in {reply}")) + open.len();
+    let start = reply
+        .find(&open)
+        .unwrap_or_else(|| panic!("no {name} in {reply}"))
+        + open.len();
     let end = reply[start..].find(&format!("</{name}>")).unwrap() + start;
     reply[start..end].to_owned()
 }
@@ -621,11 +693,19 @@ fn element(reply: &str, name: &str) -> String {
 async fn call(addr: &str, creds: &Credentials, pairs: &[(&str, &str)]) -> (u16, String) {
     let mut all = pairs.to_vec();
     all.push(("Version", "2010-05-08"));
-    post(addr, &form(&all), &[]).signed(creds, "iam").send(addr).await
+    post(addr, &form(&all), &[])
+        .signed(creds, "iam")
+        .send(addr)
+        .await
 }
 
 async fn sandbox_user_exists(addr: &str, name: &str) -> bool {
-    let (status, reply) = call(addr, &made_up(), &[("Action", "GetUser"), ("UserName", name)]).await;
+    let (status, reply) = call(
+        addr,
+        &made_up(),
+        &[("Action", "GetUser"), ("UserName", name)],
+    )
+    .await;
     assert!(status == 200 || reply.contains("NoSuchEntity"), "{reply}");
     status == 200
 }
@@ -636,7 +716,8 @@ async fn sandbox_user_exists(addr: &str, name: &str) -> bool {
 async fn refused_once_replicated(addr: &str, creds: &Credentials, user: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (status, reply) = call(addr, creds, &[("Action", "CreateUser"), ("UserName", user)]).await;
+        let (status, reply) =
+            call(addr, creds, &[("Action", "CreateUser"), ("UserName", user)]).await;
         assert_eq!(status, 403, "{reply}");
         if reply.contains("InvalidClientTokenId") {
             return;
@@ -653,9 +734,19 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
         let sb = sandbox().await;
         let (a, b) = (sb.http[0].clone(), sb.http[2].clone());
         // Made-up credentials act as the sandbox's root (what the sandbox is for).
-        let (status, reply) = call(&a, &made_up(), &[("Action", "CreateUser"), ("UserName", "app")]).await;
+        let (status, reply) = call(
+            &a,
+            &made_up(),
+            &[("Action", "CreateUser"), ("UserName", "app")],
+        )
+        .await;
         assert_eq!(status, 200, "{reply}");
-        let (status, reply) = call(&a, &made_up(), &[("Action", "CreateAccessKey"), ("UserName", "app")]).await;
+        let (status, reply) = call(
+            &a,
+            &made_up(),
+            &[("Action", "CreateAccessKey"), ("UserName", "app")],
+        )
+        .await;
         assert_eq!(status, 200, "{reply}");
         let app = Credentials {
             access_key_id: element(&reply, "AccessKeyId"),
@@ -666,7 +757,8 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
         // InvalidClientTokenId (the id is this cluster's), never root.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let (status, reply) = call(&b, &app, &[("Action", "CreateUser"), ("UserName", "x1")]).await;
+            let (status, reply) =
+                call(&b, &app, &[("Action", "CreateUser"), ("UserName", "x1")]).await;
             assert_eq!(status, 403, "{reply}");
             if reply.contains("AccessDenied") {
                 break;
@@ -680,14 +772,20 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
             secret_access_key: "not-the-secret".into(),
             ..app.clone()
         };
-        let (status, reply) = call(&b, &wrong, &[("Action", "CreateUser"), ("UserName", "x2")]).await;
+        let (status, reply) =
+            call(&b, &wrong, &[("Action", "CreateUser"), ("UserName", "x2")]).await;
         assert_eq!(status, 403, "{reply}");
 
         // Deactivated: refused on every node, never root.
         let (status, reply) = call(
             &a,
             &made_up(),
-            &[("Action", "UpdateAccessKey"), ("UserName", "app"), ("AccessKeyId", &app.access_key_id), ("Status", "Inactive")],
+            &[
+                ("Action", "UpdateAccessKey"),
+                ("UserName", "app"),
+                ("AccessKeyId", &app.access_key_id),
+                ("Status", "Inactive"),
+            ],
         )
         .await;
         assert_eq!(status, 200, "{reply}");
@@ -698,7 +796,11 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
         let (status, reply) = call(
             &a,
             &made_up(),
-            &[("Action", "DeleteAccessKey"), ("UserName", "app"), ("AccessKeyId", &app.access_key_id)],
+            &[
+                ("Action", "DeleteAccessKey"),
+                ("UserName", "app"),
+                ("AccessKeyId", &app.access_key_id),
+            ],
         )
         .await;
         assert_eq!(status, 200, "{reply}");
@@ -706,16 +808,28 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
             refused_once_replicated(addr, &app, "x4").await;
         }
         // A key issued before a reset wiped it is still this cluster's: refused.
-        let (status, reply) = call(&a, &made_up(), &[("Action", "CreateAccessKey"), ("UserName", "app")]).await;
+        let (status, reply) = call(
+            &a,
+            &made_up(),
+            &[("Action", "CreateAccessKey"), ("UserName", "app")],
+        )
+        .await;
         assert_eq!(status, 200, "{reply}");
         let before_reset = Credentials {
             access_key_id: element(&reply, "AccessKeyId"),
             secret_access_key: element(&reply, "SecretAccessKey"),
             session_token: None,
         };
-        let (status, reply) = post(&a, "", &[]).send_to_path(&a, "/_iamd/sandbox/reset").await;
+        let (status, reply) = post(&a, "", &[])
+            .send_to_path(&a, "/_iamd/sandbox/reset")
+            .await;
         assert_eq!(status, 200, "{reply}");
-        let (status, reply) = call(&b, &before_reset, &[("Action", "CreateUser"), ("UserName", "x5")]).await;
+        let (status, reply) = call(
+            &b,
+            &before_reset,
+            &[("Action", "CreateUser"), ("UserName", "x5")],
+        )
+        .await;
         assert_eq!(status, 403, "{reply}");
         for n in ["x1", "x2", "x3", "x4", "x5"] {
             assert!(!sandbox_user_exists(&a, n).await, "{n} was created");
@@ -737,13 +851,19 @@ async fn a_web_page_cannot_drive_a_sandbox() {
         let sb = sandbox().await;
         let a = sb.http[0].clone();
         // An <img src> or link: an unsigned GET.
-        let (status, reply) = get(&a, "Action=CreateUser&UserName=csrf1&Version=2010-05-08").send(&a).await;
+        let (status, reply) = get(&a, "Action=CreateUser&UserName=csrf1&Version=2010-05-08")
+            .send(&a)
+            .await;
         assert_eq!(status, 403, "{reply}");
         assert!(reply.contains("MissingAuthenticationToken"), "{reply}");
         // A cross-site <form method=post>: a form body, an Origin, no Authorization.
-        let (status, reply) = post(&a, &create_user("csrf2"), &[("Origin", "http://evil.example")])
-            .send(&a)
-            .await;
+        let (status, reply) = post(
+            &a,
+            &create_user("csrf2"),
+            &[("Origin", "http://evil.example")],
+        )
+        .send(&a)
+        .await;
         assert_eq!(status, 403, "{reply}");
         // A presigned URL with a made-up key (a GET a page can embed).
         let (status, reply) = get(&a, "Action=CreateUser&UserName=csrf3&Version=2010-05-08")
@@ -759,10 +879,14 @@ async fn a_web_page_cannot_drive_a_sandbox() {
             .await;
         assert_eq!(status, 403, "{reply}");
         // A browser's signed-looking request still carries its Origin.
-        let (status, reply) = post(&a, &create_user("csrf5"), &[("Origin", "http://evil.example")])
-            .signed(&made_up(), "iam")
-            .send(&a)
-            .await;
+        let (status, reply) = post(
+            &a,
+            &create_user("csrf5"),
+            &[("Origin", "http://evil.example")],
+        )
+        .signed(&made_up(), "iam")
+        .send(&a)
+        .await;
         assert_eq!(status, 403, "{reply}");
         // Reset: a browser (Origin / Sec-Fetch-Site) or a foreign Host is refused; curl works.
         for wire in [
@@ -773,9 +897,17 @@ async fn a_web_page_cannot_drive_a_sandbox() {
             let (status, reply) = wire.send_to_path(&a, "/_iamd/sandbox/reset").await;
             assert_eq!(status, 403, "{reply}");
         }
-        let (status, reply) = call(&a, &made_up(), &[("Action", "CreateUser"), ("UserName", "kept")]).await;
+        let (status, reply) = call(
+            &a,
+            &made_up(),
+            &[("Action", "CreateUser"), ("UserName", "kept")],
+        )
+        .await;
         assert_eq!(status, 200, "{reply}");
-        assert!(sandbox_user_exists(&a, "kept").await, "a refused reset wiped the state");
+        assert!(
+            sandbox_user_exists(&a, "kept").await,
+            "a refused reset wiped the state"
+        );
         for n in ["csrf1", "csrf2", "csrf3", "csrf4", "csrf5"] {
             assert!(!sandbox_user_exists(&a, n).await, "{n} was created");
         }

@@ -121,7 +121,7 @@ impl ApiState {
                 };
                 let mut subject = self
                     .auth
-                    .authenticate(&signed, service, crate::now_ms())
+                    .authenticate_relayed(&signed, service, crate::now_ms())
                     .map_err(|e| from_iam(&iam_model::IamError::new(e.code, e.message)))?;
                 subject.source_ip = Some(sr.source_ip).filter(|ip| !ip.is_empty());
                 let target = Target::new(r.action.clone(), resource.clone());

@@ -48,8 +48,9 @@ pub struct SignedRequest {
     pub headers: Vec<(String, String)>,
     /// Lowercase hex SHA-256 of the body as received ([`sha256_hex`]). `None` means the body
     /// was not hashed; the request must then carry `x-amz-content-sha256`, which is trusted
-    /// as the body's hash (it is covered by the signature, but not checked against the body).
-    /// Only S3 verifies such requests: [`verify`] refuses them for every other service.
+    /// as the body's hash (it is covered by the signature, but not checked against the body;
+    /// for a relayed request, whose relying service vouches for it). A server verifying a
+    /// request it received itself always hashes the body.
     pub payload_sha256: Option<String>,
 }
 
@@ -124,19 +125,16 @@ pub fn accepts_unsigned_payload(service: &str) -> bool {
     service == "s3"
 }
 
-/// For a service that signs the body ([`accepts_unsigned_payload`] false): the body must
-/// have been hashed by the server, and an `x-amz-content-sha256` header, if sent, must be
-/// that hash. Then the canonical request's last line is the hash of the bytes received,
-/// and a body swapped under a valid signature fails.
+/// For a service that signs the body ([`accepts_unsigned_payload`] false): no
+/// `UNSIGNED-PAYLOAD` or `STREAMING-*`, and an `x-amz-content-sha256` header must be the
+/// hash of the body the server received. The canonical request's last line is then the
+/// hash of the bytes received, and a body swapped under a valid signature fails. (A
+/// request whose body the server did not hash, `payload_sha256: None`, is verified over
+/// the header's hash: a relying service that relays a request vouches for it.)
 fn check_signed_payload(req: &SignedRequest, service: &str) -> Result<(), AuthError> {
     if accepts_unsigned_payload(service) {
         return Ok(());
     }
-    let Some(computed) = &req.payload_sha256 else {
-        return Err(AuthError::mismatch(format!(
-            "The request body was not hashed; {service} requests are verified over their body."
-        )));
-    };
     if let Some(h) = req.header("x-amz-content-sha256") {
         let h = h.trim();
         if h == UNSIGNED_PAYLOAD || h.starts_with("STREAMING-") {
@@ -145,10 +143,13 @@ fn check_signed_payload(req: &SignedRequest, service: &str) -> Result<(), AuthEr
                  their body (only S3 accepts unsigned or streaming payloads)."
             )));
         }
-        if !ct_eq(h.to_ascii_lowercase().as_bytes(), computed.as_bytes()) {
-            return Err(AuthError::mismatch(
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            ));
+        if let Some(computed) = &req.payload_sha256 {
+            if !ct_eq(h.to_ascii_lowercase().as_bytes(), computed.as_bytes()) {
+                return Err(AuthError::mismatch(
+                    "The provided 'x-amz-content-sha256' header does not match what was \
+                     computed.",
+                ));
+            }
         }
     }
     Ok(())

@@ -174,7 +174,8 @@ fn decode_query(raw: &str) -> Vec<(String, String)> {
 }
 
 /// Headers the verifier reads as one value (the first) while the canonical request joins
-/// every occurrence: sent twice, the two would disagree, so a repeat is refused.
+/// every occurrence: sent twice with different values, the two would disagree, so that is
+/// refused (the same value repeated means one thing either way).
 const SINGLE_HEADERS: &[&str] = &[
     "authorization",
     "host",
@@ -195,24 +196,36 @@ const SINGLE_QUERY_PARAMS: &[&str] = &[
     "X-Amz-Security-Token",
 ];
 
+/// Whether `values` holds two different values.
+fn differ<'a>(mut values: impl Iterator<Item = &'a str>) -> bool {
+    let Some(first) = values.next() else {
+        return false;
+    };
+    values.any(|v| v.trim() != first.trim())
+}
+
 fn refuse_repeats(req: &SignedRequest, query: &[(String, String)]) -> Result<(), AuthError> {
     for h in SINGLE_HEADERS {
-        if req
+        let values = req
             .headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(h))
-            .count()
-            > 1
-        {
+            .map(|(_, v)| v.as_str());
+        if differ(values) {
             return Err(AuthError::incomplete(format!(
-                "The '{h}' header appears more than once; a signed request carries it once."
+                "The '{h}' header appears more than once with different values; a signed \
+                 request carries it once."
             )));
         }
     }
     for p in SINGLE_QUERY_PARAMS {
-        if query.iter().filter(|(n, _)| n == p).count() > 1 {
+        let values = query
+            .iter()
+            .filter(|(n, _)| n == p)
+            .map(|(_, v)| v.as_str());
+        if differ(values) {
             return Err(AuthError::incomplete(format!(
-                "The query parameter '{p}' appears more than once."
+                "The query parameter '{p}' appears more than once with different values."
             )));
         }
     }

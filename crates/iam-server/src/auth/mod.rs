@@ -173,7 +173,8 @@ impl Authenticator {
         &self.secrets
     }
 
-    /// Authenticates a request signed for `service` (`iam` or `sts`).
+    /// Authenticates a request this node received, signed for `service` (`iam` or `sts`):
+    /// its signed `Host` must be one of this node's names ([`check_host`]).
     pub fn authenticate(
         &self,
         req: &SignedRequest,
@@ -182,6 +183,28 @@ impl Authenticator {
     ) -> Result<Caller, AuthError> {
         let auth = sigv4::parse(req)?;
         check_host(&self.hosts, req, &auth)?;
+        self.verify_signer(req, auth, service, now_ms)
+    }
+
+    /// Authenticates a request another service received and relays (`Authorize` with a
+    /// signed request): addressed to that service, so its host is not this node's.
+    pub fn authenticate_relayed(
+        &self,
+        req: &SignedRequest,
+        service: &str,
+        now_ms: u64,
+    ) -> Result<Caller, AuthError> {
+        let auth = sigv4::parse(req)?;
+        self.verify_signer(req, auth, service, now_ms)
+    }
+
+    fn verify_signer(
+        &self,
+        req: &SignedRequest,
+        auth: sigv4::ParsedAuth,
+        service: &str,
+        now_ms: u64,
+    ) -> Result<Caller, AuthError> {
         let id = auth.access_key_id.clone();
         let mut pending_use = None;
         let (secret, mut caller) = if id.starts_with("ASIA") {
