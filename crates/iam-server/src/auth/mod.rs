@@ -14,9 +14,9 @@
 
 pub mod authorize;
 pub mod grpc;
+pub mod hosts;
 pub mod preauth;
 pub mod throttle;
-pub mod hosts;
 
 use iam_auth::secret_box::SecretBox;
 use iam_auth::sigv4::{self, SignedRequest};
@@ -267,8 +267,8 @@ impl Authenticator {
     }
 
     /// The checks of [`Authenticator::authenticate`] that need no body: the request carries a
-    /// well-formed SigV4 authentication whose access key exists and is active (or whose
-    /// session token opens). A request failing them is refused before its body is read.
+    /// well-formed SigV4 authentication, addressed to this node ([`check_host`]), whose
+    /// access key exists and is active (or whose session token opens). A request failing them is refused before its body is read.
     pub fn precheck(&self, req: &SignedRequest, now_ms: u64) -> Result<(), AuthError> {
         let auth = sigv4::parse(req)?;
         check_host(&self.hosts, req, &auth)?;
