@@ -97,6 +97,14 @@ async fn a_tls_cluster_serves_iamctl_the_aws_cli_and_boto3() {
     .await;
 }
 
+/// Replaces a file's contents at once (a client reading it meanwhile sees the old or the
+/// new bundle, never half of one), as an operator's `mv` into place does.
+fn write_atomic(path: &std::path::Path, contents: impl AsRef<[u8]>) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, contents).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
 /// A handshake with every node: each looks at its files on its next handshake a second
 /// after the last look.
 async fn touch(c: &Cluster) {
@@ -172,7 +180,7 @@ async fn certificates_and_cas_rotate_under_load_without_a_failed_request() {
         let tls = c.dir().join("tls");
         let bundle = tls.join("client-bundle.pem");
         let read = |name: &str| std::fs::read_to_string(tls.join(format!("{name}.pem"))).unwrap();
-        std::fs::write(&bundle, read("ca")).unwrap();
+        write_atomic(&bundle, read("ca"));
         c.ca_bundle = Some(bundle.clone());
         let (stop, ok, failed) = (
             Arc::new(AtomicBool::new(false)),
@@ -192,7 +200,7 @@ async fn certificates_and_cas_rotate_under_load_without_a_failed_request() {
         let ca2 = iam_tls::gen::new_ca("iamd test CA 2", 30).unwrap();
         std::fs::write(tls.join("ca2.pem"), &ca2.cert).unwrap();
         std::fs::write(tls.join("ca2-key.pem"), &ca2.key).unwrap();
-        std::fs::write(&bundle, read("ca") + &read("ca2")).unwrap();
+        write_atomic(&bundle, read("ca") + &read("ca2"));
         for id in 1..=3 {
             let names = ["127.0.0.1".to_owned(), "localhost".to_owned()];
             let pem =
@@ -204,7 +212,7 @@ async fn certificates_and_cas_rotate_under_load_without_a_failed_request() {
         }
         settle().await;
         touch(&c).await;
-        std::fs::write(&bundle, read("ca2")).unwrap();
+        write_atomic(&bundle, read("ca2"));
         settle().await;
         touch(&c).await;
 
