@@ -209,3 +209,63 @@ async fn failing_sources_are_throttled_and_connections_capped() {
     })
     .await;
 }
+
+/// Sends an HTTP/1.1 POST to the AWS Query API with `headers`, announcing a large body but
+/// sending only the first bytes of it; returns the status line if an answer came within
+/// `wait` (that is, before the body was complete).
+async fn partial_post(addr: &str, headers: &str, wait: Duration) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\n{headers}\r\nAction=ListUsers&Version=2010-05-08"
+    );
+    s.write_all(req.as_bytes()).await.ok()?;
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(wait, s.read(&mut buf))
+        .await
+        .ok()?
+        .ok()?;
+    let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+    text.lines().next().map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_api_refuses_before_reading_a_body_and_throttles_failing_sources() {
+    within(Duration::from_secs(120), async {
+        let c = Cluster::start(1).await;
+        let http = c.node(1).http.clone();
+        // Unsigned: refused (403 MissingAuthenticationToken) while the body is still coming.
+        let status = partial_post(&http, "", Duration::from_secs(3)).await;
+        assert!(status.as_deref().is_some_and(|s| s.contains(" 403")), "{status:?}");
+        // Signed by a key that does not exist: the same.
+        let forged = "X-Amz-Date: 20260101T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIANOSUCHKEY0000000/20260101/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date, Signature=00\r\n";
+        let status = partial_post(&http, forged, Duration::from_secs(3)).await;
+        assert!(status.as_deref().is_some_and(|s| s.contains(" 403")), "{status:?}");
+        // A burst of failures from one source: throttled (400 Throttling) for a while.
+        let mut throttled = false;
+        let start = std::time::Instant::now();
+        while !throttled && start.elapsed() < Duration::from_secs(20) {
+            let calls: Vec<_> = (0..30)
+                .map(|_| {
+                    let http = http.clone();
+                    tokio::spawn(async move {
+                        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                        let mut s = tokio::net::TcpStream::connect(&http).await.ok()?;
+                        let body = "Action=ListUsers&Version=2010-05-08";
+                        let req = format!("POST / HTTP/1.1\r\nHost: {http}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                        s.write_all(req.as_bytes()).await.ok()?;
+                        let mut out = String::new();
+                        s.read_to_string(&mut out).await.ok()?;
+                        Some(out)
+                    })
+                })
+                .collect();
+            for call in calls {
+                let out = call.await.unwrap().unwrap_or_default();
+                throttled |= out.contains("<Code>Throttling</Code>");
+            }
+        }
+        assert!(throttled, "never throttled");
+    })
+    .await;
+}

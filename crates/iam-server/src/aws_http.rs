@@ -27,8 +27,8 @@
 //! `iam_auth::key_id`) is verified as on any node.
 
 use crate::api::ApiState;
+use crate::auth::preauth::ReadError;
 use crate::auth::CallerKind;
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -51,9 +51,28 @@ pub(crate) async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let rid = request_id();
+    let ip = peer.ip();
+    let limits = &s.preauth;
+    if !limits.throttle.allowed(ip) {
+        return xml_error("Throttling", THROTTLED, &rid);
+    }
+    // Nothing of the body is read before the headers show a well-formed signature by a key
+    // this node knows (a sandbox also takes keys it does not know: it checks the rest).
+    if !s.sandbox {
+        let headers_only = signed_request(&method, &uri, &headers, None);
+        if let Err(e) = s.auth.precheck(&headers_only, crate::now_ms()) {
+            limits.throttle.failed(ip);
+            return xml_error(e.code.as_str(), &e.message, &rid);
+        }
+    }
+    let body = match crate::auth::preauth::read_body(body, HTTP_BODY_MAX, limits).await {
+        Ok((bytes, _permit)) => bytes,
+        Err(ReadError::Busy) => return xml_error("Throttling", THROTTLED, &rid),
+        Err(e) => return xml_error("MalformedQueryString", &e.to_string(), &rid),
+    };
     let raw_query = uri.query().unwrap_or_default().to_owned();
     if let Err((code, message)) = check_shape(&method, &headers, &body) {
         return xml_error(&code, &message, &rid);
@@ -66,11 +85,14 @@ pub(crate) async fn handle(
         }
     };
     let action = params.get("Action").unwrap_or_default().to_owned();
-    let signed = signed_request(&method, &uri, &headers, &body);
+    let signed = signed_request(&method, &uri, &headers, Some(&body));
     let service = signed_service(&signed, &action);
     let mut caller = match authenticate(&s, &signed, service) {
         Ok(c) => c,
-        Err((code, message)) => return xml_error(&code, &message, &rid),
+        Err((code, message)) => {
+            limits.throttle.failed(ip);
+            return xml_error(&code, &message, &rid);
+        }
     };
     caller.source_ip = Some(peer.ip().to_string());
     caller.secure_transport = s.secure_transport;
@@ -98,8 +120,20 @@ pub(crate) async fn handle(
     }
 }
 
-/// The request as SigV4 sees it. Over HTTP/2 the host is the `:authority`.
-fn signed_request(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> SignedRequest {
+/// Largest body of an AWS Query API request (axum's default limit for a body).
+const HTTP_BODY_MAX: usize = 2 * 1024 * 1024;
+
+const THROTTLED: &str =
+    "Rate exceeded: too many requests from this source failed authentication, or the node is busy; retry later";
+
+/// The request as SigV4 sees it. Over HTTP/2 the host is the `:authority`. `body`: `None`
+/// before it is read (the header checks need none).
+fn signed_request(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+) -> SignedRequest {
     let mut hs: Vec<(String, String)> = headers
         .iter()
         .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
@@ -114,7 +148,7 @@ fn signed_request(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) 
         path: uri.path().to_owned(),
         query: uri.query().unwrap_or_default().to_owned(),
         headers: hs,
-        payload_sha256: Some(sha256_hex(body)),
+        payload_sha256: body.map(sha256_hex),
     }
 }
 
