@@ -66,28 +66,42 @@ impl Condition {
     }
 
     /// True when the condition holds for the request context.
+    ///
+    /// AWS's rules (IAM User Guide, "Condition operators" and "Single-valued vs. multivalued
+    /// context keys") distinguish a key that is *missing* from one that is *present with no
+    /// values* (a multivalued key such as `aws:TagKeys` given as an empty list, a "null
+    /// dataset"):
+    ///
+    /// | condition | missing | present, no values |
+    /// |---|---|---|
+    /// | `Op` (positive) | false | false (no value matches) |
+    /// | `NotOp` (negated) | true | true (no value matches) |
+    /// | `OpIfExists` / `NotOpIfExists` | true | as `Op` / `NotOp`: the key is present |
+    /// | `ForAllValues:Op[IfExists]` | true | true (every one of no values) |
+    /// | `ForAnyValue:Op` | false | false |
+    /// | `ForAnyValue:OpIfExists` | true | false: the key is present |
+    /// | `Null: true` | true | true (the value is null) |
+    /// | `Null: false` | false | false |
     pub(crate) fn holds(&self, ctx: &Context) -> bool {
-        let values: &[String] = ctx.get_lower(&self.key).map_or(&[], |(v, _)| v);
-        if let Values::Null(expect_absent) = &self.values {
-            let absent = values.is_empty();
-            return expect_absent.contains(&absent);
-        }
         let negated = self.op.base.is_negated();
+        let Some((values, _)) = ctx.get_lower(&self.key) else {
+            return match (&self.values, self.op.qualifier) {
+                (Values::Null(expect_absent), _) => expect_absent.contains(&true),
+                _ if self.op.if_exists => true,
+                (_, Some(Qualifier::ForAllValues)) => true,
+                (_, Some(Qualifier::ForAnyValue)) => false,
+                (_, None) => negated,
+            };
+        };
+        // The key is present, possibly with no values: `IfExists` no longer applies.
+        if let Values::Null(expect_absent) = &self.values {
+            return expect_absent.contains(&values.is_empty());
+        }
         match self.op.qualifier {
-            None => {
-                if values.is_empty() {
-                    return self.op.if_exists || negated;
-                }
-                let any = values.iter().any(|v| self.matches(v, ctx));
-                any != negated
-            }
+            // Without a qualifier: does any request value match? (None: no.)
+            None => values.iter().any(|v| self.matches(v, ctx)) != negated,
             Some(Qualifier::ForAllValues) => values.iter().all(|v| self.matches(v, ctx) != negated),
-            Some(Qualifier::ForAnyValue) => {
-                if values.is_empty() {
-                    return self.op.if_exists;
-                }
-                values.iter().any(|v| self.matches(v, ctx) != negated)
-            }
+            Some(Qualifier::ForAnyValue) => values.iter().any(|v| self.matches(v, ctx) != negated),
         }
     }
 

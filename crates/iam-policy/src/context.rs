@@ -63,7 +63,8 @@ impl Context {
     }
 
     /// Sets a multi-valued key (such as `aws:TagKeys`), replacing any earlier value. An empty
-    /// list is a key that is present with no values, which conditions treat like a missing key.
+    /// list is a key that is present with no values (a "null dataset"): `Null` and the set
+    /// qualifiers treat it like a missing key, but `...IfExists` does not (the key exists).
     pub fn insert_list<I, S>(&mut self, key: &str, values: I) -> &mut Self
     where
         I: IntoIterator<Item = S>,

@@ -1,6 +1,10 @@
 //! AWS's evaluation logic over compiled sets: explicit deny anywhere wins; then a grant from
 //! the identity policies or a resource-based policy (union), cut by the permissions boundary
-//! and the session policy (intersection) unless a resource policy named the caller directly.
+//! and the session policy (intersection) unless a resource policy named the caller directly
+//! (or everyone); a resource policy naming the caller's account only delegates to its
+//! identity policies. Across accounts both sides must allow. The rules follow the IAM User
+//! Guide's "Policy evaluation logic" (the table of resource-based grants by principal type)
+//! and "AWS JSON policy elements: Principal".
 
 use crate::compile::{CompiledSet, StatementIndex};
 use crate::context::Context;
@@ -60,15 +64,22 @@ pub fn is_root_arn(arn: &str) -> bool {
 /// - `boundary`: the permissions boundary, if one is set.
 /// - `session`: the session policies, if the session was created with any. A federated-user
 ///   session created without one has no permissions: pass an empty set.
-/// - `resource`: the resource-based policy in the same account. A set made only of
-///   [`crate::PolicyKind::Trust`] policies follows trust-policy rules: the trust policy itself
-///   must allow the caller, and a grant to the caller's account also needs an identity allow.
+/// - `resource`: the resource-based policy. In the caller's own account a grant in it
+///   depends on how it names the caller ([`PrincipalMatch`]): its own ARN or `"*"` stands
+///   alone; its role's ARN needs no identity allow but is cut by the boundary and session
+///   policy; its account only delegates (the identity policies must allow). A set made only
+///   of [`crate::PolicyKind::Trust`] policies follows trust-policy rules: the trust policy
+///   itself must allow the caller.
+/// - `cross_account`: the resource belongs to another account than the caller. Then the
+///   resource-based policy must allow (any way it names the caller) *and* the caller's own
+///   side (identity ∩ boundary ∩ session) must allow.
 #[derive(Debug, Clone, Copy)]
 pub struct Policies<'a> {
     pub identity: &'a CompiledSet,
     pub boundary: Option<&'a CompiledSet>,
     pub session: Option<&'a CompiledSet>,
     pub resource: Option<&'a CompiledSet>,
+    pub cross_account: bool,
 }
 
 impl<'a> Policies<'a> {
@@ -79,6 +90,7 @@ impl<'a> Policies<'a> {
             boundary: None,
             session: None,
             resource: None,
+            cross_account: false,
         }
     }
 
@@ -97,6 +109,12 @@ impl<'a> Policies<'a> {
     /// With a resource-based (or trust) policy.
     pub fn resource(mut self, set: &'a CompiledSet) -> Self {
         self.resource = Some(set);
+        self
+    }
+
+    /// The resource belongs to another account than the caller (see [`Policies`]).
+    pub fn cross_account(mut self) -> Self {
+        self.cross_account = true;
         self
     }
 
@@ -163,7 +181,7 @@ fn layer_slot(layer: Layer) -> usize {
 type Sink<'s> = Option<&'s mut Vec<(StatementRef, Effect)>>;
 
 /// Finds matching statements of one effect in one set. Without a sink, stops at the first
-/// (or, for resource allows, at the first direct grant).
+/// (or, for resource allows, at the first grant that stands alone).
 fn scan(
     req: &Request<'_>,
     layer: Layer,
@@ -184,7 +202,7 @@ fn scan(
         }
         match sink {
             Some(out) => out.push((StatementRef { layer, at }, effect)),
-            None if layer != Layer::Resource || how == PrincipalMatch::Direct => return best,
+            None if layer != Layer::Resource || how.stands_alone() => return best,
             None => {}
         }
     }
@@ -193,7 +211,10 @@ fn scan(
 
 fn run(req: &Request<'_>, policies: &Policies<'_>, mut sink: Sink<'_>) -> Decision {
     let collecting = sink.is_some();
-    if req.is_account_root && !collecting {
+    // The root is allowed everything in its own account; across accounts it is the caller's
+    // side only, and the resource-based policy must still grant.
+    let root_here = req.is_account_root && !policies.cross_account;
+    if root_here && !collecting {
         return decision(Verdict::Allow, Reason::AccountRoot, None);
     }
     let mut first_deny = None;
@@ -218,47 +239,78 @@ fn run(req: &Request<'_>, policies: &Policies<'_>, mut sink: Sink<'_>) -> Decisi
     let identity = allow(Layer::Identity, Some(policies.identity), &mut sink);
     let boundary = allow(Layer::Boundary, policies.boundary, &mut sink);
     let session = allow(Layer::Session, policies.session, &mut sink);
-    if req.is_account_root {
+    if root_here {
         return decision(Verdict::Allow, Reason::AccountRoot, None);
     }
     if first_deny.is_some() {
         return decision(Verdict::ExplicitDeny, Reason::ExplicitDeny, first_deny);
     }
-    if let Some((r, PrincipalMatch::Direct)) = resource {
-        return decision(
+    let trust = policies.resource.is_some_and(CompiledSet::is_trust);
+    // The caller's own side: identity ∩ boundary ∩ session (the root: everything).
+    let own_side = || -> Result<Option<StatementRef>, Reason> {
+        if req.is_account_root {
+            return Ok(None);
+        }
+        let Some((r, _)) = identity else {
+            return Err(Reason::NoAllow);
+        };
+        cut(policies, boundary, session)?;
+        Ok(Some(r))
+    };
+    if policies.cross_account {
+        // Across accounts the resource-based policy must grant (however it names the
+        // caller: its ARN, its role, its account or everyone) *and* the caller's own
+        // account must allow (IAM User Guide, "Cross-account policy evaluation logic").
+        let Some((r, _)) = resource else {
+            return implicit(if trust {
+                Reason::TrustPolicyNoAllow
+            } else {
+                Reason::NoAllow
+            });
+        };
+        return match own_side() {
+            Ok(_) => decision(Verdict::Allow, Reason::CrossAccountAllow, Some(r)),
+            Err(reason) => implicit(reason),
+        };
+    }
+    match resource {
+        // Named directly (or everyone): the grant stands on its own.
+        Some((r, how)) if how.stands_alone() => decision(
             Verdict::Allow,
             Reason::ResourceAllow { direct: true },
             Some(r),
-        );
+        ),
+        // Through the role ARN: no identity allow needed, but the boundary and the session
+        // policy cut it.
+        Some((r, PrincipalMatch::Role)) => match cut(policies, boundary, session) {
+            Ok(()) => decision(
+                Verdict::Allow,
+                Reason::ResourceAllow { direct: false },
+                Some(r),
+            ),
+            Err(reason) => implicit(reason),
+        },
+        // A role trust policy must allow the caller itself.
+        None if trust => implicit(Reason::TrustPolicyNoAllow),
+        // Through the account (a delegation) or not at all: the identity policies decide.
+        _ => match own_side() {
+            Ok(r) => decision(Verdict::Allow, Reason::IdentityAllow, r),
+            Err(reason) => implicit(reason),
+        },
     }
-    let trust = policies.resource.is_some_and(CompiledSet::is_trust);
-    let granted_by = if trust {
-        match resource {
-            None => return implicit(Reason::TrustPolicyNoAllow),
-            Some((_, PrincipalMatch::Account)) => identity.map(|_| resource.map(|(r, _)| r)),
-            Some((r, _)) => Some(Some(r)),
-        }
-    } else {
-        match (identity, resource) {
-            (Some((r, _)), _) => Some(Some(r)),
-            (None, Some((r, _))) => Some(Some(r)),
-            (None, None) => None,
-        }
-    };
-    let Some(granted_by) = granted_by else {
-        return implicit(Reason::NoAllow);
-    };
+}
+
+type Found = Option<(StatementRef, PrincipalMatch)>;
+
+/// The permissions boundary and the session policy, when present, must allow too.
+fn cut(policies: &Policies<'_>, boundary: Found, session: Found) -> Result<(), Reason> {
     if policies.boundary.is_some() && boundary.is_none() {
-        return implicit(Reason::BoundaryNoAllow);
+        return Err(Reason::BoundaryNoAllow);
     }
     if policies.session.is_some() && session.is_none() {
-        return implicit(Reason::SessionNoAllow);
+        return Err(Reason::SessionNoAllow);
     }
-    let reason = match granted_by {
-        Some(r) if r.layer == Layer::Resource => Reason::ResourceAllow { direct: false },
-        _ => Reason::IdentityAllow,
-    };
-    decision(Verdict::Allow, reason, granted_by)
+    Ok(())
 }
 
 fn decision(verdict: Verdict, reason: Reason, decided_by: Option<StatementRef>) -> Decision {

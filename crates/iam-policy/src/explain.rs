@@ -35,9 +35,13 @@ pub enum Reason {
     AccountRoot,
     /// An identity policy allowed it (and the boundary and session policy, if any, too).
     IdentityAllow,
-    /// A resource-based policy allowed it. `direct` when it named the caller's own ARN, a
-    /// grant that boundary and session policies cannot cut.
+    /// A resource-based policy allowed it. `direct` when it named the caller's own ARN (or
+    /// everyone), a grant that boundary and session policies cannot cut; otherwise it named
+    /// the caller's role and the boundary and session policy allowed it too.
     ResourceAllow { direct: bool },
+    /// Across accounts: the resource-based policy and the caller's own policies (identity,
+    /// boundary, session) both allowed it.
+    CrossAccountAllow,
     /// A Deny statement matched.
     ExplicitDeny,
     /// Neither an identity policy nor a resource-based policy allowed it.
@@ -60,6 +64,9 @@ impl Reason {
                 "allowed by a resource-based policy naming the caller directly"
             }
             Reason::ResourceAllow { direct: false } => "allowed by a resource-based policy",
+            Reason::CrossAccountAllow => {
+                "allowed by the resource-based policy and the caller's own policies"
+            }
             Reason::ExplicitDeny => "denied by a Deny statement",
             Reason::NoAllow => "no identity-based or resource-based policy allows it",
             Reason::TrustPolicyNoAllow => "the role trust policy does not allow the caller",

@@ -61,13 +61,22 @@
 //!
 //! # Semantics worth knowing
 //!
-//! - Explicit Deny anywhere wins (except for the account root, which is always allowed).
-//!   Identity ∪ resource-based grants, ∩ boundary, ∩ session. A resource-policy grant naming
-//!   the caller's own user, session or federated-user ARN is not cut by the boundary or the
-//!   session policy; a grant through the role ARN, the account or `"*"` is.
+//! - Explicit Deny anywhere wins (except for the account root, which is always allowed in its
+//!   own account). Identity ∪ resource-based grants, ∩ boundary, ∩ session. In the caller's
+//!   own account a resource-policy grant depends on how it names the caller
+//!   ([`PrincipalMatch`]): its own user, session or federated-user ARN, or `"*"`, stands
+//!   alone (no identity allow, not cut by the boundary or session policy); its role's ARN
+//!   needs no identity allow but is cut by the boundary and session policy; its account only
+//!   delegates to the identity policies, which must allow. Across accounts
+//!   ([`Policies::cross_account`]) the resource policy and the caller's own side must both
+//!   allow.
 //! - In a role trust policy ([`PolicyKind::Trust`] as the resource layer) the trust policy
-//!   must allow the caller; if it names only the caller's account, an identity policy must
-//!   allow the action too.
+//!   must allow the caller, by one of the forms above.
+//! - Conditions tell a missing key from a multivalued key present with no values:
+//!   `...IfExists` applies only to the first; `ForAllValues` holds and `ForAnyValue` fails for
+//!   both; `Null` sees both as null.
+//! - [`replace_aws_principals`] rewrites the user and role ARNs of a trust policy to the
+//!   unique ids they were bound to (what IAM shows after such a principal is deleted).
 //! - NotPrincipal applies to every caller that none of its values match (account values cover
 //!   every principal of the account).
 //! - Actions ignore case; resources are case-sensitive and matched per ARN part (`*` never
@@ -78,6 +87,7 @@
 //! - Statement indexes in messages and explanations are zero-based.
 
 mod arn;
+mod bind;
 mod cases;
 mod compile;
 mod condition;
@@ -96,6 +106,7 @@ mod scalar;
 mod validate;
 mod variables;
 
+pub use bind::replace_aws_principals;
 pub use cases::{run_case_line, run_cases, CaseStats};
 pub use compile::{CompiledSet, StatementIndex};
 pub use context::Context;

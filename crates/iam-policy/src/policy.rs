@@ -196,7 +196,7 @@ impl Statement {
             None => Some(PrincipalMatch::Direct),
             Some(p) if p.negated => match p.spec.matches(caller) {
                 Some(_) => None,
-                None => Some(PrincipalMatch::Indirect),
+                None => Some(PrincipalMatch::Everyone),
             },
             Some(p) => p.spec.matches(caller),
         }
@@ -254,6 +254,24 @@ impl Policy {
     /// The statements in document order.
     pub fn statements(&self) -> &[Statement] {
         &self.statements
+    }
+
+    /// The IAM user and role ARNs named under `"AWS"` in any Principal or NotPrincipal
+    /// element, each once, in document order. IAM binds these to the principals' unique ids
+    /// when a role trust policy is saved (see [`crate::replace_aws_principals`]).
+    pub fn named_principals(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for stmt in &self.statements {
+            let Some(clause) = &stmt.principal else {
+                continue;
+            };
+            for arn in clause.spec.named_entities() {
+                if !out.contains(&arn) {
+                    out.push(arn);
+                }
+            }
+        }
+        out
     }
 
     /// Characters in the document, whitespace not counted.

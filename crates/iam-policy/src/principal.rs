@@ -3,19 +3,38 @@
 //! caller was named directly (its own user, session or federated-user ARN) or only through
 //! its role, its account or a wildcard.
 
-/// How a resource-policy statement reached the caller.
+/// How a resource-policy statement reached the caller. The order is the strength of the
+/// grant: a stronger match wins when several statements allow.
+///
+/// AWS's rules for a grant in a resource-based policy of the caller's own account (IAM User
+/// Guide, "Policy evaluation logic" and "AWS JSON policy elements: Principal"):
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PrincipalMatch {
-    /// Only through the caller's account (`ACCT` or `arn:aws:iam::ACCT:root`). Like
-    /// `Indirect`, and in a role trust policy it delegates to the caller's identity policies,
-    /// which must then allow the action too.
+    /// Through the caller's account (`ACCT` or `arn:aws:iam::ACCT:root`). This *delegates*
+    /// to the account: it grants nothing by itself, and the caller's identity-based
+    /// policies must allow the request (then cut by its boundary and session policy, as any
+    /// identity grant is). A Deny through the account applies to every principal of it.
     Account,
-    /// Through `"*"` or the role of a role session. A grant made this way is still cut by an
-    /// implicit deny in a permissions boundary or session policy.
-    Indirect,
+    /// Through the role ARN of a role session (`arn:aws:iam::A:role/R` for
+    /// `arn:aws:sts::A:assumed-role/R/S`). No identity-based allow is needed, but an
+    /// implicit deny in the role's permissions boundary or the session policy cuts it.
+    Role,
+    /// Through `"*"` (or an Allow with NotPrincipal not naming the caller): a grant to
+    /// everyone. "For IAM users and role principals within your account, no other
+    /// permissions are required", and boundaries and session policies do not limit it.
+    Everyone,
     /// The caller's own ARN (IAM user, role session, federated user) or a service,
-    /// federated or canonical-user principal named exactly. Such a grant stands on its own.
+    /// federated or canonical-user principal named exactly. Such a grant stands on its own:
+    /// an implicit deny in identity policies, boundary or session policy does not cut it.
     Direct,
+}
+
+impl PrincipalMatch {
+    /// True when the grant stands on its own (no identity allow, boundary or session policy
+    /// needed).
+    pub fn stands_alone(self) -> bool {
+        matches!(self, PrincipalMatch::Everyone | PrincipalMatch::Direct)
+    }
 }
 
 /// One `AWS` principal value.
@@ -109,12 +128,12 @@ impl PrincipalSpec {
             return Some(PrincipalMatch::Direct);
         }
         if self.any {
-            note(PrincipalMatch::Indirect);
+            note(PrincipalMatch::Everyone);
         }
         let parsed = split_arn(caller);
         for p in &self.aws {
             match p {
-                AwsPrincipal::Any => note(PrincipalMatch::Indirect),
+                AwsPrincipal::Any => note(PrincipalMatch::Everyone),
                 AwsPrincipal::Exact(arn) if **arn == *caller => {
                     return Some(PrincipalMatch::Direct)
                 }
@@ -134,12 +153,30 @@ impl PrincipalSpec {
                                 .is_some_and(|(role, _session)| role == &**name)
                     });
                     if session_of_role || **arn == *caller {
-                        note(PrincipalMatch::Indirect);
+                        note(PrincipalMatch::Role);
                     }
                 }
             }
         }
         best
+    }
+}
+
+impl PrincipalSpec {
+    /// The IAM user and role ARNs among the `AWS` values: the principals IAM binds to their
+    /// unique ids when a role trust policy is saved.
+    pub(crate) fn named_entities(&self) -> impl Iterator<Item = &str> {
+        self.aws.iter().filter_map(|p| match p {
+            AwsPrincipal::Role { arn, .. } => Some(&**arn),
+            AwsPrincipal::Exact(arn)
+                if split_arn(arn).is_some_and(|a| {
+                    a.service == "iam" && a.resource.starts_with("user/")
+                }) =>
+            {
+                Some(&**arn)
+            }
+            _ => None,
+        })
     }
 }
 
@@ -233,9 +270,9 @@ mod tests {
     }
 
     #[test]
-    fn role_arn_matches_its_sessions_indirectly() {
+    fn role_arn_matches_its_sessions_through_the_role() {
         let s = spec(&[("AWS", "arn:aws:iam::111122223333:role/ops/Admin")]);
-        assert_eq!(s.matches(SESSION), Some(PrincipalMatch::Indirect));
+        assert_eq!(s.matches(SESSION), Some(PrincipalMatch::Role));
         assert_eq!(
             s.matches("arn:aws:sts::111122223333:assumed-role/Other/alice"),
             None
@@ -253,11 +290,11 @@ mod tests {
         assert_eq!(s.matches(USER), None);
         assert_eq!(
             PrincipalSpec::any().matches(USER),
-            Some(PrincipalMatch::Indirect)
+            Some(PrincipalMatch::Everyone)
         );
         assert_eq!(
             spec(&[("AWS", "*")]).matches(USER),
-            Some(PrincipalMatch::Indirect)
+            Some(PrincipalMatch::Everyone)
         );
     }
 

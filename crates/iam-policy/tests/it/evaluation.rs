@@ -196,22 +196,23 @@ fn resource_grants_union_with_identity_and_direct_grants_skip_boundary_and_sessi
         Reason::NoAllow
     );
 
-    // The account and "*" count as grants (same account) but are cut like the role ARN.
-    for principal in [r#"{"AWS":"111122223333"}"#, r#""*""#] {
-        let set = resource_policy("Allow", principal, "s3:GetObject");
-        assert_eq!(
-            both(&user_req, &Policies::new(&nothing).resource(&set))
-                .0
-                .verdict,
-            Verdict::Allow
-        );
-        let p = Policies::new(&nothing).boundary(&boundary).resource(&set);
-        assert_eq!(
-            both(&user_req, &p).0.reason,
-            Reason::BoundaryNoAllow,
-            "{principal}"
-        );
-    }
+    // The account only delegates: no grant without an identity allow, and then it is an
+    // identity grant (cut by the boundary). "*" is a grant to everyone that stands alone.
+    let to_account = resource_policy("Allow", r#"{"AWS":"111122223333"}"#, "s3:GetObject");
+    assert_eq!(
+        both(&user_req, &Policies::new(&nothing).resource(&to_account))
+            .0
+            .reason,
+        Reason::NoAllow
+    );
+    let to_everyone = resource_policy("Allow", r#""*""#, "s3:GetObject");
+    let p = Policies::new(&nothing)
+        .boundary(&boundary)
+        .resource(&to_everyone);
+    assert_eq!(
+        both(&user_req, &p).0.reason,
+        Reason::ResourceAllow { direct: true }
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod cases;
 mod evaluation;
 mod operators;
 mod parse_errors;
+mod principal_forms;
 mod props;
 mod report;
 mod set_qualifiers;

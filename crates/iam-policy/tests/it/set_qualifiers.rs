@@ -147,3 +147,74 @@ fn mfa_idioms() {
     assert!(holds(recent, &mfa));
     assert!(!holds(recent, &long_term));
 }
+
+/// A multivalued key present with no values (`aws:TagKeys: []`, a "null dataset") against
+/// the same key missing, under every qualifier and `IfExists` form (IAM User Guide,
+/// "Condition operators": IfExists applies only to a key that is not present; "Set operators
+/// for multivalued context keys": ForAllValues is true and ForAnyValue false for a missing
+/// key or a null dataset; Null is true for both).
+#[test]
+fn empty_multivalued_keys_are_present_but_null() {
+    let empty = || list("aws:TagKeys", &[]);
+    let rows: [(&str, bool, bool); 14] = [
+        // (operator, holds when missing, holds when present with no values)
+        ("StringEquals", false, false),
+        ("StringNotEquals", true, true),
+        ("StringEqualsIfExists", true, false),
+        ("StringNotEqualsIfExists", true, true),
+        ("ForAllValues:StringEquals", true, true),
+        ("ForAllValues:StringEqualsIfExists", true, true),
+        ("ForAllValues:StringNotEquals", true, true),
+        ("ForAllValues:StringNotEqualsIfExists", true, true),
+        ("ForAnyValue:StringEquals", false, false),
+        ("ForAnyValue:StringEqualsIfExists", true, false),
+        ("ForAnyValue:StringNotEquals", false, false),
+        ("ForAnyValue:StringNotEqualsIfExists", true, false),
+        ("ForAnyValue:StringLikeIfExists", true, false),
+        ("ForAllValues:StringLikeIfExists", true, true),
+    ];
+    for (op, missing, present_empty) in rows {
+        let cond = format!(r#"{{"{op}":{{"aws:TagKeys":["team"]}}}}"#);
+        assert_eq!(holds(&cond, &none()), missing, "{op} with the key missing");
+        assert_eq!(
+            holds(&cond, &empty()),
+            present_empty,
+            "{op} with the key present and empty"
+        );
+    }
+    // Null: an empty list is a null value, like a missing key.
+    check(vec![
+        (r#"{"Null":{"aws:TagKeys":"true"}}"#, none(), true),
+        (r#"{"Null":{"aws:TagKeys":"true"}}"#, empty(), true),
+        (r#"{"Null":{"aws:TagKeys":"false"}}"#, none(), false),
+        (r#"{"Null":{"aws:TagKeys":"false"}}"#, empty(), false),
+        (r#"{"Null":{"aws:TagKeys":"false"}}"#, list("aws:TagKeys", &["a"]), true),
+    ]);
+    // The documented guard: ForAllValues plus Null false refuses both missing and empty.
+    let guarded = r#"{"ForAllValues:StringEquals":{"aws:TagKeys":["team"]},"Null":{"aws:TagKeys":"false"}}"#;
+    check(vec![
+        (guarded, none(), false),
+        (guarded, empty(), false),
+        (guarded, list("aws:TagKeys", &["team"]), true),
+        (guarded, list("aws:TagKeys", &["team", "x"]), false),
+    ]);
+}
+
+/// The same rows decide whole requests: an Allow with `ForAnyValue:StringEqualsIfExists`
+/// does not grant for an empty tag list (it did before: the empty list was taken for a
+/// missing key), and a Deny with it does not fire.
+#[test]
+fn empty_multivalued_keys_in_allow_and_deny_statements() {
+    let allow = doc(r#"{"Effect":"Allow","Action":"iam:TagUser","Resource":"*","Condition":{"ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":["team"]}}}"#);
+    let empty = list("aws:TagKeys", &[]);
+    assert_eq!(decide(&[&allow], "iam:TagUser", "*", &empty), Verdict::ImplicitDeny);
+    assert_eq!(decide(&[&allow], "iam:TagUser", "*", &none()), Verdict::Allow);
+    let tagged = list("aws:TagKeys", &["team"]);
+    assert_eq!(decide(&[&allow], "iam:TagUser", "*", &tagged), Verdict::Allow);
+    let deny_untagged = doc(r#"{"Effect":"Allow","Action":"iam:*","Resource":"*"},
+        {"Effect":"Deny","Action":"iam:TagUser","Resource":"*","Condition":{"ForAllValues:StringNotEqualsIfExists":{"aws:TagKeys":["team"]}}}"#);
+    // ForAllValues over no values is true: the Deny fires for an empty list and a missing key.
+    assert_eq!(decide(&[&deny_untagged], "iam:TagUser", "*", &empty), Verdict::ExplicitDeny);
+    assert_eq!(decide(&[&deny_untagged], "iam:TagUser", "*", &none()), Verdict::ExplicitDeny);
+    assert_eq!(decide(&[&deny_untagged], "iam:TagUser", "*", &tagged), Verdict::Allow);
+}
