@@ -2,6 +2,7 @@
 //! carries).
 
 use crate::principal::PolicySource;
+use iam_policy::CompiledSet;
 use serde::{Deserialize, Serialize};
 
 /// Condition keys: (key, values). One value is a single-valued key; several (or none) a
@@ -48,6 +49,18 @@ pub struct AuthzRequest {
     pub identity_only: bool,
 }
 
+/// Policy layers an asker evaluates together with the principal's own (see
+/// `AuthzIndex::authorize_with`). Not part of the serialized request: the asker compiles
+/// them itself (STS: the role's trust policy and the session's policies from its token).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Layers<'a> {
+    /// The resource-based policy of the resource (a role's trust policy).
+    pub resource: Option<&'a CompiledSet>,
+    /// The caller's session policies (the inline and managed policies passed when the
+    /// session was created).
+    pub session: Option<&'a CompiledSet>,
+}
+
 /// The three answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,7 +73,7 @@ pub enum AuthzDecision {
 /// A statement behind a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchedStatement {
-    /// `identity`, `boundary` (`session`, `resource` are not evaluated here).
+    /// `identity`, `boundary`, or (with [`Layers`]) `session`, `resource`.
     pub layer: String,
     /// The policy's label: the ARN of a managed policy, `user/bob/inline/Name` for an
     /// inline one (the labels `iam_state`'s effective-documents query uses).

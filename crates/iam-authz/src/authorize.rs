@@ -176,22 +176,26 @@ pub(crate) struct Sets<'a> {
     pub(crate) sources: &'a [PolicySource],
     pub(crate) boundary: Option<&'a CompiledSet>,
     pub(crate) boundary_source: Option<&'a PolicySource>,
+    /// Layers the asker holds itself ([`Layers`]).
+    pub(crate) extra: Layers<'a>,
 }
 
 impl Sets<'_> {
-    fn policies(&self) -> Policies<'_> {
-        let p = Policies::new(self.identity);
-        match self.boundary {
-            Some(b) => p.boundary(b),
-            None => p,
-        }
+    fn policies(&self, cross_account: bool) -> Policies<'_> {
+        let mut p = Policies::new(self.identity);
+        p.boundary = self.boundary;
+        p.session = self.extra.session;
+        p.resource = self.extra.resource;
+        p.cross_account = cross_account;
+        p
     }
 
     fn statement(&self, r: StatementRef) -> Option<MatchedStatement> {
         let (set, source) = match r.layer {
             Layer::Identity => (self.identity, self.sources.get(r.at.policy)),
             Layer::Boundary => (self.boundary?, self.boundary_source),
-            Layer::Session | Layer::Resource => return None,
+            Layer::Session => (self.extra.session?, None),
+            Layer::Resource => (self.extra.resource?, None),
         };
         let stmt = set.statement(r.at)?;
         Some(MatchedStatement {
@@ -215,7 +219,11 @@ impl Sets<'_> {
         identity_only: bool,
     ) -> Outcome {
         let req = Request::new(&caller.eval_arn, action, resource, ctx);
-        let policies = self.policies();
+        // With the resource's own policy, a resource of another account is decided by AWS's
+        // cross-account rule (both sides allow) instead of being refused below.
+        let foreign = !caller.account.is_empty() && other_account(resource, &caller.account);
+        let with_resource = self.extra.resource.is_some();
+        let policies = self.policies(foreign && with_resource);
         let (verdict, reason, decided_by, matched) = if explain {
             let Explanation {
                 verdict,
@@ -250,10 +258,7 @@ impl Sets<'_> {
             decided_by: decided_by.and_then(|r| self.statement(r)),
             matched,
         };
-        if out.decision == AuthzDecision::Allowed
-            && !identity_only
-            && !caller.account.is_empty()
-            && other_account(resource, &caller.account)
+        if out.decision == AuthzDecision::Allowed && !identity_only && !with_resource && foreign
         {
             out.decision = AuthzDecision::ImplicitDeny;
             out.reason = if reason == Reason::AccountRoot {
@@ -376,11 +381,27 @@ impl AuthzIndex {
 
     /// Answers one question from `state` (the node's own copy) and the caches.
     pub fn authorize(&self, state: &dyn StateRead, req: &AuthzRequest) -> IamResult<AuthzAnswer> {
+        self.authorize_with(state, req, Layers::default())
+    }
+
+    /// [`AuthzIndex::authorize`] with policy layers the asker holds itself: the resource's
+    /// own resource-based policy (a role's trust policy) and the caller's session policies.
+    /// They are evaluated together with the principal's identity policies and boundary, by
+    /// AWS's rules for each principal form a resource policy may name (`iam_policy`'s
+    /// `PrincipalMatch`); a resource of another account then needs both the resource policy
+    /// and the caller's own side.
+    pub fn authorize_with(
+        &self,
+        state: &dyn StateRead,
+        req: &AuthzRequest,
+        extra: Layers<'_>,
+    ) -> IamResult<AuthzAnswer> {
         check_action(&req.action)?;
         check_resource(&req.resource)?;
         let caller = self.caller(state, &req.principal_arn)?;
         let empty = CompiledSet::empty();
-        let sets = principal_sets(&caller, &empty);
+        let mut sets = principal_sets(&caller, &empty);
+        sets.extra = extra;
         let ctx = caller.context(&req.context, &req.session_tags);
         let o = sets.decide(
             &caller,
@@ -407,12 +428,14 @@ pub(crate) fn principal_sets<'a>(caller: &'a Caller, empty: &'a CompiledSet) -> 
             sources: &p.sources,
             boundary: p.boundary.as_ref(),
             boundary_source: p.boundary_source.as_ref(),
+            extra: Layers::default(),
         },
         None => Sets {
             identity: empty,
             sources: &[],
             boundary: None,
             boundary_source: None,
+            extra: Layers::default(),
         },
     }
 }

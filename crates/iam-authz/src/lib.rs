@@ -56,8 +56,9 @@
 //! `aws:PrincipalAccount`; `aws:PrincipalTag/<k>` from the principal's tags), adds the
 //! caller's other keys (caller-supplied principal keys are ignored: they come from the
 //! state), and evaluates with `iam_policy` (identity ∩ boundary, explicit deny wins).
-//! Resource-based policies are out of scope: a resource ARN naming another account is an
-//! implicit deny. An attached policy that does not exist grants nothing; a boundary that
+//! Resource-based policies are evaluated only when the asker supplies one
+//! ([`AuthzIndex::authorize_with`], as STS does with a role's trust policy); otherwise a
+//! resource ARN naming another account is an implicit deny. An attached policy that does not exist grants nothing; a boundary that
 //! does not exist allows nothing. A stored document that fails to parse is an error
 //! (`PolicyEvaluation`): the caller must deny.
 //!
@@ -73,8 +74,9 @@ mod principal;
 mod simulate;
 
 pub use api::{
-    AuthzAnswer, AuthzDecision, AuthzRequest, ContextKeys, MatchedStatement, PrincipalInfo,
-    SimulateAnswer, SimulateRequest, SimulateResult, SIMULATE_DOCUMENTS_MAX, SIMULATE_PAIRS_MAX,
+    AuthzAnswer, AuthzDecision, AuthzRequest, ContextKeys, Layers, MatchedStatement,
+    PrincipalInfo, SimulateAnswer, SimulateRequest, SimulateResult, SIMULATE_DOCUMENTS_MAX,
+    SIMULATE_PAIRS_MAX,
 };
 pub use index::{AuthzIndex, AuthzStats, DEFAULT_MAX_PRINCIPALS};
 pub use principal::{PolicySource, PrincipalKind, PrincipalPolicies, SourceKind};

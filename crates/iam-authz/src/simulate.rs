@@ -55,6 +55,7 @@ impl AuthzIndex {
                 sources: &c.1,
                 boundary: c.2.as_ref(),
                 boundary_source: c.3.as_ref(),
+                extra: Layers::default(),
             },
             None => principal_sets(&caller, &empty),
         };

@@ -483,3 +483,105 @@ fn answers_serialize_with_the_documented_decision_names() {
     assert_eq!(req.resource, "*");
     assert!(!req.with_explanation);
 }
+
+/// `authorize_with`: a role's trust policy and the caller's session policies evaluated with
+/// the principal's own policies, by AWS's rules per principal form.
+#[test]
+fn trust_and_session_layers_follow_the_principal_form() {
+    use iam_authz::Layers;
+    use iam_policy::{parse, CompiledSet, PolicyKind};
+    use std::sync::Arc;
+    let mut w = World::new();
+    let mut app = role("app");
+    app.inline_policies
+        .insert("Assume".into(), allow("sts:AssumeRole", "*"));
+    w.role(&app);
+    w.role(&role("bare"));
+    let set = |doc: String, kind| CompiledSet::new([("p", Arc::new(parse(&doc, kind).unwrap()))]);
+    let trust = |principal: &str| {
+        set(
+            format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#),
+            PolicyKind::Trust,
+        )
+    };
+    let only_get_user = set(allow("iam:GetUser", "*"), PolicyKind::Session);
+    let ix = AuthzIndex::new();
+    let target = role_arn("target");
+    let session = |r: &str| format!("arn:aws:sts::{A}:assumed-role/{r}/s1");
+    let run = |who: &str, t: &CompiledSet, s: Option<&CompiledSet>| {
+        let layers = Layers {
+            resource: Some(t),
+            session: s,
+        };
+        ix.authorize_with(&w.store, &ask(who, "sts:AssumeRole", &target), layers)
+            .unwrap()
+    };
+    // Named by the role ARN: no identity allow needed, but the session policy cuts it.
+    let by_role = trust(&role_arn("bare"));
+    assert_eq!(run(&session("bare"), &by_role, None).decision, Allowed);
+    let a = run(&session("bare"), &by_role, Some(&only_get_user));
+    assert_eq!(a.decision, ImplicitDeny);
+    assert_eq!(a.reason, iam_policy::Reason::SessionNoAllow.describe());
+    // Named by the account: a delegation, the identity policies must allow.
+    let by_account = trust(&format!("arn:aws:iam::{A}:root"));
+    assert_eq!(run(&session("bare"), &by_account, None).decision, ImplicitDeny);
+    let a = run(&session("app"), &by_account, None);
+    assert_eq!(a.decision, Allowed);
+    assert_eq!(a.decided_by.unwrap().layer, "identity");
+    assert_eq!(
+        run(&session("app"), &by_account, Some(&only_get_user)).decision,
+        ImplicitDeny
+    );
+    // Named by the session ARN itself: stands alone, even against the session policy.
+    let by_session = trust(&session("bare"));
+    let a = run(&session("bare"), &by_session, Some(&only_get_user));
+    assert_eq!(a.decision, Allowed);
+    assert_eq!(a.decided_by.unwrap().layer, "resource");
+    // Not named: nothing, whatever the identity policies say.
+    assert_eq!(
+        run(&session("app"), &trust(&role_arn("other")), None).decision,
+        ImplicitDeny
+    );
+}
+
+#[test]
+fn a_foreign_resource_with_its_policy_needs_both_sides() {
+    use iam_authz::Layers;
+    use iam_policy::{parse, CompiledSet, PolicyKind};
+    use std::sync::Arc;
+    let mut w = World::new();
+    let mut amy = user("amy");
+    amy.inline_policies
+        .insert("Assume".into(), allow("sts:AssumeRole", "*"));
+    w.user(&amy);
+    w.user(&user("ned"));
+    let ix = AuthzIndex::new();
+    let foreign_role = "arn:aws:iam::210987654321:role/auditor";
+    let trust = CompiledSet::new([(
+        "trust",
+        Arc::new(
+            parse(
+                &format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":["{A}","{}"]}},"Action":"sts:AssumeRole"}}]}}"#, user_arn("ned")),
+                PolicyKind::Trust,
+            )
+            .unwrap(),
+        ),
+    )]);
+    let layers = Layers {
+        resource: Some(&trust),
+        session: None,
+    };
+    let run = |who: &str| {
+        ix.authorize_with(&w.store, &ask(who, "sts:AssumeRole", foreign_role), layers)
+            .unwrap()
+            .decision
+    };
+    assert_eq!(run(&user_arn("amy")), Allowed);
+    // Named by ARN, but across accounts its own side must allow too.
+    assert_eq!(run(&user_arn("ned")), ImplicitDeny);
+    // Without the resource's policy a foreign resource is refused as before.
+    assert_eq!(
+        decide(&ix, &w.store, &user_arn("amy"), "sts:AssumeRole", foreign_role),
+        ImplicitDeny
+    );
+}
