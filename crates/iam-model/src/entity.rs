@@ -96,6 +96,13 @@ pub struct Role {
     pub attached_policies: Vec<String>,
     #[serde(default)]
     pub inline_policies: InlinePolicies,
+    /// The unique ids (`AIDA…`, `AROA…`) of the IAM users and roles the trust policy names,
+    /// by ARN, bound when the policy was saved, as IAM does: a principal deleted since, or
+    /// deleted and created again under the same name (a new id), no longer matches, and the
+    /// policy shows the id in place of the ARN. `None` for a role saved before iamd bound
+    /// them (its principals match by ARN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_principal_ids: Option<BTreeMap<String, String>>,
 }
 
 /// An instance profile: a container for at most one role.

@@ -156,6 +156,7 @@ impl World {
             permissions_boundary: None,
             attached_policies: vec![],
             inline_policies: Default::default(),
+            trust_principal_ids: None,
         };
         self.put_record(keys::role(A, name), &r);
     }

@@ -140,6 +140,7 @@ pub fn role(name: &str) -> Role {
         permissions_boundary: None,
         attached_policies: vec![],
         inline_policies: BTreeMap::new(),
+        trust_principal_ids: None,
     }
 }
 

@@ -72,6 +72,14 @@ pub struct Ctx<'a, 'b> {
     pub index: u64,
 }
 
+impl Ctx<'_, '_> {
+    /// True in [`crate::dry_run`] (index 0: no log entry carrying requests has it), where
+    /// the state may lag the log and only what the input alone decides may be refused.
+    pub fn is_dry_run(&self) -> bool {
+        self.index == 0
+    }
+}
+
 /// An account-scoped state change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {

@@ -16,6 +16,8 @@ use iam_model::limits::{
 use iam_model::{arn, names, IamError, IamResult, Role, Tag};
 use serde::{Deserialize, Serialize};
 
+pub mod trust_binding;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoleOp {
     Create {
@@ -119,11 +121,16 @@ pub fn load(txn: &Txn<'_>, account: &str, name: &str) -> IamResult<Role> {
         .ok_or_else(|| IamError::no_such("role", name))
 }
 
-/// Checks a trust policy: its grammar, then its size against the account's quota.
-fn check_trust_policy(cx: &Ctx<'_, '_>, text: &str) -> IamResult<()> {
-    parse_policy(text, iam_policy::PolicyKind::Trust, false)?;
+/// Checks a trust policy (its grammar, then its size against the account's quota) and
+/// binds the users and roles it names to their unique ids ([`trust_binding`]).
+fn check_trust_policy(
+    cx: &Ctx<'_, '_>,
+    text: &str,
+) -> IamResult<std::collections::BTreeMap<String, String>> {
+    let policy = parse_policy(text, iam_policy::PolicyKind::Trust, false)?;
     let size = iam_policy::policy_size(text) as u64;
-    limits::check(cx.txn, cx.account, QuotaKind::AssumeRolePolicySize, size)
+    limits::check(cx.txn, cx.account, QuotaKind::AssumeRolePolicySize, size)?;
+    trust_binding::bind(cx.txn, &policy, !cx.is_dry_run())
 }
 
 fn check_description(text: &str) -> IamResult<()> {
@@ -193,6 +200,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &RoleOp) -> IamResult<Outcome> {
                 permissions_boundary: permissions_boundary.clone(),
                 attached_policies: Vec::new(),
                 inline_policies: Default::default(),
+                trust_principal_ids: None,
             };
             create(cx, role)
         }
@@ -225,8 +233,9 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &RoleOp) -> IamResult<Outcome> {
             policy_document,
         } => {
             let mut role = load(cx.txn, cx.account, name)?;
-            check_trust_policy(cx, policy_document)?;
+            let ids = check_trust_policy(cx, policy_document)?;
             role.assume_role_policy = policy_document.clone();
+            role.trust_principal_ids = Some(ids);
             save(cx, &role);
             Ok(Outcome::Nothing)
         }
@@ -246,13 +255,13 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &RoleOp) -> IamResult<Outcome> {
     }
 }
 
-fn create(cx: &mut Ctx<'_, '_>, role: Role) -> IamResult<Outcome> {
+fn create(cx: &mut Ctx<'_, '_>, mut role: Role) -> IamResult<Outcome> {
     names::validate_role_name(&role.name)?;
     names::validate_path("path", &role.path)?;
     check_description(&role.description)?;
     check_duration(role.max_session_duration)?;
     names::validate_tags(&role.tags)?;
-    check_trust_policy(cx, &role.assume_role_policy)?;
+    role.trust_principal_ids = Some(check_trust_policy(cx, &role.assume_role_policy)?);
     let key = keys::role(cx.account, &role.name);
     if cx.txn.exists(&key) {
         return Err(IamError::already_exists("Role", &role.name));
@@ -289,6 +298,13 @@ fn delete(cx: &mut Ctx<'_, '_>, name: &str) -> IamResult<Outcome> {
     Ok(Outcome::Deleted)
 }
 
+/// A role as queries show it: its trust policy as in force (the ids of deleted principals
+/// in place of their ARNs, as IAM shows them).
+fn shown(state: &dyn StateRead, mut role: Role) -> Role {
+    role.assume_role_policy = trust_binding::in_force(state, &role);
+    role
+}
+
 /// Reads a role for a query.
 pub(crate) fn read(state: &dyn StateRead, account: &str, name: &str) -> IamResult<Role> {
     let key = keys::role(account, name);
@@ -304,12 +320,13 @@ pub(crate) fn query(
     q: &RoleQuery,
 ) -> IamResult<serde_json::Value> {
     match q {
-        RoleQuery::Get { name } => Ok(to_json(&read(state, account, name)?)),
+        RoleQuery::Get { name } => Ok(to_json(&shown(state, read(state, account, name)?))),
         RoleQuery::List { path_prefix, page } => {
             names::validate_path_prefix(path_prefix)?;
-            let p = scan_page(state, &keys::prefix("role", account), page, |r: &Role| {
+            let mut p = scan_page(state, &keys::prefix("role", account), page, |r: &Role| {
                 r.path.starts_with(path_prefix.as_str())
             })?;
+            p.items = p.items.into_iter().map(|r| shown(state, r)).collect();
             Ok(to_json(&p))
         }
         RoleQuery::ListTags { name, page } => {

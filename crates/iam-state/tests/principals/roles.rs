@@ -326,3 +326,78 @@ fn role_tags() {
         ErrorCode::NoSuchEntity,
     );
 }
+
+/// A trust policy's users and roles are bound to their unique ids when it is saved: a
+/// principal that does not exist is refused (by the authoritative apply; a dry run lets it
+/// through), and one deleted and created again under the same name no longer matches (the
+/// policy in force, which GetRole shows, holds the old id in place of the ARN).
+#[test]
+fn trust_policies_bind_named_principals_to_unique_ids() {
+    let mut s = S::new();
+    let bob = format!("arn:aws:iam::{A}:user/bob");
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":["{bob}","{A}"]}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let m = s.err(
+        create("Ops", |op| set_doc(op, &trust)),
+        ErrorCode::MalformedPolicyDocument,
+    );
+    assert_eq!(m, format!("Invalid principal in policy: \"AWS\":\"{bob}\""));
+    // A dry run (what a possibly lagging node checks before proposing) does not refuse it.
+    let dry = iam_state::dry_run(
+        &s.store,
+        &Request {
+            request_token: None,
+            time_ms: 1,
+            command: Command::in_account(A, create("Ops", |op| set_doc(op, &trust))),
+        },
+    );
+    assert!(dry.result.is_ok(), "{:?}", dry.result);
+    s.ok(UserOp::Create {
+        name: "bob".into(),
+        path: "/".into(),
+        tags: vec![],
+        permissions_boundary: None,
+        user_id: "AIDABOBFIRST000000001".into(),
+    });
+    let r = s.ok(create("Ops", |op| set_doc(op, &trust)));
+    assert_eq!(r["trust_principal_ids"], json!({ bob.clone(): "AIDABOBFIRST000000001" }));
+    let shown = s.qok(RoleQuery::Get { name: "Ops".into() });
+    assert_eq!(shown["assume_role_policy"], trust.as_str());
+    // Bob is deleted and a new bob created: the policy in force names the old id.
+    s.ok(UserOp::Delete { name: "bob".into() });
+    s.ok(UserOp::Create {
+        name: "bob".into(),
+        path: "/".into(),
+        tags: vec![],
+        permissions_boundary: None,
+        user_id: "AIDABOBSECOND00000002".into(),
+    });
+    let shown = s.qok(RoleQuery::Get { name: "Ops".into() });
+    let doc = shown["assume_role_policy"].as_str().unwrap();
+    assert!(doc.contains("AIDABOBFIRST000000001") && !doc.contains(&bob), "{doc}");
+    let listed = s.qok(RoleQuery::List {
+        path_prefix: "/".into(),
+        page: PageRequest::default(),
+    });
+    assert_eq!(listed["items"][0]["assume_role_policy"], doc);
+    // Saving the policy again binds the new bob.
+    s.ok(RoleOp::UpdateAssumeRolePolicy {
+        name: "Ops".into(),
+        policy_document: trust.clone(),
+    });
+    let r = s.qok(RoleQuery::Get { name: "Ops".into() });
+    assert_eq!(r["assume_role_policy"], trust.as_str());
+    assert_eq!(r["trust_principal_ids"], json!({ bob: "AIDABOBSECOND00000002" }));
+    // A role may trust itself once it exists (not while it is being created).
+    let me = format!("arn:aws:iam::{A}:role/Ops");
+    let self_trust = trust.replace(&format!("arn:aws:iam::{A}:user/bob"), &me);
+    s.ok(RoleOp::UpdateAssumeRolePolicy {
+        name: "Ops".into(),
+        policy_document: self_trust.clone(),
+    });
+    s.err(
+        create("Other", |op| set_doc(op, &self_trust.replace("role/Ops", "role/Other"))),
+        ErrorCode::MalformedPolicyDocument,
+    );
+}
