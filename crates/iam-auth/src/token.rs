@@ -124,6 +124,12 @@ pub struct SessionClaims {
     /// The access key id of the credentials that asked for this session.
     #[serde(rename = "sk", default, skip_serializing_if = "Option::is_none")]
     pub source_key: Option<String>,
+    /// The unique id (`AROA…`, `AIDA…`) of the role or user `principal_arn` named when the
+    /// session was issued. A session is bound to that principal: once it is deleted (even
+    /// if another of the same name is created) the session no longer authenticates. `None`
+    /// for the account root and for tokens issued before iamd bound sessions.
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
 }
 
 /// An opened token: the claims and the ring key that sealed them.

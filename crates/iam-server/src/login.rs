@@ -254,13 +254,14 @@ impl ApiState {
             .key_ring()
             .map_err(|e| from_iam(&IamError::new(e.code, e.message)))?;
         let issued_ms = crate::now_ms();
-        let claims = crate::sts::own_session(
+        let mut claims = crate::sts::own_session(
             &found.account,
             &found.user_arn,
             issued_ms,
             duration_s,
             mfa_ms,
         );
+        claims.principal_id = crate::sts::principal_id_of(self, &found.user_arn);
         let c = issue(&ring, &claims, rand::random());
         let changed_ms = if changed {
             issued_ms

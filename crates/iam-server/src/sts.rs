@@ -19,6 +19,8 @@ const SESSION_MAX_S: u64 = 129_600;
 const ROOT_SESSION_MAX_S: u64 = 3600;
 /// A role session created from another role session lasts at most 1 hour.
 const CHAINED_MAX_S: u64 = 3600;
+/// AssumeRole's `DurationSeconds` range ends at 12 hours (the largest MaxSessionDuration).
+const ASSUME_ROLE_MAX_S: u64 = 43_200;
 /// The packed (session) policy limit.
 const SESSION_POLICY_MAX: usize = 2048;
 
@@ -201,13 +203,21 @@ pub(crate) async fn get_session_token(
         .map_err(|e| (e.code.as_str().to_owned(), e.message))?;
     let claims = SessionClaims {
         source_key: Some(caller.access_key_id.clone()),
+        principal_id: principal_id_of(s, &caller.arn),
         ..own_session(&caller.account, &caller.arn, now, d, mfa_ms)
     };
     Ok(issue(&ring, &claims, rand::random()))
 }
 
+/// The unique id of the user or role at `arn` now (sessions are bound to it; `None` for the
+/// root).
+pub(crate) fn principal_id_of(s: &ApiState, arn: &str) -> Option<String> {
+    iam_state::ops::roles::trust_binding::principal_id(&s.view, arn)
+}
+
 /// The claims of a session of a user (or the root) acting as itself (`GetSessionToken`,
-/// password sign-in): no role, no session policy, no tags.
+/// password sign-in): no role, no session policy, no tags. The caller binds a user's
+/// session to the user's unique id (`principal_id`).
 pub(crate) fn own_session(
     account: &str,
     arn: &str,
@@ -231,6 +241,7 @@ pub(crate) fn own_session(
         transitive_tag_keys: Vec::new(),
         role_chained: false,
         source_key: None,
+        principal_id: None,
     }
 }
 
@@ -343,13 +354,22 @@ pub(crate) async fn assume_role(
     if role.arn != role_arn {
         return Err(not_authorized());
     }
+    // Role chaining (a role session assuming a role) is capped at one hour; otherwise the
+    // role's MaxSessionDuration is the cap (AWS's messages for both).
     let chained = matches!(caller.kind, CallerKind::Role { .. });
-    let max = if chained {
-        CHAINED_MAX_S
-    } else {
-        u64::from(role.max_session_duration)
-    };
-    let d = duration(params, 3600, max)?;
+    let d = duration(params, 3600, ASSUME_ROLE_MAX_S)?;
+    if chained && d > CHAINED_MAX_S {
+        return Err(err(
+            "ValidationError",
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        ));
+    }
+    if d > u64::from(role.max_session_duration) {
+        return Err(err(
+            "ValidationError",
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
     // Session policy and policy ARNs.
     let policy = params.get("Policy").map(str::to_owned);
     if let Some(p) = &policy {
@@ -386,8 +406,7 @@ pub(crate) async fn assume_role(
         mfa_ms,
         now,
     };
-    let cross_account = account != caller.account;
-    trust_allows(s, caller, &role, &ask, cross_account)
+    trust_allows(s, caller, &role, &ask)
         .then_some(())
         .ok_or_else(not_authorized)?;
     // Passing session tags needs `sts:TagSession` from the trust policy too (AWS).
@@ -396,7 +415,7 @@ pub(crate) async fn assume_role(
             action: "sts:TagSession",
             ..ask
         };
-        if !trust_allows(s, caller, &role, &tag_ask, cross_account) {
+        if !trust_allows(s, caller, &role, &tag_ask) {
             return Err(err(
                 "AccessDenied",
                 format!(
@@ -414,15 +433,10 @@ pub(crate) async fn assume_role(
         "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
         role.name
     );
-    // Tags passed as transitive by the calling session carry over (role chaining).
-    let mut session_tags = tags;
-    if let Some(prev) = &caller.session {
-        for (k, v) in &prev.session_tags {
-            if prev.transitive_tag_keys.contains(k) && !session_tags.iter().any(|(t, _)| t == k) {
-                session_tags.push((k.clone(), v.clone()));
-            }
-        }
-    }
+    // Role chaining: the calling session's transitive tags carry over (and stay transitive),
+    // and so does its source identity; neither may be changed on the way.
+    let (session_tags, transitive) = chained_tags(caller, tags, transitive)?;
+    let source_identity = chained_source_identity(caller, source_identity)?;
     let claims = SessionClaims {
         access_key_id: new_session_key(),
         account: account.clone(),
@@ -440,6 +454,8 @@ pub(crate) async fn assume_role(
         transitive_tag_keys: transitive,
         role_chained: chained,
         source_key: Some(caller.access_key_id.clone()),
+        // The session is bound to this role, not to whatever role later has its name.
+        principal_id: Some(role.id.clone()),
     };
     Ok(Assumed {
         credentials: issue(&ring, &claims, rand::random()),
@@ -447,6 +463,65 @@ pub(crate) async fn assume_role(
         assumed_role_id: format!("{}:{session_name}", role.id),
         source_identity,
     })
+}
+
+/// The tags of a session created by `caller`: the request's `tags` and the calling
+/// session's transitive tags (which stay transitive). Passing a tag whose key the calling
+/// session made transitive is refused: a chained session cannot change an inherited
+/// transitive tag (tag keys compare ignoring case).
+fn chained_tags(
+    caller: &Caller,
+    tags: Vec<(String, String)>,
+    transitive: Vec<String>,
+) -> Result<(Vec<(String, String)>, Vec<String>), StsError> {
+    let Some(prev) = &caller.session else {
+        return Ok((tags, transitive));
+    };
+    let inherited = |k: &str| {
+        prev.transitive_tag_keys
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(k))
+    };
+    if let Some((k, _)) = tags.iter().find(|(k, _)| inherited(k)) {
+        return Err(err(
+            "ValidationError",
+            format!("The session tag {k} is a transitive tag of the calling session and cannot be changed by role chaining."),
+        ));
+    }
+    let mut session_tags = tags;
+    let mut transitive = transitive;
+    for (k, v) in &prev.session_tags {
+        if inherited(k) {
+            session_tags.push((k.clone(), v.clone()));
+            if !transitive.iter().any(|t| t.eq_ignore_ascii_case(k)) {
+                transitive.push(k.clone());
+            }
+        }
+    }
+    Ok((session_tags, transitive))
+}
+
+/// The source identity of a session created by `caller`: once set, it persists through
+/// role chaining and cannot be changed (AWS, "Monitor and control actions taken with
+/// assumed roles").
+fn chained_source_identity(
+    caller: &Caller,
+    requested: Option<String>,
+) -> Result<Option<String>, StsError> {
+    let Some(set) = caller
+        .session
+        .as_ref()
+        .and_then(|s| s.source_identity.clone())
+    else {
+        return Ok(requested);
+    };
+    match requested {
+        Some(other) if other != set => Err(err(
+            "ValidationError",
+            format!("The source identity of the calling session is {set}; a chained session cannot set another."),
+        )),
+        _ => Ok(Some(set)),
+    }
 }
 
 /// Verifies and consumes the request's MFA code (`SerialNumber` + `TokenCode`) with a Raft

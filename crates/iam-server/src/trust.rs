@@ -1,11 +1,23 @@
-//! AssumeRole's trust decision: the role's trust policy and the caller's identity policies,
-//! evaluated together as AWS does (same account: the trust policy naming the caller is
-//! enough; across accounts, and for account principals, both sides must allow).
+//! AssumeRole's trust decision: the role's trust policy (as in force: its named users and
+//! roles bound to their unique ids) evaluated *together with* the caller's identity
+//! policies, permissions boundary and session policies, in one policy-engine evaluation, as
+//! AWS does (IAM User Guide, "Policy evaluation logic"):
+//!
+//! - same account: the trust policy must allow the caller. Naming the caller's own user or
+//!   session ARN (or `"*"`) is enough alone; naming its role's ARN needs no identity allow
+//!   but is cut by the caller's boundary and session policy; naming its account delegates:
+//!   the identity policies must allow `sts:AssumeRole` too (then cut by boundary and session
+//!   policy). So a session restricted by its session policy cannot shed the restriction by
+//!   assuming a role again.
+//! - across accounts: the trust policy (any form naming the caller) and the caller's own
+//!   side (identity ∩ boundary ∩ session) must both allow.
 
 use crate::api::ApiState;
 use crate::auth::Caller;
-use iam_authz::{AuthzDecision, AuthzRequest};
-use iam_policy::{evaluate, parse, CompiledSet, Context, Policies, PolicyKind, Request, Verdict};
+use iam_authz::{AuthzDecision, AuthzRequest, Layers};
+use iam_model::{ErrorCode, IamError, IamResult};
+use iam_policy::{CompiledSet, PolicyKind};
+use iam_state::StateRead;
 use std::sync::Arc;
 
 /// What an AssumeRole request asks, beyond the caller and the role.
@@ -22,17 +34,13 @@ pub(crate) struct AssumeAsk<'a> {
     pub(crate) now: u64,
 }
 
-/// AWS's rule for AssumeRole in one account: no explicit deny in the caller's identity
-/// policies, and the role's trust policy allows the caller — by the caller's own ARN (enough
-/// alone), or by the account (then an identity policy must allow `sts:AssumeRole` too).
-/// Across accounts (`cross_account`) both sides must allow: the role's trust policy (by the
-/// caller's ARN or account) and an identity policy of the caller.
+/// Whether `caller` may perform `ask.action` on `role` (see the module docs). Any error
+/// (a stored policy that does not parse, a caller that cannot be resolved) is a refusal.
 pub(crate) fn trust_allows(
     s: &ApiState,
     caller: &Caller,
     role: &iam_model::Role,
     ask: &AssumeAsk<'_>,
-    cross_account: bool,
 ) -> bool {
     let AssumeAsk {
         action,
@@ -43,114 +51,99 @@ pub(crate) fn trust_allows(
         mfa_ms,
         now,
     } = *ask;
-    let Ok(trust) = parse(&role.assume_role_policy, PolicyKind::Trust) else {
+    if caller.is_root() {
+        // Roles may not be assumed by root users (refused before this is asked).
         return false;
-    };
-    let trust = CompiledSet::new([("trust", Arc::new(trust))]);
+    }
     let target = iam_state::ops::target::Target {
         request_tags: tags.to_vec(),
         // The role's tags: `aws:ResourceTag/*` and `iam:ResourceTag/*`.
         context: iam_state::ops::target::resource_tag_keys(&role.tags, true),
         ..iam_state::ops::target::Target::new(action, role.arn.clone())
     };
-    let mut ctx_pairs = crate::auth::authorize::request_context(caller, &target, now);
+    // The request's keys; the principal's own keys (aws:PrincipalArn — the role's ARN for
+    // a session —, aws:userid, aws:PrincipalTag/*, ...) are added by the engine from the
+    // state.
+    let mut context = crate::auth::authorize::request_context(caller, &target, now);
     if let Some(e) = external_id {
-        ctx_pairs.push(("sts:ExternalId".into(), vec![e.to_owned()]));
+        context.push(("sts:ExternalId".into(), vec![e.to_owned()]));
     }
     if let Some(si) = source_identity {
-        ctx_pairs.push(("sts:SourceIdentity".into(), vec![si.to_owned()]));
+        context.push(("sts:SourceIdentity".into(), vec![si.to_owned()]));
     }
-    ctx_pairs.push(("sts:RoleSessionName".into(), vec![session_name.to_owned()]));
+    context.push(("sts:RoleSessionName".into(), vec![session_name.to_owned()]));
     if let Some(at) = mfa_ms {
         // This very request was authenticated with an MFA code.
-        ctx_pairs.retain(|(k, _)| !k.starts_with("aws:MultiFactorAuth"));
-        ctx_pairs.push(("aws:MultiFactorAuthPresent".into(), vec!["true".into()]));
-        ctx_pairs.push((
+        context.retain(|(k, _)| !k.starts_with("aws:MultiFactorAuth"));
+        context.push(("aws:MultiFactorAuthPresent".into(), vec!["true".into()]));
+        context.push((
             "aws:MultiFactorAuthAge".into(),
             vec![(now.saturating_sub(at) / 1000).to_string()],
         ));
     }
-    // The identity layer (explicit denies and allows) from the policy engine.
-    let identity = if caller.is_root() {
-        AuthzDecision::Allowed
-    } else {
-        let req = AuthzRequest {
-            principal_arn: caller.arn.clone(),
-            action: action.into(),
-            resource: role.arn.clone(),
-            context: ctx_pairs.clone(),
-            session_tags: caller.session_tags(),
-            with_explanation: false,
-            // The role's side is its trust policy, evaluated below.
-            identity_only: true,
-        };
-        let decided = s.view.consistent(|state, _| {
-            let a = s.authz.authorize(state, &req)?;
-            // A session's own policy narrows what it may assume, too.
-            if a.decision == AuthzDecision::Allowed
-                && !crate::auth::authorize::session_allows(
-                    state,
-                    &s.authz,
-                    caller,
-                    &target,
-                    ctx_pairs.clone(),
-                )?
-            {
-                return Ok::<_, iam_model::IamError>(AuthzDecision::ImplicitDeny);
-            }
-            Ok(a.decision)
-        });
-        match decided {
-            Ok(d) => d,
-            Err(_) => return false,
-        }
+    let req = AuthzRequest {
+        principal_arn: caller.arn.clone(),
+        action: action.into(),
+        resource: role.arn.clone(),
+        context,
+        session_tags: caller.session_tags(),
+        with_explanation: false,
+        identity_only: false,
     };
-    if identity == AuthzDecision::ExplicitDeny {
-        return false;
-    }
-    // The principal keys the trust policy may test (the engine adds none here).
-    ctx_pairs.push((
-        "aws:PrincipalArn".into(),
-        vec![principal_arn_for_trust(caller)],
-    ));
-    ctx_pairs.push(("aws:PrincipalAccount".into(), vec![caller.account.clone()]));
-    ctx_pairs.push((
-        "aws:PrincipalType".into(),
-        vec![caller.principal_kind().into()],
-    ));
-    if let Some(u) = caller.user_name() {
-        ctx_pairs.push(("aws:username".into(), vec![u.to_owned()]));
-    }
-    let mut ctx = Context::new();
-    for (k, v) in &ctx_pairs {
-        ctx = match v.as_slice() {
-            [one] => ctx.with(k, one.clone()),
-            many => ctx.with_list(k, many.iter().cloned()),
+    let decided = s.view.consistent(|state, _| {
+        let trust = trust_set(state, role)?;
+        let session = session_set(state, caller)?;
+        let layers = Layers {
+            resource: Some(&trust),
+            session: session.as_ref(),
         };
-    }
-    let empty = CompiledSet::empty();
-    let req = Request::new(&caller.arn, action, &role.arn, &ctx);
-    let by_trust_alone = evaluate(&req, &Policies::new(&empty).resource(&trust)).verdict;
-    if by_trust_alone == Verdict::Allow && !cross_account {
-        return true;
-    }
-    identity == AuthzDecision::Allowed
-        && {
-            let allow_all = match parse(
-                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
-                PolicyKind::Managed,
-            ) {
-                Ok(p) => CompiledSet::new([("identity", Arc::new(p))]),
-                Err(_) => return false,
-            };
-            evaluate(&req, &Policies::new(&allow_all).resource(&trust)).verdict == Verdict::Allow
-        }
+        s.authz.authorize_with(state, &req, layers)
+    });
+    matches!(decided, Ok(a) if a.decision == AuthzDecision::Allowed)
 }
 
-/// `aws:PrincipalArn`: the user, root, or (for a role session) the role's ARN.
-fn principal_arn_for_trust(caller: &Caller) -> String {
-    caller
-        .session
-        .as_ref()
-        .map_or_else(|| caller.arn.clone(), |s| s.principal_arn.clone())
+/// The role's trust policy as in force (named principals deleted or recreated since it was
+/// saved replaced by the unique id they were bound to), compiled.
+fn trust_set(state: &dyn StateRead, role: &iam_model::Role) -> IamResult<CompiledSet> {
+    let text = iam_state::ops::roles::trust_binding::in_force(state, role);
+    let policy = iam_state::ops::parse_policy(&text, PolicyKind::Trust, false)
+        .map_err(|e| stored(&format!("trust policy of role {}", role.name), &e))?;
+    Ok(CompiledSet::new([("trust", Arc::new(policy))]))
+}
+
+/// The caller's session policies (the inline `Policy` and the managed `PolicyArns` its
+/// session was created with), compiled; `None` when the session has none. Policy ARNs that
+/// no longer resolve allow nothing.
+pub(crate) fn session_set(
+    state: &dyn StateRead,
+    caller: &Caller,
+) -> IamResult<Option<CompiledSet>> {
+    let Some(claims) = &caller.session else {
+        return Ok(None);
+    };
+    if claims.session_policy.is_none() && claims.session_policy_arns.is_empty() {
+        return Ok(None);
+    }
+    let mut policies = Vec::new();
+    if let Some(text) = &claims.session_policy {
+        let p = iam_state::ops::parse_policy(text, PolicyKind::Session, false)
+            .map_err(|e| stored("session policy", &e))?;
+        policies.push(("session".to_owned(), Arc::new(p)));
+    }
+    for arn in &claims.session_policy_arns {
+        if let Some(text) = iam_state::ops::policies::default_document(state, &caller.account, arn)
+        {
+            let p = iam_state::ops::parse_policy(&text, PolicyKind::Session, false)
+                .map_err(|e| stored(arn, &e))?;
+            policies.push((arn.clone(), Arc::new(p)));
+        }
+    }
+    Ok(Some(CompiledSet::new(policies)))
+}
+
+fn stored(what: &str, e: &IamError) -> IamError {
+    IamError::new(
+        ErrorCode::PolicyEvaluation,
+        format!("The {what} could not be parsed: {}", e.message),
+    )
 }

@@ -29,6 +29,7 @@ fn claims() -> SessionClaims {
         transitive_tag_keys: vec!["team".into()],
         role_chained: true,
         source_key: Some("AKIAEXAMPLE".into()),
+        principal_id: Some("AROAEXAMPLEROLEID0001".into()),
     }
 }
 
@@ -55,6 +56,7 @@ fn round_trip() {
         transitive_tag_keys: vec![],
         role_chained: false,
         source_key: None,
+        principal_id: None,
         ..c
     };
     assert_eq!(open(&r, &seal(&r, &min, [4; 12])).unwrap().claims, min);

@@ -16,6 +16,7 @@ pub mod authorize;
 pub mod grpc;
 pub mod hosts;
 pub mod preauth;
+mod session;
 pub mod throttle;
 
 use iam_auth::secret_box::SecretBox;
@@ -213,6 +214,9 @@ impl Authenticator {
             };
             let ring = self.key_ring()?;
             let session = token::authenticate_session(&ring, tok, &id, now_ms)?;
+            if !session::principal_current(&self.view, &session.claims) {
+                return Err(AuthError::invalid_client_token_id());
+            }
             let caller = from_session(&session.claims);
             (session.secret_access_key, caller)
         } else {

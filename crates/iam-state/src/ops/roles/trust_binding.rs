@@ -20,6 +20,11 @@ use std::collections::BTreeMap;
 /// The unique id of the IAM user or role whose ARN is exactly `arn` (path included), if
 /// there is one now.
 pub fn principal_id(state: &dyn StateRead, arn: &str) -> Option<String> {
+    principal(state, arn).map(|(id, _)| id)
+}
+
+/// The unique id and creation time of the IAM user or role whose ARN is exactly `arn`.
+pub fn principal(state: &dyn StateRead, arn: &str) -> Option<(String, u64)> {
     let mut it = arn.splitn(6, ':');
     let (Some("arn"), Some(_), Some("iam"), Some(""), Some(account), Some(resource)) = (
         it.next(),
@@ -37,12 +42,12 @@ pub fn principal_id(state: &dyn StateRead, arn: &str) -> Option<String> {
         "user" => {
             let key = keys::user(account, name);
             let user: User = decode(&key, &state.get(&key)?)?;
-            (user.arn == arn).then_some(user.id)
+            (user.arn == arn).then_some((user.id, user.created_ms))
         }
         "role" => {
             let key = keys::role(account, name);
             let role: Role = decode(&key, &state.get(&key)?)?;
-            (role.arn == arn).then_some(role.id)
+            (role.arn == arn).then_some((role.id, role.created_ms))
         }
         _ => None,
     }
