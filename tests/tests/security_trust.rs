@@ -14,8 +14,7 @@ use iamd_tests::{within, Cluster};
 use std::time::{Duration, Instant};
 
 const GET_USER_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}"#;
-const IAM_ALL: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","sts:*"],"Resource":"*"}]}"#;
+const IAM_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","sts:*"],"Resource":"*"}]}"#;
 const ASSUME_STATEMENT: &str =
     r#"{"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Resource":"*"}"#;
 
@@ -67,7 +66,10 @@ fn eventually(
 
 /// Runs iamctl as `creds` until it is refused with `code`; returns stderr.
 fn refused(c: &mut Cluster, creds: &Credentials, args: &[&str], code: &str, what: &str) -> String {
-    eventually(c, creds, args, what, |exit, _, err| exit == 1 && err.contains(code)).1
+    eventually(c, creds, args, what, |exit, _, err| {
+        exit == 1 && err.contains(code)
+    })
+    .1
 }
 
 /// The session credentials in `sts assume-role` / `get-session-token` JSON output.
@@ -101,32 +103,110 @@ async fn session_policies_and_boundaries_bound_assume_role() {
         let admin = format!("arn:aws:iam::{a}:role/admin");
         let by_account = format!("arn:aws:iam::{a}:role/by-account");
         let root = format!("arn:aws:iam::{a}:root");
-        ok(&mut c, &["role", "create", "worker", "--assume-role-policy-document", &trust(&[&alice_arn])]);
+        ok(
+            &mut c,
+            &[
+                "role",
+                "create",
+                "worker",
+                "--assume-role-policy-document",
+                &trust(&[&alice_arn]),
+            ],
+        );
         // A role may name itself once it exists: worker's sessions may assume worker again.
-        ok(&mut c, &["role", "update-assume-role-policy", "worker", "--policy-document", &trust(&[&alice_arn, &worker])]);
-        ok(&mut c, &["role", "create", "admin", "--assume-role-policy-document", &trust(&[&worker])]);
-        ok(&mut c, &["role", "create", "by-account", "--assume-role-policy-document", &trust(&[&root])]);
+        ok(
+            &mut c,
+            &[
+                "role",
+                "update-assume-role-policy",
+                "worker",
+                "--policy-document",
+                &trust(&[&alice_arn, &worker]),
+            ],
+        );
+        ok(
+            &mut c,
+            &[
+                "role",
+                "create",
+                "admin",
+                "--assume-role-policy-document",
+                &trust(&[&worker]),
+            ],
+        );
+        ok(
+            &mut c,
+            &[
+                "role",
+                "create",
+                "by-account",
+                "--assume-role-policy-document",
+                &trust(&[&root]),
+            ],
+        );
         for role in ["worker", "admin", "by-account"] {
-            ok(&mut c, &["policy", "put-inline", "--role", role, "--policy-name", "all", "--policy-document", IAM_ALL]);
+            ok(
+                &mut c,
+                &[
+                    "policy",
+                    "put-inline",
+                    "--role",
+                    role,
+                    "--policy-name",
+                    "all",
+                    "--policy-document",
+                    IAM_ALL,
+                ],
+            );
         }
 
         // Alice's session of worker, restricted to iam:GetUser by its session policy.
         let out = until_ok(
             &mut c,
             &alice,
-            &assume_args(&worker, &["--role-session-name", "restricted", "--policy", GET_USER_ONLY]),
+            &assume_args(
+                &worker,
+                &[
+                    "--role-session-name",
+                    "restricted",
+                    "--policy",
+                    GET_USER_ONLY,
+                ],
+            ),
             "alice assuming worker",
         );
         let restricted = session(&out);
-        eventually(&mut c, &restricted, &["user", "get", "alice"], "the session policy allows GetUser", |code, _, _| code == 0);
-        refused(&mut c, &restricted, &["user", "create", "x0"], "AccessDenied", "the session policy forbids CreateUser");
+        eventually(
+            &mut c,
+            &restricted,
+            &["user", "get", "alice"],
+            "the session policy allows GetUser",
+            |code, _, _| code == 0,
+        );
+        refused(
+            &mut c,
+            &restricted,
+            &["user", "create", "x0"],
+            "AccessDenied",
+            "the session policy forbids CreateUser",
+        );
 
         // Control first: the same chain without a session policy is allowed (the role ARN grant
         // needs no identity allow; the account grant has worker's identity allow).
-        let out = until_ok(&mut c, &alice, &assume_args(&worker, &["--role-session-name", "free"]), "alice assuming worker");
+        let out = until_ok(
+            &mut c,
+            &alice,
+            &assume_args(&worker, &["--role-session-name", "free"]),
+            "alice assuming worker",
+        );
         let free = session(&out);
         for target in [&admin, &worker, &by_account] {
-            until_ok(&mut c, &free, &assume_args(target, &["--role-session-name", "chained"]), "an unrestricted chain");
+            until_ok(
+                &mut c,
+                &free,
+                &assume_args(target, &["--role-session-name", "chained"]),
+                "an unrestricted chain",
+            );
         }
         // The attack: assume admin (trusting worker's role ARN), worker itself, or a role
         // trusting the account — each would come without the session policy.
@@ -135,7 +215,10 @@ async fn session_policies_and_boundaries_bound_assume_role() {
             (&worker, "the restricted session's own role again"),
             (&by_account, "a role trusting the account"),
         ] {
-            let (code, out, err) = c.iamctl_as(&restricted, &assume_args(target, &["--role-session-name", "escape"]));
+            let (code, out, err) = c.iamctl_as(
+                &restricted,
+                &assume_args(target, &["--role-session-name", "escape"]),
+            );
             assert_eq!(code, 1, "{what}: assumed ({out})");
             assert!(err.contains("AccessDenied"), "{what}: {err}");
         }
@@ -143,22 +226,86 @@ async fn session_policies_and_boundaries_bound_assume_role() {
         // A trust policy naming the restricted *session* itself grants it directly: AWS does
         // not cut such a grant by the session policy.
         let session_arn = format!("arn:aws:sts::{a}:assumed-role/worker/restricted");
-        ok(&mut c, &["role", "update-assume-role-policy", "admin", "--policy-document", &trust(&[&worker, &session_arn])]);
-        until_ok(&mut c, &restricted, &assume_args(&admin, &["--role-session-name", "named"]), "a grant to the session ARN");
+        ok(
+            &mut c,
+            &[
+                "role",
+                "update-assume-role-policy",
+                "admin",
+                "--policy-document",
+                &trust(&[&worker, &session_arn]),
+            ],
+        );
+        until_ok(
+            &mut c,
+            &restricted,
+            &assume_args(&admin, &["--role-session-name", "named"]),
+            "a grant to the session ARN",
+        );
 
         // Boundaries cut the same way: a role whose boundary allows only iam:GetUser.
-        ok(&mut c, &["policy", "create", "--policy-name", "get-only", "--policy-document", GET_USER_ONLY]);
+        ok(
+            &mut c,
+            &[
+                "policy",
+                "create",
+                "--policy-name",
+                "get-only",
+                "--policy-document",
+                GET_USER_ONLY,
+            ],
+        );
         let bounded = format!("arn:aws:iam::{a}:role/bounded");
-        ok(&mut c, &[
-            "role", "create", "bounded", "--assume-role-policy-document", &trust(&[&alice_arn]),
-            "--permissions-boundary", &format!("arn:aws:iam::{a}:policy/get-only"),
-        ]);
-        ok(&mut c, &["policy", "put-inline", "--role", "bounded", "--policy-name", "all", "--policy-document", IAM_ALL]);
-        ok(&mut c, &["role", "create", "above", "--assume-role-policy-document", &trust(&[&bounded])]);
+        ok(
+            &mut c,
+            &[
+                "role",
+                "create",
+                "bounded",
+                "--assume-role-policy-document",
+                &trust(&[&alice_arn]),
+                "--permissions-boundary",
+                &format!("arn:aws:iam::{a}:policy/get-only"),
+            ],
+        );
+        ok(
+            &mut c,
+            &[
+                "policy",
+                "put-inline",
+                "--role",
+                "bounded",
+                "--policy-name",
+                "all",
+                "--policy-document",
+                IAM_ALL,
+            ],
+        );
+        ok(
+            &mut c,
+            &[
+                "role",
+                "create",
+                "above",
+                "--assume-role-policy-document",
+                &trust(&[&bounded]),
+            ],
+        );
         let above = format!("arn:aws:iam::{a}:role/above");
-        let out = until_ok(&mut c, &alice, &assume_args(&bounded, &["--role-session-name", "bnd"]), "alice assuming bounded");
+        let out = until_ok(
+            &mut c,
+            &alice,
+            &assume_args(&bounded, &["--role-session-name", "bnd"]),
+            "alice assuming bounded",
+        );
         let b = session(&out);
-        refused(&mut c, &b, &assume_args(&above, &["--role-session-name", "escape"]), "AccessDenied", "the boundary cuts a role ARN grant");
+        refused(
+            &mut c,
+            &b,
+            &assume_args(&above, &["--role-session-name", "escape"]),
+            "AccessDenied",
+            "the boundary cuts a role ARN grant",
+        );
     })
     .await;
 }
@@ -175,60 +322,246 @@ async fn trust_policies_and_sessions_are_bound_to_unique_ids() {
         let ops = format!("arn:aws:iam::{a}:role/ops");
 
         // A trust policy may not name a user that does not exist (AWS: "Invalid principal").
-        let (code, _, err) = c.iamctl(&["role", "create", "ops", "--assume-role-policy-document", &trust(&[&bob_arn])]);
+        let (code, _, err) = c.iamctl(&[
+            "role",
+            "create",
+            "ops",
+            "--assume-role-policy-document",
+            &trust(&[&bob_arn]),
+        ]);
         assert_eq!(code, 1, "{err}");
-        assert!(err.contains("MalformedPolicyDocument") && err.contains("Invalid principal in policy"), "{err}");
+        assert!(
+            err.contains("MalformedPolicyDocument") && err.contains("Invalid principal in policy"),
+            "{err}"
+        );
 
         let bob = user_with_key(&mut c, None, "bob");
-        ok(&mut c, &["role", "create", "ops", "--assume-role-policy-document", &trust(&[&bob_arn])]);
+        ok(
+            &mut c,
+            &[
+                "role",
+                "create",
+                "ops",
+                "--assume-role-policy-document",
+                &trust(&[&bob_arn]),
+            ],
+        );
         until_ok(&mut c, &bob, &assume_args(&ops, &[]), "bob assuming ops");
 
         // Bob is deleted and another bob created: the trust policy does not know him.
         let old_key = bob.access_key_id.clone();
-        ok(&mut c, &["access-key", "delete", "--user-name", "bob", "--access-key-id", &old_key]);
+        ok(
+            &mut c,
+            &[
+                "access-key",
+                "delete",
+                "--user-name",
+                "bob",
+                "--access-key-id",
+                &old_key,
+            ],
+        );
         ok(&mut c, &["user", "delete", "bob"]);
         let new_bob = user_with_key(&mut c, None, "bob");
-        let (_, err) = eventually(&mut c, &new_bob, &assume_args(&ops, &[]), "the new bob refused", |code, _, err| {
-            code == 1 && err.contains("AccessDenied")
-        });
-        assert!(err.contains("not authorized to perform: sts:AssumeRole"), "{err}");
+        let (_, err) = eventually(
+            &mut c,
+            &new_bob,
+            &assume_args(&ops, &[]),
+            "the new bob refused",
+            |code, _, err| code == 1 && err.contains("AccessDenied"),
+        );
+        assert!(
+            err.contains("not authorized to perform: sts:AssumeRole"),
+            "{err}"
+        );
         // GetRole shows the old bob's unique id where his ARN was.
         let role = json(&ok(&mut c, &["-o", "json", "role", "get", "ops"]));
         let doc = role["assume_role_policy"].as_str().unwrap().to_owned();
         assert!(doc.contains("AIDA") && !doc.contains(&bob_arn), "{doc}");
         // Saving the policy again binds the new bob.
-        ok(&mut c, &["role", "update-assume-role-policy", "ops", "--policy-document", &trust(&[&bob_arn])]);
-        until_ok(&mut c, &new_bob, &assume_args(&ops, &[]), "the new bob once named again");
+        ok(
+            &mut c,
+            &[
+                "role",
+                "update-assume-role-policy",
+                "ops",
+                "--policy-document",
+                &trust(&[&bob_arn]),
+            ],
+        );
+        until_ok(
+            &mut c,
+            &new_bob,
+            &assume_args(&ops, &[]),
+            "the new bob once named again",
+        );
 
         // A role session outlives its role only as long as the role: a new role of the same
         // name (with more permissions) is not the old session's.
         let alice = user_with_key(&mut c, None, "alice");
-        ok(&mut c, &["policy", "put-inline", "--user", "alice", "--policy-name", "assume", "--policy-document", &document(&[ASSUME_STATEMENT])]);
+        ok(
+            &mut c,
+            &[
+                "policy",
+                "put-inline",
+                "--user",
+                "alice",
+                "--policy-name",
+                "assume",
+                "--policy-document",
+                &document(&[ASSUME_STATEMENT]),
+            ],
+        );
         let app = format!("arn:aws:iam::{a}:role/app");
         let root = format!("arn:aws:iam::{a}:root");
-        ok(&mut c, &["role", "create", "app", "--assume-role-policy-document", &trust(&[&root])]);
-        ok(&mut c, &["policy", "put-inline", "--role", "app", "--policy-name", "read", "--policy-document", GET_USER_ONLY]);
-        let old_session = session(&until_ok(&mut c, &alice, &assume_args(&app, &[]), "alice assuming app"));
-        eventually(&mut c, &old_session, &["user", "get", "alice"], "the session works", |code, _, _| code == 0);
-        ok(&mut c, &["policy", "delete-inline", "--role", "app", "--policy-name", "read"]);
+        ok(
+            &mut c,
+            &[
+                "role",
+                "create",
+                "app",
+                "--assume-role-policy-document",
+                &trust(&[&root]),
+            ],
+        );
+        ok(
+            &mut c,
+            &[
+                "policy",
+                "put-inline",
+                "--role",
+                "app",
+                "--policy-name",
+                "read",
+                "--policy-document",
+                GET_USER_ONLY,
+            ],
+        );
+        let old_session = session(&until_ok(
+            &mut c,
+            &alice,
+            &assume_args(&app, &[]),
+            "alice assuming app",
+        ));
+        eventually(
+            &mut c,
+            &old_session,
+            &["user", "get", "alice"],
+            "the session works",
+            |code, _, _| code == 0,
+        );
+        ok(
+            &mut c,
+            &[
+                "policy",
+                "delete-inline",
+                "--role",
+                "app",
+                "--policy-name",
+                "read",
+            ],
+        );
         ok(&mut c, &["role", "delete", "app"]);
-        ok(&mut c, &["role", "create", "app", "--assume-role-policy-document", &trust(&[&root])]);
-        ok(&mut c, &["policy", "put-inline", "--role", "app", "--policy-name", "all", "--policy-document", IAM_ALL]);
-        refused(&mut c, &old_session, &["user", "create", "by-old-session"], "InvalidClientTokenId", "the old role session");
-        refused(&mut c, &old_session, &["sts", "get-caller-identity"], "InvalidClientTokenId", "the old role session");
+        ok(
+            &mut c,
+            &[
+                "role",
+                "create",
+                "app",
+                "--assume-role-policy-document",
+                &trust(&[&root]),
+            ],
+        );
+        ok(
+            &mut c,
+            &[
+                "policy",
+                "put-inline",
+                "--role",
+                "app",
+                "--policy-name",
+                "all",
+                "--policy-document",
+                IAM_ALL,
+            ],
+        );
+        refused(
+            &mut c,
+            &old_session,
+            &["user", "create", "by-old-session"],
+            "InvalidClientTokenId",
+            "the old role session",
+        );
+        refused(
+            &mut c,
+            &old_session,
+            &["sts", "get-caller-identity"],
+            "InvalidClientTokenId",
+            "the old role session",
+        );
         // Control: a new session of the new role has its permissions.
-        let new_session = session(&until_ok(&mut c, &alice, &assume_args(&app, &[]), "alice assuming the new app"));
-        eventually(&mut c, &new_session, &["user", "create", "by-new-session"], "the new session", |code, _, _| code == 0);
+        let new_session = session(&until_ok(
+            &mut c,
+            &alice,
+            &assume_args(&app, &[]),
+            "alice assuming the new app",
+        ));
+        eventually(
+            &mut c,
+            &new_session,
+            &["user", "create", "by-new-session"],
+            "the new session",
+            |code, _, _| code == 0,
+        );
 
         // The same for a user's own session (GetSessionToken).
         let carol = user_with_key(&mut c, None, "carol");
-        let carol_session = session(&until_ok(&mut c, &carol, &["-o", "json", "sts", "get-session-token"], "carol's session"));
-        eventually(&mut c, &carol_session, &["sts", "get-caller-identity"], "carol's session works", |code, _, _| code == 0);
-        ok(&mut c, &["access-key", "delete", "--user-name", "carol", "--access-key-id", &carol.access_key_id]);
+        let carol_session = session(&until_ok(
+            &mut c,
+            &carol,
+            &["-o", "json", "sts", "get-session-token"],
+            "carol's session",
+        ));
+        eventually(
+            &mut c,
+            &carol_session,
+            &["sts", "get-caller-identity"],
+            "carol's session works",
+            |code, _, _| code == 0,
+        );
+        ok(
+            &mut c,
+            &[
+                "access-key",
+                "delete",
+                "--user-name",
+                "carol",
+                "--access-key-id",
+                &carol.access_key_id,
+            ],
+        );
         ok(&mut c, &["user", "delete", "carol"]);
         ok(&mut c, &["user", "create", "carol"]);
-        ok(&mut c, &["policy", "put-inline", "--user", "carol", "--policy-name", "all", "--policy-document", IAM_ALL]);
-        refused(&mut c, &carol_session, &["user", "create", "by-old-carol"], "InvalidClientTokenId", "the old user session");
+        ok(
+            &mut c,
+            &[
+                "policy",
+                "put-inline",
+                "--user",
+                "carol",
+                "--policy-name",
+                "all",
+                "--policy-document",
+                IAM_ALL,
+            ],
+        );
+        refused(
+            &mut c,
+            &carol_session,
+            &["user", "create", "by-old-carol"],
+            "InvalidClientTokenId",
+            "the old user session",
+        );
     })
     .await;
 }
@@ -247,7 +580,10 @@ fn refusal(e: &ClientError) -> (&str, &str) {
     }
 }
 
-async fn assume(client: &mut Client, req: AssumeRoleRequest) -> Result<TemporaryCredentials, ClientError> {
+async fn assume(
+    client: &mut Client,
+    req: AssumeRoleRequest,
+) -> Result<TemporaryCredentials, ClientError> {
     client
         .call(|mut i, _| {
             let req = req.clone();
@@ -258,13 +594,17 @@ async fn assume(client: &mut Client, req: AssumeRoleRequest) -> Result<Temporary
 
 /// Retries an AssumeRole until it is not `AccessDenied` (policies written through another
 /// node arrive a moment later).
-async fn assume_eventually(client: &mut Client, req: AssumeRoleRequest) -> Result<TemporaryCredentials, ClientError> {
+async fn assume_eventually(
+    client: &mut Client,
+    req: AssumeRoleRequest,
+) -> Result<TemporaryCredentials, ClientError> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let r = assume(client, req.clone()).await;
         match &r {
             Err(ClientError::Refused { code, .. })
-                if (code == "AccessDenied" || code == "InvalidClientTokenId") && Instant::now() < deadline =>
+                if (code == "AccessDenied" || code == "InvalidClientTokenId")
+                    && Instant::now() < deadline =>
             {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }

@@ -258,8 +258,7 @@ impl Sets<'_> {
             decided_by: decided_by.and_then(|r| self.statement(r)),
             matched,
         };
-        if out.decision == AuthzDecision::Allowed && !identity_only && !with_resource && foreign
-        {
+        if out.decision == AuthzDecision::Allowed && !identity_only && !with_resource && foreign {
             out.decision = AuthzDecision::ImplicitDeny;
             out.reason = if reason == Reason::AccountRoot {
                 "the account root user is allowed only in its own account"

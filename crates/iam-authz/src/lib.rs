@@ -74,9 +74,8 @@ mod principal;
 mod simulate;
 
 pub use api::{
-    AuthzAnswer, AuthzDecision, AuthzRequest, ContextKeys, Layers, MatchedStatement,
-    PrincipalInfo, SimulateAnswer, SimulateRequest, SimulateResult, SIMULATE_DOCUMENTS_MAX,
-    SIMULATE_PAIRS_MAX,
+    AuthzAnswer, AuthzDecision, AuthzRequest, ContextKeys, Layers, MatchedStatement, PrincipalInfo,
+    SimulateAnswer, SimulateRequest, SimulateResult, SIMULATE_DOCUMENTS_MAX, SIMULATE_PAIRS_MAX,
 };
 pub use index::{AuthzIndex, AuthzStats, DEFAULT_MAX_PRINCIPALS};
 pub use principal::{PolicySource, PrincipalKind, PrincipalPolicies, SourceKind};

@@ -500,7 +500,9 @@ fn trust_and_session_layers_follow_the_principal_form() {
     let set = |doc: String, kind| CompiledSet::new([("p", Arc::new(parse(&doc, kind).unwrap()))]);
     let trust = |principal: &str| {
         set(
-            format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#),
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
+            ),
             PolicyKind::Trust,
         )
     };
@@ -524,7 +526,10 @@ fn trust_and_session_layers_follow_the_principal_form() {
     assert_eq!(a.reason, iam_policy::Reason::SessionNoAllow.describe());
     // Named by the account: a delegation, the identity policies must allow.
     let by_account = trust(&format!("arn:aws:iam::{A}:root"));
-    assert_eq!(run(&session("bare"), &by_account, None).decision, ImplicitDeny);
+    assert_eq!(
+        run(&session("bare"), &by_account, None).decision,
+        ImplicitDeny
+    );
     let a = run(&session("app"), &by_account, None);
     assert_eq!(a.decision, Allowed);
     assert_eq!(a.decided_by.unwrap().layer, "identity");
@@ -581,7 +586,13 @@ fn a_foreign_resource_with_its_policy_needs_both_sides() {
     assert_eq!(run(&user_arn("ned")), ImplicitDeny);
     // Without the resource's policy a foreign resource is refused as before.
     assert_eq!(
-        decide(&ix, &w.store, &user_arn("amy"), "sts:AssumeRole", foreign_role),
+        decide(
+            &ix,
+            &w.store,
+            &user_arn("amy"),
+            "sts:AssumeRole",
+            foreign_role
+        ),
         ImplicitDeny
     );
 }

@@ -169,9 +169,8 @@ impl PrincipalSpec {
         self.aws.iter().filter_map(|p| match p {
             AwsPrincipal::Role { arn, .. } => Some(&**arn),
             AwsPrincipal::Exact(arn)
-                if split_arn(arn).is_some_and(|a| {
-                    a.service == "iam" && a.resource.starts_with("user/")
-                }) =>
+                if split_arn(arn)
+                    .is_some_and(|a| a.service == "iam" && a.resource.starts_with("user/")) =>
             {
                 Some(&**arn)
             }

@@ -465,6 +465,9 @@ pub(crate) async fn assume_role(
     })
 }
 
+/// Session tags (key, value) and the keys among them that are transitive.
+type SessionTags = (Vec<(String, String)>, Vec<String>);
+
 /// The tags of a session created by `caller`: the request's `tags` and the calling
 /// session's transitive tags (which stay transitive). Passing a tag whose key the calling
 /// session made transitive is refused: a chained session cannot change an inherited
@@ -473,7 +476,7 @@ fn chained_tags(
     caller: &Caller,
     tags: Vec<(String, String)>,
     transitive: Vec<String>,
-) -> Result<(Vec<(String, String)>, Vec<String>), StsError> {
+) -> Result<SessionTags, StsError> {
     let Some(prev) = &caller.session else {
         return Ok((tags, transitive));
     };

@@ -194,7 +194,11 @@ fn cross_account_needs_both_sides_whatever_the_form() {
     let caller_session = "arn:aws:sts::444455556666:assumed-role/Dev/alice";
     let forms = [
         (format!(r#"{{"AWS":"{caller_user}"}}"#), caller_user, true),
-        (format!(r#"{{"AWS":"{caller_session}"}}"#), caller_session, true),
+        (
+            format!(r#"{{"AWS":"{caller_session}"}}"#),
+            caller_session,
+            true,
+        ),
         (
             r#"{"AWS":"arn:aws:iam::444455556666:role/Dev"}"#.to_owned(),
             caller_session,
@@ -209,7 +213,9 @@ fn cross_account_needs_both_sides_whatever_the_form() {
             let stmt = if kind == PolicyKind::Trust {
                 format!(r#"{{"Effect":"Allow","Principal":{principal},"Action":"sts:AssumeRole"}}"#)
             } else {
-                format!(r#"{{"Effect":"Allow","Principal":{principal},"Action":"sts:AssumeRole","Resource":"*"}}"#)
+                format!(
+                    r#"{{"Effect":"Allow","Principal":{principal},"Action":"sts:AssumeRole","Resource":"*"}}"#
+                )
             };
             let rp = one(&doc(&stmt), kind);
             let req = Request::new(
@@ -238,7 +244,12 @@ fn denies_through_any_form_beat_direct_grants() {
     let ctx = Context::new();
     let set = identity(&[&allow("s3:*")]);
     let req = Request::new(SESSION, "s3:GetObject", "arn:aws:s3:::b/k", &ctx);
-    for deny in [Form::RoleArn, Form::Account, Form::AccountId, Form::Everyone] {
+    for deny in [
+        Form::RoleArn,
+        Form::Account,
+        Form::AccountId,
+        Form::Everyone,
+    ] {
         let rp = one(
             &doc(&format!(
                 r#"{{"Effect":"Allow","Principal":{{"AWS":"{SESSION}"}},"Action":"s3:*","Resource":"*"}},
@@ -260,17 +271,23 @@ fn services_and_not_principal_grants_stand_alone() {
     let nothing = CompiledSet::empty();
     let boundary = one(&allow("ec2:*"), PolicyKind::Boundary);
     let svc = one(
-        &doc(r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}"#),
+        &doc(
+            r#"{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}"#,
+        ),
         PolicyKind::Trust,
     );
     let req = Request::new("ec2.amazonaws.com", "sts:AssumeRole", ROLE, &ctx);
     assert_eq!(
-        both(&req, &Policies::new(&nothing).resource(&svc)).0.verdict,
+        both(&req, &Policies::new(&nothing).resource(&svc))
+            .0
+            .verdict,
         Verdict::Allow
     );
     // Allow + NotPrincipal: everyone but the listed, like "*".
     let all_but_carol = one(
-        &doc(r#"{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:user/carol"},"Action":"s3:GetObject","Resource":"*"}"#),
+        &doc(
+            r#"{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:user/carol"},"Action":"s3:GetObject","Resource":"*"}"#,
+        ),
         PolicyKind::Resource,
     );
     let bob = Request::new(USER, "s3:GetObject", "arn:aws:s3:::b/k", &ctx);
@@ -295,28 +312,40 @@ fn the_root_is_allowed_at_home_but_needs_the_resource_policy_abroad() {
     let ctx = Context::new();
     let nothing = CompiledSet::empty();
     let other = one(
-        &doc(r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"s3:GetObject","Resource":"*"}"#),
+        &doc(
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"s3:GetObject","Resource":"*"}"#,
+        ),
         PolicyKind::Resource,
     );
     let root = Request::new(ACCOUNT, "s3:GetObject", "arn:aws:s3:::b/k", &ctx);
     assert_eq!(
-        both(&root, &Policies::new(&nothing).resource(&other)).0.verdict,
+        both(&root, &Policies::new(&nothing).resource(&other))
+            .0
+            .verdict,
         Verdict::Allow
     );
     assert_eq!(
-        both(&root, &Policies::new(&nothing).resource(&other).cross_account())
-            .0
-            .verdict,
+        both(
+            &root,
+            &Policies::new(&nothing).resource(&other).cross_account()
+        )
+        .0
+        .verdict,
         Verdict::ImplicitDeny
     );
     let mine = one(
-        &doc(r#"{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject","Resource":"*"}"#),
+        &doc(
+            r#"{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject","Resource":"*"}"#,
+        ),
         PolicyKind::Resource,
     );
     assert_eq!(
-        both(&root, &Policies::new(&nothing).resource(&mine).cross_account())
-            .0
-            .reason,
+        both(
+            &root,
+            &Policies::new(&nothing).resource(&mine).cross_account()
+        )
+        .0
+        .reason,
         Reason::CrossAccountAllow
     );
 }

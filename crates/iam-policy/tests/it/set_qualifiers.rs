@@ -188,10 +188,15 @@ fn empty_multivalued_keys_are_present_but_null() {
         (r#"{"Null":{"aws:TagKeys":"true"}}"#, empty(), true),
         (r#"{"Null":{"aws:TagKeys":"false"}}"#, none(), false),
         (r#"{"Null":{"aws:TagKeys":"false"}}"#, empty(), false),
-        (r#"{"Null":{"aws:TagKeys":"false"}}"#, list("aws:TagKeys", &["a"]), true),
+        (
+            r#"{"Null":{"aws:TagKeys":"false"}}"#,
+            list("aws:TagKeys", &["a"]),
+            true,
+        ),
     ]);
     // The documented guard: ForAllValues plus Null false refuses both missing and empty.
-    let guarded = r#"{"ForAllValues:StringEquals":{"aws:TagKeys":["team"]},"Null":{"aws:TagKeys":"false"}}"#;
+    let guarded =
+        r#"{"ForAllValues:StringEquals":{"aws:TagKeys":["team"]},"Null":{"aws:TagKeys":"false"}}"#;
     check(vec![
         (guarded, none(), false),
         (guarded, empty(), false),
@@ -205,16 +210,36 @@ fn empty_multivalued_keys_are_present_but_null() {
 /// missing key), and a Deny with it does not fire.
 #[test]
 fn empty_multivalued_keys_in_allow_and_deny_statements() {
-    let allow = doc(r#"{"Effect":"Allow","Action":"iam:TagUser","Resource":"*","Condition":{"ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":["team"]}}}"#);
+    let allow = doc(
+        r#"{"Effect":"Allow","Action":"iam:TagUser","Resource":"*","Condition":{"ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":["team"]}}}"#,
+    );
     let empty = list("aws:TagKeys", &[]);
-    assert_eq!(decide(&[&allow], "iam:TagUser", "*", &empty), Verdict::ImplicitDeny);
-    assert_eq!(decide(&[&allow], "iam:TagUser", "*", &none()), Verdict::Allow);
+    assert_eq!(
+        decide(&[&allow], "iam:TagUser", "*", &empty),
+        Verdict::ImplicitDeny
+    );
+    assert_eq!(
+        decide(&[&allow], "iam:TagUser", "*", &none()),
+        Verdict::Allow
+    );
     let tagged = list("aws:TagKeys", &["team"]);
-    assert_eq!(decide(&[&allow], "iam:TagUser", "*", &tagged), Verdict::Allow);
+    assert_eq!(
+        decide(&[&allow], "iam:TagUser", "*", &tagged),
+        Verdict::Allow
+    );
     let deny_untagged = doc(r#"{"Effect":"Allow","Action":"iam:*","Resource":"*"},
         {"Effect":"Deny","Action":"iam:TagUser","Resource":"*","Condition":{"ForAllValues:StringNotEqualsIfExists":{"aws:TagKeys":["team"]}}}"#);
     // ForAllValues over no values is true: the Deny fires for an empty list and a missing key.
-    assert_eq!(decide(&[&deny_untagged], "iam:TagUser", "*", &empty), Verdict::ExplicitDeny);
-    assert_eq!(decide(&[&deny_untagged], "iam:TagUser", "*", &none()), Verdict::ExplicitDeny);
-    assert_eq!(decide(&[&deny_untagged], "iam:TagUser", "*", &tagged), Verdict::Allow);
+    assert_eq!(
+        decide(&[&deny_untagged], "iam:TagUser", "*", &empty),
+        Verdict::ExplicitDeny
+    );
+    assert_eq!(
+        decide(&[&deny_untagged], "iam:TagUser", "*", &none()),
+        Verdict::ExplicitDeny
+    );
+    assert_eq!(
+        decide(&[&deny_untagged], "iam:TagUser", "*", &tagged),
+        Verdict::Allow
+    );
 }

@@ -361,7 +361,10 @@ fn trust_policies_bind_named_principals_to_unique_ids() {
         user_id: "AIDABOBFIRST000000001".into(),
     });
     let r = s.ok(create("Ops", |op| set_doc(op, &trust)));
-    assert_eq!(r["trust_principal_ids"], json!({ bob.clone(): "AIDABOBFIRST000000001" }));
+    assert_eq!(
+        r["trust_principal_ids"],
+        json!({ bob.clone(): "AIDABOBFIRST000000001" })
+    );
     let shown = s.qok(RoleQuery::Get { name: "Ops".into() });
     assert_eq!(shown["assume_role_policy"], trust.as_str());
     // Bob is deleted and a new bob created: the policy in force names the old id.
@@ -375,7 +378,10 @@ fn trust_policies_bind_named_principals_to_unique_ids() {
     });
     let shown = s.qok(RoleQuery::Get { name: "Ops".into() });
     let doc = shown["assume_role_policy"].as_str().unwrap();
-    assert!(doc.contains("AIDABOBFIRST000000001") && !doc.contains(&bob), "{doc}");
+    assert!(
+        doc.contains("AIDABOBFIRST000000001") && !doc.contains(&bob),
+        "{doc}"
+    );
     let listed = s.qok(RoleQuery::List {
         path_prefix: "/".into(),
         page: PageRequest::default(),
@@ -388,7 +394,10 @@ fn trust_policies_bind_named_principals_to_unique_ids() {
     });
     let r = s.qok(RoleQuery::Get { name: "Ops".into() });
     assert_eq!(r["assume_role_policy"], trust.as_str());
-    assert_eq!(r["trust_principal_ids"], json!({ bob: "AIDABOBSECOND00000002" }));
+    assert_eq!(
+        r["trust_principal_ids"],
+        json!({ bob: "AIDABOBSECOND00000002" })
+    );
     // A role may trust itself once it exists (not while it is being created).
     let me = format!("arn:aws:iam::{A}:role/Ops");
     let self_trust = trust.replace(&format!("arn:aws:iam::{A}:user/bob"), &me);
@@ -397,7 +406,9 @@ fn trust_policies_bind_named_principals_to_unique_ids() {
         policy_document: self_trust.clone(),
     });
     s.err(
-        create("Other", |op| set_doc(op, &self_trust.replace("role/Ops", "role/Other"))),
+        create("Other", |op| {
+            set_doc(op, &self_trust.replace("role/Ops", "role/Other"))
+        }),
         ErrorCode::MalformedPolicyDocument,
     );
 }
