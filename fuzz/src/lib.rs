@@ -282,6 +282,61 @@ fn check_text(text: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    /// Writes the generated seeds of `command_json` and `peer_bincode` (commands and
+    /// requests as the API and the peer port carry them), from the forms that build the
+    /// seeded state: `cargo test --lib -- --ignored write_seeds` in `fuzz/`.
+    #[test]
+    #[ignore]
+    fn write_seeds() {
+        use iam_raft::types::{Entry, EntryPayload, LeaderId, LogId, Requests, Vote};
+        use openraft::vote::RaftLeaderId;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let commands: Vec<Command> = SEED_FORMS
+            .iter()
+            .filter_map(|form| {
+                match iam_aws::route(ACCOUNT, None, &iam_aws::Params::from_form(form.as_bytes())) {
+                    Ok(iam_aws::Call::Write(c)) => Some(c),
+                    _ => None,
+                }
+            })
+            .collect();
+        let json = dir.join("command_json");
+        std::fs::create_dir_all(&json).unwrap();
+        for (i, c) in commands.iter().enumerate().filter(|(i, _)| [0, 4, 5, 10].contains(i)) {
+            std::fs::write(json.join(format!("seed-{i}.json")), serde_json::to_string(c).unwrap()).unwrap();
+        }
+        let query = iam_state::Query::in_account(
+            ACCOUNT,
+            iam_state::ops::users::UserQuery::Get { name: "alice".into() },
+        );
+        std::fs::write(json.join("seed-query.json"), serde_json::to_string(&query).unwrap()).unwrap();
+        let requests: Vec<Request> = commands
+            .iter()
+            .take(4)
+            .map(|c| Request { request_token: Some("t".into()), time_ms: T0, command: c.clone() })
+            .collect();
+        let peer = dir.join("peer_bincode");
+        std::fs::create_dir_all(&peer).unwrap();
+        std::fs::write(peer.join("forward-writes.bin"), bincode::serialize(&requests).unwrap()).unwrap();
+        let log_id = |i| LogId::new(LeaderId::new(2, 1), i);
+        let append = openraft::raft::AppendEntriesRequest::<iam_raft::types::TypeConfig> {
+            vote: Vote::new_committed(2, 1),
+            prev_log_id: Some(log_id(6)),
+            entries: vec![
+                Entry { log_id: log_id(7), payload: EntryPayload::Blank },
+                Entry { log_id: log_id(8), payload: EntryPayload::Normal(Requests(requests[1..3].to_vec())) },
+            ],
+            leader_commit: Some(log_id(7)),
+        };
+        std::fs::write(peer.join("append-entries.bin"), bincode::serialize(&append).unwrap()).unwrap();
+        let vote = openraft::raft::VoteRequest::<iam_raft::types::TypeConfig> {
+            vote: Vote::new(3, 2),
+            last_log_id: Some(log_id(8)),
+            leadership_transfer: false,
+        };
+        std::fs::write(peer.join("vote.bin"), bincode::serialize(&vote).unwrap()).unwrap();
+    }
+
     #[test]
     fn the_seeded_state_builds() {
         assert!(seeded_store().len() > 20);
@@ -308,5 +363,89 @@ mod tests {
         assert_eq!(body, "body");
         let _ = http_request("");
         let _ = http_request(" \n\t\n:");
+    }
+}
+
+/// How much memory peer messages can take per byte on the wire, and what a length prefix
+/// claiming more than the message holds costs (`docs/fuzzing.md` quotes the numbers). Run
+/// alone, since the allocation counter is global:
+/// `cargo test --lib -- --ignored --nocapture --test-threads 1 decoding_costs`.
+#[cfg(test)]
+mod decoding_costs {
+    use super::*;
+    use iam_raft::types::{Entry, EntryPayload, LeaderId, LogId, TypeConfig, Vote};
+    use openraft::vote::RaftLeaderId;
+
+    #[global_allocator]
+    static ALLOC: Counting = Counting;
+
+    fn cost<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> (bool, usize) {
+        let base = reset_peak();
+        let ok = bincode::deserialize::<T>(bytes).is_ok();
+        (ok, peak() - base)
+    }
+
+    #[test]
+    #[ignore]
+    fn decoding_costs() {
+        // A Vec<Request> whose length prefix claims u64::MAX elements, with nothing after.
+        let (ok, used) = cost::<Vec<Request>>(&u64::MAX.to_le_bytes());
+        println!("Vec<Request> claiming 2^64-1 elements in 8 bytes: ok={ok}, peak {used} bytes");
+        assert!(!ok && used <= 1 << 20);
+        // One request whose string claims 2^40 bytes.
+        let mut b = bincode::serialize(&vec![Request {
+            request_token: Some(String::new()),
+            time_ms: 0,
+            command: Command::RotateTokenKey { sealed_key: String::new() },
+        }])
+        .unwrap();
+        let at = b.len() - 8;
+        b[at..].copy_from_slice(&(1u64 << 40).to_le_bytes());
+        let (ok, used) = cost::<Vec<Request>>(&b);
+        println!("a string claiming 2^40 bytes: ok={ok}, peak {used} bytes");
+        assert!(!ok && used <= 1 << 20);
+        // Amplification: the smallest requests, many of them.
+        let n = 100_000;
+        let small = vec![
+            Request {
+                request_token: None,
+                time_ms: 0,
+                command: Command::RotateTokenKey { sealed_key: String::new() },
+            };
+            n
+        ];
+        let b = bincode::serialize(&small).unwrap();
+        let (ok, used) = cost::<Vec<Request>>(&b);
+        println!(
+            "ForwardWrites of {n} minimal requests: {} bytes on the wire, peak {used} bytes decoded ({:.1}x); size_of::<Request>() = {}",
+            b.len(),
+            used as f64 / b.len() as f64,
+            std::mem::size_of::<Request>()
+        );
+        assert!(ok);
+        let log_id = |i| LogId::new(LeaderId::new(1, 1), i);
+        let append = openraft::raft::AppendEntriesRequest::<TypeConfig> {
+            vote: Vote::new_committed(1, 1),
+            prev_log_id: None,
+            entries: (1..=n as u64).map(|i| Entry { log_id: log_id(i), payload: EntryPayload::Blank }).collect(),
+            leader_commit: None,
+        };
+        let b = bincode::serialize(&append).unwrap();
+        let (ok, used) = cost::<openraft::raft::AppendEntriesRequest<TypeConfig>>(&b);
+        println!(
+            "AppendEntries of {n} blank entries: {} bytes on the wire, peak {used} bytes decoded ({:.1}x)",
+            b.len(),
+            used as f64 / b.len() as f64
+        );
+        assert!(ok);
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> = vec![(Vec::new(), Vec::new()); n];
+        let b = bincode::serialize(&pairs).unwrap();
+        let (ok, used) = cost::<Vec<(Vec<u8>, Vec<u8>)>>(&b);
+        println!(
+            "snapshot data of {n} empty pairs: {} bytes, peak {used} bytes decoded ({:.1}x)",
+            b.len(),
+            used as f64 / b.len() as f64
+        );
+        assert!(ok);
     }
 }
