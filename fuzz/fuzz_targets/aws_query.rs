@@ -51,10 +51,16 @@ fuzz_target!(|data: &[u8]| {
         };
         // `route` succeeded, so there is an Action, and it is one IAM has.
         let action = params.get("Action").unwrap_or_default().to_owned();
-        assert!(iam_aws::is_supported(&action), "{action} routed but is not supported");
+        assert!(
+            iam_aws::is_supported(&action),
+            "{action} routed but is not supported"
+        );
         let result = match call {
             Call::Write(mut command) => {
-                assert!(!command.is_internal(), "{action} routes to internal {command:?}");
+                assert!(
+                    !command.is_internal(),
+                    "{action} routes to internal {command:?}"
+                );
                 command.prepare(&mut env);
                 let req = Request {
                     request_token: None,
@@ -62,12 +68,18 @@ fuzz_target!(|data: &[u8]| {
                     command,
                 };
                 let (resp, writes) = apply(&store, 100 + index as u64, &req);
-                assert!(resp.result.is_ok() || writes.is_empty(), "a rejected write wrote {writes:?}");
+                assert!(
+                    resp.result.is_ok() || writes.is_empty(),
+                    "a rejected write wrote {writes:?}"
+                );
                 store.commit(writes);
                 resp.result.map(|o| o.to_json()).map_err(AwsError::from)
             }
             Call::Read(mut query) => {
-                assert!(!query.is_internal(), "{action} routes to internal {query:?}");
+                assert!(
+                    !query.is_internal(),
+                    "{action} routes to internal {query:?}"
+                );
                 query.prepare(T0);
                 query.run(&store).map_err(AwsError::from)
             }

@@ -11,7 +11,9 @@ use iamd_fuzz::{seeded_store, FixedEnv, T0};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(mut command) = serde_json::from_str::<Command>(text) {
         let _ = command.name();
         let _ = command.is_internal();
@@ -29,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
         let store = seeded_store();
         let dry = dry_run(&store, &req);
         let (resp, writes) = apply(&store, 100, &req);
-        assert_eq!(dry.result.is_ok(), resp.result.is_ok(), "dry run and apply disagree");
+        assert_eq!(
+            dry.result.is_ok(),
+            resp.result.is_ok(),
+            "dry run and apply disagree"
+        );
         if resp.result.is_err() {
             assert!(writes.is_empty(), "a rejected command wrote {writes:?}");
         }

@@ -17,7 +17,9 @@ const KINDS: [PolicyKind; 8] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     for kind in KINDS {
         let parsed = parse(text, kind);
         let report = validate_document(text, kind);

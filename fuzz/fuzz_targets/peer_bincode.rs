@@ -28,8 +28,14 @@ static ALLOC: iamd_fuzz::Counting = iamd_fuzz::Counting;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum ForwardRequest {
     Propose(Request),
-    AddNode { id: NodeId, node: IamNode, voter: bool },
-    RemoveNode { id: NodeId },
+    AddNode {
+        id: NodeId,
+        node: IamNode,
+        voter: bool,
+    },
+    RemoveNode {
+        id: NodeId,
+    },
 }
 
 /// `iam_raft::node::LeaderReply` (crate-private), field for field.
@@ -64,7 +70,11 @@ fn decode<T: Serialize + DeserializeOwned>(data: &[u8]) -> Option<T> {
     let value = decoded.ok()?;
     let bytes = bincode::serialize(&value).expect("a decoded value encodes");
     let again: T = bincode::deserialize(&bytes).expect("a re-encoded value decodes");
-    assert_eq!(bincode::serialize(&again).expect("encodes"), bytes, "unstable encoding");
+    assert_eq!(
+        bincode::serialize(&again).expect("encodes"),
+        bytes,
+        "unstable encoding"
+    );
     Some(value)
 }
 

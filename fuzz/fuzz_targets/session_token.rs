@@ -31,7 +31,10 @@ fn b64url(bytes: &[u8]) -> String {
 }
 
 fn never_opens(ring: &KeyRing, token: &str, now: u64) {
-    assert!(open(ring, token).is_err(), "a token nobody sealed opens: {token:?}");
+    assert!(
+        open(ring, token).is_err(),
+        "a token nobody sealed opens: {token:?}"
+    );
     assert!(authenticate_session(ring, token, "ASIAEXAMPLE", now).is_err());
 }
 
@@ -57,7 +60,9 @@ fn claims(u: &mut Unstructured<'_>) -> Result<SessionClaims> {
 
 fn run(data: &[u8]) -> Result<()> {
     let ring = ring();
-    let Some((&mode, rest)) = data.split_first() else { return Ok(()) };
+    let Some((&mode, rest)) = data.split_first() else {
+        return Ok(());
+    };
     let mut u = Unstructured::new(rest);
     match mode % 3 {
         0 => {
@@ -87,7 +92,8 @@ fn run(data: &[u8]) -> Result<()> {
                 assert!(open(&ring, token).is_err(), "a token past the limit opens");
                 return Ok(());
             }
-            let opened = open(&ring, token).unwrap_or_else(|e| panic!("a sealed token does not open: {e:?}"));
+            let opened = open(&ring, token)
+                .unwrap_or_else(|e| panic!("a sealed token does not open: {e:?}"));
             assert_eq!((opened.key_id, &opened.claims), (7, &claims));
             if claims.expires_ms > 0 {
                 let s = authenticate_session(&ring, token, &claims.access_key_id, now)
@@ -95,7 +101,10 @@ fn run(data: &[u8]) -> Result<()> {
                 assert_eq!(s.secret_access_key, issued.secret_access_key);
                 assert_eq!(s.claims, claims);
             }
-            assert!(authenticate_session(&ring, token, &claims.access_key_id, claims.expires_ms).is_err());
+            assert!(
+                authenticate_session(&ring, token, &claims.access_key_id, claims.expires_ms)
+                    .is_err()
+            );
             let other = format!("{}X", claims.access_key_id);
             assert!(authenticate_session(&ring, token, &other, 0).is_err());
             // Without its key the token does not open.
@@ -105,11 +114,17 @@ fn run(data: &[u8]) -> Result<()> {
             let at = u.arbitrary::<usize>()? % token.len();
             let pick = u.arbitrary::<u8>()? as usize;
             let old = token.as_bytes()[at];
-            let new = (0..64).map(|i| URL_SAFE[(pick + i) % 64]).find(|&b| b != old).unwrap_or(b'A');
+            let new = (0..64)
+                .map(|i| URL_SAFE[(pick + i) % 64])
+                .find(|&b| b != old)
+                .unwrap_or(b'A');
             let mut changed = token.clone().into_bytes();
             changed[at] = new;
             let changed = String::from_utf8(changed).unwrap_or_default();
-            assert!(open(&ring, &changed).is_err(), "a changed token opens: {token} -> {changed}");
+            assert!(
+                open(&ring, &changed).is_err(),
+                "a changed token opens: {token} -> {changed}"
+            );
         }
     }
     Ok(())

@@ -33,7 +33,9 @@ fn documented(e: &AuthError) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let (req, _body) = iamd_fuzz::http_request(text);
     let auth = match parse(&req) {
         Ok(auth) => auth,
@@ -51,7 +53,13 @@ fuzz_target!(|data: &[u8]| {
         payload_sha256: None,
         ..req
     };
-    if let Err(e) = verify(&unhashed, &auth, SECRET, &auth.service, auth.request_time_ms) {
+    if let Err(e) = verify(
+        &unhashed,
+        &auth,
+        SECRET,
+        &auth.service,
+        auth.request_time_ms,
+    ) {
         documented(&e);
     }
 });

@@ -61,7 +61,11 @@ struct Case {
 
 fn case(u: &mut Unstructured<'_>) -> Result<Case> {
     let method = string_of(u, 8, |b| b.is_ascii_uppercase())?;
-    let method = if method.is_empty() { "POST".to_owned() } else { method };
+    let method = if method.is_empty() {
+        "POST".to_owned()
+    } else {
+        method
+    };
     let path = format!("/{}", string_of(u, 40, target_char)?);
     let query = string_of(u, 60, |b| target_char(b) || b == b'?')?;
     let mut headers = vec![("Host".to_owned(), "iam.amazonaws.com".to_owned())];
@@ -113,7 +117,13 @@ fn verifies(req: &SignedRequest, c: &Case) -> bool {
 
 /// Replaces byte `at` (mod len) of `s` with a different byte allowed by `ok`, chosen from
 /// `pick`. None when `s` has no byte that may change.
-fn mutate(s: &str, at: usize, pick: u8, changeable: impl Fn(u8) -> bool, ok: impl Fn(u8) -> bool) -> Option<String> {
+fn mutate(
+    s: &str,
+    at: usize,
+    pick: u8,
+    changeable: impl Fn(u8) -> bool,
+    ok: impl Fn(u8) -> bool,
+) -> Option<String> {
     let positions: Vec<usize> = s
         .bytes()
         .enumerate()
@@ -163,10 +173,49 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         );
         return Ok(());
     }
-    let auth = parse(&signed).unwrap_or_else(|e| panic!("signed request does not parse: {e:?}\n{signed:?}"));
-    assert_eq!(auth.form, if c.presigned { AuthForm::Query } else { AuthForm::Header });
+    // Refused by design: a header the verifier reads once, sent twice with different values
+    // (parse: IncompleteSignature), and an unsigned body outside S3 (verify).
+    let repeated = ["host", "date", "x-amz-content-sha256"].iter().any(|h| {
+        let mut values = signed
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(h))
+            .map(|(_, v)| v.trim());
+        values
+            .next()
+            .is_some_and(|first| values.any(|v| v != first))
+    });
+    let auth = match parse(&signed) {
+        Ok(auth) => {
+            assert!(
+                !repeated,
+                "a request repeating a single header parses: {signed:?}"
+            );
+            auth
+        }
+        Err(e) if repeated => {
+            assert_eq!(e.code, iam_model::ErrorCode::IncompleteSignature, "{e:?}");
+            return Ok(());
+        }
+        Err(e) => panic!("signed request does not parse: {e:?}\n{signed:?}"),
+    };
+    if auth.unsigned_payload && c.service != "s3" {
+        assert!(verify(&signed, &auth, SECRET, c.service, c.time_ms).is_err());
+        return Ok(());
+    }
+    assert_eq!(
+        auth.form,
+        if c.presigned {
+            AuthForm::Query
+        } else {
+            AuthForm::Header
+        }
+    );
     assert_eq!(auth.access_key_id, KEY_ID);
-    assert_eq!((auth.region.as_str(), auth.service.as_str()), (c.region, c.service));
+    assert_eq!(
+        (auth.region.as_str(), auth.service.as_str()),
+        (c.region, c.service)
+    );
     // An empty token is no token (parse drops it).
     let token = c.token.as_deref().filter(|t| !t.is_empty());
     assert_eq!(auth.security_token.as_deref(), token);
@@ -197,7 +246,8 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         }
         // The method.
         1 => {
-            let Some(method) = mutate(&m.method, at, pick, |_| true, |b| b.is_ascii_uppercase()) else {
+            let Some(method) = mutate(&m.method, at, pick, |_| true, |b| b.is_ascii_uppercase())
+            else {
                 return Ok(());
             };
             m.method = method;
@@ -223,7 +273,13 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         3 => {
             if c.presigned {
                 let (rest, sig) = m.query.rsplit_once("X-Amz-Signature=").unwrap_or_default();
-                let Some(sig) = mutate(sig, at, pick, |_| true, |b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) else {
+                let Some(sig) = mutate(
+                    sig,
+                    at,
+                    pick,
+                    |_| true,
+                    |b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase(),
+                ) else {
                     return Ok(());
                 };
                 m.query = format!("{rest}X-Amz-Signature={sig}");
@@ -232,7 +288,13 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                     unreachable!("sign adds Authorization")
                 };
                 let (rest, sig) = m.headers[i].1.rsplit_once("Signature=").unwrap_or_default();
-                let Some(sig) = mutate(sig, at, pick, |_| true, |b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) else {
+                let Some(sig) = mutate(
+                    sig,
+                    at,
+                    pick,
+                    |_| true,
+                    |b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase(),
+                ) else {
                     return Ok(());
                 };
                 m.headers[i].1 = format!("{rest}Signature={sig}");
@@ -247,7 +309,11 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
             let normalize = c.service != "s3";
             let same = canonical_uri(&path, normalize) == canonical_uri(&m.path, normalize);
             m.path = path;
-            assert_eq!(verifies(&m, &c), same, "path change, same canonical URI: {same}: {m:?}");
+            assert_eq!(
+                verifies(&m, &c),
+                same,
+                "path change, same canonical URI: {same}: {m:?}"
+            );
         }
         // The query: fails exactly when the canonical query (less the signature) or the
         // parsed authentication changes.
@@ -260,7 +326,11 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
             m.query = query;
             let same = canonical_query(&m.query, &["X-Amz-Signature"]) == before
                 && parse(&m).ok() == old_auth.ok();
-            assert_eq!(verifies(&m, &c), same, "query change, same canonical query: {same}: {m:?}");
+            assert_eq!(
+                verifies(&m, &c),
+                same,
+                "query change, same canonical query: {same}: {m:?}"
+            );
         }
     }
     Ok(())

@@ -190,9 +190,15 @@ pub fn peak() -> usize {
 pub fn check_xml(xml: &str) -> Result<String, String> {
     if let Some(c) = xml.chars().find(|&c| {
         let u = c as u32;
-        !(matches!(u, 0x9 | 0xA | 0xD) || (0x20..=0xD7FF).contains(&u) || (0xE000..=0xFFFD).contains(&u) || u >= 0x10000)
+        !(matches!(u, 0x9 | 0xA | 0xD)
+            || (0x20..=0xD7FF).contains(&u)
+            || (0xE000..=0xFFFD).contains(&u)
+            || u >= 0x10000)
     }) {
-        return Err(format!("character U+{:04X} is not allowed in XML 1.0", c as u32));
+        return Err(format!(
+            "character U+{:04X} is not allowed in XML 1.0",
+            c as u32
+        ));
     }
     let mut stack: Vec<&str> = Vec::new();
     let mut root: Option<String> = None;
@@ -217,15 +223,15 @@ pub fn check_xml(xml: &str) -> Result<String, String> {
                     let tag = tag.strip_suffix('/').unwrap_or(tag);
                     let name = tag.split(' ').next().unwrap_or_default();
                     if name.is_empty()
-                        || !name
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-'))
+                        || !name.bytes().all(|b| {
+                            b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-')
+                        })
                         || name.as_bytes()[0].is_ascii_digit()
                     {
                         return Err(format!("bad element name in <{tag}>"));
                     }
                     let attrs = &tag[name.len()..];
-                    if attrs.contains('<') || attrs.matches('"').count() % 2 != 0 {
+                    if attrs.contains('<') || !attrs.matches('"').count().is_multiple_of(2) {
                         return Err(format!("bad attributes in <{tag}>"));
                     }
                     if stack.is_empty() {
@@ -261,7 +267,9 @@ fn check_text(text: &str) -> Result<(), String> {
     let mut rest = text;
     while let Some(i) = rest.find('&') {
         let after = &rest[i + 1..];
-        let end = after.find(';').ok_or_else(|| format!("bare '&' in text {text:?}"))?;
+        let end = after
+            .find(';')
+            .ok_or_else(|| format!("bare '&' in text {text:?}"))?;
         let entity = &after[..end];
         let ok = matches!(entity, "amp" | "lt" | "gt" | "quot" | "apos")
             || entity
@@ -302,33 +310,65 @@ mod tests {
             .collect();
         let json = dir.join("command_json");
         std::fs::create_dir_all(&json).unwrap();
-        for (i, c) in commands.iter().enumerate().filter(|(i, _)| [0, 4, 5, 10].contains(i)) {
-            std::fs::write(json.join(format!("seed-{i}.json")), serde_json::to_string(c).unwrap()).unwrap();
+        for (i, c) in commands
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| [0, 4, 5, 10].contains(i))
+        {
+            std::fs::write(
+                json.join(format!("seed-{i}.json")),
+                serde_json::to_string(c).unwrap(),
+            )
+            .unwrap();
         }
         let query = iam_state::Query::in_account(
             ACCOUNT,
-            iam_state::ops::users::UserQuery::Get { name: "alice".into() },
+            iam_state::ops::users::UserQuery::Get {
+                name: "alice".into(),
+            },
         );
-        std::fs::write(json.join("seed-query.json"), serde_json::to_string(&query).unwrap()).unwrap();
+        std::fs::write(
+            json.join("seed-query.json"),
+            serde_json::to_string(&query).unwrap(),
+        )
+        .unwrap();
         let requests: Vec<Request> = commands
             .iter()
             .take(4)
-            .map(|c| Request { request_token: Some("t".into()), time_ms: T0, command: c.clone() })
+            .map(|c| Request {
+                request_token: Some("t".into()),
+                time_ms: T0,
+                command: c.clone(),
+            })
             .collect();
         let peer = dir.join("peer_bincode");
         std::fs::create_dir_all(&peer).unwrap();
-        std::fs::write(peer.join("forward-writes.bin"), bincode::serialize(&requests).unwrap()).unwrap();
+        std::fs::write(
+            peer.join("forward-writes.bin"),
+            bincode::serialize(&requests).unwrap(),
+        )
+        .unwrap();
         let log_id = |i| LogId::new(LeaderId::new(2, 1), i);
         let append = openraft::raft::AppendEntriesRequest::<iam_raft::types::TypeConfig> {
             vote: Vote::new_committed(2, 1),
             prev_log_id: Some(log_id(6)),
             entries: vec![
-                Entry { log_id: log_id(7), payload: EntryPayload::Blank },
-                Entry { log_id: log_id(8), payload: EntryPayload::Normal(Requests(requests[1..3].to_vec())) },
+                Entry {
+                    log_id: log_id(7),
+                    payload: EntryPayload::Blank,
+                },
+                Entry {
+                    log_id: log_id(8),
+                    payload: EntryPayload::Normal(Requests(requests[1..3].to_vec())),
+                },
             ],
             leader_commit: Some(log_id(7)),
         };
-        std::fs::write(peer.join("append-entries.bin"), bincode::serialize(&append).unwrap()).unwrap();
+        std::fs::write(
+            peer.join("append-entries.bin"),
+            bincode::serialize(&append).unwrap(),
+        )
+        .unwrap();
         let vote = openraft::raft::VoteRequest::<iam_raft::types::TypeConfig> {
             vote: Vote::new(3, 2),
             last_log_id: Some(log_id(8)),
@@ -344,7 +384,10 @@ mod tests {
 
     #[test]
     fn xml_checks_catch_what_they_should() {
-        assert_eq!(check_xml("<a x=\"1\"><b>t &amp; u</b><c/></a>").unwrap(), "a");
+        assert_eq!(
+            check_xml("<a x=\"1\"><b>t &amp; u</b><c/></a>").unwrap(),
+            "a"
+        );
         assert!(check_xml("<a><b></a></b>").is_err());
         assert!(check_xml("<a>x < y</a>").is_err());
         assert!(check_xml("<a>x & y</a>").is_err());
@@ -396,7 +439,9 @@ mod decoding_costs {
         let mut b = bincode::serialize(&vec![Request {
             request_token: Some(String::new()),
             time_ms: 0,
-            command: Command::RotateTokenKey { sealed_key: String::new() },
+            command: Command::RotateTokenKey {
+                sealed_key: String::new(),
+            },
         }])
         .unwrap();
         let at = b.len() - 8;
@@ -410,7 +455,9 @@ mod decoding_costs {
             Request {
                 request_token: None,
                 time_ms: 0,
-                command: Command::RotateTokenKey { sealed_key: String::new() },
+                command: Command::RotateTokenKey {
+                    sealed_key: String::new()
+                },
             };
             n
         ];
@@ -427,7 +474,12 @@ mod decoding_costs {
         let append = openraft::raft::AppendEntriesRequest::<TypeConfig> {
             vote: Vote::new_committed(1, 1),
             prev_log_id: None,
-            entries: (1..=n as u64).map(|i| Entry { log_id: log_id(i), payload: EntryPayload::Blank }).collect(),
+            entries: (1..=n as u64)
+                .map(|i| Entry {
+                    log_id: log_id(i),
+                    payload: EntryPayload::Blank,
+                })
+                .collect(),
             leader_commit: None,
         };
         let b = bincode::serialize(&append).unwrap();
