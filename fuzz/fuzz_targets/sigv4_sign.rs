@@ -323,6 +323,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
             };
             let before = canonical_query(&m.query, &["X-Amz-Signature"]);
             let old_auth = parse(&m);
+            let old_params = iam_aws::Params::from_request(m.query.as_bytes(), &c.body);
             m.query = query;
             let same = canonical_query(&m.query, &["X-Amz-Signature"]) == before
                 && parse(&m).ok() == old_auth.ok();
@@ -331,6 +332,21 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                 same,
                 "query change, same canonical query: {same}: {m:?}"
             );
+            // What still verifies is executed with the same parameters (query and body
+            // merged, as the HTTP port does): the signature covers what runs.
+            if same {
+                let params = iam_aws::Params::from_request(m.query.as_bytes(), &c.body);
+                // Errors compare by code (their messages quote the bytes sent).
+                let outcome = |p: &Result<iam_aws::Params, iam_aws::AwsError>| match p {
+                    Ok(params) => Ok(params.clone()),
+                    Err(e) => Err(e.code.clone()),
+                };
+                assert_eq!(
+                    outcome(&params),
+                    outcome(&old_params),
+                    "one signature, two parameter sets: {m:?}"
+                );
+            }
         }
     }
     Ok(())
