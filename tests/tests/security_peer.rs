@@ -171,3 +171,68 @@ async fn a_node_without_the_cluster_key_cannot_join() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn even_a_members_messages_are_bounded() {
+    within(Duration::from_secs(60), async {
+        let c = Cluster::start(1).await;
+        let peer = c.node(1).peer.clone();
+        let account = c.account.clone();
+        let probe = PeerClient::new(&peer, "", &member_of(TEST_SECRET_KEY)).unwrap();
+        let cluster_id = probe.cluster_id(Duration::from_secs(3)).await.unwrap();
+        let member = PeerClient::new(&peer, &cluster_id, &member_of(TEST_SECRET_KEY)).unwrap();
+        // More writes in one call than a node ever forwards at once: refused whole.
+        let req = |i: usize| Request {
+            request_token: None,
+            time_ms: 1,
+            command: Command::in_account(
+                &account,
+                iam_state::ops::users::UserOp::Create {
+                    name: format!("flood-{i}"),
+                    path: "/".into(),
+                    tags: vec![],
+                    permissions_boundary: None,
+                    user_id: format!("AIDAFLOOD{i:011}"),
+                },
+            ),
+        };
+        let flood: Vec<Request> = (0..300).map(req).collect();
+        let e = member
+            .call(
+                PeerRpc::ForwardWrites,
+                bincode::serialize(&flood).unwrap(),
+                Some(Duration::from_secs(5)),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e}");
+        // A vote is tens of bytes: a megabyte claiming to be one is not decoded.
+        let e = member
+            .call(
+                PeerRpc::Vote,
+                vec![0u8; 1 << 20],
+                Some(Duration::from_secs(5)),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e}");
+        assert!(e.message().contains("larger than"), "{e}");
+        // Nothing of the flood was applied; a normal batch still is.
+        let ok: Vec<Request> = (0..3).map(req).collect();
+        member
+            .call(
+                PeerRpc::ForwardWrites,
+                bincode::serialize(&ok).unwrap(),
+                Some(Duration::from_secs(5)),
+            )
+            .await
+            .unwrap();
+        let (code, out, _) = {
+            let mut c = c;
+            c.iamctl(&["--consistency", "linearizable", "user", "list"])
+        };
+        assert_eq!(code, 0);
+        assert!(out.contains("flood-2") && !out.contains("flood-3"), "{out}");
+    })
+    .await;
+}

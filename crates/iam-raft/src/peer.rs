@@ -60,11 +60,30 @@ impl<SM: StateMachine> PeerService<SM> {
     }
 }
 
-/// Most bytes reserved for an incoming snapshot before its chunks arrive.
-const SNAPSHOT_RESERVE_MAX: usize = 1 << 30;
+/// Most bytes reserved for an incoming snapshot before its chunks arrive (more is allocated
+/// as they do).
+const SNAPSHOT_RESERVE_MAX: usize = 64 << 20;
 /// The largest snapshot a node accepts (snapshots are held in memory whole; see
 /// ARCHITECTURE.md: 100k users are tens of MB).
 pub const SNAPSHOT_BYTES_MAX: usize = 16 << 30;
+
+/// Most bytes of a vote, pre-vote or snapshot header (a vote request is tens of bytes).
+const SMALL_MESSAGE_BYTES_MAX: usize = 64 * 1024;
+/// Most bytes of a forwarded write or batch of them: `MAX_BATCH` writes, each far below
+/// this share (a policy document is at most a few KiB).
+const FORWARD_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// [`decode`] for a message kind that is never large: a bigger one is refused before it is
+/// decoded (decoding takes up to ~16 times a message's size in memory).
+fn decode_small<T: serde::de::DeserializeOwned>(p: &Payload, max: usize) -> Result<T, Status> {
+    if p.data.len() > max {
+        return Err(Status::invalid_argument(format!(
+            "a peer message of {} bytes is larger than this kind of message may be ({max})",
+            p.data.len()
+        )));
+    }
+    decode(p)
+}
 
 fn decode<T: serde::de::DeserializeOwned>(p: &Payload) -> Result<T, Status> {
     bincode::deserialize(&p.data)
@@ -128,7 +147,11 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
     async fn vote(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
         self.counters.vote.fetch_add(1, Ordering::Relaxed);
-        let r = self.node.raft().vote(decode(req.get_ref())?).await;
+        let r = self
+            .node
+            .raft()
+            .vote(decode_small(req.get_ref(), SMALL_MESSAGE_BYTES_MAX)?)
+            .await;
         encode(&r)
     }
 
@@ -136,7 +159,11 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
     async fn pre_vote(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
         self.counters.pre_vote.fetch_add(1, Ordering::Relaxed);
-        let r = self.node.raft().pre_vote(decode(req.get_ref())?).await;
+        let r = self
+            .node
+            .raft()
+            .pre_vote(decode_small(req.get_ref(), SMALL_MESSAGE_BYTES_MAX)?)
+            .await;
         encode(&r)
     }
 
@@ -154,7 +181,7 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
             .message()
             .await?
             .ok_or_else(|| Status::invalid_argument("empty snapshot stream"))?;
-        let (vote, meta, size): SnapshotHeader = decode(&header)?;
+        let (vote, meta, size): SnapshotHeader = decode_small(&header, SMALL_MESSAGE_BYTES_MAX)?;
         // The announced size bounds what is buffered; room for it up front (bounded too).
         let announced = usize::try_from(size).unwrap_or(usize::MAX);
         if announced > SNAPSHOT_BYTES_MAX {
@@ -187,14 +214,21 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
     async fn forward(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
         self.counters.forward.fetch_add(1, Ordering::Relaxed);
-        let call: ForwardRequest = decode(req.get_ref())?;
+        let call: ForwardRequest = decode_small(req.get_ref(), FORWARD_BYTES_MAX)?;
         let r = self.node.handle_forward(call).await;
         encode(&r)
     }
 
     async fn forward_writes(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
-        let writes: Vec<iam_state::Request> = decode(req.get_ref())?;
+        let writes: Vec<iam_state::Request> = decode_small(req.get_ref(), FORWARD_BYTES_MAX)?;
+        if writes.len() > crate::forwarder::MAX_BATCH {
+            return Err(Status::invalid_argument(format!(
+                "{} forwarded writes in one call; a node sends at most {}",
+                writes.len(),
+                crate::forwarder::MAX_BATCH
+            )));
+        }
         self.counters.forward.fetch_add(1, Ordering::Relaxed);
         self.counters
             .forwarded_writes
