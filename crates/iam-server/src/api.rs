@@ -261,11 +261,13 @@ fn input_error(e: &IamError) -> bool {
     )
 }
 
-/// The outcome as the API returns it: a secret created by this call (sealed in the state)
-/// is shown to its creator once, in the clear; a new virtual MFA device's otpauth URI comes
+/// The outcome as the API returns it: a secret created by this call (sealed in the state: an
+/// access key's secret, a virtual MFA device's seed) is shown to its creator once, in the
+/// clear; a new virtual MFA device's otpauth URI comes
 /// with its QR code (`qr_code_png`: base64 of the PNG, as AWS's `QRCodePNG`).
 pub(crate) fn reveal(secrets: &SecretBox, outcome: &Outcome) -> serde_json::Value {
     let mut v = outcome.to_json();
+    crate::mfa::reveal_seed(secrets, &mut v);
     if let Some(serde_json::Value::String(s)) = v.get_mut("secret_access_key") {
         if let Ok(plain) = secrets.open(s) {
             *s = plain;
@@ -321,6 +323,8 @@ impl ApiState {
         if !implicit {
             self.check(caller, scope, &target, root_creds)?;
         }
+        // MFA codes are checked here, where the sealed seed can be opened (`crate::mfa`).
+        self.check_mfa_codes(&mut command).await?;
         command.set_caller(&caller.arn);
         self.execute(&Proposer::caller(caller), &digest, opts, command)
             .await

@@ -101,5 +101,6 @@ async fn metrics(State(s): State<ApiState>) -> String {
         "# HELP iamd_forwarded_writes_total Writes followers forwarded to this node (many per forward call).\n# TYPE iamd_forwarded_writes_total counter\niamd_forwarded_writes_total {}",
         c.forwarded_writes.load(Ordering::Relaxed)
     );
+    crate::password::write_metrics(&mut out);
     out
 }

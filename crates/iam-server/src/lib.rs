@@ -19,6 +19,7 @@ mod http;
 mod lifecycle;
 pub mod listen;
 mod login;
+mod mfa;
 pub mod password;
 mod request_token;
 pub mod status;

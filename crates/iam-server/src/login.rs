@@ -2,16 +2,23 @@
 //! then the code of their MFA device if they have one, gives session credentials for the
 //! user, as the AWS console's sign-in does.
 //!
-//! - Failed sign-ins (wrong password or MFA code) are recorded in the user's login profile
-//!   with a Raft write, so the limit ([`SIGN_IN_FAILURES_MAX`] per
-//!   [`SIGN_IN_FAILURE_WINDOW_MS`]) holds across the cluster; names that have no login
-//!   profile are limited on each node alone (nothing to protect, nothing to write).
+//! - Every password check of a user with a login profile is reserved through Raft before it
+//!   runs (`LoginProfileOp::ReserveAttempt`): apply counts it as a failure, or refuses it
+//!   when [`SIGN_IN_FAILURES_MAX`] are counted within [`SIGN_IN_FAILURE_WINDOW_MS`], in one
+//!   step. So at most that many passwords are ever checked per window, cluster-wide, however
+//!   many sign-ins arrive at once; a completed sign-in forgets the count (`RecordUse`).
+//!   Names without a login profile are limited on each node alone (nothing to protect,
+//!   nothing to write; `password::FailedAttempts`).
+//! - Every refusal of the credentials reads the same — wrong account, user or password, no
+//!   login profile, or too many attempts — and takes about as long: a refused attempt waits
+//!   as long as a reservation and a check typically take ([`Typical`]), a name without a
+//!   profile is checked against a decoy hash.
+//! - MFA codes are checked per device with their own lockout (`crate::mfa`); a sign-in whose
+//!   code fails stays counted against the user too.
 //! - A password that must change (reset required, or older than the policy's
 //!   `MaxPasswordAge`) signs in only with a new one, set through the user's own
 //!   `ChangePassword` (so the password policy, reuse prevention and the user's permission to
 //!   change it apply); with `HardExpiry`, an expired password signs in no more.
-//! - Every refusal of the credentials themselves reads the same, so the answer does not tell
-//!   which of account, user or password was wrong.
 
 use crate::api::ApiState;
 use crate::auth::{Caller, CallerKind};
@@ -20,10 +27,12 @@ use iam_auth::token::issue;
 use iam_model::{ErrorCode, IamError};
 use iam_proto::v1::{Consistency, LoginReply, LoginRequest, ReadOptions, TemporaryCredentials};
 use iam_state::ops::login_profiles::{LoginProfile, LoginProfileOp, SignIn, PASSWORD_LEN_MAX};
-use iam_state::ops::mfa::MfaOp;
 use iam_state::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tonic::Status;
 
+#[cfg(doc)]
 use iam_state::ops::login_profiles::{SIGN_IN_FAILURES_MAX, SIGN_IN_FAILURE_WINDOW_MS};
 
 /// Session length when the request names none (the console's 12 hours).
@@ -46,9 +55,10 @@ fn refused(message: &str) -> Status {
     from_iam(&IamError::new(ErrorCode::AccessDenied, message))
 }
 
+/// The one answer to every refused credential (see the module documentation).
 fn incorrect() -> Status {
     refused(
-        "Your authentication information is incorrect: check the account, user name and password.",
+        "Your authentication information is incorrect, or this user made too many failed attempts: check the account, user name and password, or try again in a few minutes.",
     )
 }
 
@@ -56,14 +66,41 @@ fn invalid(message: impl Into<String>) -> Status {
     from_iam(&IamError::new(ErrorCode::ValidationError, message))
 }
 
-fn too_many() -> Status {
-    from_iam(&IamError::new(
-        ErrorCode::LimitExceeded,
-        format!(
-            "Too many failed sign-in attempts for this user: at most {SIGN_IN_FAILURES_MAX} in {} minutes; try again later.",
-            SIGN_IN_FAILURE_WINDOW_MS / 60_000
-        ),
-    ))
+/// How long something typically takes on this node (a moving average), so that an attempt
+/// refused without doing it can take as long.
+struct Typical {
+    nanos: AtomicU64,
+}
+
+impl Typical {
+    const fn new() -> Self {
+        Self {
+            nanos: AtomicU64::new(0),
+        }
+    }
+
+    fn note(&self, took: Duration) {
+        let n = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        let old = self.nanos.load(Ordering::Relaxed);
+        let new = if old == 0 { n } else { (old / 8) * 7 + n / 8 };
+        self.nanos.store(new, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Duration {
+        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+    }
+}
+
+/// A password check (argon2) on this node.
+static CHECK_TAKES: Typical = Typical::new();
+/// Reserving an attempt (a Raft write).
+static RESERVE_TAKES: Typical = Typical::new();
+
+/// How long a password check typically takes here (the decoy's hashing is the first
+/// estimate).
+fn check_takes() -> Duration {
+    decoy_hash();
+    CHECK_TAKES.get()
 }
 
 /// Password checks running at once on this node (argon2 takes a core for tens of ms).
@@ -78,7 +115,13 @@ fn checking() -> &'static tokio::sync::Semaphore {
 /// exists.
 fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| crate::password::hash("iamd-decoy-password"))
+    DECOY.get_or_init(|| {
+        let started = Instant::now();
+        let h = crate::password::hash("iamd-decoy-password");
+        // Hashing takes what a check takes: a first estimate.
+        CHECK_TAKES.note(started.elapsed());
+        h
+    })
 }
 
 fn validate(r: &LoginRequest) -> Result<u64, Status> {
@@ -132,16 +175,70 @@ impl ApiState {
         })
     }
 
-    async fn record_failure(&self, found: &Found) {
-        let cmd = Command::in_account(
+    /// Runs one argon2 check (a few at a time on this node).
+    async fn check_password(&self, password: &str, stored: String) -> Result<bool, Status> {
+        // A few argon2 checks at a time: sign-ins with made-up names must not take every
+        // core from the node's other work.
+        let _permit = checking()
+            .acquire()
+            .await
+            .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
+        let password = password.to_owned();
+        let started = Instant::now();
+        let ok = tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
+            .await
+            .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
+        CHECK_TAKES.note(started.elapsed());
+        Ok(ok)
+    }
+
+    /// Whether `password` is the user's: reserved cluster-wide first, so a locked user's
+    /// password is never checked (the refusal then takes as long as a check would).
+    async fn user_password_matches(
+        &self,
+        found: &Found,
+        password: &str,
+        now: u64,
+    ) -> Result<bool, Status> {
+        if found.profile.locked_out(now) {
+            // This node already knows: no need to ask the leader.
+            tokio::time::sleep(RESERVE_TAKES.get() + check_takes()).await;
+            return Ok(false);
+        }
+        let reserve = Command::in_account(
             &found.account,
-            LoginProfileOp::RecordFailure {
+            LoginProfileOp::ReserveAttempt {
                 user_name: found.user_name.clone(),
             },
         );
-        if let Err(e) = self.execute_internal(cmd).await {
-            tracing::warn!(user = %found.user_arn, "could not record a failed sign-in: {}", e.message());
+        let started = Instant::now();
+        match self.execute_internal(reserve).await {
+            Ok(_) => RESERVE_TAKES.note(started.elapsed()),
+            Err(e) if crate::password::has_code(&e, "LimitExceeded") => {
+                tokio::time::sleep(check_takes()).await;
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
         }
+        crate::password::CHECKS
+            .sign_in
+            .fetch_add(1, Ordering::Relaxed);
+        self.check_password(password, found.profile.password_hash.clone())
+            .await
+    }
+
+    /// A name without a login profile: limited on this node, checked against the decoy hash
+    /// after as long as a reservation takes, so that it answers as a user's would.
+    async fn decoy_check(&self, who: &str, password: &str, now: u64) -> Result<(), Status> {
+        let decoy = decoy_hash().to_owned();
+        if !self.failed_passwords.try_reserve(who, now) {
+            tokio::time::sleep(RESERVE_TAKES.get() + check_takes()).await;
+            return Ok(());
+        }
+        tokio::time::sleep(RESERVE_TAKES.get()).await;
+        crate::password::CHECKS.decoy.fetch_add(1, Ordering::Relaxed);
+        self.check_password(password, decoy).await?;
+        Ok(())
     }
 
     /// `Login`: see the module documentation.
@@ -156,43 +253,24 @@ impl ApiState {
             r.account.trim().to_ascii_lowercase(),
             r.user_name.trim().to_ascii_lowercase()
         );
-        let now = crate::now_ms();
-        if !self.failed_passwords.allowed(&who, now) {
-            return Err(too_many());
-        }
         // Decide on the latest password and failures, not a lagging copy.
         self.read(Some(ReadOptions {
             consistency: Consistency::Linearizable as i32,
             at_least_index: 0,
         }))
         .await?;
+        let now = crate::now_ms();
         let found = self.find_sign_in(&r.account, r.user_name.trim());
-        if found.as_ref().is_some_and(|f| f.profile.locked_out(now)) {
-            return Err(too_many());
-        }
-        let stored = found.as_ref().map_or_else(
-            || decoy_hash().to_owned(),
-            |f| f.profile.password_hash.clone(),
-        );
-        let password = r.password.clone();
-        let matches = {
-            // A few argon2 checks at a time: sign-ins with made-up names must not take every
-            // core from the node's other work.
-            let _permit = checking()
-                .acquire()
-                .await
-                .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
-            tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
-                .await
-                .map_err(|e| Status::internal(format!("password check failed: {e}")))?
+        let matches = match &found {
+            Some(f) => self.user_password_matches(f, &r.password, now).await?,
+            None => {
+                self.decoy_check(&who, &r.password, now).await?;
+                false
+            }
         };
         let found = match found {
             Some(f) if matches => f,
-            other => {
-                self.failed_passwords.failed(&who, now);
-                if let Some(f) = &other {
-                    self.record_failure(f).await;
-                }
+            _ => {
                 tracing::info!(account = %r.account, user = %r.user_name, "sign-in refused");
                 return Err(incorrect());
             }
@@ -214,7 +292,7 @@ impl ApiState {
                 "Your password must be changed before you sign in: sign in again with a new password.",
             )));
         }
-        let mfa_ms = self.sign_in_mfa(&found, &r.mfa_code, &who, now).await?;
+        let mfa_ms = self.sign_in_mfa(&found, &r.mfa_code).await?;
         let user = Caller {
             account: found.account.clone(),
             arn: found.user_arn.clone(),
@@ -229,6 +307,15 @@ impl ApiState {
         };
         let changed = !r.new_password.is_empty();
         if changed {
+            // The password and code were right: forget this sign-in's reserved attempt, so
+            // that the change's own check of the old password has room.
+            let forget = Command::in_account(
+                &found.account,
+                LoginProfileOp::ForgetFailures {
+                    user_name: found.user_name.clone(),
+                },
+            );
+            self.execute_internal(forget).await?;
             let change = Command::in_account(
                 &found.account,
                 LoginProfileOp::ChangePassword {
@@ -291,14 +378,9 @@ impl ApiState {
         })
     }
 
-    /// The MFA step: required for a user with a device; the code is consumed cluster-wide.
-    async fn sign_in_mfa(
-        &self,
-        found: &Found,
-        code: &str,
-        who: &str,
-        now: u64,
-    ) -> Result<Option<u64>, Status> {
+    /// The MFA step: required for a user with a device; the code is consumed cluster-wide,
+    /// and wrong codes count against the device (`crate::mfa`).
+    async fn sign_in_mfa(&self, found: &Found, code: &str) -> Result<Option<u64>, Status> {
         let Some(serial) = found.mfa_serials.first() else {
             if !code.is_empty() {
                 return Err(invalid(format!(
@@ -315,23 +397,20 @@ impl ApiState {
             )));
         }
         // Any enabled device's code will do.
+        let mut refusal = None;
         for serial in &found.mfa_serials {
-            let cmd = Command::in_account(
-                &found.account,
-                MfaOp::Authenticate {
-                    user_name: found.user_name.clone(),
-                    serial_number: serial.clone(),
-                    code: code.to_owned(),
-                },
-            );
-            if let Ok((outcome, _)) = self.execute_internal(cmd).await {
-                return Ok(outcome.to_json()["authenticated_ms"].as_u64());
+            match self
+                .check_mfa_code(&found.account, &found.user_name, serial, code)
+                .await
+            {
+                Ok(Some(ms)) => return Ok(Some(ms)),
+                Ok(None) => {}
+                Err(e) => refusal = Some(e),
             }
         }
-        self.failed_passwords.failed(who, now);
-        self.record_failure(found).await;
-        Err(refused(
-            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
-        ))
+        // A locked device says so, when no device took the code.
+        Err(refusal.unwrap_or_else(|| {
+            refused("MultiFactorAuthentication failed with invalid MFA one time pass code.")
+        }))
     }
 }

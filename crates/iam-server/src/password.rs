@@ -1,6 +1,8 @@
 //! Password hashing for login profiles: argon2id with the crate's recommended parameters and
-//! a random salt, stored in the PHC string format (`$argon2id$v=19$...`); and the checks a
-//! node makes before proposing a `ChangePassword` (old password, reuse, failed attempts).
+//! a random salt, stored in the PHC string format (`$argon2id$v=19$...`); the checks a node
+//! makes before proposing a `ChangePassword` (old password, reuse, attempts reserved
+//! cluster-wide); the per-node limit for names without a login profile; and the counts of
+//! password checks run.
 
 use crate::api::ApiState;
 use crate::auth::Caller;
@@ -12,6 +14,7 @@ use argon2::Argon2;
 use iam_model::{ErrorCode, IamError};
 use iam_proto::v1::{Consistency, ReadOptions};
 use iam_state::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tonic::Status;
 
 /// Hashes a password for storage.
@@ -56,11 +59,12 @@ pub fn check_change(
     }
 }
 
-/// Failed password checks per user on this node: after [`FAILURES_MAX`] within
-/// [`FAILURE_WINDOW_MS`], further attempts are refused (`LimitExceeded`) until the window
-/// passes, so a password cannot be guessed at speed. A user with a login profile is also
-/// limited across the cluster (failures recorded in the profile by a write); this local
-/// limit covers names that have none.
+/// Password checks for names that have no login profile (an unknown account or user, or a
+/// user without a password), limited on this node alone: nothing to protect, nothing to
+/// write, but the same answers as a user's limit so that the answer does not tell the
+/// difference. [`FailedAttempts::try_reserve`] counts an attempt before the check runs, so a
+/// burst cannot pass the limit either. A user with a login profile is limited across the
+/// cluster (`LoginProfileOp::ReserveAttempt`).
 #[derive(Default)]
 pub struct FailedAttempts {
     by_user: std::sync::Mutex<std::collections::HashMap<String, Vec<u64>>>,
@@ -70,31 +74,76 @@ pub const FAILURES_MAX: usize = 5;
 pub const FAILURE_WINDOW_MS: u64 = 5 * 60 * 1000;
 
 impl FailedAttempts {
-    /// Whether `who` may try now.
-    pub fn allowed(&self, who: &str, now_ms: u64) -> bool {
+    /// Counts an attempt of `who` now, unless [`FAILURES_MAX`] are counted within
+    /// [`FAILURE_WINDOW_MS`] (then `false`: refuse it).
+    pub fn try_reserve(&self, who: &str, now_ms: u64) -> bool {
         let Ok(mut m) = self.by_user.lock() else {
-            return true;
+            return false;
         };
+        if m.len() > 100_000 {
+            m.retain(|_, list| list.iter().any(|t| now_ms < t.saturating_add(FAILURE_WINDOW_MS)));
+        }
         let list = m.entry(who.to_owned()).or_default();
         list.retain(|t| now_ms < t.saturating_add(FAILURE_WINDOW_MS));
-        list.len() < FAILURES_MAX
-    }
-
-    pub fn failed(&self, who: &str, now_ms: u64) {
-        if let Ok(mut m) = self.by_user.lock() {
-            if m.len() > 100_000 {
-                m.clear();
-            }
-            m.entry(who.to_owned()).or_default().push(now_ms);
+        if list.len() >= FAILURES_MAX {
+            return false;
         }
+        list.push(now_ms);
+        true
     }
 }
 
+/// Password checks (argon2) this node ran, by purpose: what the lockout bounds
+/// (`iamd_password_checks_total` on `/metrics`).
+pub(crate) struct CheckCounts {
+    pub sign_in: AtomicU64,
+    /// Against the decoy hash, for names without a login profile.
+    pub decoy: AtomicU64,
+    /// `ChangePassword`'s old password.
+    pub change: AtomicU64,
+}
+
+pub(crate) static CHECKS: CheckCounts = CheckCounts {
+    sign_in: AtomicU64::new(0),
+    decoy: AtomicU64::new(0),
+    change: AtomicU64::new(0),
+};
+
+/// Appends the password-check counters to a `/metrics` page.
+pub(crate) fn write_metrics(out: &mut String) {
+    use std::fmt::Write;
+    let _ = writeln!(
+        out,
+        "# HELP iamd_password_checks_total Password checks (argon2) run, by purpose.\n# TYPE iamd_password_checks_total counter"
+    );
+    for (kind, v) in [
+        ("sign_in", &CHECKS.sign_in),
+        ("decoy", &CHECKS.decoy),
+        ("change", &CHECKS.change),
+    ] {
+        let _ = writeln!(
+            out,
+            "iamd_password_checks_total{{kind=\"{kind}\"}} {}",
+            v.load(Ordering::Relaxed)
+        );
+    }
+}
+
+/// Whether a refusal carries the AWS error `code`.
+pub(crate) fn has_code(s: &Status, code: &str) -> bool {
+    s.metadata()
+        .get(crate::status::ERROR_CODE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        == Some(code)
+}
+
 impl ApiState {
-    /// `ChangePassword`: only a user for their own password, at most a few wrong old
-    /// passwords in a row; fills in what the node found (argon2 is too slow for apply).
-    /// Returns whether the account's password policy allows it without a policy grant
-    /// (`AllowUsersToChangePassword`, as AWS).
+    /// `ChangePassword`: only a user for their own password; fills in what the node found
+    /// (argon2 is too slow for apply). The old-password check is reserved through Raft
+    /// first (`LoginProfileOp::ReserveAttempt`, shared with sign-in), so at most a few wrong
+    /// old passwords are ever checked per window, cluster-wide, however many requests run at
+    /// once; a right one forgets the count. Returns whether the account's password policy
+    /// allows it without a policy grant (`AllowUsersToChangePassword`, as AWS).
     pub(crate) async fn check_password_change(
         &self,
         caller: &Caller,
@@ -125,59 +174,44 @@ impl ApiState {
                 "Only an IAM user can change their own password, with their own credentials.",
             )));
         }
-        let who = format!("{account}/{}", user_name.to_ascii_lowercase());
-        let now = crate::now_ms();
-        if !self.failed_passwords.allowed(&who, now) {
-            return Err(from_iam(&IamError::new(
-                ErrorCode::LimitExceeded,
-                "Too many failed password attempts; try again in a few minutes.",
-            )));
-        }
+        // What the node found is filled in below; nothing a client put there counts.
+        *check = None;
         // Check against the latest password, not a lagging copy of it.
         self.read(Some(ReadOptions {
             consistency: Consistency::Linearizable as i32,
             at_least_index: 0,
         }))
         .await?;
-        // Wrong old passwords count as failed sign-ins, across the cluster (see `login.rs`).
-        let locked = iam_state::ops::login_profiles::load(
-            &iam_state::Txn::new(&self.view),
-            account,
-            user_name,
-        )
-        .is_some_and(|p| p.locked_out(now));
-        if locked {
-            return Err(from_iam(&IamError::new(
-                ErrorCode::LimitExceeded,
-                "Too many failed password attempts; try again in a few minutes.",
-            )));
-        }
-        if let Some(hashes) = stored_hashes(&self.view, account, user_name) {
-            let (old, new) = (old_password.clone(), new_password.clone());
-            let found = tokio::task::spawn_blocking(move || {
-                crate::password::check_change(&hashes, &old, &new)
-            })
-            .await
-            .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
-            if !found.old_matches {
-                self.failed_passwords.failed(&who, now);
-                let failure = Command::in_account(
-                    account,
-                    iam_state::ops::login_profiles::LoginProfileOp::RecordFailure {
-                        user_name: user_name.clone(),
-                    },
-                );
-                if let Err(e) = self.execute_internal(failure).await {
-                    tracing::warn!("could not record a failed password change: {}", e.message());
-                }
-            }
-            *check = Some(found);
-        }
         let policy = iam_state::ops::account::password_policy::load(
             &iam_state::Txn::new(&self.view),
             account,
         );
-        Ok(policy.is_some_and(|p| p.allow_users_to_change_password))
+        let implicit = policy.is_some_and(|p| p.allow_users_to_change_password);
+        // Without a login profile apply answers NoSuchEntity.
+        let Some(hashes) = stored_hashes(&self.view, account, user_name) else {
+            return Ok(implicit);
+        };
+        let profile_op = |op: fn(String) -> LoginProfileOp| {
+            Command::in_account(account, op(user_name.clone()))
+        };
+        self.execute_internal(profile_op(|user_name| LoginProfileOp::ReserveAttempt {
+            user_name,
+        }))
+        .await?;
+        let (old, new) = (old_password.clone(), new_password.clone());
+        CHECKS.change.fetch_add(1, Ordering::Relaxed);
+        let found =
+            tokio::task::spawn_blocking(move || crate::password::check_change(&hashes, &old, &new))
+                .await
+                .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
+        if found.old_matches {
+            let forget = profile_op(|user_name| LoginProfileOp::ForgetFailures { user_name });
+            if let Err(e) = self.execute_internal(forget).await {
+                tracing::warn!("could not forget failed password attempts: {}", e.message());
+            }
+        }
+        *check = Some(found);
+        Ok(implicit)
     }
 }
 
@@ -198,15 +232,16 @@ mod tests {
     }
 
     #[test]
-    fn failed_attempts_are_limited_per_user_within_a_window() {
+    fn attempts_are_counted_before_they_run_and_limited_per_name_within_a_window() {
         let f = super::FailedAttempts::default();
         for i in 0..super::FAILURES_MAX as u64 {
-            assert!(f.allowed("a/alice", i));
-            f.failed("a/alice", i);
+            assert!(f.try_reserve("a/alice", i));
         }
-        assert!(!f.allowed("a/alice", 10));
-        assert!(f.allowed("a/bob", 10));
-        assert!(f.allowed("a/alice", super::FAILURE_WINDOW_MS + 10));
+        assert!(!f.try_reserve("a/alice", 10));
+        assert!(f.try_reserve("a/bob", 10));
+        // The first attempt leaves the window: one more may run.
+        assert!(f.try_reserve("a/alice", super::FAILURE_WINDOW_MS));
+        assert!(!f.try_reserve("a/alice", super::FAILURE_WINDOW_MS));
     }
 
     #[test]

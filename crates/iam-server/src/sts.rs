@@ -528,7 +528,8 @@ fn chained_source_identity(
 }
 
 /// Verifies and consumes the request's MFA code (`SerialNumber` + `TokenCode`) with a Raft
-/// write, so a code is accepted once in the whole cluster; returns when it was verified.
+/// write, so a code is accepted once in the whole cluster and wrong codes are counted per
+/// device (locked after a few: `crate::mfa`); returns when it was verified.
 async fn mfa(s: &ApiState, caller: &Caller, params: &Params) -> Result<Option<u64>, StsError> {
     let (serial, code) = match (params.get("SerialNumber"), params.get("TokenCode")) {
         (None, None) => return Ok(None),
@@ -557,22 +558,23 @@ async fn mfa(s: &ApiState, caller: &Caller, params: &Params) -> Result<Option<u6
             ))
         }
     };
-    let cmd = iam_state::Command::in_account(
-        &caller.account,
-        iam_state::ops::mfa::MfaOp::Authenticate {
-            user_name: user.to_owned(),
-            serial_number: serial.to_owned(),
-            code: code.to_owned(),
-        },
-    );
-    let (outcome, _) = s.execute_internal(cmd).await.map_err(|e| {
-        let code = e
-            .metadata()
-            .get(crate::status::ERROR_CODE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("ServiceFailure")
-            .to_owned();
-        (code, e.message().to_owned())
-    })?;
-    Ok(outcome.to_json()["authenticated_ms"].as_u64())
+    let checked = s
+        .check_mfa_code(&caller.account, user, serial, code)
+        .await
+        .map_err(|e| {
+            let code = e
+                .metadata()
+                .get(crate::status::ERROR_CODE_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("ServiceFailure")
+                .to_owned();
+            (code, e.message().to_owned())
+        })?;
+    match checked {
+        Some(ms) => Ok(Some(ms)),
+        None => Err(err(
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+        )),
+    }
 }

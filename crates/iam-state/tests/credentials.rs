@@ -20,9 +20,21 @@ const HOUR: u64 = 3_600_000;
 /// 2017-06-10T02:35:07Z
 const T0: u64 = 1_497_062_107_000;
 
-/// A deterministic proposer environment.
+/// A deterministic proposer environment. With `sealing`, secrets are "sealed" as the
+/// server's `SecretBox` marks them (`sealed1:`), reversibly ([`unseal`]).
 struct TestEnv {
     next: u64,
+    sealing: bool,
+}
+
+/// Opens what a sealing [`TestEnv`] sealed.
+fn unseal(sealed: &str) -> String {
+    sealed
+        .strip_prefix("sealed1:")
+        .expect("a sealed value")
+        .chars()
+        .rev()
+        .collect()
 }
 
 impl Env for TestEnv {
@@ -41,6 +53,14 @@ impl Env for TestEnv {
 
     fn hash_password(&mut self, password: &str) -> String {
         format!("hash-of-{}-chars", password.chars().count())
+    }
+
+    fn seal_secret(&mut self, plaintext: &str) -> String {
+        if self.sealing {
+            format!("sealed1:{}", plaintext.chars().rev().collect::<String>())
+        } else {
+            plaintext.to_owned()
+        }
     }
 }
 
@@ -75,7 +95,10 @@ impl World {
         let mut w = Self {
             s: MemStore::new(),
             index: 0,
-            env: TestEnv { next: 0 },
+            env: TestEnv {
+                next: 0,
+                sealing: false,
+            },
         };
         w.command(T0 - HOUR, create_account(A)).unwrap();
         w.command(T0 - HOUR, create_account(B)).unwrap();

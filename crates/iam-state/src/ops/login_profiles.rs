@@ -97,9 +97,9 @@ pub enum LoginProfileOp {
     /// iamd's: records a console sign-in with the password (only the first use in each
     /// [`USE_GRANULARITY_MS`] window changes the state) and forgets failed sign-ins.
     RecordUse { user_name: String },
-    /// iamd's: records a failed sign-in (wrong password or MFA code), so that every node
-    /// refuses further attempts once [`SIGN_IN_FAILURES_MAX`] fall within
-    /// [`SIGN_IN_FAILURE_WINDOW_MS`].
+    /// iamd's, proposed by versions that counted a failed sign-in after checking the
+    /// password (now [`LoginProfileOp::ReserveAttempt`] counts it before; kept so that
+    /// their log entries apply as they did): records a failed sign-in.
     RecordFailure { user_name: String },
     /// `ChangePassword`: a user replaces their own password. The proposing node checks the
     /// old password and the new one against the stored hashes ([`ChangeCheck`]), then
@@ -117,6 +117,17 @@ pub enum LoginProfileOp {
         #[serde(default)]
         check: Option<ChangeCheck>,
     },
+    /// iamd's: a node reserves one password check (a sign-in, or `ChangePassword`'s old
+    /// password) before it runs it. Refused (`LimitExceeded`, nothing written) while
+    /// [`SIGN_IN_FAILURES_MAX`] attempts are counted within [`SIGN_IN_FAILURE_WINDOW_MS`];
+    /// otherwise the attempt is counted as failed until a success forgets it (`RecordUse`,
+    /// [`LoginProfileOp::ForgetFailures`]). Check and count are one step in apply, so
+    /// however many attempts arrive at once on however many nodes, at most
+    /// [`SIGN_IN_FAILURES_MAX`] passwords are checked per window.
+    ReserveAttempt { user_name: String },
+    /// iamd's: forgets the counted attempts once a password was found right
+    /// (`ChangePassword`'s old password).
+    ForgetFailures { user_name: String },
 }
 
 /// What the proposing node found when it checked a `ChangePassword` against the stored
@@ -150,7 +161,8 @@ pub struct LoginProfile {
     /// policy's `PasswordReusePrevention`.
     #[serde(default)]
     pub previous_hashes: Vec<String>,
-    /// Recent failed sign-ins (times, oldest first; at most [`SIGN_IN_FAILURES_MAX`]).
+    /// Recent failed sign-ins and password checks reserved and not (yet) succeeded (times,
+    /// oldest first; at most [`SIGN_IN_FAILURES_MAX`] within the window).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_sign_ins: Vec<u64>,
 }
@@ -225,9 +237,15 @@ pub struct LoginProfileView {
 }
 
 impl LoginProfileOp {
-    /// Ops only the server itself proposes (usage bookkeeping after a sign-in).
+    /// Ops only the server itself proposes (bookkeeping around password checks).
     pub fn is_internal(&self) -> bool {
-        matches!(self, Self::RecordUse { .. } | Self::RecordFailure { .. })
+        matches!(
+            self,
+            Self::RecordUse { .. }
+                | Self::RecordFailure { .. }
+                | Self::ReserveAttempt { .. }
+                | Self::ForgetFailures { .. }
+        )
     }
 
     pub fn name(&self) -> &'static str {
@@ -238,6 +256,8 @@ impl LoginProfileOp {
             Self::RecordUse { .. } => "RecordPasswordUse",
             Self::RecordFailure { .. } => "RecordFailedSignIn",
             Self::ChangePassword { .. } => "ChangePassword",
+            Self::ReserveAttempt { .. } => "ReservePasswordAttempt",
+            Self::ForgetFailures { .. } => "ForgetFailedPasswordAttempts",
         }
     }
 
@@ -279,7 +299,11 @@ impl LoginProfileOp {
                 *old_password = String::new();
                 *new_password = String::new();
             }
-            Self::Delete { .. } | Self::RecordUse { .. } | Self::RecordFailure { .. } => {}
+            Self::Delete { .. }
+            | Self::RecordUse { .. }
+            | Self::RecordFailure { .. }
+            | Self::ReserveAttempt { .. }
+            | Self::ForgetFailures { .. } => {}
         }
     }
 }
@@ -427,6 +451,35 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &LoginProfileOp) -> IamResult<Outc
             profile.failed_sign_ins.drain(..excess);
             cx.txn
                 .put_json(keys::login_profile(a, &profile.user_name), &profile);
+            Ok(Outcome::Nothing)
+        }
+        LoginProfileOp::ReserveAttempt { user_name } => {
+            let mut profile = load_existing(cx.txn, a, user_name)?;
+            let now = cx.time_ms;
+            profile
+                .failed_sign_ins
+                .retain(|t| now < t.saturating_add(SIGN_IN_FAILURE_WINDOW_MS));
+            if profile.failed_sign_ins.len() >= SIGN_IN_FAILURES_MAX {
+                return Err(IamError::new(
+                    ErrorCode::LimitExceeded,
+                    format!(
+                        "Too many failed password attempts for this user: at most {SIGN_IN_FAILURES_MAX} in {} minutes; try again later.",
+                        SIGN_IN_FAILURE_WINDOW_MS / 60_000
+                    ),
+                ));
+            }
+            profile.failed_sign_ins.push(now);
+            cx.txn
+                .put_json(keys::login_profile(a, &profile.user_name), &profile);
+            Ok(Outcome::Nothing)
+        }
+        LoginProfileOp::ForgetFailures { user_name } => {
+            let mut profile = load_existing(cx.txn, a, user_name)?;
+            if !profile.failed_sign_ins.is_empty() {
+                profile.failed_sign_ins.clear();
+                cx.txn
+                    .put_json(keys::login_profile(a, &profile.user_name), &profile);
+            }
             Ok(Outcome::Nothing)
         }
     }

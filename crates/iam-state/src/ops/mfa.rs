@@ -5,7 +5,15 @@
 //! The account root has MFA devices too: an empty `user_name` ([`ROOT`], as for root access
 //! keys) names the root in enable, resync, deactivate, authenticate and list. AWS enables
 //! root MFA only in its console; iamd's console is iamctl (`mfa enable --root`).
+//!
+//! Seeds are secrets: the proposing node seals them with the cluster key
+//! ([`Env::seal_secret`]) before they enter the log, so apply cannot compute a code. The node
+//! that receives codes opens the seed, checks them and proposes its verdict (the `*Checked`
+//! ops, see [`checked`]); apply judges the verdict against the device at its log index
+//! (same seed, fresh step, lockout) and records it. Devices written before seeds were
+//! sealed keep their seed in clear and still work.
 
+pub mod checked;
 pub mod totp;
 
 use super::limits::{self, Counter, QuotaKind};
@@ -67,13 +75,46 @@ pub enum MfaOp {
     },
     /// `DeleteVirtualMFADevice`.
     DeleteVirtual { serial_number: String },
-    /// iamd's, proposed by the server only (STS with `SerialNumber`/`TokenCode`): checks one
+    /// iamd's, proposed by the server only, by versions that kept seeds in clear (now
+    /// [`MfaOp::CheckCode`]; kept so that their log entries apply as they did): checks one
     /// code of a device enabled for the user at the proposer's time and consumes it, so the
-    /// same code is never accepted twice, on any node.
+    /// same code is never accepted twice, on any node. A sealed seed never matches.
     Authenticate {
         user_name: String,
         serial_number: String,
         code: String,
+    },
+    /// iamd's, proposed by the server only (STS with `SerialNumber`/`TokenCode`, sign-in):
+    /// the proposing node opened the device's seed and found the code to match time step
+    /// `step` (`None`: no step near its time). Apply accepts it once (a step after the last
+    /// accepted one, near the request's time, the seed the node checked against:
+    /// `seed_check`) and forgets earlier failures; any other verdict counts a failure on
+    /// the device, and a device with [`checked::CODE_FAILURES_MAX`] failures within
+    /// [`checked::CODE_FAILURE_WINDOW_MS`] refuses every code, right or wrong. A wrong code
+    /// is a successful outcome ([`checked::CodeCheck`]) so that its failure is written; the
+    /// lockout is a rejection (nothing to write). One step in apply: concurrent codes on any
+    /// nodes are counted one after another, and past the limit none is judged.
+    CheckCode {
+        user_name: String,
+        serial_number: String,
+        seed_check: String,
+        step: Option<u64>,
+    },
+    /// `EnableMFADevice` as the server proposes it: the node checked the two codes against
+    /// the opened seed; `step` is the step of the second code (`None`: they match no pair
+    /// of steps near its time). Apply re-checks the step against the device.
+    EnableChecked {
+        user_name: String,
+        serial_number: String,
+        seed_check: String,
+        step: Option<u64>,
+    },
+    /// `ResyncMFADevice` as the server proposes it (see [`MfaOp::EnableChecked`]).
+    ResyncChecked {
+        user_name: String,
+        serial_number: String,
+        seed_check: String,
+        step: Option<u64>,
     },
 }
 
@@ -101,7 +142,8 @@ pub struct VirtualMfaDevice {
     pub name: String,
     pub path: String,
     pub serial_number: String,
-    /// Base32 of the seed.
+    /// The seed: sealed with the cluster key (`sealed1:…`, see [`SEALED_PREFIX`]), or the
+    /// base32 of it for devices created before seeds were sealed.
     pub seed: String,
     pub created_ms: u64,
     pub tags: Vec<Tag>,
@@ -110,6 +152,10 @@ pub struct VirtualMfaDevice {
     pub enable_ms: Option<u64>,
     /// The last time step whose code was accepted (codes at or before it are refused).
     pub last_step: Option<u64>,
+    /// When recent sign-in codes were wrong (oldest first, at most
+    /// [`checked::CODE_FAILURES_MAX`]); see [`MfaOp::CheckCode`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_codes: Vec<u64>,
 }
 
 /// What lists show of a device (never the seed).
@@ -124,7 +170,9 @@ pub struct MfaDeviceView {
     pub tags: Vec<Tag>,
 }
 
-/// `CreateVirtualMFADevice`'s answer: the only place the seed is shown.
+/// `CreateVirtualMFADevice`'s answer: the only place the seed is shown. As apply writes it
+/// (and the request-token table keeps it) the seed is sealed, in both fields; the server
+/// opens it for the creator's reply only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedDevice {
     pub serial_number: String,
@@ -143,18 +191,28 @@ impl MfaOp {
             Self::Deactivate { .. } => "DeactivateMFADevice",
             Self::Resync { .. } => "ResyncMFADevice",
             Self::DeleteVirtual { .. } => "DeleteVirtualMFADevice",
-            Self::Authenticate { .. } => "AuthenticateMFA",
+            Self::Authenticate { .. } | Self::CheckCode { .. } => "AuthenticateMFA",
+            Self::EnableChecked { .. } => "EnableMFADevice",
+            Self::ResyncChecked { .. } => "ResyncMFADevice",
         }
     }
 
-    /// Ops only the server proposes ([`MfaOp::Authenticate`]).
+    /// Ops only the server proposes: the code checks, whose verdicts a client must not
+    /// write.
     pub fn is_internal(&self) -> bool {
-        matches!(self, Self::Authenticate { .. })
+        matches!(
+            self,
+            Self::Authenticate { .. }
+                | Self::CheckCode { .. }
+                | Self::EnableChecked { .. }
+                | Self::ResyncChecked { .. }
+        )
     }
 
     pub(crate) fn prepare(&mut self, env: &mut dyn Env) {
         if let Self::CreateVirtual { seed, .. } = self {
-            *seed = totp::base32_encode(&env.random_bytes(SEED_LEN));
+            let plain = totp::base32_encode(&env.random_bytes(SEED_LEN));
+            *seed = env.seal_secret(&plain);
         }
     }
 }
@@ -178,6 +236,11 @@ pub fn verify_totp(seed: &[u8], code: &str, time_ms: u64, last_step: Option<u64>
     let now = totp::step_of(time_ms);
     (now.saturating_sub(SIGN_IN_WINDOW_STEPS)..=now.saturating_add(SIGN_IN_WINDOW_STEPS))
         .find(|&t| last_step.is_none_or(|l| t > l) && totp::code_at(seed, t) == code)
+}
+
+/// The device a serial number names in `account`, as stored (sealed seed included), if any.
+pub fn device(state: &dyn StateRead, account: &str, serial: &str) -> Option<VirtualMfaDevice> {
+    load_serial(&Txn::new(state), account, serial).ok()
 }
 
 /// The serial numbers of the MFA devices enabled for a user (sign-in asks for a code of one).
@@ -226,7 +289,8 @@ fn validate_serial(serial: &str) -> IamResult<()> {
     Ok(())
 }
 
-fn validate_code(field: &str, code: &str) -> IamResult<()> {
+/// A code parameter must be six digits (AWS's wording on failure).
+pub fn validate_code(field: &str, code: &str) -> IamResult<()> {
     if !totp::is_code(code) {
         return Err(IamError::validation(
             field,
@@ -293,15 +357,20 @@ fn load_assigned(
     Ok(device)
 }
 
-fn bad_codes() -> IamError {
+pub(crate) fn bad_codes() -> IamError {
     IamError::new(
         ErrorCode::InvalidAuthenticationCode,
         "Authentication code for device is not valid.",
     )
 }
 
-fn seed_of(device: &VirtualMfaDevice) -> Vec<u8> {
-    totp::base32_decode(&device.seed).unwrap_or_default()
+/// The seed of a device created before seeds were sealed; `None` for a sealed seed (only a
+/// node with the cluster key opens it) or a malformed one, which then matches no code.
+fn clear_seed(device: &VirtualMfaDevice) -> Option<Vec<u8>> {
+    if checked::is_sealed(&device.seed) {
+        return None;
+    }
+    totp::base32_decode(&device.seed).filter(|s| s.len() >= checked::SEED_LEN_MIN)
 }
 
 pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
@@ -316,7 +385,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
             validate_device_name(name)?;
             names::validate_path("path", path)?;
             names::validate_tags(tags)?;
-            if totp::base32_decode(seed).is_none_or(|s| s.len() < 10) {
+            if !checked::is_seed(seed) {
                 return Err(IamError::new(
                     ErrorCode::InvalidInput,
                     "the device seed was not chosen before proposing",
@@ -346,8 +415,10 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
                 user_name: None,
                 enable_ms: None,
                 last_step: None,
+                failed_codes: Vec::new(),
             };
             cx.txn.put_json(key, &device);
+            // The seed as stored (sealed): the server opens it for the creator's reply.
             Ok(Outcome::record(&CreatedDevice {
                 qr_code_uri: format!("otpauth://totp/{name}@{a}?secret={seed}"),
                 serial_number: device.serial_number,
@@ -364,46 +435,27 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
         } => {
             validate_code("authenticationCode1", authentication_code1)?;
             validate_code("authenticationCode2", authentication_code2)?;
-            let owner = owner_name(cx.txn, a, user_name)?;
-            let mut device = load_serial(cx.txn, a, serial_number)?;
-            if device.user_name.is_some() {
-                return Err(IamError::new(
-                    ErrorCode::EntityAlreadyExists,
-                    "MFA Device is already in use.",
-                ));
-            }
-            let in_use = cx
-                .txn
-                .scan(
-                    &keys::user_mfa_prefix(a, &owner),
-                    None,
-                    MFA_DEVICES_PER_USER_MAX,
+            enable(cx, user_name, serial_number, |device, time_ms| {
+                let seed = clear_seed(device).ok_or_else(bad_codes)?;
+                totp::verify_pair(
+                    &seed,
+                    authentication_code1,
+                    authentication_code2,
+                    time_ms,
+                    ENABLE_WINDOW_STEPS,
+                    device.last_step,
                 )
-                .len();
-            if in_use >= MFA_DEVICES_PER_USER_MAX {
-                return Err(IamError::quota(
-                    "MFADevicesPerUser",
-                    MFA_DEVICES_PER_USER_MAX as u64,
-                ));
-            }
-            let step = totp::verify_pair(
-                &seed_of(&device),
-                authentication_code1,
-                authentication_code2,
-                cx.time_ms,
-                ENABLE_WINDOW_STEPS,
-                device.last_step,
-            )
-            .ok_or_else(bad_codes)?;
-            device.user_name = Some(owner.clone());
-            device.enable_ms = Some(cx.time_ms);
-            device.last_step = Some(step);
-            cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
-            cx.txn
-                .put(keys::user_mfa(a, &owner, &device.name), Vec::new());
-            limits::bump(cx.txn, a, Counter::MfaDevicesInUse, 1);
-            Ok(Outcome::Nothing)
+                .ok_or_else(bad_codes)
+            })
         }
+        MfaOp::EnableChecked {
+            user_name,
+            serial_number,
+            seed_check,
+            step,
+        } => enable(cx, user_name, serial_number, |device, time_ms| {
+            checked::judge_pair(device, seed_check, *step, time_ms, ENABLE_WINDOW_STEPS)
+        }),
         MfaOp::Deactivate {
             user_name,
             serial_number,
@@ -424,43 +476,52 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
         } => {
             validate_code("authenticationCode1", authentication_code1)?;
             validate_code("authenticationCode2", authentication_code2)?;
-            let mut device = load_assigned(cx.txn, a, user_name, serial_number)?;
-            let step = totp::verify_pair(
-                &seed_of(&device),
-                authentication_code1,
-                authentication_code2,
-                cx.time_ms,
-                RESYNC_WINDOW_STEPS,
-                device.last_step,
-            )
-            .ok_or_else(bad_codes)?;
-            device.last_step = Some(step);
-            cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
-            Ok(Outcome::Nothing)
+            resync(cx, user_name, serial_number, |device, time_ms| {
+                let seed = clear_seed(device).ok_or_else(bad_codes)?;
+                totp::verify_pair(
+                    &seed,
+                    authentication_code1,
+                    authentication_code2,
+                    time_ms,
+                    RESYNC_WINDOW_STEPS,
+                    device.last_step,
+                )
+                .ok_or_else(bad_codes)
+            })
         }
+        MfaOp::ResyncChecked {
+            user_name,
+            serial_number,
+            seed_check,
+            step,
+        } => resync(cx, user_name, serial_number, |device, time_ms| {
+            checked::judge_pair(device, seed_check, *step, time_ms, RESYNC_WINDOW_STEPS)
+        }),
         MfaOp::Authenticate {
             user_name,
             serial_number,
             code,
         } => {
-            let mut device = load_assigned(cx.txn, a, user_name, serial_number).map_err(|_| {
-                IamError::new(
-                    ErrorCode::AccessDenied,
-                    format!("MultiFactorAuthentication failed: no MFA device {serial_number} is enabled for {user_name}."),
-                )
-            })?;
-            let step = verify_totp(&seed_of(&device), code, cx.time_ms, device.last_step)
-                .ok_or_else(|| {
-                    IamError::new(
-                        ErrorCode::AccessDenied,
-                        "MultiFactorAuthentication failed with invalid MFA one time pass code.",
-                    )
-                })?;
+            let mut device = load_assigned(cx.txn, a, user_name, serial_number)
+                .map_err(|_| checked::not_enabled(user_name, serial_number))?;
+            let step = clear_seed(&device)
+                .and_then(|seed| verify_totp(&seed, code, cx.time_ms, device.last_step))
+                .ok_or_else(checked::invalid_code)?;
             device.last_step = Some(step);
             cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
             Ok(Outcome::record(
                 &serde_json::json!({ "authenticated_ms": cx.time_ms }),
             ))
+        }
+        MfaOp::CheckCode {
+            user_name,
+            serial_number,
+            seed_check,
+            step,
+        } => {
+            let device = load_assigned(cx.txn, a, user_name, serial_number)
+                .map_err(|_| checked::not_enabled(user_name, serial_number))?;
+            checked::check_code(cx, device, seed_check, *step)
         }
         MfaOp::DeleteVirtual { serial_number } => {
             let device = load_serial(cx.txn, a, serial_number)?;
@@ -475,6 +536,67 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
             Ok(Outcome::Deleted)
         }
     }
+}
+
+/// Enables a device for `user_name` once `judge` (given the device and the request's time)
+/// found the step of the second of two consecutive codes.
+fn enable(
+    cx: &mut Ctx<'_, '_>,
+    user_name: &str,
+    serial_number: &str,
+    judge: impl FnOnce(&VirtualMfaDevice, u64) -> IamResult<u64>,
+) -> IamResult<Outcome> {
+    let a = cx.account;
+    let owner = owner_name(cx.txn, a, user_name)?;
+    let mut device = load_serial(cx.txn, a, serial_number)?;
+    if device.user_name.is_some() {
+        return Err(IamError::new(
+            ErrorCode::EntityAlreadyExists,
+            "MFA Device is already in use.",
+        ));
+    }
+    let in_use = cx
+        .txn
+        .scan(
+            &keys::user_mfa_prefix(a, &owner),
+            None,
+            MFA_DEVICES_PER_USER_MAX,
+        )
+        .len();
+    if in_use >= MFA_DEVICES_PER_USER_MAX {
+        return Err(IamError::quota(
+            "MFADevicesPerUser",
+            MFA_DEVICES_PER_USER_MAX as u64,
+        ));
+    }
+    let step = judge(&device, cx.time_ms)?;
+    device.user_name = Some(owner.clone());
+    device.enable_ms = Some(cx.time_ms);
+    device.last_step = Some(step);
+    device.failed_codes.clear();
+    cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
+    cx.txn
+        .put(keys::user_mfa(a, &owner, &device.name), Vec::new());
+    limits::bump(cx.txn, a, Counter::MfaDevicesInUse, 1);
+    Ok(Outcome::Nothing)
+}
+
+/// Resynchronizes a device enabled for `user_name` once `judge` found the step of the second
+/// of two consecutive codes; the codes prove the device is at hand, so earlier failed codes
+/// are forgotten.
+fn resync(
+    cx: &mut Ctx<'_, '_>,
+    user_name: &str,
+    serial_number: &str,
+    judge: impl FnOnce(&VirtualMfaDevice, u64) -> IamResult<u64>,
+) -> IamResult<Outcome> {
+    let mut device = load_assigned(cx.txn, cx.account, user_name, serial_number)?;
+    let step = judge(&device, cx.time_ms)?;
+    device.last_step = Some(step);
+    device.failed_codes.clear();
+    cx.txn
+        .put_json(keys::mfa_device(cx.account, &device.name), &device);
+    Ok(Outcome::Nothing)
 }
 
 fn view(d: VirtualMfaDevice) -> MfaDeviceView {

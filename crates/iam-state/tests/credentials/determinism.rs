@@ -77,7 +77,10 @@ proptest! {
     #[test]
     fn credential_ops_apply_deterministically(ops in prop::collection::vec(arb_op(), 0..40)) {
         // The log carries prepared commands: prepare once, apply on two replicas.
-        let mut env = TestEnv { next: 0 };
+        let mut env = TestEnv {
+        next: 0,
+        sealing: false,
+    };
         let mut reqs = vec![
             Request { request_token: None, time_ms: T0, command: create_account(A) },
             Request { request_token: None, time_ms: T0, command: create_account(B) },

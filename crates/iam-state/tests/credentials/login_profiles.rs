@@ -4,7 +4,10 @@ use super::*;
 
 #[test]
 fn prepare_keeps_the_plaintext_password_out_of_the_log() {
-    let mut env = TestEnv { next: 0 };
+    let mut env = TestEnv {
+        next: 0,
+        sealing: false,
+    };
     let mut cmd = Command::in_account(A, create_login("alice", "Sup3r$ecret-pw"));
     cmd.prepare(&mut env);
     let logged = serde_json::to_string(&cmd).unwrap();
@@ -264,7 +267,10 @@ fn change_password_checks_the_proposer_s_findings_and_keeps_a_history() {
     assert_eq!(p["password_last_changed_ms"], T0 + HOUR);
     assert_eq!(p["password_reset_required"], false);
     // The plaintexts never reach the log.
-    let mut env = TestEnv { next: 0 };
+    let mut env = TestEnv {
+        next: 0,
+        sealing: false,
+    };
     let mut cmd = Command::in_account(A, change(None));
     cmd.prepare(&mut env);
     let logged = serde_json::to_string(&cmd).unwrap();
@@ -358,5 +364,61 @@ fn failed_sign_ins_lock_out_within_the_window_and_a_sign_in_clears_them() {
     assert_eq!(
         profile(&w).sign_in(p.as_ref(), T0 + 32 * day),
         SignIn::Current
+    );
+}
+
+#[test]
+fn password_attempts_are_reserved_before_they_run_and_refused_past_the_limit() {
+    use iam_state::ops::login_profiles::{load, SIGN_IN_FAILURES_MAX, SIGN_IN_FAILURE_WINDOW_MS};
+    use iam_state::{apply_batch, Request};
+    let mut w = World::new();
+    w.ok(T0, create_login("alice", "First-pass-1"));
+    let profile = |w: &World| load(&iam_state::Txn::new(&w.s), A, "alice").unwrap();
+    let reserve = |user: &str| LoginProfileOp::ReserveAttempt {
+        user_name: user.into(),
+    };
+    assert!(reserve("alice").is_internal());
+    // Thirty attempts at once, in one log entry: only the limit's number is granted, each
+    // counted as failed until a success forgets it.
+    let requests: Vec<Request> = (0..30)
+        .map(|i| Request {
+            request_token: Some(format!("r{i}")),
+            time_ms: T0 + 1,
+            command: Command::in_account(A, reserve("Alice")),
+        })
+        .collect();
+    let (responses, writes) = apply_batch(&w.s, 1000, &requests);
+    w.s.commit(writes);
+    let granted = responses.iter().filter(|r| r.result.is_ok()).count();
+    assert_eq!(granted, SIGN_IN_FAILURES_MAX);
+    let refused = responses.iter().find_map(|r| r.result.as_ref().err()).unwrap();
+    assert_eq!(refused.code, ErrorCode::LimitExceeded);
+    assert!(profile(&w).locked_out(T0 + 2));
+    // Refusals write nothing.
+    w.rejects(T0 + 2, reserve("alice"), ErrorCode::LimitExceeded);
+    w.rejects(T0 + 2, reserve("bob"), ErrorCode::NoSuchEntity);
+    // The window passes: one more may run.
+    let later = T0 + 1 + SIGN_IN_FAILURE_WINDOW_MS;
+    w.ok(later, reserve("alice"));
+    // A right password forgets the count (a no-op when there is none).
+    w.ok(
+        later + 1,
+        LoginProfileOp::ForgetFailures {
+            user_name: "alice".into(),
+        },
+    );
+    assert!(profile(&w).failed_sign_ins.is_empty());
+    w.ok(
+        later + 2,
+        LoginProfileOp::ForgetFailures {
+            user_name: "alice".into(),
+        },
+    );
+    w.rejects(
+        later,
+        LoginProfileOp::ForgetFailures {
+            user_name: "bob".into(),
+        },
+        ErrorCode::NoSuchEntity,
     );
 }

@@ -1,6 +1,8 @@
 //! Virtual MFA devices: create, enable with TOTP codes, resync, deactivate, delete, lists.
 
 use super::*;
+use iam_state::ops::mfa::checked;
+use iam_state::StateRead;
 
 #[test]
 fn virtual_mfa_devices_are_created_enabled_resynced_and_deleted() {
@@ -342,4 +344,271 @@ fn the_root_has_its_own_devices_reported_in_summary_and_credential_report() {
         },
     );
     assert_eq!(summary(&w)["AccountMFAEnabled"], 0);
+}
+
+/// A device with a sealed seed, enabled for alice through the checked op; returns (serial,
+/// stored seed, seed bytes).
+fn sealed_device(w: &mut World, name: &str) -> (String, String, Vec<u8>) {
+    w.env.sealing = true;
+    let out = w.ok(T0, create_device(name, "/"));
+    w.env.sealing = false;
+    let serial = out["serial_number"].as_str().unwrap().to_owned();
+    let stored = out["base32_string_seed"].as_str().unwrap().to_owned();
+    let seed = totp::base32_decode(&unseal(&stored)).unwrap();
+    let step = totp::step_of(T0);
+    w.ok(
+        T0,
+        MfaOp::EnableChecked {
+            user_name: "alice".into(),
+            serial_number: serial.clone(),
+            seed_check: checked::seed_check(&stored),
+            step: Some(step),
+        },
+    );
+    (serial, stored, seed)
+}
+
+fn check_code(serial: &str, stored: &str, step: Option<u64>) -> MfaOp {
+    MfaOp::CheckCode {
+        user_name: "alice".into(),
+        serial_number: serial.into(),
+        seed_check: checked::seed_check(stored),
+        step,
+    }
+}
+
+#[test]
+fn sealed_seeds_stay_sealed_and_codes_for_them_are_checked_by_the_proposer() {
+    let mut w = World::new();
+    w.env.sealing = true;
+    let out = w.ok(T0, create_device("phone", "/"));
+    let stored = out["base32_string_seed"].as_str().unwrap().to_owned();
+    let plain = unseal(&stored);
+    assert!(stored.starts_with(checked::SEALED_PREFIX), "{stored}");
+    assert_eq!(
+        out["qr_code_uri"],
+        format!("otpauth://totp/phone@{A}?secret={stored}"),
+        "the reply as apply writes it holds only the sealed seed"
+    );
+    let mut dump = String::new();
+    w.s.for_each(&mut |k, v| {
+        dump.push_str(&String::from_utf8_lossy(k));
+        dump.push_str(&String::from_utf8_lossy(v));
+    });
+    assert!(dump.contains(&stored) && !dump.contains(&plain));
+    let seed = totp::base32_decode(&plain).unwrap();
+    let serial = out["serial_number"].as_str().unwrap().to_owned();
+
+    // The ops that check codes in apply cannot use a sealed seed: no code opens it, not
+    // even one computed from an empty key (what an undecodable seed used to give).
+    let empty_key = codes(&[], T0);
+    w.rejects(
+        T0,
+        enable("alice", &serial, empty_key.clone()),
+        ErrorCode::InvalidAuthenticationCode,
+    );
+    w.rejects(
+        T0,
+        enable("alice", &serial, codes(&seed, T0)),
+        ErrorCode::InvalidAuthenticationCode,
+    );
+
+    // The checked form: a step near the request's time, for this seed.
+    let step = totp::step_of(T0);
+    let enable_checked = |seed_check: &str, step: Option<u64>| MfaOp::EnableChecked {
+        user_name: "alice".into(),
+        serial_number: serial.clone(),
+        seed_check: seed_check.into(),
+        step,
+    };
+    let check = checked::seed_check(&stored);
+    w.rejects(
+        T0,
+        enable_checked(&check, None),
+        ErrorCode::InvalidAuthenticationCode,
+    );
+    w.rejects(
+        T0,
+        enable_checked(&check, Some(step + 10)),
+        ErrorCode::InvalidAuthenticationCode,
+    );
+    w.rejects(
+        T0,
+        enable_checked(&checked::seed_check("another seed"), Some(step)),
+        ErrorCode::ConcurrentModification,
+    );
+    assert!(enable_checked(&check, Some(step)).is_internal());
+    w.ok(T0, enable_checked(&check, Some(step)));
+
+    // Old-style sign-in codes against a sealed seed never match.
+    w.rejects(
+        T0 + 60_000,
+        MfaOp::Authenticate {
+            user_name: "alice".into(),
+            serial_number: serial.clone(),
+            code: totp::code_at(&[], step + 2),
+        },
+        ErrorCode::AccessDenied,
+    );
+    // Resync, checked: both codes after the last accepted step.
+    let resync_checked = |step: u64| MfaOp::ResyncChecked {
+        user_name: "alice".into(),
+        serial_number: serial.clone(),
+        seed_check: check.clone(),
+        step: Some(step),
+    };
+    w.rejects(
+        T0,
+        resync_checked(step + 1),
+        ErrorCode::InvalidAuthenticationCode,
+    );
+    w.ok(T0 + 60_000, resync_checked(step + 3));
+}
+
+#[test]
+fn wrong_codes_are_counted_per_device_and_lock_it_even_for_the_right_code() {
+    let mut w = World::new();
+    let (serial, stored, _) = sealed_device(&mut w, "phone");
+    let at = T0 + 10 * 60_000;
+    let step = totp::step_of(at);
+    // Wrong codes are answered as wrong, and counted.
+    for i in 0..checked::CODE_FAILURES_MAX as u64 {
+        let out = w.ok(at + i, check_code(&serial, &stored, None));
+        assert_eq!(out["authenticated_ms"], Value::Null, "{out}");
+    }
+    // Locked: the right code is refused, and nothing is written.
+    let msg = w.rejects(
+        at + 10,
+        check_code(&serial, &stored, Some(step)),
+        ErrorCode::AccessDenied,
+    );
+    assert!(msg.contains("too many invalid codes"), "{msg}");
+    // Still locked just before the first failure leaves the window, open after.
+    w.rejects(
+        at + checked::CODE_FAILURE_WINDOW_MS - 1,
+        check_code(&serial, &stored, Some(totp::step_of(at + checked::CODE_FAILURE_WINDOW_MS))),
+        ErrorCode::AccessDenied,
+    );
+    let later = at + checked::CODE_FAILURE_WINDOW_MS;
+    let out = w.ok(later, check_code(&serial, &stored, Some(totp::step_of(later))));
+    assert_eq!(out["authenticated_ms"], later);
+    // A success forgets the failures: five more wrong ones before the next lock.
+    let again = later + 60_000;
+    for i in 0..checked::CODE_FAILURES_MAX as u64 {
+        let out = w.ok(again + i, check_code(&serial, &stored, None));
+        assert_eq!(out["authenticated_ms"], Value::Null);
+    }
+    w.rejects(
+        again + 10,
+        check_code(&serial, &stored, None),
+        ErrorCode::AccessDenied,
+    );
+}
+
+#[test]
+fn a_used_or_stale_step_counts_as_a_wrong_code_and_other_users_are_refused() {
+    let mut w = World::new();
+    let (serial, stored, _) = sealed_device(&mut w, "phone");
+    let at = T0 + 10 * 60_000;
+    let step = totp::step_of(at);
+    assert_eq!(
+        w.ok(at, check_code(&serial, &stored, Some(step)))["authenticated_ms"],
+        at
+    );
+    // The same step again (a replayed code), or a step far from the request's time.
+    for (time, s) in [(at + 1, step), (at + 2, step + 5), (at + 3, step - 3)] {
+        let out = w.ok(time, check_code(&serial, &stored, Some(s)));
+        assert_eq!(out["authenticated_ms"], Value::Null, "step {s}");
+    }
+    // Another user's check of alice's device: refused, not counted.
+    let bob = MfaOp::CheckCode {
+        user_name: "bob".into(),
+        serial_number: serial.clone(),
+        seed_check: checked::seed_check(&stored),
+        step: Some(step + 1),
+    };
+    w.rejects(at, bob, ErrorCode::AccessDenied);
+    // A verdict made against another seed is not judged at all.
+    w.rejects(
+        at,
+        MfaOp::CheckCode {
+            user_name: "alice".into(),
+            serial_number: serial.clone(),
+            seed_check: checked::seed_check("sealed1:other"),
+            step: Some(step + 1),
+        },
+        ErrorCode::ConcurrentModification,
+    );
+    // Two failures left before the lock (three counted above).
+    w.ok(at + 4, check_code(&serial, &stored, None));
+    w.ok(at + 5, check_code(&serial, &stored, None));
+    w.rejects(
+        at + 6,
+        check_code(&serial, &stored, Some(step + 1)),
+        ErrorCode::AccessDenied,
+    );
+}
+
+#[test]
+fn concurrent_checks_in_one_entry_are_judged_one_after_another() {
+    use iam_state::{apply_batch, Request};
+    let mut w = World::new();
+    let (serial, stored, _) = sealed_device(&mut w, "phone");
+    let at = T0 + 10 * 60_000;
+    let step = totp::step_of(at);
+    // Twenty verdicts in one log entry, the right one last: five are judged wrong, the rest
+    // (the right one included) meet the lock.
+    let mut requests: Vec<Request> = (0..19)
+        .map(|i| Request {
+            request_token: Some(format!("t{i}")),
+            time_ms: at,
+            command: Command::in_account(A, check_code(&serial, &stored, None)),
+        })
+        .collect();
+    requests.push(Request {
+        request_token: Some("right".into()),
+        time_ms: at,
+        command: Command::in_account(A, check_code(&serial, &stored, Some(step))),
+    });
+    let (responses, writes) = apply_batch(&w.s, 1000, &requests);
+    w.s.commit(writes);
+    let wrong = responses.iter().filter(|r| r.result.is_ok()).count();
+    assert_eq!(wrong, checked::CODE_FAILURES_MAX);
+    assert!(responses[..checked::CODE_FAILURES_MAX]
+        .iter()
+        .all(|r| r.result.as_ref().unwrap().to_json()["authenticated_ms"].is_null()));
+    let last = responses.last().unwrap().result.as_ref().unwrap_err();
+    assert_eq!(last.code, ErrorCode::AccessDenied);
+    assert!(last.message.contains("too many"), "{}", last.message);
+}
+
+#[test]
+fn devices_with_seeds_in_clear_keep_working() {
+    // Written by a version that stored seeds in clear (and by tools without a cluster key).
+    let mut w = World::new();
+    let (serial, seed) = new_device(&mut w, "old-phone");
+    w.ok(T0, enable("alice", &serial, codes(&seed, T0)));
+    let at = T0 + 5 * 60_000;
+    let code = totp::code_at(&seed, totp::step_of(at));
+    w.ok(
+        at,
+        MfaOp::Authenticate {
+            user_name: "alice".into(),
+            serial_number: serial.clone(),
+            code,
+        },
+    );
+    // The checked op names the seed in clear by its digest too.
+    let stored = totp::base32_encode(&seed);
+    let next = at + 30_000;
+    let out = w.ok(
+        next,
+        MfaOp::CheckCode {
+            user_name: "alice".into(),
+            serial_number: serial,
+            seed_check: checked::seed_check(&stored),
+            step: Some(totp::step_of(next)),
+        },
+    );
+    assert_eq!(out["authenticated_ms"], next);
 }

@@ -209,6 +209,8 @@ fn login_profile(s: &Scope<'_>, op: &LoginProfileOp) -> Resource {
         | LoginProfileOp::Delete { user_name }
         | LoginProfileOp::RecordUse { user_name }
         | LoginProfileOp::RecordFailure { user_name }
+        | LoginProfileOp::ReserveAttempt { user_name }
+        | LoginProfileOp::ForgetFailures { user_name }
         | LoginProfileOp::ChangePassword { user_name, .. } => s.user(user_name),
     }
 }
@@ -222,7 +224,10 @@ fn mfa<'o>(s: &Scope<'_>, op: &'o MfaOp) -> Facts<'o> {
         MfaOp::Enable { user_name, .. }
         | MfaOp::Deactivate { user_name, .. }
         | MfaOp::Resync { user_name, .. }
-        | MfaOp::Authenticate { user_name, .. } => Facts::of(s.mfa_owner(user_name)),
+        | MfaOp::Authenticate { user_name, .. }
+        | MfaOp::CheckCode { user_name, .. }
+        | MfaOp::EnableChecked { user_name, .. }
+        | MfaOp::ResyncChecked { user_name, .. } => Facts::of(s.mfa_owner(user_name)),
         MfaOp::DeleteVirtual { serial_number } => Facts::of(s.mfa_device(serial_number)),
     }
 }
