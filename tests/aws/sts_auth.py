@@ -258,11 +258,11 @@ expect_error("PasswordPolicyViolation", lambda: alice_pw.change_password(
     OldPassword="Second-pass-2", NewPassword="short"), "a password shorter than the policy allows")
 alice_pw.change_password(OldPassword="Second-pass-2", NewPassword="Third-pass-33")
 expect_error("InvalidUserType", lambda: iam.change_password(OldPassword="x", NewPassword="y"), "the root")
-# Failed attempts are rate-limited per user, across the cluster: with the wrong old password
-# above, five failures through node 2; then even the right one is refused through node 3.
+# Failed attempts are rate-limited per user, across the cluster (a right old password forgets
+# them): five failures through node 2; then even the right one is refused through node 3.
 codes = [error_code(lambda: alice_pw.change_password(OldPassword="guess-%d" % i, NewPassword="Fourth-pass-44"))
-         for i in range(4)]
-assert codes == ["AccessDenied"] * 4, codes
+         for i in range(5)]
+assert codes == ["AccessDenied"] * 5, codes
 code = error_code(lambda: client("iam", 2, alice).change_password(
     OldPassword="Third-pass-33", NewPassword="Fourth-pass-44"))
 assert code == "LimitExceeded", code

@@ -331,9 +331,10 @@ async fn login_with_password_and_mfa_saves_session_credentials() {
             &login("bob", account.clone(), &[]),
             "Bobs-pass-12\n",
         );
+        // The same answer as a wrong password: the lock does not tell that bob exists.
         assert_eq!(code, 1, "{err}");
         assert!(
-            err.contains("LimitExceeded") && err.contains("Too many"),
+            err.contains("AccessDenied") && err.contains("incorrect"),
             "{err}"
         );
 

@@ -96,11 +96,18 @@ static CHECK_TAKES: Typical = Typical::new();
 /// Reserving an attempt (a Raft write).
 static RESERVE_TAKES: Typical = Typical::new();
 
+/// The decoy hash, made off the async workers the first time.
+async fn decoy() -> Result<&'static str, Status> {
+    tokio::task::spawn_blocking(decoy_hash)
+        .await
+        .map_err(|e| Status::internal(format!("password check failed: {e}")))
+}
+
 /// How long a password check typically takes here (the decoy's hashing is the first
 /// estimate).
-fn check_takes() -> Duration {
-    decoy_hash();
-    CHECK_TAKES.get()
+async fn check_takes() -> Result<Duration, Status> {
+    decoy().await?;
+    Ok(CHECK_TAKES.get())
 }
 
 /// Password checks running at once on this node (argon2 takes a core for tens of ms).
@@ -202,7 +209,7 @@ impl ApiState {
     ) -> Result<bool, Status> {
         if found.profile.locked_out(now) {
             // This node already knows: no need to ask the leader.
-            tokio::time::sleep(RESERVE_TAKES.get() + check_takes()).await;
+            tokio::time::sleep(RESERVE_TAKES.get() + check_takes().await?).await;
             return Ok(false);
         }
         let reserve = Command::in_account(
@@ -215,7 +222,7 @@ impl ApiState {
         match self.execute_internal(reserve).await {
             Ok(_) => RESERVE_TAKES.note(started.elapsed()),
             Err(e) if crate::password::has_code(&e, "LimitExceeded") => {
-                tokio::time::sleep(check_takes()).await;
+                tokio::time::sleep(check_takes().await?).await;
                 return Ok(false);
             }
             Err(e) => return Err(e),
@@ -230,9 +237,9 @@ impl ApiState {
     /// A name without a login profile: limited on this node, checked against the decoy hash
     /// after as long as a reservation takes, so that it answers as a user's would.
     async fn decoy_check(&self, who: &str, password: &str, now: u64) -> Result<(), Status> {
-        let decoy = decoy_hash().to_owned();
+        let decoy = decoy().await?.to_owned();
         if !self.failed_passwords.try_reserve(who, now) {
-            tokio::time::sleep(RESERVE_TAKES.get() + check_takes()).await;
+            tokio::time::sleep(RESERVE_TAKES.get() + check_takes().await?).await;
             return Ok(());
         }
         tokio::time::sleep(RESERVE_TAKES.get()).await;

@@ -91,10 +91,15 @@ impl ApiState {
         code: &str,
     ) -> Result<Option<u64>, Status> {
         let device = self.mfa_device(account, serial).await?;
+        let now = crate::now_ms();
         let (seed_check, step) = match &device {
+            // Known locked here already: refused without a write (apply would refuse too).
+            Some(d) if checked::is_locked(d, now) => {
+                return Err(from_iam(&checked::locked(serial)));
+            }
             Some(d) => {
                 let seed = open_seed(self.auth.secrets(), &d.seed).ok_or_else(|| unopenable(serial))?;
-                let step = mfa::verify_totp(&seed, code, crate::now_ms(), d.last_step);
+                let step = mfa::verify_totp(&seed, code, now, d.last_step);
                 (checked::seed_check(&d.seed), step)
             }
             // Apply answers that no such device is enabled for the user.

@@ -477,6 +477,9 @@ fn wrong_codes_are_counted_per_device_and_lock_it_even_for_the_right_code() {
         assert_eq!(out["authenticated_ms"], Value::Null, "{out}");
     }
     // Locked: the right code is refused, and nothing is written.
+    let device = mfa::device(&w.s, A, &serial).unwrap();
+    assert!(checked::is_locked(&device, at + 10));
+    assert!(!checked::is_locked(&device, at + checked::CODE_FAILURE_WINDOW_MS));
     let msg = w.rejects(
         at + 10,
         check_code(&serial, &stored, Some(step)),

@@ -81,7 +81,8 @@ pub(crate) fn invalid_code() -> IamError {
     )
 }
 
-fn locked(serial_number: &str) -> IamError {
+/// The refusal of a code for a locked device.
+pub fn locked(serial_number: &str) -> IamError {
     IamError::new(
         ErrorCode::AccessDenied,
         format!(
@@ -155,4 +156,15 @@ pub(crate) fn check_code(
     Ok(Outcome::record(&CodeCheck {
         authenticated_ms: accepted.map(|_| now),
     }))
+}
+
+/// Whether a device is locked at `now_ms` (a node refuses early, without proposing; apply
+/// decides).
+pub fn is_locked(device: &VirtualMfaDevice, now_ms: u64) -> bool {
+    device
+        .failed_codes
+        .iter()
+        .filter(|t| now_ms < t.saturating_add(CODE_FAILURE_WINDOW_MS))
+        .count()
+        >= CODE_FAILURES_MAX
 }
