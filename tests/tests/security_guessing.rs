@@ -320,7 +320,7 @@ async fn every_refused_sign_in_answers_alike_and_about_as_fast() {
                 .await
                 .unwrap_err();
         }
-        // Each kind of refusal, timed a few times (fewer than the limit for wendy).
+        // Each kind of refusal, timed four times (fewer than the limit for wendy).
         let cases: [(&str, &str, &str, &str); 7] = [
             ("wrong password", account.as_str(), "wendy", "Wrong-pass-1"),
             ("locked, right password", account.as_str(), "lock", "Locks-pass-1"),
@@ -330,31 +330,42 @@ async fn every_refused_sign_in_answers_alike_and_about_as_fast() {
             ("unknown account", "999999999999", "wendy", "Wendys-pass-1"),
             ("unknown alias", "no-such-alias", "wendy", "Wendys-pass-1"),
         ];
+        // Rounds over the cases, so that a load spike on this shared machine meets them all.
         let mut answers = Vec::new();
-        let mut medians = Vec::new();
-        for (what, acct, user, password) in cases {
-            let mut took = Vec::new();
-            for _ in 0..3 {
+        let mut took: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
+        for _ in 0..4 {
+            for (i, (what, acct, user, password)) in cases.iter().enumerate() {
                 let started = Instant::now();
                 let e = login(&client, acct, user, password, "").await.unwrap_err();
-                took.push(started.elapsed());
-                answers.push((what, refusal(&e)));
+                took[i].push(started.elapsed());
+                answers.push((*what, refusal(&e)));
             }
-            took.sort();
-            medians.push((what, took[1]));
         }
+        let medians: Vec<(&str, Duration)> = cases
+            .iter()
+            .zip(&mut took)
+            .map(|((what, ..), t)| {
+                t.sort();
+                (*what, (t[1] + t[2]) / 2)
+            })
+            .collect();
         let first = answers[0].1.clone();
         assert_eq!(first.0, "AccessDenied");
         for (what, a) in &answers {
             assert_eq!(a, &first, "{what} answers differently");
         }
-        // Timing: a refusal that checks no password waits about as long as one that does.
-        eprintln!("median time per refusal: {medians:?}");
-        let wrong = medians[0].1;
+        // Timing: a refusal that checks no password waits about as long as one that does
+        // (before, a locked user was refused at once: no argon2, a small fraction of the
+        // time). Each case's median against the median of all: loose bounds, because the
+        // machine running the suite is shared and a check takes 20 to 200 ms on it.
+        let mut all: Vec<Duration> = took.iter().flatten().copied().collect();
+        all.sort();
+        let typical = all[all.len() / 2];
+        eprintln!("median time per refusal: {medians:?}, of all: {typical:?}");
         for (what, m) in &medians {
             assert!(
-                *m * 3 >= wrong && *m <= wrong * 3 + Duration::from_millis(50),
-                "{what} took {m:?}, a wrong password {wrong:?}: {medians:?}"
+                *m * 4 >= typical && *m <= typical * 4 + Duration::from_millis(50),
+                "{what} took {m:?}, refusals typically {typical:?}: {medians:?}"
             );
         }
         // The right password of an unlocked user still signs in.

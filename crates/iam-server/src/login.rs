@@ -28,7 +28,7 @@ use iam_model::{ErrorCode, IamError};
 use iam_proto::v1::{Consistency, LoginReply, LoginRequest, ReadOptions, TemporaryCredentials};
 use iam_state::ops::login_profiles::{LoginProfile, LoginProfileOp, SignIn, PASSWORD_LEN_MAX};
 use iam_state::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tonic::Status;
 
@@ -66,28 +66,38 @@ fn invalid(message: impl Into<String>) -> Status {
     from_iam(&IamError::new(ErrorCode::ValidationError, message))
 }
 
-/// How long something typically takes on this node (a moving average), so that an attempt
-/// refused without doing it can take as long.
+/// How long something typically takes on this node (the median of its last few times), so
+/// that an attempt refused without doing it can take as long.
 struct Typical {
-    nanos: AtomicU64,
+    recent: std::sync::Mutex<std::collections::VecDeque<Duration>>,
 }
 
 impl Typical {
+    /// Times kept.
+    const KEPT: usize = 15;
+
     const fn new() -> Self {
         Self {
-            nanos: AtomicU64::new(0),
+            recent: std::sync::Mutex::new(std::collections::VecDeque::new()),
         }
     }
 
     fn note(&self, took: Duration) {
-        let n = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
-        let old = self.nanos.load(Ordering::Relaxed);
-        let new = if old == 0 { n } else { (old / 8) * 7 + n / 8 };
-        self.nanos.store(new, Ordering::Relaxed);
+        if let Ok(mut r) = self.recent.lock() {
+            if r.len() == Self::KEPT {
+                r.pop_front();
+            }
+            r.push_back(took);
+        }
     }
 
     fn get(&self) -> Duration {
-        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
+        let Ok(r) = self.recent.lock() else {
+            return Duration::ZERO;
+        };
+        let mut times: Vec<Duration> = r.iter().copied().collect();
+        times.sort();
+        times.get(times.len() / 2).copied().unwrap_or_default()
     }
 }
 
@@ -219,8 +229,10 @@ impl ApiState {
             },
         );
         let started = Instant::now();
-        match self.execute_internal(reserve).await {
-            Ok(_) => RESERVE_TAKES.note(started.elapsed()),
+        let reserved = self.execute_internal(reserve).await;
+        RESERVE_TAKES.note(started.elapsed());
+        match reserved {
+            Ok(_) => {}
             Err(e) if crate::password::has_code(&e, "LimitExceeded") => {
                 tokio::time::sleep(check_takes().await?).await;
                 return Ok(false);
