@@ -36,7 +36,10 @@ fn ok(c: &mut Cluster, args: &[&str]) -> String {
 /// previous steps (so the current step's code is still unused); returns (serial, seed, the
 /// creation reply).
 fn device_for(c: &mut Cluster, name: &str, user: &str) -> (String, Vec<u8>, Value) {
-    let created = json(&ok(c, &["-o", "json", "mfa", "create-virtual", "--name", name]));
+    let created = json(&ok(
+        c,
+        &["-o", "json", "mfa", "create-virtual", "--name", name],
+    ));
     let serial = created["serial_number"].as_str().unwrap().to_owned();
     let b32 = created["base32_string_seed"].as_str().unwrap();
     let seed = totp::base32_decode(b32).expect("the creator sees the seed in base32");
@@ -304,12 +307,23 @@ async fn every_refused_sign_in_answers_alike_and_about_as_fast() {
         let mut c = Cluster::start(3).await;
         let account = c.account.clone();
         ok(&mut c, &["account", "set-alias", "--alias", "guess-corp"]);
-        for (user, password) in [("wendy", Some("Wendys-pass-1")), ("lock", Some("Locks-pass-1")), ("nopw", None)] {
+        for (user, password) in [
+            ("wendy", Some("Wendys-pass-1")),
+            ("lock", Some("Locks-pass-1")),
+            ("nopw", None),
+        ] {
             ok(&mut c, &["user", "create", user]);
             if let Some(p) = password {
                 ok(
                     &mut c,
-                    &["login-profile", "create", "--user-name", user, "--password", p],
+                    &[
+                        "login-profile",
+                        "create",
+                        "--user-name",
+                        user,
+                        "--password",
+                        p,
+                    ],
                 );
             }
         }
@@ -323,8 +337,18 @@ async fn every_refused_sign_in_answers_alike_and_about_as_fast() {
         // Each kind of refusal, timed four times (fewer than the limit for wendy).
         let cases: [(&str, &str, &str, &str); 7] = [
             ("wrong password", account.as_str(), "wendy", "Wrong-pass-1"),
-            ("locked, right password", account.as_str(), "lock", "Locks-pass-1"),
-            ("locked, wrong password", account.as_str(), "lock", "Wrong-pass-1"),
+            (
+                "locked, right password",
+                account.as_str(),
+                "lock",
+                "Locks-pass-1",
+            ),
+            (
+                "locked, wrong password",
+                account.as_str(),
+                "lock",
+                "Wrong-pass-1",
+            ),
             ("no login profile", account.as_str(), "nopw", "Whatever-1"),
             ("unknown user", account.as_str(), "ghost", "Whatever-1"),
             ("unknown account", "999999999999", "wendy", "Wendys-pass-1"),
@@ -392,7 +416,9 @@ async fn mfa_seeds_are_shown_once_and_never_stored_in_clear() {
                 .ends_with(&format!("?secret={b32}")),
             "{created}"
         );
-        assert!(created["qr_code_png"].as_str().is_some_and(|p| !p.is_empty()));
+        assert!(created["qr_code_png"]
+            .as_str()
+            .is_some_and(|p| !p.is_empty()));
         // The device works: enabled above with two codes, now a session with a third.
         wait_key(&c, &erin).await;
         let code = totp::code_at(&seed, totp::step_of(now_ms()));
@@ -405,9 +431,7 @@ async fn mfa_seeds_are_shown_once_and_never_stored_in_clear() {
         // Snapshots everywhere, so the state is on disk in every form it takes.
         for id in 1..=3 {
             c.client_of(id)
-                .call(|_, mut c| async move {
-                    c.snapshot(iam_proto::v1::SnapshotRequest {}).await
-                })
+                .call(|_, mut c| async move { c.snapshot(iam_proto::v1::SnapshotRequest {}).await })
                 .await
                 .expect("snapshot");
         }
@@ -426,7 +450,11 @@ async fn mfa_seeds_are_shown_once_and_never_stored_in_clear() {
                 let has = |s: &[u8]| bytes.windows(s.len()).any(|w| w == s);
                 found_serial |= has(b"erin-phone");
                 for needle in &needles {
-                    assert!(!has(needle), "the MFA seed is in the clear in {}", f.display());
+                    assert!(
+                        !has(needle),
+                        "the MFA seed is in the clear in {}",
+                        f.display()
+                    );
                 }
             }
         }
@@ -459,7 +487,9 @@ async fn futures_join<F: std::future::Future>(fs: impl IntoIterator<Item = F>) -
         }
     })
     .await;
-    out.into_iter().map(|o| o.expect("every future finished")).collect()
+    out.into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect()
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

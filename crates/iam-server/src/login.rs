@@ -255,7 +255,9 @@ impl ApiState {
             return Ok(());
         }
         tokio::time::sleep(RESERVE_TAKES.get()).await;
-        crate::password::CHECKS.decoy.fetch_add(1, Ordering::Relaxed);
+        crate::password::CHECKS
+            .decoy
+            .fetch_add(1, Ordering::Relaxed);
         self.check_password(password, decoy).await?;
         Ok(())
     }

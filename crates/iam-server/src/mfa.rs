@@ -98,7 +98,8 @@ impl ApiState {
                 return Err(from_iam(&checked::locked(serial)));
             }
             Some(d) => {
-                let seed = open_seed(self.auth.secrets(), &d.seed).ok_or_else(|| unopenable(serial))?;
+                let seed =
+                    open_seed(self.auth.secrets(), &d.seed).ok_or_else(|| unopenable(serial))?;
                 let step = mfa::verify_totp(&seed, code, now, d.last_step);
                 (checked::seed_check(&d.seed), step)
             }
@@ -165,8 +166,7 @@ impl ApiState {
             Some(d) => {
                 let seed = open_seed(self.auth.secrets(), &d.seed)
                     .ok_or_else(|| unopenable(serial_number))?;
-                let step =
-                    totp::verify_pair(&seed, c1, c2, crate::now_ms(), window, d.last_step);
+                let step = totp::verify_pair(&seed, c1, c2, crate::now_ms(), window, d.last_step);
                 (checked::seed_check(&d.seed), step)
             }
             // Apply answers NoSuchEntity.
@@ -198,10 +198,7 @@ mod tests {
 
     #[test]
     fn the_sealed_prefix_is_the_secret_box_s() {
-        assert_eq!(
-            checked::SEALED_PREFIX,
-            iam_auth::secret_box::SEALED_PREFIX
-        );
+        assert_eq!(checked::SEALED_PREFIX, iam_auth::secret_box::SEALED_PREFIX);
     }
 
     #[test]

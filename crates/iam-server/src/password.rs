@@ -81,7 +81,10 @@ impl FailedAttempts {
             return false;
         };
         if m.len() > 100_000 {
-            m.retain(|_, list| list.iter().any(|t| now_ms < t.saturating_add(FAILURE_WINDOW_MS)));
+            m.retain(|_, list| {
+                list.iter()
+                    .any(|t| now_ms < t.saturating_add(FAILURE_WINDOW_MS))
+            });
         }
         let list = m.entry(who.to_owned()).or_default();
         list.retain(|t| now_ms < t.saturating_add(FAILURE_WINDOW_MS));
@@ -191,9 +194,8 @@ impl ApiState {
         let Some(hashes) = stored_hashes(&self.view, account, user_name) else {
             return Ok(implicit);
         };
-        let profile_op = |op: fn(String) -> LoginProfileOp| {
-            Command::in_account(account, op(user_name.clone()))
-        };
+        let profile_op =
+            |op: fn(String) -> LoginProfileOp| Command::in_account(account, op(user_name.clone()));
         self.execute_internal(profile_op(|user_name| LoginProfileOp::ReserveAttempt {
             user_name,
         }))

@@ -391,7 +391,10 @@ fn password_attempts_are_reserved_before_they_run_and_refused_past_the_limit() {
     w.s.commit(writes);
     let granted = responses.iter().filter(|r| r.result.is_ok()).count();
     assert_eq!(granted, SIGN_IN_FAILURES_MAX);
-    let refused = responses.iter().find_map(|r| r.result.as_ref().err()).unwrap();
+    let refused = responses
+        .iter()
+        .find_map(|r| r.result.as_ref().err())
+        .unwrap();
     assert_eq!(refused.code, ErrorCode::LimitExceeded);
     assert!(profile(&w).locked_out(T0 + 2));
     // Refusals write nothing.

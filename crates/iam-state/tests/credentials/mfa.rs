@@ -479,7 +479,10 @@ fn wrong_codes_are_counted_per_device_and_lock_it_even_for_the_right_code() {
     // Locked: the right code is refused, and nothing is written.
     let device = mfa::device(&w.s, A, &serial).unwrap();
     assert!(checked::is_locked(&device, at + 10));
-    assert!(!checked::is_locked(&device, at + checked::CODE_FAILURE_WINDOW_MS));
+    assert!(!checked::is_locked(
+        &device,
+        at + checked::CODE_FAILURE_WINDOW_MS
+    ));
     let msg = w.rejects(
         at + 10,
         check_code(&serial, &stored, Some(step)),
@@ -489,11 +492,18 @@ fn wrong_codes_are_counted_per_device_and_lock_it_even_for_the_right_code() {
     // Still locked just before the first failure leaves the window, open after.
     w.rejects(
         at + checked::CODE_FAILURE_WINDOW_MS - 1,
-        check_code(&serial, &stored, Some(totp::step_of(at + checked::CODE_FAILURE_WINDOW_MS))),
+        check_code(
+            &serial,
+            &stored,
+            Some(totp::step_of(at + checked::CODE_FAILURE_WINDOW_MS)),
+        ),
         ErrorCode::AccessDenied,
     );
     let later = at + checked::CODE_FAILURE_WINDOW_MS;
-    let out = w.ok(later, check_code(&serial, &stored, Some(totp::step_of(later))));
+    let out = w.ok(
+        later,
+        check_code(&serial, &stored, Some(totp::step_of(later))),
+    );
     assert_eq!(out["authenticated_ms"], later);
     // A success forgets the failures: five more wrong ones before the next lock.
     let again = later + 60_000;
@@ -577,9 +587,12 @@ fn concurrent_checks_in_one_entry_are_judged_one_after_another() {
     w.s.commit(writes);
     let wrong = responses.iter().filter(|r| r.result.is_ok()).count();
     assert_eq!(wrong, checked::CODE_FAILURES_MAX);
-    assert!(responses[..checked::CODE_FAILURES_MAX]
-        .iter()
-        .all(|r| r.result.as_ref().unwrap().to_json()["authenticated_ms"].is_null()));
+    assert!(responses[..checked::CODE_FAILURES_MAX].iter().all(|r| r
+        .result
+        .as_ref()
+        .unwrap()
+        .to_json()["authenticated_ms"]
+        .is_null()));
     let last = responses.last().unwrap().result.as_ref().unwrap_err();
     assert_eq!(last.code, ErrorCode::AccessDenied);
     assert!(last.message.contains("too many"), "{}", last.message);

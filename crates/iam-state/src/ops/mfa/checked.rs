@@ -70,7 +70,9 @@ pub(crate) fn not_enabled(user_name: &str, serial_number: &str) -> IamError {
     };
     IamError::new(
         ErrorCode::AccessDenied,
-        format!("MultiFactorAuthentication failed: no MFA device {serial_number} is enabled for {who}."),
+        format!(
+            "MultiFactorAuthentication failed: no MFA device {serial_number} is enabled for {who}."
+        ),
     )
 }
 
@@ -141,9 +143,8 @@ pub(crate) fn check_code(
     if device.failed_codes.len() >= CODE_FAILURES_MAX {
         return Err(locked(&device.serial_number));
     }
-    let accepted = step.filter(|&t| {
-        near(t, now, SIGN_IN_WINDOW_STEPS) && device.last_step.is_none_or(|l| t > l)
-    });
+    let accepted = step
+        .filter(|&t| near(t, now, SIGN_IN_WINDOW_STEPS) && device.last_step.is_none_or(|l| t > l));
     match accepted {
         Some(t) => {
             device.last_step = Some(t);
