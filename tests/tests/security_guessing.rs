@@ -202,7 +202,7 @@ async fn wrong_mfa_codes_on_every_node_lock_the_device_even_for_the_right_code()
         let mut judged_wrong = 0;
         let mut locked = 0;
         for a in &answers {
-            let (code, message) = refusal(a.as_ref().err().expect("a wrong code is refused"));
+            let (code, message) = refusal(a.as_ref().expect_err("a wrong code is refused"));
             assert_eq!(code, "AccessDenied", "{message}");
             if message.contains("invalid MFA one time pass code") {
                 judged_wrong += 1;
