@@ -302,7 +302,11 @@ pub fn validate_code(field: &str, code: &str) -> IamResult<()> {
 }
 
 /// Loads the device a serial number names in `account`, or `NoSuchEntity`.
-fn load_serial(txn: &Txn<'_>, account: &str, serial: &str) -> IamResult<VirtualMfaDevice> {
+pub(crate) fn load_serial(
+    txn: &Txn<'_>,
+    account: &str,
+    serial: &str,
+) -> IamResult<VirtualMfaDevice> {
     validate_serial(serial)?;
     let missing = || {
         IamError::new(
@@ -321,7 +325,7 @@ fn load_serial(txn: &Txn<'_>, account: &str, serial: &str) -> IamResult<VirtualM
 }
 
 /// The stored spelling of a device owner: the user's name, or [`ROOT`] for the root.
-fn owner_name(txn: &Txn<'_>, account: &str, user_name: &str) -> IamResult<String> {
+pub(crate) fn owner_name(txn: &Txn<'_>, account: &str, user_name: &str) -> IamResult<String> {
     if user_name == ROOT {
         Ok(ROOT.to_owned())
     } else {
@@ -331,7 +335,7 @@ fn owner_name(txn: &Txn<'_>, account: &str, user_name: &str) -> IamResult<String
 
 /// Loads a device that is enabled for `user_name` (the root for [`ROOT`]), or
 /// `NoSuchEntity`.
-fn load_assigned(
+pub(crate) fn load_assigned(
     txn: &Txn<'_>,
     account: &str,
     user_name: &str,
@@ -435,7 +439,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
         } => {
             validate_code("authenticationCode1", authentication_code1)?;
             validate_code("authenticationCode2", authentication_code2)?;
-            enable(cx, user_name, serial_number, |device, time_ms| {
+            checked::enable(cx, user_name, serial_number, |device, time_ms| {
                 let seed = clear_seed(device).ok_or_else(bad_codes)?;
                 totp::verify_pair(
                     &seed,
@@ -453,7 +457,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
             serial_number,
             seed_check,
             step,
-        } => enable(cx, user_name, serial_number, |device, time_ms| {
+        } => checked::enable(cx, user_name, serial_number, |device, time_ms| {
             checked::judge_pair(device, seed_check, *step, time_ms, ENABLE_WINDOW_STEPS)
         }),
         MfaOp::Deactivate {
@@ -476,7 +480,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
         } => {
             validate_code("authenticationCode1", authentication_code1)?;
             validate_code("authenticationCode2", authentication_code2)?;
-            resync(cx, user_name, serial_number, |device, time_ms| {
+            checked::resync(cx, user_name, serial_number, |device, time_ms| {
                 let seed = clear_seed(device).ok_or_else(bad_codes)?;
                 totp::verify_pair(
                     &seed,
@@ -494,7 +498,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
             serial_number,
             seed_check,
             step,
-        } => resync(cx, user_name, serial_number, |device, time_ms| {
+        } => checked::resync(cx, user_name, serial_number, |device, time_ms| {
             checked::judge_pair(device, seed_check, *step, time_ms, RESYNC_WINDOW_STEPS)
         }),
         MfaOp::Authenticate {
@@ -536,67 +540,6 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
             Ok(Outcome::Deleted)
         }
     }
-}
-
-/// Enables a device for `user_name` once `judge` (given the device and the request's time)
-/// found the step of the second of two consecutive codes.
-fn enable(
-    cx: &mut Ctx<'_, '_>,
-    user_name: &str,
-    serial_number: &str,
-    judge: impl FnOnce(&VirtualMfaDevice, u64) -> IamResult<u64>,
-) -> IamResult<Outcome> {
-    let a = cx.account;
-    let owner = owner_name(cx.txn, a, user_name)?;
-    let mut device = load_serial(cx.txn, a, serial_number)?;
-    if device.user_name.is_some() {
-        return Err(IamError::new(
-            ErrorCode::EntityAlreadyExists,
-            "MFA Device is already in use.",
-        ));
-    }
-    let in_use = cx
-        .txn
-        .scan(
-            &keys::user_mfa_prefix(a, &owner),
-            None,
-            MFA_DEVICES_PER_USER_MAX,
-        )
-        .len();
-    if in_use >= MFA_DEVICES_PER_USER_MAX {
-        return Err(IamError::quota(
-            "MFADevicesPerUser",
-            MFA_DEVICES_PER_USER_MAX as u64,
-        ));
-    }
-    let step = judge(&device, cx.time_ms)?;
-    device.user_name = Some(owner.clone());
-    device.enable_ms = Some(cx.time_ms);
-    device.last_step = Some(step);
-    device.failed_codes.clear();
-    cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
-    cx.txn
-        .put(keys::user_mfa(a, &owner, &device.name), Vec::new());
-    limits::bump(cx.txn, a, Counter::MfaDevicesInUse, 1);
-    Ok(Outcome::Nothing)
-}
-
-/// Resynchronizes a device enabled for `user_name` once `judge` found the step of the second
-/// of two consecutive codes; the codes prove the device is at hand, so earlier failed codes
-/// are forgotten.
-fn resync(
-    cx: &mut Ctx<'_, '_>,
-    user_name: &str,
-    serial_number: &str,
-    judge: impl FnOnce(&VirtualMfaDevice, u64) -> IamResult<u64>,
-) -> IamResult<Outcome> {
-    let mut device = load_assigned(cx.txn, cx.account, user_name, serial_number)?;
-    let step = judge(&device, cx.time_ms)?;
-    device.last_step = Some(step);
-    device.failed_codes.clear();
-    cx.txn
-        .put_json(keys::mfa_device(cx.account, &device.name), &device);
-    Ok(Outcome::Nothing)
 }
 
 fn view(d: VirtualMfaDevice) -> MfaDeviceView {

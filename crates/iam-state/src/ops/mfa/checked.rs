@@ -10,11 +10,16 @@
 //! [`CODE_FAILURE_WINDOW_MS`] lock the device, and then no code is judged at all, so however
 //! many codes arrive at once on however many nodes, at most that many wrong ones are ever
 //! answered as wrong per window and the right one is refused while locked.
+//!
+//! Also here: enabling and resynchronizing once two codes were found right, shared by the
+//! ops that check them in apply (seeds in clear) and their checked forms.
 
-use super::{totp, VirtualMfaDevice, SIGN_IN_WINDOW_STEPS};
+use super::{load_assigned, load_serial, owner_name, totp, VirtualMfaDevice, SIGN_IN_WINDOW_STEPS};
 use crate::command::Outcome;
 use crate::keys;
+use crate::ops::limits::{self, Counter};
 use crate::ops::Ctx;
+use iam_model::limits::MFA_DEVICES_PER_USER_MAX;
 use iam_model::{ErrorCode, IamError, IamResult};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -105,6 +110,67 @@ fn changed() -> IamError {
 fn near(step: u64, time_ms: u64, window: u64) -> bool {
     let now = totp::step_of(time_ms);
     step.saturating_add(window) >= now && step <= now.saturating_add(window)
+}
+
+/// Enables a device for `user_name` once `judge` (given the device and the request's time)
+/// found the step of the second of two consecutive codes.
+pub(super) fn enable(
+    cx: &mut Ctx<'_, '_>,
+    user_name: &str,
+    serial_number: &str,
+    judge: impl FnOnce(&VirtualMfaDevice, u64) -> IamResult<u64>,
+) -> IamResult<Outcome> {
+    let a = cx.account;
+    let owner = owner_name(cx.txn, a, user_name)?;
+    let mut device = load_serial(cx.txn, a, serial_number)?;
+    if device.user_name.is_some() {
+        return Err(IamError::new(
+            ErrorCode::EntityAlreadyExists,
+            "MFA Device is already in use.",
+        ));
+    }
+    let in_use = cx
+        .txn
+        .scan(
+            &keys::user_mfa_prefix(a, &owner),
+            None,
+            MFA_DEVICES_PER_USER_MAX,
+        )
+        .len();
+    if in_use >= MFA_DEVICES_PER_USER_MAX {
+        return Err(IamError::quota(
+            "MFADevicesPerUser",
+            MFA_DEVICES_PER_USER_MAX as u64,
+        ));
+    }
+    let step = judge(&device, cx.time_ms)?;
+    device.user_name = Some(owner.clone());
+    device.enable_ms = Some(cx.time_ms);
+    device.last_step = Some(step);
+    device.failed_codes.clear();
+    cx.txn.put_json(keys::mfa_device(a, &device.name), &device);
+    cx.txn
+        .put(keys::user_mfa(a, &owner, &device.name), Vec::new());
+    limits::bump(cx.txn, a, Counter::MfaDevicesInUse, 1);
+    Ok(Outcome::Nothing)
+}
+
+/// Resynchronizes a device enabled for `user_name` once `judge` found the step of the second
+/// of two consecutive codes; the codes prove the device is at hand, so earlier failed codes
+/// are forgotten.
+pub(super) fn resync(
+    cx: &mut Ctx<'_, '_>,
+    user_name: &str,
+    serial_number: &str,
+    judge: impl FnOnce(&VirtualMfaDevice, u64) -> IamResult<u64>,
+) -> IamResult<Outcome> {
+    let mut device = load_assigned(cx.txn, cx.account, user_name, serial_number)?;
+    let step = judge(&device, cx.time_ms)?;
+    device.last_step = Some(step);
+    device.failed_codes.clear();
+    cx.txn
+        .put_json(keys::mfa_device(cx.account, &device.name), &device);
+    Ok(Outcome::Nothing)
 }
 
 /// Judges a node's verdict on two consecutive codes (enable, resync): the step of the second
