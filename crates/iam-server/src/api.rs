@@ -52,6 +52,8 @@ pub struct ApiState {
     /// What requests may hold before they are authenticated (body budget, and sources
     /// whose requests keep failing authentication).
     pub preauth: Arc<crate::auth::preauth::Limits>,
+    /// Sources whose sign-ins keep failing.
+    pub sign_in_throttle: Arc<crate::auth::throttle::Throttle>,
 }
 
 impl ApiState {
@@ -75,6 +77,7 @@ impl ApiState {
             secure_transport: false,
             listen_counters: Arc::default(),
             preauth: Arc::default(),
+            sign_in_throttle: Arc::new(crate::auth::throttle::Throttle::sign_in()),
         }
     }
 
@@ -320,7 +323,16 @@ impl ApiState {
             _ => Scope::Cluster,
         };
         let root_creds = touches_root_credentials(&self.view, &command);
-        if !implicit {
+        if implicit {
+            crate::auth::authorize::check_explicit_deny(
+                &self.view,
+                &self.authz,
+                caller,
+                &target,
+                crate::now_ms(),
+            )
+            .map_err(|e| from_iam(&e))?;
+        } else {
             self.check(caller, scope, &target, root_creds)?;
         }
         // MFA codes are checked here, where the sealed seed can be opened (`crate::mfa`).
@@ -441,8 +453,26 @@ impl Iam for ApiState {
     }
 
     async fn login(&self, req: Request<LoginRequest>) -> Result<Response<LoginReply>, Status> {
-        let ip = req.remote_addr().map(|a| a.ip().to_string());
-        Ok(Response::new(self.sign_in(req.into_inner(), ip).await?))
+        let ip = req.remote_addr().map(|a| a.ip());
+        if let Some(ip) = ip {
+            if !self.sign_in_throttle.allowed(ip) {
+                return Err(crate::status::with_code(
+                    Status::resource_exhausted(
+                        "Rate exceeded: too many failed sign-ins from this source; try again in a minute",
+                    ),
+                    "Throttling",
+                ));
+            }
+        }
+        let r = self
+            .sign_in(req.into_inner(), ip.map(|i| i.to_string()))
+            .await;
+        if let (Err(e), Some(ip)) = (&r, ip) {
+            if e.code() == tonic::Code::PermissionDenied {
+                self.sign_in_throttle.failed(ip);
+            }
+        }
+        Ok(Response::new(r?))
     }
 
     async fn simulate(

@@ -191,6 +191,43 @@ pub fn check(
     session_policy(view, authz, caller, target, context)
 }
 
+/// For a call the caller may make without a grant (a user changing their own password when
+/// the account's password policy allows it): refused only by an explicit deny in the
+/// caller's policies, which wins over any allow, implicit ones included.
+pub fn check_explicit_deny(
+    view: &StateView,
+    authz: &AuthzIndex,
+    caller: &Caller,
+    target: &Target,
+    now_ms: u64,
+) -> Result<(), IamError> {
+    if caller.kind == CallerKind::Root {
+        return Ok(());
+    }
+    let context = request_context(caller, target, now_ms);
+    for resource in target.resources() {
+        let req = AuthzRequest {
+            principal_arn: caller.arn.clone(),
+            action: target.action.clone(),
+            resource: resource.to_owned(),
+            context: context.clone(),
+            session_tags: caller.session_tags(),
+            with_explanation: false,
+            identity_only: false,
+        };
+        let answer = view.consistent(|state, _| authz.authorize(state, &req))?;
+        if answer.decision == AuthzDecision::ExplicitDeny {
+            return Err(denied_on(
+                caller,
+                target,
+                resource,
+                "with an explicit deny in an identity-based policy",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A session policy (AssumeRole/GetSessionToken's `Policy` and `PolicyArns`) narrows what
 /// the session may do: the call must also be allowed by it.
 fn session_policy(

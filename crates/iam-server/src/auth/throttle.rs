@@ -2,15 +2,19 @@
 //! authenticate more than [`FAILURES_PER_SECOND`] times in a second is refused outright
 //! (`Throttling`) for the rest of that second, before any body is read or any signature
 //! computed. Guessing keys or flooding a node with junk signatures costs the attacker, not
-//! the node; well-behaved clients never come near the limit.
+//! the node; well-behaved clients never come near the limit. Sign-in has its own, slower
+//! brake ([`Throttle::sign_in`]): a password guesser spreading guesses over many user names
+//! (each of which locks after 5) is held to [`SIGN_IN_FAILURES_PER_MINUTE`] per source.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failed authentications a source may have per [`WINDOW`].
+/// Failed authentications a source may have per second.
 pub const FAILURES_PER_SECOND: u32 = 100;
+/// Failed sign-ins a source may have per minute (on one node).
+pub const SIGN_IN_FAILURES_PER_MINUTE: u32 = 100;
 const WINDOW: Duration = Duration::from_secs(1);
 /// Sources tracked at once (older windows are dropped first).
 const SOURCES_MAX: usize = 65_536;
@@ -25,6 +29,7 @@ struct Window {
 #[derive(Debug)]
 pub struct Throttle {
     limit: u32,
+    window: Duration,
     sources: Mutex<HashMap<IpAddr, Window>>,
 }
 
@@ -35,11 +40,23 @@ impl Default for Throttle {
 }
 
 impl Throttle {
+    /// At most `limit` failures per source per second.
     pub fn new(limit: u32) -> Self {
+        Self::with_window(limit, WINDOW)
+    }
+
+    /// At most `limit` failures per source per `window`.
+    pub fn with_window(limit: u32, window: Duration) -> Self {
         Self {
             limit,
+            window,
             sources: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The sign-in brake: [`SIGN_IN_FAILURES_PER_MINUTE`].
+    pub fn sign_in() -> Self {
+        Self::with_window(SIGN_IN_FAILURES_PER_MINUTE, Duration::from_secs(60))
     }
 
     /// Whether a request from `ip` may be looked at now.
@@ -47,14 +64,15 @@ impl Throttle {
         let sources = self.sources.lock().unwrap_or_else(|p| p.into_inner());
         sources
             .get(&ip)
-            .is_none_or(|w| w.start.elapsed() >= WINDOW || w.failures < self.limit)
+            .is_none_or(|w| w.start.elapsed() >= self.window || w.failures < self.limit)
     }
 
     /// Counts a failed authentication from `ip`.
     pub fn failed(&self, ip: IpAddr) {
         let mut sources = self.sources.lock().unwrap_or_else(|p| p.into_inner());
         if sources.len() >= SOURCES_MAX && !sources.contains_key(&ip) {
-            sources.retain(|_, w| w.start.elapsed() < WINDOW);
+            let window = self.window;
+            sources.retain(|_, w| w.start.elapsed() < window);
             if sources.len() >= SOURCES_MAX {
                 sources.clear();
             }
@@ -63,7 +81,7 @@ impl Throttle {
             start: Instant::now(),
             failures: 0,
         });
-        if w.start.elapsed() >= WINDOW {
+        if w.start.elapsed() >= self.window {
             *w = Window {
                 start: Instant::now(),
                 failures: 0,
