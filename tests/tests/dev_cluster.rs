@@ -1,5 +1,6 @@
 //! `iamd dev` as the README's quick start uses it: a local 3-process cluster, `cluster.json`,
-//! an iamctl profile that works, and Ctrl-C (SIGINT) stops every node.
+//! an iamctl profile that works, and Ctrl-C (SIGINT) stops every node; the same with
+//! `--tls` (a dev CA, https endpoints, the profile's CA bundle).
 
 use iamd_tests::{bin, free_port};
 use std::process::{Command, Stdio};
@@ -15,8 +16,18 @@ fn alive(pid: i32) -> bool {
 
 #[test]
 fn dev_starts_a_usable_cluster_and_ctrl_c_stops_it() {
+    run_dev(false);
+}
+
+#[test]
+fn dev_tls_starts_a_usable_tls_cluster() {
+    run_dev(true);
+}
+
+fn run_dev(tls: bool) {
     let dir = tempfile::tempdir().unwrap();
     let base = free_port() / 100 * 100;
+    let scheme = if tls { "https" } else { "http" };
     let mut child = Command::new(bin("iamd"))
         .args([
             "dev",
@@ -27,6 +38,7 @@ fn dev_starts_a_usable_cluster_and_ctrl_c_stops_it() {
             "--dir",
         ])
         .arg(dir.path())
+        .args(tls.then_some("--tls"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -53,8 +65,14 @@ fn dev_starts_a_usable_cluster_and_ctrl_c_stops_it() {
     let nodes = v["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 3);
     for n in nodes {
-        assert!(n["api"].as_str().unwrap().starts_with("http://127.0.0.1:"));
-        assert!(n["http"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+        assert!(n["api"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{scheme}://127.0.0.1:")));
+        assert!(n["http"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{scheme}://127.0.0.1:")));
         assert!(n["peer"].is_string() && n["pid"].as_u64().is_some() && n["data_dir"].is_string());
     }
     let profile = dir.path().join("iamctl.toml");
@@ -68,6 +86,8 @@ fn dev_starts_a_usable_cluster_and_ctrl_c_stops_it() {
             .env_remove("AWS_SECRET_ACCESS_KEY")
             .env_remove("AWS_PROFILE")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            // A machine-wide bundle does not override the profile's dev CA.
+            .env("AWS_CA_BUNDLE", "/nonexistent/ca-bundle.pem")
             .output()
             .unwrap()
     };
@@ -87,7 +107,12 @@ fn dev_starts_a_usable_cluster_and_ctrl_c_stops_it() {
     ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"alice\""));
     let out = run(&["cluster", "status"]);
-    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("leader") && !text.contains("unreachable"),
+        "{text}"
+    );
 
     // Ctrl-C: iamd dev stops all three nodes and exits.
     // SAFETY: sending SIGINT to our own child.
