@@ -155,17 +155,7 @@ pub fn check(
         .resources()
         .filter(|_| caller.kind != CallerKind::Root);
     for resource in resources {
-        let req = AuthzRequest {
-            principal_arn: caller.arn.clone(),
-            action: target.action.clone(),
-            resource: resource.to_owned(),
-            context: context.clone(),
-            session_tags: caller.session_tags(),
-            with_explanation: false,
-            identity_only: false,
-        };
-        let answer = view.consistent(|state, _| authz.authorize(state, &req))?;
-        match answer.decision {
+        match identity_decision(view, authz, caller, target, resource, &context)? {
             AuthzDecision::Allowed => {}
             AuthzDecision::ExplicitDeny => {
                 return Err(denied_on(
@@ -191,6 +181,29 @@ pub fn check(
     session_policy(view, authz, caller, target, context)
 }
 
+/// The policy engine's decision for `caller` doing `target`'s action on `resource`.
+fn identity_decision(
+    view: &StateView,
+    authz: &AuthzIndex,
+    caller: &Caller,
+    target: &Target,
+    resource: &str,
+    context: &[(String, Vec<String>)],
+) -> Result<AuthzDecision, IamError> {
+    let req = AuthzRequest {
+        principal_arn: caller.arn.clone(),
+        action: target.action.clone(),
+        resource: resource.to_owned(),
+        context: context.to_vec(),
+        session_tags: caller.session_tags(),
+        with_explanation: false,
+        identity_only: false,
+    };
+    Ok(view
+        .consistent(|state, _| authz.authorize(state, &req))?
+        .decision)
+}
+
 /// For a call the caller may make without a grant (a user changing their own password when
 /// the account's password policy allows it): refused only by an explicit deny in the
 /// caller's policies, which wins over any allow, implicit ones included.
@@ -206,17 +219,9 @@ pub fn check_explicit_deny(
     }
     let context = request_context(caller, target, now_ms);
     for resource in target.resources() {
-        let req = AuthzRequest {
-            principal_arn: caller.arn.clone(),
-            action: target.action.clone(),
-            resource: resource.to_owned(),
-            context: context.clone(),
-            session_tags: caller.session_tags(),
-            with_explanation: false,
-            identity_only: false,
-        };
-        let answer = view.consistent(|state, _| authz.authorize(state, &req))?;
-        if answer.decision == AuthzDecision::ExplicitDeny {
+        if identity_decision(view, authz, caller, target, resource, &context)?
+            == AuthzDecision::ExplicitDeny
+        {
             return Err(denied_on(
                 caller,
                 target,
