@@ -141,9 +141,12 @@ impl ApiState {
                 query.name()
             )));
         }
+        // The consistency asked for first, then the caller and its rights as of that state:
+        // a request that asks to see index N is judged by a state that includes N.
+        let applied = self.read(opts).await?;
+        self.revalidate(caller)?;
         self.authorize_query(caller, &mut query)?;
         query.prepare(crate::now_ms());
-        let applied = self.read(opts).await?;
         let result = query.run(&self.view).map_err(iam_err)?;
         Ok((result, applied))
     }
@@ -189,6 +192,14 @@ impl ApiState {
             .write(&Proposer::internal(), &digest, None, command)
             .await?
             .1)
+    }
+
+    /// Checks again, against the state applied now, the caller the port authenticated
+    /// earlier (see [`crate::auth::Authenticator::revalidate`]).
+    pub(crate) fn revalidate(&self, caller: &Caller) -> Result<(), Status> {
+        self.auth
+            .revalidate(caller)
+            .map_err(|e| from_iam(&IamError::new(e.code, e.message)))
     }
 
     /// Waits for the read consistency asked for; returns the applied index to report.

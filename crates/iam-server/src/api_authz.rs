@@ -209,9 +209,11 @@ impl ApiState {
     ) -> Result<Response<AuthorizeReply>, Status> {
         let caller = caller_of(&req)?;
         let r = req.into_inner();
-        let read = r.read;
+        // The consistency asked for first: the signer, the caller and their rights are
+        // judged by a state that includes what the caller asked to see.
+        self.read(r.read).await?;
+        self.revalidate(&caller)?;
         let check = self.prepare_check(&caller, r)?;
-        self.read(read).await?;
         let (mut replies, _) = self.decide_all(vec![check])?;
         replies
             .pop()
@@ -231,12 +233,13 @@ impl ApiState {
                 r.checks.len()
             )));
         }
+        self.read(r.read).await?;
+        self.revalidate(&caller)?;
         let checks = r
             .checks
             .into_iter()
             .map(|c| self.prepare_check(&caller, c))
             .collect::<Result<Vec<_>, _>>()?;
-        self.read(r.read).await?;
         let (results, applied_index) = self.decide_all(checks)?;
         Ok(Response::new(AuthorizeBatchReply {
             results,
@@ -250,6 +253,8 @@ impl ApiState {
     ) -> Result<Response<SimulateReply>, Status> {
         let caller = caller_of(&req)?;
         let r = req.into_inner();
+        self.read(r.read).await?;
+        self.revalidate(&caller)?;
         if r.principal_arn.is_empty() {
             let target = Target::new("iam:SimulateCustomPolicy", "*");
             self.check(&caller, Scope::Account(&caller.account), &target, false)?;
@@ -257,7 +262,6 @@ impl ApiState {
             // (About itself a caller needs no permission on this API.)
             self.may_simulate(&caller, &r.principal_arn, "SimulatePrincipalPolicy")?;
         }
-        self.read(r.read).await?;
         let q = AuthzSimulate {
             principal_arn: Some(r.principal_arn).filter(|p| !p.is_empty()),
             actions: r.actions,

@@ -270,6 +270,51 @@ impl Authenticator {
         Ok(caller)
     }
 
+    /// Whether `caller`, authenticated earlier (by the port's layer, against the state this
+    /// node had then), still holds in the state applied now: its access key exists, is
+    /// active and belongs to the same principal; a session's principal is the one it was
+    /// issued to. A request that waited for a read barrier (`at-least`, linearizable) is
+    /// checked again after it, so that a revocation the client already saw acknowledged is
+    /// never answered with a stale allow.
+    pub fn revalidate(&self, caller: &Caller) -> Result<(), AuthError> {
+        let id = caller.access_key_id.as_str();
+        if let Some(claims) = &caller.session {
+            return if session::principal_current(&self.view, claims) {
+                Ok(())
+            } else {
+                Err(AuthError::invalid_client_token_id())
+            };
+        }
+        match access_keys::lookup(&self.view, id) {
+            Some(key) if key.status == AccessKeyStatus::Active && key.account == caller.account => {
+                let same = match &caller.kind {
+                    CallerKind::Root => key.user_name == ROOT,
+                    CallerKind::User { .. } => {
+                        let txn = Txn::new(&self.view);
+                        key.user_name != ROOT
+                            && iam_state::ops::users::load(&txn, &key.account, &key.user_name)
+                                .is_ok_and(|u| u.arn == caller.arn)
+                    }
+                    CallerKind::Role { .. } => false,
+                };
+                if same {
+                    Ok(())
+                } else {
+                    Err(AuthError::invalid_client_token_id())
+                }
+            }
+            Some(_) => Err(AuthError::invalid_client_token_id()),
+            // A sandbox's stand-in root for a key this cluster never issued.
+            None if !self.knows_key(id)
+                && caller.kind == CallerKind::Root
+                && caller.account == crate::config::SANDBOX_ACCOUNT =>
+            {
+                Ok(())
+            }
+            None => Err(AuthError::invalid_client_token_id()),
+        }
+    }
+
     /// The checks of [`Authenticator::authenticate`] that need no body: the request carries a
     /// well-formed SigV4 authentication, addressed to this node ([`check_host`]), whose
     /// access key exists and is active (or whose session token opens). A request failing them is refused before its body is read.
