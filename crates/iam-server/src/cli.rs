@@ -161,6 +161,12 @@ pub struct ServeArgs {
     /// listed (rotate a CA by adding the new one, moving certificates, removing the old).
     #[arg(long, env = "IAMD_PEER_CA")]
     pub peer_ca: Option<PathBuf>,
+    /// Dial a peer address through another (comma separated `PEER=VIA`, both host:port):
+    /// connections to the peer advertised as PEER go to VIA instead, with the peer's name
+    /// still the one checked. For relays and for fault-injection tests, which put a proxy
+    /// on each link between two nodes.
+    #[arg(long, env = "IAMD_PEER_DIAL_VIA", value_delimiter = ',')]
+    pub peer_dial_via: Vec<String>,
     /// DNS names or IPs (comma separated) a peer certificate must be valid for, one of
     /// them; default: the host dialed (servers: any certificate of the CA).
     #[arg(long, env = "IAMD_PEER_ALLOWED_NAMES", value_delimiter = ',')]

@@ -34,6 +34,7 @@ struct FileConfig {
     peer_key: Option<PathBuf>,
     peer_ca: Option<PathBuf>,
     peer_allowed_names: Option<Vec<String>>,
+    peer_dial_via: Option<Vec<String>>,
     max_connections: Option<usize>,
     max_connections_per_source: Option<usize>,
     allowed_hosts: Option<Vec<String>>,
@@ -87,6 +88,8 @@ pub struct ServeConfig {
     /// The peer port's certificates from the operator's PKI; `None`: a CA derived from the
     /// cluster secret key (the peer port is mutual TLS either way).
     pub peer_tls: Option<PeerTlsFiles>,
+    /// Peer addresses dialed through another (`--peer-dial-via`): advertised → dialed.
+    pub peer_dial_via: std::collections::HashMap<String, String>,
     /// Bounds on each port's connections.
     pub limits: crate::listen::Limits,
     /// More names the node answers to (`--allowed-hosts`), besides its addresses.
@@ -177,6 +180,28 @@ fn parse_addr(flag: &str, value: &str) -> anyhow::Result<SocketAddr> {
     value.parse().with_context(|| {
         format!("--{flag} {value:?} is not a host:port address like 127.0.0.1:7100")
     })
+}
+
+/// `PEER=VIA` pairs of host:port addresses.
+fn parse_dial_via(pairs: &[String]) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    let mut map = std::collections::HashMap::new();
+    for pair in pairs.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let Some((peer, via)) = pair.split_once('=') else {
+            bail!("--peer-dial-via {pair:?} is not PEER=VIA (two host:port addresses)");
+        };
+        for (what, addr) in [("PEER", peer), ("VIA", via)] {
+            let ok = addr
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+            if !ok {
+                bail!("--peer-dial-via {pair:?}: {what} {addr:?} is not a host:port address");
+            }
+        }
+        if map.insert(peer.to_owned(), via.to_owned()).is_some() {
+            bail!("--peer-dial-via names {peer} twice");
+        }
+    }
+    Ok(map)
 }
 
 impl ServeConfig {
@@ -319,6 +344,12 @@ impl ServeConfig {
                 "--peer-cert, --peer-key and --peer-ca go together: give all three, or none to use the CA derived from the cluster secret key"
             ),
         };
+        let dial_via = if args.peer_dial_via.is_empty() {
+            file.peer_dial_via.unwrap_or_default()
+        } else {
+            args.peer_dial_via
+        };
+        let peer_dial_via = parse_dial_via(&dial_via)?;
         let mut limits = crate::listen::Limits::default();
         if let Some(n) = args.max_connections.or(file.max_connections) {
             if n == 0 {
@@ -338,6 +369,7 @@ impl ServeConfig {
         Ok(Self {
             tls,
             peer_tls,
+            peer_dial_via,
             limits,
             node_id,
             data_dir,
@@ -393,6 +425,34 @@ mod tests {
         let c = ServeConfig::from_args(args()).unwrap();
         assert_eq!(c.api_advertise, "127.0.0.1:7100");
         assert!(!c.bootstrap);
+    }
+
+    #[test]
+    fn dial_via_pairs_are_parsed_and_checked() {
+        let c = ServeConfig::from_args(ServeArgs {
+            peer_dial_via: vec!["127.0.0.1:7001=127.0.0.1:9001".into(), " ".into()],
+            ..args()
+        })
+        .unwrap();
+        assert_eq!(c.peer_dial_via["127.0.0.1:7001"], "127.0.0.1:9001");
+        for (bad, says) in [
+            ("127.0.0.1:7001", "is not PEER=VIA"),
+            ("127.0.0.1=127.0.0.1:9001", "PEER \"127.0.0.1\""),
+            ("a:1=b:x", "VIA \"b:x\""),
+        ] {
+            let e = ServeConfig::from_args(ServeArgs {
+                peer_dial_via: vec![bad.into()],
+                ..args()
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains(says), "{bad}: {e}");
+        }
+        let e = ServeConfig::from_args(ServeArgs {
+            peer_dial_via: vec!["a:1=b:2".into(), "a:1=c:3".into()],
+            ..args()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("twice"), "{e}");
     }
 
     #[test]

@@ -137,7 +137,8 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     }
     let secrets = config.load_secret_key()?;
     let peer_tls = peer_tls(&config, &secrets)?;
-    let connector = Connector::new(Some(ClientTls::mutual(peer_tls.clone())?));
+    let connector = Connector::new(Some(ClientTls::mutual(peer_tls.clone())?))
+        .dialing_via(config.peer_dial_via.clone());
     let api_tls = client_tls(&config)?;
     let cluster_id = match (&store.meta, config.bootstrap, config.join.is_empty()) {
         (Some(meta), _, true) => meta.cluster_id.clone(),

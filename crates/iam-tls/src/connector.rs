@@ -7,6 +7,7 @@ use crate::verify::{ReloadingResolver, ReloadingServerVerifier};
 use crate::{provider, TlsError, ALPN_GRPC};
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::path::Path;
@@ -78,6 +79,8 @@ impl ClientTls {
 #[derive(Clone)]
 pub struct Connector {
     tls: Option<Arc<ClientConfig>>,
+    /// `host:port` → the `host:port` actually dialed for it (a relay or a test's proxy).
+    via: Arc<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -92,7 +95,17 @@ impl std::fmt::Debug for Connector {
 
 impl Connector {
     pub fn new(tls: Option<Arc<ClientConfig>>) -> Self {
-        Self { tls }
+        Self {
+            tls,
+            via: Arc::default(),
+        }
+    }
+
+    /// Connections to each `host:port` key of `via` go to its value instead; TLS still
+    /// checks the name of the host asked for.
+    pub fn dialing_via(mut self, via: HashMap<String, String>) -> Self {
+        self.via = Arc::new(via);
+        self
     }
 
     /// Whether connections are made with TLS.
@@ -102,7 +115,15 @@ impl Connector {
 
     /// Opens one connection to `host:port`.
     pub async fn connect(&self, host: &str, port: u16) -> io::Result<TlsStream> {
-        let tcp = TcpStream::connect((host, port)).await?;
+        let asked = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let tcp = match self.via.get(&asked) {
+            Some(via) => TcpStream::connect(via.as_str()).await?,
+            None => TcpStream::connect((host, port)).await?,
+        };
         tcp.set_nodelay(true)?;
         match &self.tls {
             None => Ok(TlsStream::Plain(tcp)),
@@ -238,5 +259,40 @@ impl AsyncWrite for TlsStream {
             Self::Client(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             Self::Server(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn dialing_via_goes_to_the_relay_address() {
+        let relay = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let relay_addr = relay.local_addr().unwrap().to_string();
+        // Nothing listens on the asked-for port: only the relay can answer.
+        let asked = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let server = tokio::spawn(async move {
+            let (mut s, _) = relay.accept().await.unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut s, b"relay")
+                .await
+                .unwrap();
+        });
+        let via = HashMap::from([(format!("127.0.0.1:{asked}"), relay_addr)]);
+        let c = Connector::new(None).dialing_via(via);
+        let mut s = c.connect("127.0.0.1", asked).await.unwrap();
+        let mut got = String::new();
+        s.read_to_string(&mut got).await.unwrap();
+        assert_eq!(got, "relay");
+        server.await.unwrap();
+        // Without the map the same address is refused.
+        assert!(Connector::new(None)
+            .connect("127.0.0.1", asked)
+            .await
+            .is_err());
     }
 }
