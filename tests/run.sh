@@ -21,6 +21,7 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest >&2
 fi
 echo "== unit, property and storage tests" >&2
-cargo nextest run --workspace --no-fail-fast -E 'not package(iamd-tests)'
-echo "== multi-process and tidy tests (one at a time: each starts its own cluster)" >&2
-cargo nextest run --workspace --no-fail-fast --test-threads 1 -E 'package(iamd-tests)'
+cargo nextest run --workspace --no-fail-fast -E 'not (package(iamd-tests) or (package(iamd-chaos) and binary(smoke)))'
+echo "== multi-process, chaos smoke and tidy tests (one at a time: each starts its own cluster)" >&2
+cargo nextest run --workspace --no-fail-fast --test-threads 1 \
+  -E 'package(iamd-tests) or (package(iamd-chaos) and binary(smoke))'

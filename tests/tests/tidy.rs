@@ -220,3 +220,26 @@ fn every_source_file_says_what_it_is_for() {
         );
     }
 }
+
+#[test]
+fn the_chaos_library_never_knows_iamd() {
+    let mut files = Vec::new();
+    rust_files(&root().join("tests/chaos/src"), &mut files);
+    let lib: Vec<_> = files
+        .into_iter()
+        .filter(|f| !f.components().any(|c| c.as_os_str() == "bin"))
+        .collect();
+    assert!(lib.len() >= 4, "{lib:?}");
+    for f in lib {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            assert!(
+                !code.contains("iam_") && !code.contains("iamd_tests"),
+                "{}:{}: the chaos library (history, checkers, proxy) must not use iamd's crates: {line}",
+                f.display(),
+                n + 1
+            );
+        }
+    }
+}
