@@ -5,6 +5,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tonic::transport::{Channel, Endpoint};
 
 pub fn free_port() -> u16 {
     for _ in 0..1000 {
@@ -35,6 +36,8 @@ pub struct Procs {
     /// gauge that is 1 on the leader.
     pub metrics: Vec<String>,
     pub leader_gauge: &'static str,
+    /// iamd with `api_tls`: the CA (PEM) that signed the nodes' API certificates.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 /// The cluster secret key file every iamd node of a benchmark gets (created once in `dir`).
@@ -46,6 +49,47 @@ pub fn secret_key_file(dir: &Path) -> anyhow::Result<PathBuf> {
         std::fs::write(&path, hex)?;
     }
     Ok(path)
+}
+
+/// A client channel to `endpoint`: plain TCP for `http://`, TLS verified against
+/// `ca_bundle` for `https://` (as iamctl connects).
+pub async fn channel(endpoint: &str, ca_bundle: Option<&Path>) -> anyhow::Result<Channel> {
+    let tls = if endpoint.starts_with("https://") {
+        Some(iam_tls::ClientTls::trusting(ca_bundle)?)
+    } else {
+        None
+    };
+    Ok(Endpoint::from_shared(endpoint.to_owned())?
+        .tcp_nodelay(true)
+        .connect_with_connector(iam_tls::Connector::new(tls))
+        .await?)
+}
+
+/// The `host:port` of an endpoint URL (what SigV4 signs as the host).
+pub fn authority(endpoint: &str) -> String {
+    endpoint
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Writes a CA and a certificate for 127.0.0.1 it signs into `dir`; returns the paths of
+/// the CA, the certificate and its key.
+fn api_certificates(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf, PathBuf)> {
+    let ca = iam_tls::gen::new_ca("iamd bench CA", 30)?;
+    let node = iam_tls::gen::issue(
+        &ca.cert,
+        &ca.key,
+        &["127.0.0.1".to_owned()],
+        iam_tls::gen::Usage::Server,
+        30,
+    )?;
+    let paths = (dir.join("ca.pem"), dir.join("api.pem"), dir.join("api.key"));
+    std::fs::write(&paths.0, ca.cert)?;
+    std::fs::write(&paths.1, node.cert)?;
+    std::fs::write(&paths.2, node.key)?;
+    Ok(paths)
 }
 
 /// Waits for the bootstrap node's root credentials file; returns the credentials.
@@ -86,7 +130,7 @@ impl Procs {
     pub async fn leader(&self) -> Option<usize> {
         let mut leaders = Vec::new();
         for (i, addr) in self.metrics.iter().enumerate() {
-            let body = crate::model::http_get(addr, "/metrics").await?;
+            let body = crate::model::get(addr, "/metrics", self.ca_bundle.as_deref()).await?;
             let leads = body.lines().any(|l| {
                 l.strip_prefix(self.leader_gauge)
                     .is_some_and(|v| v.trim() == "1")
@@ -126,8 +170,15 @@ fn log_file(dir: &Path, name: &str) -> anyhow::Result<std::fs::File> {
 
 /// Starts an iamd cluster of 3 nodes (or `IAMD_BENCH_NODES`, e.g. 1 to measure one node
 /// without replication) with `iamd` at `bin`; returns once all of them vote. `threads` is
-/// each node's `--runtime-threads` (`None`: iamd's default, one per core).
-pub async fn start_iamd(bin: &Path, base: &Path, threads: Option<usize>) -> anyhow::Result<Procs> {
+/// each node's `--runtime-threads` (`None`: iamd's default, one per core). With `api_tls`
+/// the API ports serve TLS (`--tls-cert/--tls-key`, a CA made here) and the endpoints are
+/// `https://`; the peer port is mutual TLS either way (iamd has no other kind).
+pub async fn start_iamd(
+    bin: &Path,
+    base: &Path,
+    threads: Option<usize>,
+    api_tls: bool,
+) -> anyhow::Result<Procs> {
     let dir = tempfile::Builder::new()
         .prefix("iamd-bench-")
         .tempdir_in(base)?;
@@ -138,7 +189,16 @@ pub async fn start_iamd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
         creds: None,
         metrics: Vec::new(),
         leader_gauge: "iamd_raft_is_leader",
+        ca_bundle: None,
     };
+    let tls_files = if api_tls {
+        let (ca, cert, key) = api_certificates(procs.dir.path())?;
+        procs.ca_bundle = Some(ca);
+        Some((cert, key))
+    } else {
+        None
+    };
+    let scheme = if api_tls { "https" } else { "http" };
     let key = secret_key_file(procs.dir.path())?;
     let creds_file = procs.dir.path().join("credentials");
     let mut first_peer = String::new();
@@ -161,6 +221,14 @@ pub async fn start_iamd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
             .arg(&key)
             .env("IAMD_LOG", "warn")
             .args(threads.map(|t| format!("--runtime-threads={t}")))
+            .args(tls_files.iter().flat_map(|(cert, key)| {
+                [
+                    "--tls-cert".into(),
+                    cert.clone().into_os_string(),
+                    "--tls-key".into(),
+                    key.clone().into_os_string(),
+                ]
+            }))
             .stdin(Stdio::null())
             .stdout(log_file(procs.dir.path(), &format!("n{id}.log"))?)
             .stderr(log_file(procs.dir.path(), &format!("n{id}.err"))?);
@@ -176,7 +244,7 @@ pub async fn start_iamd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
             cmd.spawn()
                 .with_context(|| format!("start {}", bin.display()))?,
         );
-        procs.endpoints.push(format!("http://127.0.0.1:{api}"));
+        procs.endpoints.push(format!("{scheme}://127.0.0.1:{api}"));
         procs.metrics.push(format!("127.0.0.1:{http}"));
         if id == 1 {
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -187,7 +255,8 @@ pub async fn start_iamd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
     loop {
         let mut ready = 0;
         for http in &procs.metrics {
-            if let Some(body) = crate::model::http_get(http, "/ready").await {
+            if let Some(body) = crate::model::get(http, "/ready", procs.ca_bundle.as_deref()).await
+            {
                 ready += usize::from(
                     body.contains("ready:") && body.trim_end().ends_with(&format!("voters {n}")),
                 );
@@ -219,6 +288,7 @@ pub async fn start_etcd(bin: &Path, base: &Path, threads: Option<usize>) -> anyh
         creds: None,
         metrics: Vec::new(),
         leader_gauge: "etcd_server_is_leader",
+        ca_bundle: None,
     };
     let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
     let initial: Vec<String> = ports

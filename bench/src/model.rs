@@ -185,19 +185,29 @@ impl Drop for Node {
 }
 
 /// A plain HTTP GET on loopback (e.g. `/metrics`); the body, if any.
-pub async fn get(addr: &str, path: &str) -> Option<String> {
-    http_get(addr, path).await
-}
-
-pub(crate) async fn http_get(addr: &str, path: &str) -> Option<String> {
+/// `GET path` from an HTTP port: plain, or TLS verified against `ca_bundle` when given.
+pub async fn get(addr: &str, path: &str, ca_bundle: Option<&std::path::Path>) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let tls = match ca_bundle {
+        Some(ca) => Some(iam_tls::ClientTls::trusting(Some(ca)).ok()?),
+        None => None,
+    };
+    let (host, port) = addr.rsplit_once(':')?;
+    let mut s = iam_tls::Connector::new(tls)
+        .connect(host, port.parse().ok()?)
+        .await
+        .ok()?;
     s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
         .await
         .ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.ok()?;
-    Some(out)
+    let mut out = Vec::new();
+    // A TLS server may close without close_notify after a complete HTTP/1.0 answer.
+    let _ = s.read_to_end(&mut out).await;
+    (!out.is_empty()).then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
+pub(crate) async fn http_get(addr: &str, path: &str) -> Option<String> {
+    get(addr, path, None).await
 }
 
 async fn http_status(addr: &str, path: &str) -> Option<u16> {

@@ -21,9 +21,9 @@ use iam_state::ops::groups::GroupOp;
 use iam_state::ops::policies::{EntityKind, PolicyOp};
 use iam_state::ops::users::UserOp;
 use iam_state::Command;
-use iamd_bench::clusters::start_iamd;
+use iamd_bench::clusters::{authority, channel, start_iamd};
 use iamd_bench::load::{outcome, run, run_at_rate};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,6 +52,10 @@ struct Args {
     /// Where the cluster's data goes.
     #[arg(long, default_value = "/var/tmp")]
     data: PathBuf,
+    /// The API ports serve TLS (verified against a CA made for the run); peers use mutual
+    /// TLS either way.
+    #[arg(long)]
+    tls: bool,
 }
 
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[
@@ -65,8 +69,8 @@ fn local() -> Option<ReadOptions> {
     })
 }
 
-async fn leader_counters(http: &str) -> anyhow::Result<(u64, u64)> {
-    let body = iamd_bench::model::get(http, "/metrics")
+async fn leader_counters(http: &str, ca: Option<&Path>) -> anyhow::Result<(u64, u64)> {
+    let body = iamd_bench::model::get(http, "/metrics", ca)
         .await
         .context("no /metrics")?;
     let value = |kind: &str| {
@@ -128,10 +132,12 @@ async fn main() -> anyhow::Result<()> {
         "SigV4: parse + body hash + verify of a small request: {:.1?} per request (in process)\n",
         sigv4_cost()
     );
-    let procs = start_iamd(&args.iamd, &args.data, None).await?;
+    let procs = start_iamd(&args.iamd, &args.data, None, args.tls).await?;
+    let ca = procs.ca_bundle.as_deref();
+    println!("API: {}\n", if args.tls { "TLS" } else { "plaintext" });
     let creds = procs.creds.clone().context("no root credentials")?;
-    let mut admin =
-        Client::new(&procs.endpoints, Duration::from_secs(60))?.with_credentials(creds.clone());
+    let mut admin = Client::with_ca_bundle(&procs.endpoints, Duration::from_secs(60), ca)?
+        .with_credentials(creds.clone());
     let account = {
         let (v, _) = admin
             .read(
@@ -192,7 +198,7 @@ async fn main() -> anyhow::Result<()> {
     let mut leader_http = String::new();
     let mut follower = None;
     for (i, ep) in procs.endpoints.iter().enumerate() {
-        let one = Client::new(std::slice::from_ref(ep), Duration::from_secs(5))?
+        let one = Client::with_ca_bundle(std::slice::from_ref(ep), Duration::from_secs(5), ca)?
             .with_credentials(creds.clone());
         let s = one
             .call_one(
@@ -216,13 +222,9 @@ async fn main() -> anyhow::Result<()> {
     let ep = procs.endpoints[f].clone();
     let mut signed = Vec::new();
     for _ in 0..args.connections.max(1) {
-        let channel = tonic::transport::Channel::from_shared(ep.clone())?
-            .tcp_nodelay(true)
-            .connect()
-            .await?;
         signed.push(Signed::new(
-            channel,
-            ep.trim_start_matches("http://").to_owned(),
+            channel(&ep, ca).await?,
+            authority(&ep),
             Some(Arc::new(creds.clone())),
         ));
     }
@@ -257,7 +259,7 @@ async fn main() -> anyhow::Result<()> {
     println!("| mode | clients | checks/s | p50 | p99 | errors | leader forward+read_index RPCs during run |");
     println!("|---|---|---|---|---|---|---|");
     for &clients in &args.clients {
-        let before = leader_counters(&leader_http).await?;
+        let before = leader_counters(&leader_http, ca).await?;
         let (s2, c2) = (signed.clone(), check.clone());
         let r = run(
             clients,
@@ -270,7 +272,7 @@ async fn main() -> anyhow::Result<()> {
             },
         )
         .await;
-        let after = leader_counters(&leader_http).await?;
+        let after = leader_counters(&leader_http, ca).await?;
         println!(
             "| single | {clients} | {:.0} | {:.2?} | {:.2?} | {} | {} |",
             r.throughput(),
@@ -297,7 +299,7 @@ async fn main() -> anyhow::Result<()> {
             },
         )
         .await;
-        let after = leader_counters(&leader_http).await?;
+        let after = leader_counters(&leader_http, ca).await?;
         println!(
             "| batch of {} | {clients} | {:.0} | {:.2?} (per batch) | {:.2?} (per batch) | {} | {} |",
             args.batch,

@@ -23,7 +23,7 @@ use iam_proto::v1::cluster_client::ClusterClient;
 use iam_proto::v1::iam_client::IamClient;
 use iam_proto::v1::{CreateAccountRequest, CreateUserRequest, StatusRequest, WriteOptions};
 use iam_server::dev::colocated_threads;
-use iamd_bench::clusters::{cpu_seconds_of, start_etcd, start_iamd, Procs};
+use iamd_bench::clusters::{authority, channel, cpu_seconds_of, start_etcd, start_iamd, Procs};
 use iamd_bench::etcd::kv_client::KvClient;
 use iamd_bench::etcd::PutRequest;
 use iamd_bench::load::{outcome, run, run_at_rate};
@@ -58,6 +58,10 @@ struct Args {
     /// Which node client 0 talks to; the other clients follow round the nodes from it.
     #[arg(long, default_value = "leader", value_parser = ["leader", "follower"])]
     first_client: String,
+    /// iamd's API ports serve TLS (the clients verify a CA made for the run); the row says
+    /// `iamd tls`. Peers use mutual TLS either way. etcd stays plaintext.
+    #[arg(long)]
+    tls: bool,
 }
 
 impl Args {
@@ -153,15 +157,10 @@ where
     );
 }
 
-async fn channels(endpoints: &[String]) -> anyhow::Result<Vec<Channel>> {
+async fn channels(procs: &Procs) -> anyhow::Result<Vec<Channel>> {
     let mut v = Vec::new();
-    for ep in endpoints {
-        v.push(
-            Channel::from_shared(ep.clone())?
-                .tcp_nodelay(true)
-                .connect()
-                .await?,
-        );
+    for ep in &procs.endpoints {
+        v.push(channel(ep, procs.ca_bundle.as_deref()).await?);
     }
     Ok(v)
 }
@@ -176,20 +175,15 @@ fn signed(
     chans
         .iter()
         .zip(endpoints)
-        .map(|(ch, ep)| {
-            let authority = ep
-                .trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_owned();
-            iam_client::Signed::new(ch.clone(), authority, Some(creds.clone()))
-        })
+        .map(|(ch, ep)| iam_client::Signed::new(ch.clone(), authority(ep), Some(creds.clone())))
         .collect()
 }
 
 async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
-    let procs = start_iamd(&args.iamd, &args.data, args.node_threads()).await?;
+    let procs = start_iamd(&args.iamd, &args.data, args.node_threads(), args.tls).await?;
     let creds = procs.creds.clone().context("no root credentials")?;
-    let chans = signed(&channels(&procs.endpoints).await?, &procs.endpoints, &creds);
+    let chans = signed(&channels(&procs).await?, &procs.endpoints, &creds);
+    let system = if args.tls { "iamd tls" } else { "iamd" };
     let mut c = IamClient::new(chans[0].clone());
     let status_chan = chans[0].clone();
     // Users per account: an account holds at most 5,000 users (AWS's quota). Closed-loop
@@ -227,7 +221,7 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
         let n = load.clients() * per_client;
         let (chans, accounts) = (chans.clone(), accounts[first..first + n].to_vec());
         first += n;
-        run_round(args, "iamd", &procs, load, move |node, ci, seq| {
+        run_round(args, system, &procs, load, move |node, ci, seq| {
             let mut c = IamClient::new(chans[node].clone());
             let req = CreateUserRequest {
                 write: Some(WriteOptions {
@@ -264,7 +258,7 @@ async fn bench_iamd(args: &Args) -> anyhow::Result<()> {
 
 async fn bench_etcd(args: &Args) -> anyhow::Result<()> {
     let procs = start_etcd(&args.etcd, &args.data, args.node_threads()).await?;
-    let chans = channels(&procs.endpoints).await?;
+    let chans = channels(&procs).await?;
     // A value the size of an iamd user record with its request token (~350 bytes).
     let value = vec![b'x'; 350];
     for (round, load) in args.loads().into_iter().enumerate() {
