@@ -58,11 +58,13 @@ pub struct Cluster {
     snapshot_every: u64,
 }
 
-fn free_addr() -> anyhow::Result<SocketAddr> {
-    // Bound and released: a port the kernel just handed out is very unlikely to be reused
-    // before the node binds it (the ephemeral range is walked, not reused at once).
+/// A port the kernel hands out, kept bound in `held` until every node's ports are chosen
+/// (released at once, two calls could get the same port).
+fn free_addr(held: &mut Vec<std::net::TcpListener>) -> anyhow::Result<SocketAddr> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?)
+    let addr = l.local_addr()?;
+    held.push(l);
+    Ok(addr)
 }
 
 fn signal(pid: u32, sig: i32) {
@@ -86,14 +88,15 @@ impl Cluster {
         std::fs::create_dir_all(dir)?;
         std::fs::write(dir.join("secret.key"), SECRET_KEY)?;
         let mut nodes = BTreeMap::new();
+        let mut held = Vec::new();
         for id in 1..=max {
             nodes.insert(
                 id,
                 Node {
                     id,
-                    api: free_addr()?,
-                    http: free_addr()?,
-                    peer: free_addr()?,
+                    api: free_addr(&mut held)?,
+                    http: free_addr(&mut held)?,
+                    peer: free_addr(&mut held)?,
                     data_dir: dir.join(format!("node{id}")),
                     child: None,
                     paused: false,
@@ -102,6 +105,7 @@ impl Cluster {
                 },
             );
         }
+        drop(held);
         let peers: Vec<(u64, SocketAddr)> = nodes.values().map(|n| (n.id, n.peer)).collect();
         let net = Net::new(&peers, seed).context("start the link proxies")?;
         let mut c = Cluster {
@@ -277,19 +281,21 @@ impl Cluster {
             .ok()
     }
 
-    /// The node that says it leads, asked of the running members.
+    /// The leader: of the running nodes that say they lead, the one of the highest term (a
+    /// deposed leader cut off from the others may still believe it leads).
     pub async fn leader(&mut self) -> Option<u64> {
+        let mut best: Option<(u64, u64)> = None;
         for id in self.running() {
             if self.nodes[&id].paused {
                 continue;
             }
             if let Some(s) = self.status(id).await {
-                if s.role == "leader" {
-                    return Some(s.id);
+                if s.role == "leader" && best.is_none_or(|(term, _)| s.term > term) {
+                    best = Some((s.term, s.id));
                 }
             }
         }
-        None
+        best.map(|(_, id)| id)
     }
 
     /// Waits until each of `ids` answers a status for which `f` holds.

@@ -322,6 +322,14 @@ pub async fn apply(c: &mut Cluster, step: &Step) -> Applied {
             }
         }
     }
+    if a.skipped && a.description.is_empty() {
+        a.description = format!(
+            "{} skipped (voters {:?}, spares left {:?})",
+            step.kind.name(),
+            members,
+            c.spare()
+        );
+    }
     if a.description.is_empty() {
         a.description = format!(
             "{} (leader {:?}) killed {:?} paused {:?}{}",

@@ -3,7 +3,7 @@
 
 use crate::cluster::Cluster;
 use crate::nemesis::{self, Kind};
-use crate::workload::{at_least, linearizable, quota, register, revoke, set, Env};
+use crate::workload::{at_least, linearizable, probe, quota, register, revoke, set, Env};
 use crate::Args;
 use anyhow::Context;
 use iamd_chaos::check::linear::{check, RegisterModel};
@@ -37,8 +37,11 @@ pub struct Event {
 
 #[derive(Debug, Serialize)]
 pub struct Liveness {
-    /// Leader-loss events measured and their times to the next acknowledged write (ms).
+    /// Leader-loss events measured and their times to the next acknowledged write (ms) of
+    /// the prober (one client, 1 s deadline, next node after a failure).
     pub leader_loss_events: usize,
+    /// Each leader-loss event: (kind, ms to the prober's first acknowledged write sent after it).
+    pub recoveries: Vec<(String, f64)>,
     pub recovery_p50_ms: Option<f64>,
     pub recovery_p99_ms: Option<f64>,
     pub recovery_max_ms: Option<f64>,
@@ -155,7 +158,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     retry(Duration::from_secs(30), || {
         let e = setup_env.clone();
         let keys = args.keys;
-        async move { register::setup(&e, keys + 1).await }
+        async move { register::setup(&e, keys + 2).await }
     })
     .await
     .context("register setup")?;
@@ -167,6 +170,30 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     retry(Duration::from_secs(30), || revoke::setup(&setup_env))
         .await
         .context("revocation setup")?;
+    // The users and roles workloads get an account of their own: they run into its user
+    // quota (5,000) and role quota (250) on purpose, which must not stop the others.
+    let set_account = retry(Duration::from_secs(30), || {
+        let e = setup_env.clone();
+        async move {
+            let (_, mut c) = e.client(0);
+            let cmd = iam_state::Command::CreateAccount {
+                account_id: String::new(),
+                name: "chaos-sets".into(),
+                email: "sets@chaos.example.com".into(),
+            };
+            let (v, _) = c.write(&cmd, &iam_client::Client::new_token()).await?;
+            v["id"]
+                .as_str()
+                .map(str::to_owned)
+                .context("CreateAccount returned no id")
+        }
+    })
+    .await
+    .context("the sets' account")?;
+    let set_env = Env {
+        account: set_account,
+        ..env.clone()
+    };
 
     // Workloads.
     let reg: register::RegHistory = History::with_origin(origin);
@@ -189,7 +216,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             seed,
         )),
         tokio::spawn(set::run(
-            env.clone(),
+            set_env.clone(),
             set::Kind::Users,
             args.clients,
             None,
@@ -197,7 +224,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             now_ns,
         )),
         tokio::spawn(set::run(
-            env.clone(),
+            set_env.clone(),
             set::Kind::Roles,
             args.clients,
             Some(ROLE_ATTEMPTS),
@@ -206,6 +233,13 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         )),
     ];
     let revocation = tokio::spawn(revoke::run(env.clone()));
+    let probe_acks: probe::Acks = Arc::default();
+    let prober = tokio::spawn(probe::run(
+        env.clone(),
+        args.keys + 1,
+        probe_acks.clone(),
+        now_ns,
+    ));
 
     // The nemesis.
     let mut events = Vec::new();
@@ -231,7 +265,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         tokio::time::sleep(Duration::from_millis(step.rest_ms)).await;
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for t in tasks {
+    for t in tasks.into_iter().chain([prober]) {
         let _ = tokio::time::timeout(Duration::from_secs(30), t).await;
     }
     let revocation = tokio::time::timeout(Duration::from_secs(60), revocation)
@@ -267,11 +301,15 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         reg.counts(),
         &verdict,
     ));
-    checks.push(final_sets(&mut c, &ctl_env, "users", set::Kind::Users, &users, None).await);
+    let sets_env = Env {
+        account: set_env.account.clone(),
+        ..ctl_env.clone()
+    };
+    checks.push(final_sets(&mut c, &sets_env, "users", set::Kind::Users, &users, None).await);
     checks.push(
         final_sets(
             &mut c,
-            &ctl_env,
+            &sets_env,
             "roles (250 quota)",
             set::Kind::Roles,
             &roles,
@@ -315,7 +353,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     write_attempts(&dir.join("users.jsonl"), &users)?;
     write_attempts(&dir.join("roles.jsonl"), &roles)?;
 
-    let liveness = liveness(&events, &users, &reg_entries, converge_ms);
+    let liveness = liveness(&events, &probe_acks, converge_ms);
     let passed = checks.iter().all(Summary::passed);
     let mut faults_by_kind = BTreeMap::new();
     for e in events.iter().filter(|e| !e.skipped) {
@@ -481,43 +519,10 @@ fn write_attempts(path: &std::path::Path, attempts: &set::Attempts) -> anyhow::R
     Ok(())
 }
 
-/// Acknowledged writes as (invoked, acknowledged) in ns, by acknowledgement: set creations
-/// and register writes.
-fn ack_times(
-    users: &set::Attempts,
-    reg: &[iamd_chaos::history::Entry<
-        iamd_chaos::check::linear::RegOp,
-        iamd_chaos::check::linear::RegOutput,
-    >],
-) -> Vec<(u64, u64)> {
-    let mut v: Vec<(u64, u64)> = users
-        .lock()
-        .expect("attempts")
-        .iter()
-        .filter_map(|a| Some((a.invoked_ns, a.ok_ns?)))
-        .collect();
-    v.extend(
-        reg.iter()
-            .filter(|e| {
-                e.outcome == Outcome::Ok
-                    && matches!(e.input.op, iamd_chaos::check::linear::RegInput::Write(_))
-            })
-            .map(|e| (e.call_ns, e.return_ns)),
-    );
-    v.sort_unstable_by_key(|(_, ack)| *ack);
-    v
-}
-
-fn liveness(
-    events: &[Event],
-    users: &set::Attempts,
-    reg: &[iamd_chaos::history::Entry<
-        iamd_chaos::check::linear::RegOp,
-        iamd_chaos::check::linear::RegOutput,
-    >],
-    converge_ms: f64,
-) -> Liveness {
-    let acks = ack_times(users, reg);
+/// Liveness from the prober's acknowledged writes.
+fn liveness(events: &[Event], probe: &probe::Acks, converge_ms: f64) -> Liveness {
+    let mut acks = probe.lock().expect("acks").clone();
+    acks.sort_unstable_by_key(|(_, ack)| *ack);
     let mut recoveries = Vec::new();
     let mut gaps: BTreeMap<String, f64> = BTreeMap::new();
     for e in events.iter().filter(|e| !e.skipped) {
@@ -530,7 +535,7 @@ fn liveness(
                 .filter(|(invoked, _)| *invoked >= e.start_ns)
                 .min_by_key(|(_, ack)| *ack)
             {
-                recoveries.push((ack - e.start_ns) as f64 / 1e6);
+                recoveries.push((e.kind.name().to_owned(), (ack - e.start_ns) as f64 / 1e6));
             }
         }
         // The longest stretch without an acknowledged write from the fault's start to its
@@ -548,12 +553,14 @@ fn liveness(
         let g = gaps.entry(e.kind.name().to_owned()).or_insert(0.0);
         *g = g.max(gap as f64 / 1e6);
     }
-    recoveries.sort_by(f64::total_cmp);
+    let mut sorted: Vec<f64> = recoveries.iter().map(|(_, ms)| *ms).collect();
+    sorted.sort_by(f64::total_cmp);
     Liveness {
         leader_loss_events: recoveries.len(),
-        recovery_p50_ms: percentile(&recoveries, 0.5),
-        recovery_p99_ms: percentile(&recoveries, 0.99),
-        recovery_max_ms: recoveries.last().copied(),
+        recoveries,
+        recovery_p50_ms: percentile(&sorted, 0.5),
+        recovery_p99_ms: percentile(&sorted, 0.99),
+        recovery_max_ms: sorted.last().copied(),
         gap_by_kind_ms: gaps,
         converge_ms,
     }

@@ -1,6 +1,7 @@
 //! Workloads: concurrent clients over the real gRPC API (SigV4-signed), each call recorded
 //! in a history as invoke / ok / fail / info.
 
+pub mod probe;
 pub mod quota;
 pub mod register;
 pub mod revoke;
