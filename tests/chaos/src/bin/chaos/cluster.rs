@@ -56,6 +56,9 @@ pub struct Cluster {
     /// The operator account.
     pub account: String,
     snapshot_every: u64,
+    /// Voters the cluster started with: membership faults keep it between this and two
+    /// more, so that a long run stays at its size.
+    pub initial: usize,
 }
 
 /// A port the kernel hands out, kept bound in `held` until every node's ports are chosen
@@ -120,6 +123,7 @@ impl Cluster {
             },
             account: String::new(),
             snapshot_every,
+            initial: initial as usize,
         };
         c.spawn(1)?;
         let (creds, account) = wait_credentials(&dir.join("credentials"), Duration::from_secs(30))

@@ -33,8 +33,9 @@ pub struct Args {
     /// Voters the cluster starts with (3 or 5).
     #[arg(long, default_value_t = 3)]
     pub nodes: u64,
-    /// Spare nodes the membership faults may add.
-    #[arg(long, default_value_t = 2)]
+    /// Spare nodes the membership faults may add (ids are never reused, so a long run
+    /// with many membership faults needs several).
+    #[arg(long, default_value_t = 6)]
     pub spares: u64,
     /// Seconds of faults under load.
     #[arg(long, default_value_t = 60)]

@@ -296,22 +296,22 @@ pub async fn apply(c: &mut Cluster, step: &Step) -> Applied {
             }
         }
         Kind::AddNode => match c.spare() {
-            Some(id) => {
+            Some(id) if members.len() < c.initial + 2 => {
                 if let Err(e) = c.add(id).await {
                     a.description = format!("add-node {id} failed to start: {e:#}");
                 }
             }
-            None => a.skipped = true,
+            _ => a.skipped = true,
         },
         Kind::RemoveNode | Kind::RemoveLeader => {
-            // Keep at least three voters.
+            // Keep at least the initial voters (and never fewer than three).
             let target = if step.kind == Kind::RemoveLeader {
                 leader
             } else {
                 pick(&others, step.pick)
             };
             match target {
-                Some(t) if members.len() > 3 => match c.remove(t).await {
+                Some(t) if members.len() > c.initial.max(3) => match c.remove(t).await {
                     Ok(index) => {
                         c.kill(t);
                         a.description = format!("removed node {t} at index {index}");

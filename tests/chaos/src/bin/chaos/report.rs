@@ -286,7 +286,13 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let converge_ms = converge_ms.unwrap_or(f64::NAN);
 
     // Negative controls, on the healed cluster.
+    // From here on only the members (removed nodes and unused spares answer nothing).
     let ctl_env = Env {
+        nodes: c
+            .members()
+            .into_iter()
+            .map(|id| (id, c.nodes[&id].url()))
+            .collect(),
         stop: Arc::new(AtomicBool::new(false)),
         ..env.clone()
     };

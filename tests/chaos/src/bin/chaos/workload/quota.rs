@@ -17,8 +17,8 @@ pub type QuotaHistory = History<QuotaInput, QuotaOutput>;
 /// How long a client keeps retrying one operation before recording it as unknown.
 const RETRY_FOR: Duration = Duration::from_secs(4);
 
+/// Creates `cap` with `limit` (or sets its limit), through the first node that takes it.
 pub async fn set_limit(env: &Env, cap: &str, limit: u64) -> anyhow::Result<()> {
-    let (_, mut c) = env.client(0);
     let cmd = Command::in_account(
         &env.account,
         QuotaOp::SetUsageLimit {
@@ -26,8 +26,16 @@ pub async fn set_limit(env: &Env, cap: &str, limit: u64) -> anyhow::Result<()> {
             limit,
         },
     );
-    c.write(&cmd, &Client::new_token()).await?;
-    Ok(())
+    let token = Client::new_token();
+    let mut last = None;
+    for i in 0..env.nodes.len() {
+        let (_, mut c) = env.client(i);
+        match c.write(&cmd, &token).await {
+            Ok(_) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.map_or_else(|| anyhow::anyhow!("no nodes"), anyhow::Error::from))
 }
 
 /// (used, limit) of `cap`, read through `c`.
