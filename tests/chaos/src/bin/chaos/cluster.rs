@@ -61,13 +61,19 @@ pub struct Cluster {
     pub initial: usize,
 }
 
-/// A port the kernel hands out, kept bound in `held` until every node's ports are chosen
-/// (released at once, two calls could get the same port).
+/// A free port below the ephemeral range (where the kernel picks outgoing connections'
+/// ports and the proxies' ports, so a spare's port cannot be taken while it waits), kept
+/// bound in `held` until every node's ports are chosen.
 fn free_addr(held: &mut Vec<std::net::TcpListener>) -> anyhow::Result<SocketAddr> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let addr = l.local_addr()?;
-    held.push(l);
-    Ok(addr)
+    for _ in 0..1000 {
+        let port = 20_000 + rand::random::<u16>() % 12_000;
+        if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            let addr = l.local_addr()?;
+            held.push(l);
+            return Ok(addr);
+        }
+    }
+    bail!("no free port on 127.0.0.1 between 20000 and 32000")
 }
 
 fn signal(pid: u32, sig: i32) {
