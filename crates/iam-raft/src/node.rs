@@ -171,7 +171,10 @@ fn raft_config(c: &NodeConfig) -> Result<Arc<Config>, RaftNodeError> {
         // noticed sooner by the peer connections' keepalive.
         install_snapshot_timeout: 120_000,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(c.snapshot_every_entries),
-        max_in_snapshot_log_to_keep: 1000,
+        // Log already in a snapshot that is kept for followers a little behind: at most one
+        // snapshot interval (so a cluster that snapshots often, as the chaos suite runs it,
+        // sends lagging followers snapshots), and at most 1,000 entries.
+        max_in_snapshot_log_to_keep: c.snapshot_every_entries.clamp(1, 1000),
         // A node that missed the leader's heartbeats (paused, partitioned) first asks whether
         // the others would elect it; they refuse while they still hear from the leader, so its
         // return does not unseat a working leader (tests/tests/pause.rs).

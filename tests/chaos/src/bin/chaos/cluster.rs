@@ -397,6 +397,43 @@ impl Cluster {
         out
     }
 
+    /// How many snapshots each running member has installed (its `/metrics` counter of
+    /// InstallSnapshot calls served): proof that followers caught up by snapshot.
+    pub async fn snapshots_installed(&mut self) -> BTreeMap<u64, u64> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut out = BTreeMap::new();
+        for id in self.members() {
+            let addr = self.nodes[&id].http;
+            let Ok(Ok(mut s)) =
+                tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(addr))
+                    .await
+            else {
+                continue;
+            };
+            let req = format!("GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+            let mut body = String::new();
+            let read = async {
+                s.write_all(req.as_bytes()).await?;
+                s.read_to_string(&mut body).await
+            };
+            if tokio::time::timeout(Duration::from_secs(2), read)
+                .await
+                .is_err()
+            {
+                continue;
+            }
+            let n = body
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("iamd_peer_rpcs_total{kind=\"install_snapshot\"} ")
+                        .and_then(|v| v.trim().parse().ok())
+                })
+                .unwrap_or(0);
+            out.insert(id, n);
+        }
+        out
+    }
+
     /// Stops every process (kept data and logs stay in `dir`).
     pub fn stop_all(&mut self) {
         let ids: Vec<u64> = self.nodes.keys().copied().collect();

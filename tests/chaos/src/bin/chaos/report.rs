@@ -73,6 +73,8 @@ pub struct RunReport {
     pub controls: crate::controls::Controls,
     pub liveness: Liveness,
     pub hashes: BTreeMap<u64, (u64, String)>,
+    /// InstallSnapshot calls each member served (counted since its last start).
+    pub snapshots_installed: BTreeMap<u64, u64>,
     pub passed: bool,
     pub dir: String,
 }
@@ -283,6 +285,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         }
     }
     let (hashes, converge_ms) = converge(&mut c, Duration::from_secs(120)).await;
+    let snapshots_installed = c.snapshots_installed().await;
     let converge_ms = converge_ms.unwrap_or(f64::NAN);
 
     // Negative controls, on the healed cluster.
@@ -386,6 +389,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         controls,
         liveness,
         hashes,
+        snapshots_installed,
         passed,
         dir: dir.display().to_string(),
     };
@@ -607,6 +611,10 @@ fn print_report(r: &RunReport, checks: &[Summary]) {
     println!(
         "longest write gap per fault kind (ms): {:?}",
         l.gap_by_kind_ms
+    );
+    println!(
+        "snapshots installed per member (since its last start): {:?}",
+        r.snapshots_installed
     );
     println!("RESULT: {}", if r.passed { "PASS" } else { "FAIL" });
 }
