@@ -349,15 +349,7 @@ impl<SM: StateMachine> RaftNode<SM> {
         loop {
             let attempt = match self.leader() {
                 Some((id, _)) if id == self.config.id => self.execute_on_leader(call.clone()).await,
-                // A leader cut off from this node (and from the majority) never answers; the
-                // call is abandoned as soon as this node learns of another leader, and (for
-                // calls that may be retried) sent to that one.
-                Some((id, node)) => tokio::select! {
-                    r = self.forward(&node.peer, &call, deadline) => r,
-                    () = self.leader_moved(id) => Err(RaftNodeError::LeaderChanged(format!(
-                        "node {id} stopped leading while a call forwarded to it was in flight"
-                    ))),
-                },
+                Some((_, node)) => self.forward(&node.peer, &call, deadline).await,
                 None => Err(RaftNodeError::NoLeader),
             };
             match attempt {
@@ -382,21 +374,6 @@ impl<SM: StateMachine> RaftNode<SM> {
                     backoff = (backoff * 2).min(Duration::from_millis(100));
                 }
                 Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Resolves once this node's view of the leader is no longer `leader` (another leader,
-    /// or none during an election).
-    async fn leader_moved(&self, leader: NodeId) {
-        let mut rx = self.raft.metrics();
-        loop {
-            if rx.borrow_watched().current_leader != Some(leader) {
-                return;
-            }
-            if rx.changed().await.is_err() {
-                // The Raft core is gone: the forward's own deadline decides.
-                std::future::pending::<()>().await;
             }
         }
     }
