@@ -15,6 +15,7 @@
 
 mod cluster;
 mod controls;
+mod liveness;
 mod nemesis;
 mod report;
 mod workload;
