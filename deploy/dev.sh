@@ -3,6 +3,7 @@
 # Extra arguments go to `iamd dev` (e.g. --nodes 5 --dir /tmp/iamd-dev --base-port 7200).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tests/setup.sh
-cargo build --bins
+# The same build as the test suite's (deploy/build.sh): whichever runs first, the other
+# reuses it.
+bash deploy/build.sh
 exec "${CARGO_TARGET_DIR:-target}/debug/iamd" dev "$@"

@@ -6,10 +6,19 @@
 # the same way each time; otherwise RocksDB's C++ (10 minutes) is rebuilt per selection.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tests/setup.sh
 
 echo "== build" >&2
-cargo build --workspace --bins --tests
+# The build the quick start and the image share (see deploy/build.sh).
+bash deploy/build.sh
+# Proof that it is shared: building the same selection again compiles nothing, in
+# particular not RocksDB (a differing selection would rebuild librocksdb-sys).
+if cargo build --workspace --bins --tests 2>&1 | grep -E "Compiling (librocksdb-sys|iam-)"; then
+  echo "a second build of the shared selection recompiled the above" >&2
+  exit 1
+fi
+
+echo "== Kubernetes manifests (offline: rendering, API schemas, iamd's requirements)" >&2
+bash tests/k8s/validate.sh
 
 echo "== doc tests" >&2
 # Only crates without RocksDB in their tree: selecting the storage or server crates here would
@@ -25,3 +34,6 @@ cargo nextest run --workspace --no-fail-fast -E 'not (package(iamd-tests) or (pa
 echo "== multi-process, chaos smoke and tidy tests (one at a time: each starts its own cluster)" >&2
 cargo nextest run --workspace --no-fail-fast --test-threads 1 \
   -E 'package(iamd-tests) or (package(iamd-chaos) and binary(smoke))'
+
+echo "== container image and compose deployment (skipped without a Docker engine)" >&2
+bash tests/compose/run.sh

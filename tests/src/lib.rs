@@ -102,6 +102,10 @@ pub struct Cluster {
     /// The peer port uses certificates of a test CA (`--peer-cert/--peer-key/--peer-ca`,
     /// see [`Cluster::peer_pki`]) instead of the CA derived from the cluster key.
     pub peer_pki: bool,
+    /// Started as [`Options::uniform`] says.
+    pub uniform: bool,
+    /// See [`Options::restore_from`].
+    pub restore_from: Option<PathBuf>,
 }
 
 /// How a test cluster is started.
@@ -114,6 +118,16 @@ pub struct Options {
     pub peer_pki: bool,
     /// More flags for every node.
     pub extra: Vec<String>,
+    /// Every node gets the same flags, `--node-id auto --bootstrap --join <every peer>` (the
+    /// first seed creates the cluster, the others join), as a StatefulSet or a Compose file
+    /// starts them; all start at once. Harness ids are then labels, not node ids.
+    pub uniform: bool,
+    /// Node 1 creates the cluster from this backup file (`--restore-from`); the harness then
+    /// waits for a leader, not for new root credentials (the backup holds the operator's).
+    pub restore_from: Option<PathBuf>,
+    /// The operator's root credentials and account, known before the start (a restored
+    /// cluster's come from its backup).
+    pub root: Option<(Credentials, String)>,
 }
 
 /// The cluster secret key every test node gets (tests only).
@@ -222,16 +236,31 @@ impl Cluster {
             dir: Some(dir),
             nodes: Vec::new(),
             snapshot_every: opts.snapshot_every.unwrap_or(10_000),
-            creds: None,
-            account: String::new(),
+            creds: opts.root.as_ref().map(|(c, _)| c.clone()),
+            account: opts.root.map(|(_, a)| a).unwrap_or_default(),
             ca_bundle,
             extra_args: opts.extra,
             peer_pki: opts.peer_pki,
+            uniform: opts.uniform,
+            restore_from: opts.restore_from,
         };
+        if c.uniform {
+            for id in 1..=n {
+                c.add_node(id);
+            }
+            for id in 1..=n {
+                c.start_node(id);
+            }
+            c.wait_credentials(Duration::from_secs(60)).await;
+            c.wait_voters(n as usize, Duration::from_secs(60)).await;
+            return c;
+        }
         for id in 1..=n {
             c.spawn_new(id);
             if id == 1 {
-                c.wait_credentials(Duration::from_secs(30)).await;
+                if c.restore_from.is_none() {
+                    c.wait_credentials(Duration::from_secs(30)).await;
+                }
                 c.wait_for(|s| s.has_leader, Duration::from_secs(20)).await;
             }
         }
@@ -272,7 +301,11 @@ impl Cluster {
         let mut args = vec![
             "serve".into(),
             "--node-id".into(),
-            node.id.to_string(),
+            if self.uniform {
+                "auto".into()
+            } else {
+                node.id.to_string()
+            },
             "--data-dir".into(),
             node.data_dir.display().to_string(),
             "--api-listen".into(),
@@ -318,7 +351,20 @@ impl Cluster {
                 key.display().to_string(),
             ]);
         }
-        if node.id == 1 {
+        if self.uniform {
+            let peers: Vec<&str> = self.nodes.iter().map(|n| n.peer.as_str()).collect();
+            args.extend([
+                "--bootstrap".into(),
+                "--join".into(),
+                peers.join(","),
+                "--root-credentials-file".into(),
+                self.credentials_path().display().to_string(),
+            ]);
+        } else if node.id == 1 {
+            if let Some(backup) = &self.restore_from {
+                args.push("--restore-from".into());
+                args.push(backup.display().to_string());
+            }
             args.push("--bootstrap".into());
             args.push("--root-credentials-file".into());
             args.push(self.credentials_path().display().to_string());
@@ -397,6 +443,12 @@ impl Cluster {
 
     /// Spawns a brand-new node with an empty data dir.
     pub fn spawn_new(&mut self, id: u64) {
+        self.add_node(id);
+        self.start_node(id);
+    }
+
+    /// Makes node `id`'s addresses and files, without starting it.
+    fn add_node(&mut self, id: u64) {
         let node = Node {
             id,
             api: format!("127.0.0.1:{}", free_port()),
@@ -415,7 +467,13 @@ impl Cluster {
             self.set_peer_bundle(id, &["peer-ca"]);
         }
         self.nodes.push(node);
-        self.start_node(id);
+    }
+
+    /// Deletes node `id`'s data dir (the node must not run): a lost disk.
+    pub fn wipe(&mut self, id: u64) {
+        assert!(self.node(id).child.is_none(), "node {id} still runs");
+        let dir = self.node(id).data_dir.clone();
+        std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("wipe {}: {e}", dir.display()));
     }
 
     /// (Re)starts an existing node's process on its data dir.
@@ -674,10 +732,26 @@ impl Cluster {
         self.iamctl_as(&creds, args)
     }
 
+    /// Runs iamctl as the operator against node `id` only.
+    pub fn iamctl_on(&mut self, id: u64, args: &[&str]) -> (i32, String, String) {
+        let creds = self.root_credentials();
+        let eps = vec![self.node(id).api_url()];
+        self.iamctl_with(&eps, &creds, args)
+    }
+
     /// Runs iamctl signing with `creds` (as `AWS_ACCESS_KEY_ID`/... in its environment).
     pub fn iamctl_as(&mut self, creds: &Credentials, args: &[&str]) -> (i32, String, String) {
         let ids = self.running_ids();
         let eps: Vec<String> = ids.iter().map(|id| self.node(*id).api_url()).collect();
+        self.iamctl_with(&eps, creds, args)
+    }
+
+    fn iamctl_with(
+        &self,
+        eps: &[String],
+        creds: &Credentials,
+        args: &[&str],
+    ) -> (i32, String, String) {
         let mut cmd = Command::new(bin("iamctl"));
         cmd.arg("--endpoints").arg(eps.join(","));
         if let Some(ca) = &self.ca_bundle {

@@ -191,15 +191,6 @@ async fn bad_requests_are_refused_with_aws_codes_and_exit_codes() {
             err.contains("--tag \"novalue\" is not Key=k,Value=v or k=v"),
             "{err}"
         );
-        let (code, _, err) = cluster.iamctl(&["--account", "999999999999", "user", "create", "ok"]);
-        assert_eq!(code, 1, "{err}");
-        assert!(err.contains("NoSuchEntity"), "{err}");
-        let (code, _, err) = cluster.iamctl(&["--account", &account, "user", "delete", "ghost"]);
-        assert_eq!(code, 1, "{err}");
-        assert!(
-            err.contains("The user with name ghost cannot be found."),
-            "{err}"
-        );
         let (code, _, err) = cluster.iamctl(&[
             "--account",
             &account,
@@ -217,6 +208,28 @@ async fn bad_requests_are_refused_with_aws_codes_and_exit_codes() {
             hash_before,
             "refused requests stored nothing"
         );
+
+        // Refusals that depend on the state are decided by the log: what they store is only
+        // their request token with the refusal (so that no earlier copy of the request can
+        // be applied after it), never an entity.
+        let users_before = cluster.iamctl(&["--account", &account, "user", "list", "-o", "json"]);
+        assert_eq!(users_before.0, 0, "{}", users_before.2);
+        let (code, _, err) = cluster.iamctl(&["--account", "999999999999", "user", "create", "ok"]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("NoSuchEntity"), "{err}");
+        let (code, _, err) = cluster.iamctl(&["--account", &account, "user", "delete", "ghost"]);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("The user with name ghost cannot be found."),
+            "{err}"
+        );
+        let users_after = cluster.iamctl(&["--account", &account, "user", "list", "-o", "json"]);
+        assert_eq!(
+            users_after.1, users_before.1,
+            "refused requests created nothing"
+        );
+        let (code, _, err) = cluster.iamctl(&["account", "get", "999999999999"]);
+        assert_eq!(code, 1, "the refused create made no account: {err}");
 
         // Connection errors exit 2.
         let out = Command::new(bin("iamctl"))

@@ -243,3 +243,29 @@ fn the_chaos_library_never_knows_iamd() {
         }
     }
 }
+
+/// The quick start, the test suite and the image build share one cargo build
+/// (`deploy/build.sh`), so that whichever runs first, the others compile nothing again.
+#[test]
+fn every_entry_point_builds_through_the_shared_build() {
+    let build = std::fs::read_to_string(root().join("deploy/build.sh")).expect("build.sh");
+    assert!(
+        build.contains("cargo build --workspace --bins --tests"),
+        "deploy/build.sh builds the shared selection"
+    );
+    for script in ["deploy/dev.sh", "tests/run.sh", "deploy/image/build.sh"] {
+        let text = std::fs::read_to_string(root().join(script))
+            .unwrap_or_else(|e| panic!("{script}: {e}"));
+        assert!(
+            text.contains("deploy/build.sh"),
+            "{script} builds through deploy/build.sh"
+        );
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            let builds = line.contains("cargo build") && !line.contains("--release");
+            assert!(
+                !builds || line.contains("cargo build --workspace --bins --tests"),
+                "{script} runs another debug build selection: {line}"
+            );
+        }
+    }
+}

@@ -104,6 +104,9 @@ pub(crate) enum Noun {
     CredentialProcess(crate::nouns::sts::RoleArgs),
     /// Serve rotating role credentials to local AWS SDKs (container-credentials format).
     Agent(crate::nouns::sts::AgentArgs),
+    /// Backups: save the whole state to a file, verify a file (operator account only).
+    #[command(subcommand)]
+    Snapshot(crate::nouns::snapshot::SnapshotCmd),
     /// The STS token key ring (operator account only).
     #[command(subcommand)]
     Keyring(KeyringCmd),

@@ -105,6 +105,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::Role(c) => crate::nouns::role::run(&mut ctx, c).await,
         Noun::InstanceProfile(c) => crate::nouns::instance_profile::run(&mut ctx, c).await,
         Noun::Simulate(a) => crate::nouns::simulate::run(&mut ctx, a).await,
+        Noun::Snapshot(c) => crate::nouns::snapshot::run(&mut ctx, c).await,
         Noun::Sts(c) => crate::nouns::sts::run(&mut ctx, c).await,
         Noun::Login(a) => crate::nouns::login::run(&mut ctx, a).await,
         Noun::CredentialProcess(a) => crate::nouns::sts::credential_process(&mut ctx, a).await,

@@ -49,6 +49,11 @@ fn main() -> ExitCode {
                      credentials_file in the iamctl profile (`iamd dev` writes one)"
                 );
             }
+            if e.downcast_ref::<nouns::snapshot::SnapshotRefused>()
+                .is_some()
+            {
+                return ExitCode::from(1);
+            }
             ExitCode::from(
                 e.downcast_ref::<iam_client::ClientError>()
                     .map_or(2, |c| c.exit_code()),

@@ -8,15 +8,20 @@
 mod batcher;
 mod coalesce;
 mod forwarder;
+pub mod metrics;
 pub mod network;
 mod node;
 pub mod peer;
 pub mod types;
 
 pub use node::{
-    forward_add_node, Consistency, NodeConfig, RaftNode, RaftNodeError, WriteOutcome,
+    forward_add_node, Consistency, NodeConfig, RaftNode, RaftNodeError, Standing, WriteOutcome,
     DEFAULT_SNAPSHOT_EVERY,
 };
 
 /// gRPC metadata header carrying the cluster id on every peer RPC.
 pub const CLUSTER_HEADER: &str = "x-iamd-cluster";
+
+/// gRPC metadata header carrying the node id a Raft RPC is meant for: a node refuses RPCs
+/// meant for another id (the member it replaced at the same address).
+pub const NODE_HEADER: &str = "x-iamd-node";

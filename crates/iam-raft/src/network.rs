@@ -41,6 +41,10 @@ pub const PEER_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct PeerClient {
     client: RaftPeerClient<Channel>,
     cluster_id: String,
+    /// The node id the caller means to reach (Raft's own RPCs), sent as
+    /// [`crate::NODE_HEADER`]: a process now serving that address under another id (a
+    /// replacement) refuses, instead of answering for a node whose log it does not have.
+    target: Option<NodeId>,
 }
 
 impl PeerClient {
@@ -60,13 +64,26 @@ impl PeerClient {
         Ok(Self {
             client,
             cluster_id: cluster_id.to_owned(),
+            target: None,
         })
+    }
+
+    /// The same client, addressed to node `id` only (its RPCs carry the id: see
+    /// [`crate::NODE_HEADER`]).
+    pub fn for_node(mut self, id: NodeId) -> Self {
+        self.target = Some(id);
+        self
     }
 
     fn request<T>(&self, msg: T, timeout: Option<Duration>) -> tonic::Request<T> {
         let mut req = tonic::Request::new(msg);
         if let Ok(v) = self.cluster_id.parse() {
             req.metadata_mut().insert(CLUSTER_HEADER, v);
+        }
+        if let Some(id) = self.target {
+            if let Ok(v) = id.to_string().parse() {
+                req.metadata_mut().insert(crate::NODE_HEADER, v);
+            }
         }
         if let Some(t) = timeout {
             req.set_timeout(t);
@@ -83,6 +100,7 @@ impl PeerClient {
     ) -> Result<Vec<u8>, tonic::Status> {
         let mut c = self.client.clone();
         let req = self.request(Payload { data }, timeout);
+        let started = std::time::Instant::now();
         let resp = match rpc {
             PeerRpc::AppendEntries => c.append_entries(req).await?,
             PeerRpc::Vote => c.vote(req).await?,
@@ -90,6 +108,12 @@ impl PeerClient {
             PeerRpc::Forward => c.forward(req).await?,
             PeerRpc::ForwardWrites => c.forward_writes(req).await?,
         };
+        if matches!(
+            rpc,
+            PeerRpc::AppendEntries | PeerRpc::Vote | PeerRpc::PreVote
+        ) {
+            crate::metrics::PEER_ROUND_TRIP_SECONDS.observe(started.elapsed());
+        }
         Ok(resp.into_inner().data)
     }
 
@@ -123,12 +147,14 @@ impl PeerClient {
     /// The leader's read index (the leader confirms its leadership first).
     pub async fn read_index(&self, timeout: Duration) -> Result<u64, tonic::Status> {
         let mut c = self.client.clone();
-        Ok(
-            c.read_index(self.request(ReadIndexRequest {}, Some(timeout)))
-                .await?
-                .into_inner()
-                .index,
-        )
+        let started = std::time::Instant::now();
+        let index = c
+            .read_index(self.request(ReadIndexRequest {}, Some(timeout)))
+            .await?
+            .into_inner()
+            .index;
+        crate::metrics::READ_INDEX_SECONDS.observe(started.elapsed());
+        Ok(index)
     }
 
     /// The cluster id the peer belongs to (asked by a node that joins).
@@ -176,7 +202,8 @@ impl RaftNetworkFactory<TypeConfig> for PeerNetwork {
         PeerConnection {
             id: self.node_id,
             target,
-            client: PeerClient::new(&node.peer, &self.cluster_id, &self.connector),
+            client: PeerClient::new(&node.peer, &self.cluster_id, &self.connector)
+                .map(|c| c.for_node(target)),
             unary: false,
         }
     }

@@ -118,6 +118,17 @@ pub struct WriteOutcome {
 }
 
 /// How fresh a read must be.
+/// What a node's storage says about its place in the cluster (see [`RaftNode::standing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// It holds log entries or a vote: it was bootstrapped, or a leader replicated to it.
+    pub initialized: bool,
+    /// The membership it knows makes it a voter.
+    pub voter: bool,
+    /// The membership it knows names it (voter or learner).
+    pub member: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consistency {
     Local,
@@ -262,6 +273,56 @@ impl<SM: StateMachine> RaftNode<SM> {
             .collect()
     }
 
+    /// What this node's own storage says it is, asked of the Raft core (not of the
+    /// metrics, which may not yet be published right after a start).
+    pub async fn standing(&self) -> Result<Standing, RaftNodeError> {
+        let id = self.config.id;
+        let fatal = |e: openraft::error::Fatal<crate::types::TypeConfig>| {
+            RaftNodeError::Fatal(e.to_string())
+        };
+        let initialized = self.raft.is_initialized().await.map_err(fatal)?;
+        let (voter, member) = self
+            .raft
+            .with_raft_state(move |st| {
+                let membership = st.membership_state.effective().membership();
+                (
+                    membership.voter_ids().any(|v| v == id),
+                    membership.nodes().any(|(n, _)| *n == id),
+                )
+            })
+            .await
+            .map_err(fatal)?;
+        Ok(Standing {
+            initialized,
+            voter,
+            member,
+        })
+    }
+
+    /// Whether this node can serve a linearizable read within `within`: it knows a leader
+    /// that still has a quorum, and has applied up to the leader's read index.
+    pub async fn can_read_linearizably(&self, within: Duration) -> Result<u64, String> {
+        match tokio::time::timeout(within, self.read_barrier(Consistency::Linearizable)).await {
+            Ok(Ok(index)) => Ok(index),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {} ms", within.as_millis())),
+        }
+    }
+
+    /// Counts the leader changes this node sees (`iamd_leader_changes_seen_total`), for the
+    /// life of the node.
+    pub async fn count_leader_changes(&self) {
+        let mut rx = self.raft.metrics();
+        let mut leader = rx.borrow_watched().current_leader;
+        while rx.changed().await.is_ok() {
+            let now = rx.borrow_watched().current_leader;
+            if now != leader {
+                crate::metrics::LEADER_CHANGES.inc();
+                leader = now;
+            }
+        }
+    }
+
     pub fn applied_index(&self) -> u64 {
         self.metrics().last_applied.map_or(0, |l| l.index)
     }
@@ -308,10 +369,25 @@ impl<SM: StateMachine> RaftNode<SM> {
 
     /// Proposes a write; forwards it to the leader when this node is not the leader.
     pub async fn propose(&self, req: Request) -> Result<WriteOutcome, RaftNodeError> {
+        use crate::metrics::{PROPOSALS_COMMITTED, PROPOSALS_FAILED, PROPOSALS_PENDING};
         let may_retry_ambiguous = req.request_token.is_some();
+        let started = std::time::Instant::now();
+        let pending = PROPOSALS_PENDING.track();
         let r = self
             .on_leader(ForwardRequest::Propose(req), may_retry_ambiguous)
-            .await?;
+            .await;
+        drop(pending);
+        crate::metrics::PROPOSAL_SECONDS.observe(started.elapsed());
+        let r = match r {
+            Ok(r) => {
+                PROPOSALS_COMMITTED.inc();
+                r
+            }
+            Err(e) => {
+                PROPOSALS_FAILED.inc();
+                return Err(e);
+            }
+        };
         let response = r
             .response
             .ok_or_else(|| RaftNodeError::Fatal("leader returned no response".into()))?;

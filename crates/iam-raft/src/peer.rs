@@ -36,6 +36,22 @@ pub struct PeerService<SM: StateMachine> {
 }
 
 impl<SM: StateMachine> PeerService<SM> {
+    /// Refuses a Raft RPC meant for another node id: this process serves an address a
+    /// replaced member had, and must not answer for that member's log.
+    fn check_node<T>(&self, req: &Request<T>) -> Result<(), Status> {
+        let me = self.node.id();
+        match req
+            .metadata()
+            .get(crate::NODE_HEADER)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(wanted) if wanted != me.to_string() => Err(Status::failed_precondition(format!(
+                "this is node {me}, not node {wanted}: that member was replaced at this address"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     pub fn new(node: Arc<RaftNode<SM>>, counters: Arc<PeerCounters>) -> RaftPeerServer<Self> {
         RaftPeerServer::new(Self { node, counters })
             .max_decoding_message_size(crate::network::PEER_MESSAGE_BYTES_MAX)
@@ -49,7 +65,7 @@ impl<SM: StateMachine> PeerService<SM> {
             .get(CLUSTER_HEADER)
             .and_then(|v| v.to_str().ok())
         {
-            Some(theirs) if theirs == ours => Ok(()),
+            Some(theirs) if theirs == ours => self.check_node(req),
             Some(theirs) => Err(Status::permission_denied(format!(
                 "peer belongs to cluster {theirs:?} but this node belongs to cluster {ours:?}"
             ))),

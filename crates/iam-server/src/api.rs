@@ -54,6 +54,8 @@ pub struct ApiState {
     pub preauth: Arc<crate::auth::preauth::Limits>,
     /// Sources whose sign-ins keep failing.
     pub sign_in_throttle: Arc<crate::auth::throttle::Throttle>,
+    /// The last readiness read, shared by concurrent and closely following probes.
+    pub(crate) ready_probe: Arc<crate::health::ProbeCache>,
 }
 
 impl ApiState {
@@ -78,6 +80,7 @@ impl ApiState {
             listen_counters: Arc::default(),
             preauth: Arc::default(),
             sign_in_throttle: Arc::new(crate::auth::throttle::Throttle::sign_in()),
+            ready_probe: Arc::default(),
         }
     }
 
@@ -89,7 +92,8 @@ impl ApiState {
         target: &Target,
         root_credentials: bool,
     ) -> Result<(), Status> {
-        crate::auth::authorize::check(
+        let started = std::time::Instant::now();
+        let decision = crate::auth::authorize::check(
             &self.view,
             &self.authz,
             caller,
@@ -97,8 +101,13 @@ impl ApiState {
             target,
             root_credentials,
             crate::now_ms(),
-        )
-        .map_err(|e| from_iam(&e))
+        );
+        let outcome = match &decision {
+            Ok(()) => crate::metrics::Outcome::Allowed,
+            Err(_) => crate::metrics::Outcome::Denied,
+        };
+        crate::metrics::decided(crate::metrics::Api::Iam, outcome, started.elapsed());
+        decision.map_err(|e| from_iam(&e))
     }
 
     /// Authorizes a query for `caller` (filling in the caller's account when the query

@@ -165,6 +165,7 @@ impl ApiState {
             let answers: Vec<_> = checks
                 .iter()
                 .map(|(q, subject)| {
+                    let started = std::time::Instant::now();
                     let mut a = self.authz.authorize(state, q)?;
                     // A session's policy narrows what its signer may do.
                     if a.decision == AuthzDecision::Allowed {
@@ -181,6 +182,16 @@ impl ApiState {
                             }
                         }
                     }
+                    let outcome = match a.decision {
+                        AuthzDecision::Allowed => crate::metrics::Outcome::Allowed,
+                        AuthzDecision::ExplicitDeny => crate::metrics::Outcome::ExplicitDeny,
+                        AuthzDecision::ImplicitDeny => crate::metrics::Outcome::ImplicitDeny,
+                    };
+                    crate::metrics::decided(
+                        crate::metrics::Api::Authorize,
+                        outcome,
+                        started.elapsed(),
+                    );
                     Ok::<_, iam_model::IamError>((a, q.with_explanation))
                 })
                 .collect();

@@ -22,7 +22,14 @@ pub(crate) async fn run(s: ApiState, credentials_file: Option<PathBuf>) {
     let mut fresh = None;
     let run_id = format!("{:032x}", rand::random::<u128>());
     for _ in 0..600 {
-        if s.node.metrics().current_leader.is_some() {
+        // Whether the cluster is fresh is decided on a state that includes every committed
+        // write (a restarted node's state may lag: it must not take the cluster for new).
+        if s.node.metrics().current_leader.is_some()
+            && s.node
+                .read_barrier(iam_raft::Consistency::Linearizable)
+                .await
+                .is_ok()
+        {
             let is_fresh = *fresh
                 .get_or_insert_with(|| iam_state::system::operator_account(&s.view).is_none());
             match step(&s, is_fresh, credentials_file.as_ref(), &run_id).await {

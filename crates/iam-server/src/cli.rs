@@ -78,9 +78,11 @@ pub struct ServeArgs {
     /// TOML config file; its keys are the flag names with `_` for `-` (node_id, data_dir, ...).
     #[arg(long, env = "IAMD_CONFIG")]
     pub config: Option<PathBuf>,
-    /// This node's id (a positive integer, unique in the cluster, never reused).
+    /// This node's id: a positive integer, unique in the cluster, never reused; or `auto`,
+    /// a random id chosen at first start and kept in the data dir (then --data-dir is
+    /// required), so that a node that comes back with an empty data dir gets a new one.
     #[arg(long, env = "IAMD_NODE_ID")]
-    pub node_id: Option<u64>,
+    pub node_id: Option<String>,
     /// Directory for this node's RocksDB data.
     #[arg(long, env = "IAMD_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -138,6 +140,11 @@ pub struct ServeArgs {
     /// are printed once on stderr.
     #[arg(long, env = "IAMD_ROOT_CREDENTIALS_FILE")]
     pub root_credentials_file: Option<PathBuf>,
+    /// With --bootstrap, on a node without data: create the new cluster from this backup
+    /// file (`iamctl snapshot save`) instead of empty. The cluster gets a new id; the file's
+    /// secrets open only with the secret key of the cluster it was saved from.
+    #[arg(long, env = "IAMD_RESTORE_FROM")]
+    pub restore_from: Option<PathBuf>,
     /// Certificate chain (PEM) for TLS on the API and HTTP ports; with --tls-key. Re-read
     /// when the file changes (no restart needed to rotate it).
     #[arg(long, env = "IAMD_TLS_CERT")]

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    node_id: Option<u64>,
+    node_id: Option<FileNodeId>,
     data_dir: Option<PathBuf>,
     peer_listen: Option<String>,
     api_listen: Option<String>,
@@ -27,6 +27,7 @@ struct FileConfig {
     sandbox_allow_remote: Option<bool>,
     secret_key_file: Option<PathBuf>,
     root_credentials_file: Option<PathBuf>,
+    restore_from: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     insecure_plaintext: Option<bool>,
@@ -38,6 +39,35 @@ struct FileConfig {
     max_connections: Option<usize>,
     max_connections_per_source: Option<usize>,
     allowed_hosts: Option<Vec<String>>,
+}
+
+/// `node_id` in a config file: a number, or a string (`"auto"`, or digits).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum FileNodeId {
+    Number(u64),
+    Text(String),
+}
+
+impl FileNodeId {
+    fn into_text(self) -> String {
+        match self {
+            Self::Number(n) => n.to_string(),
+            Self::Text(t) => t,
+        }
+    }
+}
+
+/// The most an `auto` node id may be: ids stay exact as JSON numbers (2^53).
+const AUTO_NODE_ID_MAX: u64 = (1 << 53) - 1;
+
+/// The node id `--node-id auto` stands for: the one recorded in `data_dir` by an earlier
+/// start, or a new random one.
+fn auto_node_id(data_dir: &std::path::Path) -> anyhow::Result<u64> {
+    if let Some(id) = iam_storage::recorded_node_id(data_dir)? {
+        return Ok(id);
+    }
+    Ok(1 + rand::random::<u64>() % AUTO_NODE_ID_MAX)
 }
 
 /// A certificate and its key (PEM files).
@@ -83,6 +113,8 @@ pub struct ServeConfig {
     pub sandbox: bool,
     pub secret_key_file: Option<PathBuf>,
     pub root_credentials_file: Option<PathBuf>,
+    /// A backup file the new cluster starts from (`--restore-from`).
+    pub restore_from: Option<PathBuf>,
     /// TLS on the API and HTTP ports.
     pub tls: Option<TlsFiles>,
     /// The peer port's certificates from the operator's PKI; `None`: a CA derived from the
@@ -137,10 +169,11 @@ impl ServeConfig {
             return SecretBox::from_hex(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", default.display()));
         }
-        if !self.bootstrap {
+        if !self.bootstrap || !self.join.is_empty() {
             bail!(
                 "no cluster secret key: give the cluster's key with --secret-key-file (or {SECRET_KEY_ENV}); \
-                 a node started with --bootstrap and no key wrote it to <its data dir>/secret.key"
+                 a node started with --bootstrap alone and no key wrote it to <its data dir>/secret.key \
+                 (with --bootstrap and --join every node needs the key given)"
             );
         }
         let key: [u8; 32] = rand::random();
@@ -216,16 +249,30 @@ impl ServeConfig {
                     .with_context(|| format!("config file {} is invalid", path.display()))?
             }
         };
-        let Some(node_id) = args.node_id.or(file.node_id) else {
+        let Some(node_id) = args.node_id.or(file.node_id.map(FileNodeId::into_text)) else {
             bail!("--node-id is required (or node_id in the config file, or IAMD_NODE_ID)");
         };
-        if node_id == 0 {
-            bail!("--node-id must be a positive integer (0 is reserved)");
-        }
-        let data_dir = args
-            .data_dir
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from(format!("./iamd-data-{node_id}")));
+        let data_dir = args.data_dir.or(file.data_dir);
+        let (node_id, data_dir) = match node_id.trim() {
+            "auto" => {
+                let Some(dir) = data_dir else {
+                    bail!(
+                        "--node-id auto keeps the chosen id in the data dir: give --data-dir too"
+                    );
+                };
+                (auto_node_id(&dir)?, dir)
+            }
+            digits => {
+                let id: u64 = digits.parse().map_err(|_| {
+                    anyhow::anyhow!("--node-id {digits:?} is neither a positive integer nor `auto`")
+                })?;
+                if id == 0 {
+                    bail!("--node-id must be a positive integer (0 is reserved)");
+                }
+                let dir = data_dir.unwrap_or_else(|| PathBuf::from(format!("./iamd-data-{id}")));
+                (id, dir)
+            }
+        };
         let peer = args
             .peer_listen
             .or(file.peer_listen)
@@ -262,11 +309,11 @@ impl ServeConfig {
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
             .collect();
+        // With --join too, --bootstrap means "the first seed bootstraps" (see lifecycle.rs).
         let bootstrap = args.bootstrap || file.bootstrap.unwrap_or(false);
-        if bootstrap && !join.is_empty() {
-            bail!(
-                "--bootstrap starts a new cluster and --join joins an existing one; give only one"
-            );
+        let restore_from = args.restore_from.or(file.restore_from);
+        if restore_from.is_some() && !bootstrap {
+            bail!("--restore-from creates a new cluster from a backup: give --bootstrap too");
         }
         let snapshot_every = args
             .snapshot_every
@@ -396,6 +443,7 @@ impl ServeConfig {
             sandbox,
             secret_key_file: args.secret_key_file.or(file.secret_key_file),
             root_credentials_file: args.root_credentials_file.or(file.root_credentials_file),
+            restore_from,
             allowed_hosts: if args.allowed_hosts.is_empty() {
                 file.allowed_hosts.unwrap_or_default()
             } else {
@@ -415,7 +463,7 @@ mod tests {
 
     fn args() -> ServeArgs {
         ServeArgs {
-            node_id: Some(1),
+            node_id: Some("1".into()),
             ..Default::default()
         }
     }
@@ -469,19 +517,54 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("--node-id is required"));
+        for bad in ["0", "-1", "x", "auto1", ""] {
+            let e = ServeConfig::from_args(ServeArgs {
+                node_id: Some(bad.into()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains("--node-id"), "{bad}: {e}");
+        }
         let e = ServeConfig::from_args(ServeArgs {
-            bootstrap: true,
-            join: vec!["a:1".into()],
-            ..args()
+            node_id: Some("auto".into()),
+            ..Default::default()
         })
         .unwrap_err();
-        assert!(e.to_string().contains("only one"));
+        assert!(e.to_string().contains("give --data-dir"), "{e}");
         let e = ServeConfig::from_args(ServeArgs {
             runtime_threads: Some(RUNTIME_THREADS_MAX + 1),
             ..args()
         })
         .unwrap_err();
         assert!(e.to_string().contains("--runtime-threads 1025"), "{e:#}");
+    }
+
+    #[test]
+    fn an_auto_node_id_is_chosen_once_and_then_read_from_the_data_dir() {
+        let dir = std::env::temp_dir().join(format!("iamd-auto-id-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let auto = || {
+            ServeConfig::from_args(ServeArgs {
+                node_id: Some("auto".into()),
+                data_dir: Some(dir.clone()),
+                ..Default::default()
+            })
+            .unwrap()
+            .node_id
+        };
+        let (a, b) = (auto(), auto());
+        assert!(a > 0 && a <= AUTO_NODE_ID_MAX && b > 0);
+        assert_ne!(a, b, "nothing recorded yet: a new id each time");
+        let mut store = iam_storage::open(&dir, a).unwrap();
+        store
+            .save_meta(iam_storage::NodeMeta {
+                cluster_id: "c".into(),
+                node_id: a,
+            })
+            .unwrap();
+        drop(store);
+        assert_eq!(auto(), a, "the recorded id");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

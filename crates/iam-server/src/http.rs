@@ -1,9 +1,8 @@
-//! HTTP on each node: `/health` (the process serves), `/ready` (it knows a leader and can
-//! answer), `/metrics` (Prometheus text format).
+//! HTTP on each node: `/livez` and `/readyz` (see [`crate::health`]; `/health` and `/ready`
+//! are their older names), `/metrics` (Prometheus text format), and the AWS Query API.
 
 use crate::api::ApiState;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use std::fmt::Write;
@@ -11,8 +10,10 @@ use std::sync::atomic::Ordering;
 
 pub(crate) fn router(state: ApiState) -> Router {
     Router::new()
-        .route("/health", get(|| async { "ok\n" }))
-        .route("/ready", get(ready))
+        .route("/livez", get(crate::health::livez))
+        .route("/readyz", get(crate::health::readyz))
+        .route("/health", get(crate::health::livez))
+        .route("/ready", get(crate::health::ready))
         .route("/metrics", get(metrics))
         .route(
             "/_iamd/sandbox/reset",
@@ -24,28 +25,6 @@ pub(crate) fn router(state: ApiState) -> Router {
             axum::routing::post(crate::aws_http::handle).get(crate::aws_http::handle),
         )
         .with_state(state)
-}
-
-async fn ready(State(s): State<ApiState>) -> (StatusCode, String) {
-    let m = s.node.metrics();
-    match m.current_leader {
-        Some(leader) => (
-            StatusCode::OK,
-            format!(
-                "ready: leader {leader}, applied {}, voters {}\n",
-                s.node.applied_index(),
-                s.node
-                    .members()
-                    .iter()
-                    .filter(|(_, _, voter)| *voter)
-                    .count()
-            ),
-        ),
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not ready: no leader known\n".into(),
-        ),
-    }
 }
 
 async fn metrics(State(s): State<ApiState>) -> String {
@@ -71,9 +50,32 @@ async fn metrics(State(s): State<ApiState>) -> String {
         m.snapshot.map_or(0, |l| l.index),
     );
     gauge(
+        "iamd_raft_committed_index",
+        "Index of the last entry this node knows committed.",
+        m.local_committed.map_or(0, |l| l.index),
+    );
+    gauge(
         "iamd_raft_is_leader",
         "1 if this node is the leader.",
         u64::from(s.node.is_leader()),
+    );
+    gauge(
+        "iamd_raft_has_leader",
+        "1 if this node knows a leader.",
+        u64::from(m.current_leader.is_some()),
+    );
+    let tokens = {
+        use iam_state::StateRead;
+        s.view
+            .get(iam_state::keys::TOKEN_COUNT)
+            .and_then(|v| String::from_utf8(v).ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    gauge(
+        "iamd_request_tokens",
+        "Request tokens remembered (bounded by count and by log window).",
+        tokens,
     );
     gauge(
         "iamd_raft_members",
@@ -102,5 +104,7 @@ async fn metrics(State(s): State<ApiState>) -> String {
         c.forwarded_writes.load(Ordering::Relaxed)
     );
     crate::password::write_metrics(&mut out);
+    crate::metrics::render(&mut out);
+    iam_raft::metrics::render(&mut out);
     out
 }

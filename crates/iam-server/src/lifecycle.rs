@@ -65,26 +65,117 @@ fn new_cluster_id() -> String {
 }
 
 /// Asks the seeds which cluster they belong to (over the peer port's mutual TLS: only a
-/// node holding the cluster's key, or a certificate of its CA, gets an answer).
-async fn seed_cluster_id(seeds: &[String], connector: &Connector) -> anyhow::Result<String> {
+/// node holding the cluster's key, or a certificate of its CA, gets an answer), all at once,
+/// round after round, until one answers or `wait` has passed.
+async fn seed_cluster_id(
+    seeds: &[String],
+    connector: &Connector,
+    wait: Duration,
+) -> anyhow::Result<String> {
+    let deadline = tokio::time::Instant::now() + wait;
     let mut errors = Vec::new();
-    for _round in 0..20 {
-        for seed in seeds {
-            match PeerClient::new(seed, "", connector) {
-                Ok(c) => match c.cluster_id(Duration::from_secs(2)).await {
-                    Ok(id) => return Ok(id),
-                    Err(e) => errors.push(format!("{seed}: {}", e.message())),
-                },
-                Err(e) => bail!("--join {seed:?}: {e}"),
+    let mut clients = Vec::new();
+    for seed in seeds {
+        match PeerClient::new(seed, "", connector) {
+            Ok(c) => clients.push((seed, c)),
+            Err(e) => bail!("--join {seed:?}: {e}"),
+        }
+    }
+    loop {
+        let asks = clients
+            .iter()
+            .map(|(seed, c)| async move { (seed, c.cluster_id(Duration::from_secs(2)).await) });
+        for (seed, answer) in futures::future::join_all(asks).await {
+            match answer {
+                Ok(id) => return Ok(id),
+                Err(e) => errors.push(format!("{seed}: {}", e.message())),
             }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    errors.sort();
     errors.dedup();
     bail!(
         "cannot reach any --join seed ({}); if the seeds answer but refuse this node, check that it has the cluster's secret key (or peer certificates of the cluster's CA)",
         errors.join("; ")
     )
+}
+
+/// How long a node without data waits for a --join seed to answer before giving up.
+const JOIN_WAIT: Duration = Duration::from_secs(120);
+
+/// How long the first seed of a --bootstrap --join list asks the other seeds whether a
+/// cluster exists before it creates one.
+const BOOTSTRAP_WAIT: Duration = Duration::from_secs(10);
+
+/// How a node without data enters a cluster.
+enum Start {
+    /// Create a new cluster with this node as its only voter.
+    Bootstrap,
+    /// Join the cluster the seeds belong to.
+    Join,
+}
+
+/// Decides, for a node with an empty data dir, whether it creates the cluster or joins one;
+/// returns the cluster id. `--bootstrap` alone creates; `--join` alone joins; both together
+/// mean one configuration for every node: the node whose `--peer-advertise` is the first
+/// seed creates the cluster unless another seed already belongs to one, and the others join.
+async fn first_start(
+    config: &ServeConfig,
+    connector: &Connector,
+) -> anyhow::Result<(Start, String)> {
+    if config.join.is_empty() {
+        return Ok((Start::Bootstrap, new_cluster_id()));
+    }
+    if !config.bootstrap || config.join[0] != config.peer_advertise {
+        let id = seed_cluster_id(&config.join, connector, JOIN_WAIT).await?;
+        return Ok((Start::Join, id));
+    }
+    let others: Vec<String> = config.join[1..]
+        .iter()
+        .filter(|s| **s != config.peer_advertise)
+        .cloned()
+        .collect();
+    if !others.is_empty() {
+        if let Ok(id) = seed_cluster_id(&others, connector, BOOTSTRAP_WAIT).await {
+            tracing::warn!(
+                cluster_id = %id,
+                "this node is the first --join seed, but another seed belongs to a cluster: joining it instead of bootstrapping"
+            );
+            return Ok((Start::Join, id));
+        }
+    }
+    Ok((Start::Bootstrap, new_cluster_id()))
+}
+
+/// For a node that starts from its own data: a check, run beside the servers, that fails
+/// the node when the --join seeds belong to another cluster (a data dir from elsewhere);
+/// while the seeds cannot be reached the node goes on from its disk (it needs no seed).
+fn seed_check(
+    config: &ServeConfig,
+    connector: &Connector,
+    cluster_id: &str,
+) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static {
+    let (seeds, connector, mine) = (
+        config.join.clone(),
+        connector.clone(),
+        cluster_id.to_owned(),
+    );
+    let dir = config.data_dir.display().to_string();
+    async move {
+        if let Ok(theirs) = seed_cluster_id(&seeds, &connector, JOIN_WAIT).await {
+            if theirs != mine {
+                bail!(
+                    "data dir {dir} belongs to cluster {mine} but the --join seeds belong to cluster {theirs}; \
+                     use an empty data dir (and a new node id) to join that cluster"
+                );
+            }
+        }
+        std::future::pending().await
+    }
 }
 
 /// The peer port's TLS material: the operator's files, or the CA derived from the cluster
@@ -129,7 +220,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     let api_listener = bind("api", config.api_listen).await?;
     let http_listener = bind("http", config.http_listen).await?;
 
-    if store.meta.is_none() && !config.bootstrap && config.join.is_empty() {
+    if !store.holds_raft_state() && !config.bootstrap && config.join.is_empty() {
         bail!(
             "data dir {} holds no cluster: start with --bootstrap to create a cluster or --join <peer> to join one",
             config.data_dir.display()
@@ -140,26 +231,28 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     let connector = Connector::new(Some(ClientTls::mutual(peer_tls.clone())?))
         .dialing_via(config.peer_dial_via.clone());
     let api_tls = client_tls(&config)?;
-    let cluster_id = match (&store.meta, config.bootstrap, config.join.is_empty()) {
-        (Some(meta), _, true) => meta.cluster_id.clone(),
-        (Some(meta), _, false) => {
-            let seeds = seed_cluster_id(&config.join, &connector).await;
-            if let Ok(theirs) = &seeds {
-                if *theirs != meta.cluster_id {
-                    bail!(
-                        "data dir {} belongs to cluster {} but the --join seeds belong to cluster {theirs}; \
-                         use an empty data dir (and a new node id) to join that cluster",
-                        config.data_dir.display(),
-                        meta.cluster_id
-                    );
-                }
+    // A node with data recovers from its own disk and never needs a seed: it finds the
+    // leader through the members its log names. Only a node without data asks the seeds.
+    // (A data dir whose start stopped before Raft wrote anything counts as empty.)
+    let mut restored = None;
+    let mut seeds_checked = None;
+    let (start, cluster_id) = match &store.meta {
+        Some(meta) if store.holds_raft_state() => {
+            if !config.join.is_empty() {
+                seeds_checked = Some(seed_check(&config, &connector, &meta.cluster_id));
             }
-            meta.cluster_id.clone()
+            (None, meta.cluster_id.clone())
         }
-        (None, true, _) => new_cluster_id(),
-        (None, false, _) => seed_cluster_id(&config.join, &connector).await?,
+        _ => {
+            // A backup to start from is verified before anything is created.
+            if let Some(path) = &config.restore_from {
+                restored = Some(crate::restore::load(path, &secrets)?);
+            }
+            let (start, id) = first_start(&config, &connector).await?;
+            (Some(start), id)
+        }
     };
-    if store.meta.is_none() {
+    if store.meta.as_ref().map(|m| &m.cluster_id) != Some(&cluster_id) {
         store.save_meta(NodeMeta {
             cluster_id: cluster_id.clone(),
             node_id: config.node_id,
@@ -201,7 +294,14 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         );
     }
     tokio::spawn(crate::bootstrap::record_key_uses(api_state.clone()));
+    {
+        let node = node.clone();
+        tokio::spawn(async move { node.count_leader_changes().await });
+    }
     let mut tasks = tokio::task::JoinSet::new();
+    if let Some(check) = seeds_checked {
+        tasks.spawn(check);
+    }
     let listen_counters = api_state.listen_counters.clone();
     {
         let svc = PeerService::new(node.clone(), counters.clone());
@@ -266,22 +366,45 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         });
     }
 
-    if config.bootstrap {
-        node.initialize(me.clone())
-            .await
-            .map_err(|e| anyhow!("cannot bootstrap: {e}"))?;
-        tokio::spawn(crate::bootstrap::run(
-            api_state.clone(),
-            config.root_credentials_file.clone(),
-        ));
-    } else if !config.join.is_empty()
-        && !node
-            .members()
-            .iter()
-            .any(|(id, _, _)| *id == config.node_id)
-    {
-        // Not a member yet (a new node, or one that stopped before it was added): join.
-        join(&node, &config.join, me.clone(), &cluster_id, &connector).await?;
+    let standing = node.standing().await.map_err(|e| anyhow!("{e}"))?;
+    match start {
+        Some(Start::Bootstrap) => {
+            node.initialize(me.clone())
+                .await
+                .map_err(|e| anyhow!("cannot bootstrap: {e}"))?;
+            first_writes(&api_state, &config, restored.take());
+        }
+        Some(Start::Join) => {
+            join(&node, &config.join, me.clone(), &cluster_id, &connector).await?;
+        }
+        None if config.bootstrap && standing.voter => {
+            // It may have created the cluster earlier: finishes its first writes should that
+            // start have stopped before them (nothing when done).
+            first_writes(&api_state, &config, None);
+        }
+        None if standing.member && !standing.voter && !config.join.is_empty() => {
+            // Stopped between being added as a learner and being promoted: finish the join
+            // in the background, through the members it knows and the seeds.
+            let (node, me, cluster_id, connector) = (
+                node.clone(),
+                me.clone(),
+                cluster_id.clone(),
+                connector.clone(),
+            );
+            let mut contacts: Vec<String> = node
+                .members()
+                .into_iter()
+                .map(|(_, n, _)| n.peer)
+                .filter(|p| *p != me.peer)
+                .collect();
+            contacts.extend(config.join.iter().cloned());
+            tokio::spawn(async move {
+                if let Err(e) = join(&node, &contacts, me, &cluster_id, &connector).await {
+                    tracing::error!("cannot finish joining the cluster as a voter: {e:#}");
+                }
+            });
+        }
+        None => {}
     }
     tracing::info!(
         node_id = config.node_id,
@@ -309,6 +432,22 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     node.shutdown().await;
     tracing::info!(node_id = config.node_id, "iamd node stopped");
     Ok(())
+}
+
+/// The first writes of a cluster this node created: the restored backup, or else the
+/// operator account, its root key and the first token key.
+fn first_writes(api: &ApiState, config: &ServeConfig, restored: Option<crate::restore::Backup>) {
+    match &config.restore_from {
+        Some(path) => {
+            tokio::spawn(crate::restore::run(api.clone(), path.clone(), restored));
+        }
+        None => {
+            tokio::spawn(crate::bootstrap::run(
+                api.clone(),
+                config.root_credentials_file.clone(),
+            ));
+        }
+    }
 }
 
 /// Asks the cluster (through any seed) to add this node as learner, then voter.

@@ -2,8 +2,10 @@
 //!
 //! Validation here is the authoritative check against the state at this log index; the
 //! server validates the same inputs before proposing only to fail fast. A rejected command
-//! writes nothing at all (not even its request token): a retry of it runs again, which is
-//! safe because the rejected attempt had no effect.
+//! changes nothing; what it writes is at most its request token with the refusal (a scoped
+//! `s2` token, see [`crate::token`]), so that the first outcome of a request decides for
+//! every copy and retry of it. (Entries of older versions replay as they were applied: a
+//! refusal under an `s1` or legacy token writes nothing, and a retry of it runs again.)
 
 use crate::command::{Command, Outcome, Request, Response};
 use crate::keys;
@@ -77,7 +79,12 @@ fn apply_at(
     position: u32,
     req: &Request,
 ) -> (Response, WriteSet) {
-    let token = req.request_token.as_deref().map(token::parse);
+    // A restore replaces the token table with the backup's: it remembers no token of its
+    // own (and applying it twice gives the same state anyway).
+    let token = match req.command {
+        Command::RestoreState { .. } => None,
+        _ => req.request_token.as_deref().map(token::parse),
+    };
     if let Some(t) = &token {
         let key = keys::token(&t.key);
         let prev = match t.digest {
@@ -94,7 +101,11 @@ fn apply_at(
     let result = execute(&mut txn, index, req);
     let response = Response { result };
     if response.result.is_err() {
-        return (response, WriteSet::default());
+        // Nothing the refused command wrote survives; only the token may remember it.
+        txn = Txn::new(state);
+        if !token.as_ref().is_some_and(|t| t.remembers_refusals) {
+            return (response, WriteSet::default());
+        }
     }
     if let Some(t) = token {
         let key = keys::token(&t.key);
@@ -227,6 +238,16 @@ fn execute(txn: &mut Txn<'_>, index: u64, req: &Request) -> IamResult<Outcome> {
             crate::system::rotate(txn, req.time_ms, sealed_key)
         }
         Command::RevokeTokenKey { key_id } => crate::system::revoke(txn, *key_id),
+        Command::RestoreState { pairs } => {
+            // Every replica deletes the same keys and writes the same pairs.
+            for (key, _) in txn.scan_all(b"") {
+                txn.delete(key);
+            }
+            for (key, value) in pairs {
+                txn.put(key.clone(), value.clone());
+            }
+            Ok(Outcome::Nothing)
+        }
         Command::In { account, op } => {
             require_account(txn, account)?;
             let mut cx = Ctx {
@@ -375,6 +396,86 @@ mod tests {
                 email: "owner@example.com".into(),
             },
         }
+    }
+
+    /// CreateUser `alice` in account `account`, with the token `token` of version `prefix`.
+    fn create_user(prefix: &str, account: &str, token: &str) -> Request {
+        Request {
+            request_token: Some(format!(
+                "{prefix}{}:{}:{token}",
+                "a".repeat(32),
+                "1".repeat(32)
+            )),
+            time_ms: 1,
+            command: Command::In {
+                account: account.into(),
+                op: crate::ops::Op::User(crate::ops::users::UserOp::Create {
+                    name: "alice".into(),
+                    path: "/".into(),
+                    tags: vec![],
+                    permissions_boundary: None,
+                    user_id: "AIDAAAAAAAAAAAAAAAAAA".into(),
+                }),
+            },
+        }
+    }
+
+    fn users_in(s: &MemStore, account: &str) -> usize {
+        let mut n = 0;
+        s.for_each(&mut |k, _| {
+            if k.starts_with(&keys::user(account, "alice")) {
+                n += 1;
+            }
+        });
+        n
+    }
+
+    /// The chaos suite's finding 3: a retry refused while an earlier copy of the same
+    /// request is still in flight must decide for that copy too.
+    #[test]
+    fn a_refusal_decides_for_every_later_copy_of_the_request() {
+        let account = "111111111111";
+        let mut s = MemStore::new();
+        // The retry is applied first and refused: the account does not exist yet.
+        let (first, w) = apply(&s, 1, &create_user(token::SCOPED_PREFIX, account, "t"));
+        assert_eq!(
+            first.result.clone().unwrap_err().code,
+            ErrorCode::NoSuchEntity
+        );
+        assert!(!w.is_empty(), "the refusal is remembered under its token");
+        s.commit(w);
+        // The state changes so that the request would now succeed...
+        let (r, w) = apply(&s, 2, &scoped_req('b', '2', "other", account));
+        assert!(r.result.is_ok(), "{r:?}");
+        s.commit(w);
+        // ...and the earlier copy arrives: it gets the refusal the caller was given, and
+        // changes nothing.
+        let (late, w) = apply(&s, 3, &create_user(token::SCOPED_PREFIX, account, "t"));
+        assert_eq!(late, first);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(users_in(&s, account), 0);
+        // A refusal writes no entity, only the token record and its bookkeeping.
+        let s2 = MemStore::new();
+        let (_, w) = apply(&s2, 1, &create_user(token::SCOPED_PREFIX, account, "t"));
+        assert!(w.ops.keys().all(|k| k.starts_with(b"tok")), "{w:?}");
+
+        // Entries of the first scoped version replay as they were applied: a refusal was
+        // not remembered, so a later copy ran again.
+        let mut old = MemStore::new();
+        let (r, w) = apply(&old, 1, &create_user(token::SCOPED_PREFIX_V1, account, "t"));
+        assert!(r.result.is_err());
+        assert!(w.is_empty(), "{w:?}");
+        old.commit(w);
+        let (_, w) = apply(&old, 2, &scoped_req('b', '2', "other", account));
+        old.commit(w);
+        let (r, w) = apply(&old, 3, &create_user(token::SCOPED_PREFIX_V1, account, "t"));
+        assert!(r.result.is_ok(), "{r:?}");
+        old.commit(w);
+        assert_eq!(users_in(&old, account), 1);
+        // A retry written by this version finds what the s1 entry remembered.
+        let (again, w) = apply(&old, 4, &create_user(token::SCOPED_PREFIX, account, "t"));
+        assert_eq!(again, r);
+        assert!(w.is_empty());
     }
 
     #[test]

@@ -46,6 +46,10 @@ pub enum Command {
     /// sealed stop working on every node. Not the current key. (Added last: log entries
     /// written before it still decode.)
     RevokeTokenKey { key_id: u32 },
+    /// Replaces the whole state with a backup's key/value pairs (`iamd serve --restore-from`,
+    /// see [`crate::backup`]): every key not in `pairs` is deleted. Internal: the node that
+    /// restores proposes it. (Added last: log entries written before it still decode.)
+    RestoreState { pairs: Vec<(Vec<u8>, Vec<u8>)> },
 }
 
 impl Command {
@@ -65,6 +69,7 @@ impl Command {
             Self::SandboxReset { .. } => "SandboxReset",
             Self::RotateTokenKey { .. } => "RotateKeyRing",
             Self::RevokeTokenKey { .. } => "RevokeKeyRingKey",
+            Self::RestoreState { .. } => "RestoreSnapshot",
             Self::In { op, .. } => op.name(),
         }
     }
@@ -73,7 +78,7 @@ impl Command {
     pub fn is_internal(&self) -> bool {
         match self {
             Self::In { op, .. } => op.is_internal(),
-            Self::SandboxReset { .. } => true,
+            Self::SandboxReset { .. } | Self::RestoreState { .. } => true,
             Self::CreateAccount { .. }
             | Self::RotateTokenKey { .. }
             | Self::RevokeTokenKey { .. } => false,
@@ -103,7 +108,8 @@ impl Command {
             }
             Self::CreateAccount { .. }
             | Self::SandboxReset { .. }
-            | Self::RevokeTokenKey { .. } => {}
+            | Self::RevokeTokenKey { .. }
+            | Self::RestoreState { .. } => {}
         }
     }
 }

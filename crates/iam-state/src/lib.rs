@@ -10,6 +10,7 @@
 //! read side that both the in-memory [`MemStore`] and the RocksDB store implement.
 
 mod apply;
+pub mod backup;
 mod command;
 pub mod keys;
 mod mem;

@@ -35,6 +35,14 @@ impl MemStore {
     }
 }
 
+impl FromIterator<(Vec<u8>, Vec<u8>)> for MemStore {
+    fn from_iter<I: IntoIterator<Item = (Vec<u8>, Vec<u8>)>>(pairs: I) -> Self {
+        Self {
+            map: pairs.into_iter().collect(),
+        }
+    }
+}
+
 impl StateRead for MemStore {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
         self.map.get(key).cloned()

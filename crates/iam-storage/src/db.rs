@@ -45,6 +45,18 @@ pub struct Store {
 }
 
 impl Store {
+    /// Whether Raft ever wrote here (a vote, a log entry or its purge mark, applied state):
+    /// a directory with a cluster id but none of these never took part in the cluster (a
+    /// start that stopped before it bootstrapped or was replicated to).
+    pub fn holds_raft_state(&self) -> bool {
+        [CF_LOG, CF_RAFT, CF_SM].iter().any(|name| {
+            self.db
+                .iterator_cf(cf(&self.db, name), rocksdb::IteratorMode::Start)
+                .next()
+                .is_some()
+        })
+    }
+
     /// Records the cluster this node belongs to (fsync'd); called when bootstrapping or
     /// joining.
     pub fn save_meta(&mut self, meta: NodeMeta) -> Result<(), OpenError> {
@@ -73,6 +85,26 @@ fn state_cf_options() -> Options {
     table.set_whole_key_filtering(true);
     o.set_block_based_table_factory(&table);
     o
+}
+
+/// The node id recorded in `dir` by an earlier start, if any.
+pub fn recorded_node_id(dir: &Path) -> Result<Option<u64>, OpenError> {
+    let meta_path = dir.join("node.json");
+    match std::fs::read(&meta_path) {
+        Ok(bytes) => {
+            let meta: NodeMeta =
+                serde_json::from_slice(&bytes).map_err(|e| OpenError::Unusable {
+                    dir: dir.to_path_buf(),
+                    reason: format!("{} is corrupt: {e}", meta_path.display()),
+                })?;
+            Ok(Some(meta.node_id))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(OpenError::Unusable {
+            dir: dir.to_path_buf(),
+            reason: e.to_string(),
+        }),
+    }
 }
 
 /// Opens (creating if needed) the data directory for `node_id`. Refuses a directory that

@@ -177,7 +177,10 @@ impl Journal {
     /// rotation meanwhile synced the full file before it switched.
     pub(crate) fn sync(&self) -> io::Result<()> {
         let file = lock(&self.shared.current).file.clone();
-        file.sync_data()
+        let started = std::time::Instant::now();
+        let synced = file.sync_data();
+        iam_raft::metrics::FSYNC_SECONDS.observe(started.elapsed());
+        synced
     }
 
     /// [`Journal::write`] then [`Journal::sync`].

@@ -22,6 +22,6 @@ mod recent;
 mod snapshot;
 mod state_machine;
 
-pub use db::{open, NodeMeta, OpenError, Store};
+pub use db::{open, recorded_node_id, NodeMeta, OpenError, Store};
 pub use log_store::RocksLogStore;
 pub use state_machine::{RocksStateMachine, StateView};

@@ -189,6 +189,13 @@ impl RocksStateMachine {
     }
 
     fn apply_entry(&mut self, entry: &Entry) -> io::Result<Vec<Response>> {
+        let started = std::time::Instant::now();
+        let applied = self.apply_entry_timed(entry);
+        iam_raft::metrics::APPLY_SECONDS.observe(started.elapsed());
+        applied
+    }
+
+    fn apply_entry_timed(&mut self, entry: &Entry) -> io::Result<Vec<Response>> {
         let mut batch = WriteBatch::default();
         let mut observed = None;
         let response = match &entry.payload {
@@ -247,6 +254,7 @@ async fn blocking<T: Send + 'static>(
 
 /// Serializes the state at one consistent RocksDB snapshot and saves it to `path` durably.
 fn build_snapshot_file(db: &DB, path: &Path) -> io::Result<SnapshotFile> {
+    let started = std::time::Instant::now();
     let snap = db.snapshot();
     let read = |key: &[u8]| snap.get_cf(cf(db, CF_SM), key).map_err(io_err);
     let last_applied: Option<LogId> = match read(KEY_APPLIED)? {
@@ -271,6 +279,8 @@ fn build_snapshot_file(db: &DB, path: &Path) -> io::Result<SnapshotFile> {
     };
     let file = SnapshotFile { meta, data };
     snapshot::save(path, &file)?;
+    iam_raft::metrics::SNAPSHOT_BUILD_SECONDS.observe(started.elapsed());
+    iam_raft::metrics::SNAPSHOT_LAST_BYTES.set(file.data.len() as u64);
     Ok(file)
 }
 
@@ -301,6 +311,7 @@ fn install_snapshot_file(
     if let Some(o) = observer {
         o.reset();
     }
+    iam_raft::metrics::SNAPSHOT_LAST_BYTES.set(data.len() as u64);
     let file = SnapshotFile {
         meta: meta.clone(),
         data,

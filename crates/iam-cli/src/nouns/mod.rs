@@ -20,6 +20,7 @@ pub(crate) mod policy;
 pub(crate) mod quota;
 pub(crate) mod role;
 pub(crate) mod simulate;
+pub(crate) mod snapshot;
 pub(crate) mod sts;
 pub(crate) mod user;
 

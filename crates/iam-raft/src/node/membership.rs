@@ -1,5 +1,6 @@
-//! Membership changes on the leader: adding a node (as learner, then voter) and removing
-//! one, with the refusals a caller can act on (a taken id, an unknown id, the last voter).
+//! Membership changes on the leader: adding a node (as learner, then voter; replacing a
+//! member at the same peer address) and removing one, with the refusals a caller can act on
+//! (a taken id, an unknown id, the last voter).
 
 use super::{write_error, ForwardResult, LeaderReply, RaftNode, RaftNodeError};
 use crate::types::{IamNode, NodeId, StateMachine};
@@ -35,19 +36,59 @@ impl<SM: StateMachine> RaftNode<SM> {
             None => {
                 index = self
                     .raft
-                    .add_learner(id, node, true)
+                    .add_learner(id, node.clone(), true)
                     .await
                     .map_err(write_error)?
                     .log_id
                     .index
             }
         }
+        // A member at the same peer address is the node this one replaces: the same host
+        // (a pod, a container) back with an empty data dir under a new id. Only one process
+        // can serve an address, so the old member is gone; leaving it in would keep a voter
+        // that never answers, and a quorum one node weaker.
+        let replaced: Vec<(NodeId, bool)> = self
+            .members()
+            .into_iter()
+            .filter(|(i, n, _)| *i != id && n.peer == node.peer)
+            .map(|(i, _, v)| (i, v))
+            .collect();
         if voter {
+            let change = if replaced.iter().any(|(_, v)| *v) {
+                let voters: BTreeSet<NodeId> = self
+                    .members()
+                    .into_iter()
+                    .filter(|(i, _, v)| *v && !replaced.iter().any(|(r, _)| r == i))
+                    .map(|(i, _, _)| i)
+                    .chain([id])
+                    .collect();
+                ChangeMembers::ReplaceAllVoters(voters)
+            } else {
+                ChangeMembers::AddVoterIds(BTreeSet::from([id]))
+            };
+            let r = self.raft.change_membership(change, false).await;
+            index = r.map_err(write_error)?.log_id.index;
+        }
+        let learners: BTreeSet<NodeId> = self
+            .members()
+            .into_iter()
+            .filter(|(i, _, v)| !*v && replaced.iter().any(|(r, _)| r == i))
+            .map(|(i, _, _)| i)
+            .collect();
+        if !learners.is_empty() {
             let r = self
                 .raft
-                .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false)
+                .change_membership(ChangeMembers::RemoveNodes(learners), false)
                 .await;
             index = r.map_err(write_error)?.log_id.index;
+        }
+        if !replaced.is_empty() {
+            tracing::warn!(
+                new = id,
+                replaced = ?replaced.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+                peer = %node.peer,
+                "a node joined at a member's peer address: it replaces that member"
+            );
         }
         Ok(LeaderReply {
             index,

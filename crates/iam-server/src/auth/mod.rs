@@ -182,9 +182,16 @@ impl Authenticator {
         service: &str,
         now_ms: u64,
     ) -> Result<Caller, AuthError> {
-        let auth = sigv4::parse(req)?;
-        check_host(&self.hosts, req, &auth)?;
-        self.verify_signer(req, auth, service, now_ms)
+        let verified = sigv4::parse(req)
+            .and_then(|auth| {
+                check_host(&self.hosts, req, &auth)?;
+                Ok(auth)
+            })
+            .and_then(|auth| self.verify_signer(req, auth, service, now_ms));
+        if let Err(e) = &verified {
+            crate::metrics::auth_failed(e.code);
+        }
+        verified
     }
 
     /// Authenticates a request another service received and relays (`Authorize` with a
@@ -195,8 +202,12 @@ impl Authenticator {
         service: &str,
         now_ms: u64,
     ) -> Result<Caller, AuthError> {
-        let auth = sigv4::parse(req)?;
-        self.verify_signer(req, auth, service, now_ms)
+        let verified =
+            sigv4::parse(req).and_then(|auth| self.verify_signer(req, auth, service, now_ms));
+        if let Err(e) = &verified {
+            crate::metrics::auth_failed(e.code);
+        }
+        verified
     }
 
     fn verify_signer(

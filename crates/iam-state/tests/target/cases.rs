@@ -670,6 +670,9 @@ fn iamd_actions_are_exactly_the_iamd_targets() {
             email: "e@x.io".into(),
         },
     ));
+    let restore = command_target(&w.s, &Command::RestoreState { pairs: vec![] });
+    assert_eq!(restore.resource, "arn:aws:iamd:::account/*");
+    record(restore);
     record(command_target(
         &w.s,
         &Command::RotateTokenKey {

@@ -92,6 +92,7 @@ pub const IAMD_ACTIONS: &[&str] = &[
     // Accounts (top-level commands and queries).
     "CreateAccount",
     "SandboxReset",
+    "RestoreSnapshot",
     "ListAccounts",
     "GetAccount",
     // Internal bookkeeping and authentication (refused from clients anyway).
@@ -125,8 +126,10 @@ pub fn command_target(state: &dyn StateRead, command: &Command) -> Target {
             true,
             Facts::on(account_arn(Some(account_id))),
         ),
-        // It replaces every account.
-        Command::SandboxReset { .. } => target(command.name(), true, Facts::on(account_arn(None))),
+        // They replace every account.
+        Command::SandboxReset { .. } | Command::RestoreState { .. } => {
+            target(command.name(), true, Facts::on(account_arn(None)))
+        }
         Command::RotateTokenKey { .. } | Command::RevokeTokenKey { .. } => target(
             command.name(),
             true,

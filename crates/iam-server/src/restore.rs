@@ -1,0 +1,105 @@
+//! A new cluster from a backup file (`iamd serve --bootstrap --restore-from FILE`): the file
+//! is read and verified before anything is created (a damaged file, or one whose secrets
+//! this node's cluster key cannot open, is refused and nothing changes); the node then
+//! creates a cluster with a new id and, as its first write, replaces the empty state with
+//! the backup's (`Command::RestoreState`), which every member applies alike.
+
+use crate::api::ApiState;
+use anyhow::{anyhow, bail, Context};
+use iam_auth::secret_box::SecretBox;
+use iam_state::backup::{self, Header};
+use iam_state::{Command, MemStore};
+use std::path::Path;
+use std::time::Duration;
+
+/// The largest backup this version restores: the whole state travels as one log entry,
+/// which must fit a peer message (64 MiB) with room to spare.
+pub(crate) const RESTORE_BYTES_MAX: u64 = 48 << 20;
+
+/// A verified backup, ready to restore.
+pub(crate) struct Backup {
+    pub(crate) header: Header,
+    pub(crate) pairs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Reads and verifies `path`: its checksum and format, and that `secrets` (this node's
+/// cluster key) opens the secrets it holds.
+pub(crate) fn load(path: &Path, secrets: &SecretBox) -> anyhow::Result<Backup> {
+    let what = || format!("--restore-from {}", path.display());
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("{}: cannot read the file", what()))?
+        .len();
+    if len > RESTORE_BYTES_MAX {
+        bail!(
+            "{}: {len} bytes is more than this version restores ({RESTORE_BYTES_MAX} bytes)",
+            what()
+        );
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the file", what()))?;
+    let (header, pairs) = backup::decode(&bytes).map_err(|e| anyhow!("{}: {e}", what()))?;
+    let state: MemStore = pairs.iter().cloned().collect();
+    for key in iam_state::system::key_ring(&state).keys {
+        if secrets.open(&key.sealed).is_err() {
+            bail!(
+                "{}: its secrets are sealed with another cluster secret key; start this node with the secret key of cluster {} (--secret-key-file)",
+                what(),
+                header.cluster_id
+            );
+        }
+    }
+    Ok(Backup { header, pairs })
+}
+
+/// Makes the backup the cluster's state: once a state with the operator account exists
+/// (a node restarted after it restored), nothing is done.
+pub(crate) async fn run(s: ApiState, path: std::path::PathBuf, backup: Option<Backup>) {
+    let mut backup = backup;
+    for _ in 0..600 {
+        if s.node.metrics().current_leader.is_some()
+            && s.node
+                .read_barrier(iam_raft::Consistency::Linearizable)
+                .await
+                .is_ok()
+        {
+            if iam_state::system::operator_account(&s.view).is_some() {
+                tracing::info!("the state is restored already; --restore-from has nothing to do");
+                return;
+            }
+            let b = match backup.take() {
+                Some(b) => b,
+                None => match load(&path, s.auth.secrets()) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::error!("cannot restore: {e:#}");
+                        return;
+                    }
+                },
+            };
+            let (cluster, index, pairs) =
+                (b.header.cluster_id.clone(), b.header.index, b.pairs.len());
+            match s
+                .write_internal(Command::RestoreState {
+                    pairs: b.pairs.clone(),
+                })
+                .await
+            {
+                Ok(at) => {
+                    tracing::info!(
+                        from_cluster = %cluster,
+                        from_index = index,
+                        pairs,
+                        log_index = at,
+                        "restored the state from the backup"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e.message(), "restore not done yet");
+                    backup = Some(b);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tracing::error!("could not restore the backup in 2 minutes");
+}

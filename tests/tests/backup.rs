@@ -1,0 +1,254 @@
+//! Backup and restore over the real API: `iamctl snapshot save` from a follower of a cluster
+//! holding every keyspace, `iamctl snapshot status`, a new cluster built from the file
+//! (`iamd serve --bootstrap --restore-from`) whose state hash equals the original's at the
+//! saved index, and damaged files refused with nothing changed.
+
+use iamd_tests::{bin, free_port, iamctl::json, within, Cluster, Options, TEST_SECRET_KEY};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+
+fn ok(c: &mut Cluster, args: &[&str]) -> String {
+    let (code, out, err) = c.iamctl(args);
+    assert_eq!(code, 0, "iamctl {args:?}: {err}");
+    out
+}
+
+/// Something in every keyspace a user can create.
+fn populate(c: &mut Cluster) {
+    for args in [
+        &["user", "create", "alice", "--tag", "team=core"][..],
+        &["user", "create", "bob"],
+        &["group", "create", "devs"],
+        &["group", "add-user", "devs", "alice"],
+        &[
+            "role",
+            "create",
+            "app",
+            "--assume-role-policy-document",
+            TRUST,
+        ],
+        &[
+            "policy",
+            "create",
+            "--policy-name",
+            "read",
+            "--policy-document",
+            DOC,
+        ],
+        &[
+            "policy",
+            "attach",
+            "--group",
+            "devs",
+            "--policy-arn",
+            "read",
+        ],
+        &[
+            "policy",
+            "put-inline",
+            "--user",
+            "bob",
+            "--policy-name",
+            "inline",
+            "--policy-document",
+            DOC,
+        ],
+        &["access-key", "create", "--user-name", "alice"],
+        &["mfa", "create-virtual", "--name", "alice-phone"],
+        &[
+            "login-profile",
+            "create",
+            "--user-name",
+            "bob",
+            "--password",
+            "Bobs-pass-12",
+        ],
+        &["instance-profile", "create", "web"],
+        &[
+            "quota",
+            "request",
+            "roles",
+            "--desired-value",
+            "300",
+            "--justification",
+            "growth",
+        ],
+        &["quota", "set-limit", "ec2:instances", "10"],
+        &["quota", "acquire", "ec2:instances", "3"],
+        &["account", "set-alias", "--alias", "acme-backup"],
+    ] {
+        ok(c, args);
+    }
+    let arn = format!("arn:aws:iam::{}:policy/read", c.account);
+    ok(
+        c,
+        &[
+            "policy",
+            "create-version",
+            "--policy-arn",
+            &arn,
+            "--policy-document",
+            DOC,
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_restores_into_a_new_cluster_with_the_same_state() {
+    within(Duration::from_secs(240), async {
+        let mut a = Cluster::start(3).await;
+        populate(&mut a);
+        let file = a.dir().join("backup.iamdsnap");
+        let file_s = file.display().to_string();
+        // From a follower, after a linearizable barrier: everything acknowledged is in it.
+        let leader = a.leader(Duration::from_secs(10)).await;
+        let mut follower = 0;
+        for id in 1..=3u64 {
+            if a.status(id).await.is_some_and(|s| s.id != leader) {
+                follower = id;
+            }
+        }
+        assert_ne!(follower, 0, "a follower");
+        let (code, out, err) = a.iamctl_on(
+            follower,
+            &[
+                "--consistency",
+                "linearizable",
+                "-o",
+                "json",
+                "snapshot",
+                "save",
+                &file_s,
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        let saved = json(&out);
+        let index = saved["index"].as_u64().expect("index");
+        let original_hash = a.wait_converged(index, Duration::from_secs(20)).await;
+        let status = a.status(follower).await.expect("status");
+        assert_eq!(status.applied_index, index, "no write after the save");
+        let cluster_a = status.cluster_id;
+
+        // The file says what it holds, and verifies.
+        let out = ok(&mut a, &["-o", "json", "snapshot", "status", &file_s]);
+        let st = json(&out);
+        assert_eq!(st["cluster_id"], cluster_a.as_str());
+        assert_eq!(st["index"], index);
+        assert_eq!(st["format_version"], 1);
+        assert_eq!(st["sha256"], saved["sha256"]);
+        let counts = st["counts"].as_object().expect("counts");
+        for keyspace in ["user", "tok", "sys"] {
+            assert!(
+                counts.keys().any(|k| k.starts_with(keyspace)),
+                "a {keyspace}* keyspace in {counts:?}"
+            );
+        }
+
+        // A new cluster from the file: same state, new id.
+        let creds = a.root_credentials();
+        let account = a.account.clone();
+        let mut b = Cluster::start_opts(
+            1,
+            Options {
+                restore_from: Some(file.clone()),
+                root: Some((creds, account)),
+                ..Options::default()
+            },
+        )
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let restored = loop {
+            let s = b.status(1).await;
+            if let Some(s) = s.filter(|s| s.state_hash == original_hash) {
+                break s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the restored state never matched: {}",
+                b.log_of(1)
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_ne!(restored.cluster_id, cluster_a, "a new cluster id");
+        // It serves the restored data with the restored credentials, and grows.
+        let out = ok(&mut b, &["-o", "json", "user", "get", "alice"]);
+        assert_eq!(json(&out)["name"], "alice");
+        b.spawn_new(2);
+        b.spawn_new(3);
+        b.wait_voters(3, Duration::from_secs(30)).await;
+        let index_b = b.status(1).await.expect("status").applied_index;
+        b.wait_converged(index_b, Duration::from_secs(30)).await;
+        ok(&mut b, &["user", "create", "after-restore"]);
+        drop(a);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_backup_is_refused_and_nothing_is_created() {
+    within(Duration::from_secs(120), async {
+        let mut a = Cluster::start(1).await;
+        ok(&mut a, &["user", "create", "alice"]);
+        let file = a.dir().join("backup.iamdsnap");
+        ok(&mut a, &["snapshot", "save", &file.display().to_string()]);
+        let mut bytes = std::fs::read(&file).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x40;
+        let bad = a.dir().join("damaged.iamdsnap");
+        std::fs::write(&bad, &bytes).unwrap();
+        let bad_s = bad.display().to_string();
+        let (code, _, err) = a.iamctl(&["snapshot", "status", &bad_s]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("corrupt") && err.contains("SHA-256"), "{err}");
+        let (code, _, err) = a.iamctl(&["snapshot", "status", "/nonexistent/x.iamdsnap"]);
+        assert_eq!(code, 2, "{err}");
+
+        // A node told to restore it refuses before it creates anything.
+        let data = a.dir().join("restore-node");
+        let key = a.dir().join("restore.key");
+        std::fs::write(&key, TEST_SECRET_KEY).unwrap();
+        let serve = |backup: &str, key: &std::path::Path| {
+            Command::new(bin("iamd"))
+                .args([
+                    "serve",
+                    "--node-id",
+                    "1",
+                    "--bootstrap",
+                    "--restore-from",
+                    backup,
+                ])
+                .arg("--data-dir")
+                .arg(&data)
+                .arg("--secret-key-file")
+                .arg(key)
+                .arg("--api-listen")
+                .arg(format!("127.0.0.1:{}", free_port()))
+                .arg("--http-listen")
+                .arg(format!("127.0.0.1:{}", free_port()))
+                .arg("--peer-listen")
+                .arg(format!("127.0.0.1:{}", free_port()))
+                .output()
+                .expect("run iamd")
+        };
+        let out = serve(&bad_s, &key);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.contains("--restore-from") && err.contains("corrupt"),
+            "{err}"
+        );
+        assert!(!data.join("node.json").exists(), "no cluster was created");
+        // The right file with another cluster's key: refused, named.
+        let other = a.dir().join("other.key");
+        std::fs::write(&other, "11".repeat(32)).unwrap();
+        let out = serve(&file.display().to_string(), &other);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(err.contains("another cluster secret key"), "{err}");
+        assert!(!data.join("node.json").exists(), "no cluster was created");
+    })
+    .await;
+}
