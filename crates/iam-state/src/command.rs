@@ -1,7 +1,10 @@
 //! Commands carried in the Raft log and the responses apply produces.
 //!
-//! These types are serialized into the log and into snapshots: change them only in
-//! backward-compatible ways (new variants, new fields with `#[serde(default)]`).
+//! These types are serialized into the log (bincode) and into forwarded writes: change
+//! them only by adding enum variants at the end. A new field is NOT backward compatible:
+//! bincode is not self-describing and ignores `#[serde(default)]`, so entries written
+//! without the field would no longer decode (explicitly versioned formats are still to be
+//! built; see deploy/README.md, "Upgrading").
 
 use crate::ops::Op;
 use iam_model::{Account, IamError, User};
