@@ -104,8 +104,10 @@ async fn seed_cluster_id(
     )
 }
 
-/// How long a node without data waits for a --join seed to answer before giving up.
-const JOIN_WAIT: Duration = Duration::from_secs(120);
+/// How long a node without data waits for a --join seed to answer before giving up (and
+/// exits, for its supervisor to start it again): three times what the first seed waits
+/// before it creates a cluster.
+const JOIN_WAIT: Duration = Duration::from_secs(30);
 
 /// How long the first seed of a --bootstrap --join list asks the other seeds whether a
 /// cluster exists before it creates one.
@@ -158,6 +160,7 @@ fn seed_check(
     config: &ServeConfig,
     connector: &Connector,
     cluster_id: &str,
+    shutdown: Shutdown,
 ) -> impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static {
     let (seeds, connector, mine) = (
         config.join.clone(),
@@ -174,7 +177,9 @@ fn seed_check(
                 );
             }
         }
-        std::future::pending().await
+        // Done: it ends with the node (a task that ended earlier would stop the node).
+        shutdown.wait().await;
+        Ok(())
     }
 }
 
@@ -239,7 +244,12 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     let (start, cluster_id) = match &store.meta {
         Some(meta) if store.holds_raft_state() => {
             if !config.join.is_empty() {
-                seeds_checked = Some(seed_check(&config, &connector, &meta.cluster_id));
+                seeds_checked = Some(seed_check(
+                    &config,
+                    &connector,
+                    &meta.cluster_id,
+                    shutdown.clone(),
+                ));
             }
             (None, meta.cluster_id.clone())
         }
