@@ -41,11 +41,16 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// A free TCP port on 127.0.0.1 below the ephemeral range.
+/// A free TCP port on 127.0.0.1 below the ephemeral range, never one handed out before in
+/// this test process (a port is free until its node binds it: two draws in a row could
+/// otherwise give the same one, and a node would get it for two listeners).
 pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
     for _ in 0..1000 {
         let p = 20_000 + rand::random::<u16>() % 12_000;
-        if TcpListener::bind(("127.0.0.1", p)).is_ok() {
+        if !given.contains(&p) && TcpListener::bind(("127.0.0.1", p)).is_ok() {
+            given.push(p);
             return p;
         }
     }
