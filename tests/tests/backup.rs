@@ -252,3 +252,36 @@ async fn a_damaged_backup_is_refused_and_nothing_is_created() {
     })
     .await;
 }
+
+/// A backup holds every sealed secret and password hash: only the operator account's
+/// principals allowed `iamd:SaveSnapshot` may take one. An administrator of another account,
+/// and an unprivileged user of the operator account, are refused and get no file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_operator_may_take_a_backup() {
+    within(Duration::from_secs(120), async {
+        let mut a = Cluster::start(1).await;
+        let out = ok(
+            &mut a,
+            &["-o", "json", "account", "create", "--name", "tenant", "--email", "t@example.com"],
+        );
+        let tenant = json(&out)["id"].as_str().expect("id").to_owned();
+        let admin = iamd_tests::iamctl::user_with_key(&mut a, Some(&tenant), "tenant-admin");
+        let all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        ok(
+            &mut a,
+            &["--account", &tenant, "policy", "put-inline", "--user", "tenant-admin", "--policy-name", "all", "--policy-document", all],
+        );
+        let plain = iamd_tests::iamctl::user_with_key(&mut a, None, "plain");
+        for (who, creds) in [("tenant admin", &admin), ("operator-account user", &plain)] {
+            let file = a.dir().join("stolen.iamdsnap");
+            let (code, _, err) = a.iamctl_as(
+                creds,
+                &["--consistency", "linearizable", "snapshot", "save", &file.display().to_string()],
+            );
+            assert_eq!(code, 1, "{who}: {err}");
+            assert!(err.contains("AccessDenied"), "{who}: {err}");
+            assert!(!file.exists(), "{who} got no file");
+        }
+    })
+    .await;
+}

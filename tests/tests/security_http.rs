@@ -619,7 +619,13 @@ impl Drop for Sandbox {
 
 async fn sandbox() -> Sandbox {
     let dir = tempfile::tempdir().unwrap();
-    let base = free_port() / 100 * 100;
+    // Every port of the three nodes (base .. base+22) must be free, not just one.
+    let base = loop {
+        let base = free_port() / 100 * 100;
+        if (base..base + 23).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            break base;
+        }
+    };
     let child = Command::new(bin("iamd"))
         .args([
             "dev",
@@ -633,7 +639,7 @@ async fn sandbox() -> Sandbox {
         .arg(dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("dev.err")).unwrap())
         .spawn()
         .unwrap();
     let mut sb = Sandbox {
@@ -646,7 +652,8 @@ async fn sandbox() -> Sandbox {
     while !cluster_json.exists() {
         assert!(
             matches!(sb.child.try_wait(), Ok(None)),
-            "iamd dev --sandbox exited early"
+            "iamd dev --sandbox exited early: {}",
+            std::fs::read_to_string(sb._dir.path().join("dev.err")).unwrap_or_default()
         );
         assert!(
             Instant::now() < deadline,
