@@ -111,6 +111,8 @@ pub struct Cluster {
     pub uniform: bool,
     /// See [`Options::restore_from`].
     pub restore_from: Option<PathBuf>,
+    /// See [`Options::fault_clocks`].
+    pub fault_clocks: bool,
 }
 
 /// How a test cluster is started.
@@ -133,6 +135,8 @@ pub struct Options {
     /// The operator's root credentials and account, known before the start (a restored
     /// cluster's come from its backup).
     pub root: Option<(Credentials, String)>,
+    /// Every node's clock can be skewed ([`Cluster::skew_clock`], iamd's test seam).
+    pub fault_clocks: bool,
 }
 
 /// The cluster secret key every test node gets (tests only).
@@ -248,6 +252,7 @@ impl Cluster {
             peer_pki: opts.peer_pki,
             uniform: opts.uniform,
             restore_from: opts.restore_from,
+            fault_clocks: opts.fault_clocks,
         };
         if c.uniform {
             for id in 1..=n {
@@ -330,6 +335,10 @@ impl Cluster {
             if node.id.is_multiple_of(2) { "1" } else { "0" }.into(),
         ];
         args.extend(self.extra_args.iter().cloned());
+        if self.fault_clocks {
+            args.push("--fault-clock-file".into());
+            args.push(self.clock_file(node.id).display().to_string());
+        }
         if self.peer_pki {
             let tls = self.dir().join("tls");
             args.extend([
@@ -742,6 +751,31 @@ impl Cluster {
         let creds = self.root_credentials();
         let eps = vec![self.node(id).api_url()];
         self.iamctl_with(&eps, &creds, args)
+    }
+
+    fn clock_file(&self, id: u64) -> PathBuf {
+        self.dir().join(format!("node{id}.clock-offset"))
+    }
+
+    /// Skews node `id`'s wall clock by `offset_ms` (0 puts it right; the node reads its
+    /// file every 100 ms). Needs [`Options::fault_clocks`].
+    pub fn skew_clock(&self, id: u64, offset_ms: i64) {
+        assert!(
+            self.fault_clocks,
+            "start the cluster with Options::fault_clocks"
+        );
+        std::fs::write(self.clock_file(id), offset_ms.to_string()).expect("clock file");
+    }
+
+    /// Runs iamctl signing with `creds` against node `id` only.
+    pub fn iamctl_on_as(
+        &mut self,
+        id: u64,
+        creds: &Credentials,
+        args: &[&str],
+    ) -> (i32, String, String) {
+        let eps = vec![self.node(id).api_url()];
+        self.iamctl_with(&eps, creds, args)
     }
 
     /// Runs iamctl signing with `creds` (as `AWS_ACCESS_KEY_ID`/... in its environment).

@@ -99,6 +99,12 @@ impl RaftPeer for Nothing {
     ) -> Result<Response<ClusterIdReply>, Status> {
         Err(Status::unimplemented("floor"))
     }
+    async fn clock(
+        &self,
+        _: Request<iam_proto::raft::ClockRequest>,
+    ) -> Result<Response<iam_proto::raft::ClockReply>, Status> {
+        Err(Status::unimplemented("floor"))
+    }
 }
 
 async fn serve(reply_bytes: usize) -> anyhow::Result<()> {

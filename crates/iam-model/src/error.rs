@@ -38,6 +38,8 @@ pub enum ErrorCode {
     /// A request token was used before by the same caller for a different request (new
     /// variants go last: responses travel in bincode).
     IdempotentParameterMismatch,
+    /// The node cannot serve now (e.g. its clock is off the cluster's); another node may.
+    ServiceUnavailable,
 }
 
 impl ErrorCode {
@@ -71,12 +73,13 @@ impl ErrorCode {
             Self::MissingAuthenticationToken => "MissingAuthenticationToken",
             Self::RequestExpired => "RequestExpired",
             Self::IdempotentParameterMismatch => "IdempotentParameterMismatch",
+            Self::ServiceUnavailable => "ServiceUnavailable",
         }
     }
 
     /// Parses the wire string back (used by clients).
     pub fn parse(code: &str) -> Option<Self> {
-        const ALL: [ErrorCode; 27] = [
+        const ALL: [ErrorCode; 28] = [
             ErrorCode::NoSuchEntity,
             ErrorCode::EntityAlreadyExists,
             ErrorCode::LimitExceeded,
@@ -104,6 +107,7 @@ impl ErrorCode {
             ErrorCode::MissingAuthenticationToken,
             ErrorCode::RequestExpired,
             ErrorCode::IdempotentParameterMismatch,
+            ErrorCode::ServiceUnavailable,
         ];
         ALL.into_iter().find(|c| c.as_str() == code)
     }
@@ -136,6 +140,7 @@ impl ErrorCode {
             Self::ReportNotPresent | Self::ReportExpired => 410,
             Self::ReportInProgress => 404,
             Self::ServiceFailure | Self::PolicyEvaluation => 500,
+            Self::ServiceUnavailable => 503,
         }
     }
 }

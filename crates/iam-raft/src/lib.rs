@@ -6,6 +6,7 @@
 //! `x-iamd-cluster` metadata header, so a node of another cluster is refused.
 
 mod batcher;
+pub mod clock;
 mod coalesce;
 mod forwarder;
 pub mod metrics;
@@ -16,7 +17,7 @@ pub mod types;
 
 pub use node::{
     forward_add_node, Consistency, NodeConfig, RaftNode, RaftNodeError, Standing, WriteOutcome,
-    DEFAULT_SNAPSHOT_EVERY,
+    DEFAULT_MAX_CLOCK_OFFSET_MS, DEFAULT_SNAPSHOT_EVERY,
 };
 
 /// gRPC metadata header carrying the cluster id on every peer RPC.

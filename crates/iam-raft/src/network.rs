@@ -157,6 +157,20 @@ impl PeerClient {
         Ok(index)
     }
 
+    /// The peer's wall clock (ms), telling it the leader's table of clock offsets.
+    pub async fn clock(
+        &self,
+        offsets_ms: std::collections::HashMap<NodeId, i64>,
+        timeout: Duration,
+    ) -> Result<u64, tonic::Status> {
+        let mut c = self.client.clone();
+        let req = iam_proto::raft::ClockRequest { offsets_ms };
+        Ok(c.clock(self.request(req, Some(timeout)))
+            .await?
+            .into_inner()
+            .wall_ms)
+    }
+
     /// The cluster id the peer belongs to (asked by a node that joins).
     pub async fn cluster_id(&self, timeout: Duration) -> Result<String, tonic::Status> {
         let mut c = self.client.clone();

@@ -5,6 +5,7 @@
 //! A forwarded write whose outcome is unknown is retried only when it carries a request
 //! token, which makes the retry idempotent.
 
+mod clocks;
 mod membership;
 
 use crate::batcher::Batcher;
@@ -36,7 +37,13 @@ pub struct NodeConfig {
     pub write_timeout: Duration,
     /// How long an `at-least` read waits for this node to catch up.
     pub read_wait: Duration,
+    /// Largest offset of this node's clock from a quorum of voters' clocks before it
+    /// refuses requests that read the clock (ms; 0: not checked). See `crate::clock`.
+    pub max_clock_offset_ms: u64,
 }
+
+/// The default of [`NodeConfig::max_clock_offset_ms`] (CockroachDB's default maximum offset).
+pub const DEFAULT_MAX_CLOCK_OFFSET_MS: u64 = 500;
 
 /// Log entries between automatic snapshots (etcd's `--snapshot-count` default). A snapshot
 /// is the whole state: building one every 10,000 writes cost a few percent of the CPU and
@@ -58,6 +65,7 @@ impl NodeConfig {
             snapshot_every_entries: DEFAULT_SNAPSHOT_EVERY,
             write_timeout: Duration::from_secs(10),
             read_wait: Duration::from_secs(2),
+            max_clock_offset_ms: DEFAULT_MAX_CLOCK_OFFSET_MS,
         }
     }
 }
@@ -169,6 +177,8 @@ pub struct RaftNode<SM: StateMachine> {
     forwarders: Mutex<HashMap<String, Arc<Forwarder>>>,
     /// Gathers this node's proposals, when it leads, into shared log entries.
     batcher: Batcher,
+    /// The cluster's clock offsets as this node knows them.
+    clock: crate::clock::offsets::ClockMonitor,
 }
 
 fn raft_config(c: &NodeConfig) -> Result<Arc<Config>, RaftNodeError> {
@@ -224,7 +234,9 @@ impl<SM: StateMachine> RaftNode<SM> {
         .await
         .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
         let batcher = Batcher::start(raft.clone(), config.write_timeout);
+        let clock = crate::clock::offsets::ClockMonitor::new(config.id, config.max_clock_offset_ms);
         Ok(Arc::new(Self {
+            clock,
             config,
             raft,
             peers: Mutex::new(HashMap::new()),

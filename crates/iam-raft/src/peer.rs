@@ -10,7 +10,8 @@ use crate::CLUSTER_HEADER;
 use futures::StreamExt;
 use iam_proto::raft::raft_peer_server::{RaftPeer, RaftPeerServer};
 use iam_proto::raft::{
-    ClusterIdReply, ClusterIdRequest, Payload, ReadIndexReply, ReadIndexRequest,
+    ClockReply, ClockRequest, ClusterIdReply, ClusterIdRequest, Payload, ReadIndexReply,
+    ReadIndexRequest,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -271,6 +272,27 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
     ) -> Result<Response<ClusterIdReply>, Status> {
         Ok(Response::new(ClusterIdReply {
             cluster_id: self.node.config.cluster_id.clone(),
+        }))
+    }
+
+    /// A leader measures this node's clock and tells it every member's offset (see
+    /// `crate::clock::offsets`).
+    async fn clock(&self, req: Request<ClockRequest>) -> Result<Response<ClockReply>, Status> {
+        self.check_cluster(&req)?;
+        let offsets = req.into_inner().offsets_ms;
+        if offsets.len() > crate::clock::offsets::TABLE_ENTRIES_MAX {
+            return Err(Status::invalid_argument(format!(
+                "a clock table of {} entries is larger than any cluster ({} at most)",
+                offsets.len(),
+                crate::clock::offsets::TABLE_ENTRIES_MAX
+            )));
+        }
+        let now = crate::clock::offsets::Anchor::now();
+        self.node
+            .clock()
+            .receive(offsets.into_iter().collect(), now);
+        Ok(Response::new(ClockReply {
+            wall_ms: now.wall_ms,
         }))
     }
 }

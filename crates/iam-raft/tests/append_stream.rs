@@ -153,6 +153,12 @@ impl RaftPeer for Follower {
     ) -> Result<Response<ClusterIdReply>, Status> {
         Err(Status::unimplemented("not scripted"))
     }
+    async fn clock(
+        &self,
+        _: Request<iam_proto::raft::ClockRequest>,
+    ) -> Result<Response<iam_proto::raft::ClockReply>, Status> {
+        Err(Status::unimplemented("not scripted"))
+    }
 }
 
 /// A scripted follower (with or without the stream RPC) and the leader's connection to it.

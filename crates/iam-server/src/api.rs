@@ -67,7 +67,17 @@ impl ApiState {
         secrets: SecretBox,
         hosts: crate::auth::hosts::AllowedHosts,
     ) -> Self {
-        let auth = Arc::new(Authenticator::new(view.clone(), secrets, hosts));
+        let clock_node = node.clone();
+        let clock: crate::auth::ClockCheck = Arc::new(move || {
+            let status = clock_node.clock_status();
+            if status.ok {
+                Ok(())
+            } else {
+                Err(status.detail)
+            }
+        });
+        let auth =
+            Arc::new(Authenticator::new(view.clone(), secrets, hosts).with_clock_check(clock));
         Self {
             node,
             view,

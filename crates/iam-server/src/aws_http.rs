@@ -64,7 +64,9 @@ pub(crate) async fn handle(
     if !s.sandbox {
         let headers_only = signed_request(&method, &uri, &headers, None);
         if let Err(e) = s.auth.precheck(&headers_only, crate::now_ms()) {
-            limits.throttle.failed(ip);
+            if e.code != ErrorCode::ServiceUnavailable {
+                limits.throttle.failed(ip);
+            }
             return xml_error(e.code.as_str(), &e.message, &rid);
         }
     }
@@ -90,7 +92,9 @@ pub(crate) async fn handle(
     let mut caller = match authenticate(&s, &signed, service) {
         Ok(c) => c,
         Err((code, message)) => {
-            limits.throttle.failed(ip);
+            if code != ErrorCode::ServiceUnavailable.as_str() {
+                limits.throttle.failed(ip);
+            }
             return xml_error(&code, &message, &rid);
         }
     };

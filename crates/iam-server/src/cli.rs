@@ -116,6 +116,16 @@ pub struct ServeArgs {
     /// Build a snapshot every this many log entries (default 100,000).
     #[arg(long, env = "IAMD_SNAPSHOT_EVERY")]
     pub snapshot_every: Option<u64>,
+    /// Largest offset, in ms, of this node's clock from a quorum of the voters' clocks (the
+    /// leader measures them every 500 ms) before the node refuses requests with
+    /// ServiceUnavailable and reports not ready: request signatures, session expiry and
+    /// revocation by issue time all read the clock (default 500; 0 turns the check off).
+    #[arg(long, env = "IAMD_MAX_CLOCK_OFFSET_MS")]
+    pub max_clock_offset_ms: Option<u64>,
+    /// Test seam (chaos suite): skew this process's clock by the signed milliseconds the
+    /// file holds, re-read every 100 ms.
+    #[arg(long, env = "IAMD_FAULT_CLOCK_FILE", hide = true)]
+    pub fault_clock_file: Option<std::path::PathBuf>,
     /// Threads of the node's async runtime: 0 (the default) is one per CPU core; 1 runs the
     /// node on a single thread (cheapest when several nodes share a machine's few cores, as
     /// `iamd dev` does). Heavy storage work (snapshots) runs on separate threads either way.

@@ -22,6 +22,7 @@ struct FileConfig {
     join: Option<Vec<String>>,
     log_format: Option<String>,
     snapshot_every: Option<u64>,
+    max_clock_offset_ms: Option<u64>,
     runtime_threads: Option<usize>,
     sandbox: Option<bool>,
     sandbox_allow_remote: Option<bool>,
@@ -57,6 +58,9 @@ impl FileNodeId {
         }
     }
 }
+
+/// The largest `--max-clock-offset-ms` (one minute: more would let a node run minutes off).
+const MAX_CLOCK_OFFSET_MS_MAX: u64 = 60_000;
 
 /// The most an `auto` node id may be: ids stay exact as JSON numbers (2^53).
 const AUTO_NODE_ID_MAX: u64 = (1 << 53) - 1;
@@ -107,6 +111,10 @@ pub struct ServeConfig {
     pub join: Vec<String>,
     pub log_format: LogFormat,
     pub snapshot_every: u64,
+    /// See `--max-clock-offset-ms`.
+    pub max_clock_offset_ms: u64,
+    /// The test seam `--fault-clock-file`.
+    pub fault_clock_file: Option<PathBuf>,
     /// Async runtime threads: 0 = one per core, 1 = a single-threaded runtime.
     pub runtime_threads: usize,
     /// Sandbox mode (see `--sandbox`).
@@ -322,6 +330,15 @@ impl ServeConfig {
         if snapshot_every == 0 {
             bail!("--snapshot-every must be at least 1");
         }
+        let max_clock_offset_ms = args
+            .max_clock_offset_ms
+            .or(file.max_clock_offset_ms)
+            .unwrap_or(iam_raft::DEFAULT_MAX_CLOCK_OFFSET_MS);
+        if max_clock_offset_ms > MAX_CLOCK_OFFSET_MS_MAX {
+            bail!(
+                "--max-clock-offset-ms {max_clock_offset_ms} is more than {MAX_CLOCK_OFFSET_MS_MAX} (SigV4 refuses requests 15 minutes off; 0 turns the check off)"
+            );
+        }
         let runtime_threads = args.runtime_threads.or(file.runtime_threads).unwrap_or(0);
         if runtime_threads > RUNTIME_THREADS_MAX {
             bail!(
@@ -439,6 +456,8 @@ impl ServeConfig {
             join,
             log_format,
             snapshot_every,
+            max_clock_offset_ms,
+            fault_clock_file: args.fault_clock_file,
             runtime_threads,
             sandbox,
             secret_key_file: args.secret_key_file.or(file.secret_key_file),

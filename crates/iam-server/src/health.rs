@@ -1,7 +1,8 @@
 //! Health endpoints, split as etcd and Kubernetes do: `/livez` (the process is not wedged:
 //! restart it if this fails) and `/readyz` (send it traffic: it knows a leader it can reach,
-//! is caught up, and can serve a linearizable read). Both take `?verbose` (one line per
-//! check) and `?exclude=<check>` (repeatable, or comma separated), and need no credentials:
+//! is caught up, can serve a linearizable read, and its clock is in line with the
+//! cluster's). Both take `?verbose` (one line per check) and `?exclude=<check>`
+//! (repeatable, or comma separated), and need no credentials:
 //! they reveal nothing but the checks' names and outcomes. `/health` and `/ready` are the
 //! older names of the two.
 
@@ -137,10 +138,18 @@ pub(crate) async fn ready_checks(s: &ApiState, exclude: &[String]) -> Vec<Outcom
     } else {
         s.ready_probe.read(s).await
     };
+    // A node whose clock is off refuses every request (see `iam_raft::clock`).
+    let status = s.node.clock_status();
+    let clock = if status.ok {
+        Ok(status.detail)
+    } else {
+        Err(status.detail)
+    };
     vec![
         ("leader", leader),
         ("applied", caught_up),
         ("linearizable_read", read),
+        ("clock", clock),
     ]
 }
 

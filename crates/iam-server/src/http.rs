@@ -64,6 +64,12 @@ async fn metrics(State(s): State<ApiState>) -> String {
         "1 if this node knows a leader.",
         u64::from(m.current_leader.is_some()),
     );
+    let clock = s.node.clock_status();
+    gauge(
+        "iamd_clock_in_line",
+        "1 unless this node's clock is off a quorum of voters' clocks by more than --max-clock-offset-ms (it then refuses requests).",
+        u64::from(clock.ok),
+    );
     let tokens = {
         use iam_state::StateRead;
         s.view
@@ -81,6 +87,11 @@ async fn metrics(State(s): State<ApiState>) -> String {
         "iamd_raft_members",
         "Number of cluster members.",
         s.node.members().len() as u64,
+    );
+    let _ = writeln!(
+        out,
+        "# HELP iamd_clock_offset_ms This node's clock minus the voters' median clock, as measured by the leader.\n# TYPE iamd_clock_offset_ms gauge\niamd_clock_offset_ms {}",
+        clock.offset_ms
     );
     let c = &s.counters;
     let _ = writeln!(out, "# HELP iamd_peer_rpcs_total Peer RPCs served, by kind.\n# TYPE iamd_peer_rpcs_total counter");

@@ -97,10 +97,9 @@ pub(crate) async fn wait_for_signal() {
 }
 
 /// Milliseconds since the Unix epoch (the proposer's clock; apply never reads a clock).
+/// Every wall-clock read of the server goes through here (see `iam_raft::clock`).
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    iam_raft::clock::now_ms()
 }
 
 #[cfg(test)]

@@ -277,6 +277,11 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     let view = state_machine.view();
     let mut node_config = NodeConfig::new(config.node_id, cluster_id.clone(), connector.clone());
     node_config.snapshot_every_entries = config.snapshot_every;
+    node_config.max_clock_offset_ms = config.max_clock_offset_ms;
+    if let Some(file) = &config.fault_clock_file {
+        tracing::warn!(file = %file.display(), "TEST SEAM: this node's clock follows a fault file");
+        tokio::spawn(iam_raft::clock::follow_fault_file(file.clone()));
+    }
     let node = RaftNode::start(node_config, log_store, state_machine)
         .await
         .map_err(|e| anyhow!("{e}"))?;
@@ -308,6 +313,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         let node = node.clone();
         tokio::spawn(async move { node.count_leader_changes().await });
     }
+    tokio::spawn(node.clone().watch_clocks());
     let mut tasks = tokio::task::JoinSet::new();
     if let Some(check) = seeds_checked {
         tasks.spawn(check);

@@ -269,6 +269,10 @@ impl ApiState {
         source_ip: Option<String>,
     ) -> Result<LoginReply, Status> {
         let duration_s = validate(&r)?;
+        // Lockout windows, TOTP steps and the session's times all read the clock.
+        self.auth
+            .clock_in_line()
+            .map_err(|e| from_iam(&IamError::new(e.code, e.message)))?;
         let who = format!(
             "login:{}/{}",
             r.account.trim().to_ascii_lowercase(),

@@ -41,6 +41,7 @@ pub fn from_iam(e: &IamError) -> Status {
         | ErrorCode::RequestExpired => Code::InvalidArgument,
         // The token was used for another request: retrying cannot help (unlike Aborted).
         ErrorCode::IdempotentParameterMismatch => Code::FailedPrecondition,
+        ErrorCode::ServiceUnavailable => Code::Unavailable,
         ErrorCode::AccessDenied | ErrorCode::InvalidAuthenticationCode => Code::PermissionDenied,
         ErrorCode::InvalidClientTokenId
         | ErrorCode::SignatureDoesNotMatch

@@ -185,11 +185,13 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: RoleCmd) -> anyhow::Result<u8> {
             ctx.done(&v);
         }
         RoleCmd::RevokeSessions { name } => {
-            // The next whole second: every token issued up to now (second granularity).
+            // Every token issued up to now: issue times have second granularity, and a node
+            // may stamp them up to the cluster's clock tolerance (iamd's default
+            // --max-clock-offset-ms, 500 ms) ahead of this clock.
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
-            let stamp = super::sts::iso8601(now_ms + 1000);
+            let stamp = super::sts::iso8601(now_ms + 1000 + 500);
             let document = format!(
                 r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":["*"],"Resource":["*"],"Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{stamp}"}}}}}}]}}"#
             );

@@ -131,8 +131,11 @@ where
             }
             let now = crate::now_ms();
             let failed = |e: iam_auth::AuthError| {
-                if let Some(ip) = peer {
-                    limits.throttle.failed(ip);
+                // A node that cannot serve (its clock is off) holds nothing against the caller.
+                if e.code != iam_model::ErrorCode::ServiceUnavailable {
+                    if let Some(ip) = peer {
+                        limits.throttle.failed(ip);
+                    }
                 }
                 from_iam(&IamError::new(e.code, e.message)).into_http()
             };

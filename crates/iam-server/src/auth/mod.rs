@@ -120,7 +120,14 @@ pub struct Authenticator {
     uses: Mutex<HashMap<String, KeyUse>>,
     /// The names this node answers to: a request signed for another host is refused.
     hosts: hosts::AllowedHosts,
+    /// Whether this node's clock is in line with the cluster's (`Err`: why not). Every check
+    /// of a request reads the clock (SigV4's window, token expiry, issue times), so a node
+    /// whose clock is off refuses them all (see `iam_raft::clock`).
+    clock: Option<ClockCheck>,
 }
+
+/// See [`Authenticator::with_clock_check`].
+pub type ClockCheck = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 /// A use of a long-term access key still to be recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +149,24 @@ impl Authenticator {
             ring: Mutex::new(None),
             uses: Mutex::new(HashMap::new()),
             hosts,
+            clock: None,
+        }
+    }
+
+    /// Refuses every request while `check` says this node's clock is off the cluster's.
+    pub fn with_clock_check(mut self, check: ClockCheck) -> Self {
+        self.clock = Some(check);
+        self
+    }
+
+    /// `ServiceUnavailable` while this node's clock is off the cluster's.
+    pub fn clock_in_line(&self) -> Result<(), AuthError> {
+        match self.clock.as_ref().map(|check| check()) {
+            Some(Err(why)) => Err(AuthError::new(
+                ErrorCode::ServiceUnavailable,
+                format!("{why}; this node refuses requests until its clock is corrected: use another node"),
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -182,6 +207,7 @@ impl Authenticator {
         service: &str,
         now_ms: u64,
     ) -> Result<Caller, AuthError> {
+        self.clock_in_line()?;
         let verified = sigv4::parse(req)
             .and_then(|auth| {
                 check_host(&self.hosts, req, &auth)?;
@@ -202,6 +228,7 @@ impl Authenticator {
         service: &str,
         now_ms: u64,
     ) -> Result<Caller, AuthError> {
+        self.clock_in_line()?;
         let verified =
             sigv4::parse(req).and_then(|auth| self.verify_signer(req, auth, service, now_ms));
         if let Err(e) = &verified {
@@ -330,6 +357,7 @@ impl Authenticator {
     /// well-formed SigV4 authentication, addressed to this node ([`check_host`]), whose
     /// access key exists and is active (or whose session token opens). A request failing them is refused before its body is read.
     pub fn precheck(&self, req: &SignedRequest, now_ms: u64) -> Result<(), AuthError> {
+        self.clock_in_line()?;
         let auth = sigv4::parse(req)?;
         check_host(&self.hosts, req, &auth)?;
         let id = &auth.access_key_id;

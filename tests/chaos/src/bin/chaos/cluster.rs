@@ -180,6 +180,8 @@ impl Cluster {
             // Three to five nodes share two cores: one runtime thread each, as `iamd dev`.
             "--runtime-threads=1".to_owned(),
             format!("--peer-dial-via={}", via.join(",")),
+            // The clock-skew nemesis writes this node's offset here (iamd's test seam).
+            format!("--fault-clock-file={}", self.clock_file(id).display()),
         ];
         if id == 1 {
             args.push("--bootstrap".into());
@@ -220,6 +222,20 @@ impl Cluster {
         n.child = Some(child);
         n.started = true;
         n.paused = false;
+        Ok(())
+    }
+
+    fn clock_file(&self, id: u64) -> PathBuf {
+        self.dir.join(format!("node{id}.clock-offset"))
+    }
+
+    /// Skews node `id`'s wall clock by `offset_ms` (0 puts it right); the node reads the
+    /// file every 100 ms.
+    pub fn skew_clock(&self, id: u64, offset_ms: i64) -> anyhow::Result<()> {
+        let file = self.clock_file(id);
+        let tmp = file.with_extension("tmp");
+        std::fs::write(&tmp, offset_ms.to_string())?;
+        std::fs::rename(&tmp, &file)?;
         Ok(())
     }
 

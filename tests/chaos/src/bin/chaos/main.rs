@@ -44,7 +44,8 @@ pub struct Args {
     /// Fault kinds (comma separated; default: all). See `--list-nemeses`.
     #[arg(long, value_delimiter = ',')]
     pub nemesis: Vec<String>,
-    /// The smoke run's kinds: kill, pause, the leader in a minority, one node isolated.
+    /// The smoke run's kinds: kill, pause, the leader in a minority, one node isolated, a
+    /// clock jump.
     #[arg(long)]
     pub smoke: bool,
     /// Print the fault kinds and exit.
@@ -126,6 +127,7 @@ pub fn kinds(args: &Args) -> anyhow::Result<Vec<nemesis::Kind>> {
             Kind::PauseAny,
             Kind::LeaderInMinority,
             Kind::IsolateAny,
+            Kind::ClockSkew,
         ]);
     }
     if args.nemesis.is_empty() {

@@ -37,10 +37,13 @@ pub enum Kind {
     AddNode,
     RemoveNode,
     RemoveLeader,
+    /// A minority's wall clocks jump (each by its own offset, ahead or behind: from 0.6 s
+    /// to 20 min), put right on heal. The leader may be among them.
+    ClockSkew,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::KillLeader,
         Kind::KillAny,
         Kind::KillMinority,
@@ -57,6 +60,7 @@ impl Kind {
         Kind::AddNode,
         Kind::RemoveNode,
         Kind::RemoveLeader,
+        Kind::ClockSkew,
     ];
 
     pub fn parse(s: &str) -> Option<Kind> {
@@ -81,6 +85,7 @@ impl Kind {
             Kind::AddNode => "add-node",
             Kind::RemoveNode => "remove-node",
             Kind::RemoveLeader => "remove-leader",
+            Kind::ClockSkew => "clock-skew",
         }
     }
 
@@ -139,6 +144,8 @@ pub fn schedule(seed: u64, kinds: &[Kind], duration: Duration, hold: (u64, u64))
 pub struct Applied {
     pub killed: Vec<u64>,
     pub paused: Vec<u64>,
+    /// Nodes whose clocks were skewed, and by how much (ms).
+    pub skewed: Vec<(u64, i64)>,
     pub net: bool,
     /// What happened, for the log ("kill-leader: killed 3").
     pub description: String,
@@ -182,6 +189,21 @@ pub fn ring_cuts(members: &[u64]) -> Vec<(u64, u64)> {
         }
     }
     cuts
+}
+
+/// A clock jump: ahead or behind, small (0.6–3 s: past iamd's 500 ms tolerance, within
+/// SigV4's 15 minutes) or large (1–20 min), half of each.
+fn skew_offset(rng: &mut impl Rng) -> i64 {
+    let ms = if rng.gen_bool(0.5) {
+        rng.gen_range(600..=3_000)
+    } else {
+        rng.gen_range(60_000..=1_200_000)
+    };
+    if rng.gen_bool(0.5) {
+        ms
+    } else {
+        -ms
+    }
 }
 
 /// Applies `step` to the cluster.
@@ -295,6 +317,18 @@ pub async fn apply(c: &mut Cluster, step: &Step) -> Applied {
                 a.net = true;
             }
         }
+        Kind::ClockSkew => {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(step.pick);
+            let mut v = members.clone();
+            v.shuffle(&mut rng);
+            for t in v.into_iter().take(minority.max(1)) {
+                let offset = skew_offset(&mut rng);
+                match c.skew_clock(t, offset) {
+                    Ok(()) => a.skewed.push((t, offset)),
+                    Err(e) => eprintln!("clock skew of node {t} failed: {e:#}"),
+                }
+            }
+        }
         Kind::AddNode => match c.spare() {
             Some(id) if members.len() < c.initial + 2 => {
                 if let Err(e) = c.add(id).await {
@@ -332,11 +366,12 @@ pub async fn apply(c: &mut Cluster, step: &Step) -> Applied {
     }
     if a.description.is_empty() {
         a.description = format!(
-            "{} (leader {:?}) killed {:?} paused {:?}{}",
+            "{} (leader {:?}) killed {:?} paused {:?} clocks {:?}{}",
             step.kind.name(),
             leader,
             a.killed,
             a.paused,
+            a.skewed,
             if a.net {
                 format!(" net: {}", c.net.describe())
             } else {
@@ -354,6 +389,11 @@ pub fn heal(c: &mut Cluster, a: &Applied) {
     }
     for id in &a.paused {
         c.resume(*id);
+    }
+    for (id, _) in &a.skewed {
+        if let Err(e) = c.skew_clock(*id, 0) {
+            eprintln!("clock of node {id} not put right: {e:#}");
+        }
     }
     for id in &a.killed {
         if c.members().contains(id) {

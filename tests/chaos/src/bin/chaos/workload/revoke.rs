@@ -290,14 +290,14 @@ async fn round(env: &Env, n: usize, report: &mut Report) -> Option<()> {
         }
         .into()),
         // As `iamctl role revoke-sessions`: deny everything to tokens issued before the
-        // next whole second.
+        // whole second after now plus the nodes' clock tolerance (500 ms).
         _ => w(PolicyOp::PutInline {
             entity: EntityKind::Role,
             entity_name: format!("rv-role-{n}"),
             policy_name: "AWSRevokeOlderSessions".into(),
             policy_document: format!(
                 r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Action":["*"],"Resource":["*"],"Condition":{{"DateLessThan":{{"aws:TokenIssueTime":"{}"}}}}}}]}}"#,
-                iso8601(now_ms() + 1000)
+                iso8601(now_ms() + 1500)
             ),
         }
         .into()),
