@@ -1,3 +1,5 @@
+//! The clock verdict on hand-made tables: who finds itself out, jumps, unmeasured clocks.
+
 use super::*;
 
 const TOL: u64 = 500;
