@@ -69,3 +69,87 @@ pub fn until_ok(c: &mut Cluster, creds: &Credentials, args: &[&str], what: &str)
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// A policy document and a trust policy for [`populate_every_keyspace`].
+const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+
+/// Something in every keyspace a user can create.
+pub fn populate_every_keyspace(c: &mut Cluster) {
+    for args in [
+        &["user", "create", "alice", "--tag", "team=core"][..],
+        &["user", "create", "bob"],
+        &["group", "create", "devs"],
+        &["group", "add-user", "devs", "alice"],
+        &[
+            "role",
+            "create",
+            "app",
+            "--assume-role-policy-document",
+            TRUST,
+        ],
+        &[
+            "policy",
+            "create",
+            "--policy-name",
+            "read",
+            "--policy-document",
+            DOC,
+        ],
+        &[
+            "policy",
+            "attach",
+            "--group",
+            "devs",
+            "--policy-arn",
+            "read",
+        ],
+        &[
+            "policy",
+            "put-inline",
+            "--user",
+            "bob",
+            "--policy-name",
+            "inline",
+            "--policy-document",
+            DOC,
+        ],
+        &["access-key", "create", "--user-name", "alice"],
+        &["mfa", "create-virtual", "--name", "alice-phone"],
+        &[
+            "login-profile",
+            "create",
+            "--user-name",
+            "bob",
+            "--password",
+            "Bobs-pass-12",
+        ],
+        &["instance-profile", "create", "web"],
+        &[
+            "quota",
+            "request",
+            "roles",
+            "--desired-value",
+            "300",
+            "--justification",
+            "growth",
+        ],
+        &["quota", "set-limit", "ec2:instances", "10"],
+        &["quota", "acquire", "ec2:instances", "3"],
+        &["account", "set-alias", "--alias", "acme-backup"],
+    ] {
+        all_ok(c, &[args]);
+    }
+    let arn = format!("arn:aws:iam::{}:policy/read", c.account);
+    all_ok(
+        c,
+        &[&[
+            "policy",
+            "create-version",
+            "--policy-arn",
+            &arn,
+            "--policy-document",
+            DOC,
+        ]],
+    );
+}

@@ -7,100 +7,17 @@ use iamd_tests::{bin, free_port, iamctl::json, within, Cluster, Options, TEST_SE
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
-
 fn ok(c: &mut Cluster, args: &[&str]) -> String {
     let (code, out, err) = c.iamctl(args);
     assert_eq!(code, 0, "iamctl {args:?}: {err}");
     out
 }
 
-/// Something in every keyspace a user can create.
-fn populate(c: &mut Cluster) {
-    for args in [
-        &["user", "create", "alice", "--tag", "team=core"][..],
-        &["user", "create", "bob"],
-        &["group", "create", "devs"],
-        &["group", "add-user", "devs", "alice"],
-        &[
-            "role",
-            "create",
-            "app",
-            "--assume-role-policy-document",
-            TRUST,
-        ],
-        &[
-            "policy",
-            "create",
-            "--policy-name",
-            "read",
-            "--policy-document",
-            DOC,
-        ],
-        &[
-            "policy",
-            "attach",
-            "--group",
-            "devs",
-            "--policy-arn",
-            "read",
-        ],
-        &[
-            "policy",
-            "put-inline",
-            "--user",
-            "bob",
-            "--policy-name",
-            "inline",
-            "--policy-document",
-            DOC,
-        ],
-        &["access-key", "create", "--user-name", "alice"],
-        &["mfa", "create-virtual", "--name", "alice-phone"],
-        &[
-            "login-profile",
-            "create",
-            "--user-name",
-            "bob",
-            "--password",
-            "Bobs-pass-12",
-        ],
-        &["instance-profile", "create", "web"],
-        &[
-            "quota",
-            "request",
-            "roles",
-            "--desired-value",
-            "300",
-            "--justification",
-            "growth",
-        ],
-        &["quota", "set-limit", "ec2:instances", "10"],
-        &["quota", "acquire", "ec2:instances", "3"],
-        &["account", "set-alias", "--alias", "acme-backup"],
-    ] {
-        ok(c, args);
-    }
-    let arn = format!("arn:aws:iam::{}:policy/read", c.account);
-    ok(
-        c,
-        &[
-            "policy",
-            "create-version",
-            "--policy-arn",
-            &arn,
-            "--policy-document",
-            DOC,
-        ],
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_restores_into_a_new_cluster_with_the_same_state() {
     within(Duration::from_secs(240), async {
         let mut a = Cluster::start(3).await;
-        populate(&mut a);
+        iamd_tests::iamctl::populate_every_keyspace(&mut a);
         let file = a.dir().join("backup.iamdsnap");
         let file_s = file.display().to_string();
         // From a follower, after a linearizable barrier: everything acknowledged is in it.

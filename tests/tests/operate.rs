@@ -270,6 +270,47 @@ async fn metrics_an_operator_alerts_on_are_exported_and_move() {
             n
         };
         assert!(allowed >= 1, "iamd's own access checks are counted");
+        // Every series the Grafana dashboard (deploy/grafana/iamd.json) queries exists.
+        let body = c.http_get(1, "/metrics").await.unwrap();
+        let missing: Vec<String> = dashboard_metrics()
+            .into_iter()
+            .filter(|m| !body.contains(&format!("\n{m}")) && !body.contains(&format!(" {m} ")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the dashboard queries {missing:?}, which /metrics lacks"
+        );
     })
     .await;
+}
+
+/// The metric names the Grafana dashboard's panels query (`_bucket` series included).
+fn dashboard_metrics() -> std::collections::BTreeSet<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/grafana/iamd.json");
+    let text = std::fs::read_to_string(&path).expect("deploy/grafana/iamd.json");
+    let dash: serde_json::Value = serde_json::from_str(&text).expect("the dashboard is JSON");
+    let panels = dash["panels"].as_array().expect("panels");
+    let mut names = std::collections::BTreeSet::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for p in panels {
+        assert!(
+            ids.insert(p["id"].as_u64().expect("panel id")),
+            "duplicate panel id: {p}"
+        );
+        assert_eq!(p["datasource"]["uid"], "${datasource}", "{p}");
+        for t in p["targets"].as_array().expect("targets") {
+            let expr = t["expr"].as_str().expect("expr");
+            let mut rest = expr;
+            while let Some(i) = rest.find("iamd_") {
+                let name: String = rest[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                rest = &rest[i + name.len()..];
+                names.insert(name);
+            }
+        }
+    }
+    assert!(names.len() >= 15, "{names:?}");
+    names
 }

@@ -181,6 +181,75 @@ impl Cluster for ApiState {
         Ok(Response::new(futures::stream::iter(chunks)))
     }
 
+    /// Replaces the state with a backup's through the log: verified first (checksum,
+    /// format, this cluster's key opens its secrets; another cluster's backup only with
+    /// `force`), so a bad file changes nothing.
+    async fn restore_snapshot(
+        &self,
+        req: Request<tonic::Streaming<RestoreChunk>>,
+    ) -> Result<Response<RestoreSnapshotReply>, Status> {
+        self.admin(&req, "RestoreSnapshot")?;
+        let max = crate::restore::RESTORE_BYTES_MAX as usize;
+        let mut stream = req.into_inner();
+        let mut bytes = Vec::new();
+        let mut force = None;
+        while let Some(chunk) = stream.message().await? {
+            force.get_or_insert(chunk.force);
+            if bytes.len() + chunk.data.len() > max {
+                return Err(invalid(format!(
+                    "the backup is larger than this version restores ({max} bytes)"
+                )));
+            }
+            bytes.extend_from_slice(&chunk.data);
+        }
+        let backup = crate::restore::verify(&bytes, self.auth.secrets())
+            .map_err(|e| invalid(format!("the backup cannot be restored: {e}")))?;
+        // A follower carries the restore to the leader as a forwarded write, which is
+        // bounded (iam-raft's peer service): a larger backup goes to the leader itself.
+        if bytes.len() > crate::restore::FORWARDED_RESTORE_MAX && !self.node.is_leader() {
+            let leader = self.node.metrics().current_leader;
+            let api = self
+                .node
+                .members()
+                .into_iter()
+                .find(|(id, _, _)| Some(*id) == leader)
+                .map_or_else(|| "unknown now".to_owned(), |(_, n, _)| n.api);
+            return Err(invalid(format!(
+                "a backup of more than {} bytes is restored through the leader (its API: {api}): iamctl --endpoints <leader> snapshot restore",
+                crate::restore::FORWARDED_RESTORE_MAX
+            )));
+        }
+        let ours = &self.node.config.cluster_id;
+        if &backup.header.cluster_id != ours && force != Some(true) {
+            return Err(crate::status::from_iam(&iam_model::IamError::new(
+                iam_model::ErrorCode::InvalidInput,
+                format!(
+                    "the backup is of cluster {}, not this one ({ours}): restoring it replaces everything this cluster holds with another cluster's state; pass --force to do so",
+                    backup.header.cluster_id
+                ),
+            )));
+        }
+        let reply = RestoreSnapshotReply {
+            index: 0,
+            from_cluster_id: backup.header.cluster_id.clone(),
+            from_index: backup.header.index,
+            pairs: backup.pairs.len() as u64,
+        };
+        let index = self
+            .write_internal(iam_state::Command::RestoreState {
+                pairs: backup.pairs,
+            })
+            .await?;
+        tracing::warn!(
+            from_cluster = %reply.from_cluster_id,
+            from_index = reply.from_index,
+            pairs = reply.pairs,
+            log_index = index,
+            "the state was replaced by a backup (RestoreSnapshot)"
+        );
+        Ok(Response::new(RestoreSnapshotReply { index, ..reply }))
+    }
+
     async fn snapshot(
         &self,
         req: Request<SnapshotRequest>,

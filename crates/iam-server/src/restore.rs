@@ -2,7 +2,9 @@
 //! is read and verified before anything is created (a damaged file, or one whose secrets
 //! this node's cluster key cannot open, is refused and nothing changes); the node then
 //! creates a cluster with a new id and, as its first write, replaces the empty state with
-//! the backup's (`Command::RestoreState`), which every member applies alike.
+//! the backup's (`Command::RestoreState`), which every member applies alike. The same
+//! command restores a backup into a running cluster (`iamctl snapshot restore`, the
+//! `RestoreSnapshot` call in `api_cluster.rs`).
 
 use crate::api::ApiState;
 use anyhow::{anyhow, bail, Context};
@@ -15,6 +17,10 @@ use std::time::Duration;
 /// The largest backup this version restores: the whole state travels as one log entry,
 /// which must fit a peer message (64 MiB) with room to spare.
 pub(crate) const RESTORE_BYTES_MAX: u64 = 48 << 20;
+
+/// The largest backup a follower restores (it forwards the write to the leader, and
+/// forwarded writes are bounded at 16 MiB); larger ones go to the leader.
+pub(crate) const FORWARDED_RESTORE_MAX: usize = 12 << 20;
 
 /// A verified backup, ready to restore.
 pub(crate) struct Backup {
@@ -36,15 +42,20 @@ pub(crate) fn load(path: &Path, secrets: &SecretBox) -> anyhow::Result<Backup> {
         );
     }
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the file", what()))?;
-    let (header, pairs) = backup::decode(&bytes).map_err(|e| anyhow!("{}: {e}", what()))?;
+    verify(&bytes, secrets).map_err(|e| anyhow!("{}: {e}", what()))
+}
+
+/// Verifies a backup's bytes: checksum and format, and that `secrets` (this node's cluster
+/// key) opens every secret it holds.
+pub(crate) fn verify(bytes: &[u8], secrets: &SecretBox) -> Result<Backup, String> {
+    let (header, pairs) = backup::decode(bytes).map_err(|e| e.to_string())?;
     let state: MemStore = pairs.iter().cloned().collect();
     for key in iam_state::system::key_ring(&state).keys {
         if secrets.open(&key.sealed).is_err() {
-            bail!(
-                "{}: its secrets are sealed with another cluster secret key; start this node with the secret key of cluster {} (--secret-key-file)",
-                what(),
+            return Err(format!(
+                "its secrets are sealed with another cluster secret key (that of cluster {}); this cluster's key cannot open them",
                 header.cluster_id
-            );
+            ));
         }
     }
     Ok(Backup { header, pairs })

@@ -1,8 +1,8 @@
 //! The chaos smoke CI runs: a seeded short run of the `chaos` binary against a real
 //! 3-node cluster — kills (the leader and any node), a pause, the leader cut off in a
-//! minority, one node isolated — under the register, set, role-quota, quota and revocation
-//! workloads, with the negative controls. Fails on any violation, on an inconclusive check,
-//! or when a control is not caught. `CHAOS_SEED` replays another seed.
+//! minority, one node isolated, clock jumps — under the register, set, role-quota, quota
+//! and revocation workloads, with the negative controls. Fails on any violation, on an
+//! inconclusive check, or when a control is not caught. `CHAOS_SEED` replays another seed.
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,12 +1,13 @@
 //! `iamctl snapshot save FILE` (a backup of the whole state, streamed from any node: operator
-//! only) and `iamctl snapshot status FILE` (what a backup file holds, verified). Restoring is
-//! `iamd serve --bootstrap --restore-from FILE` (a new cluster from the file).
+//! only), `iamctl snapshot status FILE` (what a backup file holds, verified) and `iamctl
+//! snapshot restore FILE` (the running cluster's state replaced by the file's, through the
+//! log). `iamd serve --bootstrap --restore-from FILE` builds a new cluster from a file.
 
 use super::Ctx;
 use crate::output::print;
 use anyhow::{bail, Context};
 use clap::Subcommand;
-use iam_proto::v1::SaveSnapshotRequest;
+use iam_proto::v1::{RestoreChunk, SaveSnapshotRequest};
 use iam_state::backup;
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -20,13 +21,67 @@ pub(crate) enum SnapshotCmd {
     Save { file: PathBuf },
     /// Verify a backup file and show its header: cluster, log index, format, entity counts.
     Status { file: PathBuf },
+    /// Replace the whole state of the running cluster with FILE's (every member applies it
+    /// through the log; whatever was written since the backup is gone). Operator only.
+    Restore {
+        file: PathBuf,
+        /// Allow a backup of another cluster (sealed with the same cluster secret key).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub(crate) async fn run(ctx: &mut Ctx, cmd: SnapshotCmd) -> anyhow::Result<u8> {
     match cmd {
         SnapshotCmd::Save { file } => save(ctx, &file).await,
         SnapshotCmd::Status { file } => status(ctx, &file),
+        SnapshotCmd::Restore { file, force } => restore(ctx, &file, force).await,
     }
+}
+
+/// Size of the chunks a restore streams in.
+const RESTORE_CHUNK_BYTES: usize = 1 << 20;
+
+async fn restore(ctx: &mut Ctx, file: &Path, force: bool) -> anyhow::Result<u8> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // A damaged file is refused here, before anything is sent.
+    if let Err(e) = backup::decode(&bytes) {
+        bail!(SnapshotRefused(format!("{}: {e}", file.display())));
+    }
+    let chunks: Vec<RestoreChunk> = bytes
+        .chunks(RESTORE_CHUNK_BYTES)
+        .enumerate()
+        .map(|(i, c)| RestoreChunk {
+            data: c.to_vec(),
+            force: i == 0 && force,
+        })
+        .collect();
+    let reply = ctx
+        .client()?
+        .call(|_, mut c| {
+            let chunks = futures::stream::iter(chunks.clone());
+            async move { c.restore_snapshot(chunks).await }
+        })
+        .await?;
+    print(
+        ctx.output,
+        &["FILE", "FROM_CLUSTER", "FROM_INDEX", "PAIRS", "RESTORED_AT"],
+        &[vec![
+            file.display().to_string(),
+            reply.from_cluster_id.clone(),
+            reply.from_index.to_string(),
+            reply.pairs.to_string(),
+            reply.index.to_string(),
+        ]],
+        &json!({
+            "file": file.display().to_string(),
+            "from_cluster_id": reply.from_cluster_id,
+            "from_index": reply.from_index,
+            "pairs": reply.pairs,
+            "index": reply.index,
+        }),
+    );
+    Ok(0)
 }
 
 async fn save(ctx: &mut Ctx, file: &Path) -> anyhow::Result<u8> {

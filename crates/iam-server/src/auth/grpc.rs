@@ -31,6 +31,10 @@ pub const UNSIGNED_PATH: &str = "/iam.v1.Iam/Login";
 
 /// Largest request body accepted (a gRPC message plus framing).
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
+/// The backup restore call (`iamctl snapshot restore`), and its largest body: a backup
+/// this version restores plus gRPC framing.
+pub const RESTORE_PATH: &str = "/iam.v1.Cluster/RestoreSnapshot";
+pub const RESTORE_BODY_MAX: usize = crate::restore::RESTORE_BYTES_MAX as usize + (1 << 20);
 /// Largest body of the unsigned sign-in call.
 pub const LOGIN_BODY_MAX: usize = 64 * 1024;
 
@@ -155,7 +159,14 @@ where
                 Ok(c) => c,
                 Err(e) => return Ok(failed(e)),
             };
-            let (bytes, permit) = match read_body(body, MAX_BODY, &limits).await {
+            // A restore carries a whole backup; only a caller already authenticated from
+            // the headers may send that much (the handler then requires the operator).
+            let max = if parts.uri.path() == RESTORE_PATH && early.is_some() {
+                RESTORE_BODY_MAX
+            } else {
+                MAX_BODY
+            };
+            let (bytes, permit) = match read_body(body, max, &limits).await {
                 Ok(r) => r,
                 Err(s) => return Ok(s.into_http()),
             };

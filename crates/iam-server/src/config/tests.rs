@@ -78,6 +78,25 @@ fn bad_values_are_named() {
     })
     .unwrap_err();
     assert!(e.to_string().contains("--runtime-threads 1025"), "{e:#}");
+    let e = ServeConfig::from_args(ServeArgs {
+        max_clock_offset_ms: Some(60_001),
+        ..args()
+    })
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("--max-clock-offset-ms 60001"),
+        "{e:#}"
+    );
+    let c = ServeConfig::from_args(ServeArgs {
+        max_clock_offset_ms: Some(0),
+        ..args()
+    })
+    .unwrap();
+    assert_eq!(c.max_clock_offset_ms, 0, "0 turns the check off");
+    assert_eq!(
+        ServeConfig::from_args(args()).unwrap().max_clock_offset_ms,
+        iam_raft::DEFAULT_MAX_CLOCK_OFFSET_MS
+    );
 }
 
 #[test]
