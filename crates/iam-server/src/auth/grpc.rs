@@ -159,9 +159,11 @@ where
                 Ok(c) => c,
                 Err(e) => return Ok(failed(e)),
             };
-            // A restore carries a whole backup; only a caller already authenticated from
-            // the headers may send that much (the handler then requires the operator).
-            let max = if parts.uri.path() == RESTORE_PATH && early.is_some() {
+            // A restore carries a whole backup; only a principal of the operator account,
+            // already authenticated from the headers, may send that much (the handler then
+            // requires iamd:RestoreSnapshot). Anyone else is held to MAX_BODY.
+            let may_restore = early.as_ref().is_some_and(|c| auth.in_operator_account(c));
+            let max = if parts.uri.path() == RESTORE_PATH && may_restore {
                 RESTORE_BODY_MAX
             } else {
                 MAX_BODY

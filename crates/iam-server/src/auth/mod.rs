@@ -159,6 +159,12 @@ impl Authenticator {
         self
     }
 
+    /// Whether `caller` is a principal of the operator account (cluster administration is
+    /// only ever allowed to them; transports use this to bound what they buffer for others).
+    pub fn in_operator_account(&self, caller: &Caller) -> bool {
+        iam_state::system::operator_account(&self.view).is_some_and(|a| a == caller.account)
+    }
+
     /// `ServiceUnavailable` while this node's clock is off the cluster's.
     pub fn clock_in_line(&self) -> Result<(), AuthError> {
         match self.clock.as_ref().map(|check| check()) {
