@@ -637,6 +637,21 @@ impl Cluster {
         .ok()
     }
 
+    /// Node `id`'s status, asked again until it answers (a node that just restarted or
+    /// saw a change of leader may turn a request away for a moment); panics after `limit`.
+    pub async fn status_within(&self, id: u64, limit: Duration) -> NodeStatus {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(s) = self.status(id).await {
+                return s;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("node {id} did not answer Status within {limit:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// The value of the metric line `name`, labels included (e.g.
     /// `iamd_peer_rpcs_total{kind="forward"}`) on node `id`'s `/metrics`.
     pub async fn metric(&self, id: u64, name: &str) -> u64 {

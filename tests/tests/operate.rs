@@ -111,7 +111,7 @@ async fn one_configuration_for_every_node_bootstraps_once_and_restarts_need_no_s
         c.start_node(1);
         wait_code(&c, 1, "/readyz", 200, Duration::from_secs(30)).await;
         for id in 1..=3 {
-            let s = c.status(id).await.expect("status");
+            let s = c.status_within(id, Duration::from_secs(10)).await;
             assert_eq!(
                 s.cluster_id, clusters[0],
                 "node {id} is in the same cluster"

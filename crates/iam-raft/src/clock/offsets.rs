@@ -80,6 +80,8 @@ struct Table {
     offsets: BTreeMap<NodeId, i64>,
     /// When this node's own entry was true (the reply the leader sampled).
     anchor: Anchor,
+    /// When this node got the table (or made it, as leader).
+    received: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -141,6 +143,7 @@ impl ClockMonitor {
         inner.table = Some(Table {
             offsets: offsets.clone(),
             anchor: now,
+            received: now.at,
         });
         offsets
     }
@@ -161,7 +164,22 @@ impl ClockMonitor {
         // then is corrected for from that moment.
         let anchor = inner.last_reply.unwrap_or(now);
         inner.last_reply = Some(now);
-        inner.table = Some(Table { offsets, anchor });
+        // A leader new in office has not measured this node yet: its first tables may not
+        // list it. The last table that did stays in force for as long as a leader's own
+        // samples would (the own entry still corrected for jumps since), so a change of
+        // leader does not turn every member away for a round.
+        let kept = inner.table.as_ref().is_some_and(|t| {
+            t.offsets.contains_key(&self.me)
+                && now.at.saturating_duration_since(t.received) <= SAMPLE_TTL
+        });
+        if !offsets.contains_key(&self.me) && kept {
+            return;
+        }
+        inner.table = Some(Table {
+            offsets,
+            anchor,
+            received: now.at,
+        });
     }
 
     /// The current voters (the node tells the monitor every round, so a request's check

@@ -157,3 +157,30 @@ fn the_leader_forgets_members_that_stopped_answering() {
     let table = m.leader_table(anchor(1_000_000, t0 + Duration::from_secs(11)));
     assert_eq!(table, [(1, 0), (3, 7_000)].into());
 }
+
+#[test]
+fn a_new_leaders_first_table_without_this_node_does_not_turn_it_away() {
+    let m = ClockMonitor::new(2, TOL);
+    let all = voters(&[1, 2, 3]);
+    let t0 = Instant::now();
+    m.receive([(1, 0), (2, 30), (3, 0)].into(), anchor(1_000_000, t0));
+    // Node 3 now leads and has measured nobody yet: its table lists itself alone.
+    let t1 = t0 + Duration::from_millis(500);
+    m.receive([(3, 0)].into(), anchor(1_000_500, t1));
+    assert!(m.status(&all, anchor(1_000_500, t1)).ok);
+    // The kept table still catches a jump of this node's clock.
+    assert!(!m.status(&all, anchor(1_004_500, t1)).ok);
+    // Its next table lists everyone again.
+    let t2 = t1 + Duration::from_millis(500);
+    m.receive([(1, 0), (2, 900), (3, 0)].into(), anchor(1_001_000, t2));
+    assert!(
+        !m.status(&all, anchor(1_001_000, t2)).ok,
+        "the new table rules"
+    );
+    // A table that lists this node no more, long after the last that did, is not ignored.
+    let m = ClockMonitor::new(2, TOL);
+    m.receive([(1, 0), (2, 0), (3, 0)].into(), anchor(1_000_000, t0));
+    let late = t0 + SAMPLE_TTL + Duration::from_secs(1);
+    m.receive([(1, 0), (3, 0)].into(), anchor(1_011_000, late));
+    assert!(!m.status(&all, anchor(1_011_000, late)).ok);
+}
