@@ -40,7 +40,7 @@ fn forged_root_key(account: &str, key_id: &str) -> Vec<u8> {
             },
         ),
     };
-    bincode::serialize(&vec![req]).unwrap()
+    iam_raft::format::encode("writes", &iam_raft::types::Requests(vec![req])).unwrap()
 }
 
 /// A TLS client with no certificate of its own (it trusts some CA; the server refuses it
@@ -200,7 +200,7 @@ async fn even_a_members_messages_are_bounded() {
         let e = member
             .call(
                 PeerRpc::ForwardWrites,
-                bincode::serialize(&flood).unwrap(),
+                iam_raft::format::encode("writes", &iam_raft::types::Requests(flood)).unwrap(),
                 Some(Duration::from_secs(5)),
             )
             .await
@@ -217,12 +217,29 @@ async fn even_a_members_messages_are_bounded() {
             .unwrap_err();
         assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e}");
         assert!(e.message().contains("larger than"), "{e}");
-        // Nothing of the flood was applied; a normal batch still is.
+        // A message in a format this node does not read (newer, or from before formats) is
+        // refused by name, never guessed at.
+        let mut newer =
+            iam_raft::format::encode("writes", &iam_raft::types::Requests(vec![req(0)])).unwrap();
+        newer[4..6].copy_from_slice(&(iam_raft::format::FORMAT + 1).to_be_bytes());
+        let unversioned = bincode::serialize(&vec![req(0)]).unwrap();
+        for (bytes, says) in [
+            (newer, "newer than this iamd reads"),
+            (unversioned, "no format version"),
+        ] {
+            let e = member
+                .call(PeerRpc::ForwardWrites, bytes, Some(Duration::from_secs(5)))
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), tonic::Code::FailedPrecondition, "{e}");
+            assert!(e.message().contains(says), "{e}");
+        }
+        // Nothing of the flood (or of those) was applied; a normal batch still is.
         let ok: Vec<Request> = (0..3).map(req).collect();
         member
             .call(
                 PeerRpc::ForwardWrites,
-                bincode::serialize(&ok).unwrap(),
+                iam_raft::format::encode("writes", &iam_raft::types::Requests(ok)).unwrap(),
                 Some(Duration::from_secs(5)),
             )
             .await

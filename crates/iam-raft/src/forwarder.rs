@@ -111,7 +111,10 @@ async fn send(
     addr: &str,
     batch: &[Pending],
 ) -> Result<Vec<ForwardResult>, RaftNodeError> {
-    let requests: Vec<&Request> = batch.iter().map(|p| &p.request).collect();
+    // Encoded as the `Requests` the receiver decodes, without copying the requests.
+    #[derive(serde::Serialize)]
+    struct RequestRefs<'a>(#[serde(with = "iam_state::codec::cbor")] Vec<&'a Request>);
+    let requests = RequestRefs(batch.iter().map(|p| &p.request).collect());
     let latest = batch
         .iter()
         .map(|p| p.deadline)

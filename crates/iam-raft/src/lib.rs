@@ -2,12 +2,13 @@
 //! ([`network`], [`peer`]) and [`RaftNode`], the narrow facade the server uses (propose a
 //! write, wait for a read barrier, change membership, read status) with its own error enum.
 //!
-//! Peer RPCs carry openraft's messages as bincode payloads and the cluster id in the
+//! Peer RPCs carry openraft's messages as versioned payloads ([`format`]) and the cluster id in the
 //! `x-iamd-cluster` metadata header, so a node of another cluster is refused.
 
 mod batcher;
 pub mod clock;
 mod coalesce;
+pub mod format;
 mod forwarder;
 pub mod metrics;
 pub mod network;

@@ -91,7 +91,7 @@ impl PeerClient {
         req
     }
 
-    /// Sends a bincode payload to one of the raw-bytes RPCs.
+    /// Sends a versioned payload (`crate::format`) to one of the raw-bytes RPCs.
     pub async fn call(
         &self,
         rpc: PeerRpc,
@@ -193,10 +193,10 @@ pub enum PeerRpc {
 }
 
 /// The first message of an `InstallSnapshot` stream: the leader's vote, the snapshot's meta
-/// and its size in bytes (bincode); the bytes follow in chunks.
+/// and its size in bytes (a `crate::format` record); the bytes follow in chunks.
 pub type SnapshotHeader = (Vote, crate::types::SnapshotMeta, u64);
 
-/// The reply to an `InstallSnapshot` stream (bincode).
+/// The reply to an `InstallSnapshot` stream (a `crate::format` record).
 pub type SnapshotReply = Result<SnapshotResponse<TypeConfig>, String>;
 
 /// Builds a [`PeerConnection`] per target node.
@@ -271,7 +271,7 @@ impl PeerConnection {
         Resp: serde::de::DeserializeOwned,
     {
         let client = self.client()?;
-        let data = bincode::serialize(req).map_err(network_error)?;
+        let data = crate::format::encode("a peer request", req).map_err(network_error)?;
         let bytes = match client.call(rpc, data, Some(option.hard_ttl())).await {
             Ok(b) => b,
             Err(status) if status.code() == tonic::Code::DeadlineExceeded => {
@@ -292,7 +292,8 @@ impl PeerConnection {
             }
         };
         let result: Result<Resp, RaftError<TypeConfig>> =
-            bincode::deserialize(&bytes).map_err(|e| RPCError::Network(network_error(e)))?;
+            crate::format::decode("a peer reply", &bytes)
+                .map_err(|e| RPCError::Network(network_error(e)))?;
         result.map_err(|e| {
             RPCError::Unreachable(Unreachable::new(&std::io::Error::other(format!(
                 "node {}: {e}",
@@ -309,7 +310,7 @@ where
     S: Stream<Item = AppendEntriesRequest<TypeConfig>> + Send + Unpin + 'static,
 {
     input
-        .map(move |req| match bincode::serialize(&req) {
+        .map(move |req| match crate::format::encode("AppendEntries", &req) {
             Ok(data) => Some(Payload { data }),
             Err(e) => {
                 tracing::error!(target_node = target, error = %e, "cannot encode AppendEntries");
@@ -402,8 +403,11 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
                         std::io::Error::other(format!("AppendStream to node {target}: {status}"));
                     RPCError::Unreachable(Unreachable::new(&err))
                 })?;
-                bincode::deserialize::<StreamAppendResult<TypeConfig>>(&reply.data)
-                    .map_err(|e| RPCError::Network(network_error(e)))
+                crate::format::decode::<StreamAppendResult<TypeConfig>>(
+                    "an AppendStream reply",
+                    &reply.data,
+                )
+                .map_err(|e| RPCError::Network(network_error(e)))
             });
             Ok(Box::pin(expand_replies(replies, ledger)) as BoxStream<'s, _>)
         })
@@ -452,7 +456,7 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
         let data = snapshot.snapshot;
         let header: SnapshotHeader = (vote, snapshot.meta, data.len() as u64);
         let header = Payload {
-            data: bincode::serialize(&header).map_err(network_error)?,
+            data: crate::format::encode("a snapshot header", &header).map_err(network_error)?,
         };
         // Each chunk is copied out as the stream is sent, not all of them up front.
         let chunks =
@@ -472,7 +476,8 @@ impl RaftNetworkV2<TypeConfig> for PeerConnection {
                 ))))
             })?,
         };
-        let reply: SnapshotReply = bincode::deserialize(&bytes).map_err(network_error)?;
+        let reply: SnapshotReply =
+            crate::format::decode("an InstallSnapshot reply", &bytes).map_err(network_error)?;
         reply.map_err(|e| {
             StreamingError::Unreachable(Unreachable::new(&std::io::Error::other(format!(
                 "node {} could not install the snapshot: {e}",

@@ -138,7 +138,7 @@ pub enum Consistency {
 /// Calls a follower sends to the leader.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum ForwardRequest {
-    Propose(Request),
+    Propose(#[serde(with = "iam_state::codec::cbor")] Request),
     AddNode {
         id: NodeId,
         node: IamNode,
@@ -155,6 +155,7 @@ pub(crate) type ForwardResult = Result<LeaderReply, RaftNodeError>;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct LeaderReply {
     pub(crate) index: u64,
+    #[serde(with = "iam_state::codec::cbor")]
     pub(crate) response: Option<Response>,
 }
 
@@ -532,7 +533,7 @@ impl<SM: StateMachine> RaftNode<SM> {
     }
 }
 
-/// One bincode call to the peer at `addr`, bounded by `deadline` (at least 50 ms): its
+/// One call to the peer at `addr`, bounded by `deadline` (at least 50 ms): its
 /// decoded reply, or `Unreachable` when none came (the outcome is then unknown).
 pub(crate) async fn call_peer<Req: Serialize + ?Sized, Resp: serde::de::DeserializeOwned>(
     peer: &PeerClient,
@@ -541,7 +542,8 @@ pub(crate) async fn call_peer<Req: Serialize + ?Sized, Resp: serde::de::Deserial
     req: &Req,
     deadline: Instant,
 ) -> Result<Resp, RaftNodeError> {
-    let data = bincode::serialize(req).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+    let data = crate::format::encode(&format!("a {rpc:?} call"), req)
+        .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
     let timeout = deadline
         .saturating_duration_since(Instant::now())
         .max(Duration::from_millis(50));
@@ -549,7 +551,7 @@ pub(crate) async fn call_peer<Req: Serialize + ?Sized, Resp: serde::de::Deserial
         .call(rpc, data, Some(timeout))
         .await
         .map_err(|s| RaftNodeError::Unreachable(format!("{addr}: {}", s.message())))?;
-    bincode::deserialize(&bytes)
+    crate::format::decode(&format!("a {rpc:?} reply"), &bytes)
         .map_err(|e| RaftNodeError::Fatal(format!("{addr}: undecodable {rpc:?} reply: {e}")))
 }
 
@@ -583,13 +585,16 @@ pub async fn forward_add_node(
     voter: bool,
     timeout: Duration,
 ) -> Result<u64, RaftNodeError> {
-    let data = bincode::serialize(&ForwardRequest::AddNode { id, node, voter })
-        .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+    let data = crate::format::encode(
+        "an AddNode call",
+        &ForwardRequest::AddNode { id, node, voter },
+    )
+    .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
     let bytes = client
         .call(PeerRpc::Forward, data, Some(timeout))
         .await
         .map_err(|s| RaftNodeError::Unreachable(s.message().to_owned()))?;
-    let r: ForwardResult =
-        bincode::deserialize(&bytes).map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
+    let r: ForwardResult = crate::format::decode("an AddNode reply", &bytes)
+        .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
     r.map(|r| r.index)
 }

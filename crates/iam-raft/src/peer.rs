@@ -103,12 +103,19 @@ fn decode_small<T: serde::de::DeserializeOwned>(p: &Payload, max: usize) -> Resu
 }
 
 fn decode<T: serde::de::DeserializeOwned>(p: &Payload) -> Result<T, Status> {
-    bincode::deserialize(&p.data)
-        .map_err(|e| Status::invalid_argument(format!("undecodable peer payload: {e}")))
+    crate::format::decode("a peer message", &p.data).map_err(|e| match e {
+        // This node cannot read the sender's format: the sender must wait for it (a
+        // rolling upgrade in the wrong order, or an iamd from before formats).
+        crate::format::FormatError::Newer { .. }
+        | crate::format::FormatError::Unversioned { .. } => {
+            Status::failed_precondition(e.to_string())
+        }
+        e => Status::invalid_argument(e.to_string()),
+    })
 }
 
 fn encode<T: serde::Serialize>(v: &T) -> Result<Response<Payload>, Status> {
-    bincode::serialize(v)
+    crate::format::encode("a peer reply", v)
         .map(|data| Response::new(Payload { data }))
         .map_err(|e| Status::internal(format!("cannot encode reply: {e}")))
 }
@@ -153,7 +160,7 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
             .take_while(|r| std::future::ready(r.is_some()))
             .filter_map(std::future::ready);
         let results = self.node.raft().stream_append(inbound).map(|r| match r {
-            Ok(result) => bincode::serialize(&result)
+            Ok(result) => crate::format::encode("an AppendStream reply", &result)
                 .map(|data| Payload { data })
                 .map_err(|e| Status::internal(format!("cannot encode reply: {e}"))),
             Err(fatal) => Err(Status::unavailable(format!("raft stopped: {fatal}"))),
@@ -238,7 +245,7 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
 
     async fn forward_writes(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
-        let writes: Vec<iam_state::Request> = decode_small(req.get_ref(), FORWARD_BYTES_MAX)?;
+        let crate::types::Requests(writes) = decode_small(req.get_ref(), FORWARD_BYTES_MAX)?;
         if writes.len() > crate::forwarder::MAX_BATCH {
             return Err(Status::invalid_argument(format!(
                 "{} forwarded writes in one call; a node sends at most {}",

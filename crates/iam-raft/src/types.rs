@@ -17,10 +17,10 @@ impl std::fmt::Display for IamNode {
 }
 
 /// What one log entry carries: the writes the leader gathered while earlier entries were
-/// in flight, applied in order. Encoded exactly as the `Vec` it wraps.
+/// in flight, applied in order. Carried as CBOR bytes inside the binary record
+/// (`iam_state::codec`), so that commands can gain fields (see `crate::format`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Requests(pub Vec<iam_state::Request>);
+pub struct Requests(#[serde(with = "iam_state::codec::cbor")] pub Vec<iam_state::Request>);
 
 impl std::fmt::Display for Requests {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,7 +48,7 @@ pub type LogId = openraft::LogId<LeaderId>;
 pub type Vote = openraft::Vote<LeaderId>;
 pub type StoredMembership = openraft::StoredMembership<LeaderId, NodeId, IamNode>;
 pub type SnapshotMeta = openraft::SnapshotMeta<LeaderId, NodeId, IamNode>;
-/// A snapshot's body: the bincode-encoded state (see `iam-storage`), held in memory.
+/// A snapshot's body: the state as a versioned record (see `iam-storage`), held in memory.
 pub type SnapshotData = Vec<u8>;
 pub type Snapshot = openraft::Snapshot<LeaderId, NodeId, IamNode, SnapshotData>;
 pub type StorageError = openraft::StorageError<TypeConfig>;

@@ -57,7 +57,7 @@ fn request(prev: u64) -> AppendEntriesRequest<TypeConfig> {
 }
 
 fn decode(p: &Payload) -> AppendEntriesRequest<TypeConfig> {
-    bincode::deserialize(&p.data).unwrap()
+    iam_raft::format::decode("x", &p.data).unwrap()
 }
 
 #[tonic::async_trait]
@@ -68,7 +68,7 @@ impl RaftPeer for Follower {
         let reply: Result<AppendEntriesResponse<TypeConfig>, RaftError<TypeConfig>> =
             Ok(AppendEntriesResponse::PartialSuccess(req.prev_log_id));
         Ok(Response::new(Payload {
-            data: bincode::serialize(&reply).unwrap(),
+            data: iam_raft::format::encode("x", &reply).unwrap(),
         }))
     }
     type AppendStreamStream =
@@ -101,7 +101,7 @@ impl RaftPeer for Follower {
                     // As a follower that appended them: success up to the last entry sent.
                     let last = req.entries.last().map(|e| e.log_id).or(req.prev_log_id);
                     let result: StreamAppendResult<TypeConfig> = Ok(last);
-                    let data = bincode::serialize(&result).unwrap();
+                    let data = iam_raft::format::encode("x", &result).unwrap();
                     if tx.send(Ok(Payload { data })).await.is_err() {
                         return;
                     }
@@ -122,7 +122,7 @@ impl RaftPeer for Follower {
     ) -> Result<Response<Payload>, Status> {
         let mut parts = req.into_inner();
         let first = parts.message().await?.expect("a header");
-        let header: SnapshotHeader = bincode::deserialize(&first.data).unwrap();
+        let header: SnapshotHeader = iam_raft::format::decode("x", &first.data).unwrap();
         let (mut data, mut chunks) = (Vec::new(), 0);
         while let Some(chunk) = parts.message().await? {
             assert!(chunk.data.len() <= SNAPSHOT_CHUNK_BYTES);
@@ -132,7 +132,7 @@ impl RaftPeer for Follower {
         let reply: SnapshotReply = Ok(SnapshotResponse::new(header.0));
         *self.snapshot.lock().unwrap() = Some((header, data, chunks));
         Ok(Response::new(Payload {
-            data: bincode::serialize(&reply).unwrap(),
+            data: iam_raft::format::encode("x", &reply).unwrap(),
         }))
     }
     async fn forward(&self, _: Request<Payload>) -> Result<Response<Payload>, Status> {

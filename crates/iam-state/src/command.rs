@@ -1,10 +1,10 @@
 //! Commands carried in the Raft log and the responses apply produces.
 //!
-//! These types are serialized into the log (bincode) and into forwarded writes: change
-//! them only by adding enum variants at the end. A new field is NOT backward compatible:
-//! bincode is not self-describing and ignores `#[serde(default)]`, so entries written
-//! without the field would no longer decode (explicitly versioned formats are still to be
-//! built; see deploy/README.md, "Upgrading").
+//! These types travel in the log and in forwarded writes as CBOR ([`crate::codec`]) inside
+//! versioned records (`iam_raft::format`). Compatible changes: a new field marked
+//! `#[serde(default)]`, a new enum variant; never rename or remove a field or variant
+//! (older entries name them). The golden files in `crates/iam-storage/tests/golden` hold an
+//! entry of every command as each format wrote it, and must keep decoding.
 
 use crate::ops::Op;
 use iam_model::{Account, IamError, User};
@@ -52,7 +52,10 @@ pub enum Command {
     /// Replaces the whole state with a backup's key/value pairs (`iamd serve --restore-from`,
     /// see [`crate::backup`]): every key not in `pairs` is deleted. Internal: the node that
     /// restores proposes it. (Added last: log entries written before it still decode.)
-    RestoreState { pairs: Vec<(Vec<u8>, Vec<u8>)> },
+    RestoreState {
+        #[serde(with = "crate::codec::byte_pairs")]
+        pairs: Vec<(Vec<u8>, Vec<u8>)>,
+    },
 }
 
 impl Command {
@@ -126,8 +129,9 @@ pub enum Outcome {
     User(User),
     Deleted,
     /// Any other result, as the JSON text the API returns. Text rather than a
-    /// `serde_json::Value` because responses also travel in bincode (forwarded writes), which
-    /// cannot decode self-describing values; serialization of our records is deterministic.
+    /// `serde_json::Value`: responses were once carried in plain bincode, which cannot decode
+    /// self-describing values, and the golden files hold this shape; serialization of our
+    /// records is deterministic.
     Record(String),
 }
 

@@ -11,6 +11,7 @@
 
 mod apply;
 pub mod backup;
+pub mod codec;
 mod command;
 pub mod keys;
 mod mem;

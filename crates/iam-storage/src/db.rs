@@ -184,8 +184,11 @@ pub fn open(dir: &Path, node_id: u64) -> Result<Store, OpenError> {
 /// another format is refused rather than misread. Format 3 adds the log's journal, which may
 /// hold durable log writes RocksDB lost: an iamd that reads format 2 would ignore it, so it
 /// must refuse the directory. Format 2 is format 3 with an empty journal, and is upgraded.
-const FORMAT: u32 = 3;
-const FORMAT_WITHOUT_JOURNAL: u32 = 2;
+/// Format 4 writes every record versioned (`iam_raft::format`, `records.rs`); it reads format
+/// 3's unversioned records, so format 2 and 3 directories are upgraded by marking them; an
+/// iamd that reads format 3 could not read format 4's records, so it refuses the directory.
+const FORMAT: u32 = 4;
+const UPGRADED_IN_PLACE: [u32; 2] = [2, 3];
 const KEY_FORMAT: &[u8] = b"format";
 
 fn check_format(db: &DB) -> Result<(), String> {
@@ -200,7 +203,13 @@ fn check_format(db: &DB) -> Result<(), String> {
     };
     match found {
         Some(b) if b.as_slice() == FORMAT.to_be_bytes() => Ok(()),
-        Some(b) if b.as_slice() == FORMAT_WITHOUT_JOURNAL.to_be_bytes() => write_format(),
+        Some(b)
+            if UPGRADED_IN_PLACE
+                .iter()
+                .any(|f| b.as_slice() == f.to_be_bytes()) =>
+        {
+            write_format()
+        }
         Some(b) => {
             let found = <[u8; 4]>::try_from(b.as_slice())
                 .map_or_else(|_| format!("{b:?}"), |v| u32::from_be_bytes(v).to_string());

@@ -19,6 +19,7 @@ mod journal;
 mod log_store;
 mod private;
 mod recent;
+pub mod records;
 mod snapshot;
 mod state_machine;
 

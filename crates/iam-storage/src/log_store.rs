@@ -147,12 +147,12 @@ impl RocksLogStore {
         let bytes = self.db.get_cf(cf(&self.db, CF_RAFT), key).map_err(io_err)?;
         match bytes {
             None => Ok(None),
-            Some(b) => bincode::deserialize(&b).map(Some).map_err(io_err),
+            Some(b) => crate::records::decode(&String::from_utf8_lossy(key), &b).map(Some),
         }
     }
 
     fn put_meta_sync<T: serde::Serialize>(&self, key: &[u8], value: &T) -> io::Result<()> {
-        let bytes = bincode::serialize(value).map_err(io_err)?;
+        let bytes = crate::records::encode(&String::from_utf8_lossy(key), value)?;
         let mut batch = WriteBatch::default();
         batch.put_cf(cf(&self.db, CF_RAFT), key, bytes);
         self.write_durably(batch)
@@ -164,8 +164,8 @@ impl RocksLogStore {
         match it.next() {
             None => Ok(None),
             Some(Err(e)) => Err(io_err(e)),
-            Some(Ok((_, v))) => {
-                let entry: Entry = bincode::deserialize(&v).map_err(io_err)?;
+            Some(Ok((k, v))) => {
+                let entry = crate::records::decode_entry(key_index(&k)?, &v)?;
                 Ok(Some(entry.log_id))
             }
         }
@@ -214,15 +214,11 @@ impl RaftLogReader<TypeConfig> for RocksLogStore {
         let mode = IteratorMode::From(&index_key(start), Direction::Forward);
         for item in self.db.iterator_cf(cf(&self.db, CF_LOG), mode) {
             let (k, v) = item.map_err(io_err)?;
-            let idx = u64::from_be_bytes(
-                k.as_ref()
-                    .try_into()
-                    .map_err(|_| io_err("a log key is not 8 bytes"))?,
-            );
+            let idx = key_index(&k)?;
             if !range.contains(&idx) {
                 break;
             }
-            out.push(bincode::deserialize(&v).map_err(io_err)?);
+            out.push(crate::records::decode_entry(idx, &v)?);
         }
         Ok(out)
     }
@@ -281,12 +277,12 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
         let log_cf = cf(&self.db, CF_LOG);
         let mut appended = Vec::new();
         for entry in entries {
-            let bytes = bincode::serialize(&entry).map_err(io_err)?;
+            let bytes = crate::records::encode("a log entry", &entry)?;
             batch.put_cf(log_cf, index_key(entry.log_id.index), &bytes);
             appended.push((entry, bytes.len()));
         }
         if let Some(c) = self.take_unsaved_committed() {
-            let bytes = bincode::serialize(&c).map_err(io_err)?;
+            let bytes = crate::records::encode("the committed id", &c)?;
             batch.put_cf(cf(&self.db, CF_RAFT), KEY_COMMITTED, bytes);
         }
         if self.following.load(Ordering::Relaxed) {
@@ -323,7 +319,7 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
 
     async fn purge(&mut self, log_id: LogId) -> io::Result<()> {
         let mut batch = WriteBatch::default();
-        let bytes = bincode::serialize(&log_id).map_err(io_err)?;
+        let bytes = crate::records::encode("the purged id", &log_id)?;
         batch.put_cf(cf(&self.db, CF_RAFT), KEY_PURGED, bytes);
         batch.delete_range_cf(
             cf(&self.db, CF_LOG),
@@ -340,8 +336,17 @@ impl RaftLogStorage<TypeConfig> for RocksLogStore {
     }
 }
 
+/// The index a log key names.
+fn key_index(k: &[u8]) -> io::Result<u64> {
+    k.try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| io_err("a log key is not 8 bytes"))
+}
+
 /// Reads the last purged log id (for status reporting).
 pub(crate) fn purged_index(db: &DB) -> Option<u64> {
     let bytes = db.get_cf(cf(db, CF_RAFT), KEY_PURGED).ok().flatten()?;
-    bincode::deserialize::<LogId>(&bytes).ok().map(|l| l.index)
+    crate::records::decode::<LogId>("the purged id", &bytes)
+        .ok()
+        .map(|l| l.index)
 }

@@ -1,7 +1,7 @@
 //! Snapshot files: the state's key/value pairs plus the snapshot's meta, written durably.
 //!
-//! Format of the snapshot data (what travels to other nodes): bincode of
-//! `Vec<(Vec<u8>, Vec<u8>)>` in key order. The file on disk is bincode of [`SnapshotFile`].
+//! Format of the snapshot data (what travels to other nodes): a `crate::records` record of
+//! `Vec<(Vec<u8>, Vec<u8>)>` in key order. The file on disk is a record of [`SnapshotFile`].
 
 use iam_raft::types::SnapshotMeta;
 use serde::{Deserialize, Serialize};
@@ -40,15 +40,13 @@ pub(crate) fn write_durably(path: &Path, body: &[u8]) -> std::io::Result<()> {
 }
 
 pub(crate) fn save(path: &Path, file: &SnapshotFile) -> std::io::Result<()> {
-    let bytes = bincode::serialize(file).map_err(std::io::Error::other)?;
+    let bytes = crate::records::encode("a snapshot file", file)?;
     write_durably(path, &bytes)
 }
 
 pub(crate) fn load(path: &Path) -> std::io::Result<Option<SnapshotFile>> {
     match std::fs::read(path) {
-        Ok(bytes) => bincode::deserialize(&bytes)
-            .map(Some)
-            .map_err(std::io::Error::other),
+        Ok(bytes) => crate::records::decode(&path.display().to_string(), &bytes).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }

@@ -52,7 +52,7 @@ impl StateView {
             .get_cf(cf(&self.db, CF_SM), KEY_APPLIED)
             .ok()
             .flatten()
-            .and_then(|b| bincode::deserialize::<Option<LogId>>(&b).ok())
+            .and_then(|b| crate::records::decode::<Option<LogId>>("the applied id", &b).ok())
             .flatten()
             .map_or(0, |l| l.index);
         let view = SnapView {
@@ -141,7 +141,7 @@ impl StateRead for SnapView<'_> {
 fn read_sm<T: serde::de::DeserializeOwned>(db: &DB, key: &[u8]) -> io::Result<Option<T>> {
     match db.get_cf(cf(db, CF_SM), key).map_err(io_err)? {
         None => Ok(None),
-        Some(b) => bincode::deserialize(&b).map(Some).map_err(io_err),
+        Some(b) => crate::records::decode(&String::from_utf8_lossy(key), &b).map(Some),
     }
 }
 
@@ -239,7 +239,7 @@ fn put_sm<T: serde::Serialize>(
     key: &[u8],
     value: &T,
 ) -> io::Result<()> {
-    let bytes = bincode::serialize(value).map_err(io_err)?;
+    let bytes = crate::records::encode(&String::from_utf8_lossy(key), value)?;
     batch.put_cf(cf(db, CF_SM), key, bytes);
     Ok(())
 }
@@ -258,11 +258,11 @@ fn build_snapshot_file(db: &DB, path: &Path) -> io::Result<SnapshotFile> {
     let snap = db.snapshot();
     let read = |key: &[u8]| snap.get_cf(cf(db, CF_SM), key).map_err(io_err);
     let last_applied: Option<LogId> = match read(KEY_APPLIED)? {
-        Some(b) => bincode::deserialize(&b).map_err(io_err)?,
+        Some(b) => crate::records::decode("the applied id", &b)?,
         None => None,
     };
     let last_membership: StoredMembership = match read(KEY_MEMBERSHIP)? {
-        Some(b) => bincode::deserialize(&b).map_err(io_err)?,
+        Some(b) => crate::records::decode("the membership", &b)?,
         None => StoredMembership::default(),
     };
     let mut opts = ReadOptions::default();
@@ -272,7 +272,7 @@ fn build_snapshot_file(db: &DB, path: &Path) -> io::Result<SnapshotFile> {
         let (k, v) = item.map_err(io_err)?;
         pairs.push((k.into_vec(), v.into_vec()));
     }
-    let data = bincode::serialize(&pairs).map_err(io_err)?;
+    let data = crate::records::encode("a snapshot", &pairs)?;
     let meta = SnapshotMeta {
         last_log_id: last_applied,
         last_membership,
@@ -293,8 +293,7 @@ fn install_snapshot_file(
     data: Vec<u8>,
     observer: Option<&dyn ApplyObserver>,
 ) -> io::Result<()> {
-    let pairs: Pairs = bincode::deserialize(&data)
-        .map_err(|e| io_err(format!("undecodable snapshot {:?}: {e}", meta.last_log_id)))?;
+    let pairs: Pairs = crate::records::decode(&format!("snapshot {:?}", meta.last_log_id), &data)?;
     let mut batch = WriteBatch::default();
     let state_cf = cf(db, CF_STATE);
     // Keys are ASCII, so [0xff] is past every key.

@@ -117,23 +117,30 @@ fn entry(index: u64, requests: Vec<Request>) -> Entry {
     }
 }
 
-/// Log entries and forwarded responses travel in bincode: every command and response must
-/// survive it (bincode cannot decode self-describing values such as `serde_json::Value`).
-fn bincode_round_trip<T>(v: &T) -> Result<(), TestCaseError>
+/// Log entries and forwarded writes carry requests and responses as CBOR inside versioned
+/// bincode records: every command and response must survive the trip.
+fn record_round_trip<T>(v: &T) -> Result<(), TestCaseError>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
 {
-    let bytes = bincode::serialize(v).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-    let back: T = bincode::deserialize(&bytes)
-        .map_err(|e| TestCaseError::fail(format!("bincode cannot decode {v:?}: {e}")))?;
-    prop_assert_eq!(&back, v);
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(bound(
+        serialize = "T: serde::Serialize",
+        deserialize = "T: serde::de::DeserializeOwned"
+    ))]
+    struct Carried<T>(#[serde(with = "iam_state::codec::cbor")] T);
+    let bytes = iam_raft::format::encode("a test record", &Carried(v))
+        .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+    let back: Carried<T> = iam_raft::format::decode("a test record", &bytes)
+        .map_err(|e| TestCaseError::fail(format!("cannot decode {v:?}: {e}")))?;
+    prop_assert_eq!(&back.0, v);
     Ok(())
 }
 
 async fn check(ops: Vec<Value>) -> Result<(), TestCaseError> {
     let reqs = requests(&ops);
     for r in &reqs {
-        bincode_round_trip(r)?;
+        record_round_trip(r)?;
     }
     // One request per entry, as a lone write is proposed...
     let mut alone = MemStore::new();
@@ -141,7 +148,7 @@ async fn check(ops: Vec<Value>) -> Result<(), TestCaseError> {
     for (i, r) in reqs.iter().enumerate() {
         let (resp, w) = iam_state::apply(&alone, i as u64 + 1, r);
         alone.commit(w);
-        bincode_round_trip(&resp)?;
+        record_round_trip(&resp)?;
         alone_resps.push(resp);
     }
     // ...and several per entry, as the leader batches concurrent writes: same answers, each

@@ -241,17 +241,43 @@ async fn a_data_dir_in_another_storage_format_is_refused_and_left_alone() {
     let err = refusal(other.path());
     assert!(err.contains("storage format is 9"), "{err}");
     // Format 2 (before the log's journal) is format 3 with an empty journal: it opens, and
-    // is marked format 3, which an older iamd refuses.
+    // is marked format 4, which an older iamd refuses.
     let two = dir_in_format(2);
     std::fs::remove_dir_all(two.path().join("journal")).unwrap();
     let store = iam_storage::open(two.path(), 1).expect("a format 2 dir opens");
     let raft_cf = store.db.cf_handle("raft").unwrap();
     assert_eq!(
         store.db.get_cf(raft_cf, b"format").unwrap().as_deref(),
-        Some(&3u32.to_be_bytes()[..])
+        Some(&4u32.to_be_bytes()[..])
     );
     assert!(two.path().join("journal").is_dir());
     drop(store);
+    // Format 3 wrote records without a format version: they still read, and the directory
+    // is marked format 4.
+    let three = dir_in_format(3);
+    let old_vote = iam_raft::types::Vote::new(7, 1);
+    {
+        let store = iam_storage::open(three.path(), 1).unwrap();
+        let raft_cf = store.db.cf_handle("raft").unwrap();
+        let mut o = rocksdb::WriteOptions::default();
+        o.set_sync(true);
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.put_cf(raft_cf, b"format", 3u32.to_be_bytes());
+        batch.put_cf(raft_cf, b"vote", bincode::serialize(&old_vote).unwrap());
+        store.db.write_opt(batch, &o).unwrap();
+    }
+    let store = iam_storage::open(three.path(), 1).expect("a format 3 dir opens");
+    let raft_cf = store.db.cf_handle("raft").unwrap();
+    assert_eq!(
+        store.db.get_cf(raft_cf, b"format").unwrap().as_deref(),
+        Some(&4u32.to_be_bytes()[..])
+    );
+    let mut log = RocksLogStore::new(&store);
+    assert_eq!(
+        openraft::RaftLogReader::read_vote(&mut log).await.unwrap(),
+        Some(old_vote)
+    );
+    drop((log, store));
     // A directory in the current format opens again and keeps its vote.
     let fresh = tempfile::tempdir().unwrap();
     let store = iam_storage::open(fresh.path(), 1).unwrap();
