@@ -202,3 +202,102 @@ async fn only_the_operator_may_take_a_backup() {
     })
     .await;
 }
+
+/// The value of an unlabelled metric on node `id`, as Prometheus text has it (a float).
+async fn gauge(c: &Cluster, id: u64, name: &str) -> f64 {
+    let body = c.http_get(id, "/metrics").await.expect("/metrics");
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_backups_are_taken_verified_and_pruned() {
+    within(Duration::from_secs(120), async {
+        let extra = ["--snapshot-interval", "1s", "--snapshot-retain", "2"];
+        let mut c = Cluster::start_opts(
+            3,
+            Options {
+                extra: extra.iter().map(|s| s.to_string()).collect(),
+                ..Options::default()
+            },
+        )
+        .await;
+        let dir = c.node(2).data_dir.join("backups");
+        let mut seen = std::collections::BTreeSet::new();
+        let mut written = 0;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        // Writes keep coming, so every interval has something new to back up.
+        while seen.len() < 4 {
+            assert!(Instant::now() < deadline, "backups seen: {seen:?}");
+            ok(&mut c, &["user", "create", &format!("scheduled-{written}")]);
+            written += 1;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let files: Vec<String> = std::fs::read_dir(&dir)
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .filter(|n| n.ends_with(".snap"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            assert!(files.len() <= 2, "--snapshot-retain 2 keeps two: {files:?}");
+            seen.extend(files);
+        }
+        // The last write is in a backup of node 2 within an interval or two.
+        let index = c.status(2).await.expect("status").applied_index;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while (gauge(&c, 2, "iamd_backup_last_index").await as u64) < index {
+            assert!(Instant::now() < deadline, "no backup reached index {index}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(gauge(&c, 2, "iamd_backup_failures_total").await, 0.0);
+        let last = gauge(&c, 2, "iamd_backup_last_success_timestamp_seconds").await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!((now - last).abs() < 10.0, "last success {last}, now {now}");
+        // The newest file is a verified backup of this cluster at that index or later,
+        // readable by its owner alone, holding the last user written.
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "snap"))
+            .collect();
+        files.sort();
+        let newest = files.last().expect("a backup").clone();
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&newest).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{newest:?}");
+        let out = ok(
+            &mut c,
+            &[
+                "-o",
+                "json",
+                "snapshot",
+                "status",
+                &newest.display().to_string(),
+            ],
+        );
+        let status = json(&out);
+        assert!(status["index"].as_u64().unwrap() >= index, "{out}");
+        assert_eq!(status["node_id"], c.status(2).await.unwrap().id, "{out}");
+        assert_eq!(
+            status["cluster_id"],
+            c.status(1).await.unwrap().cluster_id,
+            "{out}"
+        );
+        let bytes = std::fs::read(&newest).unwrap();
+        let (_, pairs) = iam_state::backup::decode(&bytes).expect("a verified backup");
+        let last_user = format!("scheduled-{}", written - 1);
+        assert!(
+            pairs
+                .iter()
+                .any(|(_, v)| String::from_utf8_lossy(v).contains(&last_user)),
+            "{last_user} is in the backup"
+        );
+    })
+    .await;
+}

@@ -149,28 +149,10 @@ impl Cluster for ApiState {
         self.admin(&req, "SaveSnapshot")?;
         self.read(req.into_inner().read).await?;
         let view = self.view.clone();
-        let header = iam_state::backup::Header {
-            cluster_id: self.node.config.cluster_id.clone(),
-            node_id: self.node.id(),
-            index: 0,
-            created_ms: crate::now_ms(),
-            iamd_version: env!("CARGO_PKG_VERSION").into(),
-            pairs: 0,
-            counts: Default::default(),
-        };
+        let (cluster_id, node_id) = (self.node.config.cluster_id.clone(), self.node.id());
         // A scan of the whole state at one RocksDB snapshot: off the async threads.
         let bytes = tokio::task::spawn_blocking(move || {
-            view.consistent(|state, applied| {
-                let mut pairs = Vec::new();
-                state.for_each(&mut |k, v| pairs.push((k.to_vec(), v.to_vec())));
-                iam_state::backup::encode(
-                    iam_state::backup::Header {
-                        index: applied,
-                        ..header
-                    },
-                    &pairs,
-                )
-            })
+            crate::backups::backup_bytes(&view, &cluster_id, node_id)
         })
         .await
         .map_err(|e| Status::internal(format!("snapshot failed: {e}")))?;

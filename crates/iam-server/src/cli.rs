@@ -116,6 +116,16 @@ pub struct ServeArgs {
     /// Build a snapshot every this many log entries (default 100,000).
     #[arg(long, env = "IAMD_SNAPSHOT_EVERY")]
     pub snapshot_every: Option<u64>,
+    /// Write a backup of this node's state (the format of `iamctl snapshot save`) every
+    /// interval: `3600`, `30m`, `1h`, `1d`. Off by default.
+    #[arg(long, env = "IAMD_SNAPSHOT_INTERVAL")]
+    pub snapshot_interval: Option<String>,
+    /// How many scheduled backups to keep (default 7); older ones are deleted.
+    #[arg(long, env = "IAMD_SNAPSHOT_RETAIN")]
+    pub snapshot_retain: Option<usize>,
+    /// Where scheduled backups go (default `<data-dir>/backups`; better a volume of its own).
+    #[arg(long, env = "IAMD_SNAPSHOT_DIR")]
+    pub snapshot_dir: Option<PathBuf>,
     /// Largest offset, in ms, of this node's clock from a quorum of the voters' clocks (the
     /// leader measures them every 500 ms) before the node refuses requests with
     /// ServiceUnavailable and reports not ready: request signatures, session expiry and

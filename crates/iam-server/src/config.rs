@@ -22,6 +22,9 @@ struct FileConfig {
     join: Option<Vec<String>>,
     log_format: Option<String>,
     snapshot_every: Option<u64>,
+    snapshot_interval: Option<String>,
+    snapshot_retain: Option<usize>,
+    snapshot_dir: Option<PathBuf>,
     max_clock_offset_ms: Option<u64>,
     runtime_threads: Option<usize>,
     sandbox: Option<bool>,
@@ -111,6 +114,8 @@ pub struct ServeConfig {
     pub join: Vec<String>,
     pub log_format: LogFormat,
     pub snapshot_every: u64,
+    /// Scheduled backups (`--snapshot-interval`), if asked for.
+    pub backups: Option<crate::backups::Schedule>,
     /// See `--max-clock-offset-ms`.
     pub max_clock_offset_ms: u64,
     /// The test seam `--fault-clock-file`.
@@ -330,6 +335,34 @@ impl ServeConfig {
         if snapshot_every == 0 {
             bail!("--snapshot-every must be at least 1");
         }
+        let snapshot_retain = args.snapshot_retain.or(file.snapshot_retain);
+        let snapshot_dir = args.snapshot_dir.or(file.snapshot_dir);
+        let backups = match args.snapshot_interval.or(file.snapshot_interval) {
+            None => {
+                if snapshot_retain.is_some() || snapshot_dir.is_some() {
+                    bail!("--snapshot-retain and --snapshot-dir apply to scheduled backups: give --snapshot-interval too");
+                }
+                None
+            }
+            Some(text) => {
+                let interval = crate::backups::parse_interval(&text)
+                    .map_err(|e| anyhow::anyhow!("--snapshot-interval {e}"))?;
+                if interval < std::time::Duration::from_secs(1) {
+                    bail!("--snapshot-interval must be at least 1s");
+                }
+                let retain = snapshot_retain.unwrap_or(7);
+                if retain == 0 {
+                    bail!(
+                        "--snapshot-retain must be at least 1 (the newest backup is always kept)"
+                    );
+                }
+                Some(crate::backups::Schedule {
+                    interval,
+                    retain,
+                    dir: snapshot_dir.unwrap_or_else(|| data_dir.join("backups")),
+                })
+            }
+        };
         let max_clock_offset_ms = args
             .max_clock_offset_ms
             .or(file.max_clock_offset_ms)
@@ -456,6 +489,7 @@ impl ServeConfig {
             join,
             log_format,
             snapshot_every,
+            backups,
             max_clock_offset_ms,
             fault_clock_file: args.fault_clock_file,
             runtime_threads,

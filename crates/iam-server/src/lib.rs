@@ -10,6 +10,7 @@ mod api_cluster;
 mod api_sts;
 pub mod auth;
 mod aws_http;
+pub mod backups;
 mod bootstrap;
 pub mod cert;
 pub mod cli;

@@ -314,6 +314,15 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         tokio::spawn(async move { node.count_leader_changes().await });
     }
     tokio::spawn(node.clone().watch_clocks());
+    if let Some(schedule) = config.backups.clone() {
+        tracing::info!(dir = %schedule.dir.display(), every = ?schedule.interval, keep = schedule.retain, "scheduled backups");
+        tokio::spawn(crate::backups::run(
+            api_state.view.clone(),
+            node.config.cluster_id.clone(),
+            node.id(),
+            schedule,
+        ));
+    }
     let mut tasks = tokio::task::JoinSet::new();
     if let Some(check) = seeds_checked {
         tasks.spawn(check);

@@ -164,3 +164,51 @@ fn file_is_merged_and_unknown_keys_rejected() {
     assert!(format!("{e:#}").contains("unknown field"), "{e:#}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn scheduled_backups_are_configured_or_refused_by_name() {
+    assert_eq!(ServeConfig::from_args(args()).unwrap().backups, None);
+    let c = ServeConfig::from_args(ServeArgs {
+        snapshot_interval: Some("30m".into()),
+        ..args()
+    })
+    .unwrap();
+    let s = c.backups.expect("scheduled");
+    assert_eq!(s.interval, std::time::Duration::from_secs(1800));
+    assert_eq!(s.retain, 7);
+    assert_eq!(s.dir, c.data_dir.join("backups"));
+    for (bad, says) in [
+        (
+            ServeArgs {
+                snapshot_interval: Some("5x".into()),
+                ..args()
+            },
+            "--snapshot-interval \"5x\"",
+        ),
+        (
+            ServeArgs {
+                snapshot_interval: Some("0".into()),
+                ..args()
+            },
+            "at least 1s",
+        ),
+        (
+            ServeArgs {
+                snapshot_interval: Some("1h".into()),
+                snapshot_retain: Some(0),
+                ..args()
+            },
+            "--snapshot-retain must be at least 1",
+        ),
+        (
+            ServeArgs {
+                snapshot_retain: Some(3),
+                ..args()
+            },
+            "give --snapshot-interval too",
+        ),
+    ] {
+        let e = ServeConfig::from_args(bad).unwrap_err();
+        assert!(e.to_string().contains(says), "{e}");
+    }
+}
