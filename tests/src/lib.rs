@@ -5,6 +5,7 @@
 //! the test command builds them first (`cargo build --bins`).
 
 pub mod iamctl;
+pub mod load;
 
 use iam_client::{Client, Credentials};
 use iam_proto::v1::{NodeStatus, StatusRequest};

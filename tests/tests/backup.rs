@@ -172,7 +172,8 @@ async fn a_damaged_backup_is_refused_and_nothing_is_created() {
 
 /// A backup holds every sealed secret and password hash: only the operator account's
 /// principals allowed `iamd:SaveSnapshot` may take one. An administrator of another account,
-/// and an unprivileged user of the operator account, are refused and get no file.
+/// and an unprivileged user of the operator account, are refused and get no file; the
+/// administrator cannot make a node buffer a backup-sized restore body either.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_operator_may_take_a_backup() {
     within(Duration::from_secs(120), async {
@@ -199,6 +200,29 @@ async fn only_the_operator_may_take_a_backup() {
             assert!(err.contains("AccessDenied"), "{who}: {err}");
             assert!(!file.exists(), "{who} got no file");
         }
+        // A restore's body may be a whole backup (up to 49 MiB), but only for principals of
+        // the operator account: another account's administrator sending a 9 MiB "backup" is
+        // cut off at the ordinary 8 MiB body bound, before any handler reads it.
+        // (A well-formed file: iamctl refuses a damaged one before sending it.)
+        let big = a.dir().join("big.iamdsnap");
+        let header = iam_state::backup::Header {
+            cluster_id: "forged".into(),
+            node_id: 1,
+            index: 1,
+            created_ms: 1,
+            iamd_version: "0".into(),
+            pairs: 0,
+            counts: Default::default(),
+        };
+        let pairs = vec![(b"user/x".to_vec(), vec![0x5a; 9 << 20])];
+        std::fs::write(&big, iam_state::backup::encode(header, &pairs)).unwrap();
+        let (code, _, err) =
+            a.iamctl_as(&admin, &["snapshot", "restore", &big.display().to_string()]);
+        assert_ne!(code, 0, "{err}");
+        assert!(err.contains("larger than"), "{err}");
+        let (code, out, err) = a.iamctl(&["user", "list"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("plain"), "nothing was restored: {out}");
     })
     .await;
 }

@@ -3,6 +3,7 @@
 //! do not depend on the join seeds, a node back with an empty disk, and the health split
 //! (`/livez`, `/readyz`). Real `iamd` processes on loopback; every test bounds its time.
 
+use iamd_tests::load::Load;
 use iamd_tests::{within, Cluster, Options};
 use std::time::{Duration, Instant};
 
@@ -143,6 +144,8 @@ async fn a_node_back_with_an_empty_disk_rejoins_under_a_new_id_and_replaces_itse
         let mut c = Cluster::start_opts(3, uniform()).await;
         let cluster_id = c.status(1).await.expect("status").cluster_id;
         create_user(&mut c, "kept", Duration::from_secs(10));
+        // Clients keep writing through every node while the replacements go on.
+        let load = Load::start(&c, "load");
 
         // A follower's disk is lost.
         for label in [3, 1] {
@@ -178,13 +181,39 @@ async fn a_node_back_with_an_empty_disk_rejoins_under_a_new_id_and_replaces_itse
                 Duration::from_secs(20),
             );
         }
+        let report = load.finish().await;
         let s = c.status(2).await.expect("status");
         c.wait_converged(s.applied_index, Duration::from_secs(30))
             .await;
-        let (code, out, err) = c.iamctl(&["--consistency", "linearizable", "user", "list"]);
+        let (code, out, err) = c.iamctl(&[
+            "--consistency",
+            "linearizable",
+            "-o",
+            "json",
+            "user",
+            "list",
+        ]);
         assert_eq!(code, 0, "{err}");
         for name in ["kept", "after-wipe-3", "after-wipe-1"] {
-            assert!(out.contains(name), "{name} in {out}");
+            assert!(out.contains(&format!("\"{name}\"")), "{name} in {out}");
+        }
+        // No client write failed beyond the client's own retries, and none acknowledged was
+        // lost.
+        assert!(
+            report.errors.is_empty(),
+            "writes failed during the replacements: {:?}",
+            report.errors
+        );
+        assert!(
+            report.created.len() >= 10,
+            "{} writes",
+            report.created.len()
+        );
+        for name in &report.created {
+            assert!(
+                out.contains(&format!("\"{name}\"")),
+                "acknowledged {name} is lost"
+            );
         }
         // Replication meant for a replaced id never reached its successor (a leader that
         // took the successor's empty log for the old member's panicked on "log reversion").

@@ -4,10 +4,9 @@
 
 use iam_client::Client;
 use iamd_tests::iamctl::{all_ok, until_ok, user_with_key};
+use iamd_tests::load::Load;
 use iamd_tests::{within, Cluster, Options};
 use std::process::Command as Process;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 const SECURE_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#;
@@ -113,57 +112,6 @@ async fn touch(c: &Cluster) {
     }
 }
 
-/// Writes through a new connection (a new TLS handshake) each time, over every node in turn,
-/// until `stop`; counts successes and failures.
-fn load(
-    c: &Cluster,
-    stop: Arc<AtomicBool>,
-    ok: Arc<AtomicU64>,
-    failed: Arc<AtomicU64>,
-) -> tokio::task::JoinHandle<Vec<String>> {
-    let endpoints: Vec<String> = c.nodes.iter().map(|n| n.api_url()).collect();
-    let creds = c.root_credentials();
-    let bundle = c.ca_bundle.clone();
-    tokio::spawn(async move {
-        let mut errors = Vec::new();
-        let mut i = 0u64;
-        while !stop.load(Ordering::Relaxed) {
-            i += 1;
-            let ep = endpoints[(i as usize) % endpoints.len()].clone();
-            // Every other endpoint as failover, as a real client would have.
-            let mut eps = vec![ep];
-            eps.extend(endpoints.iter().cloned());
-            let r = async {
-                let mut client =
-                    Client::with_ca_bundle(&eps, Duration::from_secs(20), bundle.as_deref())?
-                        .with_credentials(creds.clone());
-                let cmd = iam_state::Command::in_account(
-                    "",
-                    iam_state::ops::users::UserOp::Create {
-                        name: format!("load-{i}"),
-                        path: "/".into(),
-                        tags: vec![],
-                        permissions_boundary: None,
-                        user_id: String::new(),
-                    },
-                );
-                client.write(&cmd, &Client::new_token()).await
-            }
-            .await;
-            match r {
-                Ok(_) => {
-                    ok.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                    errors.push(e.to_string());
-                }
-            }
-        }
-        errors
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificates_and_cas_rotate_under_load_without_a_failed_request() {
     within(Duration::from_secs(300), async {
@@ -182,12 +130,8 @@ async fn certificates_and_cas_rotate_under_load_without_a_failed_request() {
         let read = |name: &str| std::fs::read_to_string(tls.join(format!("{name}.pem"))).unwrap();
         write_atomic(&bundle, read("ca"));
         c.ca_bundle = Some(bundle.clone());
-        let (stop, ok, failed) = (
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(AtomicU64::new(0)),
-            Arc::new(AtomicU64::new(0)),
-        );
-        let writer = load(&c, stop.clone(), ok.clone(), failed.clone());
+        // Every write through a new connection (a new TLS handshake).
+        let writer = Load::start(&c, "load");
         let settle = || tokio::time::sleep(Duration::from_millis(1500));
         settle().await;
 
@@ -237,15 +181,15 @@ async fn certificates_and_cas_rotate_under_load_without_a_failed_request() {
         c.stop(follower);
         c.start_node(follower);
         tokio::time::sleep(Duration::from_secs(3)).await;
-        stop.store(true, Ordering::Relaxed);
-        let errors = writer.await.unwrap();
+        let report = writer.finish().await;
         let index = c.status(leader).await.unwrap().applied_index;
         c.wait_converged(index, Duration::from_secs(30)).await;
-        let (ok, failed) = (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
-        assert_eq!(
-            failed, 0,
-            "{failed} failed writes during rotation: {errors:?}"
+        assert!(
+            report.errors.is_empty(),
+            "failed writes during rotation: {:?}",
+            report.errors
         );
+        let ok = report.created.len();
         assert!(ok >= 20, "only {ok} writes went through");
         // The node came back under the new peer CA and serves what the others wrote.
         let mut last = c.client_of(follower);

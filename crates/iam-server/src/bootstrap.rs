@@ -24,12 +24,7 @@ pub(crate) async fn run(s: ApiState, credentials_file: Option<PathBuf>) {
     for _ in 0..600 {
         // Whether the cluster is fresh is decided on a state that includes every committed
         // write (a restarted node's state may lag: it must not take the cluster for new).
-        if s.node.metrics().current_leader.is_some()
-            && s.node
-                .read_barrier(iam_raft::Consistency::Linearizable)
-                .await
-                .is_ok()
-        {
+        if sees_every_commit(&s).await {
             let is_fresh = *fresh
                 .get_or_insert_with(|| iam_state::system::operator_account(&s.view).is_none());
             match step(&s, is_fresh, credentials_file.as_ref(), &run_id).await {
@@ -40,6 +35,16 @@ pub(crate) async fn run(s: ApiState, credentials_file: Option<PathBuf>) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tracing::error!("could not create the operator account and token key in 2 minutes");
+}
+
+/// Whether a leader is known and this node's state now holds every write committed before
+/// this call (a linearizable barrier): what a decision on "is the state empty" needs.
+pub(crate) async fn sees_every_commit(s: &ApiState) -> bool {
+    s.node.metrics().current_leader.is_some()
+        && s.node
+            .read_barrier(iam_raft::Consistency::Linearizable)
+            .await
+            .is_ok()
 }
 
 async fn step(

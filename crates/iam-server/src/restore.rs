@@ -66,12 +66,7 @@ pub(crate) fn verify(bytes: &[u8], secrets: &SecretBox) -> Result<Backup, String
 pub(crate) async fn run(s: ApiState, path: std::path::PathBuf, backup: Option<Backup>) {
     let mut backup = backup;
     for _ in 0..600 {
-        if s.node.metrics().current_leader.is_some()
-            && s.node
-                .read_barrier(iam_raft::Consistency::Linearizable)
-                .await
-                .is_ok()
-        {
+        if crate::bootstrap::sees_every_commit(&s).await {
             if iam_state::system::operator_account(&s.view).is_some() {
                 tracing::info!("the state is restored already; --restore-from has nothing to do");
                 return;
