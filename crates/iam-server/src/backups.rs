@@ -10,8 +10,7 @@
 
 use iam_storage::StateView;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -113,7 +112,7 @@ fn take(
         header.created_ms, header.index
     );
     let path = s.dir.join(&name);
-    write_durably(&path, &bytes)?;
+    iam_storage::write_durably(&path, &bytes)?;
     LAST_INDEX.store(header.index, Ordering::Relaxed);
     LAST_SUCCESS_MS.store(crate::now_ms(), Ordering::Relaxed);
     let mut kept = kept_files(&s.dir)?;
@@ -137,26 +136,6 @@ fn kept_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
-}
-
-/// Owner-only, complete or absent after a crash.
-fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 pub(crate) fn render(out: &mut String) {

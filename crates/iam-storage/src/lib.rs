@@ -25,4 +25,5 @@ mod state_machine;
 
 pub use db::{open, recorded_node_id, NodeMeta, OpenError, Store};
 pub use log_store::RocksLogStore;
+pub use snapshot::write_durably;
 pub use state_machine::{RocksStateMachine, StateView};

@@ -21,7 +21,7 @@ pub(crate) struct SnapshotFile {
 
 /// Writes `body` to `path` so that after a crash the file is either the old one or the new
 /// one, complete: write a temp file, fsync it, rename, fsync the directory.
-pub(crate) fn write_durably(path: &Path, body: &[u8]) -> std::io::Result<()> {
+pub fn write_durably(path: &Path, body: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("tmp");
     {
         // Owner only, whatever the umask: node.json and snapshots of the state.
