@@ -1,0 +1,239 @@
+//! The `Iam` gRPC service: each call authorized, then run through [`ApiState`]'s write and
+//! read paths (STS, authorization and simulation calls hand over to their modules).
+
+use super::*;
+
+#[tonic::async_trait]
+impl Iam for ApiState {
+    async fn authorize(
+        &self,
+        req: Request<AuthorizeRequest>,
+    ) -> Result<Response<AuthorizeReply>, Status> {
+        self.authorize_rpc(req).await
+    }
+
+    async fn authorize_batch(
+        &self,
+        req: Request<AuthorizeBatchRequest>,
+    ) -> Result<Response<AuthorizeBatchReply>, Status> {
+        self.authorize_batch_rpc(req).await
+    }
+
+    async fn get_caller_identity(
+        &self,
+        req: Request<GetCallerIdentityRequest>,
+    ) -> Result<Response<CallerIdentity>, Status> {
+        self.get_caller_identity_rpc(req).await
+    }
+
+    async fn get_session_token(
+        &self,
+        req: Request<GetSessionTokenRequest>,
+    ) -> Result<Response<TemporaryCredentials>, Status> {
+        self.get_session_token_rpc(req).await
+    }
+
+    async fn assume_role(
+        &self,
+        req: Request<AssumeRoleRequest>,
+    ) -> Result<Response<TemporaryCredentials>, Status> {
+        self.assume_role_rpc(req).await
+    }
+
+    async fn login(&self, req: Request<LoginRequest>) -> Result<Response<LoginReply>, Status> {
+        let ip = req.remote_addr().map(|a| a.ip());
+        if let Some(ip) = ip {
+            if !self.sign_in_throttle.allowed(ip) {
+                return Err(crate::status::with_code(
+                    Status::resource_exhausted(
+                        "Rate exceeded: too many failed sign-ins from this source; try again in a minute",
+                    ),
+                    "Throttling",
+                ));
+            }
+        }
+        let r = self
+            .sign_in(req.into_inner(), ip.map(|i| i.to_string()))
+            .await;
+        if let (Err(e), Some(ip)) = (&r, ip) {
+            if e.code() == tonic::Code::PermissionDenied {
+                self.sign_in_throttle.failed(ip);
+            }
+        }
+        Ok(Response::new(r?))
+    }
+
+    async fn simulate(
+        &self,
+        req: Request<SimulateRequest>,
+    ) -> Result<Response<SimulateReply>, Status> {
+        self.simulate_rpc(req).await
+    }
+
+    async fn write(&self, req: Request<WriteCall>) -> Result<Response<WriteResult>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        let command: Command = serde_json::from_str(&r.command_json)
+            .map_err(|e| invalid(format!("command_json is not a valid iamd command: {e}")))?;
+        let (outcome, index) = self.execute_as(&caller, r.write, command).await?;
+        Ok(Response::new(WriteResult {
+            outcome_json: reveal(self.auth.secrets(), &outcome).to_string(),
+            log_index: index,
+        }))
+    }
+
+    async fn read(&self, req: Request<ReadCall>) -> Result<Response<ReadResult>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        let query: Query = serde_json::from_str(&r.query_json)
+            .map_err(|e| invalid(format!("query_json is not a valid iamd query: {e}")))?;
+        let (result, applied) = self.query_as(&caller, r.read, query).await?;
+        Ok(Response::new(ReadResult {
+            result_json: result.to_string(),
+            applied_index: applied,
+        }))
+    }
+
+    async fn create_account(
+        &self,
+        req: Request<CreateAccountRequest>,
+    ) -> Result<Response<AccountReply>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        let cmd = Command::CreateAccount {
+            account_id: r.account_id,
+            name: r.name,
+            email: r.email,
+        };
+        match self.execute_as(&caller, r.write, cmd).await? {
+            (Outcome::Account(a), index) => Ok(Response::new(AccountReply {
+                account: Some(account_to_proto(&a)),
+                log_index: index,
+                applied_index: 0,
+            })),
+            (o, _) => Err(unexpected(o)),
+        }
+    }
+
+    async fn get_account(
+        &self,
+        req: Request<GetAccountRequest>,
+    ) -> Result<Response<AccountReply>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        let (v, applied) = self
+            .query_as(
+                &caller,
+                r.read,
+                Query::GetAccount {
+                    account_id: r.account_id,
+                },
+            )
+            .await?;
+        let a: iam_model::Account = serde_json::from_value(v)
+            .map_err(|e| Status::internal(format!("account record: {e}")))?;
+        Ok(Response::new(AccountReply {
+            account: Some(account_to_proto(&a)),
+            log_index: 0,
+            applied_index: applied,
+        }))
+    }
+
+    async fn list_accounts(
+        &self,
+        req: Request<ListAccountsRequest>,
+    ) -> Result<Response<ListAccountsReply>, Status> {
+        let caller = caller_of(&req)?;
+        let (v, applied) = self
+            .query_as(&caller, req.into_inner().read, Query::ListAccounts)
+            .await?;
+        let accounts: Vec<iam_model::Account> = serde_json::from_value(v)
+            .map_err(|e| Status::internal(format!("account list: {e}")))?;
+        let accounts = accounts.iter().map(account_to_proto).collect();
+        Ok(Response::new(ListAccountsReply {
+            accounts,
+            applied_index: applied,
+        }))
+    }
+
+    async fn create_user(
+        &self,
+        req: Request<CreateUserRequest>,
+    ) -> Result<Response<UserReply>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        let op = UserOp::Create {
+            name: r.name,
+            path: Some(r.path)
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "/".into()),
+            tags: r.tags.into_iter().map(tag_from_proto).collect(),
+            permissions_boundary: Some(r.permissions_boundary).filter(|b| !b.is_empty()),
+            user_id: String::new(),
+        };
+        match self
+            .execute_as(&caller, r.write, Command::in_account(&r.account, op))
+            .await?
+        {
+            (Outcome::User(u), index) => Ok(Response::new(UserReply {
+                user: Some(user_to_proto(&u)),
+                log_index: index,
+                applied_index: 0,
+            })),
+            (o, _) => Err(unexpected(o)),
+        }
+    }
+
+    async fn get_user(&self, req: Request<GetUserRequest>) -> Result<Response<UserReply>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        let q = Query::in_account(&r.account, UserQuery::Get { name: r.name });
+        let (v, applied) = self.query_as(&caller, r.read, q).await?;
+        let u: iam_model::User =
+            serde_json::from_value(v).map_err(|e| Status::internal(format!("user record: {e}")))?;
+        Ok(Response::new(UserReply {
+            user: Some(user_to_proto(&u)),
+            log_index: 0,
+            applied_index: applied,
+        }))
+    }
+
+    async fn list_users(
+        &self,
+        req: Request<ListUsersRequest>,
+    ) -> Result<Response<ListUsersReply>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        let q = UserQuery::List {
+            path_prefix: Some(r.path_prefix)
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "/".into()),
+            page: PageRequest {
+                marker: Some(r.marker).filter(|m| !m.is_empty()),
+                max_items: Some(r.max_items).filter(|&m| m != 0),
+            },
+        };
+        let (v, applied) = self
+            .query_as(&caller, r.read, Query::in_account(&r.account, q))
+            .await?;
+        let page: Page<iam_model::User> =
+            serde_json::from_value(v).map_err(|e| Status::internal(format!("user page: {e}")))?;
+        Ok(Response::new(ListUsersReply {
+            users: page.items.iter().map(user_to_proto).collect(),
+            is_truncated: page.is_truncated,
+            marker: page.marker.unwrap_or_default(),
+            applied_index: applied,
+        }))
+    }
+
+    async fn delete_user(
+        &self,
+        req: Request<DeleteUserRequest>,
+    ) -> Result<Response<WriteReply>, Status> {
+        let caller = caller_of(&req)?;
+        let r = req.into_inner();
+        let cmd = Command::in_account(&r.account, UserOp::Delete { name: r.name });
+        let (_, index) = self.execute_as(&caller, r.write, cmd).await?;
+        Ok(Response::new(WriteReply { log_index: index }))
+    }
+}
