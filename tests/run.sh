@@ -17,6 +17,9 @@ if cargo build --workspace --bins --tests 2>&1 | grep -E "Compiling (librocksdb-
   exit 1
 fi
 
+echo "== the next release's build (for the rolling-upgrade test)" >&2
+bash tests/upgrade/build-next.sh
+
 echo "== Kubernetes manifests (offline: rendering, API schemas, iamd's requirements)" >&2
 bash tests/k8s/validate.sh
 

@@ -433,6 +433,11 @@ impl Cluster {
 
     /// (Re)starts an existing node's process on its data dir.
     pub fn start_node(&mut self, id: u64) {
+        self.start_node_with(id, &bin("iamd"));
+    }
+
+    /// (Re)starts node `id` with another build of iamd (`binary`), same command line.
+    pub fn start_node_with(&mut self, id: u64, binary: &Path) {
         let idx = self.index(id);
         let args = self.node_args(&self.nodes[idx]);
         let node = &mut self.nodes[idx];
@@ -441,7 +446,7 @@ impl Cluster {
             .append(true)
             .open(&node.log)
             .expect("log file");
-        let child = Command::new(bin("iamd"))
+        let child = Command::new(binary)
             .args(&args)
             .env("IAMD_LOG", "info,openraft=warn")
             .stdin(Stdio::null())
@@ -529,20 +534,6 @@ impl Cluster {
             .collect()
     }
 
-    /// Runs iamctl with the given args against every running node, with the operator's root
-    /// credentials in the environment; returns (code, stdout, stderr).
-    pub fn iamctl(&mut self, args: &[&str]) -> (i32, String, String) {
-        let creds = self.root_credentials();
-        self.iamctl_as(&creds, args)
-    }
-
-    /// Runs iamctl as the operator against node `id` only.
-    pub fn iamctl_on(&mut self, id: u64, args: &[&str]) -> (i32, String, String) {
-        let creds = self.root_credentials();
-        let eps = vec![self.node(id).api_url()];
-        self.iamctl_with(&eps, &creds, args)
-    }
-
     fn clock_file(&self, id: u64) -> PathBuf {
         self.dir().join(format!("node{id}.clock-offset"))
     }
@@ -555,56 +546,6 @@ impl Cluster {
             "start the cluster with Options::fault_clocks"
         );
         std::fs::write(self.clock_file(id), offset_ms.to_string()).expect("clock file");
-    }
-
-    /// Runs iamctl signing with `creds` against node `id` only.
-    pub fn iamctl_on_as(
-        &mut self,
-        id: u64,
-        creds: &Credentials,
-        args: &[&str],
-    ) -> (i32, String, String) {
-        let eps = vec![self.node(id).api_url()];
-        self.iamctl_with(&eps, creds, args)
-    }
-
-    /// Runs iamctl signing with `creds` (as `AWS_ACCESS_KEY_ID`/... in its environment).
-    pub fn iamctl_as(&mut self, creds: &Credentials, args: &[&str]) -> (i32, String, String) {
-        let ids = self.running_ids();
-        let eps: Vec<String> = ids.iter().map(|id| self.node(*id).api_url()).collect();
-        self.iamctl_with(&eps, creds, args)
-    }
-
-    fn iamctl_with(
-        &self,
-        eps: &[String],
-        creds: &Credentials,
-        args: &[&str],
-    ) -> (i32, String, String) {
-        let mut cmd = Command::new(bin("iamctl"));
-        cmd.arg("--endpoints").arg(eps.join(","));
-        if let Some(ca) = &self.ca_bundle {
-            cmd.arg("--ca-bundle").arg(ca);
-        }
-        cmd.args(args)
-            .env_remove("IAMCTL_CONFIG")
-            .env_remove("AWS_PROFILE")
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                "/nonexistent/iamd-test-credentials",
-            )
-            .env("AWS_ACCESS_KEY_ID", &creds.access_key_id)
-            .env("AWS_SECRET_ACCESS_KEY", &creds.secret_access_key);
-        match &creds.session_token {
-            Some(t) => cmd.env("AWS_SESSION_TOKEN", t),
-            None => cmd.env_remove("AWS_SESSION_TOKEN"),
-        };
-        let out = cmd.output().expect("run iamctl");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
     }
 
     pub fn log_of(&self, id: u64) -> String {

@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The pause between two writes of a load.
+const PACE: Duration = Duration::from_millis(20);
+
 /// A running load; [`Load::finish`] stops it.
 pub struct Load {
     stop: Arc<AtomicBool>,
@@ -67,6 +70,9 @@ impl Load {
                     }
                     Err(e) => report.errors.push(format!("{name}: {e}")),
                 }
+                // About 40 writes a second: a steady client, not a benchmark (a long test
+                // would otherwise run into the account's user quota).
+                tokio::time::sleep(PACE).await;
             }
             report
         });

@@ -104,6 +104,35 @@ impl Cluster {
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
+    /// The HTTP status code of `GET path` on node `id` (0 when it does not answer).
+    pub async fn http_code(&self, id: u64, path: &str) -> u16 {
+        let answer = self.http_get(id, path).await.unwrap_or_default();
+        answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Waits until `GET path` on node `id` answers `want`.
+    pub async fn wait_http(&self, id: u64, path: &str, want: u16, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let code = self.http_code(id, path).await;
+            if code == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{path} of node {id} answered {code}, not {want}, for {timeout:?}: {}",
+                self.http_get(id, &format!("{path}?verbose"))
+                    .await
+                    .unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Waits until every running node's status satisfies `f`.
     pub async fn wait_for(&mut self, f: impl Fn(&NodeStatus) -> bool, timeout: Duration) {
         let deadline = Instant::now() + timeout;

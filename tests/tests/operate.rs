@@ -31,34 +31,6 @@ fn create_user(c: &mut Cluster, name: &str, within: Duration) {
     }
 }
 
-/// The HTTP status code of `GET path` on node `id` (0 when it does not answer).
-async fn http_code(c: &Cluster, id: u64, path: &str) -> u16 {
-    let answer = c.http_get(id, path).await.unwrap_or_default();
-    answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
-}
-
-async fn wait_code(c: &Cluster, id: u64, path: &str, want: u16, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let code = http_code(c, id, path).await;
-        if code == want {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{path} of node {id} answered {code}, not {want}, for {timeout:?}: {}",
-            c.http_get(id, &format!("{path}?verbose"))
-                .await
-                .unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// The real node id behind harness label `id`.
 async fn real_id(c: &Cluster, id: u64) -> u64 {
     c.status(id).await.expect("status").id
@@ -82,16 +54,18 @@ async fn one_configuration_for_every_node_bootstraps_once_and_restarts_need_no_s
         assert_eq!(ids.len(), 3, "distinct auto ids: {ids:?}");
         create_user(&mut c, "before", Duration::from_secs(10));
         for id in 1..=3 {
-            wait_code(&c, id, "/readyz", 200, Duration::from_secs(10)).await;
-            wait_code(&c, id, "/livez", 200, Duration::from_secs(5)).await;
+            c.wait_http(id, "/readyz", 200, Duration::from_secs(10))
+                .await;
+            c.wait_http(id, "/livez", 200, Duration::from_secs(5)).await;
         }
 
         // The first seed (which created the cluster) and a second node die.
         c.kill(1);
         c.kill(2);
         // The last node has no quorum: alive, not ready.
-        wait_code(&c, 3, "/readyz", 503, Duration::from_secs(15)).await;
-        assert_eq!(http_code(&c, 3, "/livez").await, 200);
+        c.wait_http(3, "/readyz", 503, Duration::from_secs(15))
+            .await;
+        assert_eq!(c.http_code(3, "/livez").await, 200);
         let body = c.http_get(3, "/readyz?verbose").await.unwrap();
         assert!(body.contains("[-]linearizable_read failed"), "{body}");
         // Excluding the failing checks is the operator's override.
@@ -104,13 +78,16 @@ async fn one_configuration_for_every_node_bootstraps_once_and_restarts_need_no_s
         // Node 2 restarts with its own command line while its first seed is still down: it
         // recovers from its disk and the two form a quorum.
         c.start_node(2);
-        wait_code(&c, 2, "/readyz", 200, Duration::from_secs(30)).await;
-        wait_code(&c, 3, "/readyz", 200, Duration::from_secs(30)).await;
+        c.wait_http(2, "/readyz", 200, Duration::from_secs(30))
+            .await;
+        c.wait_http(3, "/readyz", 200, Duration::from_secs(30))
+            .await;
         create_user(&mut c, "while-seed-down", Duration::from_secs(20));
 
         // The first seed comes back with its data: it must not create a cluster again.
         c.start_node(1);
-        wait_code(&c, 1, "/readyz", 200, Duration::from_secs(30)).await;
+        c.wait_http(1, "/readyz", 200, Duration::from_secs(30))
+            .await;
         for id in 1..=3 {
             let s = c.status_within(id, Duration::from_secs(10)).await;
             assert_eq!(
@@ -154,7 +131,8 @@ async fn a_node_back_with_an_empty_disk_rejoins_under_a_new_id_and_replaces_itse
             c.kill(label);
             c.wipe(label);
             c.start_node(label);
-            wait_code(&c, label, "/readyz", 200, Duration::from_secs(60)).await;
+            c.wait_http(label, "/readyz", 200, Duration::from_secs(60))
+                .await;
             let s = c.status(label).await.expect("status");
             assert_ne!(s.id, old, "a new identity");
             assert_eq!(s.cluster_id, cluster_id, "the same cluster");
@@ -235,7 +213,8 @@ async fn a_member_restarts_while_its_join_seed_is_down() {
         c.kill(1);
         c.kill(2);
         c.start_node(2);
-        wait_code(&c, 2, "/readyz", 200, Duration::from_secs(30)).await;
+        c.wait_http(2, "/readyz", 200, Duration::from_secs(30))
+            .await;
         assert!(c.running_ids().contains(&2), "{}", c.log_of(2));
         create_user(&mut c, "second", Duration::from_secs(20));
         let (code, out, err) = c.iamctl(&["--consistency", "linearizable", "user", "list"]);

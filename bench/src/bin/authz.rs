@@ -163,12 +163,7 @@ async fn main() -> anyhow::Result<()> {
             policy_id: String::new(),
         }
         .into()),
-        w(GroupOp::Create {
-            name: "readers".into(),
-            path: "/".into(),
-            group_id: String::new(),
-        }
-        .into()),
+        w(GroupOp::create("readers", "/", "").into()),
         w(PolicyOp::Attach {
             entity: EntityKind::Group,
             entity_name: "readers".into(),

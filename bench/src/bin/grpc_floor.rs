@@ -105,6 +105,12 @@ impl RaftPeer for Nothing {
     ) -> Result<Response<iam_proto::raft::ClockReply>, Status> {
         Err(Status::unimplemented("floor"))
     }
+    async fn release(
+        &self,
+        _: Request<iam_proto::raft::ReleaseRequest>,
+    ) -> Result<Response<iam_proto::raft::ReleaseReply>, Status> {
+        Err(Status::unimplemented("floor"))
+    }
 }
 
 async fn serve(reply_bytes: usize) -> anyhow::Result<()> {

@@ -88,11 +88,7 @@ fn create_user(name: &str) -> UserOp {
 fn decisions_follow_the_real_operations() {
     let mut n = Node::new();
     n.op(create_user("bob"));
-    n.op(GroupOp::Create {
-        name: "Devs".into(),
-        path: "/".into(),
-        group_id: "AGPAAAAAAAAAAAAAADEVS".into(),
-    });
+    n.op(GroupOp::create("Devs", "/", "AGPAAAAAAAAAAAAAADEVS"));
     let p = n.op(PolicyOp::Create {
         policy_name: "S3".into(),
         path: "/".into(),

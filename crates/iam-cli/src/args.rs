@@ -160,6 +160,10 @@ pub(crate) enum ClusterCmd {
     },
     /// Build a snapshot on the answering node and purge the log it covers.
     Snapshot,
+    /// Finish a rolling upgrade: once every member runs the new release, let the cluster use
+    /// what it adds. Builds of older releases can no longer serve the cluster afterwards, so
+    /// a rollback is only possible before this.
+    FinalizeUpgrade,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

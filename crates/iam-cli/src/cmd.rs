@@ -135,6 +135,7 @@ fn node_json(s: &NodeStatus) -> Value {
         "id": s.id, "api": s.api, "role": s.role, "term": s.term, "last_log_index": s.last_log_index,
         "applied_index": s.applied_index, "snapshot_index": s.snapshot_index, "state_hash": s.state_hash,
         "leader_id": if s.has_leader { json!(s.leader_id) } else { Value::Null },
+        "release": s.release, "cluster_release": s.cluster_release,
     })
 }
 
@@ -215,6 +216,42 @@ async fn cluster(ctx: &mut Ctx, c: ClusterCmd) -> anyhow::Result<u8> {
             print_members(ctx.output, &r);
             Ok(0)
         }
+        ClusterCmd::FinalizeUpgrade => {
+            let r = ctx
+                .client()?
+                .call(|_, mut c| async move { c.finalize_upgrade(FinalizeUpgradeRequest {}).await })
+                .await?;
+            let rows: Vec<Vec<String>> = r
+                .members
+                .iter()
+                .map(|m| vec![m.id.to_string(), m.release.to_string()])
+                .collect();
+            let members: Vec<Value> = r
+                .members
+                .iter()
+                .map(|m| json!({"id": m.id, "release": m.release}))
+                .collect();
+            print(
+                ctx.output,
+                &["ID", "RELEASE"],
+                &rows,
+                &json!({"release": r.release, "previous": r.previous, "log_index": r.log_index, "members": members}),
+            );
+            if ctx.output == OutputFormat::Table {
+                #[allow(clippy::print_stdout)]
+                {
+                    if r.log_index == 0 {
+                        println!("the cluster already runs release {}", r.release);
+                    } else {
+                        println!(
+                            "the cluster runs release {} (was {})",
+                            r.release, r.previous
+                        );
+                    }
+                }
+            }
+            Ok(0)
+        }
         ClusterCmd::Snapshot => {
             let r = ctx
                 .client()?
@@ -285,6 +322,7 @@ async fn cluster_status(ctx: &mut Ctx) -> anyhow::Result<u8> {
                     s.last_log_index.to_string(),
                     s.applied_index.to_string(),
                     s.state_hash.chars().take(16).collect(),
+                    format!("{}/{}", s.release, s.cluster_release),
                 ]);
                 nodes.push(node_json(&s));
             }
@@ -294,6 +332,7 @@ async fn cluster_status(ctx: &mut Ctx) -> anyhow::Result<u8> {
                     m.id.to_string(),
                     m.api.clone(),
                     "unreachable".into(),
+                    "-".into(),
                     "-".into(),
                     "-".into(),
                     "-".into(),
@@ -326,6 +365,7 @@ async fn cluster_status(ctx: &mut Ctx) -> anyhow::Result<u8> {
                     "LAST_LOG",
                     "APPLIED",
                     "STATE_HASH",
+                    "RELEASE/CLUSTER",
                 ],
                 &rows,
                 &Value::Null,

@@ -73,6 +73,36 @@ pub struct Group {
     pub attached_policies: Vec<String>,
     #[serde(default)]
     pub inline_policies: InlinePolicies,
+    /// The field the next release adds (a stand-in for the rolling-upgrade test; see
+    /// iam-state's `release-next` feature). Absent from records without it.
+    #[cfg(feature = "release-next")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Group {
+    /// A group with no policies.
+    pub fn new(
+        account: &str,
+        name: &str,
+        path: &str,
+        id: &str,
+        arn: String,
+        created_ms: u64,
+    ) -> Self {
+        Self {
+            account: account.to_owned(),
+            name: name.to_owned(),
+            path: path.to_owned(),
+            id: id.to_owned(),
+            arn,
+            created_ms,
+            attached_policies: Vec::new(),
+            inline_policies: Default::default(),
+            #[cfg(feature = "release-next")]
+            note: None,
+        }
+    }
 }
 
 /// An IAM role.

@@ -171,6 +171,16 @@ impl PeerClient {
             .wall_ms)
     }
 
+    /// The release of the peer's build (see `NodeConfig::release`).
+    pub async fn release(&self, timeout: Duration) -> Result<u32, tonic::Status> {
+        let mut c = self.client.clone();
+        let req = iam_proto::raft::ReleaseRequest {};
+        Ok(c.release(self.request(req, Some(timeout)))
+            .await?
+            .into_inner()
+            .release)
+    }
+
     /// The cluster id the peer belongs to (asked by a node that joins).
     pub async fn cluster_id(&self, timeout: Duration) -> Result<String, tonic::Status> {
         let mut c = self.client.clone();

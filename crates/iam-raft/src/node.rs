@@ -42,6 +42,9 @@ pub struct NodeConfig {
     /// Largest offset of this node's clock from a quorum of voters' clocks before it
     /// refuses requests that read the clock (ms; 0: not checked). See `crate::clock`.
     pub max_clock_offset_ms: u64,
+    /// The release of this build, as the state machine counts them (peers ask it before an
+    /// upgrade is finalized; the Raft layer only reports it).
+    pub release: u32,
 }
 
 /// The default of [`NodeConfig::max_clock_offset_ms`] (CockroachDB's default maximum offset).
@@ -68,6 +71,7 @@ impl NodeConfig {
             write_timeout: Duration::from_secs(10),
             read_wait: Duration::from_secs(2),
             max_clock_offset_ms: DEFAULT_MAX_CLOCK_OFFSET_MS,
+            release: 0,
         }
     }
 }

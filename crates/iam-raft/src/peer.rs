@@ -11,7 +11,7 @@ use futures::StreamExt;
 use iam_proto::raft::raft_peer_server::{RaftPeer, RaftPeerServer};
 use iam_proto::raft::{
     ClockReply, ClockRequest, ClusterIdReply, ClusterIdRequest, Payload, ReadIndexReply,
-    ReadIndexRequest,
+    ReadIndexRequest, ReleaseReply, ReleaseRequest,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -279,6 +279,16 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
     ) -> Result<Response<ClusterIdReply>, Status> {
         Ok(Response::new(ClusterIdReply {
             cluster_id: self.node.config.cluster_id.clone(),
+        }))
+    }
+
+    async fn release(
+        &self,
+        req: Request<ReleaseRequest>,
+    ) -> Result<Response<ReleaseReply>, Status> {
+        self.check_cluster(&req)?;
+        Ok(Response::new(ReleaseReply {
+            release: self.node.config.release,
         }))
     }
 

@@ -159,6 +159,12 @@ impl RaftPeer for Follower {
     ) -> Result<Response<iam_proto::raft::ClockReply>, Status> {
         Err(Status::unimplemented("not scripted"))
     }
+    async fn release(
+        &self,
+        _: Request<iam_proto::raft::ReleaseRequest>,
+    ) -> Result<Response<iam_proto::raft::ReleaseReply>, Status> {
+        Err(Status::unimplemented("not scripted"))
+    }
 }
 
 /// A scripted follower (with or without the stream RPC) and the leader's connection to it.

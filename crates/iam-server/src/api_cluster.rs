@@ -20,6 +20,9 @@ impl ApiState {
     }
 }
 
+/// How long finalizing an upgrade waits for each member to say its release.
+const FINALIZE_ASK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Size of the chunks a backup streams in (well under gRPC's 4 MiB message default).
 const BACKUP_CHUNK_BYTES: usize = 1 << 20;
 
@@ -80,6 +83,8 @@ impl Cluster for ApiState {
             cluster_id: self.node.config.cluster_id.clone(),
             snapshot_index: m.snapshot.map_or(0, |l| l.index),
             purged_index: self.view.purged_index(),
+            release: iam_state::release::RELEASE,
+            cluster_release: iam_state::release::cluster_release(&self.view),
         }))
     }
 
@@ -211,6 +216,18 @@ impl Cluster for ApiState {
                 ),
             )));
         }
+        // Its release must be one every member can apply: the cluster's (members of older
+        // builds would stop on it).
+        let release = iam_state::release::release_of_pairs(&backup.pairs);
+        let cluster_release = iam_state::release::cluster_release(&self.view);
+        if release > cluster_release {
+            return Err(crate::status::from_iam(&iam_model::IamError::new(
+                iam_model::ErrorCode::InvalidInput,
+                format!(
+                    "the backup was taken at release {release} and this cluster runs release {cluster_release}: finalize the upgrade to {release} first (iamctl cluster finalize-upgrade)"
+                ),
+            )));
+        }
         let reply = RestoreSnapshotReply {
             index: 0,
             from_cluster_id: backup.header.cluster_id.clone(),
@@ -230,6 +247,60 @@ impl Cluster for ApiState {
             "the state was replaced by a backup (RestoreSnapshot)"
         );
         Ok(Response::new(RestoreSnapshotReply { index, ..reply }))
+    }
+
+    /// Raises the cluster's release to this build's, once every member runs a build of it
+    /// (see iam_state::release). Idempotent: a cluster at that release already answers as
+    /// if it just finalized.
+    async fn finalize_upgrade(
+        &self,
+        req: Request<FinalizeUpgradeRequest>,
+    ) -> Result<Response<FinalizeUpgradeReply>, Status> {
+        self.admin(&req, "FinalizeUpgrade")?;
+        let release = iam_state::release::RELEASE;
+        self.read(Some(ReadOptions {
+            consistency: iam_proto::v1::Consistency::Linearizable as i32,
+            ..Default::default()
+        }))
+        .await?;
+        let previous = iam_state::release::cluster_release(&self.view);
+        let answers = self.node.member_releases(FINALIZE_ASK_TIMEOUT).await;
+        let members: Vec<MemberRelease> = answers
+            .iter()
+            .map(|(id, r)| MemberRelease {
+                id: *id,
+                release: *r.as_ref().unwrap_or(&0),
+                error: r.as_ref().err().cloned().unwrap_or_default(),
+            })
+            .collect();
+        let mut reply = FinalizeUpgradeReply {
+            release,
+            previous,
+            members,
+            log_index: 0,
+        };
+        if previous >= release {
+            return Ok(Response::new(reply));
+        }
+        let behind: Vec<String> = answers
+            .iter()
+            .filter_map(|(id, r)| match r {
+                Ok(r) if *r >= release => None,
+                Ok(r) => Some(format!("node {id} runs release {r}")),
+                Err(e) => Some(format!("node {id} did not say its release ({e})")),
+            })
+            .collect();
+        if !behind.is_empty() {
+            return Err(Status::failed_precondition(format!(
+                "every member must run release {release} before the upgrade is finalized: {}",
+                behind.join("; ")
+            )));
+        }
+        reply.log_index = self
+            .write_internal(iam_state::Command::FinalizeRelease { release })
+            .await?;
+        tracing::warn!(release, previous, "upgrade finalized: builds older than release {release} can no longer serve this cluster");
+        Ok(Response::new(reply))
     }
 
     async fn snapshot(

@@ -275,9 +275,17 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     let state_machine =
         RocksStateMachine::new(store.db.clone(), &store.dir).with_observer(authz.clone());
     let view = state_machine.view();
+    // A build older than the release the cluster finalized must not apply its log.
+    let what = format!("the state in {}", config.data_dir.display());
+    if let Some(why) =
+        iam_state::release::unsupported(iam_state::release::cluster_release(&view), &what)
+    {
+        bail!("{why}");
+    }
     let mut node_config = NodeConfig::new(config.node_id, cluster_id.clone(), connector.clone());
     node_config.snapshot_every_entries = config.snapshot_every;
     node_config.max_clock_offset_ms = config.max_clock_offset_ms;
+    node_config.release = iam_state::release::RELEASE;
     if let Some(file) = &config.fault_clock_file {
         tracing::warn!(file = %file.display(), "TEST SEAM: this node's clock follows a fault file");
         tokio::spawn(iam_raft::clock::follow_fault_file(file.clone()));
@@ -442,6 +450,15 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
 
     tokio::select! {
         _ = shutdown.wait() => {}
+        // A node whose Raft stopped (a storage failure, a log this build cannot apply) can
+        // serve nothing current: it exits with the reason, for its supervisor to see.
+        why = node.raft_failed() => {
+            shutdown.trigger();
+            let drain = async { while tasks.join_next().await.is_some() {} };
+            let _ = tokio::time::timeout(Duration::from_secs(5), drain).await;
+            node.shutdown().await;
+            return Err(anyhow!("this node's Raft stopped: {why}"));
+        }
         Some(res) = tasks.join_next() => {
             shutdown.trigger();
             match res {

@@ -49,6 +49,10 @@ pub(crate) fn load(path: &Path, secrets: &SecretBox) -> anyhow::Result<Backup> {
 /// key) opens every secret it holds.
 pub(crate) fn verify(bytes: &[u8], secrets: &SecretBox) -> Result<Backup, String> {
     let (header, pairs) = backup::decode(bytes).map_err(|e| e.to_string())?;
+    let release = iam_state::release::release_of_pairs(&pairs);
+    if let Some(why) = iam_state::release::unsupported(release, "the backup") {
+        return Err(why);
+    }
     let state: MemStore = pairs.iter().cloned().collect();
     for key in iam_state::system::key_ring(&state).keys {
         if secrets.open(&key.sealed).is_err() {

@@ -240,14 +240,21 @@ fn execute(txn: &mut Txn<'_>, index: u64, req: &Request) -> IamResult<Outcome> {
         Command::RevokeTokenKey { key_id } => crate::system::revoke(txn, *key_id),
         Command::RestoreState { pairs } => {
             // Every replica deletes the same keys and writes the same pairs.
+            let release = crate::release::cluster_release(&*txn);
             for (key, _) in txn.scan_all(b"") {
                 txn.delete(key);
             }
             for (key, value) in pairs {
                 txn.put(key.clone(), value.clone());
             }
+            crate::release::keep_after_restore(
+                txn,
+                release,
+                crate::release::release_of_pairs(pairs),
+            );
             Ok(Outcome::Nothing)
         }
+        Command::FinalizeRelease { release } => crate::release::finalize(txn, *release),
         Command::In { account, op } => {
             require_account(txn, account)?;
             let mut cx = Ctx {

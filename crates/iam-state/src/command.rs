@@ -56,6 +56,10 @@ pub enum Command {
         #[serde(with = "crate::codec::byte_pairs")]
         pairs: Vec<(Vec<u8>, Vec<u8>)>,
     },
+    /// Raises the release the cluster runs at (`iamctl cluster finalize-upgrade`, see
+    /// [`crate::release`]): builds of older releases stop applying from here on. Internal:
+    /// the node that checked every member's release proposes it. (Added last.)
+    FinalizeRelease { release: u32 },
 }
 
 impl Command {
@@ -76,6 +80,7 @@ impl Command {
             Self::RotateTokenKey { .. } => "RotateKeyRing",
             Self::RevokeTokenKey { .. } => "RevokeKeyRingKey",
             Self::RestoreState { .. } => "RestoreSnapshot",
+            Self::FinalizeRelease { .. } => "FinalizeUpgrade",
             Self::In { op, .. } => op.name(),
         }
     }
@@ -84,7 +89,9 @@ impl Command {
     pub fn is_internal(&self) -> bool {
         match self {
             Self::In { op, .. } => op.is_internal(),
-            Self::SandboxReset { .. } | Self::RestoreState { .. } => true,
+            Self::SandboxReset { .. }
+            | Self::RestoreState { .. }
+            | Self::FinalizeRelease { .. } => true,
             Self::CreateAccount { .. }
             | Self::RotateTokenKey { .. }
             | Self::RevokeTokenKey { .. } => false,
@@ -115,7 +122,8 @@ impl Command {
             Self::CreateAccount { .. }
             | Self::SandboxReset { .. }
             | Self::RevokeTokenKey { .. }
-            | Self::RestoreState { .. } => {}
+            | Self::RestoreState { .. }
+            | Self::FinalizeRelease { .. } => {}
         }
     }
 }

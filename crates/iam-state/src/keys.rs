@@ -32,6 +32,7 @@
 //! | `qpend/{a}/{kind}` | id of the pending quota increase request for `kind` (at most one) |
 //! | `sys/operator` | id of the operator account (the first account created) |
 //! | `sys/keyring` | [`crate::system::TokenKeyRing`]: the STS token keys, sealed |
+//! | `sys/release` | the release the cluster runs at (decimal; absent: 1; see [`crate::release`]) |
 
 pub use iam_model::names::name_key;
 
@@ -40,6 +41,8 @@ pub const ACCOUNT_PREFIX: &str = "acct/";
 pub const OPERATOR: &str = "sys/operator";
 /// The STS token key ring.
 pub const KEYRING: &str = "sys/keyring";
+/// The release the cluster runs at.
+pub const RELEASE: &str = "sys/release";
 
 fn k(parts: &[&str]) -> Vec<u8> {
     parts.join("/").into_bytes()

@@ -17,6 +17,7 @@ pub mod keys;
 mod mem;
 pub mod ops;
 pub mod query;
+pub mod release;
 mod store;
 pub mod system;
 pub mod token;

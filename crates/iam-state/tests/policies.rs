@@ -128,16 +128,14 @@ impl World {
     }
 
     fn group(&mut self, name: &str, path: &str) {
-        let g = Group {
-            account: A.into(),
-            name: name.into(),
-            path: path.into(),
-            id: format!("AGPA{name:A>17}"),
-            arn: format!("arn:aws:iam::{A}:group{path}{name}"),
-            created_ms: 1,
-            attached_policies: vec![],
-            inline_policies: Default::default(),
-        };
+        let g = Group::new(
+            A,
+            name,
+            path,
+            &format!("AGPA{name:A>17}"),
+            format!("arn:aws:iam::{A}:group{path}{name}"),
+            1,
+        );
         self.put_record(keys::group(A, name), &g);
     }
 

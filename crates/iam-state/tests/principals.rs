@@ -156,11 +156,7 @@ fn group(name: &str) -> GroupOp {
 }
 
 fn group_at(name: &str, path: &str) -> GroupOp {
-    GroupOp::Create {
-        name: name.into(),
-        path: path.into(),
-        group_id: "AGPA00000000000000001".into(),
-    }
+    GroupOp::create(name, path, "AGPA00000000000000001")
 }
 
 fn add(g: &str, u: &str) -> GroupOp {

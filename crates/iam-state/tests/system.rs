@@ -195,3 +195,75 @@ fn a_token_key_is_revoked_at_once_but_never_the_current_one() {
         .unwrap_err();
     assert_eq!(e.code, iam_model::ErrorCode::NoSuchEntity);
 }
+
+mod releases {
+    use super::*;
+    use iam_state::release::{self, cluster_release, needs, unsupported, RELEASE};
+    use iam_state::StateRead;
+
+    fn pairs(s: &MemStore) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        s.for_each(&mut |k, v| out.push((k.to_vec(), v.to_vec())));
+        out
+    }
+
+    fn finalize(w: &mut World, release: u32) -> Result<Value, iam_model::IamError> {
+        w.run(1, Command::FinalizeRelease { release })
+    }
+
+    #[test]
+    fn a_cluster_runs_release_1_until_an_upgrade_is_finalized_and_never_goes_back() {
+        let mut w = world();
+        w.account(A);
+        assert_eq!(cluster_release(&w.s), release::FIRST);
+        assert!(finalize(&mut w, 1).is_err(), "not newer");
+        assert_eq!(finalize(&mut w, 2).unwrap()["release"], 2);
+        assert_eq!(cluster_release(&w.s), 2);
+        let again = finalize(&mut w, 2).unwrap_err();
+        assert!(
+            again.message.contains("already runs release 2"),
+            "{again:?}"
+        );
+        assert_eq!(cluster_release(&w.s), 2);
+    }
+
+    #[test]
+    fn a_restore_keeps_the_newer_release_and_carries_its_backups() {
+        let mut w = world();
+        w.account(A);
+        let before = pairs(&w.s);
+        finalize(&mut w, 2).unwrap();
+        // A backup from before the finalization does not lower the cluster's release.
+        w.run(
+            1,
+            Command::RestoreState {
+                pairs: before.clone(),
+            },
+        )
+        .unwrap();
+        assert_eq!(cluster_release(&w.s), 2);
+        // A restore says which release its backup needs.
+        let command = Command::RestoreState { pairs: before };
+        assert_eq!(needs(&command), Some(1));
+        let newer = pairs(&w.s);
+        assert_eq!(needs(&Command::RestoreState { pairs: newer }), Some(2));
+    }
+
+    #[test]
+    fn a_build_says_what_it_cannot_apply() {
+        assert_eq!(needs(&Command::FinalizeRelease { release: 7 }), Some(7));
+        assert_eq!(
+            needs(&Command::RotateTokenKey {
+                sealed_key: String::new()
+            }),
+            None
+        );
+        assert_eq!(unsupported(RELEASE, "x"), None);
+        let why = unsupported(RELEASE + 1, "log entry 9").expect("newer");
+        assert!(
+            why.contains("log entry 9 needs iamd release")
+                && why.contains(&format!("this iamd is release {RELEASE}")),
+            "{why}"
+        );
+    }
+}

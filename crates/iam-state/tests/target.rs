@@ -112,11 +112,7 @@ impl World {
         w.command(create_account(A));
         w.command(create_account(B));
         w.ok(create_user("Alice", "/eng/"));
-        w.ok(GroupOp::Create {
-            name: "Devs".into(),
-            path: "/teams/".into(),
-            group_id: String::new(),
-        });
+        w.ok(GroupOp::create("Devs", "/teams/", ""));
         w.ok(RoleOp::Create {
             name: "Deployer".into(),
             path: "/svc/".into(),

@@ -201,6 +201,17 @@ impl RocksStateMachine {
         let response = match &entry.payload {
             EntryPayload::Blank => Vec::new(),
             EntryPayload::Normal(requests) => {
+                // A build of an older release stops here rather than apply commands it may
+                // not understand (see iam_state::release).
+                for r in &requests.0 {
+                    let what = || format!("log entry {}", entry.log_id.index);
+                    if let Some(why) = iam_state::release::needs(&r.command)
+                        .and_then(|needed| iam_state::release::unsupported(needed, &what()))
+                    {
+                        tracing::error!("{why}");
+                        return Err(io::Error::other(why));
+                    }
+                }
                 let (resp, writes) =
                     iam_state::apply_batch(&self.view, entry.log_id.index, &requests.0);
                 let state_cf = cf(&self.db, CF_STATE);
@@ -294,6 +305,13 @@ fn install_snapshot_file(
     observer: Option<&dyn ApplyObserver>,
 ) -> io::Result<()> {
     let pairs: Pairs = crate::records::decode(&format!("snapshot {:?}", meta.last_log_id), &data)?;
+    let what = format!("the snapshot at {:?}", meta.last_log_id);
+    if let Some(why) =
+        iam_state::release::unsupported(iam_state::release::release_of_pairs(&pairs), &what)
+    {
+        tracing::error!("{why}");
+        return Err(io::Error::other(why));
+    }
     let mut batch = WriteBatch::default();
     let state_cf = cf(db, CF_STATE);
     // Keys are ASCII, so [0xff] is past every key.

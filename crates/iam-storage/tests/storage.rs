@@ -432,3 +432,43 @@ async fn the_committed_id_is_saved_with_the_next_append() {
     let mut log = RocksLogStore::for_node(&store, 1).unwrap();
     assert_eq!(log.read_committed().await.unwrap(), committed);
 }
+
+/// A build older than a finalized release stops at the finalization entry, and refuses a
+/// snapshot of such a cluster, naming both releases; it applies nothing of either.
+#[tokio::test]
+async fn an_older_build_stops_at_a_release_it_cannot_apply() {
+    let newer = iam_state::release::RELEASE + 1;
+    let dir = tempfile::tempdir().unwrap();
+    let store = iam_storage::open(dir.path(), 1).unwrap();
+    let mut sm = RocksStateMachine::new(store.db.clone(), dir.path());
+    sm.apply_entries(vec![entry(1, commands()[0].clone())])
+        .unwrap();
+    let finalize = Command::FinalizeRelease { release: newer };
+    let err = sm.apply_entries(vec![entry(2, finalize)]).unwrap_err();
+    let want = format!("log entry 2 needs iamd release {newer}");
+    assert!(err.to_string().contains(&want), "{err}");
+    let (applied, hash) = sm.view().hash_at_applied();
+    assert_eq!(applied, 1, "nothing of entry 2 applied");
+
+    // A snapshot whose state runs the newer release.
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = vec![(
+        iam_state::keys::RELEASE.as_bytes().to_vec(),
+        newer.to_string().into_bytes(),
+    )];
+    let data = iam_storage::records::encode("a snapshot", &pairs).unwrap();
+    let meta = iam_raft::types::SnapshotMeta {
+        last_log_id: Some(LogId::new(LeaderId::new(1, 1), 9)),
+        last_membership: Default::default(),
+    };
+    let err = sm.install_snapshot(&meta, data).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("needs iamd release {newer}")),
+        "{err}"
+    );
+    assert_eq!(
+        sm.view().hash_at_applied(),
+        (applied, hash),
+        "nothing installed"
+    );
+}

@@ -113,16 +113,14 @@ pub fn user(name: &str) -> User {
 }
 
 pub fn group(name: &str) -> Group {
-    Group {
-        account: A.into(),
-        name: name.into(),
-        path: "/".into(),
-        id: format!("AGPA{:A>17}", name.to_uppercase()),
-        arn: format!("arn:aws:iam::{A}:group/{name}"),
-        created_ms: 1,
-        attached_policies: vec![],
-        inline_policies: BTreeMap::new(),
-    }
+    Group::new(
+        A,
+        name,
+        "/",
+        &format!("AGPA{:A>17}", name.to_uppercase()),
+        format!("arn:aws:iam::{A}:group/{name}"),
+        1,
+    )
 }
 
 pub fn role(name: &str) -> Role {

@@ -55,11 +55,7 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
             page: cx.page()?,
         }),
         // ---- groups
-        "CreateGroup" => cx.write(GroupOp::Create {
-            name: cx.req("GroupName")?,
-            path: cx.path(),
-            group_id: String::new(),
-        }),
+        "CreateGroup" => cx.write(GroupOp::create(cx.req("GroupName")?, cx.path(), "")),
         "GetGroup" => cx.read(GroupQuery::Get {
             name: cx.req("GroupName")?,
             page: cx.page()?,

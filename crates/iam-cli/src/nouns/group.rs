@@ -67,11 +67,7 @@ const COLUMNS: &[&str] = &["name", "id", "path", "arn"];
 pub(crate) async fn run(ctx: &mut Ctx, cmd: GroupCmd) -> anyhow::Result<u8> {
     match cmd {
         GroupCmd::Create { name, path } => {
-            let op = GroupOp::Create {
-                name,
-                path,
-                group_id: String::new(),
-            };
+            let op = GroupOp::create(name, path, "");
             let v = ctx.write(op).await?;
             ctx.show(&v, FIELDS);
         }

@@ -85,6 +85,40 @@ impl<SM: StateMachine> RaftNode<SM> {
         }
     }
 
+    /// Every member's release (this node's own, and each peer's as it answers within
+    /// `timeout`), in membership order.
+    pub async fn member_releases(&self, timeout: Duration) -> Vec<(NodeId, Result<u32, String>)> {
+        let asks = self.members().into_iter().map(|(id, node, _)| async move {
+            if id == self.id() {
+                return (id, Ok(self.config.release));
+            }
+            let answer = match self.peer(&node.peer) {
+                Ok(p) => p
+                    .for_node(id)
+                    .release(timeout)
+                    .await
+                    .map_err(|s| format!("{}: {}", node.peer, s.message())),
+                Err(e) => Err(e.to_string()),
+            };
+            (id, answer)
+        });
+        futures::future::join_all(asks).await
+    }
+
+    /// Resolves when this node's Raft has stopped on an error (a storage failure, or a log
+    /// this build cannot apply), with that error. Pending while it runs.
+    pub async fn raft_failed(&self) -> String {
+        let mut rx = self.raft.metrics();
+        loop {
+            if let Err(fatal) = &rx.borrow_watched().running_state {
+                return fatal.to_string();
+            }
+            if rx.changed().await.is_err() {
+                return "the Raft core ended".to_owned();
+            }
+        }
+    }
+
     pub fn applied_index(&self) -> u64 {
         self.metrics().last_applied.map_or(0, |l| l.index)
     }

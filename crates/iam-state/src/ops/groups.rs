@@ -23,6 +23,12 @@ pub enum GroupOp {
         /// Chosen by the proposing node.
         #[serde(default)]
         group_id: String,
+        /// Only in a build of the next release (the rolling-upgrade test's stand-in, see
+        /// [`crate::release`]): refused until the cluster runs it, as an older member would
+        /// create the group without it.
+        #[cfg(feature = "release-next")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     /// UpdateGroup: rename and/or move to another path.
     Update {
@@ -67,6 +73,21 @@ pub enum GroupQuery {
 }
 
 impl GroupOp {
+    /// CreateGroup (`group_id` is replaced by the proposing node).
+    pub fn create(
+        name: impl Into<String>,
+        path: impl Into<String>,
+        group_id: impl Into<String>,
+    ) -> Self {
+        Self::Create {
+            name: name.into(),
+            path: path.into(),
+            group_id: group_id.into(),
+            #[cfg(feature = "release-next")]
+            note: None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::Create { .. } => "CreateGroup",
@@ -110,7 +131,20 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &GroupOp) -> IamResult<Outcome> {
             name,
             path,
             group_id,
-        } => create(cx, name, path, group_id),
+            #[cfg(feature = "release-next")]
+            note,
+        } => {
+            #[cfg(feature = "release-next")]
+            if note.is_some() {
+                crate::release::require(&*cx.txn, 2, "CreateGroup's note")?;
+            }
+            create(cx, name, path, group_id, |_g| {
+                #[cfg(feature = "release-next")]
+                {
+                    _g.note = note.clone();
+                }
+            })
+        }
         GroupOp::Update {
             name,
             new_name,
@@ -128,7 +162,13 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &GroupOp) -> IamResult<Outcome> {
     }
 }
 
-fn create(cx: &mut Ctx<'_, '_>, name: &str, path: &str, id: &str) -> IamResult<Outcome> {
+fn create(
+    cx: &mut Ctx<'_, '_>,
+    name: &str,
+    path: &str,
+    id: &str,
+    finish: impl FnOnce(&mut Group),
+) -> IamResult<Outcome> {
     names::validate_group_name(name)?;
     names::validate_path("path", path)?;
     let key = keys::group(cx.account, name);
@@ -136,16 +176,9 @@ fn create(cx: &mut Ctx<'_, '_>, name: &str, path: &str, id: &str) -> IamResult<O
         return Err(IamError::already_exists("Group", name));
     }
     limits::admit_one(cx.txn, cx.account, QuotaKind::Groups)?;
-    let group = Group {
-        account: cx.account.to_owned(),
-        name: name.to_owned(),
-        path: path.to_owned(),
-        id: id.to_owned(),
-        arn: group_arn(cx.account, path, name),
-        created_ms: cx.time_ms,
-        attached_policies: Vec::new(),
-        inline_policies: Default::default(),
-    };
+    let arn = group_arn(cx.account, path, name);
+    let mut group = Group::new(cx.account, name, path, id, arn, cx.time_ms);
+    finish(&mut group);
     cx.txn.put_json(key, &group);
     Ok(Outcome::record(&group))
 }

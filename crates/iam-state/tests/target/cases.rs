@@ -682,6 +682,9 @@ fn iamd_actions_are_exactly_the_iamd_targets() {
     let revoke = command_target(&w.s, &Command::RevokeTokenKey { key_id: 1 });
     assert_eq!(revoke.resource, "arn:aws:iamd:::keyring");
     record(revoke);
+    let finalize = command_target(&w.s, &Command::FinalizeRelease { release: 2 });
+    assert_eq!(finalize.resource, "arn:aws:iamd:::cluster");
+    record(finalize);
     record(query_target(&w.s, &Query::ListAccounts));
     record(query_target(
         &w.s,

@@ -93,6 +93,7 @@ pub const IAMD_ACTIONS: &[&str] = &[
     "CreateAccount",
     "SandboxReset",
     "RestoreSnapshot",
+    "FinalizeUpgrade",
     "ListAccounts",
     "GetAccount",
     // Internal bookkeeping and authentication (refused from clients anyway).
@@ -127,6 +128,11 @@ pub fn command_target(state: &dyn StateRead, command: &Command) -> Target {
             Facts::on(account_arn(Some(account_id))),
         ),
         // They replace every account.
+        Command::FinalizeRelease { .. } => target(
+            command.name(),
+            true,
+            Facts::on("arn:aws:iamd:::cluster".to_owned()),
+        ),
         Command::SandboxReset { .. } | Command::RestoreState { .. } => {
             target(command.name(), true, Facts::on(account_arn(None)))
         }
