@@ -90,3 +90,45 @@ impl Load {
         self.task.await.expect("the load task")
     }
 }
+
+impl Report {
+    /// Asserts that no write failed beyond the client's own retries (`during` names what
+    /// went on), that at least `min` were acknowledged, and that every acknowledged user is
+    /// in `listed` (iamctl's JSON listing of the users, read linearizably after the load).
+    pub fn assert_nothing_lost(&self, during: &str, min: usize, listed: &str) {
+        eprintln!(
+            "load: {} writes acknowledged, {} failed",
+            self.created.len(),
+            self.errors.len()
+        );
+        assert!(
+            self.errors.is_empty(),
+            "{} writes failed during {during}, first: {:?}",
+            self.errors.len(),
+            &self.errors[..self.errors.len().min(5)]
+        );
+        assert!(self.created.len() >= min, "{} writes", self.created.len());
+        for name in &self.created {
+            assert!(
+                listed.contains(&format!("\"{name}\"")),
+                "acknowledged {name} is lost"
+            );
+        }
+    }
+}
+
+impl Cluster {
+    /// Every user of the operator's account, as iamctl's JSON, read linearizably.
+    pub fn users_listed(&mut self) -> String {
+        let (code, out, err) = self.iamctl(&[
+            "--consistency",
+            "linearizable",
+            "-o",
+            "json",
+            "user",
+            "list",
+        ]);
+        assert_eq!(code, 0, "user list: {err}");
+        out
+    }
+}

@@ -189,37 +189,8 @@ async fn a_rolling_upgrade_and_its_rollback_under_load_lose_no_write() {
 
         // Nothing acknowledged was lost; no write failed beyond the client's retries.
         let report = load.finish().await;
-        eprintln!(
-            "load: {} writes acknowledged, {} failed",
-            report.created.len(),
-            report.errors.len()
-        );
-        assert!(
-            report.errors.is_empty(),
-            "{} writes failed during the upgrade, first: {:?}",
-            report.errors.len(),
-            &report.errors[..report.errors.len().min(5)]
-        );
-        let (code, out, err) = c.iamctl(&[
-            "--consistency",
-            "linearizable",
-            "-o",
-            "json",
-            "user",
-            "list",
-        ]);
-        assert_eq!(code, 0, "{err}");
-        assert!(
-            report.created.len() >= 10,
-            "{} writes",
-            report.created.len()
-        );
-        for name in &report.created {
-            assert!(
-                out.contains(&format!("\"{name}\"")),
-                "acknowledged {name} is lost"
-            );
-        }
+        let listed = c.users_listed();
+        report.assert_nothing_lost("the upgrades and the rollback", 10, &listed);
         let applied = c.status(1).await.expect("status").applied_index;
         c.wait_converged(applied, Duration::from_secs(30)).await;
     })
