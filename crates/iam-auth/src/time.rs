@@ -1,6 +1,8 @@
 //! The two date forms SigV4 accepts (`X-Amz-Date` ISO-8601 basic, `Date` IMF-fixdate) to and
 //! from milliseconds since the Unix epoch, without a date library.
 
+use iam_model::time::Utc;
+
 /// Parses `YYYYMMDD'T'HHMMSS'Z'` (e.g. `20150830T123600Z`) to epoch milliseconds.
 pub fn parse_amz_date(s: &str) -> Option<u64> {
     let b = s.as_bytes();
@@ -18,15 +20,10 @@ pub fn parse_amz_date(s: &str) -> Option<u64> {
 
 /// Formats epoch milliseconds as `YYYYMMDD'T'HHMMSS'Z'` (seconds truncated).
 pub fn format_amz_date(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let t = Utc::from_ms(ms);
     format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
 }
 
@@ -64,52 +61,23 @@ fn digits(b: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-fn is_leap(y: u64) -> bool {
-    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
-}
-
-fn days_in_month(y: u64, m: u64) -> u64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
+fn to_epoch_ms(
+    year: u64,
+    month: u64,
+    day: u64,
+    hour: u64,
+    minute: u64,
+    second: u64,
+) -> Option<u64> {
+    Utc {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
     }
-}
-
-fn to_epoch_ms(y: u64, m: u64, d: u64, hh: u64, mm: u64, ss: u64) -> Option<u64> {
-    if y < 1970 || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return None;
-    }
-    if hh > 23 || mm > 59 || ss > 59 {
-        return None;
-    }
-    let days = days_from_civil(y, m, d);
-    Some((days * 86_400 + hh * 3600 + mm * 60 + ss) * 1000)
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's algorithm, for years >= 1970).
-fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: u64) -> (u64, u64, u64) {
-    let z = z + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    .to_ms()
 }
 
 #[cfg(test)]

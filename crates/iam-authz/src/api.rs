@@ -70,6 +70,18 @@ pub enum AuthzDecision {
     ImplicitDeny,
 }
 
+impl AuthzDecision {
+    /// The decision as AWS's simulator spells it (`EvalDecision`), on both APIs: `allowed`,
+    /// `explicitDeny`, `implicitDeny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::ExplicitDeny => "explicitDeny",
+            Self::ImplicitDeny => "implicitDeny",
+        }
+    }
+}
+
 /// A statement behind a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchedStatement {

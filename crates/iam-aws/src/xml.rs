@@ -46,29 +46,11 @@ pub fn url_encode(document: &str) -> String {
 
 /// Milliseconds since the Unix epoch as AWS's timestamp, e.g. `2024-01-02T03:04:05Z`.
 pub fn timestamp(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (y, m, d) = civil_from_days(secs / 86_400);
-    let rem = secs % 86_400;
+    let t = iam_model::time::Utc::from_ms(ms);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
-}
-
-/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Base64 (standard alphabet, padded), AWS's wire form of blobs.

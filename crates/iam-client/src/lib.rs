@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 use tonic::transport::{Channel, Endpoint};
 use tonic::Code;
 
-/// Metadata header with the AWS error code (set by the server).
-pub const ERROR_CODE_HEADER: &str = "x-iam-error-code";
+pub use iam_proto::ERROR_CODE_HEADER;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

@@ -5,9 +5,32 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An AWS IAM/STS error code. The `Display` form is the exact wire string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] and its list of every code from one list of names: each variant's
+/// name is its exact AWS wire string, so neither the list nor the strings can drift from the
+/// enum.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $code:ident,)*) => {
+        /// An AWS IAM/STS error code. The `Display` form is the exact wire string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $code,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$code,)*];
+
+            /// The exact string AWS puts in `<Code>`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$code => stringify!($code),)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
     NoSuchEntity,
     EntityAlreadyExists,
     LimitExceeded,
@@ -43,73 +66,9 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    /// The exact string AWS puts in `<Code>`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NoSuchEntity => "NoSuchEntity",
-            Self::EntityAlreadyExists => "EntityAlreadyExists",
-            Self::LimitExceeded => "LimitExceeded",
-            Self::DeleteConflict => "DeleteConflict",
-            Self::ConcurrentModification => "ConcurrentModification",
-            Self::MalformedPolicyDocument => "MalformedPolicyDocument",
-            Self::InvalidInput => "InvalidInput",
-            Self::ValidationError => "ValidationError",
-            Self::AccessDenied => "AccessDenied",
-            Self::ServiceFailure => "ServiceFailure",
-            Self::PolicyNotAttachable => "PolicyNotAttachable",
-            Self::UnmodifiableEntity => "UnmodifiableEntity",
-            Self::EntityTemporarilyUnmodifiable => "EntityTemporarilyUnmodifiable",
-            Self::InvalidAuthenticationCode => "InvalidAuthenticationCode",
-            Self::PasswordPolicyViolation => "PasswordPolicyViolation",
-            Self::ReportNotPresent => "ReportNotPresent",
-            Self::ReportExpired => "ReportExpired",
-            Self::ReportInProgress => "ReportInProgress",
-            Self::InvalidUserType => "InvalidUserType",
-            Self::PolicyEvaluation => "PolicyEvaluation",
-            Self::InvalidClientTokenId => "InvalidClientTokenId",
-            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
-            Self::IncompleteSignature => "IncompleteSignature",
-            Self::ExpiredToken => "ExpiredToken",
-            Self::MissingAuthenticationToken => "MissingAuthenticationToken",
-            Self::RequestExpired => "RequestExpired",
-            Self::IdempotentParameterMismatch => "IdempotentParameterMismatch",
-            Self::ServiceUnavailable => "ServiceUnavailable",
-        }
-    }
-
-    /// Parses the wire string back (used by clients).
+    /// The code whose wire string is `code`.
     pub fn parse(code: &str) -> Option<Self> {
-        const ALL: [ErrorCode; 28] = [
-            ErrorCode::NoSuchEntity,
-            ErrorCode::EntityAlreadyExists,
-            ErrorCode::LimitExceeded,
-            ErrorCode::DeleteConflict,
-            ErrorCode::ConcurrentModification,
-            ErrorCode::MalformedPolicyDocument,
-            ErrorCode::InvalidInput,
-            ErrorCode::ValidationError,
-            ErrorCode::AccessDenied,
-            ErrorCode::ServiceFailure,
-            ErrorCode::PolicyNotAttachable,
-            ErrorCode::UnmodifiableEntity,
-            ErrorCode::EntityTemporarilyUnmodifiable,
-            ErrorCode::InvalidAuthenticationCode,
-            ErrorCode::PasswordPolicyViolation,
-            ErrorCode::ReportNotPresent,
-            ErrorCode::ReportExpired,
-            ErrorCode::ReportInProgress,
-            ErrorCode::InvalidUserType,
-            ErrorCode::PolicyEvaluation,
-            ErrorCode::InvalidClientTokenId,
-            ErrorCode::SignatureDoesNotMatch,
-            ErrorCode::IncompleteSignature,
-            ErrorCode::ExpiredToken,
-            ErrorCode::MissingAuthenticationToken,
-            ErrorCode::RequestExpired,
-            ErrorCode::IdempotentParameterMismatch,
-            ErrorCode::ServiceUnavailable,
-        ];
-        ALL.into_iter().find(|c| c.as_str() == code)
+        Self::ALL.iter().copied().find(|c| c.as_str() == code)
     }
 
     /// AWS's HTTP status for this code.
@@ -204,3 +163,18 @@ impl IamError {
 }
 
 pub type IamResult<T> = Result<T, IamError>;
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_parses_from_its_wire_string_and_nothing_else_does() {
+        assert_eq!(ErrorCode::ALL.len(), 28);
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
+        }
+        assert_eq!(ErrorCode::parse("nosuchentity"), None);
+        assert_eq!(ErrorCode::parse(""), None);
+    }
+}

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ids;
 pub mod limits;
 pub mod names;
+pub mod time;
 
 pub use entity::{
     Account, Group, InlinePolicies, InstanceProfile, ManagedPolicy, PolicyVersion, Role, Tag, User,

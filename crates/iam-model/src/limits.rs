@@ -46,14 +46,7 @@ pub const MFA_DEVICES_PER_USER_MAX: usize = 8;
 pub const POLICY_VERSIONS_MAX: usize = 5;
 /// Roles in one instance profile.
 pub const ROLES_PER_INSTANCE_PROFILE_MAX: usize = 1;
-/// Sum of a user's inline policies, in characters without whitespace.
-pub const USER_INLINE_POLICY_SIZE_MAX: usize = 2048;
-/// Sum of a group's inline policies.
-pub const GROUP_INLINE_POLICY_SIZE_MAX: usize = 5120;
-/// Sum of a role's inline policies.
-pub const ROLE_INLINE_POLICY_SIZE_MAX: usize = 10240;
-/// One managed policy document.
-pub const MANAGED_POLICY_SIZE_MAX: usize = 6144;
+// Policy document sizes are the policy engine's (`iam_policy::*_SIZE_MAX`): one definition.
 /// Role `MaxSessionDuration` bounds (seconds) and default.
 pub const ROLE_SESSION_DURATION_MIN: u32 = 3600;
 pub const ROLE_SESSION_DURATION_MAX: u32 = 43200;

@@ -12,7 +12,9 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
 }
 
-fn check_name(field: &str, value: &str, len_max: usize) -> IamResult<()> {
+/// A name of 1–`len_max` characters of `[\w+=,.@-]` (AWS's rule for every entity name),
+/// reported as `field`.
+pub fn check_name(field: &str, value: &str, len_max: usize) -> IamResult<()> {
     let len = value.chars().count();
     if len == 0 || len > len_max {
         return Err(IamError::validation(

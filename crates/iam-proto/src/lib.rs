@@ -15,3 +15,7 @@ pub mod raft {
 
 mod convert;
 pub use convert::*;
+
+/// gRPC metadata header with the AWS error code of a failed call (set by the server, read
+/// by clients to show it and choose an exit code).
+pub const ERROR_CODE_HEADER: &str = "x-iam-error-code";

@@ -223,11 +223,13 @@ impl ApiState {
             .map_err(|e| from_iam(&IamError::new(e.code, e.message)))
     }
 
-    /// Waits for the read consistency asked for; returns the applied index to report.
-    pub(crate) async fn read_at(&self, opts: Option<ReadOptions>) -> Result<u64, Status> {
-        self.read(opts).await
+    /// Waits until this node has applied everything committed before the call (a
+    /// linearizable read barrier); returns the applied index.
+    pub(crate) async fn read_linearizable(&self) -> Result<u64, Status> {
+        self.read(Some(LINEARIZABLE)).await
     }
 
+    /// Waits for the read consistency asked for; returns the applied index to report.
     pub(crate) async fn read(&self, opts: Option<ReadOptions>) -> Result<u64, Status> {
         let opts = opts.unwrap_or_default();
         let c = match Consistency::try_from(opts.consistency) {
@@ -244,6 +246,12 @@ impl ApiState {
         self.node.read_barrier(c).await.map_err(|e| from_raft(&e))
     }
 }
+
+/// The read options of a linearizable read, for the calls that take options.
+pub(crate) const LINEARIZABLE: ReadOptions = ReadOptions {
+    consistency: Consistency::Linearizable as i32,
+    at_least_index: 0,
+};
 
 fn iam_err(e: IamError) -> Status {
     from_iam(&e)
@@ -407,22 +415,10 @@ impl ApiState {
         opts: Option<WriteOptions>,
         mut command: Command,
     ) -> Result<(Outcome, u64), Status> {
-        if let Command::CreateAccount { account_id, .. } = &mut command {
-            if account_id.is_empty() {
-                // First digit non-zero, as AWS account ids look.
-                *account_id = iam_model::AccountId::from_number(
-                    100_000_000_000 + rand::random::<u64>() % 900_000_000_000,
-                )
-                .to_string();
-            }
-        }
         let mut env = NodeEnv {
             secrets: self.auth.secrets().clone(),
         };
-        if matches!(
-            command.name(),
-            "CreateLoginProfile" | "UpdateLoginProfile" | "ChangePassword"
-        ) {
+        if command.hashes_password() {
             // argon2id takes tens of milliseconds of CPU: keep it off the async workers.
             command = tokio::task::spawn_blocking(move || {
                 command.prepare(&mut env);

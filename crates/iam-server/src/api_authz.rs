@@ -31,14 +31,6 @@ fn context(entries: Vec<ContextEntry>) -> Result<Vec<(String, Vec<String>)>, Sta
 /// Most checks in one `AuthorizeBatch`.
 pub(crate) const BATCH_MAX: usize = 1000;
 
-fn decision_str(d: AuthzDecision) -> &'static str {
-    match d {
-        AuthzDecision::Allowed => "allowed",
-        AuthzDecision::ExplicitDeny => "explicitDeny",
-        AuthzDecision::ImplicitDeny => "implicitDeny",
-    }
-}
-
 /// The account named in an ARN (`arn:aws:iam::ACCT:...`).
 pub(crate) fn arn_account(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
@@ -201,7 +193,7 @@ impl ApiState {
         for answer in answers {
             let (a, explain) = answer.map_err(|e| from_iam(&e))?;
             out.push(AuthorizeReply {
-                decision: decision_str(a.decision).into(),
+                decision: a.decision.as_str().into(),
                 allowed: a.decision == AuthzDecision::Allowed,
                 explanation_json: if explain {
                     serde_json::to_string(&a).unwrap_or_default()
@@ -293,7 +285,7 @@ impl ApiState {
             .map(|res| SimulateResult {
                 action: res.action.clone(),
                 resource: res.resource.clone(),
-                decision: decision_str(res.decision).into(),
+                decision: res.decision.as_str().into(),
                 explanation_json: serde_json::to_string(res).unwrap_or_default(),
             })
             .collect();

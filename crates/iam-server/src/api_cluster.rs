@@ -258,11 +258,7 @@ impl Cluster for ApiState {
     ) -> Result<Response<FinalizeUpgradeReply>, Status> {
         self.admin(&req, "FinalizeUpgrade")?;
         let release = iam_state::release::RELEASE;
-        self.read(Some(ReadOptions {
-            consistency: iam_proto::v1::Consistency::Linearizable as i32,
-            ..Default::default()
-        }))
-        .await?;
+        self.read_linearizable().await?;
         let previous = iam_state::release::cluster_release(&self.view);
         let answers = self.node.member_releases(FINALIZE_ASK_TIMEOUT).await;
         let members: Vec<MemberRelease> = answers

@@ -34,10 +34,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use iam_auth::sigv4::{self, sha256_hex, AuthForm, SignedRequest};
 use iam_auth::AuthError;
-use iam_authz::{AuthzDecision, SimulateRequest as AuthzSimulate};
+use iam_authz::SimulateRequest as AuthzSimulate;
 use iam_aws::{Call, Caller, Params};
 use iam_model::ErrorCode;
-use iam_proto::v1::{Consistency, ReadOptions};
 use iam_state::ops::policies::effective_documents;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -259,7 +258,7 @@ type CallError = (String, String);
 fn from_status(s: &Status) -> CallError {
     let code = s
         .metadata()
-        .get("x-iam-error-code")
+        .get(crate::status::ERROR_CODE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     match (code, s.code()) {
@@ -291,12 +290,8 @@ async fn run(
             Ok(crate::api::reveal(s.auth.secrets(), &outcome))
         }
         Call::Read(q) => {
-            let opts = ReadOptions {
-                consistency: Consistency::Linearizable as i32,
-                at_least_index: 0,
-            };
             let (v, _) = s
-                .query_as(caller, Some(opts), q)
+                .query_as(caller, Some(crate::api::LINEARIZABLE), q)
                 .await
                 .map_err(|e| from_status(&e))?;
             Ok(v)
@@ -344,12 +339,7 @@ fn allow_simulation(
 }
 
 async fn linearizable(s: &ApiState) -> Result<u64, CallError> {
-    s.read_at(Some(ReadOptions {
-        consistency: Consistency::Linearizable as i32,
-        at_least_index: 0,
-    }))
-    .await
-    .map_err(|e| from_status(&e))
+    s.read_linearizable().await.map_err(|e| from_status(&e))
 }
 
 fn simulate(s: &ApiState, sim: iam_aws::Simulate) -> Result<Value, CallError> {
@@ -384,11 +374,7 @@ fn simulate(s: &ApiState, sim: iam_aws::Simulate) -> Result<Value, CallError> {
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let decision = match r.decision {
-                AuthzDecision::Allowed => "allowed",
-                AuthzDecision::ExplicitDeny => "explicitDeny",
-                AuthzDecision::ImplicitDeny => "implicitDeny",
-            };
+            let decision = r.decision.as_str();
             let matched: Vec<Value> = r
                 .matched
                 .iter()

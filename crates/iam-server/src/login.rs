@@ -25,7 +25,7 @@ use crate::auth::{Caller, CallerKind};
 use crate::status::from_iam;
 use iam_auth::token::issue;
 use iam_model::{ErrorCode, IamError};
-use iam_proto::v1::{Consistency, LoginReply, LoginRequest, ReadOptions, TemporaryCredentials};
+use iam_proto::v1::{LoginReply, LoginRequest, TemporaryCredentials};
 use iam_state::ops::login_profiles::{LoginProfile, LoginProfileOp, SignIn, PASSWORD_LEN_MAX};
 use iam_state::Command;
 use std::sync::atomic::Ordering;
@@ -279,11 +279,7 @@ impl ApiState {
             r.user_name.trim().to_ascii_lowercase()
         );
         // Decide on the latest password and failures, not a lagging copy.
-        self.read(Some(ReadOptions {
-            consistency: Consistency::Linearizable as i32,
-            at_least_index: 0,
-        }))
-        .await?;
+        self.read_linearizable().await?;
         let now = crate::now_ms();
         let found = self.find_sign_in(&r.account, r.user_name.trim());
         let matches = match &found {

@@ -16,7 +16,6 @@ use crate::api::ApiState;
 use crate::status::from_iam;
 use iam_auth::secret_box::SecretBox;
 use iam_model::{ErrorCode, IamError};
-use iam_proto::v1::{Consistency, ReadOptions};
 use iam_state::ops::mfa::checked::{self, CodeCheck};
 use iam_state::ops::mfa::{self, totp, MfaOp, VirtualMfaDevice};
 use iam_state::{Command, Op};
@@ -71,11 +70,7 @@ impl ApiState {
         if let Some(d) = mfa::device(&self.view, account, serial) {
             return Ok(Some(d));
         }
-        self.read(Some(ReadOptions {
-            consistency: Consistency::Linearizable as i32,
-            at_least_index: 0,
-        }))
-        .await?;
+        self.read_linearizable().await?;
         Ok(mfa::device(&self.view, account, serial))
     }
 

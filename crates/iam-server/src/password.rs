@@ -12,7 +12,6 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use iam_model::{ErrorCode, IamError};
-use iam_proto::v1::{Consistency, ReadOptions};
 use iam_state::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tonic::Status;
@@ -180,11 +179,7 @@ impl ApiState {
         // What the node found is filled in below; nothing a client put there counts.
         *check = None;
         // Check against the latest password, not a lagging copy of it.
-        self.read(Some(ReadOptions {
-            consistency: Consistency::Linearizable as i32,
-            at_least_index: 0,
-        }))
-        .await?;
+        self.read_linearizable().await?;
         let policy = iam_state::ops::account::password_policy::load(
             &iam_state::Txn::new(&self.view),
             account,

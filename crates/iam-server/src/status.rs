@@ -5,10 +5,7 @@ use iam_model::{ErrorCode, IamError};
 use iam_raft::RaftNodeError;
 use tonic::{Code, Status};
 
-/// Metadata header with the AWS error code.
-pub const ERROR_CODE_HEADER: &str = "x-iam-error-code";
-/// Metadata header set on errors that are safe to retry.
-pub const RETRYABLE_HEADER: &str = "x-iam-retryable";
+pub use iam_proto::ERROR_CODE_HEADER;
 
 pub(crate) fn with_code(mut s: Status, code: &str) -> Status {
     if let Ok(v) = code.parse() {
@@ -66,14 +63,7 @@ pub fn from_raft(e: &RaftNodeError) -> Status {
         RaftNodeError::Membership(_) => (Code::FailedPrecondition, "InvalidInput"),
         RaftNodeError::Fatal(_) => (Code::Internal, "ServiceFailure"),
     };
-    let mut s = with_code(Status::new(code, e.to_string()), aws);
-    if e.is_retryable() {
-        s.metadata_mut().insert(
-            RETRYABLE_HEADER,
-            tonic::metadata::MetadataValue::from_static("true"),
-        );
-    }
-    s
+    with_code(Status::new(code, e.to_string()), aws)
 }
 
 /// A request that is malformed before it reaches the model (e.g. an unknown enum value).

@@ -98,6 +98,12 @@ impl Command {
         }
     }
 
+    /// Whether [`Command::prepare`] hashes a password (slow on purpose: see
+    /// [`crate::ops::login_profiles::LoginProfileOp::hashes_password`]).
+    pub fn hashes_password(&self) -> bool {
+        matches!(self, Self::In { op: Op::LoginProfile(o), .. } if o.hashes_password())
+    }
+
     /// Records the authenticated caller in the commands that keep it (quota requests and
     /// decisions).
     pub fn set_caller(&mut self, caller_arn: &str) {
@@ -109,8 +115,9 @@ impl Command {
         }
     }
 
-    /// Fills in what the proposing node chooses: unique ids, secrets, password hashes.
-    /// Whatever a client put in those fields is replaced.
+    /// Fills in what the proposing node chooses: unique ids, secrets, password hashes, and
+    /// a new account's id when the caller gave none. Whatever a client put in the other
+    /// fields is replaced.
     pub fn prepare(&mut self, env: &mut dyn crate::ops::Env) {
         match self {
             Self::In { op, .. } => op.prepare(env),
@@ -119,8 +126,16 @@ impl Command {
                 let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
                 *sealed_key = env.seal_secret(&hex);
             }
-            Self::CreateAccount { .. }
-            | Self::SandboxReset { .. }
+            Self::CreateAccount { account_id, .. } => {
+                if account_id.is_empty() {
+                    // Twelve digits, the first not zero, as AWS account ids look.
+                    let bytes = env.random_bytes(8);
+                    let r = bytes.iter().fold(0u64, |a, b| a << 8 | u64::from(*b));
+                    let n = 100_000_000_000 + r % 900_000_000_000;
+                    *account_id = iam_model::AccountId::from_number(n).to_string();
+                }
+            }
+            Self::SandboxReset { .. }
             | Self::RevokeTokenKey { .. }
             | Self::RestoreState { .. }
             | Self::FinalizeRelease { .. } => {}

@@ -233,13 +233,10 @@ pub fn summary(txn: &Txn<'_>, a: &str) -> BTreeMap<&'static str, u64> {
         ("PolicyVersionsInUse", c(Counter::PolicyVersions)),
         ("PolicyVersionsInUseQuota", 10_000),
         ("VersionsPerPolicyQuota", n(fixed::POLICY_VERSIONS_MAX)),
-        ("PolicySizeQuota", n(fixed::MANAGED_POLICY_SIZE_MAX)),
-        ("UserPolicySizeQuota", n(fixed::USER_INLINE_POLICY_SIZE_MAX)),
-        (
-            "GroupPolicySizeQuota",
-            n(fixed::GROUP_INLINE_POLICY_SIZE_MAX),
-        ),
-        ("RolePolicySizeQuota", n(fixed::ROLE_INLINE_POLICY_SIZE_MAX)),
+        ("PolicySizeQuota", n(iam_policy::MANAGED_POLICY_SIZE_MAX)),
+        ("UserPolicySizeQuota", n(iam_policy::USER_INLINE_SIZE_MAX)),
+        ("GroupPolicySizeQuota", n(iam_policy::GROUP_INLINE_SIZE_MAX)),
+        ("RolePolicySizeQuota", n(iam_policy::ROLE_INLINE_SIZE_MAX)),
         (
             "AssumeRolePolicySizeQuota",
             q(QuotaKind::AssumeRolePolicySize),

@@ -237,6 +237,20 @@ pub struct LoginProfileView {
 }
 
 impl LoginProfileOp {
+    /// Whether preparing it hashes a password (tens of milliseconds of CPU: the server
+    /// prepares these off its async workers).
+    pub fn hashes_password(&self) -> bool {
+        match self {
+            Self::Create { .. } | Self::ChangePassword { .. } => true,
+            Self::Update { password, .. } => password.is_some(),
+            Self::Delete { .. }
+            | Self::RecordUse { .. }
+            | Self::RecordFailure { .. }
+            | Self::ReserveAttempt { .. }
+            | Self::ForgetFailures { .. } => false,
+        }
+    }
+
     /// Ops only the server itself proposes (bookkeeping around password checks).
     pub fn is_internal(&self) -> bool {
         matches!(

@@ -6,11 +6,10 @@ use super::super::{parse_policy, to_json, Ctx};
 use super::principal::Principal;
 use super::{validate, EntityKind};
 use crate::command::Outcome;
-use iam_model::limits::{
-    GROUP_INLINE_POLICY_SIZE_MAX, ROLE_INLINE_POLICY_SIZE_MAX, USER_INLINE_POLICY_SIZE_MAX,
-};
 use iam_model::{ErrorCode, IamError, IamResult};
-use iam_policy::{policy_size, PolicyKind};
+use iam_policy::{
+    policy_size, PolicyKind, GROUP_INLINE_SIZE_MAX, ROLE_INLINE_SIZE_MAX, USER_INLINE_SIZE_MAX,
+};
 use serde::{Deserialize, Serialize};
 
 /// Get{User,Group,Role}Policy's result.
@@ -24,9 +23,9 @@ pub struct InlinePolicyView {
 
 fn policy_kind(kind: EntityKind) -> (PolicyKind, usize) {
     match kind {
-        EntityKind::User => (PolicyKind::UserInline, USER_INLINE_POLICY_SIZE_MAX),
-        EntityKind::Group => (PolicyKind::GroupInline, GROUP_INLINE_POLICY_SIZE_MAX),
-        EntityKind::Role => (PolicyKind::RoleInline, ROLE_INLINE_POLICY_SIZE_MAX),
+        EntityKind::User => (PolicyKind::UserInline, USER_INLINE_SIZE_MAX),
+        EntityKind::Group => (PolicyKind::GroupInline, GROUP_INLINE_SIZE_MAX),
+        EntityKind::Role => (PolicyKind::RoleInline, ROLE_INLINE_SIZE_MAX),
     }
 }
 

@@ -4,26 +4,7 @@ use iam_model::limits::{DESCRIPTION_LEN_MAX, PATH_LEN_MAX, POLICY_NAME_LEN_MAX, 
 use iam_model::limits::{GROUP_NAME_LEN_MAX, TAGS_PER_RESOURCE_MAX};
 use iam_model::{IamError, IamResult};
 
-const NAME_PATTERN: &str = "Member must satisfy regular expression pattern: [\\w+=,.@-]+";
-
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
-}
-
-fn check_name(field: &str, value: &str, len_max: usize) -> IamResult<()> {
-    let len = value.chars().count();
-    if len == 0 || len > len_max {
-        return Err(IamError::validation(
-            field,
-            value,
-            &format!("Member must have length between 1 and {len_max}"),
-        ));
-    }
-    if !value.chars().all(is_name_char) {
-        return Err(IamError::validation(field, value, NAME_PATTERN));
-    }
-    Ok(())
-}
+use iam_model::names::check_name;
 
 /// Managed and inline policy names: 1–128 characters of `[\w+=,.@-]`.
 pub(super) fn policy_name(name: &str) -> IamResult<()> {
