@@ -1,9 +1,11 @@
 //! Data-driven routing checks over every supported action, from botocore's IAM model
 //! (`data/operations.txt`): with all its parameters an action routes to the iamd operation
 //! of the same name, and without any one of its required parameters it fails with AWS's
-//! "Value null" `ValidationError` naming that parameter.
+//! "Value null" `ValidationError` naming that parameter. And each action's answer has the
+//! `Result` element its AWS output shape calls for (`data/outputs.txt`), so an operation
+//! added to the router but not to the renderer fails here.
 
-use iam_aws::{route, route_as, Call, Caller, Params, SUPPORTED, UNSUPPORTED};
+use iam_aws::{result_body, route, route_as, Call, Caller, Params, SUPPORTED, UNSUPPORTED};
 
 struct Operation {
     action: String,
@@ -166,5 +168,35 @@ fn unsupported_actions_are_named_in_a_501() {
         assert_eq!(err.code, "NotImplemented");
         assert_eq!(err.status, 501);
         assert_eq!(err.message, format!("iamd does not support {a}."));
+    }
+}
+
+/// Every supported action with what botocore's model says its output is (`members`, `empty`
+/// or `none`).
+fn outputs() -> Vec<(&'static str, &'static str)> {
+    include_str!("data/outputs.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_once(' ').expect("action and output kind"))
+        .collect()
+}
+
+#[test]
+fn every_action_renders_the_result_element_its_aws_output_calls_for() {
+    let listed: Vec<&str> = outputs().iter().map(|(a, _)| *a).collect();
+    assert_eq!(
+        listed, SUPPORTED,
+        "data/outputs.txt must list exactly the supported actions"
+    );
+    for (action, kind) in outputs() {
+        // An empty result: the renderer must still claim the action (its fields are
+        // checked by the golden XML of tests/render.rs).
+        let body = result_body(action, &serde_json::json!({}));
+        match kind {
+            "members" => assert!(body.is_some(), "{action}: no renderer writes its Result"),
+            "empty" => assert_eq!(body.as_deref(), Some(""), "{action}: an empty Result"),
+            "none" => assert_eq!(body, None, "{action}: AWS answers it without a Result"),
+            other => panic!("{action}: unknown output kind {other}"),
+        }
     }
 }
