@@ -245,6 +245,7 @@ pub async fn apply_throughput(
                         request_token: Some(format!("t{index}")),
                         time_ms: 1_700_000_000_000 + index,
                         command,
+                        origin: None,
                     }])),
                 }
             })

@@ -115,6 +115,8 @@ pub struct Cluster {
     pub restore_from: Option<PathBuf>,
     /// See [`Options::fault_clocks`].
     pub fault_clocks: bool,
+    /// See [`Options::audit`].
+    pub audit: bool,
 }
 
 /// How a test cluster is started.
@@ -139,6 +141,8 @@ pub struct Options {
     pub root: Option<(Credentials, String)>,
     /// Every node's clock can be skewed ([`Cluster::skew_clock`], iamd's test seam).
     pub fault_clocks: bool,
+    /// Every node writes its audit trail to a file of its own ([`Cluster::audit_path`]).
+    pub audit: bool,
 }
 
 /// The cluster secret key every test node gets (tests only).
@@ -255,6 +259,7 @@ impl Cluster {
             uniform: opts.uniform,
             restore_from: opts.restore_from,
             fault_clocks: opts.fault_clocks,
+            audit: opts.audit,
         };
         if c.uniform {
             for id in 1..=n {
@@ -337,6 +342,10 @@ impl Cluster {
             if node.id.is_multiple_of(2) { "1" } else { "0" }.into(),
         ];
         args.extend(self.extra_args.iter().cloned());
+        if self.audit {
+            args.push("--audit-file".into());
+            args.push(self.audit_path(node.id).display().to_string());
+        }
         if self.fault_clocks {
             args.push("--fault-clock-file".into());
             args.push(self.clock_file(node.id).display().to_string());
@@ -546,6 +555,20 @@ impl Cluster {
             "start the cluster with Options::fault_clocks"
         );
         std::fs::write(self.clock_file(id), offset_ms.to_string()).expect("clock file");
+    }
+
+    /// Node `id`'s audit file (with [`Options::audit`]).
+    pub fn audit_path(&self, id: u64) -> PathBuf {
+        self.dir().join(format!("node{id}-audit.log"))
+    }
+
+    /// The lines of node `id`'s audit file, parsed (each must be JSON).
+    pub fn audit_lines(&self, id: u64) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.audit_path(id)).unwrap_or_default();
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("audit line {l}: {e}")))
+            .collect()
     }
 
     pub fn log_of(&self, id: u64) -> String {

@@ -39,6 +39,7 @@ fn forged_root_key(account: &str, key_id: &str) -> Vec<u8> {
                 secret_access_key: "attacker-knows-this-secret".into(),
             },
         ),
+        origin: None,
     };
     iam_raft::format::encode("writes", &iam_raft::types::Requests(vec![req])).unwrap()
 }
@@ -195,6 +196,7 @@ async fn even_a_members_messages_are_bounded() {
                     user_id: format!("AIDAFLOOD{i:011}"),
                 },
             ),
+            origin: None,
         };
         let flood: Vec<Request> = (0..300).map(req).collect();
         let e = member

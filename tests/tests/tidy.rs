@@ -221,6 +221,37 @@ fn every_source_file_says_what_it_is_for() {
     }
 }
 
+/// AWS's XML (IAM's and STS's answers and errors) is written only by the AWS adapter,
+/// `iam-aws`; the server's other modules hand it typed results. A string literal with a
+/// closing tag or an XML namespace anywhere else in the crates' sources is XML written by
+/// hand.
+#[test]
+fn only_the_aws_adapter_writes_xml() {
+    let mut files = Vec::new();
+    rust_files(&root().join("crates"), &mut files);
+    let adapter = root().join("crates/iam-aws");
+    let mut checked = 0;
+    for f in files.iter().filter(|f| !f.starts_with(&adapter)) {
+        let text = std::fs::read_to_string(f).unwrap();
+        checked += 1;
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            let closing_tag = code
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .any(|literal| literal.contains("</") || literal.contains("xmlns"));
+            assert!(
+                !closing_tag,
+                "{}:{}: XML outside iam-aws (render it there from a typed result): {line}",
+                f.display(),
+                n + 1
+            );
+        }
+    }
+    assert!(checked > 50, "{checked} files checked");
+}
+
 #[test]
 fn the_chaos_library_never_knows_iamd() {
     let mut files = Vec::new();

@@ -2,7 +2,7 @@
 //! this release is upgraded node by node to a build of the next one and rolled back, under a
 //! client load, then upgraded again and finalized.
 //!
-//! The next release is this source built with `iam-state/release-next` (release 2: CreateGroup
+//! The next release is this source built with `iam-state/release-next` (this release + 1: CreateGroup
 //! gains a `note`, kept on the group), by tests/upgrade/build-next.sh, which `tests/run.sh`
 //! runs before the tests.
 
@@ -11,6 +11,10 @@ use iamd_tests::load::Load;
 use iamd_tests::{bin, within, Cluster};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// This build's release, and the next one's (`iam-state/release-next`).
+const THIS: u32 = iam_state::release::RELEASE;
+const NEXT: u32 = THIS + 1;
 
 /// The next release's iamd.
 fn next_build() -> PathBuf {
@@ -119,7 +123,8 @@ async fn a_rolling_upgrade_and_its_rollback_under_load_lose_no_write() {
             "finalize with older members must be refused: {err}"
         );
         assert!(
-            err.contains("every member must run release 2") && err.contains("runs release 1"),
+            err.contains(&format!("every member must run release {NEXT}"))
+                && err.contains(&format!("runs release {THIS}")),
             "{err}"
         );
         // Until finalized, what only the next release knows is refused, by name, even by a
@@ -131,21 +136,21 @@ async fn a_rolling_upgrade_and_its_rollback_under_load_lose_no_write() {
         assert!(why.contains("finalize the upgrade first"), "{why}");
 
         // The whole cluster on the next release, then back to this one, under the load.
-        roll(&mut c, &next, 2).await;
-        roll(&mut c, &this, 1).await;
+        roll(&mut c, &next, NEXT).await;
+        roll(&mut c, &this, THIS).await;
         assert!(
             load.acknowledged() > 0,
             "the load made no progress across two rolls"
         );
 
         // Upgrade again and finalize: the new field works on every node.
-        roll(&mut c, &next, 2).await;
+        roll(&mut c, &next, NEXT).await;
         let (code, out, err) = c.iamctl_on(2, &["-o", "json", "cluster", "finalize-upgrade"]);
         assert_eq!(code, 0, "{err}");
         let v = iamd_tests::iamctl::json(&out);
         assert_eq!(
             (v["release"].as_u64(), v["previous"].as_u64()),
-            (Some(2), Some(1)),
+            (Some(u64::from(NEXT)), Some(u64::from(THIS))),
             "{out}"
         );
         let (code, out, _) = c.iamctl_on(1, &["-o", "json", "cluster", "finalize-upgrade"]);
@@ -163,7 +168,7 @@ async fn a_rolling_upgrade_and_its_rollback_under_load_lose_no_write() {
                 "node {label}: {group}"
             );
             let s = c.status(label).await.expect("status");
-            assert_eq!((s.release, s.cluster_release), (2, 2));
+            assert_eq!((s.release, s.cluster_release), (NEXT, NEXT));
         }
 
         // A build of the older release now refuses the node's data, with the reason, and
@@ -180,7 +185,8 @@ async fn a_rolling_upgrade_and_its_rollback_under_load_lose_no_write() {
         }
         let log = c.log_of(3);
         assert!(
-            log.contains("needs iamd release 2") && log.contains("this iamd is release 1"),
+            log.contains(&format!("needs iamd release {NEXT}"))
+                && log.contains(&format!("this iamd is release {THIS}")),
             "{log}"
         );
         c.start_node_with(3, &next);

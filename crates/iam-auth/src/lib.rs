@@ -10,7 +10,7 @@
 //!    `MissingAuthenticationToken`; a malformed `Authorization` gives `IncompleteSignature`.
 //! 2. Find the secret for [`sigv4::ParsedAuth::access_key_id`]:
 //!    - `AKIA…`: look the key up in the state; unknown or inactive → `InvalidClientTokenId`
-//!      ([`AuthError::invalid_client_token_id`]).
+//!      ([`AuthErrors::invalid_client_token_id`]).
 //!    - `ASIA…`: the request must carry a security token; [`token::authenticate_session`]
 //!      opens it, checks it belongs to that key and has not expired, and re-derives the
 //!      session's secret (nothing is looked up or written).
@@ -26,5 +26,5 @@ mod error;
 mod time;
 
 pub use ct::ct_eq;
-pub use error::AuthError;
+pub use error::{AuthError, AuthErrors};
 pub use time::{format_amz_date, parse_amz_date};

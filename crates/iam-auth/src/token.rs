@@ -15,7 +15,7 @@
 //! GetSessionToken maximum). A token whose key was removed is `InvalidClientTokenId`.
 
 use crate::ct::ct_eq;
-use crate::AuthError;
+use crate::{AuthError, AuthErrors};
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};

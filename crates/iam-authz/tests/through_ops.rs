@@ -39,6 +39,7 @@ impl Node {
             request_token: None,
             time_ms: 1000 + self.log,
             command,
+            origin: None,
         };
         let (resp, writes) = apply(&self.store, self.log, &req);
         let out = resp.result.unwrap_or_else(|e| panic!("{e}")).to_json();

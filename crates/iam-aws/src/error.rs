@@ -15,16 +15,12 @@ pub struct AwsError {
     pub status: u16,
 }
 
-/// Code for AWS operations iamd recognizes but does not implement (HTTP 501, not retried
-/// by the SDKs).
-pub const NOT_IMPLEMENTED: &str = "NotImplemented";
-
 impl AwsError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            code: code.to_owned(),
+            code: code.as_str().to_owned(),
             message: message.into(),
-            status: status_of(code),
+            status: code.http_status(),
         }
     }
 
@@ -33,7 +29,7 @@ impl AwsError {
     /// Member must not be null". `param` is the wire name (`UserName`).
     pub fn missing(param: &str) -> Self {
         Self::new(
-            "ValidationError",
+            ErrorCode::ValidationError,
             format!(
                 "1 validation error detected: Value null at '{}' failed to satisfy constraint: \
                  Member must not be null",
@@ -50,14 +46,17 @@ impl AwsError {
     /// `InvalidAction` for an `Action` AWS IAM does not have.
     pub fn invalid_action(action: &str) -> Self {
         Self::new(
-            "InvalidAction",
+            ErrorCode::InvalidAction,
             format!("The action {action} is not valid for this web service."),
         )
     }
 
     /// `NotImplemented` (501) for an AWS IAM operation iamd does not support.
     pub fn not_implemented(action: &str) -> Self {
-        Self::new(NOT_IMPLEMENTED, format!("iamd does not support {action}."))
+        Self::new(
+            ErrorCode::NotImplemented,
+            format!("iamd does not support {action}."),
+        )
     }
 
     /// The `<ErrorResponse>` document and its status.
@@ -97,26 +96,10 @@ pub fn field_name(param: &str) -> String {
     }
 }
 
-/// AWS's HTTP status for an error code: iamd's business codes from
-/// [`ErrorCode::http_status`], then the common Query-protocol codes; anything else is 400.
+/// AWS's HTTP status for an error code ([`ErrorCode::http_status`]); a code iamd does not
+/// define (none it sends) is a client error, 400.
 pub fn status_of(code: &str) -> u16 {
-    if let Some(c) = ErrorCode::parse(code) {
-        return c.http_status();
-    }
-    match code {
-        "InvalidClientTokenId"
-        | "SignatureDoesNotMatch"
-        | "MissingAuthenticationToken"
-        | "ExpiredToken"
-        | "OptInRequired"
-        | "AccessDeniedException" => 403,
-        "NotSupportedService" | "MalformedQueryString" => 404,
-        "UnsupportedMediaType" => 415,
-        "InternalFailure" => 500,
-        NOT_IMPLEMENTED => 501,
-        "ServiceUnavailable" => 503,
-        _ => 400,
-    }
+    ErrorCode::parse(code).map_or(400, ErrorCode::http_status)
 }
 
 /// `<ErrorResponse>` for `code`, with its HTTP status; `Type` is `Receiver` for 5xx and

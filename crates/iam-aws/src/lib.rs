@@ -29,8 +29,9 @@ mod render;
 mod route;
 mod xml;
 
-pub use error::{field_name, render_error, status_of, AwsError, NOT_IMPLEMENTED};
+pub use error::{field_name, render_error, status_of, AwsError};
 pub use params::{parse_form, ContextEntry, Params};
+pub use render::sts::{render_sts, StsResult, STS_XMLNS};
 pub use render::{render, result_body};
 pub use route::{
     is_supported, route, route_as, Call, Caller, ContextKeys, Simulate, API_VERSION, SUPPORTED,

@@ -4,6 +4,7 @@
 
 use crate::error::AwsError;
 use iam_auth::sigv4::query_pairs;
+use iam_model::ErrorCode;
 use iam_model::Tag;
 use iam_state::ops::PageRequest;
 use std::collections::BTreeMap;
@@ -26,7 +27,7 @@ pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
 
 /// The code of a query string or form body that cannot be read as parameters (AWS's
 /// common Query-protocol error).
-pub(crate) const MALFORMED: &str = "MalformedQueryString";
+pub(crate) const MALFORMED: ErrorCode = ErrorCode::MalformedQueryString;
 
 /// One entry of `ContextEntries` (SimulatePrincipalPolicy / SimulateCustomPolicy).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +100,11 @@ impl Params {
     }
 
     /// A scalar parameter.
+    /// Every parameter, by name.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.map.get(name).map(String::as_str)
     }
@@ -215,7 +221,7 @@ impl Params {
             let get = |f: &str| fields.iter().find(|(k, _)| *k == f).map(|(_, v)| *v);
             let Some(key) = get("Key") else {
                 return Err(AwsError::new(
-                    "ValidationError",
+                    ErrorCode::ValidationError,
                     format!(
                         "1 validation error detected: Value null at '{}.{n}.member.key' failed \
                          to satisfy constraint: Member must not be null",
@@ -281,11 +287,11 @@ mod tests {
             (b"User%4Eame=a", b"UserName=b"),
         ] {
             let e = Params::from_request(query, body).unwrap_err();
-            assert_eq!(e.code, MALFORMED, "{e}");
+            assert_eq!(e.code, MALFORMED.as_str(), "{e}");
             assert!(e.message.contains("more than once"), "{e}");
         }
         let e = Params::from_request(b"", b"UserName=%FF").unwrap_err();
-        assert_eq!(e.code, MALFORMED);
+        assert_eq!(e.code, MALFORMED.as_str());
         assert!(e.message.contains("UTF-8"), "{e}");
     }
 }

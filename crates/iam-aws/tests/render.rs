@@ -58,6 +58,7 @@ impl Server {
             request_token: None,
             time_ms: T0,
             command,
+            origin: None,
         };
         let (resp, writes) = apply(&self.store, self.index, &req);
         self.store.commit(writes);

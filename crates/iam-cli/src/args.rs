@@ -91,6 +91,9 @@ pub(crate) enum Noun {
     /// Quotas, quota increase requests and usage caps.
     #[command(subcommand)]
     Quota(crate::nouns::quota::QuotaCmd),
+    /// The event history: the account's applied changes (who, what, when).
+    #[command(subcommand)]
+    Audit(crate::nouns::audit::AuditCmd),
     /// Managed, inline and boundary policies; `validate` and `eval` work offline (no cluster).
     #[command(subcommand)]
     Policy(crate::nouns::policy::PolicyCmd),

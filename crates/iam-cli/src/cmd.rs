@@ -96,6 +96,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
             crate::nouns::policy::run(&mut ctx, c).await
         }
         Noun::Quota(c) => crate::nouns::quota::run(&mut ctx, c).await,
+        Noun::Audit(c) => crate::nouns::audit::run(&mut ctx, c).await,
         Noun::AccessKey(c) => crate::nouns::access_key::run(&mut ctx, c).await,
         Noun::LoginProfile(c) => crate::nouns::login_profile::run(&mut ctx, c).await,
         Noun::Mfa(c) => crate::nouns::mfa::run(&mut ctx, c).await,

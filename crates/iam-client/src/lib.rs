@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use tonic::transport::{Channel, Endpoint};
 use tonic::Code;
 
+use iam_model::ErrorCode;
 pub use iam_proto::ERROR_CODE_HEADER;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,28 +47,21 @@ impl ClientError {
         }
     }
 
-    fn from_status(s: &tonic::Status) -> Self {
-        let code = s
-            .metadata()
-            .get(ERROR_CODE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(match s.code() {
-                Code::NotFound => "NoSuchEntity",
-                Code::AlreadyExists => "EntityAlreadyExists",
-                Code::InvalidArgument => "ValidationError",
-                Code::PermissionDenied | Code::Unauthenticated => "AccessDenied",
-                Code::ResourceExhausted => "LimitExceeded",
-                _ => "ServiceFailure",
-            })
-            .to_owned();
-        match s.code() {
-            Code::Internal | Code::Unknown | Code::DataLoss | Code::Unimplemented => {
+    /// The error a status from an iamd node means: its AWS code (every refusal carries one
+    /// in [`ERROR_CODE_HEADER`]); a status without one (the transport's own: a connection
+    /// refused, a deadline) is unavailable, or an internal failure.
+    pub fn from_status(s: &tonic::Status) -> Self {
+        match aws_code(s) {
+            Some(c) if c.retryable() => Self::Unavailable(describe(s)),
+            Some(c) if c.rpc() == iam_model::RpcCode::Internal => {
                 Self::Internal(s.message().to_owned())
             }
-            _ => Self::Refused {
-                code,
+            Some(c) => Self::Refused {
+                code: c.as_str().to_owned(),
                 message: s.message().to_owned(),
             },
+            None if retryable(s) => Self::Unavailable(describe(s)),
+            None => Self::Internal(s.message().to_owned()),
         }
     }
 }
@@ -77,11 +71,25 @@ fn describe(s: &tonic::Status) -> String {
     signing::with_causes(s)
 }
 
+/// The AWS error code a status carries in [`ERROR_CODE_HEADER`].
+fn aws_code(s: &tonic::Status) -> Option<ErrorCode> {
+    s.metadata()
+        .get(ERROR_CODE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(ErrorCode::parse)
+}
+
+/// Whether another attempt (on this endpoint or the next) may succeed: the AWS code says so
+/// ([`ErrorCode::retryable`]); a status without one is the transport's, retried when it
+/// is about reaching the node.
 fn retryable(s: &tonic::Status) -> bool {
-    matches!(
-        s.code(),
-        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Aborted
-    )
+    match aws_code(s) {
+        Some(c) => c.retryable(),
+        None => matches!(
+            s.code(),
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Aborted
+        ),
+    }
 }
 
 /// A client over a list of endpoints (`http://host:port`).

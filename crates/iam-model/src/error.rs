@@ -5,11 +5,28 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Declares [`ErrorCode`] and its list of every code from one list of names: each variant's
-/// name is its exact AWS wire string, so neither the list nor the strings can drift from the
-/// enum.
+/// How an error travels over gRPC: the gRPC status codes iamd uses, named here so that the
+/// model knows no transport (the server maps each to tonic's `Code`, exhaustively).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RpcCode {
+    InvalidArgument,
+    NotFound,
+    AlreadyExists,
+    PermissionDenied,
+    ResourceExhausted,
+    FailedPrecondition,
+    Unauthenticated,
+    Unavailable,
+    Unimplemented,
+    Internal,
+}
+
+/// Declares [`ErrorCode`] from one table: each code once, with its AWS wire string (the
+/// variant's name), the HTTP status AWS answers it with, its gRPC status and whether a
+/// client should retry it. Every transport renders a code from here, so neither the list
+/// nor a mapping can drift from the enum.
 macro_rules! error_codes {
-    ($($(#[$doc:meta])* $code:ident,)*) => {
+    ($($(#[$doc:meta])* $code:ident => $http:literal, $rpc:ident, $retry:literal;)*) => {
         /// An AWS IAM/STS error code. The `Display` form is the exact wire string.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum ErrorCode {
@@ -26,81 +43,93 @@ macro_rules! error_codes {
                     $(Self::$code => stringify!($code),)*
                 }
             }
+
+            /// AWS's HTTP status for this code (the Query API's answer).
+            pub fn http_status(self) -> u16 {
+                match self {
+                    $(Self::$code => $http,)*
+                }
+            }
+
+            /// The gRPC status this code travels with.
+            pub fn rpc(self) -> RpcCode {
+                match self {
+                    $(Self::$code => RpcCode::$rpc,)*
+                }
+            }
+
+            /// Whether the same request may succeed if sent again (to this node later, or
+            /// to another): clients retry these, and only these.
+            pub fn retryable(self) -> bool {
+                match self {
+                    $(Self::$code => $retry,)*
+                }
+            }
         }
     };
 }
 
+// New variants go last: the responses of format 0 (bincode) name variants by position.
 error_codes! {
-    NoSuchEntity,
-    EntityAlreadyExists,
-    LimitExceeded,
-    DeleteConflict,
-    ConcurrentModification,
-    MalformedPolicyDocument,
-    InvalidInput,
-    ValidationError,
-    AccessDenied,
-    ServiceFailure,
-    PolicyNotAttachable,
-    UnmodifiableEntity,
-    EntityTemporarilyUnmodifiable,
-    InvalidAuthenticationCode,
-    PasswordPolicyViolation,
-    ReportNotPresent,
-    ReportExpired,
-    ReportInProgress,
-    InvalidUserType,
-    PolicyEvaluation,
+    NoSuchEntity => 404, NotFound, false;
+    EntityAlreadyExists => 409, AlreadyExists, false;
+    LimitExceeded => 409, ResourceExhausted, false;
+    DeleteConflict => 409, FailedPrecondition, false;
+    ConcurrentModification => 409, FailedPrecondition, false;
+    MalformedPolicyDocument => 400, InvalidArgument, false;
+    InvalidInput => 400, InvalidArgument, false;
+    ValidationError => 400, InvalidArgument, false;
+    AccessDenied => 403, PermissionDenied, false;
+    ServiceFailure => 500, Internal, false;
+    PolicyNotAttachable => 400, InvalidArgument, false;
+    UnmodifiableEntity => 400, InvalidArgument, false;
+    EntityTemporarilyUnmodifiable => 409, FailedPrecondition, false;
+    InvalidAuthenticationCode => 403, PermissionDenied, false;
+    PasswordPolicyViolation => 400, InvalidArgument, false;
+    ReportNotPresent => 410, NotFound, false;
+    ReportExpired => 410, NotFound, false;
+    ReportInProgress => 404, FailedPrecondition, false;
+    InvalidUserType => 400, InvalidArgument, false;
+    PolicyEvaluation => 500, Internal, false;
     // Authentication (SigV4 and session tokens).
-    InvalidClientTokenId,
-    SignatureDoesNotMatch,
-    IncompleteSignature,
-    ExpiredToken,
-    MissingAuthenticationToken,
-    RequestExpired,
-    /// A request token was used before by the same caller for a different request (new
-    /// variants go last: responses travel in bincode).
-    IdempotentParameterMismatch,
-    /// The node cannot serve now (e.g. its clock is off the cluster's); another node may.
-    ServiceUnavailable,
+    InvalidClientTokenId => 403, Unauthenticated, false;
+    SignatureDoesNotMatch => 403, Unauthenticated, false;
+    IncompleteSignature => 400, InvalidArgument, false;
+    ExpiredToken => 403, Unauthenticated, false;
+    MissingAuthenticationToken => 403, Unauthenticated, false;
+    RequestExpired => 400, InvalidArgument, false;
+    /// A request token was used before by the same caller for a different request:
+    /// retrying cannot help.
+    IdempotentParameterMismatch => 400, FailedPrecondition, false;
+    /// The node cannot serve now (e.g. its clock is off the cluster's, its audit trail
+    /// cannot record); another node, or the same later, may.
+    ServiceUnavailable => 503, Unavailable, true;
+    /// Too many requests from a source (failed authentications, sign-ins) or a busy node:
+    /// not retried at once (the source must slow down; AWS SDKs back off and retry).
+    Throttling => 400, ResourceExhausted, false;
+    // The Query protocol's own refusals (the AWS IAM and STS APIs on the HTTP port).
+    /// No `Action` parameter.
+    MissingAction => 400, InvalidArgument, false;
+    /// An `Action` the API does not have.
+    InvalidAction => 400, InvalidArgument, false;
+    /// A required parameter is absent (STS).
+    MissingParameter => 400, InvalidArgument, false;
+    /// The query string or form body cannot be read (a parameter twice, not UTF-8).
+    MalformedQueryString => 404, InvalidArgument, false;
+    /// A body that is not a form.
+    UnsupportedMediaType => 415, InvalidArgument, false;
+    /// An AWS operation iamd recognizes but does not implement (not retried by SDKs).
+    NotImplemented => 501, Unimplemented, false;
+    /// The Query API failed internally.
+    InternalFailure => 500, Internal, false;
+    /// Session policies and tags too large once packed (STS).
+    PackedPolicyTooLarge => 400, InvalidArgument, false;
 }
 
 impl ErrorCode {
     /// The code whose wire string is `code`.
     pub fn parse(code: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|c| c.as_str() == code)
-    }
-
-    /// AWS's HTTP status for this code.
-    pub fn http_status(self) -> u16 {
-        match self {
-            Self::NoSuchEntity => 404,
-            Self::EntityAlreadyExists
-            | Self::LimitExceeded
-            | Self::DeleteConflict
-            | Self::ConcurrentModification
-            | Self::EntityTemporarilyUnmodifiable => 409,
-            Self::MalformedPolicyDocument
-            | Self::InvalidInput
-            | Self::ValidationError
-            | Self::PolicyNotAttachable
-            | Self::UnmodifiableEntity
-            | Self::PasswordPolicyViolation
-            | Self::InvalidUserType
-            | Self::IncompleteSignature
-            | Self::RequestExpired
-            | Self::IdempotentParameterMismatch => 400,
-            Self::AccessDenied
-            | Self::InvalidAuthenticationCode
-            | Self::InvalidClientTokenId
-            | Self::SignatureDoesNotMatch
-            | Self::ExpiredToken
-            | Self::MissingAuthenticationToken => 403,
-            Self::ReportNotPresent | Self::ReportExpired => 410,
-            Self::ReportInProgress => 404,
-            Self::ServiceFailure | Self::PolicyEvaluation => 500,
-            Self::ServiceUnavailable => 503,
-        }
     }
 }
 
@@ -170,9 +199,24 @@ mod tests {
 
     #[test]
     fn every_code_parses_from_its_wire_string_and_nothing_else_does() {
-        assert_eq!(ErrorCode::ALL.len(), 28);
+        assert_eq!(ErrorCode::ALL.len(), 37);
         for code in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
+        }
+        // Only the node's own condition is worth sending again as is.
+        let retryable: Vec<_> = ErrorCode::ALL.iter().filter(|c| c.retryable()).collect();
+        assert_eq!(retryable, [&ErrorCode::ServiceUnavailable]);
+        for code in ErrorCode::ALL {
+            let status = code.http_status();
+            assert!((400..600).contains(&status), "{code}: {status}");
+            // A server-side failure is a 5xx on both transports.
+            let internal = matches!(
+                code.rpc(),
+                super::RpcCode::Internal
+                    | super::RpcCode::Unavailable
+                    | super::RpcCode::Unimplemented
+            );
+            assert_eq!(status >= 500, internal, "{code}");
         }
         assert_eq!(ErrorCode::parse("nosuchentity"), None);
         assert_eq!(ErrorCode::parse(""), None);

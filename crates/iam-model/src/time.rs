@@ -46,6 +46,57 @@ impl Utc {
     }
 }
 
+impl Utc {
+    /// `2024-01-02T03:04:05Z`.
+    pub fn iso8601(self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+/// Milliseconds since the epoch of `2024-01-02T03:04:05Z` (or `+00:00` for `Z`, as AWS's
+/// credential report writes it), or of a date alone (`2024-01-02`: its midnight UTC).
+/// `None` for anything else, or a date that does not exist.
+pub fn parse_iso8601(text: &str) -> Option<u64> {
+    let num = |s: &str, len: usize| -> Option<u64> {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (date, time) = match text.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let mut d = date.split('-');
+    let (year, month, day) = (num(d.next()?, 4)?, num(d.next()?, 2)?, num(d.next()?, 2)?);
+    if d.next().is_some() {
+        return None;
+    }
+    let (hour, minute, second) = match time {
+        None => (0, 0, 0),
+        Some(t) => {
+            let t = t.strip_suffix('Z').or_else(|| t.strip_suffix("+00:00"))?;
+            let mut p = t.split(':');
+            let hms = (num(p.next()?, 2)?, num(p.next()?, 2)?, num(p.next()?, 2)?);
+            if p.next().is_some() {
+                return None;
+            }
+            hms
+        }
+    };
+    Utc {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    }
+    .to_ms()
+}
+
 fn is_leap(y: u64) -> bool {
     (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
@@ -108,6 +159,31 @@ mod tests {
                 second: 0,
             };
             assert_eq!(Utc::from_ms(t.to_ms().unwrap()), t);
+        }
+    }
+
+    #[test]
+    fn iso8601_text_parses_and_prints() {
+        let ms = 1_440_938_160_000;
+        assert_eq!(Utc::from_ms(ms).iso8601(), "2015-08-30T12:36:00Z");
+        assert_eq!(parse_iso8601("2015-08-30T12:36:00Z"), Some(ms));
+        assert_eq!(parse_iso8601("2015-08-30T12:36:00+00:00"), Some(ms));
+        assert_eq!(
+            parse_iso8601("2015-08-30"),
+            Some(ms - (12 * 3600 + 36 * 60) * 1000)
+        );
+        for bad in [
+            "",
+            "2015-08-30T12:36:00",
+            "2015-8-30",
+            "2015-02-30",
+            "2015-08-30T24:00:00Z",
+            "2015-08-30T12:36Z",
+            "2015-08-30-01",
+            "x015-08-30",
+            "2015-08-30T12:36:00+01:00",
+        ] {
+            assert_eq!(parse_iso8601(bad), None, "{bad}");
         }
     }
 

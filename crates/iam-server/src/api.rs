@@ -58,6 +58,11 @@ pub struct ApiState {
     pub sign_in_throttle: Arc<crate::auth::throttle::Throttle>,
     /// The last readiness read, shared by concurrent and closely following probes.
     pub(crate) ready_probe: Arc<crate::health::ProbeCache>,
+    /// The audit trail (`crate::audit`): every request's line is written at its transport's
+    /// edge.
+    pub audit: Arc<crate::audit::Audit>,
+    /// The event history's bounds this node proposes (most events, oldest in ms).
+    pub history_bounds: (u64, u64),
 }
 
 impl ApiState {
@@ -69,6 +74,7 @@ impl ApiState {
         secrets: SecretBox,
         hosts: crate::auth::hosts::AllowedHosts,
     ) -> Self {
+        let audit = crate::audit::Audit::off(node.id());
         let clock_node = node.clone();
         let clock: crate::auth::ClockCheck = Arc::new(move || {
             let status = clock_node.clock_status();
@@ -93,6 +99,11 @@ impl ApiState {
             preauth: Arc::default(),
             sign_in_throttle: Arc::new(crate::auth::throttle::Throttle::sign_in()),
             ready_probe: Arc::default(),
+            audit,
+            history_bounds: (
+                iam_state::events::DEFAULT_MAX_EVENTS,
+                iam_state::events::DEFAULT_MAX_AGE_MS,
+            ),
         }
     }
 
@@ -118,6 +129,12 @@ impl ApiState {
             Ok(()) => crate::metrics::Outcome::Allowed,
             Err(_) => crate::metrics::Outcome::Denied,
         };
+        let denial = decision.as_ref().err().map(|e| e.message.as_str());
+        crate::audit::note_decision(
+            &target.action,
+            target.resources().map(str::to_owned).collect(),
+            denial,
+        );
         crate::metrics::decided(crate::metrics::Api::Iam, outcome, started.elapsed());
         decision.map_err(|e| from_iam(&e))
     }
@@ -156,6 +173,7 @@ impl ApiState {
         opts: Option<ReadOptions>,
         mut query: Query,
     ) -> Result<(serde_json::Value, u64), Status> {
+        crate::audit::note_params(|| serde_json::to_value(&query).ok());
         if query.is_internal() {
             return Err(invalid(format!(
                 "{} returns secrets and is not available through the API",
@@ -197,8 +215,10 @@ impl ApiState {
             request_token: Some(iam_state::token::scoped(&proposer.scope, digest, &token)),
             time_ms: crate::now_ms(),
             command,
+            origin: proposer.origin.clone().map(Box::new),
         };
         let out = self.node.propose(req).await.map_err(|e| from_raft(&e))?;
+        crate::audit::note_log_index(out.index);
         match out.response.result {
             Ok(outcome) => Ok((outcome, out.index)),
             Err(e) => Err(from_iam(&e)),
@@ -336,6 +356,7 @@ impl ApiState {
         opts: Option<WriteOptions>,
         mut command: Command,
     ) -> Result<(Outcome, u64), Status> {
+        crate::audit::note_params(|| serde_json::to_value(&command).ok());
         if command.is_internal() {
             return Err(invalid(format!(
                 "{} is issued by iamd itself and cannot be sent through the API",
@@ -364,22 +385,53 @@ impl ApiState {
         };
         let root_creds = touches_root_credentials(&self.view, &command);
         if implicit {
-            crate::auth::authorize::check_explicit_deny(
+            let decision = crate::auth::authorize::check_explicit_deny(
                 &self.view,
                 &self.authz,
                 caller,
                 &target,
                 crate::now_ms(),
-            )
-            .map_err(|e| from_iam(&e))?;
+            );
+            crate::audit::note_decision(
+                &target.action,
+                target.resources().map(str::to_owned).collect(),
+                decision.as_ref().err().map(|e| e.message.as_str()),
+            );
+            decision.map_err(|e| from_iam(&e))?;
         } else {
             self.check(caller, scope, &target, root_creds)?;
         }
         // MFA codes are checked here, where the sealed seed can be opened (`crate::mfa`).
         self.check_mfa_codes(&mut command).await?;
         command.set_caller(&caller.arn);
-        self.execute(&Proposer::caller(caller), &digest, opts, command)
-            .await
+        let origin = self.origin(caller, account.as_deref(), &target);
+        let proposer = Proposer::caller(caller).with_origin(origin);
+        self.execute(&proposer, &digest, opts, command).await
+    }
+
+    /// What the event history records of a change `caller` makes (once the cluster runs a
+    /// release that keeps the history: see `iam_state::events`).
+    fn origin(
+        &self,
+        caller: &Caller,
+        account: Option<&str>,
+        target: &Target,
+    ) -> Option<iam_state::events::Origin> {
+        if iam_state::release::cluster_release(&self.view) < iam_state::release::EVENT_HISTORY {
+            return None;
+        }
+        let (max_events, max_age_ms) = self.history_bounds;
+        Some(iam_state::events::Origin {
+            account: account.unwrap_or(&caller.account).to_owned(),
+            principal: caller.arn.clone(),
+            access_key_id: caller.access_key_id.clone(),
+            source_ip: caller.source_ip.clone().unwrap_or_default(),
+            request_id: crate::audit::current_request_id().unwrap_or_default(),
+            action: target.action.clone(),
+            resources: target.resources().map(str::to_owned).collect(),
+            max_events,
+            max_age_ms,
+        })
     }
 
     /// The node's own writes (bootstrap, bookkeeping): no caller to authorize.
@@ -429,11 +481,7 @@ impl ApiState {
         } else {
             command.prepare(&mut env);
         }
-        let dry_run = StateRequest {
-            request_token: None,
-            time_ms: crate::now_ms(),
-            command,
-        };
+        let dry_run = StateRequest::new(crate::now_ms(), command);
         if let StateResponse { result: Err(e) } = iam_state::dry_run(&self.view, &dry_run) {
             if input_error(&e) {
                 return Err(iam_err(e));
@@ -450,13 +498,18 @@ pub const API_STREAMS_PER_CONNECTION: u32 = 256;
 pub fn router(
     state: ApiState,
 ) -> tonic::transport::server::Router<
-    tower_layer::Stack<crate::auth::grpc::AuthLayer, tower_layer::Identity>,
+    tower_layer::Stack<
+        crate::auth::grpc::AuthLayer,
+        tower_layer::Stack<crate::audit::grpc::AuditLayer, tower_layer::Identity>,
+    >,
 > {
     tonic::transport::Server::builder()
         .tcp_nodelay(true)
         // Streams one connection may have open at once (each holds at most a bounded
         // body, see `auth::grpc`).
         .max_concurrent_streams(Some(API_STREAMS_PER_CONNECTION))
+        // The audit edge is outermost: a request refused by authentication is recorded too.
+        .layer(crate::audit::grpc::AuditLayer::new(state.audit.clone()))
         .layer(crate::auth::grpc::AuthLayer::new(
             state.auth.clone(),
             state.secure_transport,

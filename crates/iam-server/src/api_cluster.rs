@@ -287,10 +287,13 @@ impl Cluster for ApiState {
             })
             .collect();
         if !behind.is_empty() {
-            return Err(Status::failed_precondition(format!(
-                "every member must run release {release} before the upgrade is finalized: {}",
-                behind.join("; ")
-            )));
+            return Err(crate::status::refusal(
+                iam_model::ErrorCode::InvalidInput,
+                format!(
+                    "every member must run release {release} before the upgrade is finalized: {}",
+                    behind.join("; ")
+                ),
+            ));
         }
         reply.log_index = self
             .write_internal(iam_state::Command::FinalizeRelease { release })

@@ -7,24 +7,8 @@ use crate::auth::grpc::caller_of;
 use crate::status::from_iam;
 use iam_auth::token::IssuedCredentials;
 use iam_aws::Params;
-use iam_model::{ErrorCode, IamError};
 use iam_proto::v1::*;
 use tonic::{Request, Response, Status};
-
-/// An STS refusal (AWS code and message) as a gRPC status.
-fn sts_status((code, message): crate::sts::StsError) -> Status {
-    let code = match code.as_str() {
-        "AccessDenied" => ErrorCode::AccessDenied,
-        "ExpiredToken" => ErrorCode::ExpiredToken,
-        "InvalidClientTokenId" => ErrorCode::InvalidClientTokenId,
-        "MalformedPolicyDocument" => ErrorCode::MalformedPolicyDocument,
-        "ValidationError" | "MissingParameter" | "PackedPolicyTooLarge" => {
-            ErrorCode::ValidationError
-        }
-        _ => ErrorCode::ServiceFailure,
-    };
-    from_iam(&IamError::new(code, message))
-}
 
 fn credentials(c: &IssuedCredentials) -> TemporaryCredentials {
     TemporaryCredentials {
@@ -77,7 +61,7 @@ impl ApiState {
         ]);
         let c = crate::sts::get_session_token(self, &caller, &p)
             .await
-            .map_err(sts_status)?;
+            .map_err(|e| from_iam(&e))?;
         Ok(Response::new(credentials(&c)))
     }
 
@@ -109,7 +93,7 @@ impl ApiState {
         }
         let a = crate::sts::assume_role(self, &caller, &params(pairs))
             .await
-            .map_err(sts_status)?;
+            .map_err(|e| from_iam(&e))?;
         let mut out = credentials(&a.credentials);
         out.assumed_role_arn = a.arn;
         out.assumed_role_id = a.assumed_role_id;

@@ -33,17 +33,19 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use iam_auth::sigv4::{self, sha256_hex, AuthForm, SignedRequest};
-use iam_auth::AuthError;
+use iam_auth::{AuthError, AuthErrors};
 use iam_authz::SimulateRequest as AuthzSimulate;
 use iam_aws::{Call, Caller, Params};
-use iam_model::ErrorCode;
+use iam_model::{ErrorCode, IamError};
 use iam_state::ops::policies::effective_documents;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use tonic::Status;
 
-/// `POST /` (and `GET /?Action=...`).
+/// `POST /` (and `GET /?Action=...`): the audit edge of the Query API and STS — the
+/// request runs in the scope of its audit event, whose line is written once its answer is
+/// known (fail-closed: a request no sink recorded is answered `ServiceUnavailable`).
 pub(crate) async fn handle(
     State(s): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -52,11 +54,53 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let rid = request_id();
+    let audit = s.audit.clone();
+    if !audit.enabled() {
+        let rid = crate::audit::request_id();
+        return serve(s, peer, method, uri, headers, body, &rid).await;
+    }
+    let mut event = crate::audit::Event::new("query", "");
+    event.source_ip = Some(peer.ip().to_string());
+    let rid = event.request_id.clone();
+    if !audit.admits() {
+        event.failed("ServiceUnavailable", crate::audit::UNRECORDED);
+        let _ = audit.record(event).await;
+        return xml_error(
+            ErrorCode::ServiceUnavailable,
+            crate::audit::UNRECORDED,
+            &rid,
+        );
+    }
+    let (answer, event) =
+        crate::audit::scoped(event, serve(s, peer, method, uri, headers, body, &rid)).await;
+    match audit.record(event).await {
+        Ok(()) => answer,
+        Err(()) => xml_error(
+            ErrorCode::ServiceUnavailable,
+            crate::audit::UNRECORDED,
+            &rid,
+        ),
+    }
+}
+
+/// One Query API or STS request (see [`handle`]).
+async fn serve(
+    s: ApiState,
+    peer: SocketAddr,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Body,
+    rid: &str,
+) -> Response {
+    let rid = rid.to_owned();
     let ip = peer.ip();
+    crate::audit::note(|e| {
+        e.access_key_id = claimed_key_id(&signed_request(&method, &uri, &headers, None));
+    });
     let limits = &s.preauth;
     if !limits.throttle.allowed(ip) {
-        return xml_error("Throttling", THROTTLED, &rid);
+        return xml_error(ErrorCode::Throttling, THROTTLED, &rid);
     }
     // Nothing of the body is read before the headers show a well-formed signature by a key
     // this node knows (a sandbox also takes keys it does not know: it checks the rest).
@@ -66,43 +110,56 @@ pub(crate) async fn handle(
             if e.code != ErrorCode::ServiceUnavailable {
                 limits.throttle.failed(ip);
             }
-            return xml_error(e.code.as_str(), &e.message, &rid);
+            return xml_error(e.code, &e.message, &rid);
         }
     }
     let body = match crate::auth::preauth::read_body(body, HTTP_BODY_MAX, limits).await {
         Ok((bytes, _permit)) => bytes,
-        Err(ReadError::Busy) => return xml_error("Throttling", THROTTLED, &rid),
-        Err(e) => return xml_error("MalformedQueryString", &e.to_string(), &rid),
+        Err(ReadError::Busy) => return xml_error(ErrorCode::Throttling, THROTTLED, &rid),
+        Err(e) => return xml_error(ErrorCode::MalformedQueryString, &e.to_string(), &rid),
     };
     let raw_query = uri.query().unwrap_or_default().to_owned();
-    if let Err((code, message)) = check_shape(&method, &headers, &body) {
-        return xml_error(&code, &message, &rid);
+    if let Err(e) = check_shape(&method, &headers, &body) {
+        return xml_error(e.code, &e.message, &rid);
     }
     let params = match Params::from_request(raw_query.as_bytes(), &body) {
         Ok(p) => p,
         Err(e) => {
-            let (status, body) = e.render(&rid);
-            return xml(status, body, &rid);
+            return aws_error(&e, &rid);
         }
     };
     let action = params.get("Action").unwrap_or_default().to_owned();
     let signed = signed_request(&method, &uri, &headers, Some(&body));
     let service = signed_service(&signed, &action);
+    crate::audit::note(|e| {
+        e.operation.clone_from(&action);
+        if service == "sts" {
+            e.transport = "sts";
+        }
+    });
+    crate::audit::note_params(|| {
+        let pairs = params
+            .pairs()
+            .filter(|(k, _)| *k != "Action" && *k != "Version")
+            .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())));
+        Some(Value::Object(pairs.collect()))
+    });
     let mut caller = match authenticate(&s, &signed, service) {
         Ok(c) => c,
-        Err((code, message)) => {
-            if code != ErrorCode::ServiceUnavailable.as_str() {
+        Err(e) => {
+            if e.code != ErrorCode::ServiceUnavailable {
                 limits.throttle.failed(ip);
             }
-            return xml_error(&code, &message, &rid);
+            return xml_error(e.code, &e.message, &rid);
         }
     };
     caller.source_ip = Some(peer.ip().to_string());
     caller.secure_transport = s.secure_transport;
+    crate::audit::note_caller(&caller);
     if service == "sts" {
-        return match crate::sts::handle(&s, &caller, &params, &rid).await {
-            Ok(body) => xml(200, body, &rid),
-            Err((code, message)) => xml_error(&code, &message, &rid),
+        return match crate::sts::handle(&s, &caller, &params).await {
+            Ok(result) => xml(200, iam_aws::render_sts(&result, &rid), &rid),
+            Err(e) => xml_error(e.code, &e.message, &rid),
         };
     }
     let as_aws = match &caller.kind {
@@ -113,13 +170,12 @@ pub(crate) async fn handle(
     let call = match iam_aws::route_as(&caller.account, as_aws, &params) {
         Ok(c) => c,
         Err(e) => {
-            let (status, body) = e.render(&rid);
-            return xml(status, body, &rid);
+            return aws_error(&e, &rid);
         }
     };
     match run(&s, &caller, &action, call).await {
         Ok(v) => xml(200, iam_aws::render(&action, &v, &rid), &rid),
-        Err((code, message)) => xml_error(&code, &message, &rid),
+        Err(e) => xml_error(e.code, &e.message, &rid),
     }
 }
 
@@ -172,14 +228,14 @@ fn check_shape(method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<(), 
         .get("content-type")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     if *method == Method::GET && !body.is_empty() {
-        return Err((
-            "MalformedQueryString".into(),
-            "A GET request carries its parameters in the query string; this one has a body.".into(),
+        return Err(IamError::new(
+            ErrorCode::MalformedQueryString,
+            "A GET request carries its parameters in the query string; this one has a body.",
         ));
     }
     if *method == Method::POST && !body.is_empty() && !is_form(content_type.as_deref()) {
-        return Err((
-            UNSUPPORTED_MEDIA_TYPE.into(),
+        return Err(IamError::new(
+            ErrorCode::UnsupportedMediaType,
             format!(
                 "The body of a POST must be application/x-www-form-urlencoded, not '{}'.",
                 content_type.as_deref().unwrap_or("(no Content-Type)")
@@ -188,9 +244,6 @@ fn check_shape(method: &Method, headers: &HeaderMap, body: &[u8]) -> Result<(), 
     }
     Ok(())
 }
-
-/// The code of a POST whose body is not a form (HTTP 415).
-const UNSUPPORTED_MEDIA_TYPE: &str = "UnsupportedMediaType";
 
 /// The service a request is for: its credential scope's, else STS for the STS actions AWS
 /// accepts unsigned, else IAM.
@@ -214,9 +267,9 @@ fn authenticate(
     match s.auth.authenticate(req, service, now) {
         Ok(c) => Ok(c),
         Err(e) if s.sandbox && e.code == ErrorCode::InvalidClientTokenId => {
-            sandbox_root(s, req, service, now).map_err(|e| (e.code.as_str().to_owned(), e.message))
+            sandbox_root(s, req, service, now).map_err(|e| IamError::new(e.code, e.message))
         }
-        Err(e) => Err((e.code.as_str().to_owned(), e.message)),
+        Err(e) => Err(IamError::new(e.code, e.message)),
     }
 }
 
@@ -253,26 +306,28 @@ fn sandbox_root(
     Ok(root)
 }
 
-type CallError = (String, String);
+type CallError = IamError;
 
+/// The error of a step that answers in gRPC's terms: its AWS code (every status the server
+/// makes carries one, `crate::status`), or, for a status made elsewhere, unavailable or a
+/// failure.
 fn from_status(s: &Status) -> CallError {
     let code = s
         .metadata()
         .get(crate::status::ERROR_CODE_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    match (code, s.code()) {
-        (Some(c), _) => (c, s.message().to_owned()),
-        (None, tonic::Code::Unavailable | tonic::Code::DeadlineExceeded) => {
-            ("ServiceUnavailable".into(), s.message().to_owned())
-        }
-        (None, tonic::Code::InvalidArgument) => ("ValidationError".into(), s.message().to_owned()),
-        (None, _) => ("ServiceFailure".into(), s.message().to_owned()),
-    }
+        .and_then(ErrorCode::parse)
+        .unwrap_or(match s.code() {
+            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
+                ErrorCode::ServiceUnavailable
+            }
+            _ => ErrorCode::ServiceFailure,
+        });
+    IamError::new(code, s.message())
 }
 
-fn from_iam(e: iam_model::IamError) -> CallError {
-    (e.code.as_str().to_owned(), e.message)
+fn from_iam(e: IamError) -> CallError {
+    e
 }
 
 async fn run(
@@ -409,8 +464,8 @@ fn context_keys(s: &ApiState, ck: &iam_aws::ContextKeys) -> Result<Value, CallEr
     let mut docs: Vec<String> = ck.policy_input_list.clone();
     if let Some(arn) = &ck.policy_source_arn {
         let not_principal = || {
-            (
-                "InvalidInput".to_owned(),
+            IamError::new(
+                ErrorCode::InvalidInput,
                 format!("{arn} is not the ARN of a user, group or role."),
             )
         };
@@ -426,8 +481,8 @@ fn context_keys(s: &ApiState, ck: &iam_aws::ContextKeys) -> Result<Value, CallEr
     let mut keys = BTreeSet::new();
     for d in &docs {
         let v: Value = serde_json::from_str(d).map_err(|e| {
-            (
-                "InvalidInput".to_owned(),
+            IamError::new(
+                ErrorCode::InvalidInput,
                 format!("a policy document is not JSON: {e}"),
             )
         })?;
@@ -475,26 +530,25 @@ fn principal_of(arn: &str) -> Option<(iam_state::keys::EntityKind, String)> {
     Some((kind, rest.rsplit('/').next()?.to_owned()))
 }
 
-fn request_id() -> String {
-    let b: [u8; 16] = rand::random();
-    let h = hex_lower(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-fn hex_lower(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn xml_error(code: &str, message: &str, rid: &str) -> Response {
-    let (status, body) = iam_aws::render_error(code, message, rid);
+/// An error of the AWS adapter's own (parameters, routing), answered and noted for the
+/// audit line.
+fn aws_error(e: &iam_aws::AwsError, rid: &str) -> Response {
+    crate::audit::note(|ev| ev.failed(&e.code, &e.message));
+    let (status, body) = e.render(rid);
     xml(status, body, rid)
+}
+
+fn xml_error(code: ErrorCode, message: &str, rid: &str) -> Response {
+    crate::audit::note(|e| e.failed(code.as_str(), message));
+    let (status, body) = iam_aws::render_error(code.as_str(), message, rid);
+    xml(status, body, rid)
+}
+
+/// The access key id a request claims (from its `Credential=`), before it is verified: an
+/// authentication failure is recorded with it.
+fn claimed_key_id(signed: &SignedRequest) -> Option<String> {
+    let auth = sigv4::parse(signed).ok()?;
+    Some(auth.access_key_id)
 }
 
 fn xml(status: u16, body: String, rid: &str) -> Response {

@@ -1,6 +1,6 @@
-//! A new cluster's first moments: once the bootstrapping node leads, it creates the operator
-//! account (the first account, which administers the cluster) with a root access key, and
-//! the first STS token key. The root credentials exist in the clear only here, once: they
+//! A new cluster's first moments: once the bootstrapping node leads, it records this
+//! build's release as the cluster's, creates the operator account (the first account,
+//! which administers the cluster) with a root access key, and the first STS token key. The root credentials exist in the clear only here, once: they
 //! are written to `--root-credentials-file` or printed on stderr.
 
 use crate::api::{reveal, ApiState};
@@ -70,6 +70,12 @@ async fn step(
     }
     if !fresh {
         return Ok(());
+    }
+    // A new cluster runs this build's release from the start (an upgraded one only once the
+    // operator finalizes it: `iamctl cluster finalize-upgrade`).
+    let release = iam_state::release::RELEASE;
+    if iam_state::release::cluster_release(&s.view) < release {
+        write("release", Command::FinalizeRelease { release }).await?;
     }
     let outcome = write(
         "operator-account",

@@ -25,6 +25,19 @@ pub enum Command {
     /// Make a CA and the certificates it signs, for TLS without a PKI of your own.
     #[command(subcommand)]
     Cert(CertCmd),
+    /// Print the HMAC an audit line shows for a secret value (a password, a key, a code),
+    /// to find the requests that carried it. Needs the cluster secret key.
+    AuditHash(AuditHashArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditHashArgs {
+    /// File holding the cluster's secret key (or IAMD_SECRET_KEY holds the hex itself).
+    #[arg(long, env = "IAMD_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// The value; `-` reads it from the first line of standard input (keeps it out of the
+    /// shell history).
+    pub value: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +160,29 @@ pub struct ServeArgs {
     /// --sandbox-allow-remote.
     #[arg(long, env = "IAMD_SANDBOX")]
     pub sandbox: bool,
+    /// Append the audit trail (one JSON line per request, secrets replaced by their HMAC) to
+    /// this file, created owner-only; reopened on SIGHUP (for logrotate).
+    #[arg(long, env = "IAMD_AUDIT_FILE")]
+    pub audit_file: Option<PathBuf>,
+    /// Write the audit trail to standard output too.
+    #[arg(long, env = "IAMD_AUDIT_STDOUT")]
+    pub audit_stdout: bool,
+    /// `open` (default): when no audit sink can record a request, serve it anyway, count
+    /// iamd_audit_failures_total and log an error. `closed`: refuse every request with
+    /// ServiceUnavailable until some sink records again. Needs --audit-file or --audit-stdout.
+    #[arg(long, env = "IAMD_AUDIT_MODE")]
+    pub audit_mode: Option<String>,
+    /// Fail-closed: how long a request waits for a sink to write its line (default 2000).
+    #[arg(long, env = "IAMD_AUDIT_TIMEOUT_MS")]
+    pub audit_timeout_ms: Option<u64>,
+    /// The event history (`iamctl audit lookup`) keeps at most this many changes (default
+    /// 100000; give every node the same value: each change is pruned by the bounds of the
+    /// node that proposed it).
+    #[arg(long, env = "IAMD_EVENT_HISTORY_MAX_EVENTS")]
+    pub event_history_max_events: Option<u64>,
+    /// ...and none older than this many days (default 90).
+    #[arg(long, env = "IAMD_EVENT_HISTORY_DAYS")]
+    pub event_history_days: Option<u64>,
     /// Allow --sandbox on addresses other than loopback.
     #[arg(long, env = "IAMD_SANDBOX_ALLOW_REMOTE")]
     pub sandbox_allow_remote: bool,

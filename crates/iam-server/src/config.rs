@@ -29,6 +29,12 @@ struct FileConfig {
     runtime_threads: Option<usize>,
     sandbox: Option<bool>,
     sandbox_allow_remote: Option<bool>,
+    audit_file: Option<PathBuf>,
+    audit_stdout: Option<bool>,
+    audit_mode: Option<String>,
+    audit_timeout_ms: Option<u64>,
+    event_history_max_events: Option<u64>,
+    event_history_days: Option<u64>,
     secret_key_file: Option<PathBuf>,
     root_credentials_file: Option<PathBuf>,
     restore_from: Option<PathBuf>,
@@ -124,6 +130,10 @@ pub struct ServeConfig {
     pub runtime_threads: usize,
     /// Sandbox mode (see `--sandbox`).
     pub sandbox: bool,
+    /// The audit trail's sinks and mode (`--audit-*`).
+    pub audit: crate::audit::Settings,
+    /// The event history's bounds: most events, oldest in ms (`--event-history-*`).
+    pub history_bounds: (u64, u64),
     pub secret_key_file: Option<PathBuf>,
     pub root_credentials_file: Option<PathBuf>,
     /// A backup file the new cluster starts from (`--restore-from`).
@@ -393,6 +403,17 @@ impl ServeConfig {
                 }
             }
         }
+        let audit = audit_settings(
+            args.audit_file.or(file.audit_file),
+            args.audit_stdout || file.audit_stdout.unwrap_or(false),
+            args.audit_mode.or(file.audit_mode),
+            args.audit_timeout_ms.or(file.audit_timeout_ms),
+        )?;
+        let history_bounds = history_bounds(
+            args.event_history_max_events
+                .or(file.event_history_max_events),
+            args.event_history_days.or(file.event_history_days),
+        )?;
         let tls = match (
             args.tls_cert.or(file.tls_cert),
             args.tls_key.or(file.tls_key),
@@ -494,6 +515,8 @@ impl ServeConfig {
             fault_clock_file: args.fault_clock_file,
             runtime_threads,
             sandbox,
+            audit,
+            history_bounds,
             secret_key_file: args.secret_key_file.or(file.secret_key_file),
             root_credentials_file: args.root_credentials_file.or(file.root_credentials_file),
             restore_from,
@@ -512,3 +535,50 @@ impl ServeConfig {
 
 #[cfg(test)]
 mod tests;
+
+/// Largest `--audit-timeout-ms` (a minute: a request waits no longer for its audit line).
+const AUDIT_TIMEOUT_MS_MAX: u64 = 60_000;
+
+fn audit_settings(
+    file: Option<PathBuf>,
+    stdout: bool,
+    mode: Option<String>,
+    timeout_ms: Option<u64>,
+) -> anyhow::Result<crate::audit::Settings> {
+    let mode = match mode {
+        None => crate::audit::Mode::Open,
+        Some(m) => {
+            crate::audit::Mode::parse(&m).map_err(|e| anyhow::anyhow!("--audit-mode: {e}"))?
+        }
+    };
+    if mode == crate::audit::Mode::Closed && file.is_none() && !stdout {
+        bail!("--audit-mode closed refuses every request unless an audit sink records it: give --audit-file or --audit-stdout");
+    }
+    let timeout_ms = timeout_ms.unwrap_or(2000);
+    if timeout_ms == 0 || timeout_ms > AUDIT_TIMEOUT_MS_MAX {
+        bail!("--audit-timeout-ms must be 1 to {AUDIT_TIMEOUT_MS_MAX}, not {timeout_ms}");
+    }
+    Ok(crate::audit::Settings {
+        file,
+        stdout,
+        mode,
+        timeout: std::time::Duration::from_millis(timeout_ms),
+    })
+}
+
+/// The event history's largest bounds: ten million events, ten years.
+const HISTORY_EVENTS_MAX: u64 = 10_000_000;
+const HISTORY_DAYS_MAX: u64 = 3650;
+
+fn history_bounds(max_events: Option<u64>, days: Option<u64>) -> anyhow::Result<(u64, u64)> {
+    let max_events = max_events.unwrap_or(iam_state::events::DEFAULT_MAX_EVENTS);
+    if max_events == 0 || max_events > HISTORY_EVENTS_MAX {
+        bail!("--event-history-max-events must be 1 to {HISTORY_EVENTS_MAX}, not {max_events}");
+    }
+    let max_age_ms = match days {
+        None => iam_state::events::DEFAULT_MAX_AGE_MS,
+        Some(d) if (1..=HISTORY_DAYS_MAX).contains(&d) => d * 24 * 3600 * 1000,
+        Some(d) => bail!("--event-history-days must be 1 to {HISTORY_DAYS_MAX}, not {d}"),
+    };
+    Ok((max_events, max_age_ms))
+}

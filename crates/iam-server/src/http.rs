@@ -116,6 +116,7 @@ async fn metrics(State(s): State<ApiState>) -> String {
     );
     crate::password::write_metrics(&mut out);
     crate::metrics::render(&mut out);
+    crate::audit::sink::render(&mut out);
     crate::backups::render(&mut out);
     iam_raft::metrics::render(&mut out);
     out

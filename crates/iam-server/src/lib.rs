@@ -8,6 +8,7 @@ pub mod api;
 mod api_authz;
 mod api_cluster;
 mod api_sts;
+pub mod audit;
 pub mod auth;
 mod aws_http;
 pub mod backups;

@@ -300,6 +300,10 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     };
 
     let counters = Arc::new(PeerCounters::default());
+    let audit = crate::audit::Audit::open(node.id(), &config.audit, crate::audit::salt(&secrets))?;
+    if audit.enabled() {
+        tokio::spawn(crate::audit::sink::reopen_on_sighup());
+    }
     let mut api_state = ApiState::new(
         node.clone(),
         view.clone(),
@@ -308,6 +312,8 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
         secrets,
         config.host_names(),
     );
+    api_state.audit = audit;
+    api_state.history_bounds = config.history_bounds;
     api_state.sandbox = config.sandbox;
     api_state.secure_transport = api_tls.is_some();
     if config.sandbox {

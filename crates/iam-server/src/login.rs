@@ -268,6 +268,36 @@ impl ApiState {
         r: LoginRequest,
         source_ip: Option<String>,
     ) -> Result<LoginReply, Status> {
+        crate::audit::note_params(|| {
+            Some(serde_json::json!({
+                "account": r.account,
+                "user_name": r.user_name,
+                "password": r.password,
+                "mfa_code": r.mfa_code,
+                "new_password": r.new_password,
+                "duration_seconds": r.duration_seconds,
+            }))
+        });
+        let answer = self.sign_in_checked(r, source_ip).await;
+        let denial = answer.as_ref().err().map(|e| e.message().to_owned());
+        crate::audit::note(|e| {
+            e.action = Some("iamd:Login".to_owned());
+            e.decision = Some(if denial.is_none() {
+                "allowed"
+            } else {
+                "denied"
+            });
+            e.deny_reason = denial;
+        });
+        answer
+    }
+
+    /// [`Self::sign_in`]'s checks and session.
+    async fn sign_in_checked(
+        &self,
+        r: LoginRequest,
+        source_ip: Option<String>,
+    ) -> Result<LoginReply, Status> {
         let duration_s = validate(&r)?;
         // Lockout windows, TOTP steps and the session's times all read the clock.
         self.auth
@@ -289,6 +319,13 @@ impl ApiState {
                 false
             }
         };
+        if let Some(f) = &found {
+            crate::audit::note(|e| {
+                e.principal = Some(f.user_arn.clone());
+                e.account = Some(f.account.clone());
+                e.resources = vec![f.user_arn.clone()];
+            });
+        }
         let found = match found {
             Some(f) if matches => f,
             _ => {

@@ -32,6 +32,15 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+        Command::AuditHash(args) => {
+            return match iam_server::audit::hash_command(&args) {
+                Ok(line) => {
+                    println!("{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            }
+        }
     };
     let runtime = match iam_server::build_runtime(threads) {
         Ok(rt) => rt,

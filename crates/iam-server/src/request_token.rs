@@ -40,23 +40,33 @@ pub(crate) fn request_digest(secrets: &SecretBox, command: &Command) -> String {
     hex::encode(mac.finalize().into_bytes())[..DIGEST_HEX].to_owned()
 }
 
-/// Who a write is proposed for: the scope of its request token.
+/// Who a write is proposed for: the scope of its request token, and the origin the event
+/// history records (`None` for the node's own writes).
 #[derive(Debug, Clone)]
 pub(crate) struct Proposer {
     pub(crate) scope: String,
+    pub(crate) origin: Option<iam_state::events::Origin>,
 }
 
 impl Proposer {
     pub(crate) fn caller(caller: &Caller) -> Self {
         Self {
             scope: caller_scope(caller),
+            origin: None,
         }
     }
 
     pub(crate) fn internal() -> Self {
         Self {
             scope: internal_scope(),
+            origin: None,
         }
+    }
+
+    /// The same proposer, recording `origin` in the event history.
+    pub(crate) fn with_origin(mut self, origin: Option<iam_state::events::Origin>) -> Self {
+        self.origin = origin;
+        self
     }
 }
 

@@ -1,72 +1,57 @@
 //! The one place where errors become `tonic::Status`. The AWS error code travels in the
 //! `x-iam-error-code` metadata header so clients can show it and choose an exit code.
 
-use iam_model::{ErrorCode, IamError};
+use iam_model::{ErrorCode, IamError, RpcCode};
 use iam_raft::RaftNodeError;
 use tonic::{Code, Status};
 
 pub use iam_proto::ERROR_CODE_HEADER;
 
-pub(crate) fn with_code(mut s: Status, code: &str) -> Status {
-    if let Ok(v) = code.parse() {
+/// A business error from apply or validation, with its AWS code in the metadata. The gRPC
+/// status is the code's own (`ErrorCode::rpc`, declared with the code in `iam-model`).
+pub fn from_iam(e: &IamError) -> Status {
+    let code = match e.code.rpc() {
+        RpcCode::InvalidArgument => Code::InvalidArgument,
+        RpcCode::NotFound => Code::NotFound,
+        RpcCode::AlreadyExists => Code::AlreadyExists,
+        RpcCode::PermissionDenied => Code::PermissionDenied,
+        RpcCode::ResourceExhausted => Code::ResourceExhausted,
+        RpcCode::FailedPrecondition => Code::FailedPrecondition,
+        RpcCode::Unauthenticated => Code::Unauthenticated,
+        RpcCode::Unavailable => Code::Unavailable,
+        RpcCode::Unimplemented => Code::Unimplemented,
+        RpcCode::Internal => Code::Internal,
+    };
+    let mut s = Status::new(code, e.message.clone());
+    if let Ok(v) = e.code.as_str().parse() {
         s.metadata_mut().insert(ERROR_CODE_HEADER, v);
     }
     s
 }
 
-/// A business error from apply or validation.
-pub fn from_iam(e: &IamError) -> Status {
-    // Exhaustive on purpose: a new AWS code must choose its gRPC status here.
-    let code = match e.code {
-        ErrorCode::NoSuchEntity | ErrorCode::ReportNotPresent | ErrorCode::ReportExpired => {
-            Code::NotFound
-        }
-        ErrorCode::EntityAlreadyExists => Code::AlreadyExists,
-        ErrorCode::LimitExceeded => Code::ResourceExhausted,
-        ErrorCode::DeleteConflict
-        | ErrorCode::ConcurrentModification
-        | ErrorCode::EntityTemporarilyUnmodifiable
-        | ErrorCode::ReportInProgress => Code::FailedPrecondition,
-        ErrorCode::MalformedPolicyDocument
-        | ErrorCode::InvalidInput
-        | ErrorCode::ValidationError
-        | ErrorCode::PolicyNotAttachable
-        | ErrorCode::UnmodifiableEntity
-        | ErrorCode::PasswordPolicyViolation
-        | ErrorCode::InvalidUserType
-        | ErrorCode::IncompleteSignature
-        | ErrorCode::RequestExpired => Code::InvalidArgument,
-        // The token was used for another request: retrying cannot help (unlike Aborted).
-        ErrorCode::IdempotentParameterMismatch => Code::FailedPrecondition,
-        ErrorCode::ServiceUnavailable => Code::Unavailable,
-        ErrorCode::AccessDenied | ErrorCode::InvalidAuthenticationCode => Code::PermissionDenied,
-        ErrorCode::InvalidClientTokenId
-        | ErrorCode::SignatureDoesNotMatch
-        | ErrorCode::ExpiredToken
-        | ErrorCode::MissingAuthenticationToken => Code::Unauthenticated,
-        ErrorCode::ServiceFailure | ErrorCode::PolicyEvaluation => Code::Internal,
-    };
-    with_code(Status::new(code, e.message.clone()), e.code.as_str())
+/// `code` with `message` as a gRPC status.
+pub fn refusal(code: ErrorCode, message: impl Into<String>) -> Status {
+    from_iam(&IamError::new(code, message))
 }
 
 /// A replication error.
 pub fn from_raft(e: &RaftNodeError) -> Status {
-    let (code, aws) = match e {
+    let code = match e {
         RaftNodeError::NoLeader
         | RaftNodeError::Unreachable(_)
         | RaftNodeError::Behind { .. }
         | RaftNodeError::MembershipBusy(_)
-        | RaftNodeError::LeaderChanged(_) => (Code::Unavailable, "ServiceUnavailable"),
-        RaftNodeError::Timeout(_) => (Code::DeadlineExceeded, "ServiceUnavailable"),
-        RaftNodeError::UnknownNode { .. } => (Code::NotFound, "NoSuchEntity"),
-        RaftNodeError::NodeExists { .. } => (Code::AlreadyExists, "EntityAlreadyExists"),
-        RaftNodeError::Membership(_) => (Code::FailedPrecondition, "InvalidInput"),
-        RaftNodeError::Fatal(_) => (Code::Internal, "ServiceFailure"),
+        | RaftNodeError::LeaderChanged(_)
+        | RaftNodeError::Timeout(_) => ErrorCode::ServiceUnavailable,
+        RaftNodeError::UnknownNode { .. } => ErrorCode::NoSuchEntity,
+        RaftNodeError::NodeExists { .. } => ErrorCode::EntityAlreadyExists,
+        RaftNodeError::Membership(_) => ErrorCode::InvalidInput,
+        RaftNodeError::Fatal(_) => ErrorCode::ServiceFailure,
     };
-    with_code(Status::new(code, e.to_string()), aws)
+    refusal(code, e.to_string())
 }
 
 /// A request that is malformed before it reaches the model (e.g. an unknown enum value).
 pub fn invalid(message: impl Into<String>) -> Status {
-    with_code(Status::invalid_argument(message.into()), "ValidationError")
+    refusal(ErrorCode::ValidationError, message)
 }

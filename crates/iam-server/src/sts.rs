@@ -6,13 +6,14 @@ use crate::api::ApiState;
 use crate::auth::{Caller, CallerKind};
 use crate::trust::{trust_allows, AssumeAsk};
 use iam_auth::token::{issue, IssuedCredentials, SessionClaims};
-use iam_aws::Params;
+use iam_aws::{Params, StsResult};
 use iam_model::ids::{unique_id, IdPrefix};
+use iam_model::{ErrorCode, IamError};
 use iam_policy::{parse, PolicyKind};
 
-pub(crate) type StsError = (String, String);
+/// An STS refusal: its AWS code and message (rendered by the transport that answers).
+pub(crate) type StsError = IamError;
 
-const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 /// GetSessionToken: 15 minutes to 36 hours (root: at most 1 hour), default 12 hours.
 const SESSION_MIN_S: u64 = 900;
 const SESSION_MAX_S: u64 = 129_600;
@@ -40,60 +41,51 @@ pub(crate) fn is_sts_action(action: &str) -> bool {
     )
 }
 
-fn err(code: &str, message: impl Into<String>) -> StsError {
-    (code.to_owned(), message.into())
+fn err(code: ErrorCode, message: impl Into<String>) -> StsError {
+    IamError::new(code, message)
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn response(action: &str, result: &str, rid: &str) -> String {
-    format!(
-        "<{action}Response xmlns=\"{XMLNS}\">\n  <{action}Result>\n{result}  </{action}Result>\n  <ResponseMetadata>\n    <RequestId>{rid}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n"
-    )
-}
-
-/// Serves one STS request of an authenticated caller; returns the XML body.
+/// Serves one STS request of an authenticated caller; returns what it answered (the AWS
+/// adapter writes it as XML: `iam_aws::render_sts`).
 pub(crate) async fn handle(
     s: &ApiState,
     caller: &Caller,
     params: &Params,
-    rid: &str,
-) -> Result<String, StsError> {
+) -> Result<StsResult, StsError> {
     let action = params.get("Action").unwrap_or_default();
+    if is_sts_action(action) {
+        crate::audit::note(|e| {
+            e.action.get_or_insert_with(|| format!("sts:{action}"));
+        });
+    }
     match action {
-        "GetCallerIdentity" => Ok(response(action, &caller_identity(s, caller), rid)),
-        "GetSessionToken" => {
-            let creds = get_session_token(s, caller, params).await?;
-            Ok(response(action, &credentials_xml(&creds), rid))
+        "GetCallerIdentity" => {
+            let (arn, user_id, account) = identity(s, caller);
+            Ok(StsResult::CallerIdentity {
+                arn,
+                user_id,
+                account,
+            })
         }
+        "GetSessionToken" => Ok(StsResult::SessionToken(
+            get_session_token(s, caller, params).await?,
+        )),
         "AssumeRole" => {
             let a = assume_role(s, caller, params).await?;
-            let mut body = credentials_xml(&a.credentials);
-            body.push_str(&format!(
-                "    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    </AssumedRoleUser>\n",
-                esc(&a.assumed_role_id),
-                esc(&a.arn)
-            ));
-            if let Some(si) = &a.source_identity {
-                body.push_str(&format!(
-                    "    <SourceIdentity>{}</SourceIdentity>\n",
-                    esc(si)
-                ));
-            }
-            Ok(response(action, &body, rid))
+            Ok(StsResult::AssumedRole {
+                credentials: a.credentials,
+                assumed_role_id: a.assumed_role_id,
+                arn: a.arn,
+                source_identity: a.source_identity,
+            })
         }
-        "" => Err(err("MissingAction", "Missing Action")),
+        "" => Err(err(ErrorCode::MissingAction, "Missing Action")),
         a if is_sts_action(a) => Err(err(
-            "NotImplemented",
+            ErrorCode::NotImplemented,
             format!("iamd does not implement the STS operation {a}"),
         )),
         a => Err(err(
-            "InvalidAction",
+            ErrorCode::InvalidAction,
             format!("Could not find operation {a} for version 2011-06-15"),
         )),
     }
@@ -116,16 +108,6 @@ fn user_id(s: &ApiState, caller: &Caller) -> String {
     }
 }
 
-fn caller_identity(s: &ApiState, caller: &Caller) -> String {
-    let (arn, id, account) = identity(s, caller);
-    format!(
-        "    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n",
-        esc(&arn),
-        esc(&id),
-        esc(&account)
-    )
-}
-
 /// `GetCallerIdentity`: (ARN, UserId, Account).
 pub(crate) fn identity(s: &ApiState, caller: &Caller) -> (String, String, String) {
     (
@@ -140,30 +122,18 @@ fn duration(params: &Params, default: u64, max: u64) -> Result<u64, StsError> {
         return Ok(default.min(max));
     };
     let d: u64 = text.parse().map_err(|_| {
-        err(
-            "ValidationError",
+        err(ErrorCode::ValidationError,
             format!("Value '{text}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"),
         )
     })?;
     if d < SESSION_MIN_S || d > max {
-        return Err(err(
-            "ValidationError",
+        return Err(err(ErrorCode::ValidationError,
             format!(
                 "The requested DurationSeconds exceeds the allowed range: {d} is not between {SESSION_MIN_S} and {max} seconds."
             ),
         ));
     }
     Ok(d)
-}
-
-fn credentials_xml(c: &iam_auth::token::IssuedCredentials) -> String {
-    format!(
-        "    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n      <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      <Expiration>{}</Expiration>\n    </Credentials>\n",
-        c.access_key_id,
-        esc(&c.secret_access_key),
-        c.session_token,
-        crate::auth::authorize::iso8601(c.expiration_ms)
-    )
 }
 
 fn new_session_key() -> String {
@@ -182,12 +152,15 @@ pub(crate) async fn get_session_token(
 ) -> Result<IssuedCredentials, StsError> {
     if caller.session.is_some() {
         return Err(err(
-            "AccessDenied",
+            ErrorCode::AccessDenied,
             "Cannot call GetSessionToken with session credentials",
         ));
     }
     if matches!(caller.kind, CallerKind::Role { .. }) {
-        return Err(err("AccessDenied", "Roles cannot call GetSessionToken"));
+        return Err(err(
+            ErrorCode::AccessDenied,
+            "Roles cannot call GetSessionToken",
+        ));
     }
     let mfa_ms = mfa(s, caller, params).await?;
     let max = if caller.is_root() {
@@ -200,7 +173,7 @@ pub(crate) async fn get_session_token(
     let ring = s
         .auth
         .key_ring()
-        .map_err(|e| (e.code.as_str().to_owned(), e.message))?;
+        .map_err(|e| IamError::new(e.code, e.message))?;
     let claims = SessionClaims {
         source_key: Some(caller.access_key_id.clone()),
         principal_id: principal_id_of(s, &caller.arn),
@@ -282,7 +255,7 @@ pub(crate) async fn assume_role(
         .get("RoleArn")
         .ok_or_else(|| {
             err(
-                "MissingParameter",
+                ErrorCode::MissingParameter,
                 "The request must contain the parameter RoleArn",
             )
         })?
@@ -291,14 +264,13 @@ pub(crate) async fn assume_role(
         .get("RoleSessionName")
         .ok_or_else(|| {
             err(
-                "MissingParameter",
+                ErrorCode::MissingParameter,
                 "The request must contain the parameter RoleSessionName",
             )
         })?
         .to_owned();
     if !valid_session_name(&session_name) {
-        return Err(err(
-            "ValidationError",
+        return Err(err(ErrorCode::ValidationError,
             format!("1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*"),
         ));
     }
@@ -318,7 +290,7 @@ pub(crate) async fn assume_role(
         }
         _ => {
             return Err(err(
-                "ValidationError",
+                ErrorCode::ValidationError,
                 format!("{role_arn} is not a valid role ARN"),
             ))
         }
@@ -328,14 +300,14 @@ pub(crate) async fn assume_role(
         .and_then(|r| r.rsplit('/').next())
         .ok_or_else(|| {
             err(
-                "ValidationError",
+                ErrorCode::ValidationError,
                 format!("{role_arn} is not a valid role ARN"),
             )
         })?
         .to_owned();
     let not_authorized = || {
         err(
-            "AccessDenied",
+            ErrorCode::AccessDenied,
             format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
                 caller.arn
@@ -344,7 +316,7 @@ pub(crate) async fn assume_role(
     };
     if caller.is_root() {
         return Err(err(
-            "AccessDenied",
+            ErrorCode::AccessDenied,
             "Roles may not be assumed by root accounts.",
         ));
     }
@@ -359,14 +331,13 @@ pub(crate) async fn assume_role(
     let chained = matches!(caller.kind, CallerKind::Role { .. });
     let d = duration(params, 3600, ASSUME_ROLE_MAX_S)?;
     if chained && d > CHAINED_MAX_S {
-        return Err(err(
-            "ValidationError",
+        return Err(err(ErrorCode::ValidationError,
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
         ));
     }
     if d > u64::from(role.max_session_duration) {
         return Err(err(
-            "ValidationError",
+            ErrorCode::ValidationError,
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
         ));
     }
@@ -375,11 +346,12 @@ pub(crate) async fn assume_role(
     if let Some(p) = &policy {
         if p.len() > SESSION_POLICY_MAX {
             return Err(err(
-                "PackedPolicyTooLarge",
+                ErrorCode::PackedPolicyTooLarge,
                 "Packed size of the session policy exceeds the limit (2048 characters).",
             ));
         }
-        parse(p, PolicyKind::Managed).map_err(|e| err("MalformedPolicyDocument", e.to_string()))?;
+        parse(p, PolicyKind::Managed)
+            .map_err(|e| err(ErrorCode::MalformedPolicyDocument, e.to_string()))?;
     }
     let policy_arns = members(params, "PolicyArns", "arn");
     let tags: Vec<(String, String)> = members(params, "Tags", "Key")
@@ -417,7 +389,7 @@ pub(crate) async fn assume_role(
         };
         if !trust_allows(s, caller, &role, &tag_ask) {
             return Err(err(
-                "AccessDenied",
+                ErrorCode::AccessDenied,
                 format!(
                     "User: {} is not authorized to perform: sts:TagSession on resource: {role_arn}",
                     caller.arn
@@ -428,7 +400,7 @@ pub(crate) async fn assume_role(
     let ring = s
         .auth
         .key_ring()
-        .map_err(|e| (e.code.as_str().to_owned(), e.message))?;
+        .map_err(|e| IamError::new(e.code, e.message))?;
     let session_arn = format!(
         "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
         role.name
@@ -486,8 +458,7 @@ fn chained_tags(
             .any(|t| t.eq_ignore_ascii_case(k))
     };
     if let Some((k, _)) = tags.iter().find(|(k, _)| inherited(k)) {
-        return Err(err(
-            "ValidationError",
+        return Err(err(ErrorCode::ValidationError,
             format!("The session tag {k} is a transitive tag of the calling session and cannot be changed by role chaining."),
         ));
     }
@@ -519,8 +490,7 @@ fn chained_source_identity(
         return Ok(requested);
     };
     match requested {
-        Some(other) if other != set => Err(err(
-            "ValidationError",
+        Some(other) if other != set => Err(err(ErrorCode::ValidationError,
             format!("The source identity of the calling session is {set}; a chained session cannot set another."),
         )),
         _ => Ok(Some(set)),
@@ -536,14 +506,13 @@ async fn mfa(s: &ApiState, caller: &Caller, params: &Params) -> Result<Option<u6
         (Some(serial), Some(code)) => (serial, code),
         _ => {
             return Err(err(
-                "ValidationError",
+                ErrorCode::ValidationError,
                 "SerialNumber and TokenCode must be given together",
             ))
         }
     };
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err(
-            "ValidationError",
+        return Err(err(ErrorCode::ValidationError,
             format!("1 validation error detected: Value '{code}' at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*"),
         ));
     }
@@ -553,7 +522,7 @@ async fn mfa(s: &ApiState, caller: &Caller, params: &Params) -> Result<Option<u6
         CallerKind::Root => iam_state::ops::mfa::ROOT,
         CallerKind::Role { .. } => {
             return Err(err(
-                "AccessDenied",
+                ErrorCode::AccessDenied,
                 "MultiFactorAuthentication failed: a role session has no MFA device of its own",
             ))
         }
@@ -566,14 +535,14 @@ async fn mfa(s: &ApiState, caller: &Caller, params: &Params) -> Result<Option<u6
                 .metadata()
                 .get(crate::status::ERROR_CODE_HEADER)
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or("ServiceFailure")
-                .to_owned();
-            (code, e.message().to_owned())
+                .and_then(ErrorCode::parse)
+                .unwrap_or(ErrorCode::ServiceFailure);
+            IamError::new(code, e.message())
         })?;
     match checked {
         Some(ms) => Ok(Some(ms)),
         None => Err(err(
-            "AccessDenied",
+            ErrorCode::AccessDenied,
             "MultiFactorAuthentication failed with invalid MFA one time pass code.",
         )),
     }

@@ -99,7 +99,20 @@ pub(crate) fn trust_allows(
         };
         s.authz.authorize_with(state, &req, layers)
     });
-    matches!(decided, Ok(a) if a.decision == AuthzDecision::Allowed)
+    let denial = match &decided {
+        Ok(a) if a.decision == AuthzDecision::Allowed => None,
+        Ok(a) => {
+            if a.decision == AuthzDecision::ExplicitDeny {
+                if let Some(statement) = &a.decided_by {
+                    crate::audit::note_deciding_statement(statement);
+                }
+            }
+            Some(a.reason.clone())
+        }
+        Err(e) => Some(e.message.clone()),
+    };
+    crate::audit::note_decision(action, vec![role.arn.clone()], denial.as_deref());
+    denial.is_none()
 }
 
 /// The role's trust policy as in force (named principals deleted or recreated since it was

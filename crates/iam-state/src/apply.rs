@@ -34,11 +34,18 @@ fn apply_batch_bounded(
     let mut txn = Txn::new(state);
     let mut responses = Vec::with_capacity(requests.len());
     let mut applied = 0;
+    // The last request that recorded an event (its time and bounds prune the history).
+    let mut recorded: Option<&Request> = None;
+    let mut events = 0;
     for (position, req) in requests.iter().enumerate() {
         let position = u32::try_from(position).unwrap_or(u32::MAX);
         let (response, writes) = apply_at(&txn, index, position, req);
         if !writes.is_empty() {
             applied += 1;
+            if req.origin.is_some() && response.result.is_ok() {
+                recorded = Some(req);
+                events += 1;
+            }
         }
         txn.absorb(writes);
         responses.push(response);
@@ -46,6 +53,12 @@ fn apply_batch_bounded(
     if applied > 0 {
         let pruned = prune_tokens(&txn, index, applied * PRUNE_PER_APPLY, max_tokens);
         txn.absorb(pruned);
+    }
+    if let Some(req) = recorded {
+        if let Some(origin) = &req.origin {
+            let pruned = crate::events::prune(&txn, req.time_ms, origin, events);
+            txn.absorb(pruned);
+        }
     }
     (responses, txn.into_writes())
 }
@@ -99,6 +112,9 @@ fn apply_at(
     }
     let mut txn = Txn::new(state);
     let result = execute(&mut txn, index, req);
+    if let (Ok(_), Some(origin)) = (&result, &req.origin) {
+        crate::events::record(&mut txn, index, position, req.time_ms, origin);
+    }
     let response = Response { result };
     if response.result.is_err() {
         // Nothing the refused command wrote survives; only the token may remember it.
@@ -324,6 +340,7 @@ mod tests {
                 name: format!("account-{token}"),
                 email: "owner@example.com".into(),
             },
+            origin: None,
         }
     }
 
@@ -402,6 +419,7 @@ mod tests {
                 name: format!("account-{account}"),
                 email: "owner@example.com".into(),
             },
+            origin: None,
         }
     }
 
@@ -424,6 +442,7 @@ mod tests {
                     user_id: "AIDAAAAAAAAAAAAAAAAAA".into(),
                 }),
             },
+            origin: None,
         }
     }
 

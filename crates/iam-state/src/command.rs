@@ -19,6 +19,23 @@ pub struct Request {
     /// Milliseconds since the Unix epoch, read by the proposer.
     pub time_ms: u64,
     pub command: Command,
+    /// Who asked, for the event history ([`crate::events`]); absent for the node's own
+    /// requests and in entries written before the cluster ran
+    /// [`crate::release::EVENT_HISTORY`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Box<crate::events::Origin>>,
+}
+
+impl Request {
+    /// A request without an origin (the node's own, and tests').
+    pub fn new(time_ms: u64, command: Command) -> Self {
+        Self {
+            request_token: None,
+            time_ms,
+            command,
+            origin: None,
+        }
+    }
 }
 
 /// A state change. Ids and secrets are chosen before proposing ([`Command::prepare`]) and

@@ -33,6 +33,8 @@
 //! | `sys/operator` | id of the operator account (the first account created) |
 //! | `sys/keyring` | [`crate::system::TokenKeyRing`]: the STS token keys, sealed |
 //! | `sys/release` | the release the cluster runs at (decimal; absent: 1; see [`crate::release`]) |
+//! | `evt/{index:020}/{position:010}` | [`crate::events::Event`]: the change the request at that position of that log entry made (the event history) |
+//! | `evtn` | how many events the history holds |
 
 pub use iam_model::names::name_key;
 
@@ -199,6 +201,15 @@ pub const TOKEN_COUNT: &[u8] = b"tokn";
 /// A log index no recorded request token is older than (a decimal counter; pruning scans
 /// the table from there).
 pub const TOKEN_FLOOR: &[u8] = b"tokf";
+
+/// The event history ([`crate::events`]), oldest first.
+pub const EVENT_PREFIX: &str = "evt/";
+/// How many events the history holds.
+pub const EVENT_COUNT: &[u8] = b"evtn";
+
+pub fn event_at(index: u64, position: u32) -> Vec<u8> {
+    format!("evt/{index:020}/{position:010}").into_bytes()
+}
 
 pub fn token_at(index: u64, position: u32) -> Vec<u8> {
     format!("tokq/{index:020}/{position:010}").into_bytes()

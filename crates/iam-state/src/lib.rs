@@ -13,6 +13,7 @@ mod apply;
 pub mod backup;
 pub mod codec;
 mod command;
+pub mod events;
 pub mod keys;
 mod mem;
 pub mod ops;

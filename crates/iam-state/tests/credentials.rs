@@ -114,6 +114,7 @@ impl World {
             request_token: None,
             time_ms,
             command,
+            origin: None,
         };
         let (resp, writes) = apply(&self.s, self.index, &req);
         self.s.commit(writes);

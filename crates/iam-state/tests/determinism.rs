@@ -42,6 +42,7 @@ fn account(id: &str) -> Request {
             name: "acme".into(),
             email: "ops@acme.io".into(),
         },
+        origin: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn create_user(name: &str, token: Option<&str>) -> Request {
                 permissions_boundary: None,
             },
         ),
+        origin: None,
     }
 }
 
@@ -98,6 +100,7 @@ fn a_retried_token_applies_once() {
         request_token: None,
         time_ms: 3,
         command: Command::in_account("123456789012", UserOp::Delete { name: "bob".into() }),
+        origin: None,
     };
     run(&mut s, 3, &[del]);
     let retry = run(&mut s, 4, &[create_user("bob", Some("t-1"))]);
@@ -153,6 +156,7 @@ fn arb_request() -> impl Strategy<Value = Request> {
             request_token: token.map(str::to_owned),
             time_ms: t,
             command,
+            origin: None,
         }
     })
 }
@@ -209,6 +213,7 @@ fn a_sandbox_reset_leaves_one_empty_account() {
             name: "sandbox".into(),
             email: "sandbox@example.com".into(),
         },
+        origin: None,
     };
     assert!(reset.command.is_internal());
     let r = run(&mut s, 4, &[reset]);

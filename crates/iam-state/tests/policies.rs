@@ -66,6 +66,7 @@ impl World {
             request_token: None,
             time_ms: 1000 + self.index,
             command,
+            origin: None,
         };
         let (resp, writes) = apply(&self.s, self.index, &req);
         self.index += 1;

@@ -43,6 +43,7 @@ impl S {
             request_token: None,
             time_ms: 1000 + self.index,
             command,
+            origin: None,
         };
         let (resp, writes) = apply(&self.store, self.index, &req);
         self.store.commit(writes);

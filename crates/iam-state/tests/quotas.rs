@@ -46,6 +46,7 @@ impl T {
             request_token: token.map(str::to_owned),
             time_ms: 1000 + self.index,
             command,
+            origin: None,
         };
         let (resp, writes) = apply(&self.s, self.index, &r);
         self.s.commit(writes);

@@ -44,6 +44,7 @@ impl World {
             request_token: None,
             time_ms,
             command,
+            origin: None,
         };
         let (resp, writes) = apply(&self.s, self.index, &req);
         self.s.commit(writes);
@@ -113,6 +114,7 @@ fn token_keys_rotate_and_retired_keys_are_dropped_after_the_longest_session() {
         command: Command::RotateTokenKey {
             sealed_key: String::new(),
         },
+        origin: None,
     };
     assert!(apply(&w.s, 99, &req).0.result.is_err());
 }

@@ -186,6 +186,7 @@ impl World {
             request_token: None,
             time_ms: 1_497_062_107_000 + self.index,
             command,
+            origin: None,
         };
         let name = req.command.name();
         let (resp, writes) = apply(&self.s, self.index, &req);

@@ -29,10 +29,27 @@ pub fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> io::Result<T> {
     }
 }
 
+/// A request as stored before versioned formats (plain bincode, which reads fields by
+/// position: the fields `iam_state::Request` gained since are not there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct UnversionedRequest {
+    request_token: Option<String>,
+    time_ms: u64,
+    command: iam_state::Command,
+}
+
+impl From<UnversionedRequest> for iam_state::Request {
+    fn from(r: UnversionedRequest) -> Self {
+        let mut request = iam_state::Request::new(r.time_ms, r.command);
+        request.request_token = r.request_token;
+        request
+    }
+}
+
 /// A log entry's requests as stored before versioned formats: plain bincode.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-struct UnversionedRequests(Vec<iam_state::Request>);
+struct UnversionedRequests(Vec<UnversionedRequest>);
 
 impl std::fmt::Display for UnversionedRequests {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,7 +74,9 @@ pub fn decode_entry(index: u64, bytes: &[u8]) -> io::Result<Entry> {
     })?;
     let payload = match old.payload {
         openraft::EntryPayload::Blank => openraft::EntryPayload::Blank,
-        openraft::EntryPayload::Normal(r) => openraft::EntryPayload::Normal(Requests(r.0)),
+        openraft::EntryPayload::Normal(r) => {
+            openraft::EntryPayload::Normal(Requests(r.0.into_iter().map(Into::into).collect()))
+        }
         openraft::EntryPayload::Membership(m) => openraft::EntryPayload::Membership(m),
     };
     Ok(Entry {
@@ -71,8 +90,8 @@ mod tests {
     use super::*;
     use iam_raft::types::LogId;
 
-    fn request() -> iam_state::Request {
-        iam_state::Request {
+    fn request() -> UnversionedRequest {
+        UnversionedRequest {
             request_token: Some("t".into()),
             time_ms: 1_700_000_000_000,
             command: iam_state::Command::RevokeTokenKey { key_id: 3 },
@@ -92,7 +111,7 @@ mod tests {
         let entry = decode_entry(9, &bytes).unwrap();
         assert_eq!(entry.log_id, log_id);
         assert!(
-            matches!(&entry.payload, openraft::EntryPayload::Normal(r) if r.0 == vec![request()])
+            matches!(&entry.payload, openraft::EntryPayload::Normal(r) if r.0 == vec![request().into()])
         );
         // Written again, it is a versioned record that reads back the same.
         let again = encode("x", &entry).unwrap();

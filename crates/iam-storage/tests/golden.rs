@@ -30,10 +30,18 @@ fn golden_path(f: u16) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/format-{f}.txt"))
 }
 
+/// A request as format 0 wrote it (plain bincode: the fields of that time, by position).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct PlainRequest {
+    request_token: Option<String>,
+    time_ms: u64,
+    command: iam_state::Command,
+}
+
 /// A log entry's requests as format 0 wrote them (plain bincode), to write its lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-struct PlainRequests(Vec<Request>);
+struct PlainRequests(Vec<PlainRequest>);
 
 impl std::fmt::Display for PlainRequests {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,9 +134,15 @@ impl Sample {
             Sample::Entry(e) => {
                 let payload = match &e.payload {
                     EntryPayload::Blank => openraft::EntryPayload::Blank,
-                    EntryPayload::Normal(r) => {
-                        openraft::EntryPayload::Normal(PlainRequests(r.0.clone()))
-                    }
+                    EntryPayload::Normal(r) => openraft::EntryPayload::Normal(PlainRequests(
+                        r.0.iter()
+                            .map(|r| PlainRequest {
+                                request_token: r.request_token.clone(),
+                                time_ms: r.time_ms,
+                                command: r.command.clone(),
+                            })
+                            .collect(),
+                    )),
                     EntryPayload::Membership(m) => openraft::EntryPayload::Membership(m.clone()),
                 };
                 bincode::serialize(&PlainEntry {
@@ -252,6 +266,7 @@ fn samples() -> Vec<(String, Sample)> {
             request_token: Some(format!("token-{label}")),
             time_ms: 1_765_000_000_000,
             command,
+            origin: None,
         };
         let entry = Entry {
             log_id: next_id(),
@@ -259,6 +274,34 @@ fn samples() -> Vec<(String, Sample)> {
         };
         out.push((label, Sample::Entry(entry)));
     }
+    // A client's change carries its origin (the event history, release 2).
+    let mut with_origin = Request::new(
+        1_765_000_000_000,
+        Command::CreateAccount {
+            account_id: "123456789012".into(),
+            name: "acme".into(),
+            email: "ops@acme.example".into(),
+        },
+    );
+    with_origin.request_token = Some("token-with-origin".into());
+    with_origin.origin = Some(Box::new(iam_state::events::Origin {
+        account: "123456789012".into(),
+        principal: "arn:aws:iam::123456789012:root".into(),
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+        source_ip: "192.0.2.1".into(),
+        request_id: "c2f4a8b0-0000-4000-a000-000000000001".into(),
+        action: "iamd:CreateAccount".into(),
+        resources: vec!["arn:aws:iamd:::account/123456789012".into()],
+        max_events: 100_000,
+        max_age_ms: 7_776_000_000,
+    }));
+    out.push((
+        "RequestWithOrigin".into(),
+        Sample::Entry(Entry {
+            log_id: next_id(),
+            payload: EntryPayload::Normal(Requests(vec![with_origin])),
+        }),
+    ));
     out.push((
         "Blank".into(),
         Sample::Entry(Entry {

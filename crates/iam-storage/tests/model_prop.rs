@@ -95,6 +95,7 @@ fn requests(ops: &[Value]) -> Vec<Request> {
             name: "acme".into(),
             email: "root@acme.example.com".into(),
         },
+        origin: None,
     }];
     for (i, op) in ops.iter().enumerate() {
         let v = json!({"In": {"account": ACCT, "op": op}});
@@ -105,6 +106,7 @@ fn requests(ops: &[Value]) -> Vec<Request> {
             request_token: Some(format!("t{}", i % 7)).filter(|_| i % 3 == 0),
             time_ms: 1_700_000_000_000 + i as u64 * 1000,
             command,
+            origin: None,
         });
     }
     out

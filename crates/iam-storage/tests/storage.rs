@@ -107,6 +107,7 @@ fn entry(index: u64, command: Command) -> Entry {
             request_token: Some(format!("t{index}")),
             time_ms: index,
             command,
+            origin: None,
         }])),
     }
 }
@@ -302,6 +303,7 @@ fn reference_hash(cmds: &[Command], upto: u64) -> String {
             request_token: Some(format!("t{index}")),
             time_ms: index,
             command: c.clone(),
+            origin: None,
         };
         let (_, w) = iam_state::apply(&mem, index, &req);
         mem.commit(w);

@@ -24,7 +24,7 @@ pub use sign::{presign, sign, SigningParams};
 
 use crate::ct::ct_eq;
 use crate::time::format_amz_date;
-use crate::AuthError;
+use crate::{AuthError, AuthErrors};
 use iam_model::ErrorCode;
 
 /// The allowed difference between the request's date and the server's clock.

@@ -4,7 +4,7 @@
 use super::canonical::{query_pairs, ALGORITHM};
 use super::{AuthForm, ParsedAuth, SignedRequest, MAX_EXPIRES_SECS, UNSIGNED_PAYLOAD};
 use crate::time::{format_amz_date, parse_amz_date, parse_http_date};
-use crate::AuthError;
+use crate::{AuthError, AuthErrors};
 
 /// The credential, signed headers and signature as sent, before dates and tokens.
 struct Parts {

@@ -4,7 +4,7 @@
 use super::canonical::{self, uri_encode, ALGORITHM, TERMINATOR};
 use super::{canonical_query, canonical_uri, normalizes_path, payload_hash, SignedRequest};
 use crate::time::format_amz_date;
-use crate::AuthError;
+use crate::{AuthError, AuthErrors};
 
 /// Headers SDKs never sign (a proxy may change them).
 const UNSIGNED_HEADERS: &[&str] = &["authorization", "user-agent", "expect", "x-amzn-trace-id"];

@@ -11,6 +11,7 @@
 mod credentials;
 mod policies;
 mod principals;
+pub(crate) mod sts;
 
 use crate::xml::{escape, Xml, XMLNS};
 use serde_json::Value;

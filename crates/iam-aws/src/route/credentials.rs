@@ -61,7 +61,7 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
             }),
             _ => {
                 return Err(AwsError::new(
-                    "InvalidUserType",
+                    iam_model::ErrorCode::InvalidUserType,
                     "Only IAM users can change their own password.",
                 ))
             }

@@ -15,6 +15,7 @@ mod unsupported;
 
 use crate::error::AwsError;
 use crate::params::{ContextEntry, Params};
+use iam_model::ErrorCode;
 use iam_state::ops::{Op, PageRequest, Q};
 use iam_state::{Command, Query};
 
@@ -118,11 +119,11 @@ pub fn route(account: &str, caller: Option<&str>, params: &Params) -> Result<Cal
 pub fn route_as(account: &str, caller: Caller<'_>, params: &Params) -> Result<Call, AwsError> {
     let action = params
         .get("Action")
-        .ok_or_else(|| AwsError::new("MissingAction", "Missing Action"))?;
+        .ok_or_else(|| AwsError::new(ErrorCode::MissingAction, "Missing Action"))?;
     if let Some(v) = params.get("Version") {
         if v != API_VERSION {
             return Err(AwsError::new(
-                "InvalidAction",
+                ErrorCode::InvalidAction,
                 format!("Could not find operation {action} for version {v}"),
             ));
         }
@@ -270,7 +271,7 @@ impl Cx<'_> {
 /// AWS's answer to a caller-defaulting action sent by a role session or federated user.
 pub(crate) fn non_user() -> AwsError {
     AwsError::new(
-        "ValidationError",
+        ErrorCode::ValidationError,
         "Must specify userName when calling with non-User credentials",
     )
 }

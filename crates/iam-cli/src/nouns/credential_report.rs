@@ -59,24 +59,9 @@ fn csv_fields(line: &str) -> Vec<String> {
 
 /// `2017-06-10T02:35:07+00:00` (or `...Z`) as milliseconds since the epoch.
 fn parse_iso_ms(s: &str) -> Option<u64> {
-    let s = s.strip_suffix("+00:00").or_else(|| s.strip_suffix('Z'))?;
-    let (date, time) = s.split_once('T')?;
-    let mut d = date.split('-').map(str::parse::<u64>);
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let mut t = time.split(':').map(str::parse::<u64>);
-    let (hh, mm, ss) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || y < 1970 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm), for years from 1970.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
-    Some(((days * 86_400) + hh * 3600 + mm * 60 + ss) * 1000)
+    s.contains('T')
+        .then(|| iam_model::time::parse_iso8601(s))
+        .flatten()
 }
 
 /// One credential that was not used for long enough.

@@ -9,6 +9,7 @@
 
 pub(crate) mod access_key;
 pub(crate) mod account;
+pub(crate) mod audit;
 pub(crate) mod credential_report;
 pub(crate) mod group;
 pub(crate) mod instance_profile;

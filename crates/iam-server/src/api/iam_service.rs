@@ -44,11 +44,9 @@ impl Iam for ApiState {
         let ip = req.remote_addr().map(|a| a.ip());
         if let Some(ip) = ip {
             if !self.sign_in_throttle.allowed(ip) {
-                return Err(crate::status::with_code(
-                    Status::resource_exhausted(
-                        "Rate exceeded: too many failed sign-ins from this source; try again in a minute",
-                    ),
-                    "Throttling",
+                return Err(crate::status::refusal(
+                    iam_model::ErrorCode::Throttling,
+                    "Rate exceeded: too many failed sign-ins from this source; try again in a minute",
                 ));
             }
         }

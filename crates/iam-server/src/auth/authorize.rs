@@ -199,9 +199,13 @@ fn identity_decision(
         with_explanation: false,
         identity_only: false,
     };
-    Ok(view
-        .consistent(|state, _| authz.authorize(state, &req))?
-        .decision)
+    let answer = view.consistent(|state, _| authz.authorize(state, &req))?;
+    if answer.decision == AuthzDecision::ExplicitDeny {
+        if let Some(statement) = &answer.decided_by {
+            crate::audit::note_deciding_statement(statement);
+        }
+    }
+    Ok(answer.decision)
 }
 
 /// For a call the caller may make without a grant (a user changing their own password when

@@ -134,6 +134,12 @@ where
                 return inner.call(req).await;
             }
             let now = crate::now_ms();
+            // The key the request claims, for the audit line of a refusal.
+            if crate::audit::active() {
+                if let Ok(claimed) = iam_auth::sigv4::parse(&signed_request(&parts, None)) {
+                    crate::audit::note(|e| e.access_key_id = Some(claimed.access_key_id));
+                }
+            }
             let failed = |e: iam_auth::AuthError| {
                 // A node that cannot serve (its clock is off) holds nothing against the caller.
                 if e.code != iam_model::ErrorCode::ServiceUnavailable {
@@ -191,6 +197,7 @@ where
                 Ok(mut caller) => {
                     caller.source_ip = peer.map(|ip| ip.to_string());
                     caller.secure_transport = secure;
+                    crate::audit::note_caller(&caller);
                     parts.extensions.insert(caller);
                 }
                 Err(e) => return Ok(failed(e)),
@@ -202,11 +209,9 @@ where
 }
 
 fn throttled() -> tonic::Status {
-    crate::status::with_code(
-        tonic::Status::resource_exhausted(
-            "Rate exceeded: too many requests from this source failed authentication, or the node is busy; retry later",
-        ),
-        "Throttling",
+    crate::status::refusal(
+        iam_model::ErrorCode::Throttling,
+        "Rate exceeded: too many requests from this source failed authentication, or the node is busy; retry later",
     )
 }
 
@@ -237,7 +242,7 @@ async fn read_body(
             ReadError::Busy => throttled(),
             ReadError::Slow => tonic::Status::deadline_exceeded(e.to_string()),
             ReadError::TooLarge(_) | ReadError::Broken(_) => {
-                tonic::Status::invalid_argument(e.to_string())
+                crate::status::refusal(iam_model::ErrorCode::ValidationError, e.to_string())
             }
         })
 }

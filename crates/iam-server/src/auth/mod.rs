@@ -22,7 +22,7 @@ pub mod throttle;
 use iam_auth::secret_box::SecretBox;
 use iam_auth::sigv4::{self, SignedRequest};
 use iam_auth::token::{self, KeyRing, SessionClaims};
-use iam_auth::AuthError;
+use iam_auth::{AuthError, AuthErrors};
 use iam_model::ErrorCode;
 use iam_state::ops::access_keys::{self, AccessKeyStatus, ROOT};
 use iam_state::system::{self, TokenKeyRing};

@@ -136,7 +136,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &GroupOp) -> IamResult<Outcome> {
         } => {
             #[cfg(feature = "release-next")]
             if note.is_some() {
-                crate::release::require(&*cx.txn, 2, "CreateGroup's note")?;
+                crate::release::require(&*cx.txn, crate::release::RELEASE, "CreateGroup's note")?;
             }
             create(cx, name, path, group_id, |_g| {
                 #[cfg(feature = "release-next")]

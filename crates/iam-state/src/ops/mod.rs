@@ -198,6 +198,7 @@ q_from!(
     Mfa(mfa::MfaQuery),
     Account(account::AccountQuery),
     Quota(quotas::QuotaQuery),
+    Events(crate::events::EventQuery),
 );
 
 impl Query {
@@ -249,6 +250,8 @@ pub enum Q {
     Mfa(mfa::MfaQuery),
     Account(account::AccountQuery),
     Quota(quotas::QuotaQuery),
+    /// The event history (`LookupEvents`).
+    Events(crate::events::EventQuery),
 }
 
 impl Query {
@@ -274,6 +277,7 @@ impl Query {
                 Q::Mfa(q) => q.name(),
                 Q::Account(q) => q.name(),
                 Q::Quota(q) => q.name(),
+                Q::Events(q) => q.name(),
             },
         }
     }
@@ -298,6 +302,7 @@ impl Query {
                     Q::Mfa(q) => mfa::query(state, account, q),
                     Q::Account(q) => account::query(state, account, q),
                     Q::Quota(q) => quotas::query(state, account, q),
+                    Q::Events(q) => crate::events::query(state, account, q),
                 }
             }
         }

@@ -82,8 +82,8 @@ proptest! {
         sealing: false,
     };
         let mut reqs = vec![
-            Request { request_token: None, time_ms: T0, command: create_account(A) },
-            Request { request_token: None, time_ms: T0, command: create_account(B) },
+            Request { request_token: None, time_ms: T0, command: create_account(A), origin: None },
+            Request { request_token: None, time_ms: T0, command: create_account(B), origin: None },
         ];
         for (t, mut command) in ops {
             let chosen = match &command {
@@ -98,7 +98,7 @@ proptest! {
             {
                 *access_key_id = id;
             }
-            reqs.push(Request { request_token: None, time_ms: T0 + u64::from(t) * 3 * HOUR, command });
+            reqs.push(Request { request_token: None, time_ms: T0 + u64::from(t) * 3 * HOUR, command, origin: None });
         }
         let mut a = MemStore::new();
         let mut b = MemStore::new();

@@ -27,6 +27,7 @@ fn prepare_keeps_the_plaintext_password_out_of_the_log() {
         request_token: None,
         time_ms: T0,
         command: Command::in_account(A, create_login("alice", "plaintext")),
+        origin: None,
     };
     let (resp, writes) = apply(&w.s, w.index, &req);
     assert_eq!(resp.result.unwrap_err().code, ErrorCode::InvalidInput);
@@ -385,6 +386,7 @@ fn password_attempts_are_reserved_before_they_run_and_refused_past_the_limit() {
             request_token: Some(format!("r{i}")),
             time_ms: T0 + 1,
             command: Command::in_account(A, reserve("Alice")),
+            origin: None,
         })
         .collect();
     let (responses, writes) = apply_batch(&w.s, 1000, &requests);

@@ -576,12 +576,14 @@ fn concurrent_checks_in_one_entry_are_judged_one_after_another() {
             request_token: Some(format!("t{i}")),
             time_ms: at,
             command: Command::in_account(A, check_code(&serial, &stored, None)),
+            origin: None,
         })
         .collect();
     requests.push(Request {
         request_token: Some("right".into()),
         time_ms: at,
         command: Command::in_account(A, check_code(&serial, &stored, Some(step))),
+        origin: None,
     });
     let (responses, writes) = apply_batch(&w.s, 1000, &requests);
     w.s.commit(writes);

@@ -350,6 +350,7 @@ fn trust_policies_bind_named_principals_to_unique_ids() {
             request_token: None,
             time_ms: 1,
             command: Command::in_account(A, create("Ops", |op| set_doc(op, &trust))),
+            origin: None,
         },
     );
     assert!(dry.result.is_ok(), "{:?}", dry.result);

@@ -604,6 +604,11 @@ pub(super) fn query_cases(w: &World) -> Vec<(Q, String, String)> {
             json!({"Quota": {"GetUsage": {"name": "ec2:vms"}}}),
         ),
         qc("iamd:ListUsage", "*", json!({"Quota": {"ListUsage": {}}})),
+        qc(
+            "iamd:LookupEvents",
+            "*",
+            json!({"Events": {"Lookup": {"principal": null, "action": "CreateUser"}}}),
+        ),
     ];
     for (kind, name, resource, k) in [
         ("user", "alice", user, "User"),
@@ -636,7 +641,7 @@ fn every_query_family_maps_as_documented() {
         assert!(t.request_tags.is_empty());
         assert_eq!(t.action.split_once(':').map(|(_, n)| n), Some(query.name()));
     }
-    assert_eq!(families.len(), 10, "one case at least per query family");
+    assert_eq!(families.len(), 11, "one case at least per query family");
 }
 
 #[test]

@@ -117,6 +117,8 @@ pub const IAMD_ACTIONS: &[&str] = &[
     "GetQuotaRequest",
     "GetUsage",
     "ListUsage",
+    // The event history.
+    "LookupEvents",
 ];
 
 /// The authorization request of a command.

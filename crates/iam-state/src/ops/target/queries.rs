@@ -57,7 +57,8 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> Resource {
             | QuotaQuery::GetQuotaRequest { .. }
             | QuotaQuery::GetUsage { .. }
             | QuotaQuery::ListUsage { .. },
-        ) => Resource::named("*".to_owned()),
+        )
+        | Q::Events(_) => Resource::named("*".to_owned()),
     }
 }
 

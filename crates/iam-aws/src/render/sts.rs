@@ -1,0 +1,139 @@
+//! STS's answers (API version 2011-06-15) as AWS writes them: `GetCallerIdentity`,
+//! `GetSessionToken` and `AssumeRole`, from the typed results the server's STS step returns.
+
+use crate::xml::{escape, timestamp};
+use iam_auth::token::IssuedCredentials;
+
+/// STS's XML namespace.
+pub const STS_XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// What an STS call answered.
+#[derive(Debug, Clone)]
+pub enum StsResult {
+    CallerIdentity {
+        arn: String,
+        user_id: String,
+        account: String,
+    },
+    SessionToken(IssuedCredentials),
+    AssumedRole {
+        credentials: IssuedCredentials,
+        assumed_role_id: String,
+        arn: String,
+        source_identity: Option<String>,
+    },
+}
+
+impl StsResult {
+    /// The action whose answer this is.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::CallerIdentity { .. } => "GetCallerIdentity",
+            Self::SessionToken(_) => "GetSessionToken",
+            Self::AssumedRole { .. } => "AssumeRole",
+        }
+    }
+}
+
+fn credentials_xml(c: &IssuedCredentials) -> String {
+    format!(
+        "    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n      <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      <Expiration>{}</Expiration>\n    </Credentials>\n",
+        escape(&c.access_key_id),
+        escape(&c.secret_access_key),
+        escape(&c.session_token),
+        timestamp(c.expiration_ms)
+    )
+}
+
+/// The `<{Action}Response>` document of `result`.
+pub fn render_sts(result: &StsResult, request_id: &str) -> String {
+    let body = match result {
+        StsResult::CallerIdentity {
+            arn,
+            user_id,
+            account,
+        } => format!(
+            "    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n",
+            escape(arn),
+            escape(user_id),
+            escape(account)
+        ),
+        StsResult::SessionToken(c) => credentials_xml(c),
+        StsResult::AssumedRole {
+            credentials,
+            assumed_role_id,
+            arn,
+            source_identity,
+        } => {
+            let mut body = credentials_xml(credentials);
+            body.push_str(&format!(
+                "    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    </AssumedRoleUser>\n",
+                escape(assumed_role_id),
+                escape(arn)
+            ));
+            if let Some(si) = source_identity {
+                body.push_str(&format!(
+                    "    <SourceIdentity>{}</SourceIdentity>\n",
+                    escape(si)
+                ));
+            }
+            body
+        }
+    };
+    let action = result.action();
+    format!(
+        "<{action}Response xmlns=\"{STS_XMLNS}\">\n  <{action}Result>\n{body}  </{action}Result>\n  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</{action}Response>\n",
+        escape(request_id)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> IssuedCredentials {
+        IssuedCredentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "s/e+c<r>e&t".into(),
+            session_token: "tok".into(),
+            expiration_ms: 1_440_938_160_000,
+        }
+    }
+
+    #[test]
+    fn assume_role_answers_as_aws_writes_it() {
+        let xml = render_sts(
+            &StsResult::AssumedRole {
+                credentials: creds(),
+                assumed_role_id: "AROAEXAMPLE:s".into(),
+                arn: "arn:aws:sts::123456789012:assumed-role/r/s".into(),
+                source_identity: Some("alice".into()),
+            },
+            "rid",
+        );
+        assert!(xml.starts_with(
+            "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <AssumeRoleResult>\n    <Credentials>"
+        ));
+        assert!(xml.contains("<SecretAccessKey>s/e+c&lt;r&gt;e&amp;t</SecretAccessKey>"));
+        assert!(xml.contains("<Expiration>2015-08-30T12:36:00Z</Expiration>"));
+        assert!(xml.contains("<AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId>"));
+        assert!(xml.contains("<SourceIdentity>alice</SourceIdentity>"));
+        assert!(xml.contains("<RequestId>rid</RequestId>"));
+    }
+
+    #[test]
+    fn caller_identity_and_session_token() {
+        let who = render_sts(
+            &StsResult::CallerIdentity {
+                arn: "arn:aws:iam::123456789012:user/bob".into(),
+                user_id: "AIDAEXAMPLE".into(),
+                account: "123456789012".into(),
+            },
+            "r",
+        );
+        assert!(who.contains("<GetCallerIdentityResult>\n    <Arn>arn:aws:iam::123456789012:user/bob</Arn>\n    <UserId>AIDAEXAMPLE</UserId>\n    <Account>123456789012</Account>\n  </GetCallerIdentityResult>"));
+        let token = render_sts(&StsResult::SessionToken(creds()), "r");
+        assert!(token.contains("<GetSessionTokenResult>\n    <Credentials>"));
+        assert!(!token.contains("AssumedRoleUser"));
+    }
+}

@@ -1,0 +1,200 @@
+//! The event history: the applied changes of the cluster, replicated with the state and
+//! bounded, looked up like CloudTrail's `LookupEvents` (`iamctl audit lookup`).
+//!
+//! A request proposed for a client carries its [`Origin`] (who asked, from where, which
+//! action on which resources, under which request id, and the history's bounds), chosen by
+//! the proposing node. Apply records one [`Event`] for each request that changed the state
+//! (a refusal records nothing; a replay of a request token is not a new change) under
+//! `evt/{index:020}/{position:010}`, and drops the oldest events past the bounds. Requests
+//! of the node itself (bootstrap, bookkeeping) carry no origin and are not recorded.
+//!
+//! Release: an older build would apply a request with an origin without recording it, and
+//! the replicas would differ, so a node attaches origins only once the cluster runs
+//! [`crate::release::EVENT_HISTORY`] or later.
+
+use crate::keys;
+use crate::store::{decode, encode, StateRead, Txn, WriteSet};
+use iam_model::{ErrorCode, IamError, IamResult};
+use serde::{Deserialize, Serialize};
+
+/// Who asked for a change, as the proposing node authenticated and authorized it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Origin {
+    /// The account acted in.
+    pub account: String,
+    /// The caller's ARN.
+    pub principal: String,
+    #[serde(default)]
+    pub access_key_id: String,
+    #[serde(default)]
+    pub source_ip: String,
+    #[serde(default)]
+    pub request_id: String,
+    /// `iam:CreateUser`.
+    pub action: String,
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// The history keeps at most this many events...
+    pub max_events: u64,
+    /// ...none older than this (ms before the request's time).
+    pub max_age_ms: u64,
+}
+
+/// One applied change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub index: u64,
+    pub time_ms: u64,
+    pub account: String,
+    pub principal: String,
+    pub access_key_id: String,
+    pub source_ip: String,
+    pub request_id: String,
+    pub action: String,
+    pub resources: Vec<String>,
+}
+
+/// The history's bounds when a node is not told otherwise: 90 days or 100,000 events,
+/// whichever is smaller (CloudTrail's LookupEvents keeps 90 days).
+pub const DEFAULT_MAX_EVENTS: u64 = 100_000;
+pub const DEFAULT_MAX_AGE_MS: u64 = 90 * 24 * 3600 * 1000;
+
+/// Events an entry may drop per change it recorded (more than one, so the history
+/// shrinks back under lowered bounds).
+const PRUNE_PER_EVENT: usize = 16;
+
+/// Records the change a request at `position` of entry `index` made.
+pub(crate) fn record(txn: &mut Txn<'_>, index: u64, position: u32, time_ms: u64, origin: &Origin) {
+    let event = Event {
+        index,
+        time_ms,
+        account: origin.account.clone(),
+        principal: origin.principal.clone(),
+        access_key_id: origin.access_key_id.clone(),
+        source_ip: origin.source_ip.clone(),
+        request_id: origin.request_id.clone(),
+        action: origin.action.clone(),
+        resources: origin.resources.clone(),
+    };
+    txn.put(keys::event_at(index, position), encode(&event));
+    txn.add_counter(keys::EVENT_COUNT.to_vec(), 1);
+}
+
+/// Drops the oldest events while more than `origin.max_events` are kept or the oldest is
+/// older than `origin.max_age_ms` before `now_ms`: at most `recorded * PRUNE_PER_EVENT`.
+pub(crate) fn prune(state: &Txn<'_>, now_ms: u64, origin: &Origin, recorded: usize) -> WriteSet {
+    const CHUNK: usize = 16;
+    let mut txn = Txn::new(state);
+    let mut count = txn.counter(keys::EVENT_COUNT);
+    let cutoff = now_ms.saturating_sub(origin.max_age_ms);
+    let budget = recorded.saturating_mul(PRUNE_PER_EVENT);
+    let mut pruned = 0;
+    let mut after: Option<Vec<u8>> = None;
+    'scan: while pruned < budget {
+        let want = CHUNK.min(budget - pruned);
+        let chunk = state.scan(keys::EVENT_PREFIX.as_bytes(), after.as_deref(), want);
+        let exhausted = chunk.len() < want;
+        for (key, value) in chunk {
+            let old = decode::<Event>(&key, &value).is_none_or(|e| e.time_ms < cutoff);
+            if count <= origin.max_events && !old {
+                break 'scan;
+            }
+            txn.delete(key.clone());
+            after = Some(key);
+            count = count.saturating_sub(1);
+            pruned += 1;
+        }
+        if exhausted {
+            break;
+        }
+    }
+    if pruned > 0 {
+        txn.add_counter(keys::EVENT_COUNT.to_vec(), -(pruned as i64));
+    }
+    txn.into_writes()
+}
+
+/// `LookupEvents`: the newest events of an account, optionally only those of one principal
+/// or action, or since a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventQuery {
+    Lookup {
+        #[serde(default)]
+        principal: Option<String>,
+        #[serde(default)]
+        action: Option<String>,
+        #[serde(default)]
+        since_ms: Option<u64>,
+        #[serde(default)]
+        max_results: Option<u32>,
+    },
+}
+
+/// The most events one lookup returns (and its default).
+pub const LOOKUP_MAX: u32 = 1000;
+pub const LOOKUP_DEFAULT: u32 = 50;
+
+impl EventQuery {
+    pub fn name(&self) -> &'static str {
+        "LookupEvents"
+    }
+}
+
+/// What a lookup answers: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lookup {
+    pub events: Vec<Event>,
+    /// More events matched than `max_results`.
+    pub truncated: bool,
+}
+
+pub fn query(state: &dyn StateRead, account: &str, q: &EventQuery) -> IamResult<serde_json::Value> {
+    let EventQuery::Lookup {
+        principal,
+        action,
+        since_ms,
+        max_results,
+    } = q;
+    let max = max_results.unwrap_or(LOOKUP_DEFAULT);
+    if max == 0 || max > LOOKUP_MAX {
+        return Err(IamError::new(
+            ErrorCode::ValidationError,
+            format!("max results must be 1 to {LOOKUP_MAX}, not {max}"),
+        ));
+    }
+    let action = action.as_deref().map(str::to_ascii_lowercase);
+    let matches = |e: &Event| {
+        e.account == account
+            && principal.as_ref().is_none_or(|p| &e.principal == p)
+            && action.as_ref().is_none_or(|a| {
+                let have = e.action.to_ascii_lowercase();
+                // `CreateUser` or `iam:CreateUser`.
+                have == *a || have.split_once(':').is_some_and(|(_, name)| name == a)
+            })
+            && since_ms.is_none_or(|s| e.time_ms >= s)
+    };
+    // The history is bounded; keep the newest `max` matches of one pass in key order.
+    const CHUNK: usize = 1024;
+    let mut newest = std::collections::VecDeque::with_capacity(max as usize + 1);
+    let mut truncated = false;
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let chunk = state.scan(keys::EVENT_PREFIX.as_bytes(), after.as_deref(), CHUNK);
+        let exhausted = chunk.len() < CHUNK;
+        for (key, value) in chunk {
+            if let Some(e) = decode::<Event>(&key, &value).filter(|e| matches(e)) {
+                newest.push_back(e);
+                if newest.len() > max as usize {
+                    newest.pop_front();
+                    truncated = true;
+                }
+            }
+            after = Some(key);
+        }
+        if exhausted {
+            break;
+        }
+    }
+    let events: Vec<Event> = newest.into_iter().rev().collect();
+    Ok(crate::ops::to_json(&Lookup { events, truncated }))
+}
