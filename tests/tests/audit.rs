@@ -537,3 +537,54 @@ async fn the_event_history_keeps_only_its_newest_changes() {
     })
     .await;
 }
+
+/// `POST path` to `addr` with `extra` headers; the status code.
+async fn post(addr: &str, path: &str, extra: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(request.as_bytes()).await.expect("send");
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply).await;
+    String::from_utf8_lossy(&reply)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_reset_is_recorded_like_any_request() {
+    within(Duration::from_secs(120), async {
+        let c = Cluster::start_opts(
+            1,
+            Options {
+                audit: true,
+                extra: vec!["--sandbox".to_owned()],
+                ..Options::default()
+            },
+        )
+        .await;
+        let addr = c.node(1).http.clone();
+        assert_eq!(post(&addr, "/_iamd/sandbox/reset", "").await, 200);
+        assert_eq!(
+            post(
+                &addr,
+                "/_iamd/sandbox/reset",
+                "Origin: https://evil.example\r\n"
+            )
+            .await,
+            403
+        );
+        let resets = matching(&all_lines(&c), |l| op_is(l, "SandboxReset"));
+        assert_eq!(resets.len(), 2, "{resets:#?}");
+        assert_eq!(resets[0]["outcome"], "success", "{resets:#?}");
+        assert_eq!(resets[0]["action"], "iamd:SandboxReset");
+        assert!(resets[0]["log_index"].as_u64().unwrap() > 0, "{resets:#?}");
+        assert_eq!(resets[1]["error_code"], "AccessDenied", "{resets:#?}");
+        assert!(resets[1]["log_index"].is_null());
+    })
+    .await;
+}

@@ -43,9 +43,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use tonic::Status;
 
-/// `POST /` (and `GET /?Action=...`): the audit edge of the Query API and STS — the
-/// request runs in the scope of its audit event, whose line is written once its answer is
-/// known (fail-closed: a request no sink recorded is answered `ServiceUnavailable`).
+/// `POST /` (and `GET /?Action=...`): the Query API and STS, through their audit edge.
 pub(crate) async fn handle(
     State(s): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -54,12 +52,26 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    let st = s.clone();
+    audited(&st, peer, "", move |rid| {
+        serve(s, peer, method, uri, headers, body, rid)
+    })
+    .await
+}
+
+/// The audit edge of the HTTP port's API: the request runs in the scope of its audit
+/// event, whose line is written once its answer is known (fail-closed: a request no sink
+/// recorded is answered `ServiceUnavailable`, and none runs while no sink can).
+async fn audited<F, Fut>(s: &ApiState, peer: SocketAddr, operation: &str, serve: F) -> Response
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let audit = s.audit.clone();
     if !audit.enabled() {
-        let rid = crate::audit::request_id();
-        return serve(s, peer, method, uri, headers, body, &rid).await;
+        return serve(crate::audit::request_id()).await;
     }
-    let mut event = crate::audit::Event::new("query", "");
+    let mut event = crate::audit::Event::new("query", operation);
     event.source_ip = Some(peer.ip().to_string());
     let rid = event.request_id.clone();
     if !audit.admits() {
@@ -71,8 +83,7 @@ pub(crate) async fn handle(
             &rid,
         );
     }
-    let (answer, event) =
-        crate::audit::scoped(event, serve(s, peer, method, uri, headers, body, &rid)).await;
+    let (answer, event) = crate::audit::scoped(event, serve(rid.clone())).await;
     match audit.record(event).await {
         Ok(()) => answer,
         Err(()) => xml_error(
@@ -91,9 +102,8 @@ async fn serve(
     uri: Uri,
     headers: HeaderMap,
     body: axum::body::Body,
-    rid: &str,
+    rid: String,
 ) -> Response {
-    let rid = rid.to_owned();
     let ip = peer.ip();
     crate::audit::note(|e| {
         e.access_key_id = claimed_key_id(&signed_request(&method, &uri, &headers, None));
@@ -570,27 +580,47 @@ fn xml(status: u16, body: String, rid: &str) -> Response {
 /// request carrying a browser's `Origin` or `Sec-Fetch-Site` (every cross-site form or
 /// `fetch` has one) is refused, and so is one addressed to a name that is not the node's
 /// (a page that reached the port through its own DNS name).
-pub(crate) async fn sandbox_reset(State(s): State<ApiState>, headers: HeaderMap) -> Response {
+pub(crate) async fn sandbox_reset(
+    State(s): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let st = s.clone();
+    audited(&st, peer, "SandboxReset", move |_| reset(s, headers)).await
+}
+
+/// A refusal of the reset endpoint, in plain text, noted for the audit line.
+fn reset_refused(status: StatusCode, code: ErrorCode, text: String) -> Response {
+    crate::audit::note(|e| e.failed(code.as_str(), text.trim_end()));
+    (status, text).into_response()
+}
+
+async fn reset(s: ApiState, headers: HeaderMap) -> Response {
+    crate::audit::note(|e| e.action = Some("iamd:SandboxReset".to_owned()));
     if !s.sandbox {
-        return (StatusCode::NOT_FOUND, "not a sandbox node\n").into_response();
+        return reset_refused(
+            StatusCode::NOT_FOUND,
+            ErrorCode::InvalidAction,
+            "not a sandbox node\n".to_owned(),
+        );
     }
     let host = headers.get("host").and_then(|h| h.to_str().ok());
     if !host.is_some_and(|h| s.auth.hosts().allows(h)) {
-        return (
+        return reset_refused(
             StatusCode::FORBIDDEN,
+            ErrorCode::AccessDenied,
             format!(
                 "refused: the request is addressed to '{}', which is not a name of this node\n",
                 host.unwrap_or_default()
             ),
-        )
-            .into_response();
+        );
     }
     if headers.contains_key("origin") || headers.contains_key("sec-fetch-site") {
-        return (
+        return reset_refused(
             StatusCode::FORBIDDEN,
-            "refused: a web browser may not reset a sandbox (the request has an Origin or Sec-Fetch-Site header)\n",
-        )
-            .into_response();
+            ErrorCode::AccessDenied,
+            "refused: a web browser may not reset a sandbox (the request has an Origin or Sec-Fetch-Site header)\n".to_owned(),
+        );
     }
     let cmd = iam_state::Command::SandboxReset {
         account_id: crate::config::SANDBOX_ACCOUNT.into(),
@@ -603,10 +633,10 @@ pub(crate) async fn sandbox_reset(State(s): State<ApiState>, headers: HeaderMap)
             format!("{{\"reset\":true,\"log_index\":{index}}}\n"),
         )
             .into_response(),
-        Err(e) => (
+        Err(e) => reset_refused(
             StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServiceUnavailable,
             format!("reset failed: {}\n", e.message()),
-        )
-            .into_response(),
+        ),
     }
 }
