@@ -27,6 +27,29 @@ fn matching(lines: &[Value], f: impl Fn(&Value) -> bool) -> Vec<Value> {
     lines.iter().filter(|l| f(l)).cloned().collect()
 }
 
+/// Waits until `n` lines satisfy `f` (lines are written by the sinks' threads a moment after
+/// the answer) and returns them; fails if there are more.
+async fn n_lines(c: &Cluster, n: usize, what: &str, f: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = matching(&all_lines(c), &f);
+        assert!(
+            found.len() <= n,
+            "{what}: {} lines, not {n}: {found:#?}",
+            found.len()
+        );
+        if found.len() == n {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {} lines, not {n}: {found:#?}",
+            found.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Waits until exactly one line satisfies `f` (a node writes a line as it answers; the file
 /// is read a moment later) and returns it; fails if there are two.
 async fn one_line(c: &Cluster, what: &str, f: impl Fn(&Value) -> bool) -> Value {
@@ -155,8 +178,7 @@ async fn every_request_on_every_transport_is_recorded_once_without_its_secrets()
                 _ => panic!("sign-in with {password}: {r:?}"),
             }
         }
-        let sign_ins = matching(&all_lines(&c), |l| op_is(l, "iam.v1.Iam/Login"));
-        assert_eq!(sign_ins.len(), 2, "{sign_ins:#?}");
+        let sign_ins = n_lines(&c, 2, "sign-ins", |l| op_is(l, "iam.v1.Iam/Login")).await;
         assert_eq!(sign_ins[0]["decision"], "denied", "{sign_ins:#?}");
         assert_eq!(sign_ins[0]["error_code"], "AccessDenied");
         assert_eq!(sign_ins[1]["decision"], "allowed", "{sign_ins:#?}");
@@ -578,8 +600,7 @@ async fn a_sandbox_reset_is_recorded_like_any_request() {
             .await,
             403
         );
-        let resets = matching(&all_lines(&c), |l| op_is(l, "SandboxReset"));
-        assert_eq!(resets.len(), 2, "{resets:#?}");
+        let resets = n_lines(&c, 2, "resets", |l| op_is(l, "SandboxReset")).await;
         assert_eq!(resets[0]["outcome"], "success", "{resets:#?}");
         assert_eq!(resets[0]["action"], "iamd:SandboxReset");
         assert!(resets[0]["log_index"].as_u64().unwrap() > 0, "{resets:#?}");

@@ -1,33 +1,32 @@
-//! Errors in AWS's shape: a code string exactly as AWS spells it (botocore maps it to an
-//! exception class), a message and the HTTP status AWS uses for that code; and their XML
-//! (`<ErrorResponse>`).
+//! Errors in AWS's shape: the code exactly as AWS spells it (botocore maps it to an
+//! exception class), a message, and the HTTP status AWS uses for that code — all of it
+//! `iam_model`'s one error type — and their XML (`<ErrorResponse>`).
 
 use crate::xml::{escape, XMLNS};
 use iam_model::{ErrorCode, IamError};
 
-/// An error to send back as `<ErrorResponse>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsError {
-    /// AWS's code (`NoSuchEntity`, `ValidationError`, `InvalidAction`, ...).
-    pub code: String,
-    pub message: String,
-    /// The HTTP status for `code` ([`status_of`]).
-    pub status: u16,
-}
+/// An error to send back as `<ErrorResponse>`: an [`IamError`] (the one error type), whose
+/// HTTP status is its code's ([`ErrorCode::http_status`]); made with [`AwsErrors`].
+pub type AwsError = IamError;
 
-impl AwsError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code: code.as_str().to_owned(),
-            message: message.into(),
-            status: code.http_status(),
-        }
-    }
-
+/// The Query API's own refusals, in AWS's words, and the rendering of any error.
+pub trait AwsErrors {
     /// `ValidationError` for a required parameter that is absent, in AWS's wording:
     /// "1 validation error detected: Value null at 'userName' failed to satisfy constraint:
     /// Member must not be null". `param` is the wire name (`UserName`).
-    pub fn missing(param: &str) -> Self {
+    fn missing(param: &str) -> Self;
+    /// `ValidationError` for a value that does not parse as its type or enum.
+    fn invalid(param: &str, value: &str, constraint: &str) -> Self;
+    /// `InvalidAction` for an `Action` AWS IAM does not have.
+    fn invalid_action(action: &str) -> Self;
+    /// `NotImplemented` (501) for an AWS IAM operation iamd does not support.
+    fn not_implemented(action: &str) -> Self;
+    /// The `<ErrorResponse>` document and its status.
+    fn render(&self, request_id: &str) -> (u16, String);
+}
+
+impl AwsErrors for IamError {
+    fn missing(param: &str) -> Self {
         Self::new(
             ErrorCode::ValidationError,
             format!(
@@ -38,53 +37,28 @@ impl AwsError {
         )
     }
 
-    /// `ValidationError` for a value that does not parse as its type or enum.
-    pub fn invalid(param: &str, value: &str, constraint: &str) -> Self {
-        IamError::validation(&field_name(param), value, constraint).into()
+    fn invalid(param: &str, value: &str, constraint: &str) -> Self {
+        IamError::validation(&field_name(param), value, constraint)
     }
 
-    /// `InvalidAction` for an `Action` AWS IAM does not have.
-    pub fn invalid_action(action: &str) -> Self {
+    fn invalid_action(action: &str) -> Self {
         Self::new(
             ErrorCode::InvalidAction,
             format!("The action {action} is not valid for this web service."),
         )
     }
 
-    /// `NotImplemented` (501) for an AWS IAM operation iamd does not support.
-    pub fn not_implemented(action: &str) -> Self {
+    fn not_implemented(action: &str) -> Self {
         Self::new(
             ErrorCode::NotImplemented,
             format!("iamd does not support {action}."),
         )
     }
 
-    /// The `<ErrorResponse>` document and its status.
-    pub fn render(&self, request_id: &str) -> (u16, String) {
-        (
-            self.status,
-            error_xml(&self.code, &self.message, request_id),
-        )
+    fn render(&self, request_id: &str) -> (u16, String) {
+        render_error(self.code.as_str(), &self.message, request_id)
     }
 }
-
-impl From<IamError> for AwsError {
-    fn from(e: IamError) -> Self {
-        Self {
-            code: e.code.as_str().to_owned(),
-            message: e.message,
-            status: e.code.http_status(),
-        }
-    }
-}
-
-impl std::fmt::Display for AwsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
-impl std::error::Error for AwsError {}
 
 /// The name AWS's validation messages use for a wire parameter: the first letter
 /// lowercased (`UserName` → `userName`, `VirtualMFADeviceName` → `virtualMFADeviceName`).

@@ -19,8 +19,9 @@
 //!   and renders JSON of the shapes documented on those variants;
 //! - chooses the request id (a UUID) and also sends it as `x-amzn-RequestId`.
 //!
-//! Business errors from the state machine (`IamError`) convert into [`AwsError`] with
-//! AWS's code and status.
+//! Errors are `IamError`s ([`AwsError`] names it here): business errors from the state
+//! machine and the adapter's own refusals ([`AwsErrors`]) alike, each code with its own HTTP
+//! status.
 
 mod error;
 mod params;
@@ -29,7 +30,7 @@ mod render;
 mod route;
 mod xml;
 
-pub use error::{field_name, render_error, status_of, AwsError};
+pub use error::{field_name, render_error, status_of, AwsError, AwsErrors};
 pub use params::{parse_form, ContextEntry, Params};
 pub use render::sts::{render_sts, StsResult, STS_XMLNS};
 pub use render::{render, result_body};

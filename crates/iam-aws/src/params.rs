@@ -2,7 +2,7 @@
 //! as `Name.member.N` (N from 1), structures in lists as `Name.member.N.Field`, and an empty
 //! list as `Name=` with no value.
 
-use crate::error::AwsError;
+use crate::error::{AwsError, AwsErrors};
 use iam_auth::sigv4::query_pairs;
 use iam_model::ErrorCode;
 use iam_model::Tag;
@@ -287,11 +287,11 @@ mod tests {
             (b"User%4Eame=a", b"UserName=b"),
         ] {
             let e = Params::from_request(query, body).unwrap_err();
-            assert_eq!(e.code, MALFORMED.as_str(), "{e}");
+            assert_eq!(e.code, MALFORMED, "{e}");
             assert!(e.message.contains("more than once"), "{e}");
         }
         let e = Params::from_request(b"", b"UserName=%FF").unwrap_err();
-        assert_eq!(e.code, MALFORMED.as_str());
+        assert_eq!(e.code, MALFORMED);
         assert!(e.message.contains("UTF-8"), "{e}");
     }
 }

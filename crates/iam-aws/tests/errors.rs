@@ -1,6 +1,6 @@
 //! Error XML, statuses per code, and the value encodings (timestamps, URL-encoding).
 
-use iam_aws::{render_error, status_of, timestamp, url_encode, AwsError};
+use iam_aws::{render_error, status_of, timestamp, url_encode, AwsError, AwsErrors};
 use iam_model::{ErrorCode, IamError};
 
 #[test]
@@ -58,9 +58,11 @@ fn business_errors_keep_code_and_message() {
     let e: AwsError = IamError::new(
         ErrorCode::DeleteConflict,
         "Cannot delete entity, must detach all policies first.",
-    )
-    .into();
-    assert_eq!((e.code.as_str(), e.status), ("DeleteConflict", 409));
+    );
+    assert_eq!(
+        (e.code.as_str(), e.code.http_status()),
+        ("DeleteConflict", 409)
+    );
     assert_eq!(
         e.message,
         "Cannot delete entity, must detach all policies first."

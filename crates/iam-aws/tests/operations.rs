@@ -144,8 +144,13 @@ fn a_missing_required_parameter_is_a_null_validation_error() {
                 &params(&op, Some(name)),
             )
             .expect_err(&format!("{} without {name}", op.action));
-            assert_eq!(err.code, "ValidationError", "{} without {name}", op.action);
-            assert_eq!(err.status, 400);
+            assert_eq!(
+                err.code.as_str(),
+                "ValidationError",
+                "{} without {name}",
+                op.action
+            );
+            assert_eq!(err.code.http_status(), 400);
             let field = iam_aws::field_name(name);
             assert_eq!(
                 err.message,
@@ -165,8 +170,8 @@ fn unsupported_actions_are_named_in_a_501() {
     for a in UNSUPPORTED {
         let p = Params::new([("Action".to_owned(), a.to_string())]);
         let err = route("123456789012", None, &p).unwrap_err();
-        assert_eq!(err.code, "NotImplemented");
-        assert_eq!(err.status, 501);
+        assert_eq!(err.code.as_str(), "NotImplemented");
+        assert_eq!(err.code.http_status(), 501);
         assert_eq!(err.message, format!("iamd does not support {a}."));
     }
 }

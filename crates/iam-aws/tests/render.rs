@@ -3,7 +3,7 @@
 //! Golden XML for the shapes botocore parses; with `IAM_AWS_DUMP=<dir>` every response is
 //! also written there (`<n>-<Action>.xml`) for checking with botocore's own parser.
 
-use iam_aws::{render, route, Call, Params};
+use iam_aws::{render, route, AwsErrors, Call, Params};
 use iam_state::{apply, Command, Env, MemStore, Request};
 use serde_json::Value;
 
@@ -71,10 +71,10 @@ impl Server {
         let action = params.get("Action").unwrap_or_default().to_owned();
         let result = match route(A, None, &params) {
             Err(e) => Err(e),
-            Ok(Call::Write(c)) => self.propose(c).map_err(Into::into),
+            Ok(Call::Write(c)) => self.propose(c),
             Ok(Call::Read(mut q)) => {
                 q.prepare(T0);
-                q.run(&self.store).map_err(Into::into)
+                q.run(&self.store)
             }
             Ok(Call::Answer(v)) => Ok(v),
             Ok(other) => panic!("{other:?}"),

@@ -271,7 +271,7 @@ fn caller_defaults() {
         }
     );
     let e = error(Caller::Other, "Action=GetUser");
-    assert_eq!(e.code, "ValidationError");
+    assert_eq!(e.code.as_str(), "ValidationError");
     assert_eq!(
         e.message,
         "Must specify userName when calling with non-User credentials"
@@ -419,15 +419,21 @@ fn simulations_carry_their_inputs() {
 #[test]
 fn request_level_errors() {
     let e = error(Caller::Root, "UserName=bob");
-    assert_eq!((e.code.as_str(), e.status), ("MissingAction", 400));
+    assert_eq!(
+        (e.code.as_str(), e.code.http_status()),
+        ("MissingAction", 400)
+    );
     let e = error(Caller::Root, "Action=FrobnicateUser");
-    assert_eq!((e.code.as_str(), e.status), ("InvalidAction", 400));
+    assert_eq!(
+        (e.code.as_str(), e.code.http_status()),
+        ("InvalidAction", 400)
+    );
     assert_eq!(
         e.message,
         "The action FrobnicateUser is not valid for this web service."
     );
     let e = error(Caller::Root, "Action=ListUsers&Version=2011-06-15");
-    assert_eq!(e.code, "InvalidAction");
+    assert_eq!(e.code.as_str(), "InvalidAction");
     assert_eq!(
         e.message,
         "Could not find operation ListUsers for version 2011-06-15"
@@ -442,9 +448,12 @@ fn request_level_errors() {
         Caller::Root,
         "Action=CreateSAMLProvider&Name=x&SAMLMetadataDocument=y",
     );
-    assert_eq!((e.code.as_str(), e.status), ("NotImplemented", 501));
+    assert_eq!(
+        (e.code.as_str(), e.code.http_status()),
+        ("NotImplemented", 501)
+    );
     let e = error(Caller::Root, "Action=ListUsers&MaxItems=ten");
-    assert_eq!(e.code, "ValidationError");
+    assert_eq!(e.code.as_str(), "ValidationError");
     assert!(e.message.contains("'maxItems'"), "{e}");
     let e = error(Caller::Root, "Action=ListPolicies&OnlyAttached=yes");
     assert!(e.message.contains("'onlyAttached'"), "{e}");

@@ -135,7 +135,7 @@ async fn serve(
     let params = match Params::from_request(raw_query.as_bytes(), &body) {
         Ok(p) => p,
         Err(e) => {
-            return aws_error(&e, &rid);
+            return xml_error(e.code, &e.message, &rid);
         }
     };
     let action = params.get("Action").unwrap_or_default().to_owned();
@@ -180,7 +180,7 @@ async fn serve(
     let call = match iam_aws::route_as(&caller.account, as_aws, &params) {
         Ok(c) => c,
         Err(e) => {
-            return aws_error(&e, &rid);
+            return xml_error(e.code, &e.message, &rid);
         }
     };
     match run(&s, &caller, &action, call).await {
@@ -538,14 +538,6 @@ fn principal_of(arn: &str) -> Option<(iam_state::keys::EntityKind, String)> {
         _ => return None,
     };
     Some((kind, rest.rsplit('/').next()?.to_owned()))
-}
-
-/// An error of the AWS adapter's own (parameters, routing), answered and noted for the
-/// audit line.
-fn aws_error(e: &iam_aws::AwsError, rid: &str) -> Response {
-    crate::audit::note(|ev| ev.failed(&e.code, &e.message));
-    let (status, body) = e.render(rid);
-    xml(status, body, rid)
 }
 
 fn xml_error(code: ErrorCode, message: &str, rid: &str) -> Response {

@@ -13,7 +13,7 @@ mod principals;
 mod simulate;
 mod unsupported;
 
-use crate::error::AwsError;
+use crate::error::{AwsError, AwsErrors};
 use crate::params::{ContextEntry, Params};
 use iam_model::ErrorCode;
 use iam_state::ops::{Op, PageRequest, Q};

@@ -2,7 +2,7 @@
 //! boundaries.
 
 use super::{principals::required_tags, Call, Cx};
-use crate::error::AwsError;
+use crate::error::{AwsError, AwsErrors};
 use iam_state::ops::policies::{
     BoundaryEntity, EntityFilter, EntityKind, PolicyOp, PolicyQuery, PolicyUsage, Scope,
 };

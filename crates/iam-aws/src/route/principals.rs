@@ -1,7 +1,7 @@
 //! Users, groups (and memberships), roles and instance profiles.
 
 use super::{non_user, Call, Caller, Cx};
-use crate::error::AwsError;
+use crate::error::{AwsError, AwsErrors};
 use iam_state::ops::groups::{GroupOp, GroupQuery};
 use iam_state::ops::instance_profiles::{InstanceProfileOp, InstanceProfileQuery};
 use iam_state::ops::roles::{RoleOp, RoleQuery};

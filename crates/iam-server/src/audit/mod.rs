@@ -304,13 +304,15 @@ impl Audit {
         let line: Arc<str> = line.into();
         match self.mode {
             Mode::Open => {
-                // A sink that is stuck or failing loses the line now (counted and logged)
-                // rather than queueing lines it may never write.
+                // A stuck sink loses the line now (counted and logged) rather than queueing
+                // lines it may never write; a failing one tries again with it.
                 for s in &self.sinks {
-                    if s.healthy(self.timeout) {
-                        s.send(line.clone(), None);
+                    if s.stuck(self.timeout) {
+                        s.lost(
+                            "it is blocked: a write has not returned in time, or its queue is full",
+                        );
                     } else {
-                        s.lost("it is blocked or failing");
+                        s.send(line.clone(), None);
                     }
                 }
                 Ok(())

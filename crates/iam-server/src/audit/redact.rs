@@ -1,10 +1,10 @@
 //! Secrets out of audit lines: every string value of a field that names a secret
 //! (passwords, secret access keys, session and request tokens, MFA codes and seeds, private
-//! keys, SAML assertions and web identity tokens) is replaced by `hmac-sha256:<32 hex>`, an
-//! HMAC under a key derived from the cluster key. The same value gives the same HMAC on
-//! every node, so an operator can find the requests that carried a value they hold
-//! (`iamd audit-hash`) without the trail ever holding it. Policy documents, names and ids
-//! stay readable.
+//! keys, SAML assertions, web identity tokens, presigned requests' signatures) is replaced
+//! by `hmac-sha256:<32 hex>`, an HMAC under a key derived from the cluster key. The same
+//! value gives the same HMAC on every node, so an operator can find the requests that
+//! carried a value they hold (`iamd audit-hash`) without the trail ever holding it. Policy
+//! documents, names and ids stay readable.
 //!
 //! Fields are recognised by name, whatever the transport's spelling (`new_password`,
 //! `NewPassword`, `Tags.member.1.Key`: compared lowercased without `_`, `-`, and only the
@@ -25,6 +25,8 @@ const SECRET_PARTS: &[&str] = &[
     "sealed",
     "hash",
     "qrcode",
+    // A presigned request's signature would let a reader of the trail replay it.
+    "signature",
 ];
 
 /// Endings that do: MFA codes (`AuthenticationCode1`, `mfa_code`, `code`).

@@ -243,15 +243,20 @@ impl Sink {
         complain(&self.health, self.index, why);
     }
 
-    /// Whether the sink is keeping up: its last write succeeded, it is not stuck on a line
-    /// for longer than `timeout`, and its queue has room.
-    pub fn healthy(&self, timeout: Duration) -> bool {
+    /// Whether the sink is stuck: on one line for longer than `timeout`, or with a full
+    /// queue. A stuck sink is not given more lines (fail-open).
+    pub fn stuck(&self, timeout: Duration) -> bool {
         let h = &self.health;
         let busy = h.busy_since.load(Ordering::SeqCst);
-        let stuck = busy != 0
-            && since_epoch_ms().saturating_sub(busy)
-                > u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        !h.failing.load(Ordering::SeqCst) && !stuck && h.queued.load(Ordering::SeqCst) < QUEUE_MAX
+        let limit = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        (busy != 0 && since_epoch_ms().saturating_sub(busy) > limit)
+            || h.queued.load(Ordering::SeqCst) >= QUEUE_MAX
+    }
+
+    /// Whether the sink is keeping up: not stuck, and its last write succeeded. (A failing
+    /// sink still gets lines: the first that it writes makes it healthy again.)
+    pub fn healthy(&self, timeout: Duration) -> bool {
+        !self.stuck(timeout) && !self.health.failing.load(Ordering::SeqCst)
     }
 }
 

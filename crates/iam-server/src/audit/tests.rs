@@ -30,6 +30,8 @@ fn secret_fields_are_recognised_in_every_spelling() {
         "sealed_key",
         "password_hash",
         "Tags.member.1.Password",
+        "X-Amz-Signature",
+        "X-Amz-Security-Token",
     ] {
         assert!(is_secret_field(name), "{name} must be redacted");
     }
