@@ -75,8 +75,7 @@ where
     event.source_ip = Some(peer.ip().to_string());
     let rid = event.request_id.clone();
     if !audit.admits() {
-        event.failed("ServiceUnavailable", crate::audit::UNRECORDED);
-        let _ = audit.record(event).await;
+        audit.record_refusal(event);
         return xml_error(
             ErrorCode::ServiceUnavailable,
             crate::audit::UNRECORDED,

@@ -121,8 +121,7 @@ where
                 .map(|a| a.ip().to_string());
             let rid = event.request_id.clone();
             if !audit.admits() {
-                event.failed("ServiceUnavailable", UNRECORDED);
-                let _ = audit.record(event).await;
+                audit.record_refusal(event);
                 return Ok(with_request_id(unavailable().into_http(), &rid));
             }
             let (answer, mut event) = scoped(event, inner.call(req)).await;

@@ -288,12 +288,20 @@ impl Audit {
             || self.sinks.iter().any(|s| s.healthy(self.timeout))
     }
 
-    /// Writes `event`'s line. Fail-closed, `Err` unless some sink wrote it within the
-    /// timeout (the caller then refuses the request); fail-open, always `Ok`.
-    pub async fn record(&self, mut event: Event) -> Result<(), ()> {
-        if !self.enabled() {
-            return Ok(());
+    /// Queues the line of a request refused because no sink can record it (fail-closed),
+    /// without waiting for it: a refusal must not hold the caller (or the node) for the
+    /// timeout. A sink that recovers writes it.
+    pub fn record_refusal(&self, mut event: Event) {
+        event.failed("ServiceUnavailable", UNRECORDED);
+        let line = self.line(event);
+        for s in &self.sinks {
+            s.send(line.clone(), None);
         }
+        sink::refused();
+    }
+
+    /// `event` as its JSON line: this node, the time now, parameters redacted.
+    fn line(&self, mut event: Event) -> Arc<str> {
         event.node = self.node;
         event.time = timestamp_ms(crate::now_ms());
         if let Some(p) = event.params.as_mut() {
@@ -301,7 +309,16 @@ impl Audit {
         }
         let mut line = serde_json::to_string(&event).unwrap_or_default();
         line.push('\n');
-        let line: Arc<str> = line.into();
+        line.into()
+    }
+
+    /// Writes `event`'s line. Fail-closed, `Err` unless some sink wrote it within the
+    /// timeout (the caller then refuses the request); fail-open, always `Ok`.
+    pub async fn record(&self, event: Event) -> Result<(), ()> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let line = self.line(event);
         match self.mode {
             Mode::Open => {
                 // A stuck sink loses the line now (counted and logged) rather than queueing
