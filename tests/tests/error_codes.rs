@@ -27,7 +27,7 @@ fn every_error_code_round_trips_through_grpc_the_query_api_and_the_client() {
 
         // gRPC: the server's status, sent as HTTP/2 headers (an error answer is
         // trailers-only) and read back by the client library.
-        let sent = iam_server::status::from_iam(&e);
+        let sent = iam_server::grpc::status::from_iam(&e);
         let wire = sent.clone().into_http::<tonic::body::Body>();
         let got = tonic::Status::from_header_map(wire.headers()).expect("a status in the headers");
         assert_eq!(got.code(), sent.code(), "{code}");

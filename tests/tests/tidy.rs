@@ -252,6 +252,124 @@ fn only_the_aws_adapter_writes_xml() {
     assert!(checked > 50, "{checked} files checked");
 }
 
+/// Whether `code` names the identifier `word` (not as part of a longer one: `monotonic`
+/// is no `tonic`, `AccessKeyStatus` no `Status`).
+fn names(code: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    code.match_indices(word).any(|(i, _)| {
+        let before = code[..i].chars().next_back();
+        let after = code[i + word.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
+}
+
+/// The server's core is transport-neutral: only its gRPC adapter (`src/grpc/`) names tonic
+/// or the proto types; every other module speaks typed requests, results and `IamError`.
+#[test]
+fn only_the_grpc_adapter_knows_tonic_and_proto() {
+    let src = root().join("crates/iam-server/src");
+    let adapter = src.join("grpc");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut checked = 0;
+    for f in files.iter().filter(|f| !f.starts_with(&adapter)) {
+        let text = std::fs::read_to_string(f).unwrap();
+        checked += 1;
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for word in ["tonic", "iam_proto", "prost", "Status"] {
+                assert!(
+                    !names(code, word),
+                    "{}:{}: `{word}` outside the gRPC adapter (convert at crates/iam-server/src/grpc/): {line}",
+                    f.display(),
+                    n + 1
+                );
+            }
+        }
+    }
+    assert!(checked > 30, "{checked} files checked");
+    // And the adapter exists where the rule says (a rename would make the rule vacuous).
+    assert!(adapter.join("mod.rs").exists());
+    let grpc = std::fs::read_to_string(adapter.join("mod.rs")).unwrap();
+    assert!(grpc.contains("tonic::transport::Server::builder()"));
+}
+
+/// Modules inside a crate import in one direction: (crate, the lower modules, what they
+/// never name). Test modules (`#[cfg(test)]` onwards) may reach up.
+#[test]
+fn modules_import_in_one_direction() {
+    let rules: &[(&str, &[&str], &[&str])] = &[
+        // iamctl: args (the command line) → nouns → output / policy_cmd.
+        (
+            "crates/iam-cli/src",
+            &["nouns", "output.rs", "policy_cmd.rs"],
+            &["crate::args"],
+        ),
+        // iam-raft: node → batcher / forwarder → forward / error.
+        (
+            "crates/iam-raft/src",
+            &["batcher.rs", "forwarder.rs", "forward.rs", "error.rs"],
+            &["crate::node"],
+        ),
+        (
+            "crates/iam-raft/src",
+            &["batcher.rs", "forward.rs", "error.rs"],
+            &["crate::forwarder"],
+        ),
+        // iam-server: the transports → the core; the core never names a transport.
+        (
+            "crates/iam-server/src",
+            &[
+                "api.rs",
+                "decide.rs",
+                "cluster_admin.rs",
+                "errors.rs",
+                "login.rs",
+                "mfa.rs",
+                "password.rs",
+                "password_change.rs",
+                "sts.rs",
+                "trust.rs",
+                "auth",
+            ],
+            &["crate::grpc", "aws_http"],
+        ),
+    ];
+    for (krate, lower, never) in rules {
+        let dir = root().join(krate);
+        let mut checked = 0;
+        for part in *lower {
+            let path = dir.join(part);
+            let mut files = Vec::new();
+            if path.is_dir() {
+                rust_files(&path, &mut files);
+            } else {
+                files.push(path.clone());
+            }
+            for f in files {
+                let text =
+                    std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                checked += 1;
+                for (n, line) in text.lines().enumerate() {
+                    if line.trim_start().starts_with("#[cfg(test)]") {
+                        break;
+                    }
+                    let code = line.split("//").next().unwrap_or("");
+                    for name in *never {
+                        assert!(
+                            !code.contains(name),
+                            "{}:{}: names `{name}`, which imports from it (the direction is the other way): {line}",
+                            f.display(),
+                            n + 1
+                        );
+                    }
+                }
+            }
+        }
+        assert!(checked >= lower.len(), "{krate}: {checked} files checked");
+    }
+}
+
 #[test]
 fn the_chaos_library_never_knows_iamd() {
     let mut files = Vec::new();

@@ -69,16 +69,20 @@
 
 mod api;
 mod authorize;
+mod call;
 mod index;
 mod principal;
 mod simulate;
+mod trust;
 
 pub use api::{
     AuthzAnswer, AuthzDecision, AuthzRequest, ContextKeys, Layers, MatchedStatement, PrincipalInfo,
     SimulateAnswer, SimulateRequest, SimulateResult, SIMULATE_DOCUMENTS_MAX, SIMULATE_PAIRS_MAX,
 };
+pub use call::{request_context, CallerView, Denial, Scope, SessionView, CLUSTER_RESOURCE};
 pub use index::{AuthzIndex, AuthzStats, DEFAULT_MAX_PRINCIPALS};
 pub use principal::{PolicySource, PrincipalKind, PrincipalPolicies, SourceKind};
+pub use trust::AssumeAsk;
 
 #[cfg(test)]
 mod send_sync {

@@ -46,11 +46,7 @@ pub fn url_encode(document: &str) -> String {
 
 /// Milliseconds since the Unix epoch as AWS's timestamp, e.g. `2024-01-02T03:04:05Z`.
 pub fn timestamp(ms: u64) -> String {
-    let t = iam_model::time::Utc::from_ms(ms);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
+    iam_model::time::Utc::from_ms(ms).iso8601()
 }
 
 /// Base64 (standard alphabet, padded), AWS's wire form of blobs.

@@ -1,7 +1,8 @@
 //! iamctl's command line (noun-verb), as close to the flags as possible; `cmd` turns it into
 //! validated calls.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::output::OutputFormat;
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -16,12 +17,6 @@ pub(crate) struct Cli {
 pub(crate) const EXIT_CODES: &str =
     "Exit codes: 0 done; 1 refused by the service (denied, not found, \
 conflict, limit, invalid input) or a policy with errors; 2 usage, connection or internal error.";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum OutputFormat {
-    Table,
-    Json,
-}
 
 #[derive(Debug, Args)]
 pub(crate) struct Global {
@@ -167,39 +162,4 @@ pub(crate) enum ClusterCmd {
     /// what it adds. Builds of older releases can no longer serve the cluster afterwards, so
     /// a rollback is only possible before this.
     FinalizeUpgrade,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum KindArg {
-    /// Guess from the document: Principal present means a resource policy.
-    Auto,
-    Managed,
-    UserInline,
-    GroupInline,
-    RoleInline,
-    Trust,
-    Resource,
-    Boundary,
-    Session,
-}
-
-/// The offline policy verbs (flattened into `iamctl policy`).
-#[derive(Debug, Subcommand)]
-pub(crate) enum OfflinePolicyCmd {
-    /// Report errors and warnings for policy documents (exit 1 if any has errors).
-    Validate {
-        /// Policy files (`-` for standard input).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// What kind of policy the files are (decides Principal rules and size limits).
-        #[arg(long, value_enum, default_value = "auto")]
-        kind: KindArg,
-    },
-    /// Evaluate JSON-lines test cases and print one JSON line per case (exit 1 if any line
-    /// could not be evaluated).
-    Eval {
-        /// Cases file (`-` for standard input).
-        #[arg(long)]
-        cases: PathBuf,
-    },
 }

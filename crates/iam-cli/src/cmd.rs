@@ -1,8 +1,9 @@
 //! Turns parsed arguments into validated client calls and renders the results.
 
-use crate::args::{Cli, ClusterCmd, Noun, OutputFormat};
+use crate::args::{Cli, ClusterCmd, Noun};
 use crate::nouns::Ctx;
 use crate::output::print;
+use crate::output::OutputFormat;
 use ::iam_client::Client;
 use anyhow::bail;
 use iam_proto::v1::*;

@@ -1,7 +1,14 @@
 //! Rendering results as aligned tables or JSON (the only module that prints results).
 
-use crate::args::OutputFormat;
+use clap::ValueEnum;
 use serde_json::Value;
+
+/// How results are shown (`--output`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    Table,
+    Json,
+}
 
 /// Prints rows as a table (with a header) or as JSON (`json` is what JSON output shows).
 pub(crate) fn print(format: OutputFormat, headers: &[&str], rows: &[Vec<String>], json: &Value) {

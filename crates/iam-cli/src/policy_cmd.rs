@@ -1,13 +1,48 @@
 //! Offline policy commands: `iamctl policy validate` and `iamctl policy eval`. They use the
 //! policy engine directly and need no cluster.
 
-use crate::args::{KindArg, OfflinePolicyCmd, OutputFormat};
-use crate::output::print;
+use crate::output::{print, OutputFormat};
 use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
 use iam_policy::{validate_document, validate_document_auto, PolicyKind, ValidationReport};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KindArg {
+    /// Guess from the document: Principal present means a resource policy.
+    Auto,
+    Managed,
+    UserInline,
+    GroupInline,
+    RoleInline,
+    Trust,
+    Resource,
+    Boundary,
+    Session,
+}
+
+/// The offline policy verbs (flattened into `iamctl policy`).
+#[derive(Debug, Subcommand)]
+pub(crate) enum OfflinePolicyCmd {
+    /// Report errors and warnings for policy documents (exit 1 if any has errors).
+    Validate {
+        /// Policy files (`-` for standard input).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// What kind of policy the files are (decides Principal rules and size limits).
+        #[arg(long, value_enum, default_value = "auto")]
+        kind: KindArg,
+    },
+    /// Evaluate JSON-lines test cases and print one JSON line per case (exit 1 if any line
+    /// could not be evaluated).
+    Eval {
+        /// Cases file (`-` for standard input).
+        #[arg(long)]
+        cases: PathBuf,
+    },
+}
 
 fn kind(k: KindArg) -> Option<PolicyKind> {
     Some(match k {

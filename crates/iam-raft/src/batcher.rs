@@ -5,7 +5,7 @@
 //! flight at once, and a write alone is proposed at once (no waiting to fill a batch), so a
 //! single client sees no added latency.
 
-use crate::node::{write_error, RaftNodeError};
+use crate::error::{write_error, RaftNodeError};
 use crate::types::{Raft, Requests, StateMachine};
 use iam_state::{Request, Response};
 use std::sync::Arc;

@@ -11,8 +11,9 @@
 //! carry a request token.
 
 use crate::batcher::gather;
+use crate::error::RaftNodeError;
+use crate::forward::{call_peer, ForwardResult};
 use crate::network::{PeerClient, PeerRpc};
-use crate::node::{call_peer, ForwardResult, RaftNodeError};
 use iam_state::Request;
 use std::sync::Arc;
 use std::time::Instant;

@@ -8,7 +8,9 @@
 mod batcher;
 pub mod clock;
 mod coalesce;
+mod error;
 pub mod format;
+mod forward;
 mod forwarder;
 pub mod metrics;
 pub mod network;

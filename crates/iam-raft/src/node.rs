@@ -15,63 +15,18 @@ pub use config::{NodeConfig, DEFAULT_MAX_CLOCK_OFFSET_MS, DEFAULT_SNAPSHOT_EVERY
 pub use status::Standing;
 
 use crate::batcher::Batcher;
+pub use crate::error::RaftNodeError;
+use crate::forward::{call_peer, ForwardRequest, ForwardResult, LeaderReply};
 use crate::forwarder::Forwarder;
 use crate::network::{PeerClient, PeerNetwork, PeerRpc};
 use crate::types::{IamNode, NodeId, Raft, StateMachine, TypeConfig};
 use iam_state::{Request, Response};
-use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
+use openraft::error::RaftError;
 use openraft::ReadPolicy;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Why a Raft operation failed. Serializable: it travels back over forwarded calls.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum RaftNodeError {
-    #[error(
-        "no leader is known (the cluster may be electing one or may have lost its quorum); retry"
-    )]
-    NoLeader,
-    #[error("the write did not complete within {0} ms; it may or may not have been applied (retry with the same request token)")]
-    Timeout(u64),
-    #[error("the leader changed while the write was in flight ({0}); it may or may not have been applied (retry with the same request token)")]
-    LeaderChanged(String),
-    #[error("this node has applied index {applied} but the read asked for at least {wanted}; retry, or read from another node")]
-    Behind { applied: u64, wanted: u64 },
-    #[error("node {id} is not a member of the cluster (members: {members})")]
-    UnknownNode { id: NodeId, members: String },
-    #[error("node {id} is already a member with address {existing}")]
-    NodeExists { id: NodeId, existing: String },
-    #[error("cannot reach the leader: {0}")]
-    Unreachable(String),
-    #[error("membership change refused: {0}")]
-    Membership(String),
-    #[error("another membership change is in progress ({0}); retry")]
-    MembershipBusy(String),
-    #[error("raft stopped: {0}")]
-    Fatal(String),
-}
-
-impl RaftNodeError {
-    /// Whether retrying cannot help (a refusal rather than a transient failure).
-    pub fn is_permanent(&self) -> bool {
-        !self.is_retryable()
-    }
-
-    /// Whether the caller may simply retry (possibly on another node).
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::NoLeader
-                | Self::Timeout(_)
-                | Self::LeaderChanged(_)
-                | Self::Behind { .. }
-                | Self::Unreachable(_)
-                | Self::MembershipBusy(_)
-        )
-    }
-}
 
 /// The result of a committed write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,30 +42,6 @@ pub enum Consistency {
     Local,
     AtLeast(u64),
     Linearizable,
-}
-
-/// Calls a follower sends to the leader.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) enum ForwardRequest {
-    Propose(#[serde(with = "iam_state::codec::cbor")] Request),
-    AddNode {
-        id: NodeId,
-        node: IamNode,
-        voter: bool,
-    },
-    RemoveNode {
-        id: NodeId,
-    },
-}
-
-pub(crate) type ForwardResult = Result<LeaderReply, RaftNodeError>;
-
-/// Forward replies: the commit index and, for proposals, the response.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct LeaderReply {
-    pub(crate) index: u64,
-    #[serde(with = "iam_state::codec::cbor")]
-    pub(crate) response: Option<Response>,
 }
 
 /// One node's Raft over its state machine `SM`, shared by the API and the peer service.
@@ -457,49 +388,6 @@ impl<SM: StateMachine> RaftNode<SM> {
         if let Err(e) = self.raft.shutdown().await {
             tracing::warn!(error = %e, "raft shutdown");
         }
-    }
-}
-
-/// One call to the peer at `addr`, bounded by `deadline` (at least 50 ms): its
-/// decoded reply, or `Unreachable` when none came (the outcome is then unknown).
-pub(crate) async fn call_peer<Req: Serialize + ?Sized, Resp: serde::de::DeserializeOwned>(
-    peer: &PeerClient,
-    addr: &str,
-    rpc: PeerRpc,
-    req: &Req,
-    deadline: Instant,
-) -> Result<Resp, RaftNodeError> {
-    let data = crate::format::encode(&format!("a {rpc:?} call"), req)
-        .map_err(|e| RaftNodeError::Fatal(e.to_string()))?;
-    let timeout = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(50));
-    let bytes = peer
-        .call(rpc, data, Some(timeout))
-        .await
-        .map_err(|s| RaftNodeError::Unreachable(format!("{addr}: {}", s.message())))?;
-    crate::format::decode(&format!("a {rpc:?} reply"), &bytes)
-        .map_err(|e| RaftNodeError::Fatal(format!("{addr}: undecodable {rpc:?} reply: {e}")))
-}
-
-pub(crate) fn write_error(e: RaftError<TypeConfig, ClientWriteError<TypeConfig>>) -> RaftNodeError {
-    match e {
-        RaftError::APIError(ClientWriteError::ForwardToLeader(_)) => RaftNodeError::NoLeader,
-        RaftError::APIError(ClientWriteError::LogEntryDiscarded(f)) => {
-            RaftNodeError::LeaderChanged(f.to_string())
-        }
-        // openraft's second step of a membership change requires that no other membership
-        // change came in between (0.10); one did, so this one is retried.
-        RaftError::APIError(ClientWriteError::PreconditionFailed(p)) => {
-            RaftNodeError::MembershipBusy(p.to_string())
-        }
-        RaftError::APIError(ClientWriteError::ChangeMembershipError(
-            ChangeMembershipError::InProgress(p),
-        )) => RaftNodeError::MembershipBusy(p.to_string()),
-        RaftError::APIError(ClientWriteError::ChangeMembershipError(c)) => {
-            RaftNodeError::Membership(c.to_string())
-        }
-        RaftError::Fatal(f) => RaftNodeError::Fatal(f.to_string()),
     }
 }
 

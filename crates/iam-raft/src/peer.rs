@@ -3,8 +3,9 @@
 //! (only members connect: see `iam-tls`); requests without this cluster's id in the
 //! `x-iamd-cluster` header are refused as well.
 
+use crate::forward::ForwardRequest;
 use crate::network::{SnapshotHeader, SnapshotReply};
-use crate::node::{ForwardRequest, RaftNode};
+use crate::node::RaftNode;
 use crate::types::{Snapshot, StateMachine};
 use crate::CLUSTER_HEADER;
 use futures::StreamExt;

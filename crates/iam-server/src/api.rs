@@ -1,37 +1,30 @@
-//! The public gRPC API: the `Iam` service (the `Cluster` service is in `api_cluster`).
-//! Every call arrives authenticated (`auth::grpc`) and is authorized here before it runs.
+//! The service core: every request, whatever transport brought it, runs through
+//! [`ApiState`]'s typed steps — authorization (`check`), reads (`query_as`) and writes
+//! (`execute_as`) — and answers an [`IamError`] when refused. The transports are adapters
+//! that convert at their edge only: gRPC in `crate::grpc`, the AWS Query API and STS in
+//! `crate::aws_http`. Nothing here knows either.
 //!
 //! Writes: validate early (fast, friendly errors), choose time, ids and a request token, then
 //! propose through [`RaftNode::propose`] (which forwards to the leader). Reads: wait for the
 //! requested consistency, then answer from this node's state.
 
 use crate::auth::authorize::Scope;
-use crate::auth::grpc::caller_of;
 use crate::auth::{Authenticator, Caller};
+use crate::errors::{from_raft, internal, invalid};
 use crate::request_token::{request_digest, Proposer};
-use crate::status::{from_iam, from_raft, invalid};
 use crate::RaftNode;
 use iam_auth::secret_box::SecretBox;
 use iam_authz::AuthzIndex;
 use iam_model::ids::{unique_id, IdPrefix, UNIQUE_ID_SUFFIX_LEN};
 use iam_model::{ErrorCode, IamError};
-use iam_proto::v1::cluster_server::ClusterServer;
-use iam_proto::v1::iam_server::{Iam, IamServer};
-use iam_proto::v1::*;
-use iam_proto::{account_to_proto, tag_from_proto, user_to_proto};
 use iam_raft::peer::PeerCounters;
-use iam_raft::Consistency as RaftConsistency;
+pub use iam_raft::Consistency;
 use iam_state::ops::target::{
     command_target, query_target, query_touches_root_credentials, touches_root_credentials, Target,
 };
-use iam_state::ops::users::{UserOp, UserQuery};
-use iam_state::ops::{Page, PageRequest};
 use iam_state::{Command, Env, Outcome, Query, Request as StateRequest, Response as StateResponse};
 use iam_storage::StateView;
 use std::sync::Arc;
-use tonic::{Request, Response, Status};
-
-mod iam_service;
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -114,7 +107,7 @@ impl ApiState {
         scope: Scope<'_>,
         target: &Target,
         root_credentials: bool,
-    ) -> Result<(), Status> {
+    ) -> Result<(), IamError> {
         let started = std::time::Instant::now();
         let decision = crate::auth::authorize::check(
             &self.view,
@@ -136,12 +129,16 @@ impl ApiState {
             denial,
         );
         crate::metrics::decided(crate::metrics::Api::Iam, outcome, started.elapsed());
-        decision.map_err(|e| from_iam(&e))
+        decision
     }
 
     /// Authorizes a query for `caller` (filling in the caller's account when the query
     /// names none).
-    pub(crate) fn authorize_query(&self, caller: &Caller, query: &mut Query) -> Result<(), Status> {
+    pub(crate) fn authorize_query(
+        &self,
+        caller: &Caller,
+        query: &mut Query,
+    ) -> Result<(), IamError> {
         let scope_account = match query {
             Query::In { account, .. } => {
                 if account.is_empty() {
@@ -170,9 +167,9 @@ impl ApiState {
     pub(crate) async fn query_as(
         &self,
         caller: &Caller,
-        opts: Option<ReadOptions>,
+        consistency: Consistency,
         mut query: Query,
-    ) -> Result<(serde_json::Value, u64), Status> {
+    ) -> Result<(serde_json::Value, u64), IamError> {
         crate::audit::note_params(|| serde_json::to_value(&query).ok());
         if query.is_internal() {
             return Err(invalid(format!(
@@ -182,11 +179,11 @@ impl ApiState {
         }
         // The consistency asked for first, then the caller and its rights as of that state:
         // a request that asks to see index N is judged by a state that includes N.
-        let applied = self.read(opts).await?;
+        let applied = self.read(consistency).await?;
         self.revalidate(caller)?;
         self.authorize_query(caller, &mut query)?;
         query.prepare(crate::now_ms());
-        let result = query.run(&self.view).map_err(iam_err)?;
+        let result = query.run(&self.view)?;
         Ok((result, applied))
     }
 
@@ -196,10 +193,10 @@ impl ApiState {
         &self,
         proposer: &Proposer,
         digest: &str,
-        opts: Option<WriteOptions>,
+        request_token: Option<String>,
         command: Command,
-    ) -> Result<(Outcome, u64), Status> {
-        let token = opts.map(|o| o.request_token).filter(|t| !t.is_empty());
+    ) -> Result<(Outcome, u64), IamError> {
+        let token = request_token.filter(|t| !t.is_empty());
         if let Some(t) = &token {
             if t.len() > iam_model::limits::REQUEST_TOKEN_LEN_MAX || t.chars().any(char::is_control)
             {
@@ -219,15 +216,13 @@ impl ApiState {
         };
         let out = self.node.propose(req).await.map_err(|e| from_raft(&e))?;
         crate::audit::note_log_index(out.index);
-        match out.response.result {
-            Ok(outcome) => Ok((outcome, out.index)),
-            Err(e) => Err(from_iam(&e)),
-        }
+        let outcome = out.response.result?;
+        Ok((outcome, out.index))
     }
 
     /// Proposes a command the node itself issues (no client validation path); returns the
     /// commit index.
-    pub(crate) async fn write_internal(&self, command: Command) -> Result<u64, Status> {
+    pub(crate) async fn write_internal(&self, command: Command) -> Result<u64, IamError> {
         let digest = request_digest(self.auth.secrets(), &command);
         Ok(self
             .write(&Proposer::internal(), &digest, None, command)
@@ -237,48 +232,28 @@ impl ApiState {
 
     /// Checks again, against the state applied now, the caller the port authenticated
     /// earlier (see [`crate::auth::Authenticator::revalidate`]).
-    pub(crate) fn revalidate(&self, caller: &Caller) -> Result<(), Status> {
-        self.auth
-            .revalidate(caller)
-            .map_err(|e| from_iam(&IamError::new(e.code, e.message)))
+    pub(crate) fn revalidate(&self, caller: &Caller) -> Result<(), IamError> {
+        self.auth.revalidate(caller)
     }
 
     /// Waits until this node has applied everything committed before the call (a
     /// linearizable read barrier); returns the applied index.
-    pub(crate) async fn read_linearizable(&self) -> Result<u64, Status> {
-        self.read(Some(LINEARIZABLE)).await
+    pub(crate) async fn read_linearizable(&self) -> Result<u64, IamError> {
+        self.read(Consistency::Linearizable).await
     }
 
     /// Waits for the read consistency asked for; returns the applied index to report.
-    pub(crate) async fn read(&self, opts: Option<ReadOptions>) -> Result<u64, Status> {
-        let opts = opts.unwrap_or_default();
-        let c = match Consistency::try_from(opts.consistency) {
-            Ok(Consistency::Local) => RaftConsistency::Local,
-            Ok(Consistency::AtLeast) => RaftConsistency::AtLeast(opts.at_least_index),
-            Ok(Consistency::Linearizable) => RaftConsistency::Linearizable,
-            Err(_) => {
-                return Err(invalid(format!(
-                    "unknown consistency level {}",
-                    opts.consistency
-                )))
-            }
-        };
-        self.node.read_barrier(c).await.map_err(|e| from_raft(&e))
+    pub(crate) async fn read(&self, consistency: Consistency) -> Result<u64, IamError> {
+        self.node
+            .read_barrier(consistency)
+            .await
+            .map_err(|e| from_raft(&e))
     }
 }
 
-/// The read options of a linearizable read, for the calls that take options.
-pub(crate) const LINEARIZABLE: ReadOptions = ReadOptions {
-    consistency: Consistency::Linearizable as i32,
-    at_least_index: 0,
-};
-
-fn iam_err(e: IamError) -> Status {
-    from_iam(&e)
-}
-
-fn unexpected(o: Outcome) -> Status {
-    Status::internal(format!("unexpected outcome {o:?}"))
+/// An outcome of another kind than the command makes.
+pub(crate) fn unexpected(o: &Outcome) -> IamError {
+    internal(format!("unexpected outcome {o:?}"))
 }
 
 /// The proposing node's choices for [`Command::prepare`]: random ids and secrets (sealed
@@ -353,9 +328,9 @@ impl ApiState {
     pub async fn execute_as(
         &self,
         caller: &Caller,
-        opts: Option<WriteOptions>,
+        request_token: Option<String>,
         mut command: Command,
-    ) -> Result<(Outcome, u64), Status> {
+    ) -> Result<(Outcome, u64), IamError> {
         crate::audit::note_params(|| serde_json::to_value(&command).ok());
         if command.is_internal() {
             return Err(invalid(format!(
@@ -378,7 +353,7 @@ impl ApiState {
         let implicit = self.check_password_change(caller, &mut command).await?;
         let target = command_target(&self.view, &command);
         // Deciding an account's quota increase is the operator's, not the account's own.
-        let operator_only = matches!(command.name(), "ApproveQuotaIncrease" | "DenyQuotaIncrease");
+        let operator_only = command.is_operator_decision();
         let scope = match &account {
             Some(a) if !operator_only => Scope::Account(a),
             _ => Scope::Cluster,
@@ -397,7 +372,7 @@ impl ApiState {
                 target.resources().map(str::to_owned).collect(),
                 decision.as_ref().err().map(|e| e.message.as_str()),
             );
-            decision.map_err(|e| from_iam(&e))?;
+            decision?;
         } else {
             self.check(caller, scope, &target, root_creds)?;
         }
@@ -406,7 +381,8 @@ impl ApiState {
         command.set_caller(&caller.arn);
         let origin = self.origin(caller, account.as_deref(), &target);
         let proposer = Proposer::caller(caller).with_origin(origin);
-        self.execute(&proposer, &digest, opts, command).await
+        self.execute(&proposer, &digest, request_token, command)
+            .await
     }
 
     /// What the event history records of a change `caller` makes (once the cluster runs a
@@ -438,7 +414,7 @@ impl ApiState {
     pub(crate) async fn execute_internal(
         &self,
         command: Command,
-    ) -> Result<(Outcome, u64), Status> {
+    ) -> Result<(Outcome, u64), IamError> {
         let digest = request_digest(self.auth.secrets(), &command);
         self.execute(&Proposer::internal(), &digest, None, command)
             .await
@@ -450,13 +426,15 @@ impl ApiState {
         &self,
         token: &str,
         command: Command,
-    ) -> Result<(Outcome, u64), Status> {
-        let opts = WriteOptions {
-            request_token: token.to_owned(),
-        };
+    ) -> Result<(Outcome, u64), IamError> {
         let digest = request_digest(self.auth.secrets(), &command);
-        self.execute(&Proposer::internal(), &digest, Some(opts), command)
-            .await
+        self.execute(
+            &Proposer::internal(),
+            &digest,
+            Some(token.to_owned()),
+            command,
+        )
+        .await
     }
 
     /// Validates, prepares and proposes a command; returns its outcome and commit index.
@@ -464,9 +442,9 @@ impl ApiState {
         &self,
         proposer: &Proposer,
         digest: &str,
-        opts: Option<WriteOptions>,
+        request_token: Option<String>,
         mut command: Command,
-    ) -> Result<(Outcome, u64), Status> {
+    ) -> Result<(Outcome, u64), IamError> {
         let mut env = NodeEnv {
             secrets: self.auth.secrets().clone(),
         };
@@ -477,44 +455,17 @@ impl ApiState {
                 command
             })
             .await
-            .map_err(|e| Status::internal(format!("password hashing failed: {e}")))?;
+            .map_err(|e| internal(format!("password hashing failed: {e}")))?;
         } else {
             command.prepare(&mut env);
         }
         let dry_run = StateRequest::new(crate::now_ms(), command);
         if let StateResponse { result: Err(e) } = iam_state::dry_run(&self.view, &dry_run) {
             if input_error(&e) {
-                return Err(iam_err(e));
+                return Err(e);
             }
         }
-        self.write(proposer, digest, opts, dry_run.command).await
+        self.write(proposer, digest, request_token, dry_run.command)
+            .await
     }
-}
-
-/// HTTP/2 streams one API connection may have open at once.
-pub const API_STREAMS_PER_CONNECTION: u32 = 256;
-
-/// The API router with both services, behind request authentication.
-pub fn router(
-    state: ApiState,
-) -> tonic::transport::server::Router<
-    tower_layer::Stack<
-        crate::auth::grpc::AuthLayer,
-        tower_layer::Stack<crate::audit::grpc::AuditLayer, tower_layer::Identity>,
-    >,
-> {
-    tonic::transport::Server::builder()
-        .tcp_nodelay(true)
-        // Streams one connection may have open at once (each holds at most a bounded
-        // body, see `auth::grpc`).
-        .max_concurrent_streams(Some(API_STREAMS_PER_CONNECTION))
-        // The audit edge is outermost: a request refused by authentication is recorded too.
-        .layer(crate::audit::grpc::AuditLayer::new(state.audit.clone()))
-        .layer(crate::auth::grpc::AuthLayer::new(
-            state.auth.clone(),
-            state.secure_transport,
-            state.preauth.clone(),
-        ))
-        .add_service(IamServer::new(state.clone()))
-        .add_service(ClusterServer::new(state))
 }

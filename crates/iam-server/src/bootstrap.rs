@@ -57,7 +57,7 @@ async fn step(
         s.execute_internal_with_token(&format!("iamd-bootstrap-{run_id}-{what}"), cmd)
             .await
             .map(|(o, _)| o)
-            .map_err(|e| e.message().to_owned())
+            .map_err(|e| e.message)
     };
     if iam_state::system::key_ring(&s.view).keys.is_empty() {
         write(
@@ -154,7 +154,7 @@ pub(crate) async fn record_key_uses(s: ApiState) {
                 },
             );
             if let Err(e) = s.execute_internal(cmd).await {
-                tracing::debug!(error = %e.message(), "could not record an access key use");
+                tracing::debug!(error = %e.message, "could not record an access key use");
             }
         }
     }

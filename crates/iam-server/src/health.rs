@@ -1,7 +1,7 @@
 //! Health endpoints, split as etcd and Kubernetes do: `/livez` (the process is not wedged:
 //! restart it if this fails) and `/readyz` (send it traffic: it knows a leader it can reach,
-//! is caught up, can serve a linearizable read, and its clock is in line with the
-//! cluster's). Both take `?verbose` (one line per check) and `?exclude=<check>`
+//! is caught up, can serve a linearizable read, its clock is in line with the cluster's,
+//! and, failing closed, an audit sink is writing). Both take `?verbose` (one line per check) and `?exclude=<check>`
 //! (repeatable, or comma separated), and need no credentials:
 //! they reveal nothing but the checks' names and outcomes. `/health` and `/ready` are the
 //! older names of the two.
@@ -150,6 +150,7 @@ pub(crate) async fn ready_checks(s: &ApiState, exclude: &[String]) -> Vec<Outcom
         ("applied", caught_up),
         ("linearizable_read", read),
         ("clock", clock),
+        ("audit", s.audit.readiness()),
     ]
 }
 

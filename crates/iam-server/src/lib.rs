@@ -1,13 +1,12 @@
-//! The iamd node: configuration, lifecycle, the public gRPC API, HTTP health and metrics, and
-//! the `iamd dev` local cluster.
+//! The iamd node: configuration, lifecycle, the service core every request runs through
+//! ([`api`]), its transports — gRPC ([`grpc`]) and the AWS Query API and STS on the HTTP
+//! port (`aws_http`) — HTTP health and metrics, and the `iamd dev` local cluster.
 //!
-//! This is the only crate that turns business and Raft errors into `tonic::Status`
-//! ([`status`]), and the only one that reads the clock or draws randomness for commands.
+//! The core answers `IamError`s ([`errors`]); only [`grpc`] knows tonic and the proto types
+//! (turning errors into `tonic::Status` in [`grpc::status`]), only `iam_aws` knows XML. This
+//! is the only crate that reads the clock or draws randomness for commands.
 
 pub mod api;
-mod api_authz;
-mod api_cluster;
-mod api_sts;
 pub mod audit;
 pub mod auth;
 mod aws_http;
@@ -15,8 +14,12 @@ pub mod backups;
 mod bootstrap;
 pub mod cert;
 pub mod cli;
+mod cluster_admin;
 pub mod config;
+mod decide;
 pub mod dev;
+pub mod errors;
+pub mod grpc;
 mod health;
 mod http;
 mod lifecycle;
@@ -25,9 +28,9 @@ mod login;
 mod metrics;
 mod mfa;
 pub mod password;
+mod password_change;
 mod request_token;
 mod restore;
-pub mod status;
 mod sts;
 mod trust;
 

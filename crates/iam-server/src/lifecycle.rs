@@ -7,7 +7,7 @@ use crate::listen;
 use crate::RaftNode;
 use anyhow::{anyhow, bail, Context};
 use iam_raft::network::PeerClient;
-use iam_raft::peer::{PeerCounters, PeerService};
+use iam_raft::peer::PeerCounters;
 use iam_raft::types::IamNode;
 use iam_raft::NodeConfig;
 use iam_storage::{NodeMeta, RocksLogStore, RocksStateMachine};
@@ -343,7 +343,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     }
     let listen_counters = api_state.listen_counters.clone();
     {
-        let svc = PeerService::new(node.clone(), counters.clone());
+        let (peer_node, peer_counters) = (node.clone(), counters.clone());
         let sd = shutdown.clone();
         let tls = iam_tls::server_config(peer_tls.clone(), true, iam_tls::ALPN_GRPC)?;
         let conns = listen::accept(
@@ -354,10 +354,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
             listen_counters.clone(),
         );
         tasks.spawn(async move {
-            tonic::transport::Server::builder()
-                .tcp_nodelay(true)
-                .add_service(svc)
-                .serve_with_incoming_shutdown(listen::incoming(conns), sd.wait())
+            crate::grpc::serve_peer(peer_node, peer_counters, conns, sd.wait())
                 .await
                 .context("peer server")
         });
@@ -369,7 +366,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
             .transpose()
     };
     {
-        let router = crate::api::router(api_state.clone());
+        let state = api_state.clone();
         let sd = shutdown.clone();
         let tls = server_tls(iam_tls::ALPN_GRPC)?;
         let conns = listen::accept(
@@ -380,8 +377,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
             listen_counters.clone(),
         );
         tasks.spawn(async move {
-            router
-                .serve_with_incoming_shutdown(listen::incoming(conns), sd.wait())
+            crate::grpc::serve_api(state, conns, sd.wait())
                 .await
                 .context("api server")
         });

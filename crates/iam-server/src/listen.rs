@@ -95,16 +95,9 @@ impl Conn {
     pub fn remote(&self) -> SocketAddr {
         self.remote
     }
-}
 
-impl tonic::transport::server::Connected for Conn {
-    type ConnectInfo = tonic::transport::server::TcpConnectInfo;
-
-    fn connect_info(&self) -> Self::ConnectInfo {
-        tonic::transport::server::TcpConnectInfo {
-            local_addr: self.local,
-            remote_addr: Some(self.remote),
-        }
+    pub fn local(&self) -> Option<SocketAddr> {
+        self.local
     }
 }
 
@@ -248,7 +241,7 @@ pub fn accept(
     rx
 }
 
-/// The accepted connections as a stream, for tonic's `serve_with_incoming`.
+/// The accepted connections as a stream, for the gRPC server (`crate::grpc`).
 pub fn incoming(rx: mpsc::Receiver<Conn>) -> impl tokio_stream::Stream<Item = io::Result<Conn>> {
     use tokio_stream::StreamExt;
     tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok)

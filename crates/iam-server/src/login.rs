@@ -22,15 +22,13 @@
 
 use crate::api::ApiState;
 use crate::auth::{Caller, CallerKind};
-use crate::status::from_iam;
-use iam_auth::token::issue;
+use crate::errors::{internal, invalid};
+use iam_auth::token::{issue, IssuedCredentials};
 use iam_model::{ErrorCode, IamError};
-use iam_proto::v1::{LoginReply, LoginRequest, TemporaryCredentials};
 use iam_state::ops::login_profiles::{LoginProfile, LoginProfileOp, SignIn, PASSWORD_LEN_MAX};
 use iam_state::Command;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tonic::Status;
 
 #[cfg(doc)]
 use iam_state::ops::login_profiles::{SIGN_IN_FAILURES_MAX, SIGN_IN_FAILURE_WINDOW_MS};
@@ -39,6 +37,31 @@ use iam_state::ops::login_profiles::{SIGN_IN_FAILURES_MAX, SIGN_IN_FAILURE_WINDO
 const DEFAULT_SESSION_S: u64 = 43_200;
 const MIN_SESSION_S: u64 = 900;
 const MAX_SESSION_S: u64 = 129_600;
+
+/// A sign-in as the user asks for it.
+pub(crate) struct SignInRequest {
+    /// The account's id or alias.
+    pub account: String,
+    pub user_name: String,
+    pub password: String,
+    /// Empty: no change.
+    pub new_password: String,
+    /// Empty: none.
+    pub mfa_code: String,
+    /// 0: [`DEFAULT_SESSION_S`].
+    pub duration_seconds: u32,
+}
+
+/// A completed sign-in: the user's session credentials and what the user should know.
+pub(crate) struct SignedIn {
+    pub credentials: IssuedCredentials,
+    pub arn: String,
+    pub account: String,
+    pub mfa_authenticated: bool,
+    pub password_changed: bool,
+    /// When the password expires under the account's policy, if it does.
+    pub password_expires_ms: Option<u64>,
+}
 
 /// What sign-in needs from the state, read in one go (a transaction must not live across an
 /// await).
@@ -51,19 +74,15 @@ struct Found {
     mfa_serials: Vec<String>,
 }
 
-fn refused(message: &str) -> Status {
-    from_iam(&IamError::new(ErrorCode::AccessDenied, message))
+fn refused(message: &str) -> IamError {
+    IamError::new(ErrorCode::AccessDenied, message)
 }
 
 /// The one answer to every refused credential (see the module documentation).
-fn incorrect() -> Status {
+fn incorrect() -> IamError {
     refused(
         "Your authentication information is incorrect, or this user made too many failed attempts: check the account, user name and password, or try again in a few minutes.",
     )
-}
-
-fn invalid(message: impl Into<String>) -> Status {
-    from_iam(&IamError::new(ErrorCode::ValidationError, message))
 }
 
 /// How long something typically takes on this node (the median of its last few times), so
@@ -107,15 +126,15 @@ static CHECK_TAKES: Typical = Typical::new();
 static RESERVE_TAKES: Typical = Typical::new();
 
 /// The decoy hash, made off the async workers the first time.
-async fn decoy() -> Result<&'static str, Status> {
+async fn decoy() -> Result<&'static str, IamError> {
     tokio::task::spawn_blocking(decoy_hash)
         .await
-        .map_err(|e| Status::internal(format!("password check failed: {e}")))
+        .map_err(|e| internal(format!("password check failed: {e}")))
 }
 
 /// How long a password check typically takes here (the decoy's hashing is the first
 /// estimate).
-async fn check_takes() -> Result<Duration, Status> {
+async fn check_takes() -> Result<Duration, IamError> {
     decoy().await?;
     Ok(CHECK_TAKES.get())
 }
@@ -141,7 +160,7 @@ fn decoy_hash() -> &'static str {
     })
 }
 
-fn validate(r: &LoginRequest) -> Result<u64, Status> {
+fn validate(r: &SignInRequest) -> Result<u64, IamError> {
     if r.account.trim().is_empty() {
         return Err(invalid("the account (id or alias) is required"));
     }
@@ -193,18 +212,18 @@ impl ApiState {
     }
 
     /// Runs one argon2 check (a few at a time on this node).
-    async fn check_password(&self, password: &str, stored: String) -> Result<bool, Status> {
+    async fn check_password(&self, password: &str, stored: String) -> Result<bool, IamError> {
         // A few argon2 checks at a time: sign-ins with made-up names must not take every
         // core from the node's other work.
         let _permit = checking()
             .acquire()
             .await
-            .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
+            .map_err(|e| internal(format!("password check failed: {e}")))?;
         let password = password.to_owned();
         let started = Instant::now();
         let ok = tokio::task::spawn_blocking(move || crate::password::verify(&password, &stored))
             .await
-            .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
+            .map_err(|e| internal(format!("password check failed: {e}")))?;
         CHECK_TAKES.note(started.elapsed());
         Ok(ok)
     }
@@ -216,7 +235,7 @@ impl ApiState {
         found: &Found,
         password: &str,
         now: u64,
-    ) -> Result<bool, Status> {
+    ) -> Result<bool, IamError> {
         if found.profile.locked_out(now) {
             // This node already knows: no need to ask the leader.
             tokio::time::sleep(RESERVE_TAKES.get() + check_takes().await?).await;
@@ -233,7 +252,7 @@ impl ApiState {
         RESERVE_TAKES.note(started.elapsed());
         match reserved {
             Ok(_) => {}
-            Err(e) if crate::password::has_code(&e, "LimitExceeded") => {
+            Err(e) if e.code == ErrorCode::LimitExceeded => {
                 tokio::time::sleep(check_takes().await?).await;
                 return Ok(false);
             }
@@ -248,7 +267,7 @@ impl ApiState {
 
     /// A name without a login profile: limited on this node, checked against the decoy hash
     /// after as long as a reservation takes, so that it answers as a user's would.
-    async fn decoy_check(&self, who: &str, password: &str, now: u64) -> Result<(), Status> {
+    async fn decoy_check(&self, who: &str, password: &str, now: u64) -> Result<(), IamError> {
         let decoy = decoy().await?.to_owned();
         if !self.failed_passwords.try_reserve(who, now) {
             tokio::time::sleep(RESERVE_TAKES.get() + check_takes().await?).await;
@@ -262,12 +281,21 @@ impl ApiState {
         Ok(())
     }
 
-    /// `Login`: see the module documentation.
+    /// `Login`: see the module documentation. A source whose sign-ins keep being refused
+    /// is throttled.
     pub(crate) async fn sign_in(
         &self,
-        r: LoginRequest,
-        source_ip: Option<String>,
-    ) -> Result<LoginReply, Status> {
+        r: SignInRequest,
+        source: Option<std::net::IpAddr>,
+    ) -> Result<SignedIn, IamError> {
+        if let Some(ip) = source {
+            if !self.sign_in_throttle.allowed(ip) {
+                return Err(IamError::new(
+                    ErrorCode::Throttling,
+                    "Rate exceeded: too many failed sign-ins from this source; try again in a minute",
+                ));
+            }
+        }
         crate::audit::note_params(|| {
             Some(serde_json::json!({
                 "account": r.account,
@@ -278,8 +306,15 @@ impl ApiState {
                 "duration_seconds": r.duration_seconds,
             }))
         });
-        let answer = self.sign_in_checked(r, source_ip).await;
-        let denial = answer.as_ref().err().map(|e| e.message().to_owned());
+        let answer = self
+            .sign_in_checked(r, source.map(|ip| ip.to_string()))
+            .await;
+        if let (Err(e), Some(ip)) = (&answer, source) {
+            if e.code.rpc() == iam_model::RpcCode::PermissionDenied {
+                self.sign_in_throttle.failed(ip);
+            }
+        }
+        let denial = answer.as_ref().err().map(|e| e.message.clone());
         crate::audit::note(|e| {
             e.action = Some("iamd:Login".to_owned());
             e.decision = Some(if denial.is_none() {
@@ -295,14 +330,12 @@ impl ApiState {
     /// [`Self::sign_in`]'s checks and session.
     async fn sign_in_checked(
         &self,
-        r: LoginRequest,
+        r: SignInRequest,
         source_ip: Option<String>,
-    ) -> Result<LoginReply, Status> {
+    ) -> Result<SignedIn, IamError> {
         let duration_s = validate(&r)?;
         // Lockout windows, TOTP steps and the session's times all read the clock.
-        self.auth
-            .clock_in_line()
-            .map_err(|e| from_iam(&IamError::new(e.code, e.message)))?;
+        self.auth.clock_in_line()?;
         let who = format!(
             "login:{}/{}",
             r.account.trim().to_ascii_lowercase(),
@@ -345,10 +378,10 @@ impl ApiState {
             SignIn::Current => false,
         };
         if must_change && r.new_password.is_empty() {
-            return Err(from_iam(&IamError::new(
+            return Err(IamError::new(
                 ErrorCode::PasswordPolicyViolation,
                 "Your password must be changed before you sign in: sign in again with a new password.",
-            )));
+            ));
         }
         let mfa_ms = self.sign_in_mfa(&found, &r.mfa_code).await?;
         let user = Caller {
@@ -394,10 +427,7 @@ impl ApiState {
             },
         );
         self.execute_internal(used).await?;
-        let ring = self
-            .auth
-            .key_ring()
-            .map_err(|e| from_iam(&IamError::new(e.code, e.message)))?;
+        let ring = self.auth.key_ring()?;
         let issued_ms = crate::now_ms();
         let mut claims = crate::sts::own_session(
             &found.account,
@@ -419,26 +449,19 @@ impl ApiState {
         }
         .expires_ms(found.policy.as_ref());
         tracing::info!(user = %found.user_arn, mfa = mfa_ms.is_some(), "signed in");
-        Ok(LoginReply {
-            credentials: Some(TemporaryCredentials {
-                access_key_id: c.access_key_id,
-                secret_access_key: c.secret_access_key,
-                session_token: c.session_token,
-                expiration_ms: c.expiration_ms,
-                assumed_role_arn: String::new(),
-                assumed_role_id: String::new(),
-            }),
+        Ok(SignedIn {
+            credentials: c,
             arn: found.user_arn,
             account: found.account,
             mfa_authenticated: mfa_ms.is_some(),
             password_changed: changed,
-            password_expires_ms: expires.unwrap_or(0),
+            password_expires_ms: expires,
         })
     }
 
     /// The MFA step: required for a user with a device; the code is consumed cluster-wide,
     /// and wrong codes count against the device (`crate::mfa`).
-    async fn sign_in_mfa(&self, found: &Found, code: &str) -> Result<Option<u64>, Status> {
+    async fn sign_in_mfa(&self, found: &Found, code: &str) -> Result<Option<u64>, IamError> {
         let Some(serial) = found.mfa_serials.first() else {
             if !code.is_empty() {
                 return Err(invalid(format!(

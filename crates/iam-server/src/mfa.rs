@@ -13,13 +13,11 @@
 //!   request-token table keeps only that); [`reveal_seed`] opens it for the creator.
 
 use crate::api::ApiState;
-use crate::status::from_iam;
 use iam_auth::secret_box::SecretBox;
 use iam_model::{ErrorCode, IamError};
 use iam_state::ops::mfa::checked::{self, CodeCheck};
 use iam_state::ops::mfa::{self, totp, MfaOp, VirtualMfaDevice};
 use iam_state::{Command, Op};
-use tonic::Status;
 
 /// Opens a stored seed: a sealed one with the cluster key, one stored in clear by an older
 /// version as it is. `None` if it does not open (another cluster key) or is malformed.
@@ -52,11 +50,11 @@ pub(crate) fn reveal_seed(secrets: &SecretBox, reply: &mut serde_json::Value) {
     reply["base32_string_seed"] = plain.into();
 }
 
-fn unopenable(serial: &str) -> Status {
-    from_iam(&IamError::new(
+fn unopenable(serial: &str) -> IamError {
+    IamError::new(
         ErrorCode::ServiceFailure,
         format!("the seed of MFA device {serial} cannot be opened with this node's cluster key"),
-    ))
+    )
 }
 
 impl ApiState {
@@ -66,7 +64,7 @@ impl ApiState {
         &self,
         account: &str,
         serial: &str,
-    ) -> Result<Option<VirtualMfaDevice>, Status> {
+    ) -> Result<Option<VirtualMfaDevice>, IamError> {
         if let Some(d) = mfa::device(&self.view, account, serial) {
             return Ok(Some(d));
         }
@@ -84,13 +82,13 @@ impl ApiState {
         user_name: &str,
         serial: &str,
         code: &str,
-    ) -> Result<Option<u64>, Status> {
+    ) -> Result<Option<u64>, IamError> {
         let device = self.mfa_device(account, serial).await?;
         let now = crate::now_ms();
         let (seed_check, step) = match &device {
             // Known locked here already: refused without a write (apply would refuse too).
             Some(d) if checked::is_locked(d, now) => {
-                return Err(from_iam(&checked::locked(serial)));
+                return Err(checked::locked(serial));
             }
             Some(d) => {
                 let seed =
@@ -112,14 +110,14 @@ impl ApiState {
         );
         let (outcome, _) = self.execute_internal(cmd).await?;
         let check: CodeCheck = serde_json::from_value(outcome.to_json())
-            .map_err(|e| Status::internal(format!("unexpected MFA check outcome: {e}")))?;
+            .map_err(|e| crate::errors::internal(format!("unexpected MFA check outcome: {e}")))?;
         Ok(check.authenticated_ms)
     }
 
     /// `EnableMFADevice` and `ResyncMFADevice` (already authorized): checks the two codes
     /// against the opened seed and replaces the op by its checked form, which carries the
     /// verdict instead of the codes. Other commands are left as they are.
-    pub(crate) async fn check_mfa_codes(&self, command: &mut Command) -> Result<(), Status> {
+    pub(crate) async fn check_mfa_codes(&self, command: &mut Command) -> Result<(), IamError> {
         let Command::In {
             account,
             op: Op::Mfa(op),
@@ -154,8 +152,8 @@ impl ApiState {
             ),
             _ => return Ok(()),
         };
-        mfa::validate_code("authenticationCode1", c1).map_err(|e| from_iam(&e))?;
-        mfa::validate_code("authenticationCode2", c2).map_err(|e| from_iam(&e))?;
+        mfa::validate_code("authenticationCode1", c1)?;
+        mfa::validate_code("authenticationCode2", c2)?;
         let device = self.mfa_device(account, serial_number).await?;
         let (seed_check, step) = match &device {
             Some(d) => {

@@ -1,20 +1,14 @@
 //! Password hashing for login profiles: argon2id with the crate's recommended parameters and
-//! a random salt, stored in the PHC string format (`$argon2id$v=19$...`); the checks a node
-//! makes before proposing a `ChangePassword` (old password, reuse, attempts reserved
-//! cluster-wide); the per-node limit for names without a login profile; and the counts of
-//! password checks run.
+//! a random salt, stored in the PHC string format (`$argon2id$v=19$...`); what a node finds
+//! for a `ChangePassword` (old password, reuse); the per-node limit for names without a
+//! login profile; and the counts of password checks run. Pure helpers: the request steps
+//! that use them are `crate::password_change` and `crate::login`.
 
-use crate::api::ApiState;
-use crate::auth::Caller;
-use crate::status::from_iam;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use iam_model::{ErrorCode, IamError};
-use iam_state::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tonic::Status;
 
 /// Hashes a password for storage.
 pub fn hash(password: &str) -> String {
@@ -128,87 +122,6 @@ pub(crate) fn write_metrics(out: &mut String) {
             "iamd_password_checks_total{{kind=\"{kind}\"}} {}",
             v.load(Ordering::Relaxed)
         );
-    }
-}
-
-/// Whether a refusal carries the AWS error `code`.
-pub(crate) fn has_code(s: &Status, code: &str) -> bool {
-    s.metadata()
-        .get(crate::status::ERROR_CODE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        == Some(code)
-}
-
-impl ApiState {
-    /// `ChangePassword`: only a user for their own password; fills in what the node found
-    /// (argon2 is too slow for apply). The old-password check is reserved through Raft
-    /// first (`LoginProfileOp::ReserveAttempt`, shared with sign-in), so at most a few wrong
-    /// old passwords are ever checked per window, cluster-wide, however many requests run at
-    /// once; a right one forgets the count. Returns whether the account's password policy
-    /// allows it without a policy grant (`AllowUsersToChangePassword`, as AWS).
-    pub(crate) async fn check_password_change(
-        &self,
-        caller: &Caller,
-        command: &mut Command,
-    ) -> Result<bool, Status> {
-        use iam_state::ops::login_profiles::{stored_hashes, LoginProfileOp};
-        let Command::In {
-            account,
-            op:
-                iam_state::Op::LoginProfile(LoginProfileOp::ChangePassword {
-                    user_name,
-                    old_password,
-                    new_password,
-                    check,
-                    ..
-                }),
-        } = command
-        else {
-            return Ok(false);
-        };
-        let own = caller.account == *account
-            && caller
-                .user_name()
-                .is_some_and(|u| u.eq_ignore_ascii_case(user_name));
-        if !own {
-            return Err(from_iam(&IamError::new(
-                ErrorCode::InvalidUserType,
-                "Only an IAM user can change their own password, with their own credentials.",
-            )));
-        }
-        // What the node found is filled in below; nothing a client put there counts.
-        *check = None;
-        // Check against the latest password, not a lagging copy of it.
-        self.read_linearizable().await?;
-        let policy = iam_state::ops::account::password_policy::load(
-            &iam_state::Txn::new(&self.view),
-            account,
-        );
-        let implicit = policy.is_some_and(|p| p.allow_users_to_change_password);
-        // Without a login profile apply answers NoSuchEntity.
-        let Some(hashes) = stored_hashes(&self.view, account, user_name) else {
-            return Ok(implicit);
-        };
-        let profile_op =
-            |op: fn(String) -> LoginProfileOp| Command::in_account(account, op(user_name.clone()));
-        self.execute_internal(profile_op(|user_name| LoginProfileOp::ReserveAttempt {
-            user_name,
-        }))
-        .await?;
-        let (old, new) = (old_password.clone(), new_password.clone());
-        CHECKS.change.fetch_add(1, Ordering::Relaxed);
-        let found =
-            tokio::task::spawn_blocking(move || crate::password::check_change(&hashes, &old, &new))
-                .await
-                .map_err(|e| Status::internal(format!("password check failed: {e}")))?;
-        if found.old_matches {
-            let forget = profile_op(|user_name| LoginProfileOp::ForgetFailures { user_name });
-            if let Err(e) = self.execute_internal(forget).await {
-                tracing::warn!("could not forget failed password attempts: {}", e.message());
-            }
-        }
-        *check = Some(found);
-        Ok(implicit)
     }
 }
 

@@ -4,7 +4,7 @@
 //! creates a cluster with a new id and, as its first write, replaces the empty state with
 //! the backup's (`Command::RestoreState`), which every member applies alike. The same
 //! command restores a backup into a running cluster (`iamctl snapshot restore`, the
-//! `RestoreSnapshot` call in `api_cluster.rs`).
+//! `RestoreSnapshot` call: `cluster_admin.rs`).
 
 use crate::api::ApiState;
 use anyhow::{anyhow, bail, Context};
@@ -104,7 +104,7 @@ pub(crate) async fn run(s: ApiState, path: std::path::PathBuf, backup: Option<Ba
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e.message(), "restore not done yet");
+                    tracing::warn!(error = %e.message, "restore not done yet");
                     backup = Some(b);
                 }
             }

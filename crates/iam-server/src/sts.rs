@@ -529,16 +529,7 @@ async fn mfa(s: &ApiState, caller: &Caller, params: &Params) -> Result<Option<u6
     };
     let checked = s
         .check_mfa_code(&caller.account, user, serial, code)
-        .await
-        .map_err(|e| {
-            let code = e
-                .metadata()
-                .get(crate::status::ERROR_CODE_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(ErrorCode::parse)
-                .unwrap_or(ErrorCode::ServiceFailure);
-            IamError::new(code, e.message())
-        })?;
+        .await?;
     match checked {
         Some(ms) => Ok(Some(ms)),
         None => Err(err(

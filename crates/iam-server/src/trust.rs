@@ -1,162 +1,34 @@
-//! AssumeRole's trust decision: the role's trust policy (as in force: its named users and
-//! roles bound to their unique ids) evaluated *together with* the caller's identity
-//! policies, permissions boundary and session policies, in one policy-engine evaluation, as
-//! AWS does (IAM User Guide, "Policy evaluation logic"):
-//!
-//! - same account: the trust policy must allow the caller. Naming the caller's own user or
-//!   session ARN (or `"*"`) is enough alone; naming its role's ARN needs no identity allow
-//!   but is cut by the caller's boundary and session policy; naming its account delegates:
-//!   the identity policies must allow `sts:AssumeRole` too (then cut by boundary and session
-//!   policy). So a session restricted by its session policy cannot shed the restriction by
-//!   assuming a role again.
-//! - across accounts: the trust policy (any form naming the caller) and the caller's own
-//!   side (identity ∩ boundary ∩ session) must both allow.
+//! AssumeRole's trust decision, made by iam-authz (`iam_authz::AuthzIndex::
+//! decide_assume_role`: the role's trust policy together with the caller's identity
+//! policies, boundary and session policies, as AWS evaluates them) from one consistent
+//! state, and noted for the audit trail.
 
 use crate::api::ApiState;
 use crate::auth::Caller;
-use iam_authz::{AuthzDecision, AuthzRequest, Layers};
-use iam_model::{ErrorCode, IamError, IamResult};
-use iam_policy::{CompiledSet, PolicyKind};
-use iam_state::StateRead;
-use std::sync::Arc;
 
-/// What an AssumeRole request asks, beyond the caller and the role.
-#[derive(Clone, Copy)]
-pub(crate) struct AssumeAsk<'a> {
-    /// `sts:AssumeRole`, or `sts:TagSession` (also required when the request passes tags).
-    pub(crate) action: &'a str,
-    pub(crate) external_id: Option<&'a str>,
-    pub(crate) source_identity: Option<&'a str>,
-    pub(crate) session_name: &'a str,
-    pub(crate) tags: &'a [(String, String)],
-    /// When this request's MFA code was verified.
-    pub(crate) mfa_ms: Option<u64>,
-    pub(crate) now: u64,
-}
+pub(crate) use iam_authz::AssumeAsk;
 
-/// Whether `caller` may perform `ask.action` on `role` (see the module docs). Any error
-/// (a stored policy that does not parse, a caller that cannot be resolved) is a refusal.
+/// Whether `caller` may perform `ask.action` on `role`. Any error (a stored policy that
+/// does not parse, a caller that cannot be resolved) is a refusal.
 pub(crate) fn trust_allows(
     s: &ApiState,
     caller: &Caller,
     role: &iam_model::Role,
     ask: &AssumeAsk<'_>,
 ) -> bool {
-    let AssumeAsk {
-        action,
-        external_id,
-        source_identity,
-        session_name,
-        tags,
-        mfa_ms,
-        now,
-    } = *ask;
-    if caller.is_root() {
-        // Roles may not be assumed by root users (refused before this is asked).
-        return false;
-    }
-    let target = iam_state::ops::target::Target {
-        request_tags: tags.to_vec(),
-        // The role's tags: `aws:ResourceTag/*` and `iam:ResourceTag/*`.
-        context: iam_state::ops::target::resource_tag_keys(&role.tags, true),
-        ..iam_state::ops::target::Target::new(action, role.arn.clone())
-    };
-    // The request's keys; the principal's own keys (aws:PrincipalArn — the role's ARN for
-    // a session —, aws:userid, aws:PrincipalTag/*, ...) are added by the engine from the
-    // state.
-    let mut context = crate::auth::authorize::request_context(caller, &target, now);
-    if let Some(e) = external_id {
-        context.push(("sts:ExternalId".into(), vec![e.to_owned()]));
-    }
-    if let Some(si) = source_identity {
-        context.push(("sts:SourceIdentity".into(), vec![si.to_owned()]));
-    }
-    context.push(("sts:RoleSessionName".into(), vec![session_name.to_owned()]));
-    if let Some(at) = mfa_ms {
-        // This very request was authenticated with an MFA code.
-        context.retain(|(k, _)| !k.starts_with("aws:MultiFactorAuth"));
-        context.push(("aws:MultiFactorAuthPresent".into(), vec!["true".into()]));
-        context.push((
-            "aws:MultiFactorAuthAge".into(),
-            vec![(now.saturating_sub(at) / 1000).to_string()],
-        ));
-    }
-    let req = AuthzRequest {
-        principal_arn: caller.arn.clone(),
-        action: action.into(),
-        resource: role.arn.clone(),
-        context,
-        session_tags: caller.session_tags(),
-        with_explanation: false,
-        identity_only: false,
-    };
-    let decided = s.view.consistent(|state, _| {
-        let trust = trust_set(state, role)?;
-        let session = session_set(state, caller)?;
-        let layers = Layers {
-            resource: Some(&trust),
-            session: session.as_ref(),
-        };
-        s.authz.authorize_with(state, &req, layers)
-    });
+    let who = caller.view();
+    let decided = s
+        .view
+        .consistent(|state, _| s.authz.decide_assume_role(state, &who, role, ask));
     let denial = match &decided {
-        Ok(a) if a.decision == AuthzDecision::Allowed => None,
-        Ok(a) => {
-            if a.decision == AuthzDecision::ExplicitDeny {
-                if let Some(statement) = &a.decided_by {
-                    crate::audit::note_deciding_statement(statement);
-                }
+        Ok(()) => None,
+        Err(d) => {
+            if let Some(statement) = &d.deciding_statement {
+                crate::audit::note_deciding_statement(statement);
             }
-            Some(a.reason.clone())
+            Some(d.error.message.as_str())
         }
-        Err(e) => Some(e.message.clone()),
     };
-    crate::audit::note_decision(action, vec![role.arn.clone()], denial.as_deref());
-    denial.is_none()
-}
-
-/// The role's trust policy as in force (named principals deleted or recreated since it was
-/// saved replaced by the unique id they were bound to), compiled.
-fn trust_set(state: &dyn StateRead, role: &iam_model::Role) -> IamResult<CompiledSet> {
-    let text = iam_state::ops::roles::trust_binding::in_force(state, role);
-    let policy = iam_state::ops::parse_policy(&text, PolicyKind::Trust, false)
-        .map_err(|e| stored(&format!("trust policy of role {}", role.name), &e))?;
-    Ok(CompiledSet::new([("trust", Arc::new(policy))]))
-}
-
-/// The caller's session policies (the inline `Policy` and the managed `PolicyArns` its
-/// session was created with), compiled; `None` when the session has none. Policy ARNs that
-/// no longer resolve allow nothing.
-pub(crate) fn session_set(
-    state: &dyn StateRead,
-    caller: &Caller,
-) -> IamResult<Option<CompiledSet>> {
-    let Some(claims) = &caller.session else {
-        return Ok(None);
-    };
-    if claims.session_policy.is_none() && claims.session_policy_arns.is_empty() {
-        return Ok(None);
-    }
-    let mut policies = Vec::new();
-    if let Some(text) = &claims.session_policy {
-        let p = iam_state::ops::parse_policy(text, PolicyKind::Session, false)
-            .map_err(|e| stored("session policy", &e))?;
-        policies.push(("session".to_owned(), Arc::new(p)));
-    }
-    for arn in &claims.session_policy_arns {
-        if let Some(text) = iam_state::ops::policies::default_document(state, &caller.account, arn)
-        {
-            let p = iam_state::ops::parse_policy(&text, PolicyKind::Session, false)
-                .map_err(|e| stored(arn, &e))?;
-            policies.push((arn.clone(), Arc::new(p)));
-        }
-    }
-    Ok(Some(CompiledSet::new(policies)))
-}
-
-fn stored(what: &str, e: &IamError) -> IamError {
-    IamError::new(
-        ErrorCode::PolicyEvaluation,
-        format!("The {what} could not be parsed: {}", e.message),
-    )
+    crate::audit::note_decision(ask.action, vec![role.arn.clone()], denial);
+    decided.is_ok()
 }

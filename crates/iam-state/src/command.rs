@@ -121,6 +121,12 @@ impl Command {
         matches!(self, Self::In { op: Op::LoginProfile(o), .. } if o.hashes_password())
     }
 
+    /// Whether only the operator decides it, whatever account it names (quota decisions:
+    /// [`crate::ops::quotas::QuotaOp::is_operator_decision`]).
+    pub fn is_operator_decision(&self) -> bool {
+        matches!(self, Self::In { op: Op::Quota(q), .. } if q.is_operator_decision())
+    }
+
     /// Records the authenticated caller in the commands that keep it (quota requests and
     /// decisions).
     pub fn set_caller(&mut self, caller_arn: &str) {

@@ -143,8 +143,8 @@ pub(crate) async fn run(ctx: &mut Ctx, c: AccountCmd) -> anyhow::Result<u8> {
                 shown["marker"] = m.clone();
             }
             match ctx.output {
-                crate::args::OutputFormat::Json => ctx.show(&v, &[]),
-                crate::args::OutputFormat::Table => ctx.show_list(&shown, &["alias"]),
+                crate::output::OutputFormat::Json => ctx.show(&v, &[]),
+                crate::output::OutputFormat::Table => ctx.show_list(&shown, &["alias"]),
             }
         }
         AccountCmd::Summary => {

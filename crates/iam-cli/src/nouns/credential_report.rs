@@ -4,8 +4,8 @@
 //! never used counts as unused since it was created or last rotated).
 
 use super::Ctx;
-use crate::args::OutputFormat;
 use crate::output;
+use crate::output::OutputFormat;
 use anyhow::{anyhow, Context};
 use clap::Args;
 use iam_proto::v1::{Consistency, ReadOptions};

@@ -1,7 +1,7 @@
 //! `iamctl group ...`: IAM groups and their members.
 
 use super::{Ctx, PageArgs};
-use crate::args::OutputFormat;
+use crate::output::OutputFormat;
 use clap::Subcommand;
 use iam_state::ops::groups::{GroupOp, GroupQuery};
 use iam_state::ops::PageRequest;

@@ -96,7 +96,7 @@ fn with_role_names(mut v: Value) -> Value {
 }
 
 pub(crate) async fn run(ctx: &mut Ctx, cmd: InstanceProfileCmd) -> anyhow::Result<u8> {
-    let table = ctx.output == crate::args::OutputFormat::Table;
+    let table = ctx.output == crate::output::OutputFormat::Table;
     // JSON output stays the API's JSON exactly; tables get the role names column.
     let shape = |v: Value| if table { with_role_names(v) } else { v };
     match cmd {

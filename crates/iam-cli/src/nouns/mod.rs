@@ -25,8 +25,8 @@ pub(crate) mod snapshot;
 pub(crate) mod sts;
 pub(crate) mod user;
 
-use crate::args::OutputFormat;
 use crate::output;
+use crate::output::OutputFormat;
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
 use iam_client::Client;

@@ -57,17 +57,7 @@ pub(crate) struct RoleArgs {
 }
 
 pub(crate) fn iso8601(ms: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    iam_model::time::Utc::from_ms(ms).iso8601()
 }
 
 fn credentials_json(c: &TemporaryCredentials) -> Value {

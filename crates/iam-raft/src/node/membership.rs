@@ -2,7 +2,9 @@
 //! member at the same peer address) and removing one, with the refusals a caller can act on
 //! (a taken id, an unknown id, the last voter).
 
-use super::{write_error, ForwardResult, LeaderReply, RaftNode, RaftNodeError};
+use super::RaftNode;
+use crate::error::{write_error, RaftNodeError};
+use crate::forward::{ForwardResult, LeaderReply};
 use crate::types::{IamNode, NodeId, StateMachine};
 use openraft::ChangeMembers;
 use std::collections::BTreeSet;

@@ -1,7 +1,7 @@
 //! The audit trail: one JSON line for every request on every transport (gRPC, the AWS Query
 //! API, STS, sign-in), allowed, denied or failed — authentication failures included.
 //!
-//! The choke point is the edge of each transport: the gRPC tower layer ([`grpc`]) and the
+//! The choke point is the edge of each transport: the gRPC tower layer (`crate::grpc::audit`) and the
 //! Query API's handler each open an [`Event`] for the request ([`scoped`]), the steps the
 //! request passes fill it in as they learn something ([`note`]: authentication names the
 //! caller, authorization the action, resources and decision, a write its log index, the
@@ -19,7 +19,6 @@
 //! succeeds only once some sink has written its line; while none can, requests are refused
 //! with `ServiceUnavailable` before they run).
 
-pub mod grpc;
 pub mod redact;
 pub mod sink;
 
@@ -286,6 +285,22 @@ impl Audit {
         self.mode == Mode::Open
             || !self.enabled()
             || self.sinks.iter().any(|s| s.healthy(self.timeout))
+    }
+
+    /// The readiness check's view (`/readyz`'s `audit`): a fail-closed node none of whose
+    /// sinks is keeping up refuses every request, so it is not ready for traffic.
+    pub fn readiness(&self) -> Result<String, String> {
+        match (self.enabled(), self.mode) {
+            (false, _) => Ok("no audit sink".to_owned()),
+            (true, Mode::Open) => Ok("fail-open".to_owned()),
+            (true, Mode::Closed) if self.admits() => {
+                Ok("fail-closed, a sink is writing".to_owned())
+            }
+            (true, Mode::Closed) => Err(
+                "fail-closed and no audit sink is writing lines: every request is refused"
+                    .to_owned(),
+            ),
+        }
     }
 
     /// Queues the line of a request refused because no sink can record it (fail-closed),

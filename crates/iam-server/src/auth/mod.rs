@@ -1,7 +1,7 @@
 //! Authentication and authorization of every API call, on the node that receives it.
 //!
 //! [`Authenticator::authenticate`] turns a SigV4-signed request (the AWS Query API on the
-//! HTTP port, or a gRPC call: see [`grpc`]) into a [`Caller`]: long-term keys (`AKIA…`) are
+//! HTTP port, or a gRPC call: see `crate::grpc::auth`) into a [`Caller`]: long-term keys (`AKIA…`) are
 //! looked up in this node's state and their sealed secret opened with the cluster key;
 //! temporary keys (`ASIA…`) are verified from their self-contained session token with the
 //! replicated token key ring — no write and no round trip either way.
@@ -13,7 +13,6 @@
 //! operator account.
 
 pub mod authorize;
-pub mod grpc;
 pub mod hosts;
 pub mod preauth;
 mod session;

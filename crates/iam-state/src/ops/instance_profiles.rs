@@ -117,26 +117,9 @@ pub struct InstanceProfileView {
     pub tags: Vec<Tag>,
 }
 
-/// Instance profile names: 1–128 characters of `[\w+=,.@-]`.
+/// Instance profile names: 1–128 characters of `[\w+=,.@-]` (AWS's entity-name rule).
 fn validate_name(name: &str) -> IamResult<()> {
-    let len = name.chars().count();
-    if len == 0 || len > GROUP_NAME_LEN_MAX {
-        return Err(IamError::validation(
-            "instanceProfileName",
-            name,
-            &format!("Member must have length between 1 and {GROUP_NAME_LEN_MAX}"),
-        ));
-    }
-    let ok =
-        |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-');
-    if !name.chars().all(ok) {
-        return Err(IamError::validation(
-            "instanceProfileName",
-            name,
-            "Member must satisfy regular expression pattern: [\\w+=,.@-]+",
-        ));
-    }
-    Ok(())
+    names::check_name("instanceProfileName", name, GROUP_NAME_LEN_MAX)
 }
 
 fn no_such(name: &str) -> IamError {

@@ -1,7 +1,7 @@
 //! The clap arguments of `iamctl policy ...` (see `super` for what each verb does).
 
 use super::super::PageArgs;
-use crate::args::OfflinePolicyCmd;
+use crate::policy_cmd::OfflinePolicyCmd;
 use clap::{Args, Subcommand, ValueEnum};
 use iam_state::ops::policies::{BoundaryEntity, EntityKind, PolicyUsage};
 /// The user, group or role a command acts on (exactly one).

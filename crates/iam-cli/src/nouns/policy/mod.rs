@@ -3,8 +3,8 @@
 //! `validate` and `eval` verbs (no cluster needed; `crate::policy_cmd` runs them).
 
 use super::{parse_tags, read_document, Ctx, PageArgs};
-use crate::args::OutputFormat;
 use crate::output;
+use crate::output::OutputFormat;
 use anyhow::bail;
 use iam_state::ops::policies::{EntityFilter, PolicyOp, PolicyQuery, Scope};
 use iam_state::ops::PageRequest;
@@ -431,8 +431,8 @@ async fn list_entities(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::OfflinePolicyCmd;
     use crate::args::{Cli, Noun};
+    use crate::policy_cmd::OfflinePolicyCmd;
     use clap::Parser;
     use iam_state::ops::policies::{BoundaryEntity, EntityKind};
 

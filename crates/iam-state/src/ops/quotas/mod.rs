@@ -116,6 +116,15 @@ impl QuotaOp {
         }
     }
 
+    /// Whether it decides on an account's request: the operator's, not the account's own
+    /// (authorized in the cluster's scope, whatever account it names).
+    pub fn is_operator_decision(&self) -> bool {
+        matches!(
+            self,
+            Self::ApproveQuotaIncrease { .. } | Self::DenyQuotaIncrease { .. }
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::RequestQuotaIncrease { .. } => "RequestQuotaIncrease",

@@ -1,7 +1,24 @@
-//! The `Iam` gRPC service: each call authorized, then run through [`ApiState`]'s write and
-//! read paths (STS, authorization and simulation calls hand over to their modules).
+//! The `Iam` gRPC service: each call converted into the core's typed write or read on
+//! [`ApiState`] (STS, authorization and simulation calls hand over to their modules) and its
+//! answer back into proto.
 
-use super::*;
+use super::auth::caller_of;
+use super::status::{invalid, status};
+use super::{consistency, request_token};
+use crate::api::{reveal, unexpected, ApiState};
+use crate::login::{SignInRequest, SignedIn};
+use iam_proto::v1::iam_server::Iam;
+use iam_proto::v1::*;
+use iam_proto::{account_to_proto, tag_from_proto, user_to_proto};
+use iam_state::ops::users::{UserOp, UserQuery};
+use iam_state::ops::{Page, PageRequest};
+use iam_state::{Command, Outcome, Query};
+use tonic::{Request, Response, Status};
+
+/// A decoded record of the kind a query returns.
+fn record<T: serde::de::DeserializeOwned>(v: serde_json::Value, what: &str) -> Result<T, Status> {
+    serde_json::from_value(v).map_err(|e| status(crate::errors::internal(format!("{what}: {e}"))))
+}
 
 #[tonic::async_trait]
 impl Iam for ApiState {
@@ -42,23 +59,24 @@ impl Iam for ApiState {
 
     async fn login(&self, req: Request<LoginRequest>) -> Result<Response<LoginReply>, Status> {
         let ip = req.remote_addr().map(|a| a.ip());
-        if let Some(ip) = ip {
-            if !self.sign_in_throttle.allowed(ip) {
-                return Err(crate::status::refusal(
-                    iam_model::ErrorCode::Throttling,
-                    "Rate exceeded: too many failed sign-ins from this source; try again in a minute",
-                ));
-            }
-        }
-        let r = self
-            .sign_in(req.into_inner(), ip.map(|i| i.to_string()))
-            .await;
-        if let (Err(e), Some(ip)) = (&r, ip) {
-            if e.code() == tonic::Code::PermissionDenied {
-                self.sign_in_throttle.failed(ip);
-            }
-        }
-        Ok(Response::new(r?))
+        let r = req.into_inner();
+        let asked = SignInRequest {
+            account: r.account,
+            user_name: r.user_name,
+            password: r.password,
+            new_password: r.new_password,
+            mfa_code: r.mfa_code,
+            duration_seconds: r.duration_seconds,
+        };
+        let s: SignedIn = self.sign_in(asked, ip).await.map_err(status)?;
+        Ok(Response::new(LoginReply {
+            credentials: Some(super::sts::credentials(&s.credentials)),
+            arn: s.arn,
+            account: s.account,
+            mfa_authenticated: s.mfa_authenticated,
+            password_changed: s.password_changed,
+            password_expires_ms: s.password_expires_ms.unwrap_or(0),
+        }))
     }
 
     async fn simulate(
@@ -73,7 +91,10 @@ impl Iam for ApiState {
         let r = req.into_inner();
         let command: Command = serde_json::from_str(&r.command_json)
             .map_err(|e| invalid(format!("command_json is not a valid iamd command: {e}")))?;
-        let (outcome, index) = self.execute_as(&caller, r.write, command).await?;
+        let (outcome, index) = self
+            .execute_as(&caller, request_token(r.write), command)
+            .await
+            .map_err(status)?;
         Ok(Response::new(WriteResult {
             outcome_json: reveal(self.auth.secrets(), &outcome).to_string(),
             log_index: index,
@@ -85,7 +106,10 @@ impl Iam for ApiState {
         let r = req.into_inner();
         let query: Query = serde_json::from_str(&r.query_json)
             .map_err(|e| invalid(format!("query_json is not a valid iamd query: {e}")))?;
-        let (result, applied) = self.query_as(&caller, r.read, query).await?;
+        let (result, applied) = self
+            .query_as(&caller, consistency(r.read).map_err(status)?, query)
+            .await
+            .map_err(status)?;
         Ok(Response::new(ReadResult {
             result_json: result.to_string(),
             applied_index: applied,
@@ -103,13 +127,17 @@ impl Iam for ApiState {
             name: r.name,
             email: r.email,
         };
-        match self.execute_as(&caller, r.write, cmd).await? {
+        match self
+            .execute_as(&caller, request_token(r.write), cmd)
+            .await
+            .map_err(status)?
+        {
             (Outcome::Account(a), index) => Ok(Response::new(AccountReply {
                 account: Some(account_to_proto(&a)),
                 log_index: index,
                 applied_index: 0,
             })),
-            (o, _) => Err(unexpected(o)),
+            (o, _) => Err(status(unexpected(&o))),
         }
     }
 
@@ -122,14 +150,14 @@ impl Iam for ApiState {
         let (v, applied) = self
             .query_as(
                 &caller,
-                r.read,
+                consistency(r.read).map_err(status)?,
                 Query::GetAccount {
                     account_id: r.account_id,
                 },
             )
-            .await?;
-        let a: iam_model::Account = serde_json::from_value(v)
-            .map_err(|e| Status::internal(format!("account record: {e}")))?;
+            .await
+            .map_err(status)?;
+        let a: iam_model::Account = record(v, "account record")?;
         Ok(Response::new(AccountReply {
             account: Some(account_to_proto(&a)),
             log_index: 0,
@@ -143,10 +171,14 @@ impl Iam for ApiState {
     ) -> Result<Response<ListAccountsReply>, Status> {
         let caller = caller_of(&req)?;
         let (v, applied) = self
-            .query_as(&caller, req.into_inner().read, Query::ListAccounts)
-            .await?;
-        let accounts: Vec<iam_model::Account> = serde_json::from_value(v)
-            .map_err(|e| Status::internal(format!("account list: {e}")))?;
+            .query_as(
+                &caller,
+                consistency(req.into_inner().read).map_err(status)?,
+                Query::ListAccounts,
+            )
+            .await
+            .map_err(status)?;
+        let accounts: Vec<iam_model::Account> = record(v, "account list")?;
         let accounts = accounts.iter().map(account_to_proto).collect();
         Ok(Response::new(ListAccountsReply {
             accounts,
@@ -170,15 +202,20 @@ impl Iam for ApiState {
             user_id: String::new(),
         };
         match self
-            .execute_as(&caller, r.write, Command::in_account(&r.account, op))
-            .await?
+            .execute_as(
+                &caller,
+                request_token(r.write),
+                Command::in_account(&r.account, op),
+            )
+            .await
+            .map_err(status)?
         {
             (Outcome::User(u), index) => Ok(Response::new(UserReply {
                 user: Some(user_to_proto(&u)),
                 log_index: index,
                 applied_index: 0,
             })),
-            (o, _) => Err(unexpected(o)),
+            (o, _) => Err(status(unexpected(&o))),
         }
     }
 
@@ -186,9 +223,11 @@ impl Iam for ApiState {
         let caller = caller_of(&req)?;
         let r = req.into_inner();
         let q = Query::in_account(&r.account, UserQuery::Get { name: r.name });
-        let (v, applied) = self.query_as(&caller, r.read, q).await?;
-        let u: iam_model::User =
-            serde_json::from_value(v).map_err(|e| Status::internal(format!("user record: {e}")))?;
+        let (v, applied) = self
+            .query_as(&caller, consistency(r.read).map_err(status)?, q)
+            .await
+            .map_err(status)?;
+        let u: iam_model::User = record(v, "user record")?;
         Ok(Response::new(UserReply {
             user: Some(user_to_proto(&u)),
             log_index: 0,
@@ -212,10 +251,14 @@ impl Iam for ApiState {
             },
         };
         let (v, applied) = self
-            .query_as(&caller, r.read, Query::in_account(&r.account, q))
-            .await?;
-        let page: Page<iam_model::User> =
-            serde_json::from_value(v).map_err(|e| Status::internal(format!("user page: {e}")))?;
+            .query_as(
+                &caller,
+                consistency(r.read).map_err(status)?,
+                Query::in_account(&r.account, q),
+            )
+            .await
+            .map_err(status)?;
+        let page: Page<iam_model::User> = record(v, "user page")?;
         Ok(Response::new(ListUsersReply {
             users: page.items.iter().map(user_to_proto).collect(),
             is_truncated: page.is_truncated,
@@ -231,7 +274,10 @@ impl Iam for ApiState {
         let caller = caller_of(&req)?;
         let r = req.into_inner();
         let cmd = Command::in_account(&r.account, UserOp::Delete { name: r.name });
-        let (_, index) = self.execute_as(&caller, r.write, cmd).await?;
+        let (_, index) = self
+            .execute_as(&caller, request_token(r.write), cmd)
+            .await
+            .map_err(status)?;
         Ok(Response::new(WriteReply { log_index: index }))
     }
 }

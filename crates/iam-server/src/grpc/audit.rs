@@ -4,8 +4,8 @@
 //! trailers-only: its status and AWS code are in the headers), writes the line, and — when
 //! the node fails closed and no sink wrote it — answers `ServiceUnavailable` instead.
 
-use super::{scoped, Audit, Event, UNRECORDED};
-use crate::status::{refusal, ERROR_CODE_HEADER};
+use super::status::{refusal, ERROR_CODE_HEADER};
+use crate::audit::{scoped, Audit, Event, UNRECORDED};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

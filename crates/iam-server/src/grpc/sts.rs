@@ -2,15 +2,15 @@
 //! (`credential-process`, `agent`): the typed request becomes the AWS parameters and runs
 //! through exactly the code the AWS STS API on the HTTP port runs.
 
+use super::auth::caller_of;
+use super::status::status;
 use crate::api::ApiState;
-use crate::auth::grpc::caller_of;
-use crate::status::from_iam;
 use iam_auth::token::IssuedCredentials;
 use iam_aws::Params;
 use iam_proto::v1::*;
 use tonic::{Request, Response, Status};
 
-fn credentials(c: &IssuedCredentials) -> TemporaryCredentials {
+pub(super) fn credentials(c: &IssuedCredentials) -> TemporaryCredentials {
     TemporaryCredentials {
         access_key_id: c.access_key_id.clone(),
         secret_access_key: c.secret_access_key.clone(),
@@ -61,7 +61,7 @@ impl ApiState {
         ]);
         let c = crate::sts::get_session_token(self, &caller, &p)
             .await
-            .map_err(|e| from_iam(&e))?;
+            .map_err(status)?;
         Ok(Response::new(credentials(&c)))
     }
 
@@ -93,7 +93,7 @@ impl ApiState {
         }
         let a = crate::sts::assume_role(self, &caller, &params(pairs))
             .await
-            .map_err(|e| from_iam(&e))?;
+            .map_err(status)?;
         let mut out = credentials(&a.credentials);
         out.assumed_role_arn = a.arn;
         out.assumed_role_id = a.assumed_role_id;

@@ -12,12 +12,12 @@
 //! - any other request must at least carry a well-formed signature by an existing, active
 //!   key ([`Authenticator::precheck`]) before its body is read;
 //! - bodies read before verification share one budget and must arrive within a deadline
-//!   (`super::preauth`); over the budget a request is refused (`Throttling`);
+//!   (`crate::auth::preauth`); over the budget a request is refused (`Throttling`);
 //! - a source whose requests keep failing authentication is throttled ([`Throttle`]).
 
-use super::preauth::{Limits, ReadError};
-use super::{Authenticator, Caller};
-use crate::status::from_iam;
+use super::status::from_iam;
+use crate::auth::preauth::{Limits, ReadError};
+use crate::auth::{Authenticator, Caller};
 use iam_auth::sigv4::{sha256_hex, SignedRequest};
 use iam_model::IamError;
 use std::future::Future;
@@ -209,7 +209,7 @@ where
 }
 
 fn throttled() -> tonic::Status {
-    crate::status::refusal(
+    super::status::refusal(
         iam_model::ErrorCode::Throttling,
         "Rate exceeded: too many requests from this source failed authentication, or the node is busy; retry later",
     )
@@ -236,13 +236,13 @@ async fn read_body(
     max: usize,
     limits: &Limits,
 ) -> Result<(bytes::Bytes, Option<tokio::sync::OwnedSemaphorePermit>), tonic::Status> {
-    super::preauth::read_body(body, max, limits)
+    crate::auth::preauth::read_body(body, max, limits)
         .await
         .map_err(|e| match e {
             ReadError::Busy => throttled(),
             ReadError::Slow => tonic::Status::deadline_exceeded(e.to_string()),
             ReadError::TooLarge(_) | ReadError::Broken(_) => {
-                crate::status::refusal(iam_model::ErrorCode::ValidationError, e.to_string())
+                super::status::refusal(iam_model::ErrorCode::ValidationError, e.to_string())
             }
         })
 }

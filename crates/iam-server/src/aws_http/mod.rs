@@ -34,14 +34,12 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use iam_auth::sigv4::{self, sha256_hex, AuthForm, SignedRequest};
 use iam_auth::{AuthError, AuthErrors};
-use iam_authz::SimulateRequest as AuthzSimulate;
 use iam_aws::{Call, Caller, Params};
 use iam_model::{ErrorCode, IamError};
-use iam_state::ops::policies::effective_documents;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use tonic::Status;
+
+mod simulate;
 
 /// `POST /` (and `GET /?Action=...`): the Query API and STS, through their audit edge.
 pub(crate) async fn handle(
@@ -317,28 +315,6 @@ fn sandbox_root(
 
 type CallError = IamError;
 
-/// The error of a step that answers in gRPC's terms: its AWS code (every status the server
-/// makes carries one, `crate::status`), or, for a status made elsewhere, unavailable or a
-/// failure.
-fn from_status(s: &Status) -> CallError {
-    let code = s
-        .metadata()
-        .get(crate::status::ERROR_CODE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(ErrorCode::parse)
-        .unwrap_or(match s.code() {
-            tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
-                ErrorCode::ServiceUnavailable
-            }
-            _ => ErrorCode::ServiceFailure,
-        });
-    IamError::new(code, s.message())
-}
-
-fn from_iam(e: IamError) -> CallError {
-    e
-}
-
 async fn run(
     s: &ApiState,
     caller: &crate::auth::Caller,
@@ -347,196 +323,33 @@ async fn run(
 ) -> Result<Value, CallError> {
     match call {
         Call::Write(cmd) => {
-            let (outcome, _) = s
-                .execute_as(caller, None, cmd)
-                .await
-                .map_err(|e| from_status(&e))?;
+            let (outcome, _) = s.execute_as(caller, None, cmd).await?;
             Ok(crate::api::reveal(s.auth.secrets(), &outcome))
         }
         Call::Read(q) => {
             let (v, _) = s
-                .query_as(caller, Some(crate::api::LINEARIZABLE), q)
-                .await
-                .map_err(|e| from_status(&e))?;
+                .query_as(caller, crate::api::Consistency::Linearizable, q)
+                .await?;
             Ok(v)
         }
         Call::Answer(v) => Ok(v),
         Call::Simulate(sim) => {
-            allow_simulation(s, caller, action, sim.policy_source_arn.as_deref())?;
-            // The simulated caller's name and tags become context keys: the same rule.
-            if let Some(arn) = sim.caller_arn.as_deref() {
-                if crate::api_authz::arn_account(arn) != Some(caller.account.as_str()) {
-                    s.may_simulate(caller, arn, action)
-                        .map_err(|e| from_status(&e))?;
-                }
-            }
-            linearizable(s).await?;
-            simulate(s, sim)
+            s.may_run_simulation(
+                caller,
+                action,
+                sim.policy_source_arn.as_deref(),
+                sim.caller_arn.as_deref(),
+            )?;
+            s.read_linearizable().await?;
+            simulate::simulate(s, sim)
         }
         Call::ContextKeys(ck) => {
-            allow_simulation(s, caller, action, ck.policy_source_arn.as_deref())?;
-            linearizable(s).await?;
-            context_keys(s, &ck)
+            s.may_run_simulation(caller, action, ck.policy_source_arn.as_deref(), None)?;
+            s.read_linearizable().await?;
+            let keys = s.context_keys(ck.policy_source_arn.as_deref(), &ck.policy_input_list)?;
+            Ok(json!({"context_key_names": keys}))
         }
     }
-}
-
-/// Authorizes a simulator action: `iam:{action}` on the principal simulated (in its own
-/// account; another account's only for the operator's root, as on the gRPC API: see
-/// `ApiState::may_simulate`), or on `*` in the caller's account for the custom-policy forms.
-fn allow_simulation(
-    s: &ApiState,
-    caller: &crate::auth::Caller,
-    action: &str,
-    policy_source_arn: Option<&str>,
-) -> Result<(), CallError> {
-    match policy_source_arn {
-        Some(arn) => s.may_simulate(caller, arn, action),
-        None => s.check(
-            caller,
-            crate::auth::authorize::Scope::Account(&caller.account),
-            &iam_state::ops::target::Target::new(format!("iam:{action}"), "*"),
-            false,
-        ),
-    }
-    .map_err(|e| from_status(&e))
-}
-
-async fn linearizable(s: &ApiState) -> Result<u64, CallError> {
-    s.read_linearizable().await.map_err(|e| from_status(&e))
-}
-
-fn simulate(s: &ApiState, sim: iam_aws::Simulate) -> Result<Value, CallError> {
-    let custom = sim.policy_source_arn.is_none();
-    let req = AuthzSimulate {
-        principal_arn: sim.policy_source_arn.clone().or(sim.caller_arn.clone()),
-        actions: sim.action_names,
-        resources: sim.resource_arns,
-        context: sim
-            .context_entries
-            .into_iter()
-            .map(|e| (e.name, e.values))
-            .collect(),
-        policy_documents: if custom || !sim.policy_input_list.is_empty() {
-            Some(sim.policy_input_list)
-        } else {
-            None
-        },
-        boundary_document: sim
-            .permissions_boundary_policy_input_list
-            .into_iter()
-            .next(),
-        with_explanation: true,
-        session_tags: Vec::new(),
-    };
-    let answer = s
-        .view
-        .consistent(|state, _| s.authz.simulate(state, &req))
-        .map_err(from_iam)?;
-    let results: Vec<(String, Value)> = answer
-        .results
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let decision = r.decision.as_str();
-            let matched: Vec<Value> = r
-                .matched
-                .iter()
-                .chain(r.decided_by.iter())
-                .map(|m| m.policy.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .map(|p| json!({"source_policy_id": p, "source_policy_type": if p.starts_with("arn:") { "IAM Policy" } else { "user" }}))
-                .collect();
-            (
-                format!("{i:08}"),
-                json!({
-                    "eval_action_name": r.action,
-                    "eval_resource_name": r.resource,
-                    "eval_decision": decision,
-                    "matched_statements": matched,
-                    "missing_context_values": [],
-                }),
-            )
-        })
-        .collect();
-    let page = iam_state::ops::paging::vec_page(results, &sim.page).map_err(from_iam)?;
-    let mut out = json!({"evaluation_results": page.items, "is_truncated": page.is_truncated});
-    if let Some(m) = page.marker {
-        out["marker"] = json!(m);
-    }
-    Ok(out)
-}
-
-/// The condition keys used in the principal's policies and the given documents.
-fn context_keys(s: &ApiState, ck: &iam_aws::ContextKeys) -> Result<Value, CallError> {
-    let mut docs: Vec<String> = ck.policy_input_list.clone();
-    if let Some(arn) = &ck.policy_source_arn {
-        let not_principal = || {
-            IamError::new(
-                ErrorCode::InvalidInput,
-                format!("{arn} is not the ARN of a user, group or role."),
-            )
-        };
-        let (kind, name) = principal_of(arn).ok_or_else(not_principal)?;
-        // The principal of the ARN's account (authorized above), under exactly that ARN.
-        let account = crate::api_authz::arn_account(arn).ok_or_else(not_principal)?;
-        if stored_arn(&s.view, account, kind, &name).as_deref() != Some(arn.as_str()) {
-            return Err(from_iam(iam_model::IamError::no_such(kind.as_str(), &name)));
-        }
-        let found = effective_documents(&s.view, account, kind, &name).map_err(from_iam)?;
-        docs.extend(found.policies.into_iter().map(|d| d.document));
-    }
-    let mut keys = BTreeSet::new();
-    for d in &docs {
-        let v: Value = serde_json::from_str(d).map_err(|e| {
-            IamError::new(
-                ErrorCode::InvalidInput,
-                format!("a policy document is not JSON: {e}"),
-            )
-        })?;
-        let statements = match &v["Statement"] {
-            Value::Array(a) => a.clone(),
-            other => vec![other.clone()],
-        };
-        for st in statements {
-            if let Some(ops) = st["Condition"].as_object() {
-                for keys_of_op in ops.values().filter_map(Value::as_object) {
-                    keys.extend(keys_of_op.keys().cloned());
-                }
-            }
-        }
-    }
-    Ok(json!({"context_key_names": keys.into_iter().collect::<Vec<_>>()}))
-}
-
-/// The stored ARN of a user, group or role, if it exists.
-fn stored_arn(
-    view: &iam_storage::StateView,
-    account: &str,
-    kind: iam_state::keys::EntityKind,
-    name: &str,
-) -> Option<String> {
-    use iam_state::keys::EntityKind;
-    use iam_state::ops::{groups, roles, users};
-    let txn = iam_state::Txn::new(view);
-    match kind {
-        EntityKind::User => users::load(&txn, account, name).ok().map(|u| u.arn),
-        EntityKind::Group => groups::load(&txn, account, name).ok().map(|g| g.arn),
-        EntityKind::Role => roles::load(&txn, account, name).ok().map(|r| r.arn),
-    }
-}
-
-fn principal_of(arn: &str) -> Option<(iam_state::keys::EntityKind, String)> {
-    let resource = arn.strip_prefix("arn:aws:iam::")?.split_once(':')?.1;
-    let (kind, rest) = resource.split_once('/')?;
-    let kind = match kind {
-        "user" => iam_state::keys::EntityKind::User,
-        "group" => iam_state::keys::EntityKind::Group,
-        "role" => iam_state::keys::EntityKind::Role,
-        _ => return None,
-    };
-    Some((kind, rest.rsplit('/').next()?.to_owned()))
 }
 
 fn xml_error(code: ErrorCode, message: &str, rid: &str) -> Response {
@@ -627,7 +440,7 @@ async fn reset(s: ApiState, headers: HeaderMap) -> Response {
         Err(e) => reset_refused(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServiceUnavailable,
-            format!("reset failed: {}\n", e.message()),
+            format!("reset failed: {}\n", e.message),
         ),
     }
 }

@@ -1,8 +1,8 @@
-//! The one place where errors become `tonic::Status`. The AWS error code travels in the
+//! The one place where errors become `tonic::Status`: the core answers [`IamError`]s
+//! (`crate::errors`), rendered here at the gRPC edge. The AWS error code travels in the
 //! `x-iam-error-code` metadata header so clients can show it and choose an exit code.
 
 use iam_model::{ErrorCode, IamError, RpcCode};
-use iam_raft::RaftNodeError;
 use tonic::{Code, Status};
 
 pub use iam_proto::ERROR_CODE_HEADER;
@@ -34,24 +34,12 @@ pub fn refusal(code: ErrorCode, message: impl Into<String>) -> Status {
     from_iam(&IamError::new(code, message))
 }
 
-/// A replication error.
-pub fn from_raft(e: &RaftNodeError) -> Status {
-    let code = match e {
-        RaftNodeError::NoLeader
-        | RaftNodeError::Unreachable(_)
-        | RaftNodeError::Behind { .. }
-        | RaftNodeError::MembershipBusy(_)
-        | RaftNodeError::LeaderChanged(_)
-        | RaftNodeError::Timeout(_) => ErrorCode::ServiceUnavailable,
-        RaftNodeError::UnknownNode { .. } => ErrorCode::NoSuchEntity,
-        RaftNodeError::NodeExists { .. } => ErrorCode::EntityAlreadyExists,
-        RaftNodeError::Membership(_) => ErrorCode::InvalidInput,
-        RaftNodeError::Fatal(_) => ErrorCode::ServiceFailure,
-    };
-    refusal(code, e.to_string())
+/// [`from_iam`] for an owned error (`map_err(status)`).
+pub fn status(e: IamError) -> Status {
+    from_iam(&e)
 }
 
-/// A request that is malformed before it reaches the model (e.g. an unknown enum value).
+/// A request that is malformed before it reaches the core (e.g. JSON that is no command).
 pub fn invalid(message: impl Into<String>) -> Status {
-    refusal(ErrorCode::ValidationError, message)
+    from_iam(&crate::errors::invalid(message))
 }
