@@ -160,6 +160,11 @@ expect_error("InvalidAuthenticationCode", iam.enable_mfa_device, UserName="alice
 iam.enable_mfa_device(UserName="alice", SerialNumber=dev["SerialNumber"],
                       AuthenticationCode1=totp(seed, now - 30), AuthenticationCode2=totp(seed, now))
 assert [d["SerialNumber"] for d in on(1).list_mfa_devices(UserName="alice")["MFADevices"]] == [dev["SerialNumber"]]
+got = on(2).get_mfa_device(SerialNumber=dev["SerialNumber"], UserName="alice")
+assert got["UserName"] == "alice" and got["SerialNumber"] == dev["SerialNumber"], got
+assert got["EnableDate"].year >= 2024, got
+expect_error("NoSuchEntity", iam.get_mfa_device, SerialNumber=dev["SerialNumber"], UserName="bob")
+expect_error("NoSuchEntity", iam.get_mfa_device, SerialNumber="arn:aws:iam::123456789012:mfa/nothing-here", UserName="alice")
 expect_error("DeleteConflict", iam.delete_user, UserName="alice")
 
 # Account: alias, summary, credential report.

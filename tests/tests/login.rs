@@ -357,6 +357,24 @@ async fn login_with_password_and_mfa_saves_session_credentials() {
             root_serial.as_str(),
             "{listed}"
         );
+        let got = json(&ok(
+            &mut c,
+            &[
+                "-o",
+                "json",
+                "mfa",
+                "get",
+                "--root",
+                "--serial-number",
+                &root_serial,
+            ],
+        ));
+        assert_eq!(got["serial_number"], root_serial.as_str(), "{got}");
+        assert!(got["enable_ms"].as_u64().is_some(), "{got}");
+        assert!(
+            got.get("seed").is_none(),
+            "a device's seed is never shown: {got}"
+        );
         let summary = json(&ok(&mut c, &["-o", "json", "account", "summary"]));
         assert_eq!(summary["AccountMFAEnabled"], 1, "{summary}");
         let root_code = totp::code_at(&root_seed, totp::step_of(now_ms()));

@@ -419,6 +419,16 @@ fn credentials_and_account() {
     let xml = s.call("Action=CreateVirtualMFADevice&VirtualMFADeviceName=bob-phone");
     assert!(xml.contains("<VirtualMFADevice><SerialNumber>arn:aws:iam::123456789012:mfa/bob-phone</SerialNumber><Base32StringSeed>"), "{xml}");
     assert!(s.call("Action=ListVirtualMFADevices").contains("<VirtualMFADevices><member><SerialNumber>arn:aws:iam::123456789012:mfa/bob-phone</SerialNumber></member>"));
+    // Not enabled for bob (enabling needs two codes of the seed: tests/aws/boto3_lifecycle.py).
+    let xml = s.call(
+        "Action=GetMFADevice&UserName=bob&SerialNumber=arn%3Aaws%3Aiam%3A%3A123456789012%3Amfa%2Fbob-phone",
+    );
+    assert!(
+        xml.contains("<Code>NoSuchEntity</Code>") && xml.contains("is not enabled for user bob"),
+        "{xml}"
+    );
+    let xml = s.call("Action=GetMFADevice&UserName=bob&SerialNumber=short");
+    assert!(xml.contains("<Code>ValidationError</Code>"), "{xml}");
     assert_eq!(
         s.call("Action=CreateAccountAlias&AccountAlias=acme-prod"),
         envelope("CreateAccountAlias", "")

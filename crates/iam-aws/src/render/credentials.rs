@@ -107,6 +107,7 @@ pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> bool {
             x.members("VirtualMFADevices", v, ITEMS, virtual_device)
                 .paging(v);
         }
+        "GetMFADevice" => mfa_device(x, v),
         "ListMFADevices" => {
             x.members("MFADevices", v, ITEMS, mfa_device).paging(v);
         }

@@ -130,6 +130,19 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
             }
             (None, _) => return Err(non_user()),
         },
+        "GetMFADevice" => {
+            let serial_number = cx.req("SerialNumber")?;
+            let user_name = match (cx.user_or_caller(), cx.caller) {
+                (Some(user_name), _) => user_name,
+                // The root's own device (iamd keeps the root's devices under `mfa::ROOT`).
+                (None, Caller::Root) => iam_state::ops::mfa::ROOT.to_owned(),
+                (None, _) => return Err(non_user()),
+            };
+            cx.read(MfaQuery::Get {
+                user_name,
+                serial_number,
+            })
+        }
         _ => return Ok(None),
     };
     Ok(Some(call))

@@ -198,7 +198,7 @@ pub const SUPPORTED: &[&str] = &[
     "ChangePassword",
     // MFA
     "CreateVirtualMFADevice", "EnableMFADevice", "DeactivateMFADevice", "ResyncMFADevice",
-    "DeleteVirtualMFADevice", "ListVirtualMFADevices", "ListMFADevices",
+    "DeleteVirtualMFADevice", "ListVirtualMFADevices", "ListMFADevices", "GetMFADevice",
     // account
     "CreateAccountAlias", "DeleteAccountAlias", "ListAccountAliases",
     "UpdateAccountPasswordPolicy", "GetAccountPasswordPolicy", "DeleteAccountPasswordPolicy",

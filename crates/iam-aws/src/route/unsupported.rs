@@ -16,7 +16,7 @@ pub const UNSUPPORTED: &[&str] = &[
     "EnableOrganizationsRootSessions", "EnableOutboundWebIdentityFederation",
     "GenerateOrganizationsAccessReport", "GenerateServiceLastAccessedDetails",
     "GetAccountAuthorizationDetails", "GetDelegationRequest", "GetHumanReadableSummary",
-    "GetMFADevice", "GetOpenIDConnectProvider", "GetOrganizationsAccessReport",
+    "GetOpenIDConnectProvider", "GetOrganizationsAccessReport",
     "GetOutboundWebIdentityFederationInfo", "GetRoleTemplateVersion", "GetSAMLProvider",
     "GetSSHPublicKey", "GetServerCertificate", "GetServiceLastAccessedDetails",
     "GetServiceLastAccessedDetailsWithEntities", "GetServiceLinkedRoleDeletionStatus",

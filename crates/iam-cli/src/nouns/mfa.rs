@@ -66,6 +66,13 @@ pub(crate) enum MfaCmd {
         #[arg(long)]
         serial_number: String,
     },
+    /// Show one MFA device enabled for a user (serial, user, enable date).
+    Get {
+        #[command(flatten)]
+        owner: Owner,
+        #[arg(long)]
+        serial_number: String,
+    },
     /// List the MFA devices enabled for a user.
     List {
         #[command(flatten)]
@@ -222,6 +229,18 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: MfaCmd) -> anyhow::Result<u8> {
         MfaCmd::DeleteVirtual { serial_number } => {
             let v = ctx.write(MfaOp::DeleteVirtual { serial_number }).await?;
             ctx.done(&v);
+        }
+        MfaCmd::Get {
+            owner,
+            serial_number,
+        } => {
+            let v = ctx
+                .read(MfaQuery::Get {
+                    user_name: owner.name(),
+                    serial_number,
+                })
+                .await?;
+            ctx.show(&v, &["serial_number", "user_name", "enable_ms"]);
         }
         MfaCmd::List { owner, paging } => {
             let user_name = owner.name();

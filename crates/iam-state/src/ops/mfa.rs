@@ -133,6 +133,12 @@ pub enum MfaQuery {
         #[serde(default)]
         page: PageRequest,
     },
+    /// `GetMFADevice`: one device enabled for a user ([`ROOT`]: the account root), or
+    /// `NoSuchEntity`.
+    Get {
+        user_name: String,
+        serial_number: String,
+    },
 }
 
 /// The stored device.
@@ -222,6 +228,7 @@ impl MfaQuery {
         match self {
             Self::ListVirtual { .. } => "ListVirtualMFADevices",
             Self::List { .. } => "ListMFADevices",
+            Self::Get { .. } => "GetMFADevice",
         }
     }
 }
@@ -600,6 +607,15 @@ pub(crate) fn query(
                 })
                 .collect();
             Ok(to_json(&vec_page(items, page)?))
+        }
+        MfaQuery::Get {
+            user_name,
+            serial_number,
+        } => {
+            validate_serial(serial_number)?;
+            let txn = Txn::new(state);
+            let device = load_assigned(&txn, account, user_name, serial_number)?;
+            Ok(to_json(&view(device)))
         }
     }
 }

@@ -50,6 +50,7 @@ fn expected(action: &str) -> Vec<&'static str> {
         | "DeactivateMFADevice"
         | "ResyncMFADevice"
         | "ListMFADevices"
+        | "GetMFADevice"
         | "ListAttachedUserPolicies"
         | "GetUserPolicy"
         | "ListUserPolicies" => USER.to_vec(),

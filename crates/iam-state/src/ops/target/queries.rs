@@ -42,7 +42,9 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> Resource {
         Q::LoginProfile(LoginProfileQuery::Get { user_name }) => s.user(user_name),
         Q::Mfa(q) => match q {
             MfaQuery::ListVirtual { .. } => s.listing("mfa", "/"),
-            MfaQuery::List { user_name, .. } => s.mfa_owner(user_name),
+            MfaQuery::List { user_name, .. } | MfaQuery::Get { user_name, .. } => {
+                s.mfa_owner(user_name)
+            }
         },
         // Account settings, reports, quotas and usage caps are account-level.
         Q::Account(
