@@ -151,7 +151,14 @@ iam.update_account_password_policy(MinimumPasswordLength=12, RequireSymbols=True
 assert iam.get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 12
 expect_error("PasswordPolicyViolation", iam.create_login_profile, UserName="alice", Password="short")
 iam.create_login_profile(UserName="alice", Password="Correct-horse-42", PasswordResetRequired=False)
-dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone")["VirtualMFADevice"]
+dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone",
+                                    Tags=[{"Key": "owner", "Value": "alice"}, {"Key": "kind", "Value": "phone"}])["VirtualMFADevice"]
+tags = on(2).list_mfa_device_tags(SerialNumber=dev["SerialNumber"])
+assert sorted((t["Key"], t["Value"]) for t in tags["Tags"]) == [("kind", "phone"), ("owner", "alice")], tags
+assert tags["IsTruncated"] is False, tags
+page = iam.list_mfa_device_tags(SerialNumber=dev["SerialNumber"], MaxItems=1)
+assert len(page["Tags"]) == 1 and page["IsTruncated"] is True and page["Marker"], page
+expect_error("NoSuchEntity", iam.list_mfa_device_tags, SerialNumber="arn:aws:iam::123456789012:mfa/nothing-here")
 seed = dev["Base32StringSeed"]
 seed = seed.decode() if isinstance(seed, bytes) else seed
 now = time.time()

@@ -80,7 +80,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("DeactivateMFADevice", "mfa deactivate"), ("ResyncMFADevice", "mfa resync"),
     ("DeleteVirtualMFADevice", "mfa delete-virtual"),
     ("ListVirtualMFADevices", "mfa list-virtual"), ("ListMFADevices", "mfa list"),
-    ("GetMFADevice", "mfa get"),
+    ("GetMFADevice", "mfa get"), ("ListMFADeviceTags", "mfa list-tags"),
     // account
     ("CreateAccountAlias", "account set-alias"), ("DeleteAccountAlias", "account delete-alias"),
     ("ListAccountAliases", "account list-aliases"),

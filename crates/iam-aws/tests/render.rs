@@ -427,6 +427,13 @@ fn credentials_and_account() {
         xml.contains("<Code>NoSuchEntity</Code>") && xml.contains("is not enabled for user bob"),
         "{xml}"
     );
+    let xml = s.call(
+        "Action=ListMFADeviceTags&SerialNumber=arn%3Aaws%3Aiam%3A%3A123456789012%3Amfa%2Fbob-phone",
+    );
+    assert!(
+        xml.contains("<ListMFADeviceTagsResult><Tags/><IsTruncated>false</IsTruncated>"),
+        "{xml}"
+    );
     let xml = s.call("Action=GetMFADevice&UserName=bob&SerialNumber=short");
     assert!(xml.contains("<Code>ValidationError</Code>"), "{xml}");
     assert_eq!(

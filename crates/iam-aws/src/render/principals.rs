@@ -74,7 +74,11 @@ pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> bool {
             x.members("Users", v, ITEMS, |x, u| user(x, u, false))
                 .paging(v);
         }
-        "ListUserTags" | "ListRoleTags" | "ListInstanceProfileTags" | "ListPolicyTags" => {
+        "ListUserTags"
+        | "ListRoleTags"
+        | "ListInstanceProfileTags"
+        | "ListPolicyTags"
+        | "ListMFADeviceTags" => {
             x.tags(v, ITEMS).paging(v);
         }
         "CreateGroup" => wrap(x, "Group", v, group),

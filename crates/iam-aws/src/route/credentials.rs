@@ -130,6 +130,10 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
             }
             (None, _) => return Err(non_user()),
         },
+        "ListMFADeviceTags" => cx.read(MfaQuery::ListTags {
+            serial_number: cx.req("SerialNumber")?,
+            page: cx.page()?,
+        }),
         "GetMFADevice" => {
             let serial_number = cx.req("SerialNumber")?;
             let user_name = match (cx.user_or_caller(), cx.caller) {

@@ -199,6 +199,7 @@ pub const SUPPORTED: &[&str] = &[
     // MFA
     "CreateVirtualMFADevice", "EnableMFADevice", "DeactivateMFADevice", "ResyncMFADevice",
     "DeleteVirtualMFADevice", "ListVirtualMFADevices", "ListMFADevices", "GetMFADevice",
+    "ListMFADeviceTags",
     // account
     "CreateAccountAlias", "DeleteAccountAlias", "ListAccountAliases",
     "UpdateAccountPasswordPolicy", "GetAccountPasswordPolicy", "DeleteAccountPasswordPolicy",

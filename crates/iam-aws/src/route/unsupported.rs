@@ -20,7 +20,7 @@ pub const UNSUPPORTED: &[&str] = &[
     "GetOutboundWebIdentityFederationInfo", "GetRoleTemplateVersion", "GetSAMLProvider",
     "GetSSHPublicKey", "GetServerCertificate", "GetServiceLastAccessedDetails",
     "GetServiceLastAccessedDetailsWithEntities", "GetServiceLinkedRoleDeletionStatus",
-    "ListDelegationRequests", "ListMFADeviceTags", "ListOpenIDConnectProviderTags",
+    "ListDelegationRequests", "ListOpenIDConnectProviderTags",
     "ListOpenIDConnectProviders", "ListOrganizationsFeatures",
     "ListPoliciesGrantingServiceAccess", "ListSAMLProviderTags", "ListSAMLProviders",
     "ListSSHPublicKeys", "ListServerCertificateTags", "ListServerCertificates",

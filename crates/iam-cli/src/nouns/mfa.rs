@@ -73,6 +73,13 @@ pub(crate) enum MfaCmd {
         #[arg(long)]
         serial_number: String,
     },
+    /// List a virtual MFA device's tags.
+    ListTags {
+        #[arg(long)]
+        serial_number: String,
+        #[command(flatten)]
+        paging: PageArgs,
+    },
     /// List the MFA devices enabled for a user.
     List {
         #[command(flatten)]
@@ -241,6 +248,21 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: MfaCmd) -> anyhow::Result<u8> {
                 })
                 .await?;
             ctx.show(&v, &["serial_number", "user_name", "enable_ms"]);
+        }
+        MfaCmd::ListTags {
+            serial_number,
+            paging,
+        } => {
+            let v = ctx
+                .read_all(&paging, |page| {
+                    MfaQuery::ListTags {
+                        serial_number: serial_number.clone(),
+                        page,
+                    }
+                    .into()
+                })
+                .await?;
+            ctx.show_list(&v, super::user::TAG_COLUMNS);
         }
         MfaCmd::List { owner, paging } => {
             let user_name = owner.name();

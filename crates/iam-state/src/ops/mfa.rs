@@ -139,6 +139,12 @@ pub enum MfaQuery {
         user_name: String,
         serial_number: String,
     },
+    /// `ListMFADeviceTags`: a virtual device's tags.
+    ListTags {
+        serial_number: String,
+        #[serde(default)]
+        page: PageRequest,
+    },
 }
 
 /// The stored device.
@@ -229,6 +235,7 @@ impl MfaQuery {
             Self::ListVirtual { .. } => "ListVirtualMFADevices",
             Self::List { .. } => "ListMFADevices",
             Self::Get { .. } => "GetMFADevice",
+            Self::ListTags { .. } => "ListMFADeviceTags",
         }
     }
 }
@@ -616,6 +623,14 @@ pub(crate) fn query(
             let txn = Txn::new(state);
             let device = load_assigned(&txn, account, user_name, serial_number)?;
             Ok(to_json(&view(device)))
+        }
+        MfaQuery::ListTags {
+            serial_number,
+            page,
+        } => {
+            validate_serial(serial_number)?;
+            let device = load_serial(&Txn::new(state), account, serial_number)?;
+            Ok(to_json(&users::tags::list(&device.tags, page)?))
         }
     }
 }

@@ -568,6 +568,11 @@ pub(super) fn query_cases(w: &World) -> Vec<(Q, String, String)> {
             json!({"Mfa": {"List": {"user_name": "alice"}}}),
         ),
         qc(
+            "iam:ListMFADeviceTags",
+            SERIAL,
+            json!({"Mfa": {"ListTags": {"serial_number": SERIAL}}}),
+        ),
+        qc(
             "iam:GetMFADevice",
             user,
             json!({"Mfa": {"Get": {"user_name": "alice", "serial_number": "arn:aws:iam::111122223333:mfa/alice"}}}),

@@ -45,6 +45,7 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> Resource {
             MfaQuery::List { user_name, .. } | MfaQuery::Get { user_name, .. } => {
                 s.mfa_owner(user_name)
             }
+            MfaQuery::ListTags { serial_number, .. } => s.mfa_device(serial_number),
         },
         // Account settings, reports, quotas and usage caps are account-level.
         Q::Account(
