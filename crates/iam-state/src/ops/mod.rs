@@ -299,7 +299,7 @@ impl Query {
                     Q::Policy(q) => policies::query(state, account, q),
                     Q::AccessKey(q) => access_keys::query(state, account, q),
                     Q::LoginProfile(q) => login_profiles::query(state, account, q),
-                    Q::Mfa(q) => mfa::query(state, account, q),
+                    Q::Mfa(q) => mfa::queries::query(state, account, q),
                     Q::Account(q) => account::query(state, account, q),
                     Q::Quota(q) => quotas::query(state, account, q),
                     Q::Events(q) => crate::events::query(state, account, q),
