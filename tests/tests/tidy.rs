@@ -227,29 +227,40 @@ fn every_source_file_says_what_it_is_for() {
 /// hand.
 #[test]
 fn only_the_aws_adapter_writes_xml() {
-    let mut files = Vec::new();
-    rust_files(&root().join("crates"), &mut files);
     let adapter = root().join("crates/iam-aws");
+    let checked = for_each_code_line(&root().join("crates"), &adapter, |f, n, code, line| {
+        let closing_tag = code
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .any(|literal| literal.contains("</") || literal.contains("xmlns"));
+        assert!(
+            !closing_tag,
+            "{}:{n}: XML outside iam-aws (render it there from a typed result): {line}",
+            f.display()
+        );
+    });
+    assert!(checked > 50, "{checked} files checked");
+}
+
+/// Calls `f(file, line number, the code before any "//", the line)` for every line of
+/// every Rust file under `dir` but outside `skip`; returns how many files it read.
+fn for_each_code_line(
+    dir: &Path,
+    skip: &Path,
+    mut f: impl FnMut(&Path, usize, &str, &str),
+) -> usize {
+    let mut files = Vec::new();
+    rust_files(dir, &mut files);
     let mut checked = 0;
-    for f in files.iter().filter(|f| !f.starts_with(&adapter)) {
-        let text = std::fs::read_to_string(f).unwrap();
+    for file in files.iter().filter(|p| !p.starts_with(skip)) {
+        let text = std::fs::read_to_string(file).unwrap();
         checked += 1;
         for (n, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            let closing_tag = code
-                .split('"')
-                .skip(1)
-                .step_by(2)
-                .any(|literal| literal.contains("</") || literal.contains("xmlns"));
-            assert!(
-                !closing_tag,
-                "{}:{}: XML outside iam-aws (render it there from a typed result): {line}",
-                f.display(),
-                n + 1
-            );
+            f(file, n + 1, line.split("//").next().unwrap_or(""), line);
         }
     }
-    assert!(checked > 50, "{checked} files checked");
+    checked
 }
 
 /// Whether `code` names the identifier `word` (not as part of a longer one: `monotonic`
@@ -269,24 +280,15 @@ fn names(code: &str, word: &str) -> bool {
 fn only_the_grpc_adapter_knows_tonic_and_proto() {
     let src = root().join("crates/iam-server/src");
     let adapter = src.join("grpc");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    let mut checked = 0;
-    for f in files.iter().filter(|f| !f.starts_with(&adapter)) {
-        let text = std::fs::read_to_string(f).unwrap();
-        checked += 1;
-        for (n, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            for word in ["tonic", "iam_proto", "prost", "Status"] {
-                assert!(
-                    !names(code, word),
-                    "{}:{}: `{word}` outside the gRPC adapter (convert at crates/iam-server/src/grpc/): {line}",
-                    f.display(),
-                    n + 1
-                );
-            }
+    let checked = for_each_code_line(&src, &adapter, |f, n, code, line| {
+        for word in ["tonic", "iam_proto", "prost", "Status"] {
+            assert!(
+                !names(code, word),
+                "{}:{n}: `{word}` outside the gRPC adapter (convert at crates/iam-server/src/grpc/): {line}",
+                f.display()
+            );
         }
-    }
+    });
     assert!(checked > 30, "{checked} files checked");
     // And the adapter exists where the rule says (a rename would make the rule vacuous).
     assert!(adapter.join("mod.rs").exists());

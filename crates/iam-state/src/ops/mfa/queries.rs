@@ -81,7 +81,6 @@ pub(crate) fn query(
             serial_number,
             page,
         } => {
-            validate_serial(serial_number)?;
             let device = load_serial(&Txn::new(state), account, serial_number)?;
             Ok(to_json(&users::tags::list(&device.tags, page)?))
         }
