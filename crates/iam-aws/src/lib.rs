@@ -6,7 +6,8 @@
 //!    with AWS's `Name.member.N` list encodings);
 //! 2. [`route`] (or [`route_as`]) maps it to a [`Call`]: a `Command` to propose, a `Query`
 //!    to run, a result known up front, or a simulation the server answers itself;
-//! 3. [`render`] turns the JSON result into AWS's XML response for that action, and
+//! 3. [`render`] turns the typed result ([`Answer`]) into AWS's XML response for that
+//!    action, and
 //!    [`render_error`] / [`AwsError::render`] turn an error into `<ErrorResponse>`.
 //!
 //! # What the server does around it
@@ -16,7 +17,7 @@
 //! - for [`Call::Write`]: `Command::prepare` then propose; for [`Call::Read`]:
 //!   `Query::prepare(now)` then run; refuses internal commands/queries as for any API;
 //! - for [`Call::Simulate`] / [`Call::ContextKeys`]: evaluates with its authorization index
-//!   and renders JSON of the shapes documented on those variants;
+//!   and answers with [`Answer::Simulation`] / [`Answer::ContextKeys`];
 //! - chooses the request id (a UUID) and also sends it as `x-amzn-RequestId`.
 //!
 //! Errors are `IamError`s ([`AwsError`] names it here): business errors from the state
@@ -33,7 +34,7 @@ mod xml;
 pub use error::{field_name, render_error, status_of, AwsError, AwsErrors};
 pub use params::{parse_form, ContextEntry, Params};
 pub use render::sts::{render_sts, StsResult, STS_XMLNS};
-pub use render::{render, result_body};
+pub use render::{render, result_body, Answer, EvaluationResult, StatementSource};
 pub use route::{
     is_supported, route, route_as, Call, Caller, ContextKeys, Simulate, API_VERSION, SUPPORTED,
     UNSUPPORTED,

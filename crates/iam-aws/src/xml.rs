@@ -1,12 +1,13 @@
 //! A small XML writer for AWS's response shapes, and the value encodings AWS uses in them:
 //! ISO-8601 UTC timestamps, URL-encoded (RFC 3986) policy documents and base64 blobs.
 //!
-//! Values come from JSON records; a field that is absent or of the wrong type is left out
-//! rather than failing, so rendering never panics.
+//! Values come from the typed records the renderer decoded (`crate::render`); writing them
+//! never fails.
 
 use base64::Engine as _;
+use iam_model::Tag;
+use iam_state::ops::Page;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde_json::Value;
 
 /// The IAM Query API's XML namespace.
 pub const XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -98,112 +99,96 @@ impl Xml {
         self
     }
 
-    /// `<tag>` with the string field `key` of `v`, when present.
-    pub(crate) fn str_field(&mut self, tag: &str, v: &Value, key: &str) -> &mut Self {
-        if let Some(s) = v.get(key).and_then(Value::as_str) {
-            self.text(tag, s);
+    /// `<tag>text</tag>` when there is a text.
+    pub(crate) fn opt_text(&mut self, tag: &str, text: Option<&str>) -> &mut Self {
+        if let Some(t) = text {
+            self.text(tag, t);
         }
         self
     }
 
-    /// Like [`Xml::str_field`], but leaves out an empty string.
-    pub(crate) fn nonempty_field(&mut self, tag: &str, v: &Value, key: &str) -> &mut Self {
-        if let Some(s) = v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()) {
-            self.text(tag, s);
+    /// Like [`Xml::text`], but leaves out an empty string.
+    pub(crate) fn nonempty(&mut self, tag: &str, text: &str) -> &mut Self {
+        if !text.is_empty() {
+            self.text(tag, text);
         }
         self
     }
 
-    /// `<tag>` with the integer field `key`, when present.
-    pub(crate) fn int_field(&mut self, tag: &str, v: &Value, key: &str) -> &mut Self {
-        if let Some(n) = v.get(key).and_then(Value::as_u64) {
-            self.text(tag, &n.to_string());
-        }
-        self
+    /// `<tag>` with a number.
+    pub(crate) fn num(&mut self, tag: &str, n: impl std::fmt::Display) -> &mut Self {
+        self.text(tag, &n.to_string())
     }
 
-    /// `<tag>true|false</tag>` from the boolean field `key`, when present.
-    pub(crate) fn bool_field(&mut self, tag: &str, v: &Value, key: &str) -> &mut Self {
-        if let Some(b) = v.get(key).and_then(Value::as_bool) {
-            self.text(tag, if b { "true" } else { "false" });
-        }
-        self
+    /// `<tag>true|false</tag>`.
+    pub(crate) fn flag(&mut self, tag: &str, b: bool) -> &mut Self {
+        self.text(tag, if b { "true" } else { "false" })
     }
 
-    /// `<tag>` with the epoch-milliseconds field `key` as a timestamp, when present.
-    pub(crate) fn time_field(&mut self, tag: &str, v: &Value, key: &str) -> &mut Self {
-        if let Some(ms) = v.get(key).and_then(Value::as_u64) {
-            self.text(tag, &timestamp(ms));
-        }
-        self
+    /// `<tag>` with epoch milliseconds as AWS's timestamp.
+    pub(crate) fn time(&mut self, tag: &str, ms: u64) -> &mut Self {
+        self.text(tag, &timestamp(ms))
     }
 
-    /// `<tag>` with the policy-document field `key`, URL-encoded, when present.
-    pub(crate) fn doc_field(&mut self, tag: &str, v: &Value, key: &str) -> &mut Self {
-        if let Some(s) = v.get(key).and_then(Value::as_str) {
-            self.text(tag, &url_encode(s));
-        }
-        self
+    /// `<tag>` with a policy document, URL-encoded.
+    pub(crate) fn doc(&mut self, tag: &str, document: &str) -> &mut Self {
+        self.text(tag, &url_encode(document))
     }
 
-    /// `<tag><member>…</member>…</tag>` over the array field `key` (an absent field is an
-    /// empty list), each item written by `item`.
-    pub(crate) fn members(
+    /// `<tag><member>…</member>…</tag>` over `items` (`<tag/>` when there are none), each
+    /// item written by `item`.
+    pub(crate) fn list<T>(
         &mut self,
         tag: &str,
-        v: &Value,
-        key: &str,
-        mut item: impl FnMut(&mut Self, &Value),
+        items: &[T],
+        mut item: impl FnMut(&mut Self, &T),
     ) -> &mut Self {
-        let items = v.get(key).and_then(Value::as_array);
-        match items {
-            Some(items) if !items.is_empty() => {
-                self.open(tag);
-                for i in items {
-                    self.open("member");
-                    item(self, i);
-                    self.close("member");
-                }
-                self.close(tag)
-            }
-            _ => self.empty(tag),
+        if items.is_empty() {
+            return self.empty(tag);
         }
+        self.open(tag);
+        for i in items {
+            self.open("member");
+            item(self, i);
+            self.close("member");
+        }
+        self.close(tag)
     }
 
     /// A list of strings: `<tag><member>s</member>…</tag>`.
-    pub(crate) fn string_members(&mut self, tag: &str, v: &Value, key: &str) -> &mut Self {
-        self.members(tag, v, key, |x, s| {
-            if let Some(s) = s.as_str() {
-                x.out.push_str(&escape(s));
-            }
-        })
+    pub(crate) fn strings(&mut self, tag: &str, items: &[String]) -> &mut Self {
+        self.list(tag, items, |x, s| x.out.push_str(&escape(s)))
     }
 
     /// `Tags` of a record, left out when there are none (as AWS does in entity records).
-    pub(crate) fn tags_if_any(&mut self, v: &Value) -> &mut Self {
-        if v.get("tags")
-            .and_then(Value::as_array)
-            .is_some_and(|t| !t.is_empty())
-        {
-            self.tags(v, "tags");
+    pub(crate) fn tags_if_any(&mut self, tags: &[Tag]) -> &mut Self {
+        if !tags.is_empty() {
+            self.tags(tags);
         }
         self
     }
 
-    /// `<Tags><member><Key/><Value/></member>…</Tags>` from the array field `key`.
-    pub(crate) fn tags(&mut self, v: &Value, key: &str) -> &mut Self {
-        self.members("Tags", v, key, |x, t| {
-            x.str_field("Key", t, "key").str_field("Value", t, "value");
+    /// `<Tags><member><Key/><Value/></member>…</Tags>`.
+    pub(crate) fn tags(&mut self, tags: &[Tag]) -> &mut Self {
+        self.list("Tags", tags, |x, t| {
+            x.text("Key", &t.key).text("Value", &t.value);
         })
     }
 
-    /// `IsTruncated` and, when present, `Marker` of a page.
-    pub(crate) fn paging(&mut self, v: &Value) -> &mut Self {
-        let truncated = v
-            .get("is_truncated")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        self.text("IsTruncated", if truncated { "true" } else { "false" });
-        self.str_field("Marker", v, "marker")
+    /// `IsTruncated` and, when there is one, `Marker` of a page.
+    pub(crate) fn paging(&mut self, is_truncated: bool, marker: Option<&str>) -> &mut Self {
+        self.flag("IsTruncated", is_truncated)
+            .opt_text("Marker", marker)
+    }
+
+    /// A page's items as `<tag>` members, then its paging elements.
+    pub(crate) fn page<T>(
+        &mut self,
+        tag: &str,
+        page: &Page<T>,
+        item: impl FnMut(&mut Self, &T),
+    ) -> &mut Self {
+        self.list(tag, &page.items, item)
+            .paging(page.is_truncated, page.marker.as_deref())
     }
 }

@@ -3,7 +3,7 @@
 //! Golden XML for the shapes botocore parses; with `IAM_AWS_DUMP=<dir>` every response is
 //! also written there (`<n>-<Action>.xml`) for checking with botocore's own parser.
 
-use iam_aws::{render, route, AwsErrors, Call, Params};
+use iam_aws::{render, route, Answer, AwsErrors, Call, EvaluationResult, Params, StatementSource};
 use iam_state::{apply, Command, Env, MemStore, Request};
 use serde_json::Value;
 
@@ -71,16 +71,18 @@ impl Server {
         let action = params.get("Action").unwrap_or_default().to_owned();
         let result = match route(A, None, &params) {
             Err(e) => Err(e),
-            Ok(Call::Write(c)) => self.propose(c),
+            Ok(Call::Write(c)) => self.propose(c).map(Answer::State),
             Ok(Call::Read(mut q)) => {
                 q.prepare(T0);
-                q.run(&self.store)
+                q.run(&self.store).map(Answer::State)
             }
-            Ok(Call::Answer(v)) => Ok(v),
+            Ok(Call::Answer(a)) => Ok(a),
             Ok(other) => panic!("{other:?}"),
         };
         let xml = match result {
-            Ok(v) => render(&action, &v, RID),
+            // Every result iam-state gives reads as its action's type.
+            Ok(a) => render(&action, &a, RID)
+                .unwrap_or_else(|e| panic!("{action} did not render: {}", e.message)),
             Err(e) => e.render(RID).1,
         };
         if let Ok(dir) = std::env::var("IAM_AWS_DUMP") {
@@ -418,6 +420,11 @@ fn credentials_and_account() {
     );
     let xml = s.call("Action=CreateVirtualMFADevice&VirtualMFADeviceName=bob-phone");
     assert!(xml.contains("<VirtualMFADevice><SerialNumber>arn:aws:iam::123456789012:mfa/bob-phone</SerialNumber><Base32StringSeed>"), "{xml}");
+    // The QR code of the otpauth URI, drawn by the renderer: base64 of a PNG.
+    assert!(
+        xml.contains("</Base32StringSeed><QRCodePNG>iVBORw0KGgo"),
+        "{xml}"
+    );
     assert!(s.call("Action=ListVirtualMFADevices").contains("<VirtualMFADevices><member><SerialNumber>arn:aws:iam::123456789012:mfa/bob-phone</SerialNumber></member>"));
     // Not enabled for bob (enabling needs two codes of the seed: tests/aws/boto3_lifecycle.py).
     let xml = s.call(
@@ -495,19 +502,25 @@ fn credentials_and_account() {
 
 #[test]
 fn simulation_shapes() {
-    let v = serde_json::json!({
-        "evaluation_results": [{
-            "eval_action_name": "s3:GetObject",
-            "eval_resource_name": "*",
-            "eval_decision": "allowed",
-            "matched_statements": [{"source_policy_id": "p", "source_policy_type": "IAM Policy"}],
-            "missing_context_values": [],
-            "permissions_boundary_allowed": true
+    let result = EvaluationResult {
+        eval_action_name: "s3:GetObject".into(),
+        eval_resource_name: "*".into(),
+        eval_decision: "allowed".into(),
+        matched_statements: vec![StatementSource {
+            source_policy_id: "p".into(),
+            source_policy_type: "IAM Policy".into(),
         }],
-        "is_truncated": false
-    });
+        missing_context_values: Vec::new(),
+        permissions_boundary_allowed: Some(true),
+        eval_decision_details: Default::default(),
+    };
+    let page = iam_state::ops::Page {
+        items: vec![result],
+        is_truncated: false,
+        marker: None,
+    };
     assert_eq!(
-        render("SimulatePrincipalPolicy", &v, RID),
+        render("SimulatePrincipalPolicy", &Answer::Simulation(page), RID).unwrap(),
         ok(
             "SimulatePrincipalPolicy",
             "<EvaluationResults><member><EvalActionName>s3:GetObject</EvalActionName><EvalResourceName>*</EvalResourceName>\
@@ -520,12 +533,45 @@ fn simulation_shapes() {
     assert_eq!(
         render(
             "GetContextKeysForCustomPolicy",
-            &serde_json::json!({"context_key_names": ["aws:SourceIp"]}),
+            &Answer::ContextKeys(vec!["aws:SourceIp".into()]),
             RID
-        ),
+        )
+        .unwrap(),
         ok(
             "GetContextKeysForCustomPolicy",
             "<ContextKeyNames><member>aws:SourceIp</member></ContextKeyNames>"
         )
+    );
+}
+
+/// A result that does not read as its action's type is refused (`ServiceFailure`), never
+/// rendered with elements missing: here a user whose `arn` field was renamed.
+#[test]
+fn a_result_of_the_wrong_shape_is_an_error_not_a_response_missing_elements() {
+    let mut s = Server::new();
+    let xml = s.call("Action=CreateUser&UserName=alice");
+    assert!(
+        xml.contains("<Arn>arn:aws:iam::123456789012:user/alice</Arn>"),
+        "{xml}"
+    );
+    let get = iam_state::ops::users::UserQuery::Get {
+        name: "alice".into(),
+    };
+    let mut user = iam_state::Query::in_account(A, get).run(&s.store).unwrap();
+    let arn = user.as_object_mut().unwrap().remove("arn").unwrap();
+    user["resource_name"] = arn;
+    let e = render("GetUser", &Answer::State(user), RID).unwrap_err();
+    assert_eq!(e.code, iam_model::ErrorCode::ServiceFailure);
+    assert_eq!(
+        e.message,
+        "The result of GetUser could not be rendered: missing field `arn`"
+    );
+    // A value is never quoted (a result may hold a secret).
+    let key = serde_json::json!({"user_name": 7, "secret_access_key": "s3cr3t"});
+    let e = render("CreateAccessKey", &Answer::State(key), RID).unwrap_err();
+    assert!(
+        !e.message.contains("s3cr3t") && !e.message.contains('7'),
+        "{}",
+        e.message
     );
 }

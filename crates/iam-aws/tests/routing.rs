@@ -322,7 +322,9 @@ fn caller_defaults() {
     );
     assert_eq!(
         route_as(A, Caller::Root, &form("Action=ListMFADevices")).unwrap(),
-        Call::Answer(serde_json::json!({"items": [], "is_truncated": false}))
+        Call::Answer(iam_aws::Answer::State(
+            serde_json::json!({"items": [], "is_truncated": false})
+        ))
     );
     assert_eq!(
         read_as(Caller::Root, "Action=ListMFADevices&UserName=bob"),

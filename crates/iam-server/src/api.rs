@@ -301,8 +301,7 @@ fn input_error(e: &IamError) -> bool {
 
 /// The outcome as the API returns it: a secret created by this call (sealed in the state: an
 /// access key's secret, a virtual MFA device's seed) is shown to its creator once, in the
-/// clear; a new virtual MFA device's otpauth URI comes
-/// with its QR code (`qr_code_png`: base64 of the PNG, as AWS's `QRCodePNG`).
+/// clear.
 pub(crate) fn reveal(secrets: &SecretBox, outcome: &Outcome) -> serde_json::Value {
     let mut v = outcome.to_json();
     crate::mfa::reveal_seed(secrets, &mut v);
@@ -310,14 +309,6 @@ pub(crate) fn reveal(secrets: &SecretBox, outcome: &Outcome) -> serde_json::Valu
         if let Ok(plain) = secrets.open(s) {
             *s = plain;
         }
-    }
-    let qr = v
-        .get("qr_code_uri")
-        .and_then(serde_json::Value::as_str)
-        .and_then(iam_aws::qr::png);
-    if let Some(png) = qr {
-        use base64::Engine;
-        v["qr_code_png"] = base64::engine::general_purpose::STANDARD.encode(png).into();
     }
     v
 }

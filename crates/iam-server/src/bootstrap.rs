@@ -106,9 +106,10 @@ async fn step(
         ),
     )
     .await?;
-    let key = reveal(s.auth.secrets(), &key);
-    let id = key["access_key_id"].as_str().unwrap_or_default();
-    let secret = key["secret_access_key"].as_str().unwrap_or_default();
+    let key: iam_state::ops::access_keys::AccessKey =
+        serde_json::from_value(reveal(s.auth.secrets(), &key))
+            .map_err(|_| "the new root key does not read as an access key".to_owned())?;
+    let (id, secret) = (&key.access_key_id, &key.secret_access_key);
     let text = format!(
         "# iamd operator account {acct} (root). Keep this file secret.\n[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\naws_account_id = {acct}\n",
         acct = account.id

@@ -1,179 +1,179 @@
 //! Access keys, login profiles, MFA devices, account settings and the simulator's results.
 
-use super::ITEMS;
+use super::{read, EvaluationResult};
+use crate::error::AwsError;
 use crate::xml::{base64, Xml};
+use iam_state::ops::access_keys::{AccessKey, AccessKeyMetadata, LastUsedView};
+use iam_state::ops::account::password_policy::PasswordPolicyView;
+use iam_state::ops::account::{ReportState, ReportView};
+use iam_state::ops::login_profiles::LoginProfileView;
+use iam_state::ops::mfa::{CreatedDevice, MfaDeviceView};
+use iam_state::ops::Page;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
-fn key_metadata(x: &mut Xml, v: &Value) {
-    x.str_field("UserName", v, "user_name")
-        .str_field("AccessKeyId", v, "access_key_id")
-        .str_field("Status", v, "status")
-        .time_field("CreateDate", v, "created_ms");
+fn key_metadata(x: &mut Xml, k: &AccessKeyMetadata) {
+    x.text("UserName", &k.user_name)
+        .text("AccessKeyId", &k.access_key_id)
+        .text("Status", k.status.as_str())
+        .time("CreateDate", k.created_ms);
 }
 
-fn mfa_device(x: &mut Xml, v: &Value) {
-    x.str_field("UserName", v, "user_name")
-        .str_field("SerialNumber", v, "serial_number")
-        .time_field("EnableDate", v, "enable_ms");
+fn mfa_device(x: &mut Xml, d: &MfaDeviceView) {
+    x.opt_text("UserName", d.user_name.as_deref())
+        .text("SerialNumber", &d.serial_number);
+    if let Some(ms) = d.enable_ms {
+        x.time("EnableDate", ms);
+    }
 }
 
 /// A `VirtualMFADevice` of ListVirtualMFADevices: the user is named only (iamd's device
 /// view carries the name, not the user record).
-fn virtual_device(x: &mut Xml, v: &Value) {
-    x.str_field("SerialNumber", v, "serial_number");
-    if let Some(user) = v.get("user_name").and_then(Value::as_str) {
+fn virtual_device(x: &mut Xml, d: &MfaDeviceView) {
+    x.text("SerialNumber", &d.serial_number);
+    if let Some(user) = &d.user_name {
         x.open("User").text("UserName", user).close("User");
     }
-    x.time_field("EnableDate", v, "enable_ms").tags_if_any(v);
+    if let Some(ms) = d.enable_ms {
+        x.time("EnableDate", ms);
+    }
+    x.tags_if_any(&d.tags);
 }
 
-/// One `EvaluationResult` of the simulation shape documented on [`crate::Call::Simulate`].
-fn evaluation(x: &mut Xml, v: &Value) {
-    x.str_field("EvalActionName", v, "eval_action_name")
-        .str_field("EvalResourceName", v, "eval_resource_name")
-        .str_field("EvalDecision", v, "eval_decision")
-        .members("MatchedStatements", v, "matched_statements", |x, s| {
-            x.str_field("SourcePolicyId", s, "source_policy_id")
-                .str_field("SourcePolicyType", s, "source_policy_type");
+/// One `EvaluationResult` of a simulation.
+pub(super) fn evaluation(x: &mut Xml, r: &EvaluationResult) {
+    x.text("EvalActionName", &r.eval_action_name)
+        .text("EvalResourceName", &r.eval_resource_name)
+        .text("EvalDecision", &r.eval_decision)
+        .list("MatchedStatements", &r.matched_statements, |x, s| {
+            x.text("SourcePolicyId", &s.source_policy_id)
+                .text("SourcePolicyType", &s.source_policy_type);
         })
-        .string_members("MissingContextValues", v, "missing_context_values");
-    if v.get("permissions_boundary_allowed").is_some() {
+        .strings("MissingContextValues", &r.missing_context_values);
+    if let Some(allowed) = r.permissions_boundary_allowed {
         x.open("PermissionsBoundaryDecisionDetail")
-            .bool_field(
-                "AllowedByPermissionsBoundary",
-                v,
-                "permissions_boundary_allowed",
-            )
+            .flag("AllowedByPermissionsBoundary", allowed)
             .close("PermissionsBoundaryDecisionDetail");
     }
-    if let Some(details) = v.get("eval_decision_details").and_then(Value::as_object) {
+    if !r.eval_decision_details.is_empty() {
         x.open("EvalDecisionDetails");
-        for (k, d) in details {
-            if let Some(d) = d.as_str() {
-                x.open("entry")
-                    .text("key", k)
-                    .text("value", d)
-                    .close("entry");
-            }
+        for (k, d) in &r.eval_decision_details {
+            x.open("entry")
+                .text("key", k)
+                .text("value", d)
+                .close("entry");
         }
         x.close("EvalDecisionDetails");
     }
 }
 
-pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> bool {
+/// The virtual MFA device just created, with its seed (as the server revealed it to the
+/// creator). Blobs: base64 of the base32 text and of the PNG of the otpauth URI's QR code,
+/// as AWS sends them.
+fn created_device(x: &mut Xml, d: &CreatedDevice) {
+    x.open("VirtualMFADevice")
+        .text("SerialNumber", &d.serial_number)
+        .text("Base32StringSeed", &base64(d.base32_string_seed.as_bytes()));
+    if let Some(png) = crate::qr::png(&d.qr_code_uri) {
+        x.text("QRCodePNG", &base64(&png));
+    }
+    x.tags_if_any(&d.tags).close("VirtualMFADevice");
+}
+
+fn password_policy(x: &mut Xml, p: &PasswordPolicyView) {
+    x.open("PasswordPolicy")
+        .num("MinimumPasswordLength", p.minimum_password_length)
+        .flag("RequireSymbols", p.require_symbols)
+        .flag("RequireNumbers", p.require_numbers)
+        .flag("RequireUppercaseCharacters", p.require_uppercase_characters)
+        .flag("RequireLowercaseCharacters", p.require_lowercase_characters)
+        .flag(
+            "AllowUsersToChangePassword",
+            p.allow_users_to_change_password,
+        )
+        .flag("ExpirePasswords", p.expire_passwords);
+    if let Some(n) = p.max_password_age {
+        x.num("MaxPasswordAge", n);
+    }
+    if let Some(n) = p.password_reuse_prevention {
+        x.num("PasswordReusePrevention", n);
+    }
+    x.flag("HardExpiry", p.hard_expiry).close("PasswordPolicy");
+}
+
+pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> Result<bool, AwsError> {
     match action {
         "CreateAccessKey" => {
+            let k: AccessKey = read(action, v)?;
             x.open("AccessKey")
-                .str_field("UserName", v, "user_name")
-                .str_field("AccessKeyId", v, "access_key_id")
-                .str_field("Status", v, "status")
-                .str_field("SecretAccessKey", v, "secret_access_key")
-                .time_field("CreateDate", v, "created_ms")
+                .text("UserName", &k.user_name)
+                .text("AccessKeyId", &k.access_key_id)
+                .text("Status", k.status.as_str())
+                .text("SecretAccessKey", &k.secret_access_key)
+                .time("CreateDate", k.created_ms)
                 .close("AccessKey");
         }
         "ListAccessKeys" => {
-            x.members("AccessKeyMetadata", v, ITEMS, key_metadata)
-                .paging(v);
+            let p: Page<AccessKeyMetadata> = read(action, v)?;
+            x.page("AccessKeyMetadata", &p, key_metadata);
         }
         "GetAccessKeyLastUsed" => {
-            x.str_field("UserName", v, "user_name")
-                .open("AccessKeyLastUsed")
-                .time_field("LastUsedDate", v, "last_used_ms")
-                .str_field("ServiceName", v, "service_name")
-                .str_field("Region", v, "region")
+            let u: LastUsedView = read(action, v)?;
+            x.text("UserName", &u.user_name).open("AccessKeyLastUsed");
+            if let Some(ms) = u.last_used_ms {
+                x.time("LastUsedDate", ms);
+            }
+            x.text("ServiceName", &u.service_name)
+                .text("Region", &u.region)
                 .close("AccessKeyLastUsed");
         }
         "CreateLoginProfile" | "GetLoginProfile" => {
+            let p: LoginProfileView = read(action, v)?;
             x.open("LoginProfile")
-                .str_field("UserName", v, "user_name")
-                .time_field("CreateDate", v, "created_ms")
-                .bool_field("PasswordResetRequired", v, "password_reset_required")
+                .text("UserName", &p.user_name)
+                .time("CreateDate", p.created_ms)
+                .flag("PasswordResetRequired", p.password_reset_required)
                 .close("LoginProfile");
         }
-        "CreateVirtualMFADevice" => {
-            x.open("VirtualMFADevice")
-                .str_field("SerialNumber", v, "serial_number");
-            // Blobs: base64 of the base32 text and of the PNG of the otpauth URI's QR code
-            // (`qr_code_png`, already base64: see `crate::qr`), as AWS sends them.
-            if let Some(seed) = v.get("base32_string_seed").and_then(Value::as_str) {
-                x.text("Base32StringSeed", &base64(seed.as_bytes()));
-            }
-            if let Some(png) = v.get("qr_code_png").and_then(Value::as_str) {
-                x.text("QRCodePNG", png);
-            }
-            x.tags_if_any(v).close("VirtualMFADevice");
-        }
+        "CreateVirtualMFADevice" => created_device(x, &read(action, v)?),
         "ListVirtualMFADevices" => {
-            x.members("VirtualMFADevices", v, ITEMS, virtual_device)
-                .paging(v);
+            let p: Page<MfaDeviceView> = read(action, v)?;
+            x.page("VirtualMFADevices", &p, virtual_device);
         }
-        "GetMFADevice" => mfa_device(x, v),
+        "GetMFADevice" => mfa_device(x, &read(action, v)?),
         "ListMFADevices" => {
-            x.members("MFADevices", v, ITEMS, mfa_device).paging(v);
+            let p: Page<MfaDeviceView> = read(action, v)?;
+            x.page("MFADevices", &p, mfa_device);
         }
         "ListAccountAliases" => {
-            x.string_members("AccountAliases", v, ITEMS).paging(v);
+            let p: Page<String> = read(action, v)?;
+            x.strings("AccountAliases", &p.items)
+                .paging(p.is_truncated, p.marker.as_deref());
         }
-        "GetAccountPasswordPolicy" => {
-            x.open("PasswordPolicy")
-                .int_field("MinimumPasswordLength", v, "minimum_password_length")
-                .bool_field("RequireSymbols", v, "require_symbols")
-                .bool_field("RequireNumbers", v, "require_numbers")
-                .bool_field(
-                    "RequireUppercaseCharacters",
-                    v,
-                    "require_uppercase_characters",
-                )
-                .bool_field(
-                    "RequireLowercaseCharacters",
-                    v,
-                    "require_lowercase_characters",
-                )
-                .bool_field(
-                    "AllowUsersToChangePassword",
-                    v,
-                    "allow_users_to_change_password",
-                )
-                .bool_field("ExpirePasswords", v, "expire_passwords")
-                .int_field("MaxPasswordAge", v, "max_password_age")
-                .int_field("PasswordReusePrevention", v, "password_reuse_prevention")
-                .bool_field("HardExpiry", v, "hard_expiry")
-                .close("PasswordPolicy");
-        }
+        "GetAccountPasswordPolicy" => password_policy(x, &read(action, v)?),
         "GetAccountSummary" => {
+            let summary: BTreeMap<String, u64> = read(action, v)?;
             x.open("SummaryMap");
-            for (k, n) in v.as_object().into_iter().flatten() {
-                if let Some(n) = n.as_u64() {
-                    x.open("entry")
-                        .text("key", k)
-                        .text("value", &n.to_string())
-                        .close("entry");
-                }
+            for (k, n) in &summary {
+                x.open("entry")
+                    .text("key", k)
+                    .num("value", n)
+                    .close("entry");
             }
             x.close("SummaryMap");
         }
         "GenerateCredentialReport" => {
-            x.str_field("State", v, "state")
-                .str_field("Description", v, "description");
+            let r: ReportState = read(action, v)?;
+            x.text("State", &r.state)
+                .text("Description", &r.description);
         }
         "GetCredentialReport" => {
-            if let Some(content) = v.get("content").and_then(Value::as_str) {
-                x.text("Content", &base64(content.as_bytes()));
-            }
-            x.str_field("ReportFormat", v, "report_format").time_field(
-                "GeneratedTime",
-                v,
-                "generated_ms",
-            );
+            let r: ReportView = read(action, v)?;
+            x.text("Content", &base64(r.content.as_bytes()))
+                .text("ReportFormat", &r.report_format)
+                .time("GeneratedTime", r.generated_ms);
         }
-        "SimulatePrincipalPolicy" | "SimulateCustomPolicy" => {
-            x.members("EvaluationResults", v, "evaluation_results", evaluation)
-                .paging(v);
-        }
-        "GetContextKeysForPrincipalPolicy" | "GetContextKeysForCustomPolicy" => {
-            x.string_members("ContextKeyNames", v, "context_key_names");
-        }
-        _ => return false,
+        _ => return Ok(false),
     }
-    true
+    Ok(true)
 }

@@ -1,101 +1,112 @@
 //! Managed policies, versions, attachments and inline policies. Documents are URL-encoded
 //! (GetPolicyVersion `Document`, Get*Policy `PolicyDocument`).
 
-use super::ITEMS;
+use super::read;
+use crate::error::AwsError;
 use crate::xml::Xml;
+use iam_state::ops::policies::{
+    AttachedPolicy, EntitiesPage, EntityKind, InlinePolicyView, PolicyView, VersionView,
+};
+use iam_state::ops::Page;
 use serde_json::Value;
 
 /// A `Policy` element's content. ListPolicies leaves out `Description` and `Tags` (as AWS
 /// does).
-fn policy(x: &mut Xml, v: &Value, full: bool) {
-    x.str_field("PolicyName", v, "policy_name")
-        .str_field("PolicyId", v, "policy_id")
-        .str_field("Arn", v, "arn")
-        .str_field("Path", v, "path")
-        .str_field("DefaultVersionId", v, "default_version_id")
-        .int_field("AttachmentCount", v, "attachment_count")
-        .int_field(
+fn policy(x: &mut Xml, p: &PolicyView, full: bool) {
+    x.text("PolicyName", &p.policy_name)
+        .text("PolicyId", &p.policy_id)
+        .text("Arn", &p.arn)
+        .text("Path", &p.path)
+        .text("DefaultVersionId", &p.default_version_id)
+        .num("AttachmentCount", p.attachment_count)
+        .num(
             "PermissionsBoundaryUsageCount",
-            v,
-            "permissions_boundary_usage_count",
+            p.permissions_boundary_usage_count,
         )
-        .bool_field("IsAttachable", v, "is_attachable");
+        .flag("IsAttachable", p.is_attachable);
     if full {
-        x.nonempty_field("Description", v, "description");
+        x.nonempty("Description", &p.description);
     }
-    x.time_field("CreateDate", v, "created_ms")
-        .time_field("UpdateDate", v, "updated_ms");
+    x.time("CreateDate", p.created_ms)
+        .time("UpdateDate", p.updated_ms);
     if full {
-        x.tags_if_any(v);
+        x.tags_if_any(&p.tags);
     }
 }
 
-fn version(x: &mut Xml, v: &Value) {
-    x.doc_field("Document", v, "document")
-        .str_field("VersionId", v, "version_id")
-        .bool_field("IsDefaultVersion", v, "is_default_version")
-        .time_field("CreateDate", v, "created_ms");
+fn version(x: &mut Xml, v: &VersionView) {
+    if let Some(d) = &v.document {
+        x.doc("Document", d);
+    }
+    x.text("VersionId", &v.version_id)
+        .flag("IsDefaultVersion", v.is_default_version)
+        .time("CreateDate", v.created_ms);
 }
 
 /// The per-kind name element of Get{User,Group,Role}Policy.
-fn entity_name_tag(action: &str) -> &'static str {
-    match action {
-        "GetUserPolicy" => "UserName",
-        "GetGroupPolicy" => "GroupName",
-        _ => "RoleName",
+fn entity_name_tag(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::User => "UserName",
+        EntityKind::Group => "GroupName",
+        EntityKind::Role => "RoleName",
     }
 }
 
-pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> bool {
+pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> Result<bool, AwsError> {
     match action {
         "CreatePolicy" | "GetPolicy" => {
+            let p: PolicyView = read(action, v)?;
             x.open("Policy");
-            policy(x, v, true);
+            policy(x, &p, true);
             x.close("Policy");
         }
         "ListPolicies" => {
-            x.members("Policies", v, ITEMS, |x, p| policy(x, p, false))
-                .paging(v);
+            let p: Page<PolicyView> = read(action, v)?;
+            x.page("Policies", &p, |x, p| policy(x, p, false));
         }
         "CreatePolicyVersion" | "GetPolicyVersion" => {
+            let v: VersionView = read(action, v)?;
             x.open("PolicyVersion");
-            version(x, v);
+            version(x, &v);
             x.close("PolicyVersion");
         }
         "ListPolicyVersions" => {
-            x.members("Versions", v, ITEMS, version).paging(v);
+            let p: Page<VersionView> = read(action, v)?;
+            x.page("Versions", &p, version);
         }
         "ListEntitiesForPolicy" => {
-            x.members("PolicyGroups", v, "policy_groups", |x, g| {
-                x.str_field("GroupName", g, "group_name")
-                    .str_field("GroupId", g, "group_id");
+            let p: EntitiesPage = read(action, v)?;
+            x.list("PolicyGroups", &p.policy_groups, |x, g| {
+                x.text("GroupName", &g.group_name)
+                    .text("GroupId", &g.group_id);
             })
-            .members("PolicyUsers", v, "policy_users", |x, u| {
-                x.str_field("UserName", u, "user_name")
-                    .str_field("UserId", u, "user_id");
+            .list("PolicyUsers", &p.policy_users, |x, u| {
+                x.text("UserName", &u.user_name).text("UserId", &u.user_id);
             })
-            .members("PolicyRoles", v, "policy_roles", |x, r| {
-                x.str_field("RoleName", r, "role_name")
-                    .str_field("RoleId", r, "role_id");
+            .list("PolicyRoles", &p.policy_roles, |x, r| {
+                x.text("RoleName", &r.role_name).text("RoleId", &r.role_id);
             })
-            .paging(v);
+            .paging(p.is_truncated, p.marker.as_deref());
         }
         "ListAttachedUserPolicies" | "ListAttachedGroupPolicies" | "ListAttachedRolePolicies" => {
-            x.members("AttachedPolicies", v, ITEMS, |x, a| {
-                x.str_field("PolicyName", a, "policy_name")
-                    .str_field("PolicyArn", a, "policy_arn");
-            })
-            .paging(v);
+            let p: Page<AttachedPolicy> = read(action, v)?;
+            x.page("AttachedPolicies", &p, |x, a| {
+                x.text("PolicyName", &a.policy_name)
+                    .text("PolicyArn", &a.policy_arn);
+            });
         }
         "GetUserPolicy" | "GetGroupPolicy" | "GetRolePolicy" => {
-            x.str_field(entity_name_tag(action), v, "entity_name")
-                .str_field("PolicyName", v, "policy_name")
-                .doc_field("PolicyDocument", v, "policy_document");
+            let p: InlinePolicyView = read(action, v)?;
+            x.text(entity_name_tag(p.entity), &p.entity_name)
+                .text("PolicyName", &p.policy_name)
+                .doc("PolicyDocument", &p.policy_document);
         }
         "ListUserPolicies" | "ListGroupPolicies" | "ListRolePolicies" => {
-            x.string_members("PolicyNames", v, ITEMS).paging(v);
+            let p: Page<String> = read(action, v)?;
+            x.strings("PolicyNames", &p.items)
+                .paging(p.is_truncated, p.marker.as_deref());
         }
-        _ => return false,
+        _ => return Ok(false),
     }
-    true
+    Ok(true)
 }

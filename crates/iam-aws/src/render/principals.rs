@@ -1,113 +1,130 @@
 //! User, Group, Role and InstanceProfile elements and the actions that return them. List
 //! actions leave out what AWS leaves out (tags and permissions boundaries).
 
-use super::{boundary, ITEMS};
+use super::{boundary, read};
+use crate::error::AwsError;
 use crate::xml::Xml;
+use iam_model::{Account, Group, Role, Tag, User};
+use iam_state::ops::groups::GroupPage;
+use iam_state::ops::instance_profiles::InstanceProfileView;
+use iam_state::ops::Page;
 use serde_json::Value;
 
-/// A `User` element's content. `full` adds what only Get/Create return. An account
-/// record (GetUser by the root) becomes the root identity: `UserId` is the account id and
-/// `Arn` the root ARN.
-pub(crate) fn user(x: &mut Xml, v: &Value, full: bool) {
-    if v.get("root_arn").is_some() {
-        x.str_field("UserId", v, "id")
-            .str_field("Arn", v, "root_arn")
-            .time_field("CreateDate", v, "created_ms");
-        return;
-    }
-    x.str_field("Path", v, "path")
-        .str_field("UserName", v, "name")
-        .str_field("UserId", v, "id")
-        .str_field("Arn", v, "arn")
-        .time_field("CreateDate", v, "created_ms");
+/// A `User` element's content. `full` adds what only Get/Create return.
+pub(crate) fn user(x: &mut Xml, u: &User, full: bool) {
+    x.text("Path", &u.path)
+        .text("UserName", &u.name)
+        .text("UserId", &u.id)
+        .text("Arn", &u.arn)
+        .time("CreateDate", u.created_ms);
     if full {
-        boundary(x, v);
-        x.tags_if_any(v);
+        boundary(x, u.permissions_boundary.as_deref());
+        x.tags_if_any(&u.tags);
     }
 }
 
-pub(crate) fn group(x: &mut Xml, v: &Value) {
-    x.str_field("Path", v, "path")
-        .str_field("GroupName", v, "name")
-        .str_field("GroupId", v, "id")
-        .str_field("Arn", v, "arn")
-        .time_field("CreateDate", v, "created_ms");
+/// The root identity as a `User`: `UserId` is the account id and `Arn` the root ARN.
+fn root(x: &mut Xml, a: &Account) {
+    x.text("UserId", &a.id)
+        .text("Arn", &a.root_arn)
+        .time("CreateDate", a.created_ms);
+}
+
+pub(crate) fn group(x: &mut Xml, g: &Group) {
+    x.text("Path", &g.path)
+        .text("GroupName", &g.name)
+        .text("GroupId", &g.id)
+        .text("Arn", &g.arn)
+        .time("CreateDate", g.created_ms);
 }
 
 /// A `Role` element's content; the trust policy is URL-encoded.
-pub(crate) fn role(x: &mut Xml, v: &Value, full: bool) {
-    x.str_field("Path", v, "path")
-        .str_field("RoleName", v, "name")
-        .str_field("RoleId", v, "id")
-        .str_field("Arn", v, "arn")
-        .time_field("CreateDate", v, "created_ms")
-        .doc_field("AssumeRolePolicyDocument", v, "assume_role_policy")
-        .nonempty_field("Description", v, "description")
-        .int_field("MaxSessionDuration", v, "max_session_duration");
+pub(crate) fn role(x: &mut Xml, r: &Role, full: bool) {
+    x.text("Path", &r.path)
+        .text("RoleName", &r.name)
+        .text("RoleId", &r.id)
+        .text("Arn", &r.arn)
+        .time("CreateDate", r.created_ms)
+        .doc("AssumeRolePolicyDocument", &r.assume_role_policy)
+        .nonempty("Description", &r.description)
+        .num("MaxSessionDuration", r.max_session_duration);
     if full {
-        boundary(x, v);
-        x.tags_if_any(v);
+        boundary(x, r.permissions_boundary.as_deref());
+        x.tags_if_any(&r.tags);
     }
 }
 
-pub(crate) fn instance_profile(x: &mut Xml, v: &Value) {
-    x.str_field("Path", v, "path")
-        .str_field("InstanceProfileName", v, "name")
-        .str_field("InstanceProfileId", v, "id")
-        .str_field("Arn", v, "arn")
-        .time_field("CreateDate", v, "created_ms")
-        .members("Roles", v, "roles", |x, r| role(x, r, false))
-        .tags_if_any(v);
+pub(crate) fn instance_profile(x: &mut Xml, p: &InstanceProfileView) {
+    x.text("Path", &p.path)
+        .text("InstanceProfileName", &p.name)
+        .text("InstanceProfileId", &p.id)
+        .text("Arn", &p.arn)
+        .time("CreateDate", p.created_ms)
+        .list("Roles", &p.roles, |x, r| role(x, r, false))
+        .tags_if_any(&p.tags);
 }
 
-fn wrap(x: &mut Xml, tag: &str, v: &Value, f: impl FnOnce(&mut Xml, &Value)) {
+fn wrap(x: &mut Xml, tag: &str, f: impl FnOnce(&mut Xml)) {
     x.open(tag);
-    f(x, v);
+    f(x);
     x.close(tag);
 }
 
 /// Writes the result of `action` if it is this family's; false otherwise.
-pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> bool {
+pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> Result<bool, AwsError> {
     match action {
-        "CreateUser" | "GetUser" => wrap(x, "User", v, |x, v| user(x, v, true)),
+        // GetUser asked by the root about itself answers the account.
+        "CreateUser" | "GetUser" => match read::<Account>(action, v) {
+            Ok(a) => wrap(x, "User", |x| root(x, &a)),
+            Err(_) => {
+                let u: User = read(action, v)?;
+                wrap(x, "User", |x| user(x, &u, true));
+            }
+        },
         "ListUsers" => {
-            x.members("Users", v, ITEMS, |x, u| user(x, u, false))
-                .paging(v);
+            let p: Page<User> = read(action, v)?;
+            x.page("Users", &p, |x, u| user(x, u, false));
         }
         "ListUserTags"
         | "ListRoleTags"
         | "ListInstanceProfileTags"
         | "ListPolicyTags"
         | "ListMFADeviceTags" => {
-            x.tags(v, ITEMS).paging(v);
+            let p: Page<Tag> = read(action, v)?;
+            x.tags(&p.items).paging(p.is_truncated, p.marker.as_deref());
         }
-        "CreateGroup" => wrap(x, "Group", v, group),
+        "CreateGroup" => {
+            let g: Group = read(action, v)?;
+            wrap(x, "Group", |x| group(x, &g));
+        }
         "GetGroup" => {
-            if let Some(g) = v.get("group") {
-                wrap(x, "Group", g, group);
-            }
-            x.members("Users", v, "users", |x, u| user(x, u, false))
-                .paging(v);
+            let p: GroupPage = read(action, v)?;
+            wrap(x, "Group", |x| group(x, &p.group));
+            x.list("Users", &p.users, |x, u| user(x, u, false))
+                .paging(p.is_truncated, p.marker.as_deref());
         }
         "ListGroups" | "ListGroupsForUser" => {
-            x.members("Groups", v, ITEMS, group).paging(v);
+            let p: Page<Group> = read(action, v)?;
+            x.page("Groups", &p, group);
         }
         "CreateRole" | "GetRole" | "UpdateRoleDescription" => {
-            wrap(x, "Role", v, |x, v| role(x, v, true));
+            let r: Role = read(action, v)?;
+            wrap(x, "Role", |x| role(x, &r, true));
         }
         "UpdateRole" => {}
         "ListRoles" => {
-            x.members("Roles", v, ITEMS, |x, r| role(x, r, false))
-                .paging(v);
+            let p: Page<Role> = read(action, v)?;
+            x.page("Roles", &p, |x, r| role(x, r, false));
         }
         "CreateInstanceProfile" | "GetInstanceProfile" => {
-            wrap(x, "InstanceProfile", v, instance_profile);
+            let p: InstanceProfileView = read(action, v)?;
+            wrap(x, "InstanceProfile", |x| instance_profile(x, &p));
         }
         "ListInstanceProfiles" | "ListInstanceProfilesForRole" => {
-            x.members("InstanceProfiles", v, ITEMS, instance_profile)
-                .paging(v);
+            let p: Page<InstanceProfileView> = read(action, v)?;
+            x.page("InstanceProfiles", &p, instance_profile);
         }
-        _ => return false,
+        _ => return Ok(false),
     }
-    true
+    Ok(true)
 }

@@ -16,7 +16,7 @@ mod unsupported;
 use crate::error::{AwsError, AwsErrors};
 use crate::params::{ContextEntry, Params};
 use iam_model::ErrorCode;
-use iam_state::ops::{Op, PageRequest, Q};
+use iam_state::ops::{Op, Page, PageRequest, Q};
 use iam_state::{Command, Query};
 
 pub use unsupported::UNSUPPORTED;
@@ -50,24 +50,20 @@ impl<'a> From<Option<&'a str>> for Caller<'a> {
 /// What the server must do for a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
-    /// Propose this command (after `Command::prepare`); render its outcome's JSON.
+    /// Propose this command (after `Command::prepare`); render its outcome
+    /// ([`crate::Answer::State`]).
     Write(Command),
-    /// Run this query; render its JSON.
+    /// Run this query; render its result ([`crate::Answer::State`]).
     Read(Query),
     /// The result is known without the state (e.g. the root's access keys: iamd keeps
-    /// none): render this JSON as is.
-    Answer(serde_json::Value),
+    /// none): render this answer as is.
+    Answer(crate::Answer),
     /// SimulatePrincipalPolicy / SimulateCustomPolicy, answered by the server's policy
-    /// evaluation. `render` expects this JSON (one result per action × resource, paged by
-    /// `Simulate::page`):
-    /// `{"evaluation_results": [{"eval_action_name", "eval_resource_name",
-    /// "eval_decision": "allowed"|"explicitDeny"|"implicitDeny", "matched_statements":
-    /// [{"source_policy_id", "source_policy_type"}], "missing_context_values": [str],
-    /// "permissions_boundary_allowed"?: bool, "eval_decision_details"?: {str: str}}],
-    /// "is_truncated": bool, "marker"?: str}`.
+    /// evaluation: one [`crate::EvaluationResult`] per action × resource, paged by
+    /// `Simulate::page` ([`crate::Answer::Simulation`]).
     Simulate(Simulate),
-    /// GetContextKeysForPrincipalPolicy / GetContextKeysForCustomPolicy; `render` expects
-    /// `{"context_key_names": [str]}`.
+    /// GetContextKeysForPrincipalPolicy / GetContextKeysForCustomPolicy
+    /// ([`crate::Answer::ContextKeys`]).
     ContextKeys(ContextKeys),
 }
 
@@ -277,7 +273,12 @@ pub(crate) fn non_user() -> AwsError {
     )
 }
 
-/// An empty page (`{"items": [], "is_truncated": false}`).
+/// An empty page (of any item type: it has no items).
 pub(crate) fn empty_page() -> Call {
-    Call::Answer(serde_json::json!({"items": [], "is_truncated": false}))
+    let page = Page::<String> {
+        items: Vec::new(),
+        is_truncated: false,
+        marker: None,
+    };
+    Call::Answer(crate::Answer::State(iam_state::ops::to_json(&page)))
 }

@@ -34,9 +34,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use iam_auth::sigv4::{self, sha256_hex, AuthForm, SignedRequest};
 use iam_auth::{AuthError, AuthErrors};
-use iam_aws::{Call, Caller, Params};
+use iam_aws::{Answer, Call, Caller, Params};
 use iam_model::{ErrorCode, IamError};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::net::SocketAddr;
 
 mod simulate;
@@ -180,8 +180,15 @@ async fn serve(
             return xml_error(e.code, &e.message, &rid);
         }
     };
-    match run(&s, &caller, &action, call).await {
-        Ok(v) => xml(200, iam_aws::render(&action, &v, &rid), &rid),
+    let rendered = match run(&s, &caller, &action, call).await {
+        // A result that does not read as its action's type is a bug: loud, never a
+        // response missing elements.
+        Ok(answer) => iam_aws::render(&action, &answer, &rid)
+            .inspect_err(|e| tracing::error!(%action, "{}", e.message)),
+        Err(e) => Err(e),
+    };
+    match rendered {
+        Ok(body) => xml(200, body, &rid),
         Err(e) => xml_error(e.code, &e.message, &rid),
     }
 }
@@ -320,19 +327,22 @@ async fn run(
     caller: &crate::auth::Caller,
     action: &str,
     call: Call,
-) -> Result<Value, CallError> {
+) -> Result<Answer, CallError> {
     match call {
         Call::Write(cmd) => {
             let (outcome, _) = s.execute_as(caller, None, cmd).await?;
-            Ok(crate::api::reveal(s.auth.secrets(), &outcome))
+            Ok(Answer::State(crate::api::reveal(
+                s.auth.secrets(),
+                &outcome,
+            )))
         }
         Call::Read(q) => {
             let (v, _) = s
                 .query_as(caller, crate::api::Consistency::Linearizable, q)
                 .await?;
-            Ok(v)
+            Ok(Answer::State(v))
         }
-        Call::Answer(v) => Ok(v),
+        Call::Answer(a) => Ok(a),
         Call::Simulate(sim) => {
             s.may_run_simulation(
                 caller,
@@ -341,13 +351,13 @@ async fn run(
                 sim.caller_arn.as_deref(),
             )?;
             s.read_linearizable().await?;
-            simulate::simulate(s, sim)
+            simulate::simulate(s, sim).map(Answer::Simulation)
         }
         Call::ContextKeys(ck) => {
             s.may_run_simulation(caller, action, ck.policy_source_arn.as_deref(), None)?;
             s.read_linearizable().await?;
             let keys = s.context_keys(ck.policy_source_arn.as_deref(), &ck.policy_input_list)?;
-            Ok(json!({"context_key_names": keys}))
+            Ok(Answer::ContextKeys(keys))
         }
     }
 }

@@ -4,11 +4,15 @@
 
 use crate::api::ApiState;
 use iam_authz::SimulateRequest as AuthzSimulate;
+use iam_aws::{EvaluationResult, StatementSource};
 use iam_model::IamError;
-use serde_json::{json, Value};
+use iam_state::ops::Page;
 use std::collections::BTreeSet;
 
-pub(super) fn simulate(s: &ApiState, sim: iam_aws::Simulate) -> Result<Value, IamError> {
+pub(super) fn simulate(
+    s: &ApiState,
+    sim: iam_aws::Simulate,
+) -> Result<Page<EvaluationResult>, IamError> {
     let custom = sim.policy_source_arn.is_none();
     let req = AuthzSimulate {
         principal_arn: sim.policy_source_arn.clone().or(sim.caller_arn.clone()),
@@ -32,37 +36,39 @@ pub(super) fn simulate(s: &ApiState, sim: iam_aws::Simulate) -> Result<Value, Ia
         session_tags: Vec::new(),
     };
     let answer = s.run_simulation(&req)?;
-    let results: Vec<(String, Value)> = answer
+    let results: Vec<(String, EvaluationResult)> = answer
         .results
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let decision = r.decision.as_str();
-            let matched: Vec<Value> = r
+            let matched = r
                 .matched
                 .iter()
                 .chain(r.decided_by.iter())
                 .map(|m| m.policy.clone())
                 .collect::<BTreeSet<_>>()
                 .into_iter()
-                .map(|p| json!({"source_policy_id": p, "source_policy_type": if p.starts_with("arn:") { "IAM Policy" } else { "user" }}))
+                .map(|p| StatementSource {
+                    source_policy_type: if p.starts_with("arn:") {
+                        "IAM Policy"
+                    } else {
+                        "user"
+                    }
+                    .to_owned(),
+                    source_policy_id: p,
+                })
                 .collect();
-            (
-                format!("{i:08}"),
-                json!({
-                    "eval_action_name": r.action,
-                    "eval_resource_name": r.resource,
-                    "eval_decision": decision,
-                    "matched_statements": matched,
-                    "missing_context_values": [],
-                }),
-            )
+            let result = EvaluationResult {
+                eval_action_name: r.action.clone(),
+                eval_resource_name: r.resource.clone(),
+                eval_decision: r.decision.as_str().to_owned(),
+                matched_statements: matched,
+                missing_context_values: Vec::new(),
+                permissions_boundary_allowed: None,
+                eval_decision_details: Default::default(),
+            };
+            (format!("{i:08}"), result)
         })
         .collect();
-    let page = iam_state::ops::paging::vec_page(results, &sim.page)?;
-    let mut out = json!({"evaluation_results": page.items, "is_truncated": page.is_truncated});
-    if let Some(m) = page.marker {
-        out["marker"] = json!(m);
-    }
-    Ok(out)
+    iam_state::ops::paging::vec_page(results, &sim.page)
 }

@@ -96,7 +96,7 @@ impl Iam for ApiState {
             .await
             .map_err(status)?;
         Ok(Response::new(WriteResult {
-            outcome_json: reveal(self.auth.secrets(), &outcome).to_string(),
+            outcome_json: with_qr_code(reveal(self.auth.secrets(), &outcome)).to_string(),
             log_index: index,
         }))
     }
@@ -280,4 +280,19 @@ impl Iam for ApiState {
             .map_err(status)?;
         Ok(Response::new(WriteReply { log_index: index }))
     }
+}
+
+/// A new virtual MFA device's outcome gains its QR code for the native API (`qr_code_png`:
+/// base64 of the PNG of the otpauth URI, what `iamctl mfa create-virtual --outfile` writes
+/// out); the Query API's renderer draws its own `QRCodePNG` from the typed record.
+fn with_qr_code(mut v: serde_json::Value) -> serde_json::Value {
+    let qr = v
+        .get("qr_code_uri")
+        .and_then(serde_json::Value::as_str)
+        .and_then(iam_aws::qr::png);
+    if let Some(png) = qr {
+        use base64::Engine;
+        v["qr_code_png"] = base64::engine::general_purpose::STANDARD.encode(png).into();
+    }
+    v
 }

@@ -88,6 +88,14 @@ pub enum AccessKeyStatus {
 }
 
 impl AccessKeyStatus {
+    /// AWS's name of the status (`Active`, `Inactive`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Inactive => "Inactive",
+        }
+    }
+
     pub fn parse(s: &str) -> IamResult<Self> {
         match s {
             "Active" => Ok(Self::Active),

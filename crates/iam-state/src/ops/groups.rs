@@ -309,6 +309,16 @@ fn read(state: &dyn StateRead, account: &str, name: &str) -> IamResult<Group> {
         .ok_or_else(|| IamError::no_such("group", name))
 }
 
+/// GetGroup's answer: the group and one page of its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupPage {
+    pub group: Group,
+    pub users: Vec<User>,
+    pub is_truncated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+}
+
 pub(crate) fn query(
     state: &dyn StateRead,
     account: &str,
@@ -328,15 +338,12 @@ pub(crate) fn query(
                 })
                 .collect();
             let p = vec_page(members, page)?;
-            let mut out = serde_json::json!({
-                "group": to_json(&group),
-                "users": to_json(&p.items),
-                "is_truncated": p.is_truncated,
-            });
-            if let (Some(m), Some(o)) = (p.marker, out.as_object_mut()) {
-                o.insert("marker".into(), m.into());
-            }
-            Ok(out)
+            Ok(to_json(&GroupPage {
+                group,
+                users: p.items,
+                is_truncated: p.is_truncated,
+                marker: p.marker,
+            }))
         }
         GroupQuery::List { path_prefix, page } => {
             names::validate_path_prefix(path_prefix)?;
