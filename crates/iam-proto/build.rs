@@ -5,7 +5,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Build scripts are single-threaded, so setting the environment here races with nothing;
     // PROTOC tells prost-build which protoc binary to run.
     std::env::set_var("PROTOC", protoc);
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time: `env!` would bake in the directory the build script was compiled
+    // in, and a target dir shared by two checkouts would then compile the other one's protos.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR")?;
+    let root = std::path::Path::new(&manifest).join("../../proto");
     let files = [
         root.join("iam/v1/iam.proto"),
         root.join("iam/raft/v1/raft.proto"),

@@ -62,6 +62,17 @@ impl StateView {
         f(&view, applied)
     }
 
+    /// Runs `f` over the state as one RocksDB snapshot taken at `f`'s first read: a
+    /// decision that reads nothing (the root in its own account) costs no snapshot, one that
+    /// reads several keys never mixes two applies. For reads that need no applied index.
+    pub fn reads<R>(&self, f: impl FnOnce(&dyn StateRead) -> R) -> R {
+        let view = LazySnapView {
+            db: &self.db,
+            snap: std::cell::OnceCell::new(),
+        };
+        f(&view)
+    }
+
     /// The last purged log index (0 if none).
     pub fn purged_index(&self) -> u64 {
         crate::log_store::purged_index(&self.db).unwrap_or(0)
@@ -135,6 +146,35 @@ impl StateRead for SnapView<'_> {
         {
             f(&k, &v);
         }
+    }
+}
+
+/// A snapshot view whose snapshot is taken by its first read ([`StateView::reads`]).
+struct LazySnapView<'a> {
+    db: &'a DB,
+    snap: std::cell::OnceCell<rocksdb::Snapshot<'a>>,
+}
+
+impl<'a> LazySnapView<'a> {
+    fn view(&self) -> SnapView<'_> {
+        SnapView {
+            db: self.db,
+            snap: self.snap.get_or_init(|| self.db.snapshot()),
+        }
+    }
+}
+
+impl StateRead for LazySnapView<'_> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.view().get(key)
+    }
+
+    fn scan(&self, prefix: &[u8], after: Option<&[u8]>, limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.view().scan(prefix, after, limit)
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&[u8], &[u8])) {
+        self.view().for_each(f)
     }
 }
 

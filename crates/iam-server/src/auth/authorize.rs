@@ -57,10 +57,8 @@ pub fn check(
     now_ms: u64,
 ) -> Result<(), IamError> {
     let who = caller.view();
-    view.consistent(|state, _| {
-        authz.decide_call(state, &who, scope, target, root_credentials, now_ms)
-    })
-    .map_err(refusal)
+    view.reads(|state| authz.decide_call(state, &who, scope, target, root_credentials, now_ms))
+        .map_err(refusal)
 }
 
 /// For a call the caller may make without a grant (a user changing their own password when
@@ -73,6 +71,6 @@ pub fn check_explicit_deny(
     now_ms: u64,
 ) -> Result<(), IamError> {
     let who = caller.view();
-    view.consistent(|state, _| authz.decide_explicit_deny(state, &who, target, now_ms))
+    view.reads(|state| authz.decide_explicit_deny(state, &who, target, now_ms))
         .map_err(refusal)
 }
