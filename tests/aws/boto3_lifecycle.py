@@ -88,6 +88,12 @@ iam.tag_user(UserName="alice", Tags=[{"Key": "cost", "Value": "42"}])
 tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName="alice")["Tags"]}
 assert tags == {"team": "core", "cost": "42"}, tags
 iam.untag_user(UserName="alice", TagKeys=["cost"])
+# Tags list in the order they were added (not sorted), page by page too.
+iam.tag_user(UserName="alice", Tags=[{"Key": "Stan", "Value": "1"}, {"Key": "like-a", "Value": "2"}])
+keys = [t["Key"] for p in iam.get_paginator("list_user_tags").paginate(
+    UserName="alice", PaginationConfig={"PageSize": 1}) for t in p["Tags"]]
+assert keys == ["team", "Stan", "like-a"], keys
+iam.untag_user(UserName="alice", TagKeys=["Stan", "like-a"])
 
 # Groups and membership.
 g = on(2).create_group(GroupName="devs")["Group"]
@@ -149,6 +155,19 @@ iam.create_access_key(UserName="alice")
 expect_error("LimitExceeded", iam.create_access_key, UserName="alice")
 iam.update_account_password_policy(MinimumPasswordLength=12, RequireSymbols=True)
 assert iam.get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 12
+# Every violated constraint in one ValidationError, as AWS words it; the policy is unchanged.
+try:
+    iam.update_account_password_policy(MinimumPasswordLength=129, PasswordReusePrevention=25)
+    raise AssertionError("an out-of-range password policy was accepted")
+except ClientError as e:
+    err = e.response["Error"]
+    assert err["Code"] == "ValidationError", err
+    assert err["Message"] == (
+        "2 validation errors detected: Value '129' at 'minimumPasswordLength' failed to satisfy "
+        "constraint: Member must have value less than or equal to 128; Value '25' at "
+        "'passwordReusePrevention' failed to satisfy constraint: Member must have value less "
+        "than or equal to 24"), err
+assert iam.get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 12
 expect_error("PasswordPolicyViolation", iam.create_login_profile, UserName="alice", Password="short")
 iam.create_login_profile(UserName="alice", Password="Correct-horse-42", PasswordResetRequired=False)
 dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone",
@@ -159,6 +178,15 @@ assert tags["IsTruncated"] is False, tags
 page = iam.list_mfa_device_tags(SerialNumber=dev["SerialNumber"], MaxItems=1)
 assert len(page["Tags"]) == 1 and page["IsTruncated"] is True and page["Marker"], page
 expect_error("NoSuchEntity", iam.list_mfa_device_tags, SerialNumber="arn:aws:iam::123456789012:mfa/nothing-here")
+# Tagged and untagged through followers; tags list in the order added, a re-tagged key in place.
+on(1).tag_mfa_device(SerialNumber=dev["SerialNumber"],
+                     Tags=[{"Key": "Owner", "Value": "carol"}, {"Key": "env", "Value": "prod"}])
+pairs = [(t["Key"], t["Value"]) for t in on(2).list_mfa_device_tags(SerialNumber=dev["SerialNumber"])["Tags"]]
+assert pairs == [("Owner", "carol"), ("kind", "phone"), ("env", "prod")], pairs
+on(2).untag_mfa_device(SerialNumber=dev["SerialNumber"], TagKeys=["OWNER", "env"])
+assert [t["Key"] for t in iam.list_mfa_device_tags(SerialNumber=dev["SerialNumber"])["Tags"]] == ["kind"]
+expect_error("NoSuchEntity", iam.tag_mfa_device, SerialNumber="arn:aws:iam::123456789012:mfa/nothing-here",
+             Tags=[{"Key": "k", "Value": "v"}])
 seed = dev["Base32StringSeed"]
 seed = seed.decode() if isinstance(seed, bytes) else seed
 now = time.time()

@@ -101,12 +101,28 @@ except ClientError as e:
     msg = e.response["Error"]["Message"]
 assert alice_arn in msg and "iam:CreateUser" in msg, msg
 
+# ---- GetAccessKeyInfo: the account of a key that exists (any status), given sts:GetAccessKeyInfo
+assert sts.get_access_key_info(AccessKeyId=alice[0])["Account"] == account
+expect_error("AccessDenied", lambda: client("sts", 1, alice).get_access_key_info(AccessKeyId=ROOT[0]),
+             "GetAccessKeyInfo without sts:GetAccessKeyInfo")
+expect_error("InvalidClientTokenId", lambda: sts.get_access_key_info(AccessKeyId="AKIA" + "Q" * 16),
+             "GetAccessKeyInfo of a key id never issued")
+expect_error("ValidationError", lambda: sts.get_access_key_info(AccessKeyId="AKIA-QQQQQQQQQQQ"),
+             "GetAccessKeyInfo of a malformed key id")
+gone = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
+iam.delete_access_key(UserName="alice", AccessKeyId=gone)
+expect_error("InvalidClientTokenId", lambda: sts.get_access_key_info(AccessKeyId=gone),
+             "GetAccessKeyInfo of a deleted key")
+
 # ---- a policy written through node 1 takes effect on node 2
 iam.put_user_policy(UserName="alice", PolicyName="ops", PolicyDocument=policy(
-    allow(["iam:ListUsers", "iam:GetUser", "sts:AssumeRole"]),
+    allow(["iam:ListUsers", "iam:GetUser", "sts:AssumeRole", "sts:GetAccessKeyInfo"]),
     allow("iam:CreateUser", f"arn:aws:iam::{account}:user/team/*"),
     {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": f"arn:aws:iam::{account}:user/team/root*"}))
 eventually(alice_iam.list_users, "alice's policy on node 2")
+# Any node answers, from its own copy of the key table (after a linearizable read).
+info = client("sts", 1, alice).get_access_key_info(AccessKeyId=ROOT[0])
+assert info["Account"] == account, info
 alice_iam.create_user(UserName="bob", Path="/team/")
 expect_error("AccessDenied", lambda: alice_iam.create_user(UserName="carol"), "resource outside the allowed path")
 expect_error("AccessDenied", lambda: alice_iam.create_user(UserName="rootish", Path="/team/"), "explicit deny")

@@ -81,6 +81,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("DeleteVirtualMFADevice", "mfa delete-virtual"),
     ("ListVirtualMFADevices", "mfa list-virtual"), ("ListMFADevices", "mfa list"),
     ("GetMFADevice", "mfa get"), ("ListMFADeviceTags", "mfa list-tags"),
+    ("TagMFADevice", "mfa tag"), ("UntagMFADevice", "mfa untag"),
     // account
     ("CreateAccountAlias", "account set-alias"), ("DeleteAccountAlias", "account delete-alias"),
     ("ListAccountAliases", "account list-aliases"),

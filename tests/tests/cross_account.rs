@@ -1,6 +1,6 @@
 //! AssumeRole across accounts with real processes: the role's trust policy (naming the
 //! caller's account or ARN) and an identity policy of the caller must both allow it, and the
-//! session then acts in the role's account.
+//! session then acts in the role's account. GetAccessKeyInfo finds a key of another account.
 
 use iam_client::Credentials;
 use iamd_tests::iamctl::{all_ok, as_user, json, until_ok, user_with_key};
@@ -91,6 +91,18 @@ async fn cross_account_assume_role_needs_trust_and_identity() {
         let ned_named = assume(&named, &[]);
         let (code, _, err) = as_user(&mut c, &ned, &strs(&ned_named));
         assert_eq!((code, err.contains("AccessDenied")), (1, true), "{err}");
+
+        // GetAccessKeyInfo names the account of a key of any account, as AWS does; a
+        // caller needs sts:GetAccessKeyInfo (amy has only sts:AssumeRole).
+        let pk = user_with_key(&mut c, Some(&partner), "pk");
+        let info = ["-o", "json", "sts", "get-access-key-info", "--access-key-id"];
+        let (code, out, err) = c.iamctl(&[&info[..], &[pk.access_key_id.as_str()]].concat());
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(json(&out)["account"], partner.as_str());
+        let (code, _, err) = as_user(&mut c, &amy, &[&info[..], &[pk.access_key_id.as_str()]].concat());
+        assert_eq!((code, err.contains("AccessDenied")), (1, true), "{err}");
+        let (code, _, err) = c.iamctl(&[&info[..], &["AKIAQQQQQQQQQQQQQQQQ"]].concat());
+        assert_eq!((code, err.contains("InvalidClientTokenId")), (1, true), "{err}");
     })
     .await;
 }

@@ -330,7 +330,7 @@ fn modules_import_in_one_direction() {
                 "mfa.rs",
                 "password.rs",
                 "password_change.rs",
-                "sts.rs",
+                "sts",
                 "trust.rs",
                 "auth",
             ],

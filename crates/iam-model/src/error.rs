@@ -173,13 +173,9 @@ impl IamError {
 
     /// AWS's `ValidationError` wording for a field that fails a constraint.
     pub fn validation(field: &str, value: &str, constraint: &str) -> Self {
-        Self::new(
-            ErrorCode::ValidationError,
-            format!(
-                "1 validation error detected: Value '{value}' at '{field}' failed to satisfy \
-                 constraint: {constraint}"
-            ),
-        )
+        let mut v = Violations::default();
+        v.add(field, value, constraint);
+        v.into_error().expect("one violation")
     }
 
     /// AWS's `LimitExceeded` wording for a quota.
@@ -220,5 +216,39 @@ mod tests {
         }
         assert_eq!(ErrorCode::parse("nosuchentity"), None);
         assert_eq!(ErrorCode::parse(""), None);
+    }
+}
+
+/// Every constraint one request violates, reported together as AWS does: `N validation
+/// errors detected: Value 'v' at 'field' failed to satisfy constraint: C; Value …` (`1
+/// validation error detected: …` for one).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Violations(Vec<String>);
+
+impl Violations {
+    /// Records that `value` of `field` fails `constraint`.
+    pub fn add(&mut self, field: &str, value: &str, constraint: &str) {
+        self.0.push(format!(
+            "Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
+        ));
+    }
+
+    /// The `ValidationError` naming every violation, or `None` when there is none.
+    pub fn into_error(self) -> Option<IamError> {
+        let n = self.0.len();
+        let (count, noun) = match n {
+            0 => return None,
+            1 => (n, "error"),
+            _ => (n, "errors"),
+        };
+        Some(IamError::new(
+            ErrorCode::ValidationError,
+            format!("{count} validation {noun} detected: {}", self.0.join("; ")),
+        ))
+    }
+
+    /// `Ok` when nothing was violated, else the `ValidationError` naming every violation.
+    pub fn check(self) -> IamResult<()> {
+        self.into_error().map_or(Ok(()), Err)
     }
 }

@@ -16,5 +16,5 @@ pub mod time;
 pub use entity::{
     Account, Group, InlinePolicies, InstanceProfile, ManagedPolicy, PolicyVersion, Role, Tag, User,
 };
-pub use error::{ErrorCode, IamError, IamResult, RpcCode};
+pub use error::{ErrorCode, IamError, IamResult, RpcCode, Violations};
 pub use ids::AccountId;

@@ -281,5 +281,7 @@ mod account_tests;
 mod determinism_tests;
 #[path = "credentials/login_profiles.rs"]
 mod login_profiles_tests;
+#[path = "credentials/mfa_tags.rs"]
+mod mfa_tags_tests;
 #[path = "credentials/mfa.rs"]
 mod mfa_tests;

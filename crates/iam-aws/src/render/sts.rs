@@ -1,5 +1,5 @@
 //! STS's answers (API version 2011-06-15) as AWS writes them: `GetCallerIdentity`,
-//! `GetSessionToken` and `AssumeRole`, from the typed results the server's STS step returns.
+//! `GetSessionToken`, `AssumeRole` and `GetAccessKeyInfo`, from the typed results the server's STS step returns.
 
 use crate::xml::{escape, timestamp};
 use iam_auth::token::IssuedCredentials;
@@ -22,6 +22,10 @@ pub enum StsResult {
         arn: String,
         source_identity: Option<String>,
     },
+    /// The account an access key belongs to.
+    AccessKeyInfo {
+        account: String,
+    },
 }
 
 impl StsResult {
@@ -31,6 +35,7 @@ impl StsResult {
             Self::CallerIdentity { .. } => "GetCallerIdentity",
             Self::SessionToken(_) => "GetSessionToken",
             Self::AssumedRole { .. } => "AssumeRole",
+            Self::AccessKeyInfo { .. } => "GetAccessKeyInfo",
         }
     }
 }
@@ -59,6 +64,9 @@ pub fn render_sts(result: &StsResult, request_id: &str) -> String {
             escape(account)
         ),
         StsResult::SessionToken(c) => credentials_xml(c),
+        StsResult::AccessKeyInfo { account } => {
+            format!("    <Account>{}</Account>\n", escape(account))
+        }
         StsResult::AssumedRole {
             credentials,
             assumed_role_id,
@@ -135,5 +143,21 @@ mod tests {
         let token = render_sts(&StsResult::SessionToken(creds()), "r");
         assert!(token.contains("<GetSessionTokenResult>\n    <Credentials>"));
         assert!(!token.contains("AssumedRoleUser"));
+    }
+
+    #[test]
+    fn access_key_info() {
+        let xml = render_sts(
+            &StsResult::AccessKeyInfo {
+                account: "123456789012".into(),
+            },
+            "rid",
+        );
+        assert!(
+            xml.contains(
+                "<GetAccessKeyInfoResult>\n    <Account>123456789012</Account>\n  </GetAccessKeyInfoResult>"
+            ),
+            "{xml}"
+        );
     }
 }

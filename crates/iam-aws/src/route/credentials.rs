@@ -130,6 +130,14 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
             }
             (None, _) => return Err(non_user()),
         },
+        "TagMFADevice" => cx.write(MfaOp::Tag {
+            serial_number: cx.req("SerialNumber")?,
+            tags: super::principals::required_tags(cx)?,
+        }),
+        "UntagMFADevice" => cx.write(MfaOp::Untag {
+            serial_number: cx.req("SerialNumber")?,
+            tag_keys: p.required_list("TagKeys")?,
+        }),
         "ListMFADeviceTags" => cx.read(MfaQuery::ListTags {
             serial_number: cx.req("SerialNumber")?,
             page: cx.page()?,

@@ -195,7 +195,7 @@ pub const SUPPORTED: &[&str] = &[
     // MFA
     "CreateVirtualMFADevice", "EnableMFADevice", "DeactivateMFADevice", "ResyncMFADevice",
     "DeleteVirtualMFADevice", "ListVirtualMFADevices", "ListMFADevices", "GetMFADevice",
-    "ListMFADeviceTags",
+    "ListMFADeviceTags", "TagMFADevice", "UntagMFADevice",
     // account
     "CreateAccountAlias", "DeleteAccountAlias", "ListAccountAliases",
     "UpdateAccountPasswordPolicy", "GetAccountPasswordPolicy", "DeleteAccountPasswordPolicy",

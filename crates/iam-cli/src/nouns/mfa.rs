@@ -73,6 +73,22 @@ pub(crate) enum MfaCmd {
         #[arg(long)]
         serial_number: String,
     },
+    /// Add or replace tags on a virtual MFA device.
+    Tag {
+        #[arg(long)]
+        serial_number: String,
+        /// Tags as Key=k,Value=v or k=v (repeatable, at least one).
+        #[arg(long = "tag", required = true)]
+        tags: Vec<String>,
+    },
+    /// Remove tags from a virtual MFA device (absent keys are ignored).
+    Untag {
+        #[arg(long)]
+        serial_number: String,
+        /// Tag key to remove (repeatable, at least one).
+        #[arg(long = "tag-key", required = true)]
+        tag_keys: Vec<String>,
+    },
     /// List a virtual MFA device's tags.
     ListTags {
         #[arg(long)]
@@ -248,6 +264,30 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: MfaCmd) -> anyhow::Result<u8> {
                 })
                 .await?;
             ctx.show(&v, &["serial_number", "user_name", "enable_ms"]);
+        }
+        MfaCmd::Tag {
+            serial_number,
+            tags,
+        } => {
+            let tags = parse_tags("--tag", &tags)?;
+            let v = ctx
+                .write(MfaOp::Tag {
+                    serial_number,
+                    tags,
+                })
+                .await?;
+            ctx.done(&v);
+        }
+        MfaCmd::Untag {
+            serial_number,
+            tag_keys,
+        } => {
+            let op = MfaOp::Untag {
+                serial_number,
+                tag_keys,
+            };
+            let v = ctx.write(op).await?;
+            ctx.done(&v);
         }
         MfaCmd::ListTags {
             serial_number,

@@ -7,7 +7,8 @@ use super::{read_document, Ctx};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use iam_proto::v1::{
-    AssumeRoleRequest, GetCallerIdentityRequest, GetSessionTokenRequest, TemporaryCredentials,
+    AssumeRoleRequest, GetAccessKeyInfoRequest, GetCallerIdentityRequest, GetSessionTokenRequest,
+    TemporaryCredentials,
 };
 use serde_json::{json, Value};
 
@@ -24,6 +25,11 @@ pub(crate) enum StsCmd {
     },
     /// Temporary credentials of a role session.
     AssumeRole(RoleArgs),
+    /// The account an access key belongs to (a key that exists, in any account).
+    GetAccessKeyInfo {
+        #[arg(long)]
+        access_key_id: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -121,6 +127,17 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: StsCmd) -> anyhow::Result<u8> {
                     .await?;
             let v = json!({"arn": r.arn, "user_id": r.user_id, "account": r.account});
             ctx.show(&v, &["arn", "user_id", "account"]);
+        }
+        StsCmd::GetAccessKeyInfo { access_key_id } => {
+            let req = GetAccessKeyInfoRequest { access_key_id };
+            let r = ctx
+                .client()?
+                .call(|mut c, _| {
+                    let req = req.clone();
+                    async move { c.get_access_key_info(req).await }
+                })
+                .await?;
+            ctx.show(&json!({"account": r.account}), &["account"]);
         }
         StsCmd::GetSessionToken {
             duration_seconds,

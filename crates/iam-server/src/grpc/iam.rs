@@ -57,6 +57,13 @@ impl Iam for ApiState {
         self.assume_role_rpc(req).await
     }
 
+    async fn get_access_key_info(
+        &self,
+        req: Request<GetAccessKeyInfoRequest>,
+    ) -> Result<Response<AccessKeyInfo>, Status> {
+        self.get_access_key_info_rpc(req).await
+    }
+
     async fn login(&self, req: Request<LoginRequest>) -> Result<Response<LoginReply>, Status> {
         let ip = req.remote_addr().map(|a| a.ip());
         let r = req.into_inner();

@@ -1,4 +1,5 @@
-//! STS on the gRPC API (`GetCallerIdentity`, `GetSessionToken`, `AssumeRole`) for iamctl
+//! STS on the gRPC API (`GetCallerIdentity`, `GetSessionToken`, `AssumeRole`,
+//! `GetAccessKeyInfo`) for iamctl
 //! (`credential-process`, `agent`): the typed request becomes the AWS parameters and runs
 //! through exactly the code the AWS STS API on the HTTP port runs.
 
@@ -46,6 +47,18 @@ impl ApiState {
             user_id,
             account,
         }))
+    }
+
+    pub(crate) async fn get_access_key_info_rpc(
+        &self,
+        req: Request<GetAccessKeyInfoRequest>,
+    ) -> Result<Response<AccessKeyInfo>, Status> {
+        let caller = caller_of(&req)?;
+        let p = params(vec![("AccessKeyId".into(), req.into_inner().access_key_id)]);
+        let account = crate::sts::get_access_key_info(self, &caller, &p)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(AccessKeyInfo { account }))
     }
 
     pub(crate) async fn get_session_token_rpc(

@@ -1,6 +1,11 @@
-//! AWS STS (2011-06-15) on the HTTP port: `GetCallerIdentity`, `GetSessionToken` and
-//! `AssumeRole`. Temporary credentials are self-contained (`iam_auth::token`): the node that
-//! issues them writes nothing, and any node verifies them with the replicated key ring.
+//! AWS STS (2011-06-15) on the HTTP port: `GetCallerIdentity`, `GetSessionToken`,
+//! `AssumeRole` and `GetAccessKeyInfo` (`key_info.rs`). Temporary credentials are
+//! self-contained (`iam_auth::token`): the node that issues them writes nothing, and any node
+//! verifies them with the replicated key ring.
+
+mod key_info;
+
+pub(crate) use key_info::get_access_key_info;
 
 use crate::api::ApiState;
 use crate::auth::{Caller, CallerKind};
@@ -79,6 +84,9 @@ pub(crate) async fn handle(
                 source_identity: a.source_identity,
             })
         }
+        "GetAccessKeyInfo" => Ok(StsResult::AccessKeyInfo {
+            account: get_access_key_info(s, caller, params).await?,
+        }),
         "" => Err(err(ErrorCode::MissingAction, "Missing Action")),
         a if is_sts_action(a) => Err(err(
             ErrorCode::NotImplemented,

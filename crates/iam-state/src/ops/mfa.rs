@@ -15,6 +15,7 @@
 
 pub mod checked;
 pub(crate) mod queries;
+pub mod tags;
 pub mod totp;
 
 use super::limits::{self, Counter, QuotaKind};
@@ -117,6 +118,16 @@ pub enum MfaOp {
         seed_check: String,
         step: Option<u64>,
     },
+    /// `TagMFADevice` (from release [`crate::release::MFA_DEVICE_TAGS`]).
+    Tag {
+        serial_number: String,
+        tags: Vec<Tag>,
+    },
+    /// `UntagMFADevice` (from release [`crate::release::MFA_DEVICE_TAGS`]).
+    Untag {
+        serial_number: String,
+        tag_keys: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +218,8 @@ impl MfaOp {
             Self::Authenticate { .. } | Self::CheckCode { .. } => "AuthenticateMFA",
             Self::EnableChecked { .. } => "EnableMFADevice",
             Self::ResyncChecked { .. } => "ResyncMFADevice",
+            Self::Tag { .. } => "TagMFADevice",
+            Self::Untag { .. } => "UntagMFADevice",
         }
     }
 
@@ -395,6 +408,14 @@ fn clear_seed(device: &VirtualMfaDevice) -> Option<Vec<u8>> {
 pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &MfaOp) -> IamResult<Outcome> {
     let a = cx.account;
     match op {
+        MfaOp::Tag {
+            serial_number,
+            tags,
+        } => tags::tag(cx, serial_number, tags),
+        MfaOp::Untag {
+            serial_number,
+            tag_keys,
+        } => tags::untag(cx, serial_number, tag_keys),
         MfaOp::CreateVirtual {
             name,
             path,

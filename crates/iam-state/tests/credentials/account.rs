@@ -93,6 +93,40 @@ fn the_password_policy_is_replaced_whole_and_range_checked() {
             ErrorCode::ValidationError,
         );
     }
+    // Every violated constraint at once, in AWS's form (and nothing stored: `rejects`).
+    let m = w.rejects(
+        T0,
+        AccountOp::UpdatePasswordPolicy {
+            policy: PasswordPolicyInput {
+                minimum_password_length: Some(129),
+                max_password_age: Some(0),
+                password_reuse_prevention: Some(25),
+                ..Default::default()
+            },
+        },
+        ErrorCode::ValidationError,
+    );
+    assert_eq!(
+        m,
+        "3 validation errors detected: \
+         Value '129' at 'minimumPasswordLength' failed to satisfy constraint: Member must have value less than or equal to 128; \
+         Value '0' at 'maxPasswordAge' failed to satisfy constraint: Member must have value greater than or equal to 1; \
+         Value '25' at 'passwordReusePrevention' failed to satisfy constraint: Member must have value less than or equal to 24"
+    );
+    let m = w.rejects(
+        T0,
+        AccountOp::UpdatePasswordPolicy {
+            policy: PasswordPolicyInput {
+                minimum_password_length: Some(5),
+                ..Default::default()
+            },
+        },
+        ErrorCode::ValidationError,
+    );
+    assert_eq!(
+        m,
+        "1 validation error detected: Value '5' at 'minimumPasswordLength' failed to satisfy constraint: Member must have value greater than or equal to 6"
+    );
     set_policy(
         &mut w,
         PasswordPolicyInput {

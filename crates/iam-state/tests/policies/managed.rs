@@ -310,7 +310,7 @@ fn policy_tags() {
         .unwrap();
     assert_eq!(
         l["items"],
-        serde_json::json!([{"key": "a", "value": "2"}, {"key": "B", "value": "3"}])
+        serde_json::json!([{"key": "B", "value": "3"}, {"key": "a", "value": "2"}])
     );
     let many: Vec<Tag> = (0..49).map(|i| tag(&format!("k{i}"), "v")).collect();
     let e = w.err(tag_op(many));

@@ -295,7 +295,7 @@ fn role_tags() {
     });
     assert_eq!(
         t["items"],
-        json!([{"key":"a","value":"2"},{"key":"B","value":"3"}])
+        json!([{"key":"B","value":"3"},{"key":"a","value":"2"}])
     );
     s.ok(RoleOp::Untag {
         name: "app".into(),

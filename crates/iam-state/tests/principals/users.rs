@@ -224,7 +224,8 @@ fn user_tags_replace_by_key_and_are_limited() {
     });
     assert_eq!(
         t["items"],
-        json!([{"key":"env","value":"prod"},{"key":"team","value":"edge"}])
+        // In the order added; the replaced tag keeps its place (and takes the new spelling).
+        json!([{"key":"team","value":"edge"},{"key":"env","value":"prod"}])
     );
     s.ok(UserOp::Untag {
         name: "bob".into(),
@@ -259,7 +260,8 @@ fn user_tags_replace_by_key_and_are_limited() {
         page: page(None, 20),
     });
     assert_eq!(t["items"].as_array().unwrap().len(), 20);
-    assert_eq!(t["items"][0], json!({"key":"K00","value":"w"}));
+    assert_eq!(t["items"][0], json!({"key":"team","value":"edge"}));
+    assert_eq!(t["items"][1], json!({"key":"K00","value":"w"}));
     assert_eq!(t["is_truncated"], true);
     let t = s.qok(UserQuery::ListTags {
         name: "bob".into(),

@@ -285,6 +285,16 @@ pub(super) fn command_cases(w: &World) -> Vec<CommandCase> {
             SERIAL,
             json!({"Mfa": {"DeleteVirtual": {"serial_number": SERIAL}}}),
         ),
+        tagged(
+            "iam:TagMFADevice",
+            SERIAL,
+            json!({"Mfa": {"Tag": {"serial_number": SERIAL, "tags": tags}}}),
+        ),
+        c(
+            "iam:UntagMFADevice",
+            SERIAL,
+            json!({"Mfa": {"Untag": {"serial_number": SERIAL, "tag_keys": ["env"]}}}),
+        ),
         // Account settings.
         c(
             "iam:CreateAccountAlias",

@@ -100,7 +100,8 @@ fn expected(action: &str) -> Vec<&'static str> {
         | "ListPolicyTags"
         | "ListEntitiesForPolicy" => POL.to_vec(),
         "UntagPolicy" => with(POL, &[KEYS]),
-        "DeleteVirtualMFADevice" | "ListMFADeviceTags" => DEVICE.to_vec(),
+        "DeleteVirtualMFADevice" | "ListMFADeviceTags" | "TagMFADevice" => DEVICE.to_vec(),
+        "UntagMFADevice" => with(DEVICE, &[KEYS]),
         // Creations (no resource yet; no boundary in these cases), groups, lists, account
         // settings, and iamd's own actions.
         _ => vec![],

@@ -4,7 +4,7 @@
 use crate::keys;
 use crate::ops::login_profiles::PasswordFacts;
 use crate::store::Txn;
-use iam_model::{ErrorCode, IamError, IamResult};
+use iam_model::{ErrorCode, IamError, IamResult, Violations};
 use serde::{Deserialize, Serialize};
 
 /// The stored policy. `max_password_age` and `password_reuse_prevention` are 0 when unset.
@@ -61,48 +61,55 @@ pub struct PasswordPolicyView {
     pub hard_expiry: bool,
 }
 
-fn range(field: &str, v: u32, min: u32, max: u32) -> IamResult<u32> {
+/// `v` when it is within `min..=max`; otherwise the violation is recorded (and `v` returned
+/// anyway: the caller reports every violation before using any value).
+fn range(errors: &mut Violations, field: &str, v: u32, min: u32, max: u32) -> u32 {
     if v < min {
-        return Err(IamError::validation(
+        errors.add(
             field,
             &v.to_string(),
             &format!("Member must have value greater than or equal to {min}"),
-        ));
-    }
-    if v > max {
-        return Err(IamError::validation(
+        );
+    } else if v > max {
+        errors.add(
             field,
             &v.to_string(),
             &format!("Member must have value less than or equal to {max}"),
-        ));
+        );
     }
-    Ok(v)
+    v
 }
 
 impl PasswordPolicyInput {
-    /// The policy this input sets, or `ValidationError` for a value out of AWS's range.
+    /// The policy this input sets, or a `ValidationError` naming every value out of AWS's
+    /// range (in AWS's order: the input shape's member order).
     pub fn to_policy(&self) -> IamResult<PasswordPolicy> {
-        let opt = |field, v: Option<u32>, min, max| match v {
-            None => Ok(0),
-            Some(v) => range(field, v, min, max),
+        let mut errors = Violations::default();
+        let mut opt = |field, v: Option<u32>, min, max| match v {
+            None => 0,
+            Some(v) => range(&mut errors, field, v, min, max),
         };
+        let minimum_password_length = match self.minimum_password_length {
+            None => 6,
+            Some(v) => opt("minimumPasswordLength", Some(v), 6, 128),
+        };
+        let max_password_age = opt("maxPasswordAge", self.max_password_age, 1, 1095);
+        let password_reuse_prevention = opt(
+            "passwordReusePrevention",
+            self.password_reuse_prevention,
+            1,
+            24,
+        );
+        errors.check()?;
         Ok(PasswordPolicy {
-            minimum_password_length: match self.minimum_password_length {
-                None => 6,
-                Some(v) => range("minimumPasswordLength", v, 6, 128)?,
-            },
+            minimum_password_length,
             require_symbols: self.require_symbols,
             require_numbers: self.require_numbers,
             require_uppercase_characters: self.require_uppercase_characters,
             require_lowercase_characters: self.require_lowercase_characters,
             allow_users_to_change_password: self.allow_users_to_change_password,
-            max_password_age: opt("maxPasswordAge", self.max_password_age, 1, 1095)?,
-            password_reuse_prevention: opt(
-                "passwordReusePrevention",
-                self.password_reuse_prevention,
-                1,
-                24,
-            )?,
+            max_password_age,
+            password_reuse_prevention,
             hard_expiry: self.hard_expiry,
         })
     }

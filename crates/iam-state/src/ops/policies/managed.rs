@@ -419,10 +419,5 @@ pub(super) fn list_tags(
     page: &PageRequest,
 ) -> IamResult<serde_json::Value> {
     let p = read(state, account, policy_arn)?;
-    let items = p
-        .tags
-        .into_iter()
-        .map(|t| (t.key.to_lowercase(), t))
-        .collect();
-    Ok(to_json(&vec_page(items, page)?))
+    Ok(to_json(&crate::ops::users::tags::list(&p.tags, page)?))
 }

@@ -229,6 +229,14 @@ fn mfa<'o>(s: &Scope<'_>, op: &'o MfaOp) -> Facts<'o> {
         | MfaOp::EnableChecked { user_name, .. }
         | MfaOp::ResyncChecked { user_name, .. } => Facts::of(s.mfa_owner(user_name)),
         MfaOp::DeleteVirtual { serial_number } => Facts::of(s.mfa_device(serial_number)),
+        MfaOp::Tag {
+            serial_number,
+            tags,
+        } => Facts::of(s.mfa_device(serial_number)).tagging(tags),
+        MfaOp::Untag {
+            serial_number,
+            tag_keys,
+        } => Facts::of(s.mfa_device(serial_number)).untagging(tag_keys),
     }
 }
 

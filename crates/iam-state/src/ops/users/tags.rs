@@ -59,11 +59,13 @@ pub(crate) fn untag(existing: &mut Vec<Tag>, keys: &[String]) -> IamResult<()> {
     Ok(())
 }
 
-/// One page of tags, ordered by lowercased key.
+/// One page of tags, in the order they were added (as AWS lists them; a tag replaced by
+/// tagging its key again keeps its place). The marker is a position.
 pub(crate) fn list(tags: &[Tag], page: &PageRequest) -> IamResult<Page<Tag>> {
     vec_page(
         tags.iter()
-            .map(|t| (t.key.to_lowercase(), t.clone()))
+            .enumerate()
+            .map(|(i, t)| (format!("{i:04}"), t.clone()))
             .collect(),
         page,
     )
