@@ -48,7 +48,7 @@ pub(crate) async fn get_access_key_info(
 fn validate(id: &str) -> Result<(), StsError> {
     let constraint = if !(ID_MIN..=ID_MAX).contains(&id.chars().count()) {
         format!("Member must have length between {ID_MIN} and {ID_MAX}")
-    } else if !id.chars().all(|c| c.is_alphanumeric() || c == '_') {
+    } else if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         "Member must satisfy regular expression pattern: [\\w]*".to_owned()
     } else {
         return Ok(());
@@ -58,4 +58,29 @@ fn validate(id: &str) -> Result<(), StsError> {
         ErrorCode::ValidationError,
         format!("1 validation error detected: Value at 'accessKeyId' failed to satisfy constraint: {constraint}"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validate;
+
+    #[test]
+    fn key_ids_are_16_to_128_ascii_word_characters() {
+        assert!(validate("AKIAIOSFODNN7EXAMPLE").is_ok());
+        assert!(validate(&"A".repeat(128)).is_ok());
+        for bad in [
+            "AKIA",
+            "AKIA-QQQQQQQQQQQQ",
+            "AKIAQQQQQQQQQQQQQQQé",
+            &"A".repeat(129),
+        ] {
+            let e = validate(bad).unwrap_err();
+            assert_eq!(e.code, iam_model::ErrorCode::ValidationError, "{bad}");
+            assert!(
+                !e.message.contains(bad),
+                "the value is not echoed: {}",
+                e.message
+            );
+        }
+    }
 }
