@@ -233,6 +233,15 @@ impl Violations {
         ));
     }
 
+    /// Records that `field` fails `constraint` without quoting its value, as AWS words the
+    /// violations of a list's members (`Value at 'thumbprintList' failed to satisfy
+    /// constraint: Member must satisfy constraint: [...]`).
+    pub fn add_unquoted(&mut self, field: &str, constraint: &str) {
+        self.0.push(format!(
+            "Value at '{field}' failed to satisfy constraint: {constraint}"
+        ));
+    }
+
     /// The `ValidationError` naming every violation, or `None` when there is none.
     pub fn into_error(self) -> Option<IamError> {
         let n = self.0.len();

@@ -46,6 +46,12 @@ pub const MFA_DEVICES_PER_USER_MAX: usize = 8;
 pub const POLICY_VERSIONS_MAX: usize = 5;
 /// Roles in one instance profile.
 pub const ROLES_PER_INSTANCE_PROFILE_MAX: usize = 1;
+/// OpenID Connect providers per account (AWS's default quota, fixed in iamd).
+pub const OIDC_PROVIDERS_PER_ACCOUNT_MAX: u64 = 100;
+/// Client ids (audiences) of one OpenID Connect provider.
+pub const CLIENT_IDS_PER_OIDC_PROVIDER_MAX: usize = 100;
+/// Server certificate thumbprints of one OpenID Connect provider.
+pub const THUMBPRINTS_PER_OIDC_PROVIDER_MAX: usize = 5;
 // Policy document sizes are the policy engine's (`iam_policy::*_SIZE_MAX`): one definition.
 /// Role `MaxSessionDuration` bounds (seconds) and default.
 pub const ROLE_SESSION_DURATION_MIN: u32 = 3600;

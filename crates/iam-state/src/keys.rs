@@ -20,6 +20,7 @@
 //! | `login/{a}/{user}` | login profile record |
 //! | `mfa/{a}/{device}` | virtual MFA device record (`device` = lowercased name) |
 //! | `umfa/{a}/{user}/{device}` | empty: MFA devices enabled for a user |
+//! | `oidc/{a}/{url}` | [`crate::ops::oidc_providers::OidcProvider`] (`url`: the provider's URL without `https://`, exactly as given; it may hold `/`) |
 //! | `pwpol/{a}` | the account password policy |
 //! | `report/{a}` | the last generated credential report |
 //! | `quota/{a}/{kind}` | the account's raised quota for `kind` (absent: the default) |
@@ -163,6 +164,12 @@ pub fn user_mfa(account: &str, user: &str, device: &str) -> Vec<u8> {
 
 pub fn user_mfa_prefix(account: &str, user: &str) -> Vec<u8> {
     format!("umfa/{account}/{}/", name_key(user)).into_bytes()
+}
+
+/// An OpenID Connect provider, by its URL without `https://` (case and all: a provider's
+/// identity is its URL).
+pub fn oidc_provider(account: &str, url: &str) -> Vec<u8> {
+    format!("oidc/{account}/{url}").into_bytes()
 }
 
 pub fn password_policy(account: &str) -> Vec<u8> {

@@ -16,7 +16,7 @@ use iam_model::{ErrorCode, IamError, IamResult};
 /// This build's release. A build of the next release raises it; the `release-next` feature
 /// stands for such a build in the rolling-upgrade test (tests/tests/upgrade.rs) and is never
 /// shipped.
-pub const RELEASE: u32 = if cfg!(feature = "release-next") { 4 } else { 3 };
+pub const RELEASE: u32 = if cfg!(feature = "release-next") { 5 } else { 4 };
 
 /// The release from which a change's origin is recorded in the event history
 /// ([`crate::events`]).
@@ -24,6 +24,10 @@ pub const EVENT_HISTORY: u32 = 2;
 
 /// The release that brought `TagMFADevice` / `UntagMFADevice` (`ops::mfa::tags`).
 pub const MFA_DEVICE_TAGS: u32 = 3;
+
+/// The release that brought OpenID Connect providers (`ops::oidc_providers`: new op
+/// variants).
+pub const OIDC_PROVIDERS: u32 = 4;
 
 /// The release a cluster runs at before any upgrade was finalized.
 pub const FIRST: u32 = 1;

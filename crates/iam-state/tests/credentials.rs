@@ -285,3 +285,5 @@ mod login_profiles_tests;
 mod mfa_tags_tests;
 #[path = "credentials/mfa.rs"]
 mod mfa_tests;
+#[path = "credentials/oidc_providers.rs"]
+mod oidc_providers_tests;

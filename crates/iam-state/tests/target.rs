@@ -31,6 +31,7 @@ const DOC: &str =
 const ROOT_KEY: &str = "AKIAROOTROOTROOT0001";
 const POLICY: &str = "arn:aws:iam::123456789012:policy/pol/ReadOnly";
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice-phone";
+const OIDC: &str = "arn:aws:iam::123456789012:oidc-provider/idp.example.com/tenant";
 
 struct TestEnv {
     next: u64,
@@ -57,7 +58,8 @@ impl Env for TestEnv {
 
 /// Account A with: user `Alice` at `/eng/` (with an access key), group `Devs` at
 /// `/teams/`, role `Deployer` at `/svc/`, instance profile `Web` at `/web/`, policy
-/// `ReadOnly` at `/pol/`, virtual MFA device `alice-phone`, and a root access key. Account B
+/// `ReadOnly` at `/pol/`, virtual MFA device `alice-phone`, OpenID Connect provider
+/// `idp.example.com/tenant` (the cluster at release 4), and a root access key. Account B
 /// with user `bob` and his key.
 struct World {
     s: MemStore,
@@ -142,6 +144,15 @@ impl World {
             path: "/".into(),
             tags: vec![tag("device", "phone")],
             seed: String::new(),
+        });
+        w.command(Command::FinalizeRelease {
+            release: iam_state::release::OIDC_PROVIDERS,
+        });
+        w.ok(iam_state::ops::oidc_providers::OidcProviderOp::Create {
+            url: "https://idp.example.com/tenant".into(),
+            client_id_list: vec!["app".into()],
+            thumbprint_list: vec![],
+            tags: vec![tag("idp", "corp")],
         });
         let key = w.ok(AccessKeyOp::Create {
             user_name: "Alice".into(),

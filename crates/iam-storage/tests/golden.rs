@@ -227,6 +227,11 @@ fn samples() -> Vec<(String, Sample)> {
         ops_of::<iam_state::ops::mfa::MfaOp>(&mut tracer, &traced, "Mfa"),
         ops_of::<iam_state::ops::account::AccountOp>(&mut tracer, &traced, "Account"),
         ops_of::<iam_state::ops::quotas::QuotaOp>(&mut tracer, &traced, "Quota"),
+        ops_of::<iam_state::ops::oidc_providers::OidcProviderOp>(
+            &mut tracer,
+            &traced,
+            "OidcProvider",
+        ),
     ];
     // Every `Op` variant's operations are listed above.
     let _: Vec<Op> = variants(&mut tracer, &traced);

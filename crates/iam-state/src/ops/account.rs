@@ -229,7 +229,7 @@ pub fn summary(txn: &Txn<'_>, a: &str) -> BTreeMap<&'static str, u64> {
         ("ServerCertificatesQuota", 20),
         ("MFADevices", c(Counter::MfaDevices)),
         ("MFADevicesInUse", c(Counter::MfaDevicesInUse)),
-        ("Providers", 0),
+        ("Providers", c(Counter::OidcProviders)),
         ("PolicyVersionsInUse", c(Counter::PolicyVersions)),
         ("PolicyVersionsInUseQuota", 10_000),
         ("VersionsPerPolicyQuota", n(fixed::POLICY_VERSIONS_MAX)),

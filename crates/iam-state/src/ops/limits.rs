@@ -119,6 +119,8 @@ pub enum Counter {
     MfaDevicesInUse,
     /// Stored versions of all managed policies.
     PolicyVersions,
+    /// OpenID Connect providers.
+    OidcProviders,
 }
 
 impl Counter {
@@ -132,6 +134,7 @@ impl Counter {
             Self::MfaDevices => "mfa-devices",
             Self::MfaDevicesInUse => "mfa-devices-in-use",
             Self::PolicyVersions => "policy-versions",
+            Self::OidcProviders => "oidc-providers",
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod instance_profiles;
 pub mod limits;
 pub mod login_profiles;
 pub mod mfa;
+pub mod oidc_providers;
 pub mod paging;
 pub mod policies;
 pub mod quotas;
@@ -93,6 +94,9 @@ pub enum Op {
     Mfa(mfa::MfaOp),
     Account(account::AccountOp),
     Quota(quotas::QuotaOp),
+    /// OpenID Connect providers (from release [`crate::release::OIDC_PROVIDERS`]; added
+    /// last).
+    OidcProvider(oidc_providers::OidcProviderOp),
 }
 
 impl Op {
@@ -120,6 +124,7 @@ impl Op {
             Self::Mfa(o) => o.name(),
             Self::Account(o) => o.name(),
             Self::Quota(o) => o.name(),
+            Self::OidcProvider(o) => o.name(),
         }
     }
 
@@ -135,6 +140,7 @@ impl Op {
             Self::Mfa(o) => o.prepare(env),
             Self::Account(o) => o.prepare(env),
             Self::Quota(o) => o.prepare(env),
+            Self::OidcProvider(o) => o.prepare(env),
         }
     }
 
@@ -150,6 +156,7 @@ impl Op {
             Self::Mfa(o) => mfa::apply(cx, o),
             Self::Account(o) => account::apply(cx, o),
             Self::Quota(o) => quotas::apply(cx, o),
+            Self::OidcProvider(o) => oidc_providers::apply(cx, o),
         }
     }
 }
@@ -175,6 +182,7 @@ op_from!(
     Mfa(mfa::MfaOp),
     Account(account::AccountOp),
     Quota(quotas::QuotaOp),
+    OidcProvider(oidc_providers::OidcProviderOp),
 );
 
 macro_rules! q_from {
@@ -199,6 +207,7 @@ q_from!(
     Account(account::AccountQuery),
     Quota(quotas::QuotaQuery),
     Events(crate::events::EventQuery),
+    OidcProvider(oidc_providers::OidcProviderQuery),
 );
 
 impl Query {
@@ -252,6 +261,8 @@ pub enum Q {
     Quota(quotas::QuotaQuery),
     /// The event history (`LookupEvents`).
     Events(crate::events::EventQuery),
+    /// OpenID Connect providers.
+    OidcProvider(oidc_providers::OidcProviderQuery),
 }
 
 impl Query {
@@ -278,6 +289,7 @@ impl Query {
                 Q::Account(q) => q.name(),
                 Q::Quota(q) => q.name(),
                 Q::Events(q) => q.name(),
+                Q::OidcProvider(q) => q.name(),
             },
         }
     }
@@ -303,6 +315,7 @@ impl Query {
                     Q::Account(q) => account::query(state, account, q),
                     Q::Quota(q) => quotas::query(state, account, q),
                     Q::Events(q) => crate::events::query(state, account, q),
+                    Q::OidcProvider(q) => oidc_providers::query(state, account, q),
                 }
             }
         }

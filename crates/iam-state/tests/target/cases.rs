@@ -295,6 +295,42 @@ pub(super) fn command_cases(w: &World) -> Vec<CommandCase> {
             SERIAL,
             json!({"Mfa": {"Untag": {"serial_number": SERIAL, "tag_keys": ["env"]}}}),
         ),
+        // OpenID Connect providers: the new one by its URL without the scheme.
+        tagged(
+            "iam:CreateOpenIDConnectProvider",
+            &iam("oidc-provider/new.example.com"),
+            json!({"OidcProvider": {"Create": {"url": "https://new.example.com", "tags": tags}}}),
+        ),
+        c(
+            "iam:DeleteOpenIDConnectProvider",
+            OIDC,
+            json!({"OidcProvider": {"Delete": {"provider_arn": OIDC}}}),
+        ),
+        c(
+            "iam:AddClientIDToOpenIDConnectProvider",
+            OIDC,
+            json!({"OidcProvider": {"AddClientId": {"provider_arn": OIDC, "client_id": "c"}}}),
+        ),
+        c(
+            "iam:RemoveClientIDFromOpenIDConnectProvider",
+            OIDC,
+            json!({"OidcProvider": {"RemoveClientId": {"provider_arn": OIDC, "client_id": "c"}}}),
+        ),
+        c(
+            "iam:UpdateOpenIDConnectProviderThumbprint",
+            OIDC,
+            json!({"OidcProvider": {"UpdateThumbprint": {"provider_arn": OIDC, "thumbprint_list": []}}}),
+        ),
+        tagged(
+            "iam:TagOpenIDConnectProvider",
+            OIDC,
+            json!({"OidcProvider": {"Tag": {"provider_arn": OIDC, "tags": tags}}}),
+        ),
+        c(
+            "iam:UntagOpenIDConnectProvider",
+            OIDC,
+            json!({"OidcProvider": {"Untag": {"provider_arn": OIDC, "tag_keys": ["env"]}}}),
+        ),
         // Account settings.
         c(
             "iam:CreateAccountAlias",
@@ -423,7 +459,7 @@ fn every_command_family_maps_as_documented() {
         assert_eq!(t.request_tags, tags, "{name}");
         assert_eq!(t.action.split_once(':').map(|(_, n)| n), Some(name));
     }
-    assert_eq!(families.len(), 10, "one case at least per op family");
+    assert_eq!(families.len(), 11, "one case at least per op family");
     let t = command_target(
         &w.s,
         &Command::SandboxReset {
@@ -583,6 +619,21 @@ pub(super) fn query_cases(w: &World) -> Vec<(Q, String, String)> {
             json!({"Mfa": {"ListTags": {"serial_number": SERIAL}}}),
         ),
         qc(
+            "iam:GetOpenIDConnectProvider",
+            OIDC,
+            json!({"OidcProvider": {"Get": {"provider_arn": OIDC}}}),
+        ),
+        qc(
+            "iam:ListOpenIDConnectProviders",
+            &iam("oidc-provider/*"),
+            json!({"OidcProvider": {"List": {}}}),
+        ),
+        qc(
+            "iam:ListOpenIDConnectProviderTags",
+            OIDC,
+            json!({"OidcProvider": {"ListTags": {"provider_arn": OIDC}}}),
+        ),
+        qc(
             "iam:GetMFADevice",
             user,
             json!({"Mfa": {"Get": {"user_name": "alice", "serial_number": "arn:aws:iam::111122223333:mfa/alice"}}}),
@@ -661,7 +712,7 @@ fn every_query_family_maps_as_documented() {
         assert!(t.request_tags.is_empty());
         assert_eq!(t.action.split_once(':').map(|(_, n)| n), Some(query.name()));
     }
-    assert_eq!(families.len(), 11, "one case at least per query family");
+    assert_eq!(families.len(), 12, "one case at least per query family");
 }
 
 #[test]

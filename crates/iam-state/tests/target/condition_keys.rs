@@ -18,6 +18,8 @@ const POL: &[&str] = &["aws:ResourceTag/scope"];
 const PROFILE: &[&str] = &["aws:ResourceTag/site"];
 /// Virtual MFA device alice-phone (device=phone).
 const DEVICE: &[&str] = &["aws:ResourceTag/device"];
+/// OpenID Connect provider idp.example.com/tenant (idp=corp).
+const IDP: &[&str] = &["aws:ResourceTag/idp"];
 const PB: &str = "iam:PermissionsBoundary";
 const ARN: &str = "iam:PolicyARN";
 const KEYS: &str = "aws:TagKeys";
@@ -102,6 +104,15 @@ fn expected(action: &str) -> Vec<&'static str> {
         "UntagPolicy" => with(POL, &[KEYS]),
         "DeleteVirtualMFADevice" | "ListMFADeviceTags" | "TagMFADevice" => DEVICE.to_vec(),
         "UntagMFADevice" => with(DEVICE, &[KEYS]),
+        // OpenID Connect providers (oidc-provider*: aws:ResourceTag).
+        "DeleteOpenIDConnectProvider"
+        | "AddClientIDToOpenIDConnectProvider"
+        | "RemoveClientIDFromOpenIDConnectProvider"
+        | "UpdateOpenIDConnectProviderThumbprint"
+        | "TagOpenIDConnectProvider"
+        | "GetOpenIDConnectProvider"
+        | "ListOpenIDConnectProviderTags" => IDP.to_vec(),
+        "UntagOpenIDConnectProvider" => with(IDP, &[KEYS]),
         // Creations (no resource yet; no boundary in these cases), groups, lists, account
         // settings, and iamd's own actions.
         _ => vec![],

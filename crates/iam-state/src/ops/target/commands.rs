@@ -8,6 +8,7 @@ use crate::ops::groups::GroupOp;
 use crate::ops::instance_profiles::InstanceProfileOp;
 use crate::ops::login_profiles::LoginProfileOp;
 use crate::ops::mfa::MfaOp;
+use crate::ops::oidc_providers::OidcProviderOp;
 use crate::ops::policies::PolicyOp;
 use crate::ops::quotas::QuotaOp;
 use crate::ops::roles::RoleOp;
@@ -26,6 +27,7 @@ pub(super) fn facts<'o>(s: &Scope<'_>, op: &'o Op) -> Facts<'o> {
         Op::Mfa(o) => mfa(s, o),
         Op::Account(o) => Facts::on(account(o)),
         Op::Quota(o) => Facts::on(quota(o)),
+        Op::OidcProvider(o) => oidc_provider(s, o),
     }
 }
 
@@ -237,6 +239,27 @@ fn mfa<'o>(s: &Scope<'_>, op: &'o MfaOp) -> Facts<'o> {
             serial_number,
             tag_keys,
         } => Facts::of(s.mfa_device(serial_number)).untagging(tag_keys),
+    }
+}
+
+fn oidc_provider<'o>(s: &Scope<'_>, op: &'o OidcProviderOp) -> Facts<'o> {
+    match op {
+        OidcProviderOp::Create { url, tags, .. } => {
+            Facts::on(s.new_oidc_provider(url)).tagging(tags)
+        }
+        OidcProviderOp::Tag { provider_arn, tags } => {
+            Facts::of(s.oidc_provider(provider_arn)).tagging(tags)
+        }
+        OidcProviderOp::Untag {
+            provider_arn,
+            tag_keys,
+        } => Facts::of(s.oidc_provider(provider_arn)).untagging(tag_keys),
+        OidcProviderOp::Delete { provider_arn }
+        | OidcProviderOp::AddClientId { provider_arn, .. }
+        | OidcProviderOp::RemoveClientId { provider_arn, .. }
+        | OidcProviderOp::UpdateThumbprint { provider_arn, .. } => {
+            Facts::of(s.oidc_provider(provider_arn))
+        }
     }
 }
 

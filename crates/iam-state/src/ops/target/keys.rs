@@ -4,9 +4,10 @@
 //! latest/reference/list_awsidentityandaccessmanagementiam.html):
 //!
 //! - `aws:ResourceTag/<key>`: every action on an existing user, role, managed policy,
-//!   instance profile or virtual MFA device (the resource types that list the key), with the
-//!   resource's tags as they are before the call. Groups take no tags. A resource a
-//!   `Create*` is about to make has no tags yet (its tags are `aws:RequestTag`).
+//!   instance profile, virtual MFA device or OpenID Connect provider (the resource types that
+//!   list the key), with the resource's tags as they are before the call. Groups take no
+//!   tags. A resource a `Create*` is about to make has no tags yet (its tags are
+//!   `aws:RequestTag`).
 //! - `iam:ResourceTag/<key>`: the same for users and roles ("the tags attached to an IAM
 //!   entity (user or role)").
 //! - `iam:PermissionsBoundary`: the boundary the request sets (CreateUser, CreateRole,

@@ -12,6 +12,8 @@
 //!   stored ARN); `CreatePolicy` by `policy{path}{name}`;
 //! - virtual MFA devices by their serial number (an ARN); `CreateVirtualMFADevice` by
 //!   `mfa{path}{name}`;
+//! - OpenID Connect providers by the ARN in the op, as given; `CreateOpenIDConnectProvider`
+//!   by `oidc-provider/{url without https://}`;
 //! - when an op names several entities, the resource is the first of: instance profile,
 //!   group, role, user, policy, MFA device (`AttachUserPolicy` → the user,
 //!   `AddUserToGroup` → the group, `EnableMFADevice` → the user, …);

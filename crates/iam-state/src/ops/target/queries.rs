@@ -8,6 +8,7 @@ use crate::ops::groups::GroupQuery;
 use crate::ops::instance_profiles::InstanceProfileQuery;
 use crate::ops::login_profiles::LoginProfileQuery;
 use crate::ops::mfa::MfaQuery;
+use crate::ops::oidc_providers::OidcProviderQuery;
 use crate::ops::policies::PolicyQuery;
 use crate::ops::quotas::QuotaQuery;
 use crate::ops::roles::RoleQuery;
@@ -46,6 +47,11 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> Resource {
                 s.mfa_owner(user_name)
             }
             MfaQuery::ListTags { serial_number, .. } => s.mfa_device(serial_number),
+        },
+        Q::OidcProvider(q) => match q {
+            OidcProviderQuery::Get { provider_arn }
+            | OidcProviderQuery::ListTags { provider_arn, .. } => s.oidc_provider(provider_arn),
+            OidcProviderQuery::List {} => s.listing("oidc-provider", "/"),
         },
         // Account settings, reports, quotas and usage caps are account-level.
         Q::Account(

@@ -4,7 +4,7 @@
 use super::KeyOwner;
 use crate::keys::{self, EntityKind};
 use crate::ops::policies::policy_name_from_arn;
-use crate::ops::{access_keys, groups, instance_profiles, mfa, roles, users};
+use crate::ops::{access_keys, groups, instance_profiles, mfa, oidc_providers, roles, users};
 use crate::store::{StateRead, Txn};
 use iam_model::{arn, ManagedPolicy, Tag};
 
@@ -196,6 +196,24 @@ impl<'a> Scope<'a> {
             tags: found.map(|d| d.tags).unwrap_or_default(),
             ..Resource::default()
         }
+    }
+
+    /// An OpenID Connect provider by its ARN, as given (with its tags when it is a provider
+    /// of this account).
+    pub(super) fn oidc_provider(&self, provider_arn: &str) -> Resource {
+        let found = oidc_providers::by_arn(self.txn.base(), provider_arn)
+            .filter(|p| p.account == self.account);
+        Resource {
+            arn: provider_arn.to_owned(),
+            tags: found.map(|p| p.tags).unwrap_or_default(),
+            ..Resource::default()
+        }
+    }
+
+    /// The ARN `CreateOpenIDConnectProvider` gives the provider of `url`: `oidc-provider/`
+    /// and the URL without its `https://`.
+    pub(super) fn new_oidc_provider(&self, url: &str) -> String {
+        oidc_providers::arn(self.account, url.strip_prefix("https://").unwrap_or(url))
     }
 
     /// A user, group or role that a policy op names.
