@@ -82,6 +82,17 @@ const COMMANDS: &[(&str, &str)] = &[
     ("ListVirtualMFADevices", "mfa list-virtual"), ("ListMFADevices", "mfa list"),
     ("GetMFADevice", "mfa get"), ("ListMFADeviceTags", "mfa list-tags"),
     ("TagMFADevice", "mfa tag"), ("UntagMFADevice", "mfa untag"),
+    // OpenID Connect providers
+    ("CreateOpenIDConnectProvider", "oidc-provider create"),
+    ("GetOpenIDConnectProvider", "oidc-provider get"),
+    ("ListOpenIDConnectProviders", "oidc-provider list"),
+    ("DeleteOpenIDConnectProvider", "oidc-provider delete"),
+    ("AddClientIDToOpenIDConnectProvider", "oidc-provider add-client-id"),
+    ("RemoveClientIDFromOpenIDConnectProvider", "oidc-provider remove-client-id"),
+    ("UpdateOpenIDConnectProviderThumbprint", "oidc-provider update-thumbprint"),
+    ("TagOpenIDConnectProvider", "oidc-provider tag"),
+    ("UntagOpenIDConnectProvider", "oidc-provider untag"),
+    ("ListOpenIDConnectProviderTags", "oidc-provider list-tags"),
     // account
     ("CreateAccountAlias", "account set-alias"), ("DeleteAccountAlias", "account delete-alias"),
     ("ListAccountAliases", "account list-aliases"),

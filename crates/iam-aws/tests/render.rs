@@ -575,3 +575,6 @@ fn a_result_of_the_wrong_shape_is_an_error_not_a_response_missing_elements() {
         e.message
     );
 }
+
+#[path = "render/providers.rs"]
+mod providers;

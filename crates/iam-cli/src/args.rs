@@ -78,6 +78,9 @@ pub(crate) enum Noun {
     /// Virtual MFA devices and their assignment to users.
     #[command(subcommand)]
     Mfa(crate::nouns::mfa::MfaCmd),
+    /// OpenID Connect identity providers (web identity federation).
+    #[command(subcommand)]
+    OidcProvider(crate::nouns::oidc_provider::OidcProviderCmd),
     /// The account password policy.
     #[command(subcommand)]
     PasswordPolicy(crate::nouns::password_policy::PasswordPolicyCmd),

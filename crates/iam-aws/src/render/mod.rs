@@ -17,6 +17,7 @@
 mod credentials;
 mod policies;
 mod principals;
+mod providers;
 pub(crate) mod sts;
 
 use crate::error::AwsError;
@@ -84,6 +85,7 @@ pub fn result_body(action: &str, answer: &Answer) -> Result<Option<String>, AwsE
             principals::body(&mut x, action, v)?
                 || policies::body(&mut x, action, v)?
                 || credentials::body(&mut x, action, v)?
+                || providers::body(&mut x, action, v)?
         }
         Answer::Simulation(page) => {
             x.page("EvaluationResults", page, credentials::evaluation);

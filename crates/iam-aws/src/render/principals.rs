@@ -89,7 +89,8 @@ pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> Result<bool, AwsErro
         | "ListRoleTags"
         | "ListInstanceProfileTags"
         | "ListPolicyTags"
-        | "ListMFADeviceTags" => {
+        | "ListMFADeviceTags"
+        | "ListOpenIDConnectProviderTags" => {
             let p: Page<Tag> = read(action, v)?;
             x.tags(&p.items).paging(p.is_truncated, p.marker.as_deref());
         }

@@ -10,6 +10,7 @@ mod account;
 mod credentials;
 mod policies;
 mod principals;
+mod providers;
 mod simulate;
 mod unsupported;
 
@@ -137,7 +138,10 @@ pub fn route_as(account: &str, caller: Caller<'_>, params: &Params) -> Result<Ca
                 Some(call) => Some(call),
                 None => match account::route(&cx, action)? {
                     Some(call) => Some(call),
-                    None => simulate::route(&cx, action)?,
+                    None => match providers::route(&cx, action)? {
+                        Some(call) => Some(call),
+                        None => simulate::route(&cx, action)?,
+                    },
                 },
             },
         },
@@ -196,6 +200,11 @@ pub const SUPPORTED: &[&str] = &[
     "CreateVirtualMFADevice", "EnableMFADevice", "DeactivateMFADevice", "ResyncMFADevice",
     "DeleteVirtualMFADevice", "ListVirtualMFADevices", "ListMFADevices", "GetMFADevice",
     "ListMFADeviceTags", "TagMFADevice", "UntagMFADevice",
+    // OpenID Connect providers
+    "CreateOpenIDConnectProvider", "GetOpenIDConnectProvider", "ListOpenIDConnectProviders",
+    "DeleteOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
+    "RemoveClientIDFromOpenIDConnectProvider", "UpdateOpenIDConnectProviderThumbprint",
+    "TagOpenIDConnectProvider", "UntagOpenIDConnectProvider", "ListOpenIDConnectProviderTags",
     // account
     "CreateAccountAlias", "DeleteAccountAlias", "ListAccountAliases",
     "UpdateAccountPasswordPolicy", "GetAccountPasswordPolicy", "DeleteAccountPasswordPolicy",

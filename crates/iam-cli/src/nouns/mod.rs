@@ -16,6 +16,7 @@ pub(crate) mod instance_profile;
 pub(crate) mod login;
 pub(crate) mod login_profile;
 pub(crate) mod mfa;
+pub(crate) mod oidc_provider;
 pub(crate) mod password_policy;
 pub(crate) mod policy;
 pub(crate) mod quota;
