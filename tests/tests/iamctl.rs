@@ -226,3 +226,183 @@ async fn cluster_add_node_adds_a_learner_then_promotes_it() {
     })
     .await;
 }
+
+/// `iamctl oidc-provider`: every verb, writes through followers, reads from another node,
+/// refusals with the service's code (exit 1) and nothing changed by them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openid_connect_providers_through_iamctl() {
+    within(Duration::from_secs(90), async {
+        let mut c = Cluster::start(3).await;
+        let thumb = "6938fd4d98bab03faadb97b34396831e3780aea1";
+        let ok = |c: &mut Cluster, node: u64, args: &[&str]| -> Value {
+            let args = [args, &["-o", "json", "--consistency", "linearizable"][..]].concat();
+            let (code, out, err) = c.iamctl_on(node, &args);
+            assert_eq!(code, 0, "{args:?}: {err}");
+            if out.trim().is_empty() {
+                Value::Null
+            } else {
+                json(&out)
+            }
+        };
+        let created = ok(
+            &mut c,
+            2,
+            &[
+                "oidc-provider",
+                "create",
+                "--url",
+                "https://idp.example.com/tenant",
+                "--client-id",
+                "app",
+                "--thumbprint",
+                thumb,
+                "--tag",
+                "team=id",
+            ],
+        );
+        let arn = created["arn"].as_str().unwrap().to_owned();
+        assert!(
+            arn.starts_with("arn:aws:iam::")
+                && arn.ends_with(":oidc-provider/idp.example.com/tenant"),
+            "{created}"
+        );
+        let p = ["--arn", arn.as_str()];
+        ok(
+            &mut c,
+            3,
+            &[
+                &["oidc-provider", "add-client-id"][..],
+                &p[..],
+                &["--client-id", "web"],
+            ]
+            .concat(),
+        );
+        ok(
+            &mut c,
+            2,
+            &[
+                &["oidc-provider", "remove-client-id"][..],
+                &p[..],
+                &["--client-id", "app"],
+            ]
+            .concat(),
+        );
+        let upper = "A".repeat(40);
+        ok(
+            &mut c,
+            3,
+            &[
+                &["oidc-provider", "update-thumbprint"][..],
+                &p[..],
+                &["--thumbprint", upper.as_str()],
+            ]
+            .concat(),
+        );
+        ok(
+            &mut c,
+            2,
+            &[
+                &["oidc-provider", "tag"][..],
+                &p[..],
+                &["--tag", "env=prod"],
+            ]
+            .concat(),
+        );
+        ok(
+            &mut c,
+            3,
+            &[
+                &["oidc-provider", "untag"][..],
+                &p[..],
+                &["--tag-key", "TEAM"],
+            ]
+            .concat(),
+        );
+        let got = ok(&mut c, 1, &[&["oidc-provider", "get"][..], &p[..]].concat());
+        assert_eq!(got["url"], "idp.example.com/tenant", "{got}");
+        assert_eq!(got["client_ids"], serde_json::json!(["web"]), "{got}");
+        assert_eq!(
+            got["thumbprints"],
+            serde_json::json!(["a".repeat(40)]),
+            "{got}"
+        );
+        let tags = ok(
+            &mut c,
+            1,
+            &[&["oidc-provider", "list-tags"][..], &p[..]].concat(),
+        );
+        assert_eq!(
+            tags["items"],
+            serde_json::json!([{"key": "env", "value": "prod"}]),
+            "{tags}"
+        );
+        let list = ok(&mut c, 2, &["oidc-provider", "list"]);
+        assert_eq!(list["items"], serde_json::json!([{"arn": arn}]), "{list}");
+
+        // Refused by the service: exit 1 with AWS's code; nothing created.
+        let (code, _, err) = c.iamctl_on(
+            2,
+            &[
+                "oidc-provider",
+                "create",
+                "--url",
+                "https://idp.example.com/tenant",
+            ],
+        );
+        assert_eq!(code, 1);
+        assert!(err.contains("EntityAlreadyExists"), "{err}");
+        let (code, _, err) = c.iamctl_on(
+            3,
+            &[
+                "oidc-provider",
+                "create",
+                "--url",
+                "http://plain.example.com",
+            ],
+        );
+        assert_eq!(code, 1);
+        assert!(err.contains("must begin with https://"), "{err}");
+        let (code, _, err) = c.iamctl_on(
+            2,
+            &[
+                "oidc-provider",
+                "create",
+                "--url",
+                "https://t.example.com",
+                "--thumbprint",
+                "abc",
+            ],
+        );
+        assert_eq!(code, 1);
+        assert!(err.contains("ValidationError"), "{err}");
+        let list = ok(&mut c, 1, &["oidc-provider", "list"]);
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+        // A table lists the ARNs.
+        let (code, out, _) = c.iamctl_on(3, &["oidc-provider", "list"]);
+        assert_eq!(code, 0);
+        assert!(out.starts_with("ARN") && out.contains(&arn), "{out}");
+
+        // Deleted through a follower; a second delete is not an error; then it is gone.
+        ok(
+            &mut c,
+            2,
+            &[&["oidc-provider", "delete"][..], &p[..]].concat(),
+        );
+        ok(
+            &mut c,
+            3,
+            &[&["oidc-provider", "delete"][..], &p[..]].concat(),
+        );
+        let (code, _, err) = c.iamctl_on(
+            1,
+            &[
+                &["oidc-provider", "get", "--consistency", "linearizable"][..],
+                &p[..],
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 1);
+        assert!(err.contains("NoSuchEntity"), "{err}");
+    })
+    .await;
+}
