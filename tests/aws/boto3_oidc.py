@@ -3,8 +3,10 @@ writes sent through followers and reads from other nodes. Usage: boto3_oidc.py U
 (one per node), signed with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the environment.
 Exits non-zero (with the failing check) on the first failure."""
 
+import json
 import os
 import sys
+import time
 
 import boto3
 import botocore.config
@@ -32,6 +34,18 @@ IAMS = [client(i) for i in range(len(URLS))]
 def on(i):
     """The client of node i (1 and 2: followers of a fresh cluster)."""
     return IAMS[i % len(IAMS)]
+
+
+def eventually(f, what, seconds=10):
+    """A write through one node reaches another a moment later."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            return f()
+        except ClientError as e:
+            if time.time() > deadline:
+                raise AssertionError(f"{what}: still {e.response['Error']['Code']}") from e
+            time.sleep(0.2)
 
 
 def expect_error(code, fn, *args, **kwargs):
@@ -130,6 +144,38 @@ expect_error("NoSuchEntity", on(2).tag_open_id_connect_provider, OpenIDConnectPr
 expect_error("InvalidInput", on(1).get_open_id_connect_provider,
              OpenIDConnectProviderArn=f"arn:aws:iam::{account}:user/not-a-provider")
 assert on(0).list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": arn}]
+
+# Authorization: the provider ARN is the resource, with its tags (aws:ResourceTag) and the
+# request's (aws:RequestTag), as the Service Authorization Reference lists them.
+root = on(0)
+root.create_user(UserName="idp-admin")
+key = root.create_access_key(UserName="idp-admin")["AccessKey"]
+root.put_user_policy(UserName="idp-admin", PolicyName="oidc", PolicyDocument=json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["iam:GetOpenIDConnectProvider"],
+         "Resource": f"arn:aws:iam::{account}:oidc-provider/*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/cost": "42"}}},
+        {"Effect": "Allow", "Action": "iam:CreateOpenIDConnectProvider",
+         "Resource": f"arn:aws:iam::{account}:oidc-provider/*",
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "ci"}}},
+    ]}))
+admin = boto3.client("iam", endpoint_url=URLS[1 % len(URLS)], region_name="us-east-1",
+                     aws_access_key_id=key["AccessKeyId"],
+                     aws_secret_access_key=key["SecretAccessKey"], config=CONFIG)
+got = eventually(lambda: admin.get_open_id_connect_provider(OpenIDConnectProviderArn=arn),
+                 "idp-admin's policy on node 2")
+assert got["Url"] == "token.actions.example.com/org", got
+msg = expect_error("AccessDenied", admin.create_open_id_connect_provider, Url="https://x.example.org")
+assert "iam:CreateOpenIDConnectProvider" in msg and f"oidc-provider/x.example.org" in msg, msg
+mine = admin.create_open_id_connect_provider(Url="https://x.example.org",
+                                             Tags=[{"Key": "team", "Value": "ci"}])
+expect_error("AccessDenied", admin.delete_open_id_connect_provider,
+             OpenIDConnectProviderArn=mine["OpenIDConnectProviderArn"])
+expect_error("AccessDenied", admin.get_open_id_connect_provider,
+             OpenIDConnectProviderArn=mine["OpenIDConnectProviderArn"])
+expect_error("AccessDenied", admin.list_open_id_connect_providers)
+root.delete_open_id_connect_provider(OpenIDConnectProviderArn=mine["OpenIDConnectProviderArn"])
 
 # The account summary counts it.
 summary = on(2).get_account_summary()["SummaryMap"]
