@@ -241,7 +241,7 @@ pub async fn apply_throughput(
                 index += 1;
                 Entry {
                     log_id: LogId::new(LeaderId::new(1, 1), index),
-                    payload: EntryPayload::Normal(Requests(vec![Request {
+                    payload: EntryPayload::Normal(Requests::new(vec![Request {
                         request_token: Some(format!("t{index}")),
                         time_ms: 1_700_000_000_000 + index,
                         command,

@@ -41,7 +41,7 @@ fn forged_root_key(account: &str, key_id: &str) -> Vec<u8> {
         ),
         origin: None,
     };
-    iam_raft::format::encode("writes", &iam_raft::types::Requests(vec![req])).unwrap()
+    iam_raft::format::encode("writes", &iam_raft::types::Requests::new(vec![req])).unwrap()
 }
 
 /// A TLS client with no certificate of its own (it trusts some CA; the server refuses it
@@ -202,7 +202,7 @@ async fn even_a_members_messages_are_bounded() {
         let e = member
             .call(
                 PeerRpc::ForwardWrites,
-                iam_raft::format::encode("writes", &iam_raft::types::Requests(flood)).unwrap(),
+                iam_raft::format::encode("writes", &iam_raft::types::Requests::new(flood)).unwrap(),
                 Some(Duration::from_secs(5)),
             )
             .await
@@ -222,7 +222,8 @@ async fn even_a_members_messages_are_bounded() {
         // A message in a format this node does not read (newer, or from before formats) is
         // refused by name, never guessed at.
         let mut newer =
-            iam_raft::format::encode("writes", &iam_raft::types::Requests(vec![req(0)])).unwrap();
+            iam_raft::format::encode("writes", &iam_raft::types::Requests::new(vec![req(0)]))
+                .unwrap();
         newer[4..6].copy_from_slice(&(iam_raft::format::FORMAT + 1).to_be_bytes());
         let unversioned = bincode::serialize(&vec![req(0)]).unwrap();
         for (bytes, says) in [
@@ -241,7 +242,7 @@ async fn even_a_members_messages_are_bounded() {
         member
             .call(
                 PeerRpc::ForwardWrites,
-                iam_raft::format::encode("writes", &iam_raft::types::Requests(ok)).unwrap(),
+                iam_raft::format::encode("writes", &iam_raft::types::Requests::new(ok)).unwrap(),
                 Some(Duration::from_secs(5)),
             )
             .await

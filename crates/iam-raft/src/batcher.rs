@@ -76,7 +76,7 @@ async fn run<SM: StateMachine>(
             let (requests, replies): (Vec<Request>, Vec<oneshot::Sender<Reply>>) =
                 batch.into_iter().unzip();
             let written =
-                tokio::time::timeout(timeout, raft.client_write(Requests(requests))).await;
+                tokio::time::timeout(timeout, raft.client_write(Requests::new(requests))).await;
             drop(slot);
             match written {
                 Ok(Ok(r)) => {

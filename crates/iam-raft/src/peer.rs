@@ -247,6 +247,7 @@ impl<SM: StateMachine> RaftPeer for PeerService<SM> {
     async fn forward_writes(&self, req: Request<Payload>) -> Result<Response<Payload>, Status> {
         self.check_cluster(&req)?;
         let crate::types::Requests(writes) = decode_small(req.get_ref(), FORWARD_BYTES_MAX)?;
+        let writes = writes.into_inner();
         if writes.len() > crate::forwarder::MAX_BATCH {
             return Err(Status::invalid_argument(format!(
                 "{} forwarded writes in one call; a node sends at most {}",

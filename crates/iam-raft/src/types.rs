@@ -18,9 +18,16 @@ impl std::fmt::Display for IamNode {
 
 /// What one log entry carries: the writes the leader gathered while earlier entries were
 /// in flight, applied in order. Carried as CBOR bytes inside the binary record
-/// (`iam_state::codec`), so that commands can gain fields (see `crate::format`).
+/// (`iam_state::codec`), so that commands can gain fields (see `crate::format`); shared by
+/// the entry's clones and encoded once (`iam_state::codec::Shared`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Requests(#[serde(with = "iam_state::codec::cbor")] pub Vec<iam_state::Request>);
+pub struct Requests(pub iam_state::codec::Shared<Vec<iam_state::Request>>);
+
+impl Requests {
+    pub fn new(requests: Vec<iam_state::Request>) -> Self {
+        Self(iam_state::codec::Shared::new(requests))
+    }
+}
 
 impl std::fmt::Display for Requests {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

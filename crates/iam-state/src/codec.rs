@@ -42,6 +42,97 @@ pub mod cbor {
     }
 }
 
+/// A value carried like a [`cbor`] field (a byte string holding its CBOR encoding: the
+/// same bytes), shared rather than copied when cloned, and encoded at most once: the bytes
+/// are kept beside the value, from the first encoding or from the decoding that made it.
+/// A log entry's requests are encoded for the log, for each follower's `AppendEntries` and
+/// again by each follower for its own log; they are cloned into the in-memory tail of the
+/// log and into each replication batch. With this, each of those is a reference count.
+pub struct Shared<T>(std::sync::Arc<SharedInner<T>>);
+
+struct SharedInner<T> {
+    value: T,
+    cbor: std::sync::OnceLock<Vec<u8>>,
+}
+
+impl<T> Shared<T> {
+    pub fn new(value: T) -> Self {
+        Self(std::sync::Arc::new(SharedInner {
+            value,
+            cbor: std::sync::OnceLock::new(),
+        }))
+    }
+
+    /// The value, taken out when nothing else shares it, else a copy.
+    pub fn into_inner(self) -> T
+    where
+        T: Clone,
+    {
+        match std::sync::Arc::try_unwrap(self.0) {
+            Ok(inner) => inner.value,
+            Err(shared) => shared.value.clone(),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0.value
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T: Default> Default for Shared<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<T: PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.value == other.0.value
+    }
+}
+
+impl<T: Eq> Eq for Shared<T> {}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.value.fmt(f)
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let Some(bytes) = self.0.cbor.get() {
+            return s.serialize_bytes(bytes);
+        }
+        let bytes = to_cbor(&self.0.value).map_err(S::Error::custom)?;
+        let done = s.serialize_bytes(&bytes);
+        // Another thread may have encoded it meanwhile: the same bytes either way.
+        let _ = self.0.cbor.set(bytes);
+        done
+    }
+}
+
+impl<'de, T: DeserializeOwned> serde::Deserialize<'de> for Shared<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bytes = d.deserialize_byte_buf(ByteBuf)?;
+        let value =
+            from_cbor(&bytes).map_err(|e| D::Error::custom(format!("embedded CBOR: {e}")))?;
+        let cbor = std::sync::OnceLock::new();
+        let _ = cbor.set(bytes);
+        Ok(Self(std::sync::Arc::new(SharedInner { value, cbor })))
+    }
+}
+
 /// Key/value pairs whose keys and values are byte strings (not sequences of numbers, which
 /// CBOR would spend up to two bytes per byte on). Under bincode the encoding is the same as
 /// that of a plain `Vec<(Vec<u8>, Vec<u8>)>`.
@@ -118,7 +209,7 @@ mod tests {
         pairs: Vec<(Vec<u8>, Vec<u8>)>,
     }
 
-    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     struct New {
         a: u64,
         #[serde(with = "byte_pairs")]
@@ -147,6 +238,59 @@ mod tests {
         let new: Record<New> = bincode::deserialize(&bytes).unwrap();
         assert_eq!(new.inner.added, None);
         assert_eq!(new.inner.pairs, old.inner.pairs);
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct SharedRecord {
+        index: u64,
+        inner: Shared<New>,
+    }
+
+    #[test]
+    fn a_shared_value_is_the_same_bytes_as_a_cbor_field_and_keeps_what_it_was_read_from() {
+        let old = Record {
+            index: 3,
+            inner: Old {
+                a: 1,
+                pairs: vec![(b"k".to_vec(), vec![0, 255, 7])],
+            },
+        };
+        let bytes = bincode::serialize(&old).unwrap();
+        let shared: SharedRecord = bincode::deserialize(&bytes).unwrap();
+        assert_eq!(shared.inner.added, None);
+        assert_eq!(shared.inner.pairs, old.inner.pairs);
+        // Written again: the bytes it was read from (an older shape stays that shape).
+        assert_eq!(bincode::serialize(&shared).unwrap(), bytes);
+        // A new value encodes as a `cbor` field does, once, and its clones share it.
+        let new = New {
+            a: 2,
+            pairs: vec![],
+            added: Some("x".into()),
+        };
+        let plain = bincode::serialize(&Record {
+            index: 4,
+            inner: New {
+                a: 2,
+                pairs: vec![],
+                added: Some("x".into()),
+            },
+        })
+        .unwrap();
+        let record = SharedRecord {
+            index: 4,
+            inner: Shared::new(new),
+        };
+        let copy = SharedRecord {
+            index: 4,
+            inner: record.inner.clone(),
+        };
+        assert_eq!(bincode::serialize(&record).unwrap(), plain);
+        assert!(
+            copy.inner.0.cbor.get().is_some(),
+            "the clone shares the encoding"
+        );
+        assert_eq!(bincode::serialize(&copy).unwrap(), plain);
+        assert_eq!(copy.inner.into_inner().added.as_deref(), Some("x"));
     }
 
     #[test]

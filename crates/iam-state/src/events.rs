@@ -63,18 +63,33 @@ pub const DEFAULT_MAX_AGE_MS: u64 = 90 * 24 * 3600 * 1000;
 /// shrinks back under lowered bounds).
 const PRUNE_PER_EVENT: usize = 16;
 
+/// An [`Event`] as it is written: the same record, borrowing the origin's fields (apply
+/// records one per change, on every replica).
+#[derive(Serialize)]
+struct EventRef<'a> {
+    index: u64,
+    time_ms: u64,
+    account: &'a str,
+    principal: &'a str,
+    access_key_id: &'a str,
+    source_ip: &'a str,
+    request_id: &'a str,
+    action: &'a str,
+    resources: &'a [String],
+}
+
 /// Records the change a request at `position` of entry `index` made.
 pub(crate) fn record(txn: &mut Txn<'_>, index: u64, position: u32, time_ms: u64, origin: &Origin) {
-    let event = Event {
+    let event = EventRef {
         index,
         time_ms,
-        account: origin.account.clone(),
-        principal: origin.principal.clone(),
-        access_key_id: origin.access_key_id.clone(),
-        source_ip: origin.source_ip.clone(),
-        request_id: origin.request_id.clone(),
-        action: origin.action.clone(),
-        resources: origin.resources.clone(),
+        account: &origin.account,
+        principal: &origin.principal,
+        access_key_id: &origin.access_key_id,
+        source_ip: &origin.source_ip,
+        request_id: &origin.request_id,
+        action: &origin.action,
+        resources: &origin.resources,
     };
     txn.put(keys::event_at(index, position), encode(&event));
     txn.add_counter(keys::EVENT_COUNT.to_vec(), 1);
@@ -82,21 +97,45 @@ pub(crate) fn record(txn: &mut Txn<'_>, index: u64, position: u32, time_ms: u64,
 
 /// Drops the oldest events while more than `origin.max_events` are kept or the oldest is
 /// older than `origin.max_age_ms` before `now_ms`: at most `recorded * PRUNE_PER_EVENT`.
+///
+/// From release [`crate::release::EVENT_HISTORY_OLDEST`] the history keeps its oldest
+/// event's time beside its count (`keys::EVENT_OLDEST`), and an entry under both bounds
+/// decides from the two without reading the history (the common case: this runs on every
+/// entry that records a change). The time is written wherever pruning stops at an event it
+/// keeps, and removed where it does not know the oldest event (a budget used up, an empty
+/// history), so that the next entry reads the history again. Before that release every
+/// entry reads the oldest event, as older builds do.
 pub(crate) fn prune(state: &Txn<'_>, now_ms: u64, origin: &Origin, recorded: usize) -> WriteSet {
     const CHUNK: usize = 16;
     let mut txn = Txn::new(state);
     let mut count = txn.counter(keys::EVENT_COUNT);
     let cutoff = now_ms.saturating_sub(origin.max_age_ms);
+    let keeps_oldest =
+        crate::release::cluster_release(state) >= crate::release::EVENT_HISTORY_OLDEST;
+    let oldest = txn
+        .get(keys::EVENT_OLDEST)
+        .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<u64>().ok());
+    if keeps_oldest && count <= origin.max_events && oldest.is_some_and(|t| t >= cutoff) {
+        return txn.into_writes();
+    }
     let budget = recorded.saturating_mul(PRUNE_PER_EVENT);
     let mut pruned = 0;
     let mut after: Option<Vec<u8>> = None;
+    // The time of the oldest event kept, once pruning stopped at it.
+    let mut kept: Option<u64> = None;
+    // Under the count bound only age can make the oldest event due: look at that one
+    // event first, and scan on in chunks only once it turned out to be due.
+    let mut chunk_len = if count <= origin.max_events { 1 } else { CHUNK };
     'scan: while pruned < budget {
-        let want = CHUNK.min(budget - pruned);
+        let want = chunk_len.min(budget - pruned);
+        chunk_len = CHUNK;
         let chunk = state.scan(keys::EVENT_PREFIX.as_bytes(), after.as_deref(), want);
         let exhausted = chunk.len() < want;
         for (key, value) in chunk {
-            let old = decode::<Event>(&key, &value).is_none_or(|e| e.time_ms < cutoff);
+            let time = decode::<Event>(&key, &value).map(|e| e.time_ms);
+            let old = time.is_none_or(|t| t < cutoff);
             if count <= origin.max_events && !old {
+                kept = time;
                 break 'scan;
             }
             txn.delete(key.clone());
@@ -110,6 +149,16 @@ pub(crate) fn prune(state: &Txn<'_>, now_ms: u64, origin: &Origin, recorded: usi
     }
     if pruned > 0 {
         txn.add_counter(keys::EVENT_COUNT.to_vec(), -(pruned as i64));
+    }
+    if keeps_oldest {
+        match kept {
+            Some(t) if oldest != Some(t) => {
+                txn.put(keys::EVENT_OLDEST.to_vec(), t.to_string().into_bytes());
+            }
+            Some(_) => {}
+            None if oldest.is_some() => txn.delete(keys::EVENT_OLDEST.to_vec()),
+            None => {}
+        }
     }
     txn.into_writes()
 }

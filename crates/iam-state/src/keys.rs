@@ -36,6 +36,7 @@
 //! | `sys/release` | the release the cluster runs at (decimal; absent: 1; see [`crate::release`]) |
 //! | `evt/{index:020}/{position:010}` | [`crate::events::Event`]: the change the request at that position of that log entry made (the event history) |
 //! | `evtn` | how many events the history holds |
+//! | `evto` | the time (ms) of the oldest event the history holds, where known (from release 4) |
 
 pub use iam_model::names::name_key;
 
@@ -213,6 +214,10 @@ pub const TOKEN_FLOOR: &[u8] = b"tokf";
 pub const EVENT_PREFIX: &str = "evt/";
 /// How many events the history holds.
 pub const EVENT_COUNT: &[u8] = b"evtn";
+/// The time (ms) of the oldest event kept, from release
+/// [`crate::release::EVENT_HISTORY_OLDEST`] on (beside the count: what deletes one deletes
+/// the other).
+pub const EVENT_OLDEST: &[u8] = b"evto";
 
 pub fn event_at(index: u64, position: u32) -> Vec<u8> {
     format!("evt/{index:020}/{position:010}").into_bytes()

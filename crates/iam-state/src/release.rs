@@ -29,6 +29,11 @@ pub const MFA_DEVICE_TAGS: u32 = 3;
 /// variants).
 pub const OIDC_PROVIDERS: u32 = 4;
 
+/// The release from which the event history keeps its oldest event's time
+/// (`keys::EVENT_OLDEST`), so that an entry tells whether any event is past the age bound
+/// from two counters instead of reading the oldest event (`events::prune`).
+pub const EVENT_HISTORY_OLDEST: u32 = 4;
+
 /// The release a cluster runs at before any upgrade was finalized.
 pub const FIRST: u32 = 1;
 

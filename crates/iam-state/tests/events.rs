@@ -203,3 +203,70 @@ fn replicas_applying_the_same_batches_hold_the_same_history() {
     assert_eq!(state_hash(&a.s), state_hash(&b.s));
     assert_eq!(a.all().len(), 7);
 }
+
+/// The history's keys and values (`evt/…`) and its count: what a lookup can see.
+type History = (Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>);
+
+fn history(s: &MemStore) -> History {
+    use iam_state::StateRead;
+    (s.scan(b"evt/", None, usize::MAX), s.get(b"evtn"))
+}
+
+/// From release 4 the history keeps its oldest event's time (`evto`), and an entry under
+/// both bounds decides from it without reading the history. Pruning so keeps exactly what
+/// reading the oldest event on every entry keeps (what release 1–3 builds do), through
+/// lowered and raised bounds, batches, clocks that step back, and budgets used up.
+#[test]
+fn keeping_the_oldest_time_prunes_exactly_what_reading_the_history_does() {
+    let mut reads = World::new();
+    let mut keeps = World::new();
+    reads.entry(vec![]);
+    keeps.entry(vec![Request::new(
+        1,
+        Command::FinalizeRelease {
+            release: iam_state::release::EVENT_HISTORY_OLDEST,
+        },
+    )]);
+    let (mut seed, mut time, mut fast) = (7u64, 1_000u64, 0);
+    for i in 0..400usize {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let max_events = [5, 1000, 3, 1000][(i / 100) % 4];
+        let max_age_ms = [10_000, 2_000, 1_000_000][(i / 50) % 3];
+        let batch: Vec<Request> = (0..1 + (seed >> 61) as usize)
+            .map(|j| {
+                time += (seed >> 33) % 700;
+                // Every other request's clock is a little behind.
+                let t = time - (seed >> 20) % 300 * (j as u64 % 2);
+                let mut o = origin("arn:p", "iam:CreateUser", max_events);
+                o.max_age_ms = max_age_ms;
+                let mut r = Request::new(t, create_user(&format!("u{i}-{j}")));
+                r.origin = Some(Box::new(o));
+                r
+            })
+            .collect();
+        let before = history(&keeps.s);
+        let recorded = batch.len();
+        reads.entry(batch.clone());
+        keeps.entry(batch);
+        assert_eq!(history(&reads.s), history(&keeps.s), "entry {i}");
+        use iam_state::StateRead;
+        let oldest = keeps.s.get(b"evto");
+        if let Some(t) = &oldest {
+            let first = &history(&keeps.s).0[0].1;
+            let first: Value = serde_json::from_slice(first).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(t),
+                first["time_ms"].to_string(),
+                "entry {i}: evto is the oldest event's time"
+            );
+        }
+        // Nothing but the new events changed: the entry decided without reading further.
+        if history(&keeps.s).0.len() == before.0.len() + recorded && oldest.is_some() {
+            fast += 1;
+        }
+        assert_eq!(reads.s.get(b"evto"), None, "release 1 writes no evto");
+    }
+    assert!(fast > 50, "the kept time decided {fast} entries");
+}

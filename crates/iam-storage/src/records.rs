@@ -75,7 +75,7 @@ pub fn decode_entry(index: u64, bytes: &[u8]) -> io::Result<Entry> {
     let payload = match old.payload {
         openraft::EntryPayload::Blank => openraft::EntryPayload::Blank,
         openraft::EntryPayload::Normal(r) => {
-            openraft::EntryPayload::Normal(Requests(r.0.into_iter().map(Into::into).collect()))
+            openraft::EntryPayload::Normal(Requests::new(r.0.into_iter().map(Into::into).collect()))
         }
         openraft::EntryPayload::Membership(m) => openraft::EntryPayload::Membership(m),
     };
@@ -111,7 +111,7 @@ mod tests {
         let entry = decode_entry(9, &bytes).unwrap();
         assert_eq!(entry.log_id, log_id);
         assert!(
-            matches!(&entry.payload, openraft::EntryPayload::Normal(r) if r.0 == vec![request().into()])
+            matches!(&entry.payload, openraft::EntryPayload::Normal(r) if *r.0 == vec![request().into()])
         );
         // Written again, it is a versioned record that reads back the same.
         let again = encode("x", &entry).unwrap();

@@ -243,7 +243,7 @@ impl RocksStateMachine {
             EntryPayload::Normal(requests) => {
                 // A build of an older release stops here rather than apply commands it may
                 // not understand (see iam_state::release).
-                for r in &requests.0 {
+                for r in requests.0.iter() {
                     let what = || format!("log entry {}", entry.log_id.index);
                     if let Some(why) = iam_state::release::needs(&r.command)
                         .and_then(|needed| iam_state::release::unsupported(needed, &what()))

@@ -76,7 +76,9 @@ impl Sample {
         let v = match self {
             // The requests as JSON, not as the CBOR bytes the entry embeds.
             Sample::Entry(e) => Ok(match &e.payload {
-                EntryPayload::Normal(r) => serde_json::json!({"log_id": e.log_id, "requests": r.0}),
+                EntryPayload::Normal(r) => {
+                    serde_json::json!({"log_id": e.log_id, "requests": *r.0})
+                }
                 EntryPayload::Blank => serde_json::json!({"log_id": e.log_id, "blank": true}),
                 EntryPayload::Membership(m) => {
                     serde_json::json!({"log_id": e.log_id, "membership": m})
@@ -99,7 +101,7 @@ impl Sample {
                 let v: Value = parse(json);
                 let log_id: LogId = serde_json::from_value(v["log_id"].clone()).expect("log id");
                 let payload = if let Some(r) = v.get("requests") {
-                    EntryPayload::Normal(Requests(
+                    EntryPayload::Normal(Requests::new(
                         serde_json::from_value(r.clone()).expect("requests"),
                     ))
                 } else if let Some(m) = v.get("membership") {
@@ -275,7 +277,7 @@ fn samples() -> Vec<(String, Sample)> {
         };
         let entry = Entry {
             log_id: next_id(),
-            payload: EntryPayload::Normal(Requests(vec![request])),
+            payload: EntryPayload::Normal(Requests::new(vec![request])),
         };
         out.push((label, Sample::Entry(entry)));
     }
@@ -304,7 +306,7 @@ fn samples() -> Vec<(String, Sample)> {
         "RequestWithOrigin".into(),
         Sample::Entry(Entry {
             log_id: next_id(),
-            payload: EntryPayload::Normal(Requests(vec![with_origin])),
+            payload: EntryPayload::Normal(Requests::new(vec![with_origin])),
         }),
     ));
     out.push((

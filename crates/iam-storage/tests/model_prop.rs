@@ -115,7 +115,7 @@ fn requests(ops: &[Value]) -> Vec<Request> {
 fn entry(index: u64, requests: Vec<Request>) -> Entry {
     Entry {
         log_id: LogId::new(LeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(Requests(requests)),
+        payload: EntryPayload::Normal(Requests::new(requests)),
     }
 }
 

@@ -103,7 +103,7 @@ async fn append_one(
 fn entry(index: u64, command: Command) -> Entry {
     Entry {
         log_id: LogId::new(LeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(Requests(vec![Request {
+        payload: EntryPayload::Normal(Requests::new(vec![Request {
             request_token: Some(format!("t{index}")),
             time_ms: index,
             command,
