@@ -10,48 +10,12 @@ import hashlib
 import hmac
 import io
 import json
-import os
 import struct
-import sys
 import time
 
-import boto3
-import botocore.config
-from botocore.exceptions import ClientError
+from iamd_cluster import IAMS, ClientError, expect_error, on
 
-URLS = sys.argv[1:]
-assert URLS, "usage: boto3_lifecycle.py URL [URL...]"
-CONFIG = botocore.config.Config(retries={"max_attempts": 8, "mode": "standard"})
-
-
-def client(i=0):
-    return boto3.client(
-        "iam",
-        endpoint_url=URLS[i % len(URLS)],
-        region_name="us-east-1",
-        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
-        config=CONFIG,
-    )
-
-
-IAMS = [client(i) for i in range(len(URLS))]
 iam = IAMS[0]
-
-
-def on(i):
-    """The client of node i (requests through followers)."""
-    return IAMS[i % len(IAMS)]
-
-
-def expect_error(code, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        assert got == code, f"expected {code}, got {got}: {e}"
-        return e.response["Error"]["Message"]
-    raise AssertionError(f"expected {code} from {fn.__name__}{args}{kwargs}")
 
 
 def totp(seed_b32, t):
