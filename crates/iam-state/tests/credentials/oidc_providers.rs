@@ -284,6 +284,24 @@ fn bad_input_is_refused_with_aws_codes_and_changes_nothing() {
         m,
         "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100"
     );
+    // A flood of ids is refused at the 101st distinct one (no search of the list per id),
+    // while repeats of a few count once.
+    let flood: Vec<String> = (0..200_000).map(|i| format!("app-{i}")).collect();
+    w.rejects(T0, with(URL, flood, vec![]), ErrorCode::LimitExceeded);
+    let repeats: Vec<String> = (0..30_000).map(|i| format!("app-{}", i % 3)).collect();
+    w.ok(T0, with("https://repeats.example.com", repeats, vec![]));
+    let p = get(
+        &w,
+        "arn:aws:iam::123456789012:oidc-provider/repeats.example.com",
+    )
+    .unwrap();
+    assert_eq!(p["client_ids"], json!(["app-0", "app-1", "app-2"]));
+    w.ok(
+        T0,
+        OidcProviderOp::Delete {
+            provider_arn: "arn:aws:iam::123456789012:oidc-provider/repeats.example.com".into(),
+        },
+    );
     let too_many_tags: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
     w.rejects(
         T0,
@@ -333,6 +351,24 @@ fn bad_input_is_refused_with_aws_codes_and_changes_nothing() {
     assert_eq!(
         m,
         "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100"
+    );
+    // A flood of ids is refused at the 101st distinct one (no search of the list per id),
+    // while repeats of a few count once.
+    let flood: Vec<String> = (0..200_000).map(|i| format!("app-{i}")).collect();
+    w.rejects(T0, with(URL, flood, vec![]), ErrorCode::LimitExceeded);
+    let repeats: Vec<String> = (0..30_000).map(|i| format!("app-{}", i % 3)).collect();
+    w.ok(T0, with("https://repeats.example.com", repeats, vec![]));
+    let p = get(
+        &w,
+        "arn:aws:iam::123456789012:oidc-provider/repeats.example.com",
+    )
+    .unwrap();
+    assert_eq!(p["client_ids"], json!(["app-0", "app-1", "app-2"]));
+    w.ok(
+        T0,
+        OidcProviderOp::Delete {
+            provider_arn: "arn:aws:iam::123456789012:oidc-provider/repeats.example.com".into(),
+        },
     );
 }
 

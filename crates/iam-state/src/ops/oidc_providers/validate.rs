@@ -86,14 +86,16 @@ pub(super) fn thumbprints(thumbprints: &[String]) -> IamResult<Vec<String>> {
 /// A client id list as `CreateOpenIDConnectProvider` takes it (lengths already checked):
 /// at most 100 distinct ids; duplicates dropped (adding a present id is a no-op too).
 pub(super) fn client_ids(client_ids: &[String]) -> IamResult<Vec<String>> {
-    let mut out: Vec<String> = Vec::with_capacity(client_ids.len());
+    // A set, not a search of the list: a request may carry many thousands of ids.
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<String> = Vec::new();
     for c in client_ids {
-        if !out.contains(c) {
+        if seen.insert(c.as_str()) {
             out.push(c.clone());
         }
-    }
-    if out.len() > CLIENT_IDS_PER_OIDC_PROVIDER_MAX {
-        return Err(too_many_client_ids());
+        if out.len() > CLIENT_IDS_PER_OIDC_PROVIDER_MAX {
+            return Err(too_many_client_ids());
+        }
     }
     Ok(out)
 }
