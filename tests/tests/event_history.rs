@@ -94,6 +94,15 @@ async fn the_event_history_finds_each_change_on_every_node() {
                 format!("arn:aws:iam::{account}:user/hist-2")
             );
             assert!(all[0]["index"].as_u64() > all[1]["index"].as_u64());
+            // Each change carries its request's id (no audit sink is configured here).
+            let ids: std::collections::BTreeSet<&str> = all
+                .iter()
+                .filter_map(|e| e["request_id"].as_str())
+                .collect();
+            assert!(
+                ids.len() == all.len() && ids.iter().all(|r| r.len() == 36),
+                "node {id}: request ids {ids:?}"
+            );
             assert!(
                 !all.iter().any(|e| e.to_string().contains("hist-refused")),
                 "a refused write is in the history: {all:#?}"

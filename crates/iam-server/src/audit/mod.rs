@@ -144,6 +144,14 @@ pub fn request_id() -> String {
 
 tokio::task_local! {
     static CURRENT: RefCell<Event>;
+    /// The request id of a request served while no audit sink is configured (the event
+    /// history records it, and the client sees it, all the same).
+    static REQUEST_ID: String;
+}
+
+/// Runs `fut` (one request, served without an audit event) under request id `rid`.
+pub async fn with_request_id<F: Future>(rid: String, fut: F) -> F::Output {
+    REQUEST_ID.scope(rid, fut).await
 }
 
 /// Runs `fut` (one request) with `event` as its audit event; returns its output and the
@@ -171,7 +179,10 @@ pub fn active() -> bool {
 
 /// The current request's id, if a request is being served.
 pub fn current_request_id() -> Option<String> {
-    CURRENT.try_with(|e| e.borrow().request_id.clone()).ok()
+    CURRENT
+        .try_with(|e| e.borrow().request_id.clone())
+        .or_else(|_| REQUEST_ID.try_with(Clone::clone))
+        .ok()
 }
 
 /// Notes the authenticated caller.

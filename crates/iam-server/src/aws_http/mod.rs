@@ -67,7 +67,8 @@ where
 {
     let audit = s.audit.clone();
     if !audit.enabled() {
-        return serve(crate::audit::request_id()).await;
+        let rid = crate::audit::request_id();
+        return crate::audit::with_request_id(rid.clone(), serve(rid)).await;
     }
     let mut event = crate::audit::Event::new("query", operation);
     event.source_ip = Some(peer.ip().to_string());
