@@ -37,19 +37,32 @@ fn apply_batch_bounded(
     // The last request that recorded an event (its time and bounds prune the history).
     let mut recorded: Option<&Request> = None;
     let mut events = 0;
+    // From release 5 the entry's events are one record, written once all are known; the
+    // layout is the release's at the start of the entry (a finalization inside it changes
+    // the next entry's).
+    let per_entry = crate::release::cluster_release(state) >= crate::release::EVENTS_PER_ENTRY;
+    let mut changes: Vec<(u64, &crate::events::Origin)> = Vec::new();
     for (position, req) in requests.iter().enumerate() {
         let position = u32::try_from(position).unwrap_or(u32::MAX);
-        let (response, writes) = apply_at(&txn, index, position, req);
-        if !writes.is_empty() {
+        let (response, writes, changed) = apply_at(&txn, index, position, per_entry, req);
+        if !writes.is_empty() || changed {
             applied += 1;
-            if req.origin.is_some() && response.result.is_ok() {
-                recorded = Some(req);
-                events += 1;
+        }
+        if changed {
+            recorded = Some(req);
+            events += 1;
+            if matches!(req.command, Command::RestoreState { .. }) {
+                // The restored state replaced the events of the requests before it.
+                changes.clear();
+            }
+            if let (true, Some(origin)) = (per_entry, &req.origin) {
+                changes.push((req.time_ms, origin));
             }
         }
         txn.absorb(writes);
         responses.push(response);
     }
+    crate::events::record_entry(&mut txn, index, &changes);
     if applied > 0 {
         let pruned = prune_tokens(&txn, index, applied * PRUNE_PER_APPLY, max_tokens);
         txn.absorb(pruned);
@@ -85,13 +98,16 @@ pub fn dry_run(state: &dyn StateRead, req: &Request) -> Response {
 }
 
 /// Applies the request at `position` of the entry at log `index`. A request token seen
-/// before answers with the response remembered for it (see [`crate::token`]).
+/// before answers with the response remembered for it (see [`crate::token`]). Also answers
+/// whether the request made a change of its origin's (an event of the history), which it
+/// records itself unless the caller records the entry's changes together (`per_entry`).
 fn apply_at(
     state: &dyn StateRead,
     index: u64,
     position: u32,
+    per_entry: bool,
     req: &Request,
-) -> (Response, WriteSet) {
+) -> (Response, WriteSet, bool) {
     // A restore replaces the token table with the backup's: it remembers no token of its
     // own (and applying it twice gives the same state anyway).
     let token = match req.command {
@@ -107,12 +123,13 @@ fn apply_at(
                 .map(|r| replay(r, digest)),
         };
         if let Some(prev) = prev {
-            return (prev, WriteSet::default());
+            return (prev, WriteSet::default(), false);
         }
     }
     let mut txn = Txn::new(state);
     let result = execute(&mut txn, index, req);
-    if let (Ok(_), Some(origin)) = (&result, &req.origin) {
+    let changed = result.is_ok() && req.origin.is_some();
+    if let (false, Ok(_), Some(origin)) = (per_entry, &result, &req.origin) {
         crate::events::record(&mut txn, index, position, req.time_ms, origin);
     }
     let response = Response { result };
@@ -120,7 +137,7 @@ fn apply_at(
         // Nothing the refused command wrote survives; only the token may remember it.
         txn = Txn::new(state);
         if !token.as_ref().is_some_and(|t| t.remembers_refusals) {
-            return (response, WriteSet::default());
+            return (response, WriteSet::default(), false);
         }
     }
     if let Some(t) = token {
@@ -138,7 +155,7 @@ fn apply_at(
         txn.put(keys::token_at(index, position), t.key.as_bytes().to_vec());
         txn.add_counter(keys::TOKEN_COUNT.to_vec(), 1);
     }
-    (response, txn.into_writes())
+    (response, txn.into_writes(), changed)
 }
 
 /// The answer to a scoped token seen before: the first response for the same request,

@@ -4,8 +4,10 @@
 //! A request proposed for a client carries its [`Origin`] (who asked, from where, which
 //! action on which resources, under which request id, and the history's bounds), chosen by
 //! the proposing node. Apply records one [`Event`] for each request that changed the state
-//! (a refusal records nothing; a replay of a request token is not a new change) under
-//! `evt/{index:020}/{position:010}`, and drops the oldest events past the bounds. Requests
+//! (a refusal records nothing; a replay of a request token is not a new change) — from
+//! release [`crate::release::EVENTS_PER_ENTRY`] all of an entry's in one record under
+//! `evt/{index:020}`, before it each under `evt/{index:020}/{position:010}` — and drops the
+//! oldest events past the bounds (the oldest record keeps what is not due). Requests
 //! of the node itself (bootstrap, bookkeeping) carry no origin and are not recorded.
 //!
 //! Release: an older build would apply a request with an origin without recording it, and
@@ -78,9 +80,32 @@ struct EventRef<'a> {
     resources: &'a [String],
 }
 
-/// Records the change a request at `position` of entry `index` made.
+/// Records the change a request at `position` of entry `index` made, as its own record
+/// (before release [`crate::release::EVENTS_PER_ENTRY`]).
 pub(crate) fn record(txn: &mut Txn<'_>, index: u64, position: u32, time_ms: u64, origin: &Origin) {
-    let event = EventRef {
+    txn.put(
+        keys::event_at(index, position),
+        encode(&event_ref(index, time_ms, origin)),
+    );
+    txn.add_counter(keys::EVENT_COUNT.to_vec(), 1);
+}
+
+/// Records the changes the requests of entry `index` made (`(time, origin)` in request
+/// order) as one record (from release [`crate::release::EVENTS_PER_ENTRY`]).
+pub(crate) fn record_entry(txn: &mut Txn<'_>, index: u64, changes: &[(u64, &Origin)]) {
+    if changes.is_empty() {
+        return;
+    }
+    let events = changes
+        .iter()
+        .map(|(time_ms, origin)| event_ref(index, *time_ms, origin))
+        .collect();
+    txn.put(keys::event_entry(index), encode(&EntryEvents { events }));
+    txn.add_counter(keys::EVENT_COUNT.to_vec(), changes.len() as i64);
+}
+
+fn event_ref(index: u64, time_ms: u64, origin: &Origin) -> EventRef<'_> {
+    EventRef {
         index,
         time_ms,
         account: &origin.account,
@@ -90,9 +115,27 @@ pub(crate) fn record(txn: &mut Txn<'_>, index: u64, position: u32, time_ms: u64,
         request_id: &origin.request_id,
         action: &origin.action,
         resources: &origin.resources,
-    };
-    txn.put(keys::event_at(index, position), encode(&event));
-    txn.add_counter(keys::EVENT_COUNT.to_vec(), 1);
+    }
+}
+
+/// The record of one entry's events (`keys::event_entry`).
+#[derive(Serialize, Deserialize)]
+struct EntryEvents<E> {
+    events: Vec<E>,
+}
+
+/// The events an `evt/` record holds, in order: one for a record of one change, those of
+/// the entry for an entry's record. A record that does not decode holds one event of
+/// unknown time (pruning drops it first).
+fn events_of(key: &[u8], value: &[u8]) -> Vec<Option<Event>> {
+    if keys::is_event_entry(key) {
+        match decode::<EntryEvents<Event>>(key, value) {
+            Some(entry) => entry.events.into_iter().map(Some).collect(),
+            None => vec![None],
+        }
+    } else {
+        vec![decode::<Event>(key, value)]
+    }
 }
 
 /// Drops the oldest events while more than `origin.max_events` are kept or the oldest is
@@ -132,16 +175,33 @@ pub(crate) fn prune(state: &Txn<'_>, now_ms: u64, origin: &Origin, recorded: usi
         let chunk = state.scan(keys::EVENT_PREFIX.as_bytes(), after.as_deref(), want);
         let exhausted = chunk.len() < want;
         for (key, value) in chunk {
-            let time = decode::<Event>(&key, &value).map(|e| e.time_ms);
-            let old = time.is_none_or(|t| t < cutoff);
-            if count <= origin.max_events && !old {
-                kept = time;
-                break 'scan;
+            let mut events = events_of(&key, &value);
+            let mut dropped = 0;
+            for event in &events {
+                if pruned >= budget {
+                    break;
+                }
+                let time = event.as_ref().map(|e| e.time_ms);
+                let old = time.is_none_or(|t| t < cutoff);
+                if count <= origin.max_events && !old {
+                    kept = time;
+                    break;
+                }
+                dropped += 1;
+                count = count.saturating_sub(1);
+                pruned += 1;
             }
-            txn.delete(key.clone());
-            after = Some(key);
-            count = count.saturating_sub(1);
-            pruned += 1;
+            if dropped == events.len() {
+                txn.delete(key.clone());
+                after = Some(key);
+                continue;
+            }
+            if dropped > 0 {
+                // Part of an entry's events are due: the record keeps the rest.
+                let rest: Vec<Event> = events.drain(dropped..).flatten().collect();
+                txn.put(key, encode(&EntryEvents { events: rest }));
+            }
+            break 'scan;
         }
         if exhausted {
             break;
@@ -231,11 +291,13 @@ pub fn query(state: &dyn StateRead, account: &str, q: &EventQuery) -> IamResult<
         let chunk = state.scan(keys::EVENT_PREFIX.as_bytes(), after.as_deref(), CHUNK);
         let exhausted = chunk.len() < CHUNK;
         for (key, value) in chunk {
-            if let Some(e) = decode::<Event>(&key, &value).filter(|e| matches(e)) {
-                newest.push_back(e);
-                if newest.len() > max as usize {
-                    newest.pop_front();
-                    truncated = true;
+            for e in events_of(&key, &value).into_iter().flatten() {
+                if matches(&e) {
+                    newest.push_back(e);
+                    if newest.len() > max as usize {
+                        newest.pop_front();
+                        truncated = true;
+                    }
                 }
             }
             after = Some(key);

@@ -34,7 +34,8 @@
 //! | `sys/operator` | id of the operator account (the first account created) |
 //! | `sys/keyring` | [`crate::system::TokenKeyRing`]: the STS token keys, sealed |
 //! | `sys/release` | the release the cluster runs at (decimal; absent: 1; see [`crate::release`]) |
-//! | `evt/{index:020}/{position:010}` | [`crate::events::Event`]: the change the request at that position of that log entry made (the event history) |
+//! | `evt/{index:020}/{position:010}` | [`crate::events::Event`]: the change the request at that position of that log entry made (the event history, before release 5) |
+//! | `evt/{index:020}` | `{"events": [Event…]}`: the changes the requests of that log entry made, in order (the event history, from release 5) |
 //! | `evtn` | how many events the history holds |
 //! | `evto` | the time (ms) of the oldest event the history holds, where known (from release 4) |
 
@@ -219,8 +220,22 @@ pub const EVENT_COUNT: &[u8] = b"evtn";
 /// the other).
 pub const EVENT_OLDEST: &[u8] = b"evto";
 
+/// The event of the request at `position` of entry `index` (the layout before release
+/// [`crate::release::EVENTS_PER_ENTRY`]).
 pub fn event_at(index: u64, position: u32) -> Vec<u8> {
     format!("evt/{index:020}/{position:010}").into_bytes()
+}
+
+/// The events of entry `index`, from release [`crate::release::EVENTS_PER_ENTRY`] on. It
+/// sorts among the older [`event_at`] keys by index (both never exist for one index).
+pub fn event_entry(index: u64) -> Vec<u8> {
+    format!("evt/{index:020}").into_bytes()
+}
+
+/// Whether an `evt/` key holds the events of a whole entry ([`event_entry`]) rather than
+/// one event ([`event_at`]).
+pub fn is_event_entry(key: &[u8]) -> bool {
+    key.len() == EVENT_PREFIX.len() + 20
 }
 
 pub fn token_at(index: u64, position: u32) -> Vec<u8> {

@@ -16,7 +16,7 @@ use iam_model::{ErrorCode, IamError, IamResult};
 /// This build's release. A build of the next release raises it; the `release-next` feature
 /// stands for such a build in the rolling-upgrade test (tests/tests/upgrade.rs) and is never
 /// shipped.
-pub const RELEASE: u32 = if cfg!(feature = "release-next") { 5 } else { 4 };
+pub const RELEASE: u32 = if cfg!(feature = "release-next") { 6 } else { 5 };
 
 /// The release from which a change's origin is recorded in the event history
 /// ([`crate::events`]).
@@ -33,6 +33,12 @@ pub const OIDC_PROVIDERS: u32 = 4;
 /// (`keys::EVENT_OLDEST`), so that an entry tells whether any event is past the age bound
 /// from two counters instead of reading the oldest event (`events::prune`).
 pub const EVENT_HISTORY_OLDEST: u32 = 4;
+
+/// The release from which the event history keeps one record per log entry
+/// (`keys::event_entry`: the events of all its requests) instead of one per change
+/// (`keys::event_at`): one key to write, replicate into every memtable and prune per entry
+/// rather than one per write. Lookups and pruning read both layouts.
+pub const EVENTS_PER_ENTRY: u32 = 5;
 
 /// The release a cluster runs at before any upgrade was finalized.
 pub const FIRST: u32 = 1;

@@ -212,22 +212,48 @@ fn history(s: &MemStore) -> History {
     (s.scan(b"evt/", None, usize::MAX), s.get(b"evtn"))
 }
 
+/// The history's events oldest first, whatever records hold them (one event each before
+/// release 5, an entry's events from it), its count and its oldest time (`evto`).
+fn events(s: &MemStore) -> (Vec<Value>, Option<Vec<u8>>, Option<Vec<u8>>) {
+    use iam_state::StateRead;
+    let mut all = Vec::new();
+    for (key, value) in s.scan(b"evt/", None, usize::MAX) {
+        let value: Value = serde_json::from_slice(&value).unwrap();
+        if key.len() == "evt/".len() + 20 {
+            let events = value["events"].as_array().expect("an entry's events");
+            assert!(!events.is_empty(), "an entry's record holds events");
+            all.extend(events.iter().cloned());
+        } else {
+            all.push(value);
+        }
+    }
+    (all, s.get(b"evtn"), s.get(b"evto"))
+}
+
+fn finalize(release: u32) -> Request {
+    Request::new(1, Command::FinalizeRelease { release })
+}
+
 /// From release 4 the history keeps its oldest event's time (`evto`), and an entry under
-/// both bounds decides from it without reading the history. Pruning so keeps exactly what
-/// reading the oldest event on every entry keeps (what release 1–3 builds do), through
-/// lowered and raised bounds, batches, clocks that step back, and budgets used up.
+/// both bounds decides from it without reading the history; from release 5 an entry's
+/// events are one record, and pruning drops whole records or the due part of one. Each
+/// keeps exactly the events that reading every event on every entry keeps (what release
+/// 1–3 builds do), through lowered and raised bounds, batches, clocks that step back,
+/// budgets used up, and an upgrade from 4 to 5 with events of both layouts in the history.
 #[test]
-fn keeping_the_oldest_time_prunes_exactly_what_reading_the_history_does() {
+fn every_release_prunes_exactly_what_reading_the_history_does() {
+    use iam_state::release::{EVENTS_PER_ENTRY, EVENT_HISTORY_OLDEST};
+    use iam_state::StateRead;
     let mut reads = World::new();
     let mut keeps = World::new();
+    let mut entries = World::new();
+    let mut upgrades = World::new();
     reads.entry(vec![]);
-    keeps.entry(vec![Request::new(
-        1,
-        Command::FinalizeRelease {
-            release: iam_state::release::EVENT_HISTORY_OLDEST,
-        },
-    )]);
-    let (mut seed, mut time, mut fast) = (7u64, 1_000u64, 0);
+    keeps.entry(vec![finalize(EVENT_HISTORY_OLDEST)]);
+    entries.entry(vec![finalize(EVENTS_PER_ENTRY)]);
+    upgrades.entry(vec![finalize(EVENT_HISTORY_OLDEST)]);
+    let (mut seed, mut time, mut fast, mut partial) = (7u64, 1_000u64, 0, 0);
+    let mut sizes = std::collections::HashMap::new();
     for i in 0..400usize {
         seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -247,26 +273,118 @@ fn keeping_the_oldest_time_prunes_exactly_what_reading_the_history_does() {
             })
             .collect();
         let before = history(&keeps.s);
+        let entries_before = history(&entries.s).0.len();
         let recorded = batch.len();
         reads.entry(batch.clone());
-        keeps.entry(batch);
+        keeps.entry(batch.clone());
+        entries.entry(batch.clone());
+        let mut upgrade = batch;
+        if i == 120 {
+            // Finalized in the middle of an entry: its events keep the entry's layout.
+            upgrade.insert(1, finalize(EVENTS_PER_ENTRY));
+        }
+        upgrades.entry(upgrade);
         assert_eq!(history(&reads.s), history(&keeps.s), "entry {i}");
-        use iam_state::StateRead;
-        let oldest = keeps.s.get(b"evto");
-        if let Some(t) = &oldest {
-            let first = &history(&keeps.s).0[0].1;
-            let first: Value = serde_json::from_slice(first).unwrap();
-            assert_eq!(
-                String::from_utf8_lossy(t),
-                first["time_ms"].to_string(),
-                "entry {i}: evto is the oldest event's time"
-            );
+        let (want, count, _) = events(&reads.s);
+        for (name, w) in [
+            ("keeps", &keeps),
+            ("entries", &entries),
+            ("upgrades", &upgrades),
+        ] {
+            let (have, have_count, _) = events(&w.s);
+            assert_eq!(have, want, "entry {i}: {name}");
+            assert_eq!(have_count, count, "entry {i}: {name}'s count");
+        }
+        for (name, w) in [
+            ("keeps", &keeps),
+            ("entries", &entries),
+            ("upgrades", &upgrades),
+        ] {
+            let (have, _, oldest) = events(&w.s);
+            if let Some(t) = &oldest {
+                assert_eq!(
+                    String::from_utf8_lossy(t),
+                    have[0]["time_ms"].to_string(),
+                    "entry {i}: {name}'s evto is the oldest event's time"
+                );
+            }
         }
         // Nothing but the new events changed: the entry decided without reading further.
-        if history(&keeps.s).0.len() == before.0.len() + recorded && oldest.is_some() {
+        if history(&keeps.s).0.len() == before.0.len() + recorded && keeps.s.get(b"evto").is_some()
+        {
             fast += 1;
+        }
+        let (records, _) = history(&entries.s);
+        assert!(
+            records.len() <= entries_before + 1,
+            "entry {i}: one record per entry"
+        );
+        sizes.insert(entries.index, recorded);
+        // An entry's record that lost its oldest events to pruning but keeps the rest.
+        partial += records
+            .iter()
+            .filter(|(k, v)| {
+                let index: u64 = String::from_utf8_lossy(&k[4..]).parse().unwrap();
+                let v: Value = serde_json::from_slice(v).unwrap();
+                v["events"].as_array().unwrap().len() < sizes[&index]
+            })
+            .count();
+        if i == 125 {
+            let lens: Vec<usize> = history(&upgrades.s)
+                .0
+                .iter()
+                .map(|(k, _)| k.len())
+                .collect();
+            assert!(
+                lens.contains(&24) && lens.contains(&35),
+                "both layouts: {lens:?}"
+            );
         }
         assert_eq!(reads.s.get(b"evto"), None, "release 1 writes no evto");
     }
     assert!(fast > 50, "the kept time decided {fast} entries");
+    assert!(
+        partial > 10,
+        "{partial} entries' records were pruned in part"
+    );
+}
+
+/// Records as release 2–4 builds write them (one event each, `evt/{index}/{position}`) and
+/// as release 5 builds do (an entry's events, `evt/{index}`), byte for byte: a history
+/// holding both reads as one, newest first, and pruning drops across both, keeping the
+/// part of an entry's record that is not due.
+#[test]
+fn records_of_both_layouts_read_as_one_history() {
+    use iam_state::StateRead;
+    const OLD: &str = r#"{"index":3,"time_ms":1000,"account":"123456789012","principal":"arn:old","access_key_id":"AKIAOLD","source_ip":"192.0.2.1","request_id":"r-old","action":"iam:CreateUser","resources":["arn:aws:iam::123456789012:user/old"]}"#;
+    const NEW: &str = r#"{"events":[{"index":4,"time_ms":2000,"account":"123456789012","principal":"arn:new1","access_key_id":"AKIANEW","source_ip":"2001:db8::1","request_id":"r-1","action":"iam:TagUser","resources":[]},{"index":4,"time_ms":2001,"account":"123456789012","principal":"arn:new2","access_key_id":"","source_ip":"","request_id":"r-2","action":"iam:DeleteUser","resources":["arn:aws:iam::123456789012:user/x"]}]}"#;
+    let mut pairs = World::new().s.scan(b"", None, usize::MAX);
+    pairs.push((b"evt/00000000000000000003/0000000000".to_vec(), OLD.into()));
+    pairs.push((b"evt/00000000000000000004".to_vec(), NEW.into()));
+    pairs.push((b"evtn".to_vec(), b"3".to_vec()));
+    let mut w = World {
+        s: pairs.into_iter().collect(),
+        index: 10,
+    };
+    let principals = |w: &World| -> Vec<String> {
+        w.all()
+            .iter()
+            .map(|e| e["principal"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(principals(&w), ["arn:new2", "arn:new1", "arn:old"]);
+    let all = w.all();
+    assert_eq!(all[1]["source_ip"], "2001:db8::1");
+    assert_eq!(all[2]["resources"][0], "arn:aws:iam::123456789012:user/old");
+    let tags = w.lookup(A, lookup(None, Some("TagUser"), None, None));
+    assert_eq!(tags["events"].as_array().unwrap().len(), 1);
+    // Two events at most: the old one goes, and the first of entry 4's.
+    assert!(w.change(3000, "late", origin("arn:now", "iam:CreateUser", 2)));
+    assert_eq!(principals(&w), ["arn:now", "arn:new2"]);
+    assert_eq!(w.s.get(b"evt/00000000000000000003/0000000000"), None);
+    let kept: Value =
+        serde_json::from_slice(&w.s.get(b"evt/00000000000000000004").unwrap()).unwrap();
+    assert_eq!(kept["events"].as_array().unwrap().len(), 1);
+    assert_eq!(kept["events"][0]["request_id"], "r-2");
+    assert_eq!(w.s.get(b"evtn").as_deref(), Some(&b"2"[..]));
 }
