@@ -93,6 +93,10 @@ const COMMANDS: &[(&str, &str)] = &[
     ("TagOpenIDConnectProvider", "oidc-provider tag"),
     ("UntagOpenIDConnectProvider", "oidc-provider untag"),
     ("ListOpenIDConnectProviderTags", "oidc-provider list-tags"),
+    // SSH public keys
+    ("UploadSSHPublicKey", "ssh-key upload"), ("GetSSHPublicKey", "ssh-key get"),
+    ("ListSSHPublicKeys", "ssh-key list"), ("UpdateSSHPublicKey", "ssh-key update"),
+    ("DeleteSSHPublicKey", "ssh-key delete"),
     // account
     ("CreateAccountAlias", "account set-alias"), ("DeleteAccountAlias", "account delete-alias"),
     ("ListAccountAliases", "account list-aliases"),

@@ -578,3 +578,5 @@ fn a_result_of_the_wrong_shape_is_an_error_not_a_response_missing_elements() {
 
 #[path = "render/providers.rs"]
 mod providers;
+#[path = "render/ssh_keys.rs"]
+mod ssh_keys;

@@ -81,6 +81,9 @@ pub(crate) enum Noun {
     /// OpenID Connect identity providers (web identity federation).
     #[command(subcommand)]
     OidcProvider(crate::nouns::oidc_provider::OidcProviderCmd),
+    /// SSH public keys of IAM users (for Git over SSH, as CodeCommit uses them).
+    #[command(subcommand)]
+    SshKey(crate::nouns::ssh_key::SshKeyCmd),
     /// The account password policy.
     #[command(subcommand)]
     PasswordPolicy(crate::nouns::password_policy::PasswordPolicyCmd),

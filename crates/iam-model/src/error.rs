@@ -124,6 +124,13 @@ error_codes! {
     InternalFailure => 500, Internal, false;
     /// Session policies and tags too large once packed (STS).
     PackedPolicyTooLarge => 400, InvalidArgument, false;
+    // SSH public keys (UploadSSHPublicKey).
+    /// The key's encoding is not one IAM reads (not `ssh-rsa` or an RSA PEM key).
+    UnrecognizedPublicKeyEncoding => 400, InvalidArgument, false;
+    /// The key is malformed or otherwise invalid (an RSA key under 2048 bits).
+    InvalidPublicKey => 400, InvalidArgument, false;
+    /// The user already has this key.
+    DuplicateSSHPublicKey => 400, AlreadyExists, false;
 }
 
 impl ErrorCode {
@@ -195,7 +202,7 @@ mod tests {
 
     #[test]
     fn every_code_parses_from_its_wire_string_and_nothing_else_does() {
-        assert_eq!(ErrorCode::ALL.len(), 37);
+        assert_eq!(ErrorCode::ALL.len(), 40);
         for code in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
         }

@@ -49,6 +49,8 @@ pub enum IdPrefix {
     InstanceProfile,
     AccessKey,
     TemporaryAccessKey,
+    /// An SSH public key (`APKA` + 16 characters, as AWS's `SSHPublicKeyId`).
+    SshPublicKey,
 }
 
 impl IdPrefix {
@@ -61,6 +63,7 @@ impl IdPrefix {
             Self::InstanceProfile => "AIPA",
             Self::AccessKey => "AKIA",
             Self::TemporaryAccessKey => "ASIA",
+            Self::SshPublicKey => "APKA",
         }
     }
 }

@@ -40,6 +40,8 @@ pub const GROUPS_PER_USER_MAX: usize = 10;
 pub const ATTACHED_POLICIES_PER_GROUP_MAX: usize = 10;
 /// Access keys per user (AWS, fixed).
 pub const ACCESS_KEYS_PER_USER_MAX: usize = 2;
+/// SSH public keys per user (AWS's `SSHPublicKeysPerUser`, fixed in iamd).
+pub const SSH_PUBLIC_KEYS_PER_USER_MAX: usize = 5;
 /// MFA devices in use per user (AWS, fixed).
 pub const MFA_DEVICES_PER_USER_MAX: usize = 8;
 /// Stored versions of one managed policy.

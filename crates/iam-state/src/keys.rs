@@ -20,6 +20,7 @@
 //! | `login/{a}/{user}` | login profile record |
 //! | `mfa/{a}/{device}` | virtual MFA device record (`device` = lowercased name) |
 //! | `umfa/{a}/{user}/{device}` | empty: MFA devices enabled for a user |
+//! | `ssh/{a}/{user}/{key id}` | [`crate::ops::ssh_keys::SshPublicKey`]: a user's SSH public keys |
 //! | `oidc/{a}/{url}` | [`crate::ops::oidc_providers::OidcProvider`] (`url`: the provider's URL without `https://`, exactly as given; it may hold `/`) |
 //! | `pwpol/{a}` | the account password policy |
 //! | `report/{a}` | the last generated credential report |
@@ -166,6 +167,15 @@ pub fn user_mfa(account: &str, user: &str, device: &str) -> Vec<u8> {
 
 pub fn user_mfa_prefix(account: &str, user: &str) -> Vec<u8> {
     format!("umfa/{account}/{}/", name_key(user)).into_bytes()
+}
+
+/// An SSH public key of a user.
+pub fn user_ssh_key(account: &str, user: &str, key_id: &str) -> Vec<u8> {
+    k(&["ssh", account, &name_key(user), key_id])
+}
+
+pub fn user_ssh_keys_prefix(account: &str, user: &str) -> Vec<u8> {
+    format!("ssh/{account}/{}/", name_key(user)).into_bytes()
 }
 
 /// An OpenID Connect provider, by its URL without `https://` (case and all: a provider's

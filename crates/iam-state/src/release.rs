@@ -40,6 +40,9 @@ pub const EVENT_HISTORY_OLDEST: u32 = 4;
 /// rather than one per write. Lookups and pruning read both layouts.
 pub const EVENTS_PER_ENTRY: u32 = 5;
 
+/// The release that brought SSH public keys (`ops::ssh_keys`: new op variants).
+pub const SSH_PUBLIC_KEYS: u32 = 5;
+
 /// The release a cluster runs at before any upgrade was finalized.
 pub const FIRST: u32 = 1;
 

@@ -287,3 +287,5 @@ mod mfa_tags_tests;
 mod mfa_tests;
 #[path = "credentials/oidc_providers.rs"]
 mod oidc_providers_tests;
+#[path = "credentials/ssh_keys.rs"]
+mod ssh_keys_tests;

@@ -234,6 +234,7 @@ fn samples() -> Vec<(String, Sample)> {
             &traced,
             "OidcProvider",
         ),
+        ops_of::<iam_state::ops::ssh_keys::SshKeyOp>(&mut tracer, &traced, "SshKey"),
     ];
     // Every `Op` variant's operations are listed above.
     let _: Vec<Op> = variants(&mut tracer, &traced);

@@ -18,6 +18,7 @@ mod credentials;
 mod policies;
 mod principals;
 mod providers;
+mod ssh_keys;
 pub(crate) mod sts;
 
 use crate::error::AwsError;
@@ -86,6 +87,7 @@ pub fn result_body(action: &str, answer: &Answer) -> Result<Option<String>, AwsE
                 || policies::body(&mut x, action, v)?
                 || credentials::body(&mut x, action, v)?
                 || providers::body(&mut x, action, v)?
+                || ssh_keys::body(&mut x, action, v)?
         }
         Answer::Simulation(page) => {
             x.page("EvaluationResults", page, credentials::evaluation);

@@ -12,6 +12,7 @@ mod policies;
 mod principals;
 mod providers;
 mod simulate;
+mod ssh_keys;
 mod unsupported;
 
 use crate::error::{AwsError, AwsErrors};
@@ -140,7 +141,10 @@ pub fn route_as(account: &str, caller: Caller<'_>, params: &Params) -> Result<Ca
                     Some(call) => Some(call),
                     None => match providers::route(&cx, action)? {
                         Some(call) => Some(call),
-                        None => simulate::route(&cx, action)?,
+                        None => match ssh_keys::route(&cx, action)? {
+                            Some(call) => Some(call),
+                            None => simulate::route(&cx, action)?,
+                        },
                     },
                 },
             },
@@ -205,6 +209,9 @@ pub const SUPPORTED: &[&str] = &[
     "DeleteOpenIDConnectProvider", "AddClientIDToOpenIDConnectProvider",
     "RemoveClientIDFromOpenIDConnectProvider", "UpdateOpenIDConnectProviderThumbprint",
     "TagOpenIDConnectProvider", "UntagOpenIDConnectProvider", "ListOpenIDConnectProviderTags",
+    // SSH public keys
+    "UploadSSHPublicKey", "GetSSHPublicKey", "ListSSHPublicKeys", "UpdateSSHPublicKey",
+    "DeleteSSHPublicKey",
     // account
     "CreateAccountAlias", "DeleteAccountAlias", "ListAccountAliases",
     "UpdateAccountPasswordPolicy", "GetAccountPasswordPolicy", "DeleteAccountPasswordPolicy",

@@ -23,6 +23,7 @@ pub(crate) mod quota;
 pub(crate) mod role;
 pub(crate) mod simulate;
 pub(crate) mod snapshot;
+pub(crate) mod ssh_key;
 pub(crate) mod sts;
 pub(crate) mod user;
 

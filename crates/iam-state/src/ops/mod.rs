@@ -22,6 +22,7 @@ pub mod paging;
 pub mod policies;
 pub mod quotas;
 pub mod roles;
+pub mod ssh_keys;
 pub mod target;
 pub mod users;
 
@@ -97,6 +98,8 @@ pub enum Op {
     /// OpenID Connect providers (from release [`crate::release::OIDC_PROVIDERS`]; added
     /// last).
     OidcProvider(oidc_providers::OidcProviderOp),
+    /// SSH public keys (from release [`crate::release::SSH_PUBLIC_KEYS`]; added last).
+    SshKey(ssh_keys::SshKeyOp),
 }
 
 impl Op {
@@ -125,6 +128,7 @@ impl Op {
             Self::Account(o) => o.name(),
             Self::Quota(o) => o.name(),
             Self::OidcProvider(o) => o.name(),
+            Self::SshKey(o) => o.name(),
         }
     }
 
@@ -141,6 +145,7 @@ impl Op {
             Self::Account(o) => o.prepare(env),
             Self::Quota(o) => o.prepare(env),
             Self::OidcProvider(o) => o.prepare(env),
+            Self::SshKey(o) => o.prepare(env),
         }
     }
 
@@ -157,6 +162,7 @@ impl Op {
             Self::Account(o) => account::apply(cx, o),
             Self::Quota(o) => quotas::apply(cx, o),
             Self::OidcProvider(o) => oidc_providers::apply(cx, o),
+            Self::SshKey(o) => ssh_keys::apply(cx, o),
         }
     }
 }
@@ -183,6 +189,7 @@ op_from!(
     Account(account::AccountOp),
     Quota(quotas::QuotaOp),
     OidcProvider(oidc_providers::OidcProviderOp),
+    SshKey(ssh_keys::SshKeyOp),
 );
 
 macro_rules! q_from {
@@ -208,6 +215,7 @@ q_from!(
     Quota(quotas::QuotaQuery),
     Events(crate::events::EventQuery),
     OidcProvider(oidc_providers::OidcProviderQuery),
+    SshKey(ssh_keys::SshKeyQuery),
 );
 
 impl Query {
@@ -263,6 +271,8 @@ pub enum Q {
     Events(crate::events::EventQuery),
     /// OpenID Connect providers.
     OidcProvider(oidc_providers::OidcProviderQuery),
+    /// SSH public keys.
+    SshKey(ssh_keys::SshKeyQuery),
 }
 
 impl Query {
@@ -290,6 +300,7 @@ impl Query {
                 Q::Quota(q) => q.name(),
                 Q::Events(q) => q.name(),
                 Q::OidcProvider(q) => q.name(),
+                Q::SshKey(q) => q.name(),
             },
         }
     }
@@ -316,6 +327,7 @@ impl Query {
                     Q::Quota(q) => quotas::query(state, account, q),
                     Q::Events(q) => crate::events::query(state, account, q),
                     Q::OidcProvider(q) => oidc_providers::query(state, account, q),
+                    Q::SshKey(q) => ssh_keys::query(state, account, q),
                 }
             }
         }

@@ -226,6 +226,13 @@ fn delete(cx: &mut Ctx<'_, '_>, name: &str) -> IamResult<Outcome> {
     {
         return Err(conflict("delete MFA device"));
     }
+    if !cx
+        .txn
+        .scan(&keys::user_ssh_keys_prefix(a, name), None, 1)
+        .is_empty()
+    {
+        return Err(conflict("delete SSH public keys"));
+    }
     if !user.inline_policies.is_empty() {
         return Err(conflict("delete policies"));
     }

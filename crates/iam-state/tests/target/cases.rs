@@ -198,6 +198,22 @@ pub(super) fn command_cases(w: &World) -> Vec<CommandCase> {
             POLICY,
             json!({"Policy": {"Untag": {"policy_arn": POLICY, "tag_keys": ["env"]}}}),
         ),
+        // SSH public keys: the user named (the key need not exist).
+        c(
+            "iam:UploadSSHPublicKey",
+            user,
+            json!({"SshKey": {"Upload": {"user_name": "alice", "body": "ssh-rsa AAAA"}}}),
+        ),
+        c(
+            "iam:UpdateSSHPublicKey",
+            user,
+            json!({"SshKey": {"Update": {"user_name": "ALICE", "ssh_public_key_id": "APKA0000000000000000", "status": "Inactive"}}}),
+        ),
+        c(
+            "iam:DeleteSSHPublicKey",
+            user,
+            json!({"SshKey": {"Delete": {"user_name": "alice", "ssh_public_key_id": "APKA0000000000000000"}}}),
+        ),
         // Access keys: the user named, else the key's owner read from the state.
         c(
             "iam:CreateAccessKey",
@@ -459,7 +475,7 @@ fn every_command_family_maps_as_documented() {
         assert_eq!(t.request_tags, tags, "{name}");
         assert_eq!(t.action.split_once(':').map(|(_, n)| n), Some(name));
     }
-    assert_eq!(families.len(), 11, "one case at least per op family");
+    assert_eq!(families.len(), 12, "one case at least per op family");
     let t = command_target(
         &w.s,
         &Command::SandboxReset {
@@ -582,6 +598,16 @@ pub(super) fn query_cases(w: &World) -> Vec<(Q, String, String)> {
             "iam:ListEntitiesForPolicy",
             POLICY,
             json!({"Policy": {"ListEntities": {"policy_arn": POLICY}}}),
+        ),
+        qc(
+            "iam:ListSSHPublicKeys",
+            user,
+            json!({"SshKey": {"List": {"user_name": "alice"}}}),
+        ),
+        qc(
+            "iam:GetSSHPublicKey",
+            user,
+            json!({"SshKey": {"Get": {"user_name": "alice", "ssh_public_key_id": "APKA0000000000000000", "encoding": "SSH"}}}),
         ),
         qc(
             "iam:ListAccessKeys",
@@ -712,7 +738,7 @@ fn every_query_family_maps_as_documented() {
         assert!(t.request_tags.is_empty());
         assert_eq!(t.action.split_once(':').map(|(_, n)| n), Some(query.name()));
     }
-    assert_eq!(families.len(), 12, "one case at least per query family");
+    assert_eq!(families.len(), 13, "one case at least per query family");
 }
 
 #[test]

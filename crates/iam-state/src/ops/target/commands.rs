@@ -12,6 +12,7 @@ use crate::ops::oidc_providers::OidcProviderOp;
 use crate::ops::policies::PolicyOp;
 use crate::ops::quotas::QuotaOp;
 use crate::ops::roles::RoleOp;
+use crate::ops::ssh_keys::SshKeyOp;
 use crate::ops::users::UserOp;
 use crate::ops::Op;
 
@@ -28,6 +29,7 @@ pub(super) fn facts<'o>(s: &Scope<'_>, op: &'o Op) -> Facts<'o> {
         Op::Account(o) => Facts::on(account(o)),
         Op::Quota(o) => Facts::on(quota(o)),
         Op::OidcProvider(o) => oidc_provider(s, o),
+        Op::SshKey(o) => Facts::of(ssh_key(s, o)),
     }
 }
 
@@ -202,6 +204,11 @@ pub(super) fn key_owner(s: &Scope<'_>, op: &AccessKeyOp) -> KeyOwner {
 
 fn access_key(s: &Scope<'_>, op: &AccessKeyOp) -> Resource {
     s.key_resource(key_owner(s, op))
+}
+
+/// An SSH key op acts on its user.
+fn ssh_key(s: &Scope<'_>, op: &SshKeyOp) -> Resource {
+    s.key_resource(KeyOwner::named(op.user_name()))
 }
 
 fn login_profile(s: &Scope<'_>, op: &LoginProfileOp) -> Resource {

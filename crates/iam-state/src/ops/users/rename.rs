@@ -73,6 +73,12 @@ fn move_references(
     if let Some(v) = txn.get(&login) {
         rewrite_at(txn, login, keys::login_profile(a, new), v, new);
     }
+    // SSH public keys: the records move and name the user.
+    let prefix = keys::user_ssh_keys_prefix(a, old);
+    for (k, v) in txn.scan_all(&prefix) {
+        let id = String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default()).into_owned();
+        rewrite_at(txn, k, keys::user_ssh_key(a, new, &id), v, new);
+    }
     // MFA devices in use: the index moves, the device record names the user.
     let prefix = keys::user_mfa_prefix(a, old);
     for (k, v) in txn.scan_all(&prefix) {
