@@ -65,6 +65,11 @@ async fn boto3_manages_openid_connect_providers_through_followers() {
     within(Duration::from_secs(120), run_script("boto3_oidc.py")).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_manages_ssh_public_keys_through_followers() {
+    within(Duration::from_secs(120), run_script("boto3_ssh_keys.py")).await;
+}
+
 fn aws(cluster: &Cluster, url: &str, args: &[&str]) -> (i32, String, String) {
     let out = signed(cluster, "aws")
         .args([

@@ -406,3 +406,117 @@ async fn openid_connect_providers_through_iamctl() {
     })
     .await;
 }
+
+/// `iamctl ssh-key`: every verb, writes through followers, reads from another node, both
+/// encodings, a key read from a file; refusals with the service's code (exit 1), usage
+/// errors exit 2, and nothing changed by them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_public_keys_through_iamctl() {
+    const KEY: &str =
+        include_str!("../../crates/iam-state/tests/credentials/ssh_keys_data/k2048.pub");
+    const SPKI: &str =
+        include_str!("../../crates/iam-state/tests/credentials/ssh_keys_data/k2048.spki.pem");
+    const MD5: &str =
+        include_str!("../../crates/iam-state/tests/credentials/ssh_keys_data/k2048.md5");
+    const ED25519: &str =
+        include_str!("../../crates/iam-state/tests/credentials/ssh_keys_data/ked.pub");
+    within(Duration::from_secs(90), async {
+        let mut c = Cluster::start(3).await;
+        let ok = |c: &mut Cluster, node: u64, args: &[&str]| -> Value {
+            let args = [args, &["-o", "json", "--consistency", "linearizable"][..]].concat();
+            let (code, out, err) = c.iamctl_on(node, &args);
+            assert_eq!(code, 0, "{args:?}: {err}");
+            if out.trim().is_empty() {
+                Value::Null
+            } else {
+                json(&out)
+            }
+        };
+        ok(&mut c, 2, &["user", "create", "dev"]);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("id_rsa.pub");
+        std::fs::write(&file, KEY).unwrap();
+        let up = ok(
+            &mut c,
+            3,
+            &[
+                "ssh-key",
+                "upload",
+                "--user-name",
+                "dev",
+                "--body-file",
+                file.to_str().unwrap(),
+            ],
+        );
+        let id = up["ssh_public_key_id"].as_str().unwrap().to_owned();
+        assert!(id.starts_with("APKA") && id.len() == 20, "{up}");
+        assert_eq!(up["fingerprint"], MD5.trim(), "{up}");
+        let ssh_part: Vec<&str> = KEY.split_whitespace().take(2).collect();
+        assert_eq!(up["body"], ssh_part.join(" "), "{up}");
+        let k = ["--user-name", "dev", "--key-id", id.as_str()];
+        let got = ok(&mut c, 1, &[&["ssh-key", "get"][..], &k[..]].concat());
+        let mut written = up.clone();
+        written.as_object_mut().unwrap().remove("log_index");
+        assert_eq!(got, written);
+        let pem = ok(
+            &mut c,
+            2,
+            &[&["ssh-key", "get"][..], &k[..], &["--encoding", "pem"]].concat(),
+        );
+        assert_eq!(pem["body"].as_str().unwrap().trim(), SPKI.trim(), "{pem}");
+        ok(
+            &mut c,
+            3,
+            &[
+                &["ssh-key", "update"][..],
+                &k[..],
+                &["--status", "inactive"],
+            ]
+            .concat(),
+        );
+        let list = ok(&mut c, 1, &["ssh-key", "list", "--user-name", "dev"]);
+        assert_eq!(list["items"][0]["ssh_public_key_id"], id.as_str(), "{list}");
+        assert_eq!(list["items"][0]["status"], "Inactive", "{list}");
+        // A table names the keys.
+        let (code, out, _) = c.iamctl_on(2, &["ssh-key", "list", "--user-name", "dev"]);
+        assert_eq!(code, 0);
+        assert!(out.contains(&id) && out.contains("Inactive"), "{out}");
+
+        // Refused by the service: exit 1 with AWS's code; nothing uploaded.
+        for (body, code_name) in [
+            (KEY, "DuplicateSSHPublicKey"),
+            (ED25519, "UnrecognizedPublicKeyEncoding"),
+            ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQAB", "InvalidPublicKey"),
+        ] {
+            let (code, _, err) = c.iamctl_on(
+                2,
+                &["ssh-key", "upload", "--user-name", "dev", "--body", body],
+            );
+            assert_eq!(code, 1, "{err}");
+            assert!(err.contains(code_name), "{err}");
+        }
+        let (code, _, err) = c.iamctl_on(3, &["user", "delete", "dev"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("DeleteConflict"), "{err}");
+        // A usage error: exit 2.
+        let (code, _, _) = c.iamctl_on(3, &["ssh-key", "upload", "--user-name", "dev"]);
+        assert_eq!(code, 2);
+        let list = ok(&mut c, 3, &["ssh-key", "list", "--user-name", "dev"]);
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+
+        // Deleted through a follower; then it is gone and the user can go.
+        ok(&mut c, 2, &[&["ssh-key", "delete"][..], &k[..]].concat());
+        let (code, _, err) = c.iamctl_on(
+            1,
+            &[
+                &["ssh-key", "get", "--consistency", "linearizable"][..],
+                &k[..],
+            ]
+            .concat(),
+        );
+        assert_eq!(code, 1);
+        assert!(err.contains("NoSuchEntity"), "{err}");
+        ok(&mut c, 3, &["user", "delete", "dev"]);
+    })
+    .await;
+}
