@@ -16,6 +16,7 @@
 //!      session's secret (nothing is looked up or written).
 //! 3. [`sigv4::verify`] with that secret, the expected service and the current time.
 
+pub mod jwt;
 pub mod key_id;
 pub mod secret_box;
 pub mod sigv4;

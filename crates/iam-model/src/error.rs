@@ -131,6 +131,16 @@ error_codes! {
     InvalidPublicKey => 400, InvalidArgument, false;
     /// The user already has this key.
     DuplicateSSHPublicKey => 400, AlreadyExists, false;
+    // Web identity federation (AssumeRoleWithWebIdentity).
+    /// The web identity token could not be validated (signature, issuer, audience, form).
+    InvalidIdentityToken => 400, InvalidArgument, false;
+    /// The web identity token has expired (or is not valid yet).
+    ExpiredTokenException => 400, InvalidArgument, false;
+    /// The identity provider's keys could not be fetched (unreachable, certificate not
+    /// matching a thumbprint, malformed documents). AWS SDKs retry it themselves.
+    IDPCommunicationError => 400, FailedPrecondition, false;
+    /// The identity provider rejected the claims of the token.
+    IDPRejectedClaim => 403, PermissionDenied, false;
 }
 
 impl ErrorCode {
@@ -202,7 +212,7 @@ mod tests {
 
     #[test]
     fn every_code_parses_from_its_wire_string_and_nothing_else_does() {
-        assert_eq!(ErrorCode::ALL.len(), 40);
+        assert_eq!(ErrorCode::ALL.len(), 44);
         for code in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
         }
