@@ -70,6 +70,7 @@
 mod api;
 mod authorize;
 mod call;
+mod federated;
 mod index;
 mod principal;
 mod simulate;
@@ -80,6 +81,7 @@ pub use api::{
     SimulateAnswer, SimulateRequest, SimulateResult, SIMULATE_DOCUMENTS_MAX, SIMULATE_PAIRS_MAX,
 };
 pub use call::{request_context, CallerView, Denial, Scope, SessionView, CLUSTER_RESOURCE};
+pub use federated::FederatedAsk;
 pub use index::{AuthzIndex, AuthzStats, DEFAULT_MAX_PRINCIPALS};
 pub use principal::{PolicySource, PrincipalKind, PrincipalPolicies, SourceKind};
 pub use trust::AssumeAsk;

@@ -108,7 +108,7 @@ impl AuthzIndex {
 
 /// The role's trust policy as in force (named principals deleted or recreated since it was
 /// saved replaced by the unique id they were bound to), compiled.
-fn trust_set(state: &dyn StateRead, role: &iam_model::Role) -> IamResult<CompiledSet> {
+pub(crate) fn trust_set(state: &dyn StateRead, role: &iam_model::Role) -> IamResult<CompiledSet> {
     let text = iam_state::ops::roles::trust_binding::in_force(state, role);
     let policy = iam_state::ops::parse_policy(&text, PolicyKind::Trust, false)
         .map_err(|e| stored(&format!("trust policy of role {}", role.name), &e))?;

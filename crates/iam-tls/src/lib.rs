@@ -19,6 +19,7 @@ pub mod cluster_ca;
 mod connector;
 pub mod gen;
 mod material;
+pub mod pinned;
 mod reload;
 mod verify;
 

@@ -22,6 +22,18 @@ pub enum StsResult {
         arn: String,
         source_identity: Option<String>,
     },
+    /// `AssumeRoleWithWebIdentity`'s answer.
+    AssumedRoleWithWebIdentity {
+        credentials: IssuedCredentials,
+        /// The token's `sub`.
+        subject: String,
+        assumed_role_id: String,
+        arn: String,
+        /// The identity provider (its ARN).
+        provider: String,
+        /// The client id the token was issued for.
+        audience: String,
+    },
     /// The account an access key belongs to.
     AccessKeyInfo {
         account: String,
@@ -35,9 +47,18 @@ impl StsResult {
             Self::CallerIdentity { .. } => "GetCallerIdentity",
             Self::SessionToken(_) => "GetSessionToken",
             Self::AssumedRole { .. } => "AssumeRole",
+            Self::AssumedRoleWithWebIdentity { .. } => "AssumeRoleWithWebIdentity",
             Self::AccessKeyInfo { .. } => "GetAccessKeyInfo",
         }
     }
+}
+
+fn assumed_role_user_xml(assumed_role_id: &str, arn: &str) -> String {
+    format!(
+        "    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    </AssumedRoleUser>\n",
+        escape(assumed_role_id),
+        escape(arn)
+    )
 }
 
 fn credentials_xml(c: &IssuedCredentials) -> String {
@@ -74,11 +95,7 @@ pub fn render_sts(result: &StsResult, request_id: &str) -> String {
             source_identity,
         } => {
             let mut body = credentials_xml(credentials);
-            body.push_str(&format!(
-                "    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    </AssumedRoleUser>\n",
-                escape(assumed_role_id),
-                escape(arn)
-            ));
+            body.push_str(&assumed_role_user_xml(assumed_role_id, arn));
             if let Some(si) = source_identity {
                 body.push_str(&format!(
                     "    <SourceIdentity>{}</SourceIdentity>\n",
@@ -87,6 +104,23 @@ pub fn render_sts(result: &StsResult, request_id: &str) -> String {
             }
             body
         }
+        // botocore's order: Credentials, SubjectFromWebIdentityToken, AssumedRoleUser,
+        // PackedPolicySize, Provider, Audience, SourceIdentity.
+        StsResult::AssumedRoleWithWebIdentity {
+            credentials,
+            subject,
+            assumed_role_id,
+            arn,
+            provider,
+            audience,
+        } => format!(
+            "{}    <SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken>\n{}    <Provider>{}</Provider>\n    <Audience>{}</Audience>\n",
+            credentials_xml(credentials),
+            escape(subject),
+            assumed_role_user_xml(assumed_role_id, arn),
+            escape(provider),
+            escape(audience)
+        ),
     };
     let action = result.action();
     format!(
@@ -143,6 +177,33 @@ mod tests {
         let token = render_sts(&StsResult::SessionToken(creds()), "r");
         assert!(token.contains("<GetSessionTokenResult>\n    <Credentials>"));
         assert!(!token.contains("AssumedRoleUser"));
+    }
+
+    #[test]
+    fn web_identity_answers_in_botocore_order() {
+        let xml = render_sts(
+            &StsResult::AssumedRoleWithWebIdentity {
+                credentials: creds(),
+                subject: "system:serviceaccount:default:<app>".into(),
+                assumed_role_id: "AROAEXAMPLE:pod".into(),
+                arn: "arn:aws:sts::123456789012:assumed-role/r/pod".into(),
+                provider: "arn:aws:iam::123456789012:oidc-provider/issuer.example".into(),
+                audience: "sts.amazonaws.com".into(),
+            },
+            "rid",
+        );
+        let order = [
+            "<AssumeRoleWithWebIdentityResult>",
+            "<Credentials>",
+            "<SubjectFromWebIdentityToken>system:serviceaccount:default:&lt;app&gt;</SubjectFromWebIdentityToken>",
+            "<AssumedRoleUser>",
+            "<Arn>arn:aws:sts::123456789012:assumed-role/r/pod</Arn>",
+            "<Provider>arn:aws:iam::123456789012:oidc-provider/issuer.example</Provider>",
+            "<Audience>sts.amazonaws.com</Audience>",
+            "</AssumeRoleWithWebIdentityResult>",
+        ];
+        let at: Vec<usize> = order.iter().map(|e| xml.find(e).expect(e)).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{xml}");
     }
 
     #[test]
