@@ -12,7 +12,6 @@ import hmac
 import json
 import struct
 import os
-import sys
 import time
 
 import boto3
@@ -22,8 +21,8 @@ from botocore.auth import SigV4Auth
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-URLS = sys.argv[1:]
-assert URLS, "usage: sts_auth.py URL [URL...]"
+from iamd_cluster import URLS, eventually
+
 CONFIG = botocore.config.Config(retries={"max_attempts": 4, "mode": "standard"})
 ROOT = (os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"], None)
 
@@ -46,18 +45,6 @@ def error_code(f):
 def expect_error(code, f, what):
     got = error_code(f)
     assert got == code, f"{what}: expected {code}, got {got}"
-
-
-def eventually(f, what, seconds=10):
-    """Policies replicate through Raft: a node other than the writer sees them a moment later."""
-    deadline = time.time() + seconds
-    while True:
-        try:
-            return f()
-        except ClientError as e:
-            if time.time() > deadline:
-                raise AssertionError(f"{what}: still {e.response['Error']['Code']}") from e
-            time.sleep(0.2)
 
 
 def totp(seed_b32, step):

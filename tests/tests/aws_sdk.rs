@@ -35,9 +35,14 @@ fn script(name: &str) -> std::path::PathBuf {
 /// Runs a python script of `tests/aws` against a fresh 3-node cluster (one URL per node),
 /// signed with the operator's root credentials; fails the test with its output on failure.
 async fn run_script(name: &'static str) {
-    let mut cluster = Cluster::start(3).await;
+    run_script_with(name, Cluster::start(3).await, &[]).await
+}
+
+/// [`run_script`] against `cluster`, with more environment variables.
+async fn run_script_with(name: &'static str, mut cluster: Cluster, env: &[(&str, String)]) {
     let urls = urls(&mut cluster);
     let mut python = signed(&cluster, "python3");
+    python.envs(env.iter().map(|(k, v)| (*k, v.clone())));
     let out = tokio::task::spawn_blocking(move || {
         python
             .arg(script(name))
@@ -68,6 +73,33 @@ async fn boto3_manages_openid_connect_providers_through_followers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_manages_ssh_public_keys_through_followers() {
     within(Duration::from_secs(120), run_script("boto3_ssh_keys.py")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_gets_federation_tokens_that_prove_identity_only() {
+    within(
+        Duration::from_secs(120),
+        run_script("boto3_federation_token.py"),
+    )
+    .await;
+}
+
+/// AssumeRoleWithWebIdentity against a local OpenID Connect issuer the script serves on a
+/// loopback port the nodes reach as `https://issuer.iamd.test` (`--oidc-resolve`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_assumes_a_role_with_a_web_identity_token_of_a_local_issuer() {
+    within(Duration::from_secs(180), async {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let resolve = format!("issuer.iamd.test=127.0.0.1:{port}");
+        let cluster = Cluster::start_with_args(3, &["--oidc-resolve", &resolve]).await;
+        let env = [("ISSUER_PORT", port.to_string())];
+        run_script_with("boto3_web_identity.py", cluster, &env).await;
+    })
+    .await;
 }
 
 fn aws(cluster: &Cluster, url: &str, args: &[&str]) -> (i32, String, String) {

@@ -125,7 +125,7 @@ fn only_a_federated_principal_naming_the_provider_lets_it_in() {
     for principal in [
         format!(r#"{{"AWS":"arn:aws:iam::{A}:root"}}"#),
         format!(r#"{{"AWS":"{}"}}"#, role_arn("app")),
-        format!(r#"{{"Service":"ec2.amazonaws.com"}}"#),
+        r#"{"Service":"ec2.amazonaws.com"}"#.to_owned(),
     ] {
         let (w, r) = world_with(&trust(&format!(
             r#"{{"Effect":"Allow","Principal":{principal},"Action":"sts:AssumeRoleWithWebIdentity"}}"#
@@ -143,8 +143,8 @@ fn only_a_federated_principal_naming_the_provider_lets_it_in() {
         .decide_federated_assume(&w.store, &r, &ask(&p, &good))
         .is_err());
     // The session name is a condition key too.
-    let named = format!(r#"{{"StringEquals":{{"sts:RoleSessionName":"pod"}}}}"#);
-    let (w, r) = world_with(&trust(&federated_allow(&named)));
+    let named = r#"{"StringEquals":{"sts:RoleSessionName":"pod"}}"#;
+    let (w, r) = world_with(&trust(&federated_allow(named)));
     assert!(index
         .decide_federated_assume(&w.store, &r, &ask(&p, &good))
         .is_ok());

@@ -56,6 +56,8 @@ pub struct ApiState {
     pub audit: Arc<crate::audit::Audit>,
     /// The event history's bounds this node proposes (most events, oldest in ms).
     pub history_bounds: (u64, u64),
+    /// OpenID Connect providers' signing keys (`AssumeRoleWithWebIdentity`).
+    pub oidc: Arc<crate::sts::OidcKeys>,
 }
 
 impl ApiState {
@@ -97,6 +99,7 @@ impl ApiState {
                 iam_state::events::DEFAULT_MAX_EVENTS,
                 iam_state::events::DEFAULT_MAX_AGE_MS,
             ),
+            oidc: Arc::default(),
         }
     }
 

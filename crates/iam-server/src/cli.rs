@@ -246,6 +246,17 @@ pub struct ServeArgs {
     /// these; `*` turns that check off.
     #[arg(long, env = "IAMD_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
+    /// Where to connect for an OpenID Connect issuer's host, `HOST=IP:PORT` (comma
+    /// separated), as curl's `--resolve`: the issuer URL (and so the token's `iss`) keeps
+    /// its name, and the address is the operator's choice (not checked against private
+    /// ranges).
+    #[arg(long, env = "IAMD_OIDC_RESOLVE", value_delimiter = ',')]
+    pub oidc_resolve: Vec<String>,
+    /// Let AssumeRoleWithWebIdentity fetch an identity provider's keys from loopback and
+    /// private addresses found by DNS (an in-cluster issuer such as Kubernetes'). Link-local
+    /// addresses (cloud metadata) are refused regardless.
+    #[arg(long, env = "IAMD_OIDC_ALLOW_PRIVATE_NETWORKS")]
+    pub oidc_allow_private_networks: bool,
 }
 
 #[derive(Debug, Clone, Args)]

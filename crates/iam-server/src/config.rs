@@ -49,6 +49,8 @@ struct FileConfig {
     max_connections: Option<usize>,
     max_connections_per_source: Option<usize>,
     allowed_hosts: Option<Vec<String>>,
+    oidc_resolve: Option<Vec<String>>,
+    oidc_allow_private_networks: Option<bool>,
 }
 
 /// `node_id` in a config file: a number, or a string (`"auto"`, or digits).
@@ -149,6 +151,8 @@ pub struct ServeConfig {
     pub limits: crate::listen::Limits,
     /// More names the node answers to (`--allowed-hosts`), besides its addresses.
     pub allowed_hosts: Vec<String>,
+    /// Where AssumeRoleWithWebIdentity may fetch identity providers' keys from.
+    pub oidc_fetch: crate::sts::FetchPolicy,
 }
 
 /// Most async runtime threads a node may be given.
@@ -388,6 +392,16 @@ impl ServeConfig {
                 "--runtime-threads {runtime_threads} is more than {RUNTIME_THREADS_MAX} (0 means one per CPU core)"
             );
         }
+        let oidc_fetch = crate::sts::FetchPolicy {
+            resolve: crate::sts::FetchPolicy::parse_resolve(&if args.oidc_resolve.is_empty() {
+                file.oidc_resolve.clone().unwrap_or_default()
+            } else {
+                args.oidc_resolve.clone()
+            })
+            .map_err(anyhow::Error::msg)?,
+            allow_private: args.oidc_allow_private_networks
+                || file.oidc_allow_private_networks.unwrap_or(false),
+        };
         let sandbox = args.sandbox || file.sandbox.unwrap_or(false);
         let allow_remote = args.sandbox_allow_remote || file.sandbox_allow_remote.unwrap_or(false);
         if sandbox && !allow_remote {
@@ -529,6 +543,7 @@ impl ServeConfig {
             .map(|h| h.trim().to_owned())
             .filter(|h| !h.is_empty())
             .collect(),
+            oidc_fetch,
         })
     }
 }

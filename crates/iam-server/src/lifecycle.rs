@@ -315,6 +315,7 @@ pub async fn run(config: ServeConfig, shutdown: Shutdown) -> anyhow::Result<()> 
     api_state.audit = audit;
     api_state.history_bounds = config.history_bounds;
     api_state.sandbox = config.sandbox;
+    api_state.oidc = Arc::new(crate::sts::OidcKeys::new(config.oidc_fetch.clone()));
     api_state.secure_transport = api_tls.is_some();
     if config.sandbox {
         tracing::warn!(

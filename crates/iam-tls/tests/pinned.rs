@@ -76,7 +76,7 @@ async fn only_a_chain_with_a_listed_thumbprint_valid_for_the_name_is_trusted() {
         .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
 
     // The CA's thumbprint (in either case, among others) is trusted for the leaf's names.
-    assert!(talk(&[ca_print.clone()], "127.0.0.1", port).await);
+    assert!(talk(std::slice::from_ref(&ca_print), "127.0.0.1", port).await);
     assert!(
         talk(
             &["0".repeat(40), ca_print.to_uppercase()],
@@ -100,7 +100,7 @@ async fn only_a_chain_with_a_listed_thumbprint_valid_for_the_name_is_trusted() {
     .unwrap();
     let dir2 = tempfile::tempdir().unwrap();
     let port2 = serve(dir2.path(), &elsewhere, &ca).await;
-    assert!(!talk(&[ca_print.clone()], "127.0.0.1", port2).await);
+    assert!(!talk(std::slice::from_ref(&ca_print), "127.0.0.1", port2).await);
     // A forged chain: a leaf signed by another CA, sent with the listed CA's certificate.
     let forged = gen::issue(&other.cert, &other.key, &names, gen::Usage::Server, 2).unwrap();
     let dir3 = tempfile::tempdir().unwrap();

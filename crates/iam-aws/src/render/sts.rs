@@ -34,6 +34,14 @@ pub enum StsResult {
         /// The client id the token was issued for.
         audience: String,
     },
+    /// `GetFederationToken`'s answer.
+    FederationToken {
+        credentials: IssuedCredentials,
+        /// `ACCOUNT:NAME`.
+        federated_user_id: String,
+        /// `arn:aws:sts::ACCOUNT:federated-user/NAME`.
+        arn: String,
+    },
     /// The account an access key belongs to.
     AccessKeyInfo {
         account: String,
@@ -48,6 +56,7 @@ impl StsResult {
             Self::SessionToken(_) => "GetSessionToken",
             Self::AssumedRole { .. } => "AssumeRole",
             Self::AssumedRoleWithWebIdentity { .. } => "AssumeRoleWithWebIdentity",
+            Self::FederationToken { .. } => "GetFederationToken",
             Self::AccessKeyInfo { .. } => "GetAccessKeyInfo",
         }
     }
@@ -85,6 +94,16 @@ pub fn render_sts(result: &StsResult, request_id: &str) -> String {
             escape(account)
         ),
         StsResult::SessionToken(c) => credentials_xml(c),
+        StsResult::FederationToken {
+            credentials,
+            federated_user_id,
+            arn,
+        } => format!(
+            "{}    <FederatedUser>\n      <FederatedUserId>{}</FederatedUserId>\n      <Arn>{}</Arn>\n    </FederatedUser>\n",
+            credentials_xml(credentials),
+            escape(federated_user_id),
+            escape(arn)
+        ),
         StsResult::AccessKeyInfo { account } => {
             format!("    <Account>{}</Account>\n", escape(account))
         }
@@ -204,6 +223,23 @@ mod tests {
         ];
         let at: Vec<usize> = order.iter().map(|e| xml.find(e).expect(e)).collect();
         assert!(at.windows(2).all(|w| w[0] < w[1]), "{xml}");
+    }
+
+    #[test]
+    fn federation_token() {
+        let xml = render_sts(
+            &StsResult::FederationToken {
+                credentials: creds(),
+                federated_user_id: "123456789012:bob".into(),
+                arn: "arn:aws:sts::123456789012:federated-user/bob".into(),
+            },
+            "rid",
+        );
+        assert!(
+            xml.contains("<GetFederationTokenResult>\n    <Credentials>"),
+            "{xml}"
+        );
+        assert!(xml.contains("</Credentials>\n    <FederatedUser>\n      <FederatedUserId>123456789012:bob</FederatedUserId>\n      <Arn>arn:aws:sts::123456789012:federated-user/bob</Arn>\n    </FederatedUser>\n  </GetFederationTokenResult>"), "{xml}");
     }
 
     #[test]

@@ -36,6 +36,20 @@ impl Caller {
     }
 }
 
+/// A federated user's session may make no call that needs a grant (AWS: "You cannot call
+/// any IAM operations ... You cannot call any STS operations except GetCallerIdentity").
+fn refuse_federated(caller: &Caller, target: &Target) -> Result<(), IamError> {
+    if !matches!(caller.kind, CallerKind::Federated { .. }) {
+        return Ok(());
+    }
+    let denial = format!(
+        "User: {} is not authorized to perform: {} on resource: {}: a federated user's session (GetFederationToken) cannot call IAM operations",
+        caller.arn, target.action, target.resource
+    );
+    crate::audit::note_decision(&target.action, vec![target.resource.clone()], Some(&denial));
+    Err(IamError::new(iam_model::ErrorCode::AccessDenied, denial))
+}
+
 /// A decision's refusal as the caller sees it; an explicit deny's statement goes to the
 /// audit trail.
 fn refusal(d: Denial) -> IamError {
@@ -56,6 +70,7 @@ pub fn check(
     root_credentials: bool,
     now_ms: u64,
 ) -> Result<(), IamError> {
+    refuse_federated(caller, target)?;
     let who = caller.view();
     view.reads(|state| authz.decide_call(state, &who, scope, target, root_credentials, now_ms))
         .map_err(refusal)
@@ -70,6 +85,7 @@ pub fn check_explicit_deny(
     target: &Target,
     now_ms: u64,
 ) -> Result<(), IamError> {
+    refuse_federated(caller, target)?;
     let who = caller.view();
     view.reads(|state| authz.decide_explicit_deny(state, &who, target, now_ms))
         .map_err(refusal)

@@ -52,8 +52,19 @@ pub struct Caller {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallerKind {
     Root,
-    User { name: String },
-    Role { role: String, session: String },
+    User {
+        name: String,
+    },
+    Role {
+        role: String,
+        session: String,
+    },
+    /// A federated user's session (`GetFederationToken`; `name` is the federated user's
+    /// name, the session's `principal_arn` the IAM user or root that created it). As in AWS,
+    /// it may call no IAM operation and no STS operation but `GetCallerIdentity`.
+    Federated {
+        name: String,
+    },
 }
 
 impl Caller {
@@ -98,6 +109,7 @@ impl Caller {
             CallerKind::Root => "Account",
             CallerKind::User { .. } => "User",
             CallerKind::Role { .. } => "AssumedRole",
+            CallerKind::Federated { .. } => "FederatedUser",
         }
     }
 }
@@ -338,7 +350,7 @@ impl Authenticator {
                             && iam_state::ops::users::load(&txn, &key.account, &key.user_name)
                                 .is_ok_and(|u| u.arn == caller.arn)
                     }
-                    CallerKind::Role { .. } => false,
+                    CallerKind::Role { .. } | CallerKind::Federated { .. } => false,
                 };
                 if same {
                     Ok(())
@@ -451,7 +463,11 @@ pub fn check_host(
 
 /// The caller a session token describes.
 fn from_session(c: &SessionClaims) -> Caller {
-    let kind = if c.principal_arn.ends_with(":root") {
+    let kind = if c.session_arn.contains(":federated-user/") {
+        CallerKind::Federated {
+            name: c.session_name.clone(),
+        }
+    } else if c.principal_arn.ends_with(":root") {
         CallerKind::Root
     } else if let Some(role) = c.principal_arn.split(":role/").nth(1) {
         CallerKind::Role {
@@ -469,7 +485,7 @@ fn from_session(c: &SessionClaims) -> Caller {
         }
     };
     let arn = match kind {
-        CallerKind::Role { .. } => c.session_arn.clone(),
+        CallerKind::Role { .. } | CallerKind::Federated { .. } => c.session_arn.clone(),
         _ => c.principal_arn.clone(),
     };
     Caller {

@@ -111,8 +111,15 @@ async fn serve(
         return xml_error(ErrorCode::Throttling, THROTTLED, &rid);
     }
     // Nothing of the body is read before the headers show a well-formed signature by a key
-    // this node knows (a sandbox also takes keys it does not know: it checks the rest).
-    if !s.sandbox {
+    // this node knows (a sandbox also takes keys it does not know: it checks the rest) —
+    // except for a small request without any signature, which may only be one of the STS
+    // actions AWS serves unsigned (`sts::is_unsigned_action`): its body (at most
+    // `UNSIGNED_BODY_MAX`, within the pre-authentication budget) is read to learn its
+    // action, and any other action is refused as unauthenticated after it.
+    let unsigned = is_unsigned(&uri, &headers);
+    let small =
+        method == Method::GET || declared_length(&headers).is_some_and(|n| n <= UNSIGNED_BODY_MAX);
+    if !s.sandbox && !(unsigned && small) {
         let headers_only = signed_request(&method, &uri, &headers, None);
         if let Err(e) = s.auth.precheck(&headers_only, crate::now_ms()) {
             if e.code != ErrorCode::ServiceUnavailable {
@@ -121,7 +128,12 @@ async fn serve(
             return xml_error(e.code, &e.message, &rid);
         }
     }
-    let body = match crate::auth::preauth::read_body(body, HTTP_BODY_MAX, limits).await {
+    let max = if unsigned {
+        UNSIGNED_BODY_MAX
+    } else {
+        HTTP_BODY_MAX
+    };
+    let body = match crate::auth::preauth::read_body(body, max, limits).await {
         Ok((bytes, _permit)) => bytes,
         Err(ReadError::Busy) => return xml_error(ErrorCode::Throttling, THROTTLED, &rid),
         Err(e) => return xml_error(ErrorCode::MalformedQueryString, &e.to_string(), &rid),
@@ -152,6 +164,25 @@ async fn serve(
             .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())));
         Some(Value::Object(pairs.collect()))
     });
+    if unsigned && crate::sts::is_unsigned_action(&action) {
+        crate::audit::note(|e| {
+            e.transport = "sts";
+            e.action = Some(format!("sts:{action}"));
+        });
+        let ip_text = ip.to_string();
+        return match crate::sts::handle_unsigned(&s, &params, &ip_text).await {
+            Ok(result) => xml(200, iam_aws::render_sts(&result, &rid), &rid),
+            Err(e) => {
+                if matches!(
+                    e.code,
+                    ErrorCode::InvalidIdentityToken | ErrorCode::ExpiredTokenException
+                ) {
+                    limits.throttle.failed(ip);
+                }
+                xml_error(e.code, &e.message, &rid)
+            }
+        };
+    }
     let mut caller = match authenticate(&s, &signed, service) {
         Ok(c) => c,
         Err(e) => {
@@ -173,7 +204,7 @@ async fn serve(
     let as_aws = match &caller.kind {
         CallerKind::Root => Caller::Root,
         CallerKind::User { name } => Caller::User(name),
-        CallerKind::Role { .. } => Caller::Other,
+        CallerKind::Role { .. } | CallerKind::Federated { .. } => Caller::Other,
     };
     let call = match iam_aws::route_as(&caller.account, as_aws, &params) {
         Ok(c) => c,
@@ -193,6 +224,34 @@ async fn serve(
         Err(e) => xml_error(e.code, &e.message, &rid),
     }
 }
+
+/// A request that carries no signature at all (no `Authorization` header, no presigned
+/// query).
+fn is_unsigned(uri: &Uri, headers: &HeaderMap) -> bool {
+    let presigned = uri.query().is_some_and(|q| {
+        q.split('&').any(|p| {
+            let name = p.split('=').next().unwrap_or_default();
+            name.eq_ignore_ascii_case("X-Amz-Signature")
+                || name.eq_ignore_ascii_case("X-Amz-Algorithm")
+                || name.eq_ignore_ascii_case("X-Amz-Credential")
+        })
+    });
+    !headers.contains_key(http::header::AUTHORIZATION) && !presigned
+}
+
+/// The `Content-Length` a request declares (none for a chunked body).
+fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Largest body of an unsigned request: an `AssumeRoleWithWebIdentity` (a token of at most
+/// 20,000 characters, a session policy of 2,048, ARNs) URL-encoded with room to spare.
+const UNSIGNED_BODY_MAX: usize = 96 * 1024;
 
 /// Largest body of an AWS Query API request (axum's default limit for a body).
 const HTTP_BODY_MAX: usize = 2 * 1024 * 1024;

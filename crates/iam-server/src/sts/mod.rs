@@ -3,7 +3,16 @@
 //! self-contained (`iam_auth::token`): the node that issues them writes nothing, and any node
 //! verifies them with the replicated key ring.
 
+mod federation;
 mod key_info;
+mod oidc_keys;
+mod params;
+mod web_identity;
+
+pub(crate) use oidc_keys::{FetchPolicy, OidcKeys};
+use params::{
+    duration, members, required, role_arn_parts, role_duration, session_name, session_policies,
+};
 
 pub(crate) use key_info::get_access_key_info;
 
@@ -14,7 +23,6 @@ use iam_auth::token::{issue, IssuedCredentials, SessionClaims};
 use iam_aws::{Params, StsResult};
 use iam_model::ids::{unique_id, IdPrefix};
 use iam_model::{ErrorCode, IamError};
-use iam_policy::{parse, PolicyKind};
 
 /// An STS refusal: its AWS code and message (rendered by the transport that answers).
 pub(crate) type StsError = IamError;
@@ -46,6 +54,34 @@ pub(crate) fn is_sts_action(action: &str) -> bool {
     )
 }
 
+/// The STS actions AWS serves without a signature (the token or assertion authenticates).
+pub(crate) fn is_unsigned_action(action: &str) -> bool {
+    action == "AssumeRoleWithWebIdentity"
+}
+
+/// Serves one unsigned STS request (see [`is_unsigned_action`]) from `source_ip`.
+pub(crate) async fn handle_unsigned(
+    s: &ApiState,
+    params: &Params,
+    source_ip: &str,
+) -> Result<StsResult, StsError> {
+    match params.get("Action").unwrap_or_default() {
+        "AssumeRoleWithWebIdentity" => {
+            web_identity::assume_role_with_web_identity(
+                s,
+                params,
+                Some(source_ip),
+                s.secure_transport,
+            )
+            .await
+        }
+        other => Err(err(
+            ErrorCode::MissingAuthenticationToken,
+            format!("{other} must be signed"),
+        )),
+    }
+}
+
 fn err(code: ErrorCode, message: impl Into<String>) -> StsError {
     IamError::new(code, message)
 }
@@ -62,6 +98,19 @@ pub(crate) async fn handle(
         crate::audit::note(|e| {
             e.action.get_or_insert_with(|| format!("sts:{action}"));
         });
+    }
+    // A federated user's session may call GetCallerIdentity only (AWS).
+    if matches!(caller.kind, CallerKind::Federated { .. })
+        && action != "GetCallerIdentity"
+        && is_sts_action(action)
+    {
+        return Err(err(
+            ErrorCode::AccessDenied,
+            format!(
+                "User: {} is not authorized to perform: sts:{action}: a federated user's session can call no STS operation but GetCallerIdentity",
+                caller.arn
+            ),
+        ));
     }
     match action {
         "GetCallerIdentity" => {
@@ -83,6 +132,17 @@ pub(crate) async fn handle(
                 arn: a.arn,
                 source_identity: a.source_identity,
             })
+        }
+        "GetFederationToken" => federation::get_federation_token(s, caller, params).await,
+        // Signed needlessly (AWS accepts it either way): the token still decides.
+        "AssumeRoleWithWebIdentity" => {
+            web_identity::assume_role_with_web_identity(
+                s,
+                params,
+                caller.source_ip.as_deref(),
+                caller.secure_transport,
+            )
+            .await
         }
         "GetAccessKeyInfo" => Ok(StsResult::AccessKeyInfo {
             account: get_access_key_info(s, caller, params).await?,
@@ -113,6 +173,7 @@ fn user_id(s: &ApiState, caller: &Caller) -> String {
                 .unwrap_or_default();
             format!("{id}:{session}")
         }
+        CallerKind::Federated { name } => format!("{}:{name}", caller.account),
     }
 }
 
@@ -123,25 +184,6 @@ pub(crate) fn identity(s: &ApiState, caller: &Caller) -> (String, String, String
         user_id(s, caller),
         caller.account.clone(),
     )
-}
-
-fn duration(params: &Params, default: u64, max: u64) -> Result<u64, StsError> {
-    let Some(text) = params.get("DurationSeconds") else {
-        return Ok(default.min(max));
-    };
-    let d: u64 = text.parse().map_err(|_| {
-        err(ErrorCode::ValidationError,
-            format!("Value '{text}' at 'durationSeconds' failed to satisfy constraint: Member must be a number"),
-        )
-    })?;
-    if d < SESSION_MIN_S || d > max {
-        return Err(err(ErrorCode::ValidationError,
-            format!(
-                "The requested DurationSeconds exceeds the allowed range: {d} is not between {SESSION_MIN_S} and {max} seconds."
-            ),
-        ));
-    }
-    Ok(d)
 }
 
 fn new_session_key() -> String {
@@ -236,83 +278,17 @@ pub(crate) struct Assumed {
     pub source_identity: Option<String>,
 }
 
-fn valid_session_name(n: &str) -> bool {
-    (2..=64).contains(&n.len())
-        && n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
-}
-
-/// `Name.member.N.Field` values for N = 1, 2, ...
-fn members(params: &Params, name: &str, field: &str) -> Vec<String> {
-    (1..=50)
-        .map_while(|i| {
-            params
-                .get(&format!("{name}.member.{i}.{field}"))
-                .map(str::to_owned)
-        })
-        .collect()
-}
-
 /// `AssumeRole` (parameters as AWS names them).
 pub(crate) async fn assume_role(
     s: &ApiState,
     caller: &Caller,
     params: &Params,
 ) -> Result<Assumed, StsError> {
-    let role_arn = params
-        .get("RoleArn")
-        .ok_or_else(|| {
-            err(
-                ErrorCode::MissingParameter,
-                "The request must contain the parameter RoleArn",
-            )
-        })?
-        .to_owned();
-    let session_name = params
-        .get("RoleSessionName")
-        .ok_or_else(|| {
-            err(
-                ErrorCode::MissingParameter,
-                "The request must contain the parameter RoleSessionName",
-            )
-        })?
-        .to_owned();
-    if !valid_session_name(&session_name) {
-        return Err(err(ErrorCode::ValidationError,
-            format!("1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*"),
-        ));
-    }
+    let role_arn = required(params, "RoleArn")?.to_owned();
+    let session_name = session_name(params)?;
     // The role: in the caller's account or another one (then both the trust policy and the
     // caller's identity policies must allow it).
-    let mut parts = role_arn.splitn(6, ':');
-    let (account, resource) = match (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
-        (Some("arn"), Some(_), Some("iam"), Some(""), Some(a), Some(r)) => {
-            (a.to_owned(), r.to_owned())
-        }
-        _ => {
-            return Err(err(
-                ErrorCode::ValidationError,
-                format!("{role_arn} is not a valid role ARN"),
-            ))
-        }
-    };
-    let role_name = resource
-        .strip_prefix("role/")
-        .and_then(|r| r.rsplit('/').next())
-        .ok_or_else(|| {
-            err(
-                ErrorCode::ValidationError,
-                format!("{role_arn} is not a valid role ARN"),
-            )
-        })?
-        .to_owned();
+    let (account, role_name) = role_arn_parts(&role_arn)?;
     let not_authorized = || {
         err(
             ErrorCode::AccessDenied,
@@ -328,6 +304,9 @@ pub(crate) async fn assume_role(
             "Roles may not be assumed by root accounts.",
         ));
     }
+    if matches!(caller.kind, CallerKind::Federated { .. }) {
+        return Err(not_authorized());
+    }
     // (The transaction borrows the state: it must not live across an await.)
     let role = iam_state::ops::roles::load(&iam_state::Txn::new(&s.view), &account, &role_name)
         .map_err(|_| not_authorized())?;
@@ -337,31 +316,8 @@ pub(crate) async fn assume_role(
     // Role chaining (a role session assuming a role) is capped at one hour; otherwise the
     // role's MaxSessionDuration is the cap (AWS's messages for both).
     let chained = matches!(caller.kind, CallerKind::Role { .. });
-    let d = duration(params, 3600, ASSUME_ROLE_MAX_S)?;
-    if chained && d > CHAINED_MAX_S {
-        return Err(err(ErrorCode::ValidationError,
-            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
-        ));
-    }
-    if d > u64::from(role.max_session_duration) {
-        return Err(err(
-            ErrorCode::ValidationError,
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ));
-    }
-    // Session policy and policy ARNs.
-    let policy = params.get("Policy").map(str::to_owned);
-    if let Some(p) = &policy {
-        if p.len() > SESSION_POLICY_MAX {
-            return Err(err(
-                ErrorCode::PackedPolicyTooLarge,
-                "Packed size of the session policy exceeds the limit (2048 characters).",
-            ));
-        }
-        parse(p, PolicyKind::Managed)
-            .map_err(|e| err(ErrorCode::MalformedPolicyDocument, e.to_string()))?;
-    }
-    let policy_arns = members(params, "PolicyArns", "arn");
+    let d = role_duration(params, &role, chained)?;
+    let (policy, policy_arns) = session_policies(params)?;
     let tags: Vec<(String, String)> = members(params, "Tags", "Key")
         .into_iter()
         .zip(members(params, "Tags", "Value"))
@@ -528,10 +484,10 @@ async fn mfa(s: &ApiState, caller: &Caller, params: &Params) -> Result<Option<u6
     let user = match &caller.kind {
         CallerKind::User { name } => name.as_str(),
         CallerKind::Root => iam_state::ops::mfa::ROOT,
-        CallerKind::Role { .. } => {
+        CallerKind::Role { .. } | CallerKind::Federated { .. } => {
             return Err(err(
                 ErrorCode::AccessDenied,
-                "MultiFactorAuthentication failed: a role session has no MFA device of its own",
+                "MultiFactorAuthentication failed: a session has no MFA device of its own",
             ))
         }
     };
