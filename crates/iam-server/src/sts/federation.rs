@@ -106,10 +106,7 @@ pub(crate) async fn get_federation_token(
             false,
         )?;
     }
-    let ring = s
-        .auth
-        .key_ring()
-        .map_err(|e| IamError::new(e.code, e.message))?;
+    let ring = s.auth.key_ring()?;
     let now = crate::now_ms();
     let claims = SessionClaims {
         access_key_id: new_session_key(),

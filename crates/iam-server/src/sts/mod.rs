@@ -220,10 +220,7 @@ pub(crate) async fn get_session_token(
     };
     let d = duration(params, 43_200, max)?;
     let now = crate::now_ms();
-    let ring = s
-        .auth
-        .key_ring()
-        .map_err(|e| IamError::new(e.code, e.message))?;
+    let ring = s.auth.key_ring()?;
     let claims = SessionClaims {
         source_key: Some(caller.access_key_id.clone()),
         principal_id: principal_id_of(s, &caller.arn),
@@ -266,6 +263,11 @@ pub(crate) fn own_session(
         source_key: None,
         principal_id: None,
     }
+}
+
+/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`: a role session's ARN.
+fn assumed_role_arn(account: &str, role: &str, session: &str) -> String {
+    format!("arn:aws:sts::{account}:assumed-role/{role}/{session}")
 }
 
 /// What AssumeRole returns.
@@ -361,14 +363,8 @@ pub(crate) async fn assume_role(
             ));
         }
     }
-    let ring = s
-        .auth
-        .key_ring()
-        .map_err(|e| IamError::new(e.code, e.message))?;
-    let session_arn = format!(
-        "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
-        role.name
-    );
+    let ring = s.auth.key_ring()?;
+    let session_arn = assumed_role_arn(&account, &role.name, &session_name);
     // Role chaining: the calling session's transitive tags carry over (and stay transitive),
     // and so does its source identity; neither may be changed on the way.
     let (session_tags, transitive) = chained_tags(caller, tags, transitive)?;

@@ -14,14 +14,16 @@
 //! Nothing here trusts the token before its signature verified, except its issuer, which
 //! only selects a provider that an account created.
 
-use super::{err, new_session_key, required, role_arn_parts, role_duration, session_name};
+use super::{
+    assumed_role_arn, err, new_session_key, required, role_arn_parts, role_duration, session_name,
+};
 use super::{session_policies, StsError};
 use crate::api::ApiState;
 use iam_auth::jwt::{self, JwtError};
 use iam_auth::token::{issue, SessionClaims};
 use iam_authz::FederatedAsk;
 use iam_aws::{Params, StsResult};
-use iam_model::{ErrorCode, IamError};
+use iam_model::ErrorCode;
 
 const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 
@@ -130,14 +132,8 @@ pub(crate) async fn assume_role_with_web_identity(
     });
     crate::audit::note_decision(ACTION, vec![role.arn.clone()], denial.as_deref());
     decided.map_err(|_| not_authorized())?;
-    let ring = s
-        .auth
-        .key_ring()
-        .map_err(|e| IamError::new(e.code, e.message))?;
-    let session_arn = format!(
-        "arn:aws:sts::{account}:assumed-role/{}/{session_name}",
-        role.name
-    );
+    let ring = s.auth.key_ring()?;
+    let session_arn = assumed_role_arn(&account, &role.name, &session_name);
     let session = SessionClaims {
         access_key_id: new_session_key(),
         account: account.clone(),
