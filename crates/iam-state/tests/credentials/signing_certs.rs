@@ -391,3 +391,33 @@ fn a_user_with_certificates_cannot_be_deleted_and_a_rename_keeps_them() {
         },
     );
 }
+
+#[test]
+fn the_credential_report_shows_a_users_certificates() {
+    let mut w = ready();
+    let id = w.ok(T0, upload("alice", &valid("a")))["certificate_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.ok(T0 + HOUR, upload("alice", &valid("b")));
+    w.ok(T0 + HOUR, update("alice", &id, "Inactive"));
+    w.ok(T0 + 2 * HOUR, AccountOp::GenerateCredentialReport {});
+    let report = get_report(&w, T0 + 2 * HOUR).unwrap();
+    let rows = rows(&report);
+    let cols = |name: &str| -> Vec<String> {
+        let row = rows.iter().find(|r| r[0] == name).unwrap();
+        row[18..22].to_vec()
+    };
+    assert_eq!(
+        cols("alice"),
+        [
+            "false",
+            "2017-06-10T02:35:07+00:00",
+            "true",
+            "2017-06-10T03:35:07+00:00"
+        ]
+    );
+    // Without certificates, and the root (which has none in iamd).
+    assert_eq!(cols("bob"), ["false", "N/A", "false", "N/A"]);
+    assert_eq!(cols("<root_account>"), ["false", "N/A", "false", "N/A"]);
+}
