@@ -264,6 +264,11 @@ fn malformed_expired_and_not_yet_valid_certificates_are_refused() {
     let two = format!("{pem}\n{}", valid("other"));
     let garbage_after = format!("{pem}\ntrailing");
     let garbage_before = format!("hello\n{pem}");
+    let garbage_in_header = pem.replacen(
+        "-----BEGIN CERTIFICATE-----",
+        "-----BEGIN CERTIFICATE-----x",
+        1,
+    );
     // The base64 of a public key, not a certificate.
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let public_key = key.public_key_pem();
@@ -293,6 +298,7 @@ fn malformed_expired_and_not_yet_valid_certificates_are_refused() {
         &two,
         &garbage_after,
         &garbage_before,
+        &garbage_in_header,
         &padded,
         &truncated,
         &b64,

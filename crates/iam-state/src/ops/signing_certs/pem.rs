@@ -33,8 +33,9 @@ impl Certificate {
     /// PEM X.509 certificate.
     pub fn parse(body: &str) -> IamResult<Self> {
         let body = body.trim();
-        // x509-parser skips lines before the block: iamd does not.
-        if !body.starts_with(BEGIN) || !body.ends_with(END) {
+        // x509-parser skips lines before the block and reads past the header on its line:
+        // iamd does neither.
+        if body.lines().next().map(str::trim_end) != Some(BEGIN) || !body.ends_with(END) {
             return Err(malformed());
         }
         let (rest, pem) = parse_x509_pem(body.as_bytes()).map_err(|_| malformed())?;
