@@ -16,6 +16,7 @@ pub(crate) enum SigningCertCmd {
         /// The certificate itself (`-----BEGIN CERTIFICATE-----` …).
         #[arg(
             long,
+            allow_hyphen_values = true,
             conflicts_with = "certificate_body_file",
             required_unless_present = "certificate_body_file"
         )]
@@ -165,6 +166,22 @@ mod tests {
                 status: StatusArg::Inactive,
                 ..
             })
+        ));
+        // A PEM given inline starts with hyphens: it is a value, not a flag.
+        let cli = Cli::try_parse_from([
+            "iamctl",
+            "signing-cert",
+            "upload",
+            "--user-name",
+            "bob",
+            "--certificate-body",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Noun::SigningCert(SigningCertCmd::Upload { ref certificate_body, .. })
+                if certificate_body.as_deref().is_some_and(|b| b.starts_with("-----BEGIN"))
         ));
         // An upload names a certificate; a body and a file are not both given.
         assert!(
