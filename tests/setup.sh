@@ -26,10 +26,11 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# The AWS SDK/CLI compatibility tests drive the cluster with boto3 and the AWS CLI.
-if ! python3 -c "import boto3" >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
-  echo "setup: installing boto3 and awscli from PyPI" >&2
-  python3 -m pip install --quiet --disable-pip-version-check boto3 awscli
+# The AWS SDK/CLI compatibility tests drive the cluster with boto3 and the AWS CLI; the SSH
+# key and signing certificate scripts make their keys and certificates with cryptography.
+if ! python3 -c "import boto3, cryptography" >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
+  echo "setup: installing boto3, awscli and cryptography from PyPI" >&2
+  python3 -m pip install --quiet --disable-pip-version-check boto3 awscli cryptography
 fi
 
 # The Kubernetes manifests' offline validation (tests/k8s/validate.sh): API schemas and validator.

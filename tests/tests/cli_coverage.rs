@@ -97,6 +97,11 @@ const COMMANDS: &[(&str, &str)] = &[
     ("UploadSSHPublicKey", "ssh-key upload"), ("GetSSHPublicKey", "ssh-key get"),
     ("ListSSHPublicKeys", "ssh-key list"), ("UpdateSSHPublicKey", "ssh-key update"),
     ("DeleteSSHPublicKey", "ssh-key delete"),
+    // signing certificates
+    ("UploadSigningCertificate", "signing-cert upload"),
+    ("ListSigningCertificates", "signing-cert list"),
+    ("UpdateSigningCertificate", "signing-cert update"),
+    ("DeleteSigningCertificate", "signing-cert delete"),
     // account
     ("CreateAccountAlias", "account set-alias"), ("DeleteAccountAlias", "account delete-alias"),
     ("ListAccountAliases", "account list-aliases"),

@@ -520,3 +520,107 @@ async fn ssh_public_keys_through_iamctl() {
     })
     .await;
 }
+
+/// `iamctl signing-cert`: every verb, writes through followers, reads from another node, a
+/// certificate read from a file (made with `iam_tls::gen`, valid from an hour ago);
+/// refusals with the service's code (exit 1), usage errors exit 2, and nothing changed by
+/// them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_certificates_through_iamctl() {
+    within(Duration::from_secs(90), async {
+        let mut c = Cluster::start(3).await;
+        let ok = |c: &mut Cluster, node: u64, args: &[&str]| -> Value {
+            let args = [args, &["-o", "json", "--consistency", "linearizable"][..]].concat();
+            let (code, out, err) = c.iamctl_on(node, &args);
+            assert_eq!(code, 0, "{args:?}: {err}");
+            if out.trim().is_empty() {
+                Value::Null
+            } else {
+                json(&out)
+            }
+        };
+        ok(&mut c, 2, &["user", "create", "dev"]);
+        let cert = iam_tls::gen::new_ca("dev", 30).unwrap().cert;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cert.pem");
+        std::fs::write(&file, &cert).unwrap();
+        let up = ok(
+            &mut c,
+            3,
+            &[
+                "signing-cert",
+                "upload",
+                "--user-name",
+                "dev",
+                "--certificate-body-file",
+                file.to_str().unwrap(),
+            ],
+        );
+        let id = up["certificate_id"].as_str().unwrap().to_owned();
+        assert_eq!(id.len(), 24, "{up}");
+        assert_eq!(up["certificate_body"], cert.trim(), "{up}");
+        assert_eq!(up["status"], "Active", "{up}");
+        let k = ["--user-name", "dev", "--certificate-id", id.as_str()];
+        ok(
+            &mut c,
+            1,
+            &[
+                &["signing-cert", "update"][..],
+                &k[..],
+                &["--status", "inactive"],
+            ]
+            .concat(),
+        );
+        let list = ok(&mut c, 2, &["signing-cert", "list", "--user-name", "dev"]);
+        let mut written = up.clone();
+        written.as_object_mut().unwrap().remove("log_index");
+        written["status"] = "Inactive".into();
+        assert_eq!(list["items"], Value::Array(vec![written]), "{list}");
+        // A table names the certificates.
+        let (code, out, _) = c.iamctl_on(3, &["signing-cert", "list", "--user-name", "dev"]);
+        assert_eq!(code, 0);
+        assert!(out.contains(&id) && out.contains("Inactive"), "{out}");
+
+        // Refused by the service: exit 1 with AWS's code; nothing uploaded.
+        for (body, code_name) in [
+            (cert.as_str(), "DuplicateCertificate"),
+            ("not a certificate", "MalformedCertificate"),
+        ] {
+            let (code, _, err) = c.iamctl_on(
+                2,
+                &[
+                    "signing-cert",
+                    "upload",
+                    "--user-name",
+                    "dev",
+                    "--certificate-body",
+                    body,
+                ],
+            );
+            assert_eq!(code, 1, "{err}");
+            assert!(err.contains(code_name), "{err}");
+        }
+        let (code, _, err) = c.iamctl_on(3, &["user", "delete", "dev"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("DeleteConflict"), "{err}");
+        // Usage errors: exit 2.
+        let (code, _, _) = c.iamctl_on(3, &["signing-cert", "upload", "--user-name", "dev"]);
+        assert_eq!(code, 2);
+        let (code, _, _) = c.iamctl_on(3, &["signing-cert", "update", "--user-name", "dev"]);
+        assert_eq!(code, 2);
+        let list = ok(&mut c, 3, &["signing-cert", "list", "--user-name", "dev"]);
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+
+        // Deleted through a follower; then it is gone and the user can go.
+        ok(
+            &mut c,
+            2,
+            &[&["signing-cert", "delete"][..], &k[..]].concat(),
+        );
+        let (code, _, err) = c.iamctl_on(1, &[&["signing-cert", "delete"][..], &k[..]].concat());
+        assert_eq!(code, 1);
+        assert!(err.contains("NoSuchEntity"), "{err}");
+        ok(&mut c, 3, &["user", "delete", "dev"]);
+    })
+    .await;
+}

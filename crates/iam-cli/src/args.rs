@@ -84,6 +84,9 @@ pub(crate) enum Noun {
     /// SSH public keys of IAM users (for Git over SSH, as CodeCommit uses them).
     #[command(subcommand)]
     SshKey(crate::nouns::ssh_key::SshKeyCmd),
+    /// Signing certificates of IAM users (X.509, for request signing).
+    #[command(subcommand)]
+    SigningCert(crate::nouns::signing_cert::SigningCertCmd),
     /// The account password policy.
     #[command(subcommand)]
     PasswordPolicy(crate::nouns::password_policy::PasswordPolicyCmd),

@@ -141,6 +141,14 @@ error_codes! {
     IDPCommunicationError => 400, FailedPrecondition, false;
     /// The identity provider rejected the claims of the token.
     IDPRejectedClaim => 403, PermissionDenied, false;
+    // Signing certificates (UploadSigningCertificate).
+    /// The body is not one PEM X.509 certificate (not PEM, not a certificate, trailing data).
+    MalformedCertificate => 400, InvalidArgument, false;
+    /// The certificate parses but is not valid at the request's time (expired or not yet
+    /// valid).
+    InvalidCertificate => 400, InvalidArgument, false;
+    /// The user already has this certificate.
+    DuplicateCertificate => 400, AlreadyExists, false;
 }
 
 impl ErrorCode {
@@ -212,7 +220,7 @@ mod tests {
 
     #[test]
     fn every_code_parses_from_its_wire_string_and_nothing_else_does() {
-        assert_eq!(ErrorCode::ALL.len(), 44);
+        assert_eq!(ErrorCode::ALL.len(), 47);
         for code in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
         }

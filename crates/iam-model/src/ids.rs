@@ -73,6 +73,17 @@ const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /// Characters after the prefix in ids AWS issues for entities (21 chars in all).
 pub const UNIQUE_ID_SUFFIX_LEN: usize = 17;
 
+/// `len` base32 characters (`A`–`Z`, `2`–`7`) from caller-supplied random bytes, one
+/// character per byte: the ids AWS issues without a prefix (a signing certificate's
+/// `CertificateId`). `random` must hold at least `len` bytes.
+pub fn random_id(random: &[u8], len: usize) -> String {
+    assert!(random.len() >= len, "random_id needs {len} random bytes");
+    random[..len]
+        .iter()
+        .map(|b| BASE32[usize::from(*b) % 32] as char)
+        .collect()
+}
+
 /// Makes an id such as `AIDA` + 17 base32 characters from caller-supplied random bytes.
 /// `random` must hold at least `suffix_len` bytes; each byte picks one character.
 pub fn unique_id(prefix: IdPrefix, random: &[u8], suffix_len: usize) -> String {
@@ -82,9 +93,7 @@ pub fn unique_id(prefix: IdPrefix, random: &[u8], suffix_len: usize) -> String {
     );
     let mut out = String::with_capacity(4 + suffix_len);
     out.push_str(prefix.as_str());
-    for b in &random[..suffix_len] {
-        out.push(BASE32[usize::from(*b) % 32] as char);
-    }
+    out.push_str(&random_id(random, suffix_len));
     out
 }
 
@@ -111,5 +120,16 @@ mod tests {
         );
         assert_eq!(id.len(), 21);
         assert!(id.starts_with("AIDAABC7A7H"), "{id}");
+    }
+
+    #[test]
+    fn random_ids_are_uppercase_base32_without_prefix() {
+        let bytes: Vec<u8> = (0u8..24).map(|i| i.wrapping_mul(37)).collect();
+        let id = random_id(&bytes, 24);
+        assert_eq!(id.len(), 24);
+        assert!(id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)));
+        assert_eq!(random_id(&bytes, 3), "AFK");
     }
 }

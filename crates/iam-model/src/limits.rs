@@ -42,6 +42,8 @@ pub const ATTACHED_POLICIES_PER_GROUP_MAX: usize = 10;
 pub const ACCESS_KEYS_PER_USER_MAX: usize = 2;
 /// SSH public keys per user (AWS's `SSHPublicKeysPerUser`, fixed in iamd).
 pub const SSH_PUBLIC_KEYS_PER_USER_MAX: usize = 5;
+/// Signing certificates per user (AWS's `CertificatesPerUser`, fixed in iamd).
+pub const SIGNING_CERTIFICATES_PER_USER_MAX: usize = 2;
 /// MFA devices in use per user (AWS, fixed).
 pub const MFA_DEVICES_PER_USER_MAX: usize = 8;
 /// Stored versions of one managed policy.

@@ -21,6 +21,7 @@
 //! | `mfa/{a}/{device}` | virtual MFA device record (`device` = lowercased name) |
 //! | `umfa/{a}/{user}/{device}` | empty: MFA devices enabled for a user |
 //! | `ssh/{a}/{user}/{key id}` | [`crate::ops::ssh_keys::SshPublicKey`]: a user's SSH public keys |
+//! | `cert/{a}/{user}/{certificate id}` | [`crate::ops::signing_certs::SigningCertificate`]: a user's signing certificates |
 //! | `oidc/{a}/{url}` | [`crate::ops::oidc_providers::OidcProvider`] (`url`: the provider's URL without `https://`, exactly as given; it may hold `/`) |
 //! | `pwpol/{a}` | the account password policy |
 //! | `report/{a}` | the last generated credential report |
@@ -176,6 +177,15 @@ pub fn user_ssh_key(account: &str, user: &str, key_id: &str) -> Vec<u8> {
 
 pub fn user_ssh_keys_prefix(account: &str, user: &str) -> Vec<u8> {
     format!("ssh/{account}/{}/", name_key(user)).into_bytes()
+}
+
+/// A signing certificate of a user.
+pub fn user_signing_cert(account: &str, user: &str, cert_id: &str) -> Vec<u8> {
+    k(&["cert", account, &name_key(user), cert_id])
+}
+
+pub fn user_signing_certs_prefix(account: &str, user: &str) -> Vec<u8> {
+    format!("cert/{account}/{}/", name_key(user)).into_bytes()
 }
 
 /// An OpenID Connect provider, by its URL without `https://` (case and all: a provider's

@@ -43,6 +43,9 @@ pub const EVENTS_PER_ENTRY: u32 = 5;
 /// The release that brought SSH public keys (`ops::ssh_keys`: new op variants).
 pub const SSH_PUBLIC_KEYS: u32 = 5;
 
+/// The release that brought signing certificates (`ops::signing_certs`: new op variants).
+pub const SIGNING_CERTIFICATES: u32 = 5;
+
 /// The release a cluster runs at before any upgrade was finalized.
 pub const FIRST: u32 = 1;
 

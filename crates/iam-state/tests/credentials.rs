@@ -287,5 +287,7 @@ mod mfa_tags_tests;
 mod mfa_tests;
 #[path = "credentials/oidc_providers.rs"]
 mod oidc_providers_tests;
+#[path = "credentials/signing_certs.rs"]
+mod signing_certs_tests;
 #[path = "credentials/ssh_keys.rs"]
 mod ssh_keys_tests;

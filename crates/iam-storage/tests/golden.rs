@@ -235,6 +235,7 @@ fn samples() -> Vec<(String, Sample)> {
             "OidcProvider",
         ),
         ops_of::<iam_state::ops::ssh_keys::SshKeyOp>(&mut tracer, &traced, "SshKey"),
+        ops_of::<iam_state::ops::signing_certs::SigningCertOp>(&mut tracer, &traced, "SigningCert"),
     ];
     // Every `Op` variant's operations are listed above.
     let _: Vec<Op> = variants(&mut tracer, &traced);

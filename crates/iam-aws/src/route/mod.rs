@@ -11,6 +11,7 @@ mod credentials;
 mod policies;
 mod principals;
 mod providers;
+mod signing_certs;
 mod simulate;
 mod ssh_keys;
 mod unsupported;
@@ -143,7 +144,10 @@ pub fn route_as(account: &str, caller: Caller<'_>, params: &Params) -> Result<Ca
                         Some(call) => Some(call),
                         None => match ssh_keys::route(&cx, action)? {
                             Some(call) => Some(call),
-                            None => simulate::route(&cx, action)?,
+                            None => match signing_certs::route(&cx, action)? {
+                                Some(call) => Some(call),
+                                None => simulate::route(&cx, action)?,
+                            },
                         },
                     },
                 },
@@ -212,6 +216,9 @@ pub const SUPPORTED: &[&str] = &[
     // SSH public keys
     "UploadSSHPublicKey", "GetSSHPublicKey", "ListSSHPublicKeys", "UpdateSSHPublicKey",
     "DeleteSSHPublicKey",
+    // signing certificates
+    "UploadSigningCertificate", "ListSigningCertificates", "UpdateSigningCertificate",
+    "DeleteSigningCertificate",
     // account
     "CreateAccountAlias", "DeleteAccountAlias", "ListAccountAliases",
     "UpdateAccountPasswordPolicy", "GetAccountPasswordPolicy", "DeleteAccountPasswordPolicy",

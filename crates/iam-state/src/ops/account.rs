@@ -255,7 +255,10 @@ pub fn summary(txn: &Txn<'_>, a: &str) -> BTreeMap<&'static str, u64> {
             q(QuotaKind::AttachedPoliciesPerRole),
         ),
         ("AccessKeysPerUserQuota", n(fixed::ACCESS_KEYS_PER_USER_MAX)),
-        ("SigningCertificatesPerUserQuota", 2),
+        (
+            "SigningCertificatesPerUserQuota",
+            n(fixed::SIGNING_CERTIFICATES_PER_USER_MAX),
+        ),
         (
             "AccountMFAEnabled",
             u64::from(!super::mfa::enabled_serials(txn, a, super::mfa::ROOT).is_empty()),

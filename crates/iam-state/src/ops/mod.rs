@@ -22,6 +22,7 @@ pub mod paging;
 pub mod policies;
 pub mod quotas;
 pub mod roles;
+pub mod signing_certs;
 pub mod ssh_keys;
 pub mod target;
 pub mod users;
@@ -100,6 +101,9 @@ pub enum Op {
     OidcProvider(oidc_providers::OidcProviderOp),
     /// SSH public keys (from release [`crate::release::SSH_PUBLIC_KEYS`]; added last).
     SshKey(ssh_keys::SshKeyOp),
+    /// Signing certificates (from release [`crate::release::SIGNING_CERTIFICATES`]; added
+    /// last).
+    SigningCert(signing_certs::SigningCertOp),
 }
 
 impl Op {
@@ -129,6 +133,7 @@ impl Op {
             Self::Quota(o) => o.name(),
             Self::OidcProvider(o) => o.name(),
             Self::SshKey(o) => o.name(),
+            Self::SigningCert(o) => o.name(),
         }
     }
 
@@ -146,6 +151,7 @@ impl Op {
             Self::Quota(o) => o.prepare(env),
             Self::OidcProvider(o) => o.prepare(env),
             Self::SshKey(o) => o.prepare(env),
+            Self::SigningCert(o) => o.prepare(env),
         }
     }
 
@@ -163,6 +169,7 @@ impl Op {
             Self::Quota(o) => quotas::apply(cx, o),
             Self::OidcProvider(o) => oidc_providers::apply(cx, o),
             Self::SshKey(o) => ssh_keys::apply(cx, o),
+            Self::SigningCert(o) => signing_certs::apply(cx, o),
         }
     }
 }
@@ -190,6 +197,7 @@ op_from!(
     Quota(quotas::QuotaOp),
     OidcProvider(oidc_providers::OidcProviderOp),
     SshKey(ssh_keys::SshKeyOp),
+    SigningCert(signing_certs::SigningCertOp),
 );
 
 macro_rules! q_from {
@@ -216,6 +224,7 @@ q_from!(
     Events(crate::events::EventQuery),
     OidcProvider(oidc_providers::OidcProviderQuery),
     SshKey(ssh_keys::SshKeyQuery),
+    SigningCert(signing_certs::SigningCertQuery),
 );
 
 impl Query {
@@ -273,6 +282,8 @@ pub enum Q {
     OidcProvider(oidc_providers::OidcProviderQuery),
     /// SSH public keys.
     SshKey(ssh_keys::SshKeyQuery),
+    /// Signing certificates.
+    SigningCert(signing_certs::SigningCertQuery),
 }
 
 impl Query {
@@ -301,6 +312,7 @@ impl Query {
                 Q::Events(q) => q.name(),
                 Q::OidcProvider(q) => q.name(),
                 Q::SshKey(q) => q.name(),
+                Q::SigningCert(q) => q.name(),
             },
         }
     }
@@ -328,6 +340,7 @@ impl Query {
                     Q::Events(q) => crate::events::query(state, account, q),
                     Q::OidcProvider(q) => oidc_providers::query(state, account, q),
                     Q::SshKey(q) => ssh_keys::query(state, account, q),
+                    Q::SigningCert(q) => signing_certs::query(state, account, q),
                 }
             }
         }

@@ -233,6 +233,13 @@ fn delete(cx: &mut Ctx<'_, '_>, name: &str) -> IamResult<Outcome> {
     {
         return Err(conflict("delete SSH public keys"));
     }
+    if !cx
+        .txn
+        .scan(&keys::user_signing_certs_prefix(a, name), None, 1)
+        .is_empty()
+    {
+        return Err(conflict("delete signing certificates"));
+    }
     if !user.inline_policies.is_empty() {
         return Err(conflict("delete policies"));
     }

@@ -214,6 +214,22 @@ pub(super) fn command_cases(w: &World) -> Vec<CommandCase> {
             user,
             json!({"SshKey": {"Delete": {"user_name": "alice", "ssh_public_key_id": "APKA0000000000000000"}}}),
         ),
+        // Signing certificates: the user named (the certificate need not exist).
+        c(
+            "iam:UploadSigningCertificate",
+            user,
+            json!({"SigningCert": {"Upload": {"user_name": "alice", "certificate_body": "-----BEGIN CERTIFICATE-----"}}}),
+        ),
+        c(
+            "iam:UpdateSigningCertificate",
+            user,
+            json!({"SigningCert": {"Update": {"user_name": "ALICE", "certificate_id": "AAAAAAAAAAAAAAAAAAAAAAAA", "status": "Inactive"}}}),
+        ),
+        c(
+            "iam:DeleteSigningCertificate",
+            user,
+            json!({"SigningCert": {"Delete": {"user_name": "alice", "certificate_id": "AAAAAAAAAAAAAAAAAAAAAAAA"}}}),
+        ),
         // Access keys: the user named, else the key's owner read from the state.
         c(
             "iam:CreateAccessKey",
@@ -475,7 +491,7 @@ fn every_command_family_maps_as_documented() {
         assert_eq!(t.request_tags, tags, "{name}");
         assert_eq!(t.action.split_once(':').map(|(_, n)| n), Some(name));
     }
-    assert_eq!(families.len(), 12, "one case at least per op family");
+    assert_eq!(families.len(), 13, "one case at least per op family");
     let t = command_target(
         &w.s,
         &Command::SandboxReset {
@@ -610,6 +626,11 @@ pub(super) fn query_cases(w: &World) -> Vec<(Q, String, String)> {
             json!({"SshKey": {"Get": {"user_name": "alice", "ssh_public_key_id": "APKA0000000000000000", "encoding": "SSH"}}}),
         ),
         qc(
+            "iam:ListSigningCertificates",
+            user,
+            json!({"SigningCert": {"List": {"user_name": "alice"}}}),
+        ),
+        qc(
             "iam:ListAccessKeys",
             user,
             json!({"AccessKey": {"List": {"user_name": "alice"}}}),
@@ -738,7 +759,7 @@ fn every_query_family_maps_as_documented() {
         assert!(t.request_tags.is_empty());
         assert_eq!(t.action.split_once(':').map(|(_, n)| n), Some(query.name()));
     }
-    assert_eq!(families.len(), 13, "one case at least per query family");
+    assert_eq!(families.len(), 14, "one case at least per query family");
 }
 
 #[test]

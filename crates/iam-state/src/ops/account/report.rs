@@ -6,6 +6,7 @@ use crate::keys;
 use crate::ops::access_keys::{self, AccessKey, AccessKeyStatus};
 use crate::ops::login_profiles;
 use crate::ops::mfa;
+use crate::ops::signing_certs::{self, SigningCertificate};
 use crate::store::Txn;
 use iam_model::{arn, Account, User};
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,17 @@ fn key_columns(key: Option<&AccessKey>) -> [String; 5] {
     }
 }
 
+/// The two columns of one signing certificate slot.
+fn cert_columns(cert: Option<&SigningCertificate>) -> [String; 2] {
+    match cert {
+        None => [flag(false), NA.into()],
+        Some(c) => [
+            flag(c.status == AccessKeyStatus::Active),
+            iso8601(c.upload_ms),
+        ],
+    }
+}
+
 fn root_row(txn: &Txn<'_>, account: &Account) -> Vec<String> {
     let root_keys = access_keys::user_keys(txn, &account.id, access_keys::ROOT);
     let mut row = vec![
@@ -130,7 +142,10 @@ fn user_row(txn: &Txn<'_>, user: &User, max_age_days: u32) -> Vec<String> {
     ];
     row.extend(key_columns(user_keys.first()));
     row.extend(key_columns(user_keys.get(1)));
-    row.extend([flag(false), NA.into(), flag(false), NA.into()]);
+    // Signing certificates, in upload order (none before release 5).
+    let certs = signing_certs::user_certs(txn, a, &user.name);
+    row.extend(cert_columns(certs.first()));
+    row.extend(cert_columns(certs.get(1)));
     row
 }
 

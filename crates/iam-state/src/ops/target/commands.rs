@@ -12,6 +12,7 @@ use crate::ops::oidc_providers::OidcProviderOp;
 use crate::ops::policies::PolicyOp;
 use crate::ops::quotas::QuotaOp;
 use crate::ops::roles::RoleOp;
+use crate::ops::signing_certs::SigningCertOp;
 use crate::ops::ssh_keys::SshKeyOp;
 use crate::ops::users::UserOp;
 use crate::ops::Op;
@@ -30,6 +31,7 @@ pub(super) fn facts<'o>(s: &Scope<'_>, op: &'o Op) -> Facts<'o> {
         Op::Quota(o) => Facts::on(quota(o)),
         Op::OidcProvider(o) => oidc_provider(s, o),
         Op::SshKey(o) => Facts::of(ssh_key(s, o)),
+        Op::SigningCert(o) => Facts::of(signing_cert(s, o)),
     }
 }
 
@@ -208,6 +210,11 @@ fn access_key(s: &Scope<'_>, op: &AccessKeyOp) -> Resource {
 
 /// An SSH key op acts on its user.
 fn ssh_key(s: &Scope<'_>, op: &SshKeyOp) -> Resource {
+    s.key_resource(KeyOwner::named(op.user_name()))
+}
+
+/// A signing certificate op acts on its user.
+fn signing_cert(s: &Scope<'_>, op: &SigningCertOp) -> Resource {
     s.key_resource(KeyOwner::named(op.user_name()))
 }
 

@@ -42,6 +42,7 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> Resource {
         }
         Q::LoginProfile(LoginProfileQuery::Get { user_name }) => s.user(user_name),
         Q::SshKey(q) => s.key_resource(KeyOwner::named(q.user_name())),
+        Q::SigningCert(q) => s.key_resource(KeyOwner::named(q.user_name())),
         Q::Mfa(q) => match q {
             MfaQuery::ListVirtual { .. } => s.listing("mfa", "/"),
             MfaQuery::List { user_name, .. } | MfaQuery::Get { user_name, .. } => {

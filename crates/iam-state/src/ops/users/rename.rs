@@ -79,6 +79,12 @@ fn move_references(
         let id = String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default()).into_owned();
         rewrite_at(txn, k, keys::user_ssh_key(a, new, &id), v, new);
     }
+    // Signing certificates: the records move and name the user.
+    let prefix = keys::user_signing_certs_prefix(a, old);
+    for (k, v) in txn.scan_all(&prefix) {
+        let id = String::from_utf8_lossy(k.get(prefix.len()..).unwrap_or_default()).into_owned();
+        rewrite_at(txn, k, keys::user_signing_cert(a, new, &id), v, new);
+    }
     // MFA devices in use: the index moves, the device record names the user.
     let prefix = keys::user_mfa_prefix(a, old);
     for (k, v) in txn.scan_all(&prefix) {
