@@ -73,7 +73,6 @@ struct Cached {
     keys: Option<Arc<KeySet>>,
     /// Why the last fetch failed (answered again until the next may be tried).
     failure: Option<IamError>,
-    thumbprints: Vec<String>,
     fetched: Option<Instant>,
     attempted: Instant,
 }
@@ -133,12 +132,16 @@ impl OidcKeys {
         }
     }
 
-    fn slot(&self, issuer: &str) -> Arc<Slot> {
+    /// The cache slot of an issuer trusted by these thumbprints: two providers of one URL in
+    /// two accounts with different thumbprints keep a set each (one slot for both would
+    /// make every request that alternates between them fetch again).
+    fn slot(&self, issuer: &str, thumbprints: &[String]) -> Arc<Slot> {
+        let key = format!("{issuer} {}", thumbprints.join(","));
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        if slots.len() >= ISSUERS_MAX && !slots.contains_key(issuer) {
+        if slots.len() >= ISSUERS_MAX && !slots.contains_key(&key) {
             slots.clear();
         }
-        slots.entry(issuer.to_owned()).or_default().clone()
+        slots.entry(key).or_default().clone()
     }
 
     /// The key set of `issuer` (`https://…`) fit to check a token signed with key `kid`:
@@ -150,9 +153,9 @@ impl OidcKeys {
         thumbprints: &[String],
         kid: Option<&str>,
     ) -> Result<Arc<KeySet>, IamError> {
-        let slot = self.slot(issuer);
+        let slot = self.slot(issuer, thumbprints);
         let mut cached = slot.0.lock().await;
-        if let Some(c) = cached.as_ref().filter(|c| c.thumbprints == thumbprints) {
+        if let Some(c) = cached.as_ref() {
             let fresh = c.fetched.is_some_and(|t| t.elapsed() < KEYS_TTL);
             let has_key = c.keys.as_ref().is_some_and(|k| k.has_key(kid));
             let may_fetch = c.attempted.elapsed() >= REFRESH_MIN;
@@ -168,16 +171,13 @@ impl OidcKeys {
         let fetched = tokio::time::timeout(FETCH_TIMEOUT, self.fetch(issuer, thumbprints))
             .await
             .unwrap_or_else(|_| Err(failed(unreachable(), "timed out")));
-        let previous = cached
-            .take()
-            .filter(|c| c.thumbprints == thumbprints && c.keys.is_some());
+        let previous = cached.take().filter(|c| c.keys.is_some());
         match fetched {
             Ok(keys) => {
                 let keys = Arc::new(keys);
                 *cached = Some(Cached {
                     keys: Some(keys.clone()),
                     failure: None,
-                    thumbprints: thumbprints.to_vec(),
                     fetched: Some(attempt),
                     attempted: attempt,
                 });
@@ -194,7 +194,6 @@ impl OidcKeys {
                 *cached = Some(Cached {
                     keys: answer.clone(),
                     failure: Some(e.answer.clone()),
-                    thumbprints: thumbprints.to_vec(),
                     fetched: keep.and_then(|p| p.fetched),
                     attempted: attempt,
                 });
