@@ -75,6 +75,17 @@ async fn boto3_manages_ssh_public_keys_through_followers() {
     within(Duration::from_secs(120), run_script("boto3_ssh_keys.py")).await;
 }
 
+/// Signing certificates (certificates made with python's `cryptography`): writes through
+/// followers, AWS's codes and messages, the limit, a user managing only its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_manages_signing_certificates_through_followers() {
+    within(
+        Duration::from_secs(120),
+        run_script("boto3_signing_certs.py"),
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_gets_federation_tokens_that_prove_identity_only() {
     within(
