@@ -353,8 +353,10 @@ pub fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
 }
 
 /// Parses a policy document of `kind` with iam-policy's validation, as AWS reports it
-/// (`MalformedPolicyDocument` or `LimitExceeded`). `enforce_size: false` leaves the size
-/// check to the caller (for sizes bounded by an adjustable quota or summed over policies).
+/// (`MalformedPolicyDocument` or `LimitExceeded` with AWS's exact message, without iamd's
+/// detail and location, which `iamctl policy validate` shows offline). `enforce_size: false`
+/// leaves the size check to the caller (for sizes bounded by an adjustable quota or summed
+/// over policies).
 pub fn parse_policy(
     text: &str,
     kind: iam_policy::PolicyKind,
@@ -366,6 +368,6 @@ pub fn parse_policy(
             iam_policy::ErrorKind::Malformed => iam_model::ErrorCode::MalformedPolicyDocument,
             iam_policy::ErrorKind::LimitExceeded => iam_model::ErrorCode::LimitExceeded,
         };
-        iam_model::IamError::new(code, e.message())
+        iam_model::IamError::new(code, e.aws_message())
     })
 }
