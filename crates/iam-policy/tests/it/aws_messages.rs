@@ -227,6 +227,11 @@ fn other_kinds() -> Vec<(String, PolicyKind, Option<&'static str>)> {
         // The same rules and order for inline policies.
         (v(r#"{"Effect":"Allow","Action":"s3:ListBucket"}"#), UserInline, Some(NO_RESOURCES)),
         (v(r#"{"Effect":"deny","Action":"s3:ListBucket","Resource":"*"}"#), RoleInline, Some(LEGACY)),
+        // Stages run over every statement: a wrong-case Effect in the second statement is
+        // found before the first one's missing actions.
+        (v(r#"[{"Effect":"Allow","Resource":"*"},{"Effect":"ALLOW","Action":"s3:*","Resource":"*"}]"#), Managed, Some(LEGACY)),
+        (v(&s3(r#","Condition":{"NullIfExists":{"a":"true"}}"#)), Managed, Some(SYNTAX)),
+        (v(&s3(r#","Condition":{"NullIfExists":{}}"#)), Managed, None),
         // Trust policies have no resources; their actions are checked the same way.
         (r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:Assume:Role"}}"#.into(), Trust, Some(ONE_COLON)),
         (r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"}}}"#.into(), Trust, Some(NO_ACTIONS)),
