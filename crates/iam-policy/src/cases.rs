@@ -206,9 +206,8 @@ fn load(doc: &Json, kind: Option<PolicyKind>, label: &str) -> Result<Arc<crate::
     parse_with(
         &text,
         kind,
-        ParseOptions {
-            enforce_size: false,
-        },
+        // Cases ask for decisions: the grammar alone, as for stored documents.
+        ParseOptions::stored(),
     )
     .map(Arc::new)
     .map_err(|e| format!("{label}: {}: {}", e.code(), e.message()))

@@ -16,6 +16,13 @@ use crate::syntax::RawStatement;
 
 /// The legacy checks of one statement: Effect case, then Date condition values.
 pub(crate) fn check_statement(st: &RawStatement<'_>) -> Result<(), PolicyError> {
+    check_effect(st)?;
+    check_dates(st)
+}
+
+/// `Effect` spelled exactly `Allow` or `Deny` (evaluation reads anything else as Deny, so
+/// this holds even where AWS's other rules are off: `crate::ParseOptions::aws_rules`).
+pub(crate) fn check_effect(st: &RawStatement<'_>) -> Result<(), PolicyError> {
     if st.effect != "Allow" && st.effect != "Deny" {
         return Err(PolicyError::legacy(
             &format!(
@@ -25,6 +32,11 @@ pub(crate) fn check_statement(st: &RawStatement<'_>) -> Result<(), PolicyError> 
             st.loc().with_element("Effect"),
         ));
     }
+    Ok(())
+}
+
+/// Date condition values AWS's legacy parser reads.
+fn check_dates(st: &RawStatement<'_>) -> Result<(), PolicyError> {
     for block in &st.conditions {
         if block.op.base.family() != Family::Date {
             continue;

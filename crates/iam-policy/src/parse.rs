@@ -35,11 +35,30 @@ pub struct ParseOptions {
     /// Enforce the kind's size limit and the transport length (default true). Simulators
     /// that evaluate documents never stored may turn it off.
     pub enforce_size: bool,
+    /// Apply AWS's rules beyond the grammar (default true): the `Version` a managed policy
+    /// needs, "legacy parsing" and the resource ARN formats (`VALIDATION.md`). Off for
+    /// documents already stored — accepted by an earlier build's rules, they must still
+    /// evaluate — and for the apply of a cluster that has not finalized the release that
+    /// brought these rules (every replica must accept what the others accept).
+    pub aws_rules: bool,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { enforce_size: true }
+        ParseOptions {
+            enforce_size: true,
+            aws_rules: true,
+        }
+    }
+}
+
+impl ParseOptions {
+    /// A document that was accepted when it was stored: grammar only, no size limit.
+    pub fn stored() -> Self {
+        ParseOptions {
+            enforce_size: false,
+            aws_rules: false,
+        }
     }
 }
 
@@ -57,7 +76,7 @@ pub fn parse_with(
     let size = validate::check_text(text, kind, options.enforce_size)?;
     let json = Json::parse(text)
         .map_err(|e| PolicyError::syntax(&format!("({})", json_detail(&e)), Location::default()))?;
-    parse_json(&json, kind, size)
+    parse_json(&json, kind, size, options.aws_rules)
 }
 
 fn json_detail(e: &serde_json::Error) -> String {
@@ -80,10 +99,11 @@ pub(crate) fn parse_json(
     json: &Json,
     kind: PolicyKind,
     size: usize,
+    aws_rules: bool,
 ) -> Result<Policy, PolicyError> {
     let shape = syntax::check(json)?;
     let version = shape.version;
-    if kind.requires_version() && version != Version::V2012_10_17 {
+    if aws_rules && kind.requires_version() && version != Version::V2012_10_17 {
         return Err(PolicyError::malformed(
             "Policy document must be version 2012-10-17 or greater.",
             &format!(
@@ -94,10 +114,17 @@ pub(crate) fn parse_json(
         ));
     }
     let statements = &shape.statements;
-    for st in statements {
-        legacy::check_statement(st)?;
-    }
-    let resource_error = resource_arn::scan(statements)?;
+    let resource_error = if aws_rules {
+        for st in statements {
+            legacy::check_statement(st)?;
+        }
+        resource_arn::scan(statements)?
+    } else {
+        for st in statements {
+            legacy::check_effect(st)?;
+        }
+        None
+    };
     check_sids(statements, kind)?;
     for st in statements {
         if st.action.as_ref().is_none_or(|(a, _)| a.is_empty()) {

@@ -46,6 +46,11 @@ pub const SSH_PUBLIC_KEYS: u32 = 5;
 /// The release that brought signing certificates (`ops::signing_certs`: new op variants).
 pub const SIGNING_CERTIFICATES: u32 = 5;
 
+/// Policy documents a command stores are checked with AWS's rules beyond the grammar
+/// (iam-policy's `VALIDATION.md`: the managed policy `Version`, legacy parsing, resource
+/// ARN formats) from this release; before it, with the grammar alone.
+pub const AWS_POLICY_RULES: u32 = 5;
+
 /// The release a cluster runs at before any upgrade was finalized.
 pub const FIRST: u32 = 1;
 

@@ -306,3 +306,30 @@ fn the_full_message_keeps_the_detail_and_location() {
     assert_eq!(e.to_string(), e.message());
     assert_eq!(e.location().statement, Some(1));
 }
+
+#[test]
+fn stored_documents_are_read_by_the_grammar_alone() {
+    use iam_policy::{parse_with, ParseOptions};
+    // Accepted by an earlier build's rules, refused by AWS's: still evaluated once stored.
+    for doc in [
+        r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#.to_owned(),
+        v(r#"{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:iam::123456789012:root"}"#),
+        v(r#"{"Effect":"Allow","Action":"s3:*","Resource":"arn:*:s3:::b"}"#),
+    ] {
+        assert!(parse(&doc, PolicyKind::Managed).is_err(), "{doc}");
+        let stored = parse_with(&doc, PolicyKind::Managed, ParseOptions::stored());
+        assert!(stored.is_ok(), "{doc}: {:?}", stored.err());
+    }
+    // The grammar still holds, and an Effect AWS would not read stays refused (evaluation
+    // would take it for a Deny).
+    for doc in [
+        v(r#"{"Effect":"Allow","Resource":"*"}"#),
+        v(r#"{"Effect":"allow","Action":"s3:*","Resource":"*"}"#),
+        "not json".to_owned(),
+    ] {
+        assert!(
+            parse_with(&doc, PolicyKind::Managed, ParseOptions::stored()).is_err(),
+            "{doc}"
+        );
+    }
+}

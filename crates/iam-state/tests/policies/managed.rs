@@ -154,6 +154,14 @@ fn malformed_documents_get_aws_exact_messages() {
     // The API returns AWS's text alone; iamd's detail and location stay in iam-policy's
     // full message (shown by `iamctl policy validate`).
     let mut w = World::new();
+    // Before the cluster runs the release with AWS's rules, every replica applies the
+    // grammar alone: a managed policy without a Version is still stored there.
+    let unversioned = r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
+    w.ok(create("Old", "/", unversioned));
+    w.request(Command::FinalizeRelease {
+        release: iam_state::release::AWS_POLICY_RULES,
+    })
+    .unwrap();
     for (document, message) in [
         (
             r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
