@@ -300,7 +300,7 @@ fn delete(cx: &mut Ctx<'_, '_>, name: &str) -> IamResult<Outcome> {
 
 /// A role as queries show it: its trust policy as in force (the ids of deleted principals
 /// in place of their ARNs, as IAM shows them).
-fn shown(state: &dyn StateRead, mut role: Role) -> Role {
+pub(crate) fn shown(state: &dyn StateRead, mut role: Role) -> Role {
     role.assume_role_policy = trust_binding::in_force(state, &role);
     role
 }
