@@ -1,5 +1,6 @@
-//! `iamd dev --sandbox`: the AWS CLI with made-up credentials acts in account 123456789012,
-//! the reset endpoint wipes everything, and a sandbox refuses non-loopback addresses.
+//! `iamd dev --sandbox`: the AWS CLI with made-up credentials acts in account 123456789012
+//! as its administrator user `sandbox`, the reset endpoint wipes everything (and brings that
+//! user back), and a sandbox refuses non-loopback addresses.
 
 use iamd_tests::{bin, free_port};
 use std::process::{Command, Stdio};
@@ -69,8 +70,9 @@ fn post(addr: &str, path: &str) -> (u16, String) {
     (status, out)
 }
 
-#[test]
-fn sandbox_accepts_unknown_keys_and_resets() {
+/// `iamd dev --sandbox` with 3 nodes: the child (stopped on drop), its directory and the
+/// nodes' HTTP URLs.
+fn start() -> (Dev, tempfile::TempDir, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let base = free_port() / 100 * 100;
     let child = Command::new(bin("iamd"))
@@ -112,6 +114,12 @@ fn sandbox_accepts_unknown_keys_and_resets() {
         .iter()
         .map(|n| n["http"].as_str().unwrap().to_owned())
         .collect();
+    (dev, dir, http)
+}
+
+#[test]
+fn sandbox_accepts_unknown_keys_and_resets() {
+    let (dev, _dir, http) = start();
     let (code, out, err) = aws(&http[0], &["iam", "create-user", "--user-name", "tester"]);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -130,6 +138,80 @@ fn sandbox_accepts_unknown_keys_and_resets() {
     assert!(!out.contains("tester"), "{out}");
     let (code, _, err) = aws(&http[0], &["iam", "create-user", "--user-name", "tester"]);
     assert_eq!(code, 0, "{err}");
+    drop(dev);
+}
+
+/// The JSON of a successful `aws` call on `url`, retried for a few seconds while it fails
+/// (a node applying a write it did not take itself).
+fn aws_ok(url: &str, args: &[&str]) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, out, err) = aws(url, args);
+        if code == 0 {
+            return serde_json::from_str(&out).unwrap_or(serde_json::Value::Null);
+        }
+        assert!(Instant::now() < deadline, "aws {args:?} on {url}: {err}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn made_up_keys_act_as_an_administrator_user_that_can_assume_roles() {
+    let (dev, _dir, http) = start();
+    let sandbox_arn = "arn:aws:iam::123456789012:user/sandbox";
+    // Who am I: the sandbox user, on every node.
+    for url in &http {
+        let me = aws_ok(url, &["sts", "get-caller-identity"]);
+        assert_eq!(me["Arn"], sandbox_arn, "{me}");
+        assert!(me["UserId"].as_str().unwrap().starts_with("AIDA"), "{me}");
+    }
+    let me = aws_ok(&http[1], &["iam", "get-user"]);
+    assert_eq!(me["User"]["UserName"], "sandbox", "{me}");
+    // A role trusting the account: a user with the rights assumes it (the root could not).
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    let role = aws_ok(
+        &http[0],
+        &["iam", "create-role", "--role-name", "app", "--assume-role-policy-document", trust],
+    );
+    let role_arn = role["Role"]["Arn"].as_str().unwrap().to_owned();
+    let session = aws_ok(
+        &http[2],
+        &["sts", "assume-role", "--role-arn", &role_arn, "--role-session-name", "suite"],
+    );
+    assert_eq!(
+        session["AssumedRoleUser"]["Arn"],
+        "arn:aws:sts::123456789012:assumed-role/app/suite",
+        "{session}"
+    );
+    // Deleting the sandbox user leaves made-up keys without an identity, saying so.
+    aws_ok(
+        &http[0],
+        &["iam", "delete-user-policy", "--user-name", "sandbox", "--policy-name", "AdministratorAccess"],
+    );
+    aws_ok(&http[0], &["iam", "delete-user", "--user-name", "sandbox"]);
+    let (code, _, err) = aws(&http[0], &["iam", "create-user", "--user-name", "late"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("InvalidClientTokenId") && err.contains("no longer exists"),
+        "{err}"
+    );
+    // A reset brings it back.
+    let addr = http[1].trim_start_matches("http://");
+    let (status, body) = post(addr, "/_iamd/sandbox/reset");
+    assert_eq!(status, 200, "{body}");
+    let me = aws_ok(&http[1], &["sts", "get-caller-identity"]);
+    assert_eq!(me["Arn"], sandbox_arn, "{me}");
+    let users = aws_ok(&http[1], &["iam", "list-users"]);
+    let names: Vec<&str> = users["Users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["UserName"].as_str())
+        .collect();
+    assert_eq!(names, ["sandbox"], "{users}");
+    let (code, _, err) = aws(&http[1], &["iam", "get-role", "--role-name", "app"]);
+    assert_ne!(code, 0, "the role survived the reset");
+    assert!(err.contains("NoSuchEntity"), "{err}");
     drop(dev);
 }
 

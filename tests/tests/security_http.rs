@@ -729,7 +729,7 @@ async fn sandbox_user_exists(addr: &str, name: &str) -> bool {
 
 /// `creds` (a key just deactivated or deleted) trying CreateUser on `addr`: refused with
 /// InvalidClientTokenId once the node has applied the change; before that the key is still
-/// `app` (AccessDenied). Never the sandbox root.
+/// `app` (AccessDenied). Never the sandbox user.
 async fn refused_once_replicated(addr: &str, creds: &Credentials, user: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -746,11 +746,11 @@ async fn refused_once_replicated(addr: &str, creds: &Credentials, user: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
+async fn a_sandbox_lets_only_never_issued_keys_act_as_its_user() {
     within(Duration::from_secs(180), async {
         let sb = sandbox().await;
         let (a, b) = (sb.http[0].clone(), sb.http[2].clone());
-        // Made-up credentials act as the sandbox's root (what the sandbox is for).
+        // Made-up credentials act as the sandbox user (what the sandbox is for).
         let (status, reply) = call(
             &a,
             &made_up(),
@@ -771,7 +771,7 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
             session_token: None,
         };
         // A known key is itself: `app` has no policy. Until node 3 has the key it answers
-        // InvalidClientTokenId (the id is this cluster's), never root.
+        // InvalidClientTokenId (the id is this cluster's), never the sandbox user.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let (status, reply) =
@@ -784,7 +784,7 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
             assert!(Instant::now() < deadline, "node 3 never learned the key");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        // A known key with a wrong secret is refused, not root.
+        // A known key with a wrong secret is refused, not the sandbox user.
         let wrong = Credentials {
             secret_access_key: "not-the-secret".into(),
             ..app.clone()
@@ -793,7 +793,7 @@ async fn a_sandbox_lets_only_never_issued_keys_act_as_root() {
             call(&b, &wrong, &[("Action", "CreateUser"), ("UserName", "x2")]).await;
         assert_eq!(status, 403, "{reply}");
 
-        // Deactivated: refused on every node, never root.
+        // Deactivated: refused on every node, never the sandbox user.
         let (status, reply) = call(
             &a,
             &made_up(),

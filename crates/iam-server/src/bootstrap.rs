@@ -1,6 +1,7 @@
 //! A new cluster's first moments: once the bootstrapping node leads, it records this
 //! build's release as the cluster's, creates the operator account (the first account,
-//! which administers the cluster) with a root access key, and the first STS token key. The root credentials exist in the clear only here, once: they
+//! which administers the cluster) with a root access key (and, in sandbox mode, the
+//! sandbox user: `crate::sandbox`), and the first STS token key. The root credentials exist in the clear only here, once: they
 //! are written to `--root-credentials-file` or printed on stderr.
 
 use crate::api::{reveal, ApiState};
@@ -69,6 +70,10 @@ async fn step(
         .await?;
     }
     if !fresh {
+        if s.sandbox {
+            // A sandbox made by an older build has no sandbox user yet.
+            crate::sandbox::ensure_user(s, &format!("iamd-bootstrap-{run_id}")).await?;
+        }
         return Ok(());
     }
     // A new cluster runs this build's release from the start (an upgraded one only once the
@@ -114,6 +119,9 @@ async fn step(
         "# iamd operator account {acct} (root). Keep this file secret.\n[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\naws_account_id = {acct}\n",
         acct = account.id
     );
+    if s.sandbox {
+        crate::sandbox::ensure_user(s, &format!("iamd-bootstrap-{run_id}")).await?;
+    }
     match credentials_file {
         Some(path) => match crate::config::write_private(path, &text) {
             Ok(()) => tracing::info!(

@@ -358,8 +358,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         );
         if args.sandbox {
             println!(
-                "SANDBOX (not for production): unknown access keys act as the root of {}; reset all state with: curl -X POST {sc}://{}/_iamd/sandbox/reset",
+                "SANDBOX (not for production): unknown access keys act as the administrator user arn:aws:iam::{}:user/{}; reset all state with: curl -X POST {sc}://{}/_iamd/sandbox/reset",
                 crate::config::SANDBOX_ACCOUNT,
+                crate::sandbox::USER,
                 n.http
             );
         }

@@ -31,6 +31,7 @@ pub mod password;
 mod password_change;
 mod request_token;
 mod restore;
+mod sandbox;
 mod sts;
 mod trust;
 

@@ -68,7 +68,7 @@ pub enum CallerKind {
 }
 
 impl Caller {
-    /// The root of `account` (the sandbox's stand-in for unknown keys).
+    /// The root of `account`.
     pub fn root(account: &str) -> Self {
         Self {
             account: account.to_owned(),
@@ -359,10 +359,11 @@ impl Authenticator {
                 }
             }
             Some(_) => Err(AuthError::invalid_client_token_id()),
-            // A sandbox's stand-in root for a key this cluster never issued.
+            // A sandbox's made-up key acts as the sandbox user while that user exists.
             None if !self.knows_key(id)
-                && caller.kind == CallerKind::Root
-                && caller.account == crate::config::SANDBOX_ACCOUNT =>
+                && caller.account == crate::sandbox::ACCOUNT
+                && caller.user_name() == Some(crate::sandbox::USER)
+                && crate::sandbox::user(&self.view).is_some_and(|u| u.arn == caller.arn) =>
             {
                 Ok(())
             }

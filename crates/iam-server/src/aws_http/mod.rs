@@ -16,13 +16,13 @@
 //! addressed to one of this node's names (`auth::hosts`).
 //!
 //! Sandbox mode (`--sandbox`, a test tool): a request signed with an access key id the
-//! cluster has never issued (a test suite's made-up credentials) acts as the root of the
-//! sandbox account, provided it could only have come from an SDK, never from a web page
+//! cluster has never issued (a test suite's made-up credentials) acts as the sandbox
+//! account's administrator user (`crate::sandbox`), provided it could only have come from an SDK, never from a web page
 //! the developer happens to open: a `POST` with a form body, signed in the `Authorization`
 //! header (a browser sends that header cross-origin only after a CORS preflight, which
 //! iamd never grants), well formed (scope, clock, body hash: everything but the signature
 //! itself), without a browser's `Origin`, to one of the node's names (no DNS rebinding).
-//! Unsigned and presigned requests are not accepted as root, and a key the cluster knows
+//! Unsigned and presigned requests are not accepted as that user, and a key the cluster knows
 //! (in its state whatever its status, or issued by it and since deleted:
 //! `iam_auth::key_id`) is verified as on any node.
 
@@ -32,14 +32,16 @@ use crate::auth::CallerKind;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use iam_auth::sigv4::{self, sha256_hex, AuthForm, SignedRequest};
-use iam_auth::{AuthError, AuthErrors};
+use iam_auth::sigv4::{self, sha256_hex, SignedRequest};
 use iam_aws::{Answer, Call, Caller, Params};
 use iam_model::{ErrorCode, IamError};
 use serde_json::Value;
 use std::net::SocketAddr;
 
+mod sandbox;
 mod simulate;
+
+pub(crate) use sandbox::reset_endpoint as sandbox_reset;
 
 /// `POST /` (and `GET /?Action=...`): the Query API and STS, through their audit edge.
 pub(crate) async fn handle(
@@ -331,7 +333,7 @@ fn signed_service(req: &SignedRequest, action: &str) -> &'static str {
 }
 
 /// The verified caller; in sandbox mode, a never-issued key's well-formed request acts as
-/// the sandbox account's root ([`sandbox_root`]).
+/// the sandbox user ([`sandbox::caller`]).
 fn authenticate(
     s: &ApiState,
     req: &SignedRequest,
@@ -341,43 +343,10 @@ fn authenticate(
     match s.auth.authenticate(req, service, now) {
         Ok(c) => Ok(c),
         Err(e) if s.sandbox && e.code == ErrorCode::InvalidClientTokenId => {
-            sandbox_root(s, req, service, now).map_err(|e| IamError::new(e.code, e.message))
+            sandbox::caller(s, req, service, now).map_err(|e| IamError::new(e.code, e.message))
         }
         Err(e) => Err(IamError::new(e.code, e.message)),
     }
-}
-
-/// A sandbox's stand-in for a key it has never seen: its root, when the request is one an
-/// SDK sends and a web page cannot (see the module documentation). The host was checked
-/// by `authenticate` before the key was looked up.
-fn sandbox_root(
-    s: &ApiState,
-    req: &SignedRequest,
-    service: &str,
-    now_ms: u64,
-) -> Result<crate::auth::Caller, AuthError> {
-    let auth = sigv4::parse(req)?;
-    if s.auth.knows_key(&auth.access_key_id) {
-        // Deleted, deactivated, not yet replicated here, or a session key: as anywhere.
-        return Err(AuthError::invalid_client_token_id());
-    }
-    let sdk_shaped = auth.form == AuthForm::Header
-        && req.method == "POST"
-        && is_form(req.header("content-type"))
-        && req.header("origin").is_none()
-        && req.header("sec-fetch-site").is_none();
-    if !sdk_shaped {
-        return Err(AuthError::new(
-            ErrorCode::InvalidClientTokenId,
-            "The security token included in the request is invalid. (A sandbox lets an \
-             unknown access key act as its root only in a POST with a form body, signed in \
-             the Authorization header, not sent by a web browser.)",
-        ));
-    }
-    sigv4::check_unverifiable(req, &auth, service, now_ms)?;
-    let mut root = crate::auth::Caller::root(crate::config::SANDBOX_ACCOUNT);
-    root.region = auth.region;
-    Ok(root)
 }
 
 type CallError = IamError;
@@ -447,70 +416,4 @@ fn xml(status: u16, body: String, rid: &str) -> Response {
         h.insert("x-amzn-requestid", v);
     }
     r
-}
-
-/// `POST /_iamd/sandbox/reset`: wipes the whole state and recreates the sandbox account
-/// (sandbox mode only; 404 otherwise). `curl -X POST` resets; a web browser cannot: a
-/// request carrying a browser's `Origin` or `Sec-Fetch-Site` (every cross-site form or
-/// `fetch` has one) is refused, and so is one addressed to a name that is not the node's
-/// (a page that reached the port through its own DNS name).
-pub(crate) async fn sandbox_reset(
-    State(s): State<ApiState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-) -> Response {
-    let st = s.clone();
-    audited(&st, peer, "SandboxReset", move |_| reset(s, headers)).await
-}
-
-/// A refusal of the reset endpoint, in plain text, noted for the audit line.
-fn reset_refused(status: StatusCode, code: ErrorCode, text: String) -> Response {
-    crate::audit::note(|e| e.failed(code.as_str(), text.trim_end()));
-    (status, text).into_response()
-}
-
-async fn reset(s: ApiState, headers: HeaderMap) -> Response {
-    crate::audit::note(|e| e.action = Some("iamd:SandboxReset".to_owned()));
-    if !s.sandbox {
-        return reset_refused(
-            StatusCode::NOT_FOUND,
-            ErrorCode::InvalidAction,
-            "not a sandbox node\n".to_owned(),
-        );
-    }
-    let host = headers.get("host").and_then(|h| h.to_str().ok());
-    if !host.is_some_and(|h| s.auth.hosts().allows(h)) {
-        return reset_refused(
-            StatusCode::FORBIDDEN,
-            ErrorCode::AccessDenied,
-            format!(
-                "refused: the request is addressed to '{}', which is not a name of this node\n",
-                host.unwrap_or_default()
-            ),
-        );
-    }
-    if headers.contains_key("origin") || headers.contains_key("sec-fetch-site") {
-        return reset_refused(
-            StatusCode::FORBIDDEN,
-            ErrorCode::AccessDenied,
-            "refused: a web browser may not reset a sandbox (the request has an Origin or Sec-Fetch-Site header)\n".to_owned(),
-        );
-    }
-    let cmd = iam_state::Command::SandboxReset {
-        account_id: crate::config::SANDBOX_ACCOUNT.into(),
-        name: "sandbox".into(),
-        email: "root@sandbox.example.com".into(),
-    };
-    match s.write_internal(cmd).await {
-        Ok(index) => (
-            StatusCode::OK,
-            format!("{{\"reset\":true,\"log_index\":{index}}}\n"),
-        )
-            .into_response(),
-        Err(e) => reset_refused(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::ServiceUnavailable,
-            format!("reset failed: {}\n", e.message),
-        ),
-    }
 }

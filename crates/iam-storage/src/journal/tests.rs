@@ -54,7 +54,14 @@ fn reopen_beside_empty_db(journal: &Path, at: &Path) -> Arc<DB> {
     std::fs::create_dir_all(&copy).unwrap();
     for item in std::fs::read_dir(journal).unwrap() {
         let item = item.unwrap();
-        std::fs::copy(item.path(), copy.join(item.file_name())).unwrap();
+        match std::fs::copy(item.path(), copy.join(item.file_name())) {
+            Ok(_) => {}
+            // Retired by the journal's thread since it was listed: its records are in
+            // RocksDB's synced WAL (a crash keeps them), so a crash's copy may lack it. A
+            // file the test's records needed would show in the assertions that follow.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("copy {}: {e}", item.path().display()),
+        }
     }
     let fresh = db(&at.join("db"));
     Journal::open(&copy, &fresh).unwrap();
