@@ -46,6 +46,11 @@ pub const SSH_PUBLIC_KEYS: u32 = 5;
 /// The release that brought signing certificates (`ops::signing_certs`: new op variants).
 pub const SIGNING_CERTIFICATES: u32 = 5;
 
+/// The release that brought service-linked roles (`ops::roles::service_linked`: new role op
+/// variants and query; from it, the refusals that protect a service-linked role from the
+/// ordinary role operations and keep `CreateRole` off the `/aws-service-role/` path).
+pub const SERVICE_LINKED_ROLES: u32 = 5;
+
 /// The release a cluster runs at before any upgrade was finalized.
 pub const FIRST: u32 = 1;
 
