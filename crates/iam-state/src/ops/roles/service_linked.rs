@@ -192,7 +192,7 @@ pub fn validate_service_name(service: &str) -> IamResult<()> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
     if !(1..=SERVICE_NAME_LEN_MAX).contains(&len) || !service.chars().all(allowed) {
         return Err(IamError::validation(
-            "awsServiceName",
+            "aWSServiceName",
             service,
             "Member must have length between 1 and 128 and satisfy regular expression pattern: [\\w+=,.@-]+",
         ));
