@@ -141,11 +141,9 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
             name: cx.req("RoleName")?,
             task_uuid: String::new(),
         }),
-        "GetServiceLinkedRoleDeletionStatus" => {
-            cx.read(RoleQuery::ServiceLinkedDeletionStatus {
-                deletion_task_id: cx.req("DeletionTaskId")?,
-            })
-        }
+        "GetServiceLinkedRoleDeletionStatus" => cx.read(RoleQuery::ServiceLinkedDeletionStatus {
+            deletion_task_id: cx.req("DeletionTaskId")?,
+        }),
         // ---- instance profiles
         "CreateInstanceProfile" => cx.write(InstanceProfileOp::Create {
             name: cx.req("InstanceProfileName")?,

@@ -52,9 +52,8 @@ fn service_linked_roles() {
         xml.contains("Service role name AWSServiceRoleForAutoScaling_web has been taken"),
         "{xml}"
     );
-    let xml = s.call(
-        "Action=CreateServiceLinkedRole&AWSServiceName=ecs.amazonaws.com&CustomSuffix=x",
-    );
+    let xml =
+        s.call("Action=CreateServiceLinkedRole&AWSServiceName=ecs.amazonaws.com&CustomSuffix=x");
     error_code(&xml, "InvalidInput");
     assert!(
         xml.contains("Custom suffix is not allowed for ecs.amazonaws.com"),

@@ -92,6 +92,7 @@ pub(crate) enum RoleCmd {
         /// The service principal, e.g. autoscaling.amazonaws.com.
         #[arg(long = "service")]
         aws_service_name: String,
+        /// The role's description.
         #[arg(long)]
         description: Option<String>,
         /// Appended to the role name as NAME_SUFFIX (only for services that take one).

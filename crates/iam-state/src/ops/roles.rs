@@ -107,7 +107,9 @@ pub enum RoleQuery {
         page: PageRequest,
     },
     /// `GetServiceLinkedRoleDeletionStatus` (added last).
-    ServiceLinkedDeletionStatus { deletion_task_id: String },
+    ServiceLinkedDeletionStatus {
+        deletion_task_id: String,
+    },
 }
 
 impl RoleOp {

@@ -98,7 +98,10 @@ fn the_ops_are_refused_before_release_5_with_nothing_changed() {
         m.contains("CreateServiceLinkedRole needs the cluster to run release 5"),
         "{m}"
     );
-    let m = s.err(delete("AWSServiceRoleForAutoScaling", UUID), ErrorCode::ValidationError);
+    let m = s.err(
+        delete("AWSServiceRoleForAutoScaling", UUID),
+        ErrorCode::ValidationError,
+    );
     assert!(m.contains("DeleteServiceLinkedRole needs the cluster to run release 5"));
     assert_eq!(s.count("roles"), 0);
 }
@@ -168,13 +171,22 @@ fn create_names_the_role_after_its_service() {
     assert_eq!(names(&listed["items"]), ["AWSServiceRoleForAutoScaling"]);
 
     for (service, name) in [
-        ("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing"),
+        (
+            "elasticloadbalancing.amazonaws.com",
+            "AWSServiceRoleForElasticLoadBalancing",
+        ),
         ("ecs.amazonaws.com", "AWSServiceRoleForECS"),
         ("rds.amazonaws.com", "AWSServiceRoleForRDS"),
         ("eks.amazonaws.com", "AWSServiceRoleForAmazonEKS"),
         ("spot.amazonaws.com", "AWSServiceRoleForEC2Spot"),
-        ("organizations.amazonaws.com", "AWSServiceRoleForOrganizations"),
-        ("elasticbeanstalk.amazonaws.com", "AWSServiceRoleForElasticBeanstalk"),
+        (
+            "organizations.amazonaws.com",
+            "AWSServiceRoleForOrganizations",
+        ),
+        (
+            "elasticbeanstalk.amazonaws.com",
+            "AWSServiceRoleForElasticBeanstalk",
+        ),
         ("config.amazonaws.com", "AWSServiceRoleForConfig"),
         // Unknown services: the first label, capitalized.
         ("widgets.amazonaws.com", "AWSServiceRoleForWidgets"),
@@ -230,12 +242,21 @@ fn a_taken_name_and_bad_input_change_nothing() {
     s.ok(role("awsserviceroleforrds"));
     s.err(create("rds.amazonaws.com", None), ErrorCode::InvalidInput);
     s.err(create("", None), ErrorCode::ValidationError);
-    s.err(create("bad name.amazonaws.com", None), ErrorCode::ValidationError);
+    s.err(
+        create("bad name.amazonaws.com", None),
+        ErrorCode::ValidationError,
+    );
     s.err(
         create(&format!("{}.amazonaws.com", "a".repeat(120)), None),
         ErrorCode::ValidationError,
     );
-    for not_a_principal in ["ecs", "amazonaws.com", ".amazonaws.com", "a..amazonaws.com", "ecs.example.com"] {
+    for not_a_principal in [
+        "ecs",
+        "amazonaws.com",
+        ".amazonaws.com",
+        "a..amazonaws.com",
+        "ecs.example.com",
+    ] {
         s.err(create(not_a_principal, None), ErrorCode::InvalidInput);
     }
     let long = RoleOp::CreateServiceLinked {
@@ -375,7 +396,9 @@ fn delete_cleans_up_records_a_task_and_its_status_reads_back() {
         &String::from_utf8(keys::policy_entity(A, "Attached", EntityKind::Role, name)).unwrap(),
         "",
     );
-    s.raw_edit(&format!("policy/{A}/attached"), |p| p["attachment_count"] = json!(1));
+    s.raw_edit(&format!("policy/{A}/attached"), |p| {
+        p["attachment_count"] = json!(1)
+    });
     s.raw_edit(&format!("policy/{A}/boundary"), |p| {
         p["boundary_usage_count"] = json!(1)
     });
@@ -386,15 +409,21 @@ fn delete_cleans_up_records_a_task_and_its_status_reads_back() {
     s.q(RoleQuery::Get { name: name.into() }).unwrap_err();
     assert_eq!(s.count("roles"), 0);
     assert!(s
-        .raw_get(&String::from_utf8(keys::policy_entity(A, "Attached", EntityKind::Role, name)).unwrap())
+        .raw_get(
+            &String::from_utf8(keys::policy_entity(A, "Attached", EntityKind::Role, name)).unwrap()
+        )
         .is_none());
-    let attached: Value = serde_json::from_str(&s.raw_get(&format!("policy/{A}/attached")).unwrap()).unwrap();
+    let attached: Value =
+        serde_json::from_str(&s.raw_get(&format!("policy/{A}/attached")).unwrap()).unwrap();
     assert_eq!(attached["attachment_count"], 0);
-    let boundary: Value = serde_json::from_str(&s.raw_get(&format!("policy/{A}/boundary")).unwrap()).unwrap();
+    let boundary: Value =
+        serde_json::from_str(&s.raw_get(&format!("policy/{A}/boundary")).unwrap()).unwrap();
     assert_eq!(boundary["boundary_usage_count"], 0);
     let web = s.qok(InstanceProfileQuery::Get { name: "Web".into() });
     assert_eq!(web["roles"], json!([]));
-    assert!(s.raw_get(&format!("rprof/{A}/{}/web", name.to_lowercase())).is_none());
+    assert!(s
+        .raw_get(&format!("rprof/{A}/{}/web", name.to_lowercase()))
+        .is_none());
     // The policies are free to go.
     s.ok(PolicyOp::Delete {
         policy_arn: policy_arn("Attached"),
@@ -404,17 +433,30 @@ fn delete_cleans_up_records_a_task_and_its_status_reads_back() {
     // Gone: a second deletion finds no role.
     s.err(delete(name, &uuid(2)), ErrorCode::NoSuchEntity);
     // Unknown and malformed task ids.
-    let unknown = format!("task/aws-service-role/autoscaling.amazonaws.com/{name}/{}", uuid(9));
-    assert_eq!(s.q(status(&unknown)).unwrap_err().code, ErrorCode::NoSuchEntity);
+    let unknown = format!(
+        "task/aws-service-role/autoscaling.amazonaws.com/{name}/{}",
+        uuid(9)
+    );
+    assert_eq!(
+        s.q(status(&unknown)).unwrap_err().code,
+        ErrorCode::NoSuchEntity
+    );
     for bad in [
         "nonsense",
         "task/aws-service-role/x.amazonaws.com/R/not-a-uuid",
         "task/aws-service-role//R/00000000-0000-4000-8000-000000000001",
         "task/other/x.amazonaws.com/R/00000000-0000-4000-8000-000000000001",
     ] {
-        assert_eq!(s.q(status(bad)).unwrap_err().code, ErrorCode::InvalidInput, "{bad}");
+        assert_eq!(
+            s.q(status(bad)).unwrap_err().code,
+            ErrorCode::InvalidInput,
+            "{bad}"
+        );
     }
-    assert_eq!(s.q(status("")).unwrap_err().code, ErrorCode::ValidationError);
+    assert_eq!(
+        s.q(status("")).unwrap_err().code,
+        ErrorCode::ValidationError
+    );
     assert_eq!(
         s.q(status(&"t".repeat(1001))).unwrap_err().code,
         ErrorCode::ValidationError
@@ -430,7 +472,10 @@ fn only_the_most_recent_tasks_are_kept() {
     let mut ids = Vec::new();
     for i in 0..=DELETION_TASKS_MAX {
         s.ok(create("autoscaling.amazonaws.com", Some(&i.to_string())));
-        let r = s.ok(delete(&format!("AWSServiceRoleForAutoScaling_{i}"), &uuid(i)));
+        let r = s.ok(delete(
+            &format!("AWSServiceRoleForAutoScaling_{i}"),
+            &uuid(i),
+        ));
         ids.push(r["deletion_task_id"].as_str().unwrap().to_owned());
     }
     assert_eq!(
@@ -459,14 +504,20 @@ fn the_proposer_chooses_the_role_id_and_a_v4_task_uuid() {
     }
     let mut c = Command::in_account(A, create("ecs.amazonaws.com", None));
     c.prepare(&mut Fixed);
-    let Command::In { op: Op::Role(RoleOp::CreateServiceLinked { role_id, .. }), .. } = c
+    let Command::In {
+        op: Op::Role(RoleOp::CreateServiceLinked { role_id, .. }),
+        ..
+    } = c
     else {
         panic!("{c:?}")
     };
     assert_eq!(role_id, format!("AROA{}", "B".repeat(17)));
     let mut c = Command::in_account(A, delete("R", ""));
     c.prepare(&mut Fixed);
-    let Command::In { op: Op::Role(RoleOp::DeleteServiceLinked { task_uuid, .. }), .. } = c
+    let Command::In {
+        op: Op::Role(RoleOp::DeleteServiceLinked { task_uuid, .. }),
+        ..
+    } = c
     else {
         panic!("{c:?}")
     };

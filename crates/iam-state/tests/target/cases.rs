@@ -132,7 +132,9 @@ pub(super) fn command_cases(w: &World) -> Vec<CommandCase> {
         // deleted.
         c(
             "iam:CreateServiceLinkedRole",
-            &iam("role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_web"),
+            &iam(
+                "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_web",
+            ),
             json!({"Role": {"CreateServiceLinked":
                 {"aws_service_name": "autoscaling.amazonaws.com", "custom_suffix": "web"}}}),
         ),

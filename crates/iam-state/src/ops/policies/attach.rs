@@ -274,8 +274,12 @@ pub(crate) fn release_role(cx: &mut Ctx<'_, '_>, role: &Role) -> IamResult<()> {
         let Ok(policy_name) = policy_name_from_arn(a, policy_arn) else {
             continue;
         };
-        cx.txn
-            .delete(keys::policy_entity(a, policy_name, EntityKind::Role, &role.name));
+        cx.txn.delete(keys::policy_entity(
+            a,
+            policy_name,
+            EntityKind::Role,
+            &role.name,
+        ));
         if let Ok((pkey, mut p)) = managed::load(cx.txn, a, policy_arn) {
             p.attachment_count = p.attachment_count.saturating_sub(1);
             cx.txn.put_json(pkey, &p);

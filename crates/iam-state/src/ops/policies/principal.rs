@@ -3,8 +3,8 @@
 //! those fields are changed here.
 
 use crate::keys::{self, EntityKind};
-use crate::store::{decode, StateRead, Txn};
 use crate::ops::roles::service_linked;
+use crate::store::{decode, StateRead, Txn};
 use iam_model::{Group, IamError, IamResult, InlinePolicies, Role, User};
 
 pub(super) enum Principal {
