@@ -248,22 +248,6 @@ pub(super) fn list_entities(
     Ok(to_json(&out))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn policy_paths_come_from_arns() {
-        assert_eq!(
-            super::policy_path("arn:aws:iam::123456789012:policy/P"),
-            "/"
-        );
-        assert_eq!(
-            super::policy_path("arn:aws:iam::123456789012:policy/a/b/P"),
-            "/a/b/"
-        );
-        assert_eq!(super::policy_path("junk"), "/");
-    }
-}
-
 /// Releases everything a role being deleted by AWS's cleanup holds in this family: its
 /// managed policy attachments (the `pent/` index and each policy's attachment count) and its
 /// permissions boundary (the policy's boundary usage count). The role's own record is the
@@ -289,4 +273,20 @@ pub(crate) fn release_role(cx: &mut Ctx<'_, '_>, role: &Role) -> IamResult<()> {
         super::use_as_boundary(cx, b, -1)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn policy_paths_come_from_arns() {
+        assert_eq!(
+            super::policy_path("arn:aws:iam::123456789012:policy/P"),
+            "/"
+        );
+        assert_eq!(
+            super::policy_path("arn:aws:iam::123456789012:policy/a/b/P"),
+            "/a/b/"
+        );
+        assert_eq!(super::policy_path("junk"), "/");
+    }
 }
