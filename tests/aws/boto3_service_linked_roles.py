@@ -153,7 +153,9 @@ msg = expect_error("AccessDenied", ops.create_service_linked_role,
                    AWSServiceName="elasticloadbalancing.amazonaws.com")
 assert "iam:CreateServiceLinkedRole" in msg, msg
 expect_error("AccessDenied", ops.delete_service_linked_role, RoleName="AWSServiceRoleForECS")
-task = ops.delete_service_linked_role(RoleName="AWSServiceRoleForRDS")["DeletionTaskId"]
+# (Node 1 names the role by its stored path once it has applied the creation.)
+task = eventually(lambda: ops.delete_service_linked_role(RoleName="AWSServiceRoleForRDS"),
+                  "the RDS role on node 1")["DeletionTaskId"]
 status = until(lambda: ops.get_service_linked_role_deletion_status(DeletionTaskId=task),
                lambda v: isinstance(v, dict), "ops's task on node 1")
 assert status["Status"] == "SUCCEEDED", status
