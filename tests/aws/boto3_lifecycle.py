@@ -187,6 +187,34 @@ assert rows[0]["arn"] == f"arn:aws:iam::{account}:root", rows[0]
 alice_row = next(r for r in rows if r["user"] == "alice")
 assert alice_row["password_enabled"] == "true" and alice_row["mfa_active"] == "true", alice_row
 
+# GetAccountAuthorizationDetails through another node, paged two entries at a time by
+# boto3's paginator: the same entities the List calls show, with their documents.
+details = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+pages = 0
+for page in on(2).get_paginator("get_account_authorization_details").paginate(PaginationConfig={"PageSize": 2}):
+    pages += 1
+    for k in details:
+        details[k] += page[k]
+assert pages >= 3, pages
+assert sorted(u["UserName"] for u in details["UserDetailList"]) == sorted(u["UserName"] for u in iam.list_users()["Users"]), details
+assert sorted(r["RoleName"] for r in details["RoleDetailList"]) == sorted(r["RoleName"] for r in iam.list_roles()["Roles"]), details
+assert sorted(g["GroupName"] for g in details["GroupDetailList"]) == sorted(g["GroupName"] for g in iam.list_groups()["Groups"]), details
+local = iam.list_policies(Scope="Local")["Policies"]
+assert sorted(p["Arn"] for p in details["Policies"]) == sorted(p["Arn"] for p in local), details
+alice = next(u for u in details["UserDetailList"] if u["UserName"] == "alice")
+assert sorted(alice["GroupList"]) == sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName="alice")["Groups"]), alice
+for p in alice.get("UserPolicyList", []):
+    assert p["PolicyDocument"] == iam.get_user_policy(UserName="alice", PolicyName=p["PolicyName"])["PolicyDocument"], p
+for p in details["Policies"]:
+    versions = iam.list_policy_versions(PolicyArn=p["Arn"])["Versions"]
+    assert sorted(v["VersionId"] for v in p["PolicyVersionList"]) == sorted(v["VersionId"] for v in versions), p
+    default = next(v for v in p["PolicyVersionList"] if v["IsDefaultVersion"])
+    want = iam.get_policy_version(PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"])["PolicyVersion"]["Document"]
+    assert default["Document"] == want, p
+only_roles = on(1).get_account_authorization_details(Filter=["Role"])
+assert not only_roles["UserDetailList"] and not only_roles["Policies"] and only_roles["RoleDetailList"], only_roles
+expect_error("ValidationError", iam.get_account_authorization_details, Filter=["Users"])
+
 # Unsupported operations say so.
 expect_error("NotImplemented", iam.list_saml_providers)
 print("boto3 lifecycle: ok")

@@ -113,6 +113,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("GetAccountPasswordPolicy", "password-policy get"),
     ("DeleteAccountPasswordPolicy", "password-policy delete"),
     ("GetAccountSummary", "account summary"),
+    ("GetAccountAuthorizationDetails", "account authorization-details"),
     ("GenerateCredentialReport", "credential-report"),
     ("GetCredentialReport", "credential-report"),
     // simulation

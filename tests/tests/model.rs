@@ -364,6 +364,42 @@ async fn every_entity_family_through_iamctl_on_a_cluster() {
         assert_eq!(map["Groups"], 1, "{summary}");
         assert_eq!(map["Roles"], 1, "{summary}");
         assert_eq!(map["RolesQuota"], 250, "{summary}");
+        // Authorization details, paged one entry at a time and merged by iamctl.
+        let details = c.ok(&[
+            &["account", "authorization-details", "--max-items", "1"][..],
+            &lin,
+        ]
+        .concat());
+        let names = |list: &str| -> Vec<String> {
+            details[list]
+                .as_array()
+                .unwrap_or_else(|| panic!("{details}"))
+                .iter()
+                .map(|e| {
+                    e.get("role").unwrap_or(e)["name"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect()
+        };
+        assert_eq!(names("users").len(), 2, "{details}");
+        assert!(names("users").contains(&"alice".to_owned()), "{details}");
+        assert_eq!(names("groups").len(), 1, "{details}");
+        assert_eq!(names("roles").len(), 1, "{details}");
+        let only = c.ok(&["account", "authorization-details", "--filter", "Role"]);
+        assert_eq!(only["users"], serde_json::json!([]), "{only}");
+        assert_eq!(only["roles"].as_array().map(Vec::len), Some(1), "{only}");
+        let (code, _, err) = c.cluster.iamctl(&[
+            "--account",
+            &account,
+            "account",
+            "authorization-details",
+            "--filter",
+            "Users",
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("--filter \"Users\""), "{err}");
         let (code, csv, err) = c
             .cluster
             .iamctl(&["--account", &account, "credential-report"]);

@@ -157,7 +157,7 @@ impl AuthzIndex {
             return Ok(p);
         }
         bump(&self.counters.parses);
-        let parsed = Arc::new(iam_state::ops::parse_policy(text, kind, false)?);
+        let parsed = Arc::new(iam_state::ops::parse_stored_policy(text, kind)?);
         let mut maps = self.custom.lock().unwrap_or_else(|e| e.into_inner());
         if maps[slot].len() >= CUSTOM_DOCUMENTS_MAX {
             maps[slot].clear();

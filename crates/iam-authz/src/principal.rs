@@ -136,7 +136,7 @@ impl Loader<'_> {
 
     pub(crate) fn parse(&self, text: &str, kind: PolicyKind) -> IamResult<Policy> {
         bump(&self.index.counters.parses);
-        iam_state::ops::parse_policy(text, kind, false)
+        iam_state::ops::parse_stored_policy(text, kind)
     }
 
     fn require_account(&mut self, account: &str) -> IamResult<()> {

@@ -110,7 +110,7 @@ impl AuthzIndex {
 /// saved replaced by the unique id they were bound to), compiled.
 pub(crate) fn trust_set(state: &dyn StateRead, role: &iam_model::Role) -> IamResult<CompiledSet> {
     let text = iam_state::ops::roles::trust_binding::in_force(state, role);
-    let policy = iam_state::ops::parse_policy(&text, PolicyKind::Trust, false)
+    let policy = iam_state::ops::parse_stored_policy(&text, PolicyKind::Trust)
         .map_err(|e| stored(&format!("trust policy of role {}", role.name), &e))?;
     Ok(CompiledSet::new([("trust", Arc::new(policy))]))
 }
@@ -124,13 +124,13 @@ fn session_set(state: &dyn StateRead, caller: &CallerView<'_>) -> IamResult<Opti
     };
     let mut policies = Vec::new();
     if let Some(text) = session.policy {
-        let p = iam_state::ops::parse_policy(text, PolicyKind::Session, false)
+        let p = iam_state::ops::parse_stored_policy(text, PolicyKind::Session)
             .map_err(|e| stored("session policy", &e))?;
         policies.push(("session".to_owned(), Arc::new(p)));
     }
     for arn in session.policy_arns {
         if let Some(text) = iam_state::ops::policies::default_document(state, caller.account, arn) {
-            let p = iam_state::ops::parse_policy(&text, PolicyKind::Session, false)
+            let p = iam_state::ops::parse_stored_policy(&text, PolicyKind::Session)
                 .map_err(|e| stored(arn, &e))?;
             policies.push((arn.clone(), Arc::new(p)));
         }

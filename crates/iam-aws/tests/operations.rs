@@ -42,6 +42,7 @@ fn values(name: &str, ty: &str) -> Vec<(String, String)> {
     match (name, ty) {
         ("Scope", _) => one("All"),
         ("EntityFilter", _) => one("User"),
+        ("Filter", _) => vec![(format!("{name}.member.1"), "Role".into())],
         ("PolicyUsageFilter", _) => one("PermissionsPolicy"),
         ("Status", _) => one("Active"),
         ("AssignmentStatus", _) => one("Any"),

@@ -576,6 +576,8 @@ fn a_result_of_the_wrong_shape_is_an_error_not_a_response_missing_elements() {
     );
 }
 
+#[path = "render/details.rs"]
+mod details;
 #[path = "render/providers.rs"]
 mod providers;
 #[path = "render/service_linked_roles.rs"]

@@ -124,7 +124,9 @@ fn decide(case: &Json) -> Result<(&'static str, Vec<MatchedOut>), String> {
     let mut identity = Vec::with_capacity(identity_docs.len());
     for (i, doc) in identity_docs.into_iter().enumerate() {
         let label = format!("identity[{i}]");
-        let policy = load(doc, Some(PolicyKind::Managed), &label)?;
+        // Identity policies of unknown storage: validated as inline policies, which (unlike
+        // managed policies) may omit the Version or use 2008-10-17.
+        let policy = load(doc, Some(PolicyKind::RoleInline), &label)?;
         identity.push((label, policy));
     }
     let identity = CompiledSet::new(identity);
@@ -204,9 +206,8 @@ fn load(doc: &Json, kind: Option<PolicyKind>, label: &str) -> Result<Arc<crate::
     parse_with(
         &text,
         kind,
-        ParseOptions {
-            enforce_size: false,
-        },
+        // Cases ask for decisions: the grammar alone, as for stored documents.
+        ParseOptions::stored(),
     )
     .map(Arc::new)
     .map_err(|e| format!("{label}: {}: {}", e.code(), e.message()))

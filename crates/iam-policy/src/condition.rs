@@ -25,7 +25,9 @@ enum Values {
     /// StringLike / StringNotLike.
     Like(Box<[Matcher]>),
     Number(Box<[f64]>),
-    Date(Box<[Nanos]>),
+    /// `None` for a value AWS's lenient date grammar accepts (e.g. `01T`) but that is not a
+    /// date iamd can place in time: it matches nothing.
+    Date(Box<[Option<Nanos>]>),
     Bool(Box<[BoolValue]>),
     Binary(Box<[Box<[u8]>]>),
     Ip(Box<[IpNet]>),
@@ -117,7 +119,7 @@ impl Condition {
             }
             Values::Date(ps) => {
                 let cmp = self.op.base.ordering();
-                parse_date(value).is_some_and(|x| ps.iter().any(|&p| cmp.holds(x, p)))
+                parse_date(value).is_some_and(|x| ps.iter().flatten().any(|&p| cmp.holds(x, p)))
             }
             Values::Bool(ps) => parse_bool(value).is_some_and(|x| {
                 ps.iter().any(|p| match p {
@@ -180,11 +182,8 @@ fn compile_values(
                 .map(|v| parse_number(v).ok_or_else(|| bad("a number", v)))
                 .collect::<Result<_, _>>()?,
         ),
-        Family::Date => Values::Date(
-            raw.iter()
-                .map(|v| parse_date(v).ok_or_else(|| bad("an ISO 8601 date or epoch seconds", v)))
-                .collect::<Result<_, _>>()?,
-        ),
+        // Date values were checked against AWS's grammar by the legacy stage.
+        Family::Date => Values::Date(raw.iter().map(|v| parse_date(v)).collect()),
         Family::Bool => Values::Bool(
             raw.iter()
                 .map(|v| match parse_bool(v) {

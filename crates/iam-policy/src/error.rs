@@ -1,5 +1,5 @@
 //! The one error type of the crate: why a policy document was rejected, with a stable
-//! AWS error code and a message an AWS client can show as-is.
+//! AWS error code, AWS's exact message, and iamd's detail and location kept apart.
 
 use std::fmt;
 
@@ -61,20 +61,26 @@ impl fmt::Display for Location {
 /// A rejected policy document.
 ///
 /// [`PolicyError::code`] is the AWS error code (`MalformedPolicyDocument` or `LimitExceeded`);
-/// [`PolicyError::message`] starts with AWS's own wording where AWS has one (for example
-/// `Policy statement must contain actions.`), followed by detail and the location, e.g.
+/// [`PolicyError::aws_message`] is exactly the text AWS IAM returns for the document (for
+/// example `Policy statement must contain actions.`); [`PolicyError::message`] (and `Display`)
+/// adds iamd's detail and the location, e.g.
 /// `Policy statement must contain actions. (statement 2, Sid "AllowS3")`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct PolicyError {
     kind: ErrorKind,
+    /// AWS's text, then `" " + detail` when there is a detail, then `" (location)"`.
     message: String,
+    /// The length of AWS's text at the start of `message`.
+    base_len: usize,
+    /// The length of the detail that follows it (after one space), 0 without one.
+    detail_len: usize,
     location: Location,
 }
 
 impl PolicyError {
-    /// A `MalformedPolicyDocument` error: `base` is AWS's wording, `detail` (may be empty) adds
-    /// what exactly is wrong.
+    /// A `MalformedPolicyDocument` error: `base` is AWS's exact wording, `detail` (may be
+    /// empty) adds what exactly is wrong.
     pub(crate) fn malformed(base: &str, detail: &str, location: Location) -> Self {
         Self::build(ErrorKind::Malformed, base, detail, location)
     }
@@ -89,6 +95,11 @@ impl PolicyError {
         Self::malformed(SYNTAX, detail, location)
     }
 
+    /// "The policy failed legacy parsing" with a detail.
+    pub(crate) fn legacy(detail: &str, location: Location) -> Self {
+        Self::malformed(LEGACY, detail, location)
+    }
+
     fn build(kind: ErrorKind, base: &str, detail: &str, location: Location) -> Self {
         let mut message = base.to_owned();
         if !detail.is_empty() {
@@ -101,6 +112,8 @@ impl PolicyError {
         PolicyError {
             kind,
             message,
+            base_len: base.len(),
+            detail_len: detail.len(),
             location,
         }
     }
@@ -118,7 +131,23 @@ impl PolicyError {
         self.kind
     }
 
-    /// The full message, including detail and location.
+    /// Exactly the message AWS IAM returns for this document, with no iamd detail: what the
+    /// API gives AWS clients.
+    pub fn aws_message(&self) -> &str {
+        &self.message[..self.base_len]
+    }
+
+    /// iamd's explanation of what exactly is wrong (may be empty); not part of AWS's text.
+    pub fn detail(&self) -> &str {
+        if self.detail_len == 0 {
+            return "";
+        }
+        let start = self.base_len + 1;
+        &self.message[start..start + self.detail_len]
+    }
+
+    /// The full message: AWS's text, then the detail and the location. For people (e.g.
+    /// `iamctl policy validate`).
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -131,3 +160,7 @@ impl PolicyError {
 
 /// AWS's generic wording for a document it cannot make sense of.
 pub(crate) const SYNTAX: &str = "Syntax errors in policy.";
+
+/// AWS's wording for a document its older parser rejects (wrong-case Effect, a date it cannot
+/// read, a resource with too few ARN fields).
+pub(crate) const LEGACY: &str = "The policy failed legacy parsing";

@@ -31,8 +31,9 @@
 //! # Public API
 //!
 //! - [`parse`] / [`parse_with`]: text + [`PolicyKind`] → [`Policy`] or [`PolicyError`]
-//!   (`code()` is `MalformedPolicyDocument` or `LimitExceeded`; the message keeps AWS's wording
-//!   and adds the zero-based statement index and Sid).
+//!   (`code()` is `MalformedPolicyDocument` or `LimitExceeded`; `aws_message()` is exactly
+//!   AWS IAM's text, `message()` adds iamd's detail and the zero-based statement index and
+//!   Sid). Documents are checked with AWS's rules in AWS's order (`VALIDATION.md`).
 //! - [`policy_size`] and the `*_SIZE_MAX` constants: AWS's size measure (whitespace not
 //!   counted) and limits per kind.
 //! - [`CompiledSet::new`]: labelled policies → an indexed set (by service prefix, denies apart).
@@ -97,12 +98,15 @@ mod eval;
 mod explain;
 mod glob;
 mod json;
+mod legacy;
 mod operator;
 mod parse;
 mod policy;
 mod principal;
 mod report;
+mod resource_arn;
 mod scalar;
+mod syntax;
 mod validate;
 mod variables;
 

@@ -1,19 +1,33 @@
-//! Policy text → [`Policy`]: the JSON shape of the document and its statements (every
-//! element as a string or a list), AWS's required/forbidden elements per policy kind, and
+//! Policy text → [`Policy`]: AWS's checks in AWS's order (see `VALIDATION.md`), then
 //! compilation of each element into matchers.
+//!
+//! The order, each stage over the whole document before the next:
+//! 1. the text: transport length, character set, size (`validate`);
+//! 2. the JSON shape: `Syntax errors in policy.` (`syntax`);
+//! 3. `Version` for managed policies;
+//! 4. legacy parsing: Effect case and Date values (`legacy`), then the resource scan
+//!    (`resource_arn`), which fails at once on a legacy resource error and keeps the first
+//!    format error;
+//! 5. Sids: unique, then alphanumeric;
+//! 6. every statement has actions;
+//! 7. the kept resource format error;
+//! 8. action formats;
+//! 9. every statement has resources (not trust policies);
+//! 10. per statement: the policy kind's Principal/Resource/action rules and the values of
+//!     non-date conditions, while compiling.
 
 use crate::arn::{ArnPattern, ArnVars};
 use crate::condition::Condition;
 use crate::error::{Location, PolicyError};
 use crate::glob::{Case, Matcher};
 use crate::json::Json;
-use crate::operator::{Operator, OperatorError};
 use crate::policy::{
     ActionClause, Effect, Policy, PolicyKind, PrincipalClause, ResourceClause, Statement, Version,
 };
 use crate::principal::PrincipalSpec;
-use crate::validate;
+use crate::syntax::{self, RawStatement};
 use crate::variables::{tokenize, Syntax};
+use crate::{legacy, resource_arn, validate};
 
 /// Options for [`parse_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,11 +35,30 @@ pub struct ParseOptions {
     /// Enforce the kind's size limit and the transport length (default true). Simulators
     /// that evaluate documents never stored may turn it off.
     pub enforce_size: bool,
+    /// Apply AWS's rules beyond the grammar (default true): the `Version` a managed policy
+    /// needs, "legacy parsing" and the resource ARN formats (`VALIDATION.md`). Off for
+    /// documents already stored — accepted by an earlier build's rules, they must still
+    /// evaluate — and for the apply of a cluster that has not finalized the release that
+    /// brought these rules (every replica must accept what the others accept).
+    pub aws_rules: bool,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { enforce_size: true }
+        ParseOptions {
+            enforce_size: true,
+            aws_rules: true,
+        }
+    }
+}
+
+impl ParseOptions {
+    /// A document that was accepted when it was stored: grammar only, no size limit.
+    pub fn stored() -> Self {
+        ParseOptions {
+            enforce_size: false,
+            aws_rules: false,
+        }
     }
 }
 
@@ -42,8 +75,8 @@ pub fn parse_with(
 ) -> Result<Policy, PolicyError> {
     let size = validate::check_text(text, kind, options.enforce_size)?;
     let json = Json::parse(text)
-        .map_err(|e| PolicyError::syntax(&json_detail(&e), Location::default()))?;
-    parse_json(&json, kind, size)
+        .map_err(|e| PolicyError::syntax(&format!("({})", json_detail(&e)), Location::default()))?;
+    parse_json(&json, kind, size, options.aws_rules)
 }
 
 fn json_detail(e: &serde_json::Error) -> String {
@@ -58,191 +91,131 @@ fn json_detail(e: &serde_json::Error) -> String {
     }
 }
 
-const TOP_LEVEL: [&str; 3] = ["Version", "Id", "Statement"];
-const ELEMENTS: [&str; 9] = [
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-];
+const NO_ACTIONS: &str = "Policy statement must contain actions.";
+const NO_RESOURCES: &str = "Policy statement must contain resources.";
 
 /// Parses an already-read JSON document.
 pub(crate) fn parse_json(
     json: &Json,
     kind: PolicyKind,
     size: usize,
+    aws_rules: bool,
 ) -> Result<Policy, PolicyError> {
-    let top = Location::default();
-    let Json::Object(entries) = json else {
-        return Err(PolicyError::syntax(
+    let shape = syntax::check(json)?;
+    let version = shape.version;
+    if aws_rules && kind.requires_version() && version != Version::V2012_10_17 {
+        return Err(PolicyError::malformed(
+            "Policy document must be version 2012-10-17 or greater.",
             &format!(
-                "the document must be a JSON object, not {}",
-                json.type_name()
+                "(a {} policy needs \"Version\": \"2012-10-17\")",
+                kind.name()
             ),
-            top,
+            Location::default().with_element("Version"),
         ));
-    };
-    for (k, _) in entries {
-        if !TOP_LEVEL.contains(&k.as_str()) {
-            return Err(PolicyError::syntax(
-                &unknown(k, &TOP_LEVEL, "top-level element"),
-                top,
-            ));
-        }
     }
-    let version = match json.get("Version") {
-        None => Version::Absent,
-        Some(Json::String(v)) if v == "2012-10-17" => Version::V2012_10_17,
-        Some(Json::String(v)) if v == "2008-10-17" => Version::V2008_10_17,
-        Some(v) => {
-            let shown = match v {
-                Json::String(s) => format!("\"{s}\""),
-                other => other.type_name().to_owned(),
+    let statements = &shape.statements;
+    let resource_error = if aws_rules {
+        for st in statements {
+            legacy::check_statement(st)?;
+        }
+        resource_arn::scan(statements)?
+    } else {
+        for st in statements {
+            legacy::check_effect(st)?;
+        }
+        None
+    };
+    check_sids(statements, kind)?;
+    for st in statements {
+        if st.action.as_ref().is_none_or(|(a, _)| a.is_empty()) {
+            let loc = match st.action {
+                Some(_) => st.loc().with_element(st.action_element()),
+                None => st.loc(),
             };
-            return Err(PolicyError::malformed(
-                "The policy failed legacy parsing",
-                &format!("(Version {shown} is not supported; use \"2012-10-17\")"),
-                top.with_element("Version"),
-            ));
+            return Err(PolicyError::malformed(NO_ACTIONS, "", loc));
         }
-    };
-    let id = match json.get("Id") {
-        None => None,
-        Some(Json::String(s)) => Some(s.clone()),
-        Some(other) => {
-            return Err(PolicyError::syntax(
-                &format!("Id must be a string, not {}", other.type_name()),
-                top.with_element("Id"),
-            ))
-        }
-    };
-    let raw = match json.get("Statement") {
-        None => {
-            return Err(PolicyError::malformed(
-                "Missing required field Statement",
-                "",
-                top,
-            ))
-        }
-        Some(Json::Array(items)) => items.iter().collect::<Vec<_>>(),
-        Some(obj @ Json::Object(_)) => vec![obj],
-        Some(other) => {
-            return Err(PolicyError::syntax(
-                &format!(
-                    "Statement must be an object or an array of objects, not {}",
-                    other.type_name()
-                ),
-                top.with_element("Statement"),
-            ))
-        }
-    };
-    if raw.is_empty() {
-        return Err(PolicyError::syntax(
-            "Statement must hold at least one statement",
-            top.with_element("Statement"),
-        ));
     }
-    let mut statements = Vec::with_capacity(raw.len());
-    for (index, item) in raw.into_iter().enumerate() {
-        let stmt = parse_statement(item, index, kind, version)?;
-        if let Some(sid) = stmt.sid.as_deref().filter(|s| !s.is_empty()) {
-            if statements
-                .iter()
-                .any(|s: &Statement| s.sid.as_deref() == Some(sid))
-            {
-                return Err(PolicyError::malformed(
-                    "Statement IDs (SID) in a single policy must be unique.",
-                    "",
-                    Location::statement(index, Some(sid)).with_element("Sid"),
-                ));
+    if let Some(e) = resource_error {
+        return Err(e);
+    }
+    for st in statements {
+        let loc = st.loc();
+        for a in st.action.iter().flat_map(|(a, _)| a) {
+            validate::check_action(a, st.action_element(), &loc)?;
+        }
+    }
+    if kind != PolicyKind::Trust {
+        for st in statements {
+            if st.resource.as_ref().is_none_or(|(r, _)| r.is_empty()) {
+                let loc = match st.resource {
+                    Some(_) => st.loc().with_element(st.resource_element()),
+                    None => st.loc(),
+                };
+                return Err(PolicyError::malformed(NO_RESOURCES, "", loc));
             }
         }
-        statements.push(stmt);
     }
+    let compiled = statements
+        .iter()
+        .map(|st| statement(st, kind, version))
+        .collect::<Result<_, _>>()?;
     Ok(Policy {
         kind,
         version,
-        id,
-        statements,
+        id: shape.id.map(str::to_owned),
+        statements: compiled,
         size,
     })
 }
 
-fn unknown(name: &str, known: &[&str], what: &str) -> String {
-    match known.iter().find(|k| {
-        k.eq_ignore_ascii_case(name) || k.eq_ignore_ascii_case(name.trim_end_matches('s'))
-    }) {
-        Some(k) => format!("unknown {what} \"{name}\"; did you mean \"{k}\"?"),
-        None => format!("unknown {what} \"{name}\""),
+/// Non-empty Sids must be unique; IAM's own kinds also want them alphanumeric.
+fn check_sids(statements: &[RawStatement<'_>], kind: PolicyKind) -> Result<(), PolicyError> {
+    for (i, st) in statements.iter().enumerate() {
+        let Some(sid) = st.sid.filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        if statements[..i].iter().any(|s| s.sid == Some(sid)) {
+            return Err(PolicyError::malformed(
+                "Statement IDs (SID) in a single policy must be unique.",
+                "",
+                st.loc().with_element("Sid"),
+            ));
+        }
     }
+    for st in statements {
+        if let Some(sid) = st.sid {
+            validate::check_sid(sid, kind, &st.loc())?;
+        }
+    }
+    Ok(())
 }
 
-fn parse_statement(
-    item: &Json,
-    index: usize,
+/// The kind's rules for one statement, and its compilation.
+fn statement(
+    st: &RawStatement<'_>,
     kind: PolicyKind,
     version: Version,
 ) -> Result<Statement, PolicyError> {
-    let Json::Object(entries) = item else {
-        return Err(PolicyError::syntax(
-            &format!("a statement must be an object, not {}", item.type_name()),
-            Location::statement(index, None),
-        ));
+    let loc = st.loc();
+    let effect = if st.effect == "Allow" {
+        Effect::Allow
+    } else {
+        Effect::Deny
     };
-    let sid = match item.get("Sid") {
-        None => None,
-        Some(Json::String(s)) => Some(s.as_str()),
-        Some(other) => {
-            return Err(PolicyError::syntax(
-                &format!("Sid must be a string, not {}", other.type_name()),
-                Location::statement(index, None).with_element("Sid"),
-            ))
-        }
-    };
-    let loc = Location::statement(index, sid);
-    if let Some(s) = sid {
-        validate::check_sid(s, kind, &loc)?;
-    }
-    for (k, _) in entries {
-        if !ELEMENTS.contains(&k.as_str()) {
-            return Err(PolicyError::syntax(&unknown(k, &ELEMENTS, "element"), loc));
+    let principal = parse_principal(st.principal, kind, &loc)?;
+    let action = compile_actions(st, kind, &loc)?;
+    let resource = compile_resources(st, kind, version, &loc)?;
+    let mut conditions = Vec::new();
+    for block in &st.conditions {
+        for (key, values) in &block.keys {
+            let cond = Condition::compile(block.op, key, values, version.has_variables()).map_err(
+                |d| PolicyError::syntax(&format!("({d})"), loc.clone().with_element("Condition")),
+            )?;
+            conditions.push(cond);
         }
     }
-    let effect = match item.get("Effect") {
-        None => {
-            return Err(PolicyError::malformed(
-                "Missing required field Effect",
-                "",
-                loc,
-            ))
-        }
-        Some(Json::String(e)) if e == "Allow" => Effect::Allow,
-        Some(Json::String(e)) if e == "Deny" => Effect::Deny,
-        Some(other) => {
-            let shown = match other {
-                Json::String(s) => format!("\"{s}\""),
-                o => o.type_name().to_owned(),
-            };
-            return Err(PolicyError::syntax(
-                &format!("invalid Effect {shown}; use \"Allow\" or \"Deny\" (case-sensitive)"),
-                loc.with_element("Effect"),
-            ));
-        }
-    };
-    let principal = parse_principal(item, kind, &loc)?;
-    let action = parse_actions(item, kind, &loc)?;
-    let resource = parse_resources(item, kind, version, &loc)?;
-    let conditions = match item.get("Condition") {
-        None => Vec::new(),
-        Some(c) => parse_conditions(c, version, &loc)?,
-    };
     Ok(Statement {
-        sid: sid.map(Into::into),
+        sid: st.sid.map(Into::into),
         effect,
         principal,
         action,
@@ -251,55 +224,11 @@ fn parse_statement(
     })
 }
 
-/// Exactly one of `name` / `Not{name}`; returns the value and whether it is the negated form.
-fn pick<'a>(
-    item: &'a Json,
-    name: &'static str,
-    not_name: &'static str,
-    loc: &Location,
-) -> Result<Option<(&'a Json, bool)>, PolicyError> {
-    match (item.get(name), item.get(not_name)) {
-        (Some(_), Some(_)) => Err(PolicyError::syntax(
-            &format!("a statement cannot have both {name} and {not_name}"),
-            loc.clone(),
-        )),
-        (Some(v), None) => Ok(Some((v, false))),
-        (None, Some(v)) => Ok(Some((v, true))),
-        (None, None) => Ok(None),
-    }
-}
-
-/// A string or a list of strings.
-fn strings<'a>(
-    value: &'a Json,
-    element: &'static str,
-    loc: &Location,
-) -> Result<Vec<&'a str>, PolicyError> {
-    let err = |what: &str| {
-        PolicyError::syntax(
-            &format!("{element} must be a string or a list of strings, not {what}"),
-            loc.clone().with_element(element),
-        )
-    };
-    match value {
-        Json::String(s) => Ok(vec![s.as_str()]),
-        Json::Array(items) => items
-            .iter()
-            .map(|i| match i {
-                Json::String(s) => Ok(s.as_str()),
-                other => Err(err(&format!("a list holding {}", other.type_name()))),
-            })
-            .collect(),
-        other => Err(err(other.type_name())),
-    }
-}
-
 fn parse_principal(
-    item: &Json,
+    picked: Option<(&Json, bool)>,
     kind: PolicyKind,
     loc: &Location,
 ) -> Result<Option<PrincipalClause>, PolicyError> {
-    let picked = pick(item, "Principal", "NotPrincipal", loc)?;
     let Some((value, negated)) = picked else {
         if kind.is_identity() {
             return Ok(None);
@@ -330,7 +259,7 @@ fn parse_principal(
         Json::Object(entries) if !entries.is_empty() => {
             let mut spec = PrincipalSpec::default();
             for (k, v) in entries {
-                let values = strings(v, element, loc)?;
+                let values = syntax::strings(v, element, loc)?;
                 if values.is_empty() {
                     return Err(bad(&format!("(\"{k}\" has no values)")));
                 }
@@ -357,28 +286,19 @@ fn parse_principal(
     Ok(Some(PrincipalClause { negated, spec }))
 }
 
-fn parse_actions(
-    item: &Json,
+fn compile_actions(
+    st: &RawStatement<'_>,
     kind: PolicyKind,
     loc: &Location,
 ) -> Result<ActionClause, PolicyError> {
-    const NO_ACTIONS: &str = "Policy statement must contain actions.";
-    let Some((value, negated)) = pick(item, "Action", "NotAction", loc)? else {
-        return Err(PolicyError::malformed(NO_ACTIONS, "", loc.clone()));
+    let element = st.action_element();
+    let (raw, negated) = match &st.action {
+        Some((raw, negated)) => (raw.as_slice(), *negated),
+        None => (&[][..], false),
     };
-    let element = if negated { "NotAction" } else { "Action" };
-    let raw = strings(value, element, loc)?;
-    if raw.is_empty() {
-        return Err(PolicyError::malformed(
-            NO_ACTIONS,
-            "",
-            loc.clone().with_element(element),
-        ));
-    }
     let mut patterns = Vec::with_capacity(raw.len());
     let mut services: Option<Vec<Box<str>>> = if negated { None } else { Some(Vec::new()) };
     for a in raw {
-        validate::check_action(a, loc)?;
         if kind == PolicyKind::Trust && !negated && !validate::is_trust_action(a) {
             return Err(PolicyError::malformed(
                 "AssumeRole policy may only specify STS AssumeRole actions.",
@@ -411,37 +331,20 @@ fn parse_actions(
     })
 }
 
-fn parse_resources(
-    item: &Json,
+fn compile_resources(
+    st: &RawStatement<'_>,
     kind: PolicyKind,
     version: Version,
     loc: &Location,
 ) -> Result<Option<ResourceClause>, PolicyError> {
-    let picked = pick(item, "Resource", "NotResource", loc)?;
-    if kind == PolicyKind::Trust {
-        return match picked {
-            None => Ok(None),
-            Some((_, negated)) => {
-                let element = if negated { "NotResource" } else { "Resource" };
-                Err(PolicyError::malformed(
-                    &format!("Has prohibited field {element}"),
-                    "",
-                    loc.clone().with_element(element),
-                ))
-            }
-        };
-    }
-    const NO_RESOURCES: &str = "Policy statement must contain resources.";
-    let Some((value, negated)) = picked else {
-        return Err(PolicyError::malformed(NO_RESOURCES, "", loc.clone()));
+    let Some((raw, negated)) = &st.resource else {
+        return Ok(None);
     };
-    let element = if negated { "NotResource" } else { "Resource" };
-    let raw = strings(value, element, loc)?;
-    if raw.is_empty() {
+    if kind == PolicyKind::Trust {
         return Err(PolicyError::malformed(
-            NO_RESOURCES,
+            &format!("Has prohibited field {}", st.resource_element()),
             "",
-            loc.clone().with_element(element),
+            loc.clone().with_element(st.resource_element()),
         ));
     }
     let vars = if version.has_variables() {
@@ -449,100 +352,9 @@ fn parse_resources(
     } else {
         ArnVars::None
     };
-    let mut patterns = Vec::with_capacity(raw.len());
-    for r in raw {
-        validate::check_resource(r, loc)?;
-        patterns.push(ArnPattern::new(r, vars, true));
-    }
-    Ok(Some(ResourceClause { negated, patterns }))
-}
-
-fn parse_conditions(
-    value: &Json,
-    version: Version,
-    loc: &Location,
-) -> Result<Vec<Condition>, PolicyError> {
-    let cloc = loc.clone().with_element("Condition");
-    let Json::Object(ops) = value else {
-        return Err(PolicyError::syntax(
-            &format!("Condition must be an object, not {}", value.type_name()),
-            cloc,
-        ));
-    };
-    let mut out = Vec::new();
-    for (op_name, block) in ops {
-        let op = match Operator::parse(op_name) {
-            Ok(op) => op,
-            Err(OperatorError::Unknown) => {
-                return Err(PolicyError::malformed(
-                    &format!("Invalid Condition type : {op_name}."),
-                    "",
-                    cloc,
-                ));
-            }
-            Err(OperatorError::NullIfExists) => {
-                return Err(PolicyError::malformed(
-                    &format!("Invalid Condition type : {op_name}."),
-                    "(IfExists cannot be used with the Null operator)",
-                    cloc,
-                ));
-            }
-        };
-        let Json::Object(keys) = block else {
-            return Err(PolicyError::syntax(
-                &format!(
-                    "condition {op_name} must map keys to values, not {}",
-                    block.type_name()
-                ),
-                cloc,
-            ));
-        };
-        if keys.is_empty() {
-            return Err(PolicyError::syntax(
-                &format!("condition {op_name} has no keys"),
-                cloc,
-            ));
-        }
-        for (key, values) in keys {
-            if key.is_empty() {
-                return Err(PolicyError::syntax(
-                    &format!("condition {op_name} has an empty key"),
-                    cloc,
-                ));
-            }
-            let raw = condition_values(values, op_name, key, &cloc)?;
-            let cond = Condition::compile(op, key, &raw, version.has_variables())
-                .map_err(|d| PolicyError::syntax(&d, cloc.clone()))?;
-            out.push(cond);
-        }
-    }
-    Ok(out)
-}
-
-/// Condition values: strings, numbers or booleans, alone or in a non-empty list.
-fn condition_values(
-    value: &Json,
-    op: &str,
-    key: &str,
-    loc: &Location,
-) -> Result<Vec<String>, PolicyError> {
-    let scalar = |v: &Json| {
-        match v {
-        Json::String(s) => Ok(s.clone()),
-        Json::Number(n) => Ok(n.to_string()),
-        Json::Bool(b) => Ok(b.to_string()),
-        other => Err(PolicyError::syntax(
-            &format!("condition {op} value for key \"{key}\" must be a string, number or boolean, not {}", other.type_name()),
-            loc.clone(),
-        )),
-    }
-    };
-    match value {
-        Json::Array(items) if items.is_empty() => Err(PolicyError::syntax(
-            &format!("condition {op} key \"{key}\" has no values"),
-            loc.clone(),
-        )),
-        Json::Array(items) => items.iter().map(scalar).collect(),
-        other => Ok(vec![scalar(other)?]),
-    }
+    let patterns = raw.iter().map(|r| ArnPattern::new(r, vars, true)).collect();
+    Ok(Some(ResourceClause {
+        negated: *negated,
+        patterns,
+    }))
 }

@@ -66,6 +66,13 @@ impl PolicyKind {
         !matches!(self, PolicyKind::Trust | PolicyKind::Resource)
     }
 
+    /// True for the kinds AWS creates with CreatePolicy / CreatePolicyVersion, which require
+    /// `"Version": "2012-10-17"` ("Policy document must be version 2012-10-17 or greater.").
+    /// Inline, trust and session policies may omit it or use `2008-10-17`.
+    pub fn requires_version(self) -> bool {
+        matches!(self, PolicyKind::Managed | PolicyKind::Boundary)
+    }
+
     /// True for the kinds IAM stores itself, whose Sids must be alphanumeric.
     pub(crate) fn iam_sids(self) -> bool {
         self != PolicyKind::Resource

@@ -46,6 +46,11 @@ pub const SSH_PUBLIC_KEYS: u32 = 5;
 /// The release that brought signing certificates (`ops::signing_certs`: new op variants).
 pub const SIGNING_CERTIFICATES: u32 = 5;
 
+/// Policy documents a command stores are checked with AWS's rules beyond the grammar
+/// (iam-policy's `VALIDATION.md`: the managed policy `Version`, legacy parsing, resource
+/// ARN formats) from this release; before it, with the grammar alone.
+pub const AWS_POLICY_RULES: u32 = 5;
+
 /// The release that brought service-linked roles (`ops::roles::service_linked`: new role op
 /// variants and query; from it, the refusals that protect a service-linked role from the
 /// ordinary role operations and keep `CreateRole` off the `/aws-service-role/` path).

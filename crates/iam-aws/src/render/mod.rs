@@ -15,6 +15,7 @@
 //! out.
 
 mod credentials;
+mod details;
 mod policies;
 mod principals;
 mod providers;
@@ -90,6 +91,7 @@ pub fn result_body(action: &str, answer: &Answer) -> Result<Option<String>, AwsE
                 || providers::body(&mut x, action, v)?
                 || ssh_keys::body(&mut x, action, v)?
                 || signing_certs::body(&mut x, action, v)?
+                || details::body(&mut x, action, v)?
         }
         Answer::Simulation(page) => {
             x.page("EvaluationResults", page, credentials::evaluation);

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 /// A `Policy` element's content. ListPolicies leaves out `Description` and `Tags` (as AWS
 /// does).
-fn policy(x: &mut Xml, p: &PolicyView, full: bool) {
+pub(super) fn policy(x: &mut Xml, p: &PolicyView, full: bool) {
     x.text("PolicyName", &p.policy_name)
         .text("PolicyId", &p.policy_id)
         .text("Arn", &p.arn)
@@ -34,7 +34,7 @@ fn policy(x: &mut Xml, p: &PolicyView, full: bool) {
     }
 }
 
-fn version(x: &mut Xml, v: &VersionView) {
+pub(super) fn version(x: &mut Xml, v: &VersionView) {
     if let Some(d) = &v.document {
         x.doc("Document", d);
     }

@@ -4,6 +4,7 @@ use super::{Call, Cx};
 use crate::error::AwsError;
 use iam_state::ops::account::password_policy::PasswordPolicyInput;
 use iam_state::ops::account::{AccountOp, AccountQuery};
+use iam_state::ops::policies::EntityFilter;
 
 pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError> {
     let p = cx.p;
@@ -34,10 +35,22 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
         "GetAccountPasswordPolicy" => cx.read(AccountQuery::GetPasswordPolicy {}),
         "DeleteAccountPasswordPolicy" => cx.write(AccountOp::DeletePasswordPolicy {}),
         "GetAccountSummary" => cx.read(AccountQuery::GetSummary {}),
+        "GetAccountAuthorizationDetails" => cx.read(AccountQuery::GetAuthorizationDetails {
+            filter: entity_filters(cx)?,
+            page: cx.page()?,
+        }),
         "GenerateCredentialReport" => cx.write(AccountOp::GenerateCredentialReport {}),
         // `now_ms` is filled by `Query::prepare` on the answering node.
         "GetCredentialReport" => cx.read(AccountQuery::GetCredentialReport { now_ms: 0 }),
         _ => return Ok(None),
     };
     Ok(Some(call))
+}
+
+/// GetAccountAuthorizationDetails' `Filter.member.N`.
+fn entity_filters(cx: &Cx<'_>) -> Result<Vec<EntityFilter>, AwsError> {
+    cx.p.list("Filter")
+        .iter()
+        .map(|v| super::policies::entity_type("Filter", v))
+        .collect()
 }

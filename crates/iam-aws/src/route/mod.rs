@@ -224,7 +224,8 @@ pub const SUPPORTED: &[&str] = &[
     // account
     "CreateAccountAlias", "DeleteAccountAlias", "ListAccountAliases",
     "UpdateAccountPasswordPolicy", "GetAccountPasswordPolicy", "DeleteAccountPasswordPolicy",
-    "GetAccountSummary", "GenerateCredentialReport", "GetCredentialReport",
+    "GetAccountSummary", "GetAccountAuthorizationDetails", "GenerateCredentialReport",
+    "GetCredentialReport",
     // simulation
     "SimulatePrincipalPolicy", "SimulateCustomPolicy", "GetContextKeysForPrincipalPolicy",
     "GetContextKeysForCustomPolicy",

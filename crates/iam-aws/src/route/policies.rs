@@ -197,15 +197,21 @@ fn usage(cx: &Cx<'_>) -> Result<Option<PolicyUsage>, AwsError> {
 }
 
 fn entity_filter(cx: &Cx<'_>) -> Result<Option<EntityFilter>, AwsError> {
-    match cx.p.get("EntityFilter") {
-        None => Ok(None),
-        Some("User") => Ok(Some(EntityFilter::User)),
-        Some("Role") => Ok(Some(EntityFilter::Role)),
-        Some("Group") => Ok(Some(EntityFilter::Group)),
-        Some("LocalManagedPolicy") => Ok(Some(EntityFilter::LocalManagedPolicy)),
-        Some("AWSManagedPolicy") => Ok(Some(EntityFilter::AwsManagedPolicy)),
-        Some(v) => Err(AwsError::invalid(
-            "EntityFilter",
+    cx.p.get("EntityFilter")
+        .map(|v| entity_type("EntityFilter", v))
+        .transpose()
+}
+
+/// An `EntityType` value (`EntityFilter`, GetAccountAuthorizationDetails' `Filter`).
+pub(super) fn entity_type(field: &str, v: &str) -> Result<EntityFilter, AwsError> {
+    match v {
+        "User" => Ok(EntityFilter::User),
+        "Role" => Ok(EntityFilter::Role),
+        "Group" => Ok(EntityFilter::Group),
+        "LocalManagedPolicy" => Ok(EntityFilter::LocalManagedPolicy),
+        "AWSManagedPolicy" => Ok(EntityFilter::AwsManagedPolicy),
+        _ => Err(AwsError::invalid(
+            field,
             v,
             "Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]",
         )),

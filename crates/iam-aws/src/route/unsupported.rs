@@ -14,7 +14,7 @@ pub const UNSUPPORTED: &[&str] = &[
     "DisableOutboundWebIdentityFederation", "EnableOrganizationsRootCredentialsManagement",
     "EnableOrganizationsRootSessions", "EnableOutboundWebIdentityFederation",
     "GenerateOrganizationsAccessReport", "GenerateServiceLastAccessedDetails",
-    "GetAccountAuthorizationDetails", "GetDelegationRequest", "GetHumanReadableSummary",
+    "GetDelegationRequest", "GetHumanReadableSummary",
     "GetOrganizationsAccessReport",
     "GetOutboundWebIdentityFederationInfo", "GetRoleTemplateVersion", "GetSAMLProvider",
     "GetServerCertificate", "GetServiceLastAccessedDetails",

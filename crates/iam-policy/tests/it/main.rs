@@ -1,6 +1,7 @@
 //! Integration tests of the policy engine, one module per area; a single test binary keeps
 //! link time low.
 
+mod aws_messages;
 mod cases;
 mod evaluation;
 mod operators;

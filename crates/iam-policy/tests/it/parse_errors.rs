@@ -1,5 +1,6 @@
-//! Malformed and oversized documents: each case names the AWS code and a piece of the
-//! message (AWS's wording plus the location), and valid documents in all accepted shapes.
+//! Malformed and oversized documents: each case names the AWS code and a piece of the full
+//! message (AWS's wording plus iamd's detail and the location), and valid documents in all
+//! accepted shapes. `aws_messages.rs` checks AWS's exact text.
 
 use iam_policy::{parse, policy_size, ErrorKind, PolicyKind, MANAGED_POLICY_SIZE_MAX};
 
@@ -20,43 +21,44 @@ fn malformed_documents_are_rejected_with_precise_messages() {
     let cases: Vec<(String, PolicyKind, &str, &str)> = vec![
         ("not json".into(), Managed, M, "Syntax errors in policy."),
         ("[]".into(), Managed, M, "must be a JSON object"),
-        (r#"{"Version":"2012-10-17"}"#.into(), Managed, M, "Missing required field Statement"),
+        (r#"{"Version":"2012-10-17"}"#.into(), Managed, M, "Syntax errors in policy. (missing required element Statement)"),
         (r#"{"Version":"2012-10-17","Statement":[]}"#.into(), Managed, M, "at least one statement"),
-        (r#"{"Version":"2012-10-18","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#.into(), Managed, M, "The policy failed legacy parsing"),
-        (r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"},"Foo":1}"#.into(), Managed, M, "unknown top-level element \"Foo\""),
-        (format!(r#"{{"Statement":[{{"Effect":"Allow",{s3}}},{{"Sid":"AllowS3","Effect":"Allow","Resource":"*"}}]}}"#), Managed, M, "Policy statement must contain actions. (statement 1, Sid \"AllowS3\")"),
-        (r#"{"Statement":{"Effect":"Allow","Action":"s3:*"}}"#.into(), Managed, M, "Policy statement must contain resources. (statement 0)"),
-        (r#"{"Statement":{"Effect":"Allow","Action":[],"Resource":"*"}}"#.into(), Managed, M, "Policy statement must contain actions."),
-        (format!(r#"{{"Statement":{{"Effect":"Allow","Principal":"*",{s3}}}}}"#), Managed, M, "Policy document should not specify a principal."),
-        (format!(r#"{{"Statement":{{"Effect":"Allow","NotPrincipal":{{"AWS":"111122223333"}},{s3}}}}}"#), UserInline, M, "Policy document should not specify a principal."),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3}}}}}"#), Resource, M, "Missing required field Principal"),
-        (r#"{"Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}"#.into(), Trust, M, "Missing required field Principal"),
-        (r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole","Resource":"*"}}"#.into(), Trust, M, "Has prohibited field Resource"),
-        (r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject"}}"#.into(), Trust, M, "AssumeRole policy may only specify STS AssumeRole actions."),
-        (format!(r#"{{"Statement":[{{"Sid":"A","Effect":"Allow",{s3}}},{{"Sid":"A","Effect":"Deny",{s3}}}]}}"#), Managed, M, "Statement IDs (SID) in a single policy must be unique. (statement 1, Sid \"A\", element Sid)"),
-        (format!(r#"{{"Statement":{{"Sid":"has space","Effect":"Allow",{s3}}}}}"#), Managed, M, "Statement IDs (SID) must be alpha-numeric"),
-        (format!(r#"{{"Statement":{{"Effect":"Allow","Actions":"s3:*",{s3}}}}}"#), Managed, M, "unknown element \"Actions\"; did you mean \"Action\"?"),
-        (format!(r#"{{"Statement":{{"Effect":"allow",{s3}}}}}"#), Managed, M, "invalid Effect \"allow\""),
-        (format!(r#"{{"Statement":{{{s3}}}}}"#), Managed, M, "Missing required field Effect"),
-        (r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","NotAction":"s3:Put*","Resource":"*"}}"#.into(), Managed, M, "both Action and NotAction"),
-        (r#"{"Statement":{"Effect":"Allow","Action":"GetObject","Resource":"*"}}"#.into(), Managed, M, "Actions/Conditions must be prefaced by a vendor"),
-        (r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"bucket"}}"#.into(), Managed, M, "must be in ARN format"),
-        (r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s*:::b"}}"#.into(), Managed, M, "Resource vendor must be fully qualified"),
-        (r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":5}}"#.into(), Managed, M, "Resource must be a string or a list of strings"),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3},"Condition":{{"StringEqual":{{"aws:username":"x"}}}}}}}}"#), Managed, M, "Invalid Condition type : StringEqual."),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3},"Condition":{{"NullIfExists":{{"aws:username":"true"}}}}}}}}"#), Managed, M, "IfExists cannot be used with the Null operator"),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3},"Condition":{{"NumericLessThan":{{"s3:max-keys":"ten"}}}}}}}}"#), Managed, M, "is not a number"),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3},"Condition":{{"DateLessThan":{{"aws:CurrentTime":"tomorrow"}}}}}}}}"#), Managed, M, "is not an ISO 8601 date"),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3},"Condition":{{"IpAddress":{{"aws:SourceIp":"10.0.0.300/8"}}}}}}}}"#), Managed, M, "is not an IP address"),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3},"Condition":{{"BinaryEquals":{{"k:b":"!!!"}}}}}}}}"#), Managed, M, "is not base64"),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3},"Condition":{{"Bool":{{"aws:SecureTransport":"yes"}}}}}}}}"#), Managed, M, "is not \"true\" or \"false\""),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3},"Condition":{{"StringEquals":{{"aws:username":[]}}}}}}}}"#), Managed, M, "has no values"),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3},"Condition":{{"StringEquals":{{"aws:username":{{"a":1}}}}}}}}}}"#), Managed, M, "must be a string, number or boolean"),
-        (format!(r#"{{"Statement":{{"Effect":"Allow",{s3},"Condition":{{"StringEquals":{{"aws:username":"a","aws:username":"b"}}}}}}}}"#), Managed, M, "duplicate key \"aws:username\""),
-        (format!(r#"{{"Statement":{{"Effect":"Allow","Effect":"Deny",{s3}}}}}"#), Managed, M, "duplicate key \"Effect\""),
-        (r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::*:root"},"Action":"s3:*","Resource":"*"}}"#.into(), Resource, M, "Invalid principal in policy: \"AWS\":\"arn:aws:iam::*:root\""),
-        (r#"{"Statement":{"Effect":"Allow","Principal":"bob","Action":"s3:*","Resource":"*"}}"#.into(), Resource, M, "Invalid principal in policy"),
-        (r#"{"Statement":{"Effect":"Allow","Principal":{"Group":"x"},"Action":"s3:*","Resource":"*"}}"#.into(), Resource, M, "unknown principal type \"Group\""),
+        (r#"{"Version":"2012-10-18","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#.into(), Managed, M, "Syntax errors in policy. (Version \"2012-10-18\" is not a policy language version"),
+        (r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#.into(), Managed, M, "Policy document must be version 2012-10-17 or greater."),
+        (r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#.into(), Boundary, M, "Policy document must be version 2012-10-17 or greater."),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"},"Foo":1}"#.into(), Managed, M, "unknown top-level element \"Foo\""),
+        (format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",{s3}}},{{"Sid":"AllowS3","Effect":"Allow","Resource":"*"}}]}}"#), Managed, M, "Policy statement must contain actions. (statement 1, Sid \"AllowS3\")"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*"}}"#.into(), Managed, M, "Policy statement must contain resources. (statement 0)"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":[],"Resource":"*"}}"#.into(), Managed, M, "Policy statement must contain actions."),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":"*",{s3}}}}}"#), Managed, M, "Policy document should not specify a principal."),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","NotPrincipal":{{"AWS":"111122223333"}},{s3}}}}}"#), UserInline, M, "Policy document should not specify a principal."),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow",{s3}}}}}"#), Resource, M, "Missing required field Principal"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}"#.into(), Trust, M, "Missing required field Principal"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole","Resource":"*"}}"#.into(), Trust, M, "Has prohibited field Resource"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject"}}"#.into(), Trust, M, "AssumeRole policy may only specify STS AssumeRole actions."),
+        (format!(r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"A","Effect":"Allow",{s3}}},{{"Sid":"A","Effect":"Deny",{s3}}}]}}"#), Managed, M, "Statement IDs (SID) in a single policy must be unique. (statement 1, Sid \"A\", element Sid)"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Sid":"has space","Effect":"Allow",{s3}}}}}"#), Managed, M, "Statement IDs (SID) must be alpha-numeric"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Actions":"s3:*",{s3}}}}}"#), Managed, M, "unknown element \"Actions\"; did you mean \"Action\"?"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"allow",{s3}}}}}"#), Managed, M, "The policy failed legacy parsing (Effect \"allow\" must be spelled \"Allow\" or \"Deny\")"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{{s3}}}}}"#), Managed, M, "Syntax errors in policy. (missing required element Effect)"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","NotAction":"s3:Put*","Resource":"*"}}"#.into(), Managed, M, "both Action and NotAction"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"GetObject","Resource":"*"}}"#.into(), Managed, M, "Actions/Conditions must be prefaced by a vendor"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"bucket"}}"#.into(), Managed, M, "must be in ARN format"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s*:::b"}}"#.into(), Managed, M, "Resource vendor must be fully qualified"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":5}}"#.into(), Managed, M, "Resource must be a string or a list of strings"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow",{s3},"Condition":{{"StringEqual":{{"aws:username":"x"}}}}}}}}"#), Managed, M, "Syntax errors in policy. (\"StringEqual\" is not a condition operator)"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow",{s3},"Condition":{{"NullIfExists":{{"aws:username":"true"}}}}}}}}"#), Managed, M, "IfExists cannot be used with Null"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow",{s3},"Condition":{{"NumericLessThan":{{"s3:max-keys":"ten"}}}}}}}}"#), Managed, M, "is not a number"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow",{s3},"Condition":{{"DateLessThan":{{"aws:CurrentTime":"tomorrow"}}}}}}}}"#), Managed, M, "The policy failed legacy parsing (condition DateLessThan value \"tomorrow\" for key \"aws:CurrentTime\" is not a date or epoch seconds)"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow",{s3},"Condition":{{"IpAddress":{{"aws:SourceIp":"10.0.0.300/8"}}}}}}}}"#), Managed, M, "is not an IP address"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow",{s3},"Condition":{{"BinaryEquals":{{"k:b":"!!!"}}}}}}}}"#), Managed, M, "is not base64"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow",{s3},"Condition":{{"Bool":{{"aws:SecureTransport":"yes"}}}}}}}}"#), Managed, M, "is not \"true\" or \"false\""),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow",{s3},"Condition":{{"StringEquals":{{"aws:username":{{"a":1}}}}}}}}}}"#), Managed, M, "must be a string, number or boolean"),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow",{s3},"Condition":{{"StringEquals":{{"aws:username":"a","aws:username":"b"}}}}}}}}"#), Managed, M, "duplicate key \"aws:username\""),
+        (format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Effect":"Deny",{s3}}}}}"#), Managed, M, "duplicate key \"Effect\""),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::*:root"},"Action":"s3:*","Resource":"*"}}"#.into(), Resource, M, "Invalid principal in policy: \"AWS\":\"arn:aws:iam::*:root\""),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"bob","Action":"s3:*","Resource":"*"}}"#.into(), Resource, M, "Invalid principal in policy"),
+        (r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Group":"x"},"Action":"s3:*","Resource":"*"}}"#.into(), Resource, M, "unknown principal type \"Group\""),
         (format!("{{\"Statement\":{{\"Sid\":\"\u{4e2d}\",\"Effect\":\"Allow\",{s3}}}}}"), Managed, M, "U+4E2D"),
     ];
     for (doc, kind, code, needle) in &cases {
@@ -115,14 +117,20 @@ fn size_limits_follow_the_kind_and_ignore_whitespace() {
 fn accepted_shapes() {
     use PolicyKind::*;
     let ok: Vec<(&str, PolicyKind)> = vec![
-        // Statement as an object, values as strings; no Version.
+        // Statement as an object, values as strings; no Version (fine for inline policies,
+        // not for managed ones).
         (
             r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#,
-            Managed,
+            UserInline,
         ),
-        // 2008 version, Id, lists everywhere, NotAction/NotResource.
+        // 2008 version (inline), Id, lists everywhere, NotAction/NotResource.
         (
             r#"{"Version":"2008-10-17","Id":"x","Statement":[{"Sid":"A1","Effect":"Deny","NotAction":["iam:*","sts:*"],"NotResource":["arn:aws:s3:::b","arn:aws:s3:::b/*"]}]}"#,
+            GroupInline,
+        ),
+        // A condition key with an empty list of values, an empty operator block.
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:username":[]},"StringLike":{}}}}"#,
             Managed,
         ),
         // Conditions with numbers and booleans as JSON values.
@@ -160,11 +168,11 @@ fn accepted_shapes() {
 #[test]
 fn object_and_one_element_array_are_the_same() {
     let a = parse(
-        r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#,
         PolicyKind::Managed,
     );
     let b = parse(
-        r#"{"Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}]}"#,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"]}]}"#,
         PolicyKind::Managed,
     );
     let (a, b) = (

@@ -13,7 +13,7 @@ fn codes(doc: &str, kind: PolicyKind) -> (Vec<&'static str>, Vec<&'static str>) 
 
 #[test]
 fn warnings_for_suspicious_but_valid_documents() {
-    use PolicyKind::Managed;
+    use PolicyKind::{Managed, UserInline};
     let rows: Vec<(&str, &str)> = vec![
         (
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"*","Resource":"*"}}"#,
@@ -61,7 +61,13 @@ fn warnings_for_suspicious_but_valid_documents() {
         ),
     ];
     for (doc, want) in rows {
-        let (errors, warnings) = codes(doc, Managed);
+        // Managed policies must be 2012-10-17; older or missing versions are inline ones.
+        let kind = if doc.contains(r#""Version":"2012-10-17""#) {
+            Managed
+        } else {
+            UserInline
+        };
+        let (errors, warnings) = codes(doc, kind);
         assert!(errors.is_empty(), "{doc}: {errors:?}");
         assert!(
             warnings.contains(&want),

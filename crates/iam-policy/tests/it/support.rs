@@ -40,6 +40,18 @@ pub(crate) fn decide(docs: &[&str], action: &str, resource: &str, ctx: &Context)
     evaluate(&req, &Policies::new(&set)).verdict
 }
 
+/// [`decide`] with the documents read as user inline policies, which (unlike managed
+/// policies) may use `2008-10-17` or omit the Version.
+pub(crate) fn decide_inline(docs: &[&str], action: &str, resource: &str, ctx: &Context) -> Verdict {
+    let set = CompiledSet::new(
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| (format!("p{i}"), policy(d, PolicyKind::UserInline))),
+    );
+    let req = Request::new(USER, action, resource, ctx);
+    evaluate(&req, &Policies::new(&set)).verdict
+}
+
 /// Evaluates and explains, and checks both agree on the verdict and reason.
 pub(crate) fn both(req: &Request<'_>, policies: &Policies<'_>) -> (Decision, Explanation) {
     let d = evaluate(req, policies);

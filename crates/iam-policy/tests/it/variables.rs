@@ -5,7 +5,7 @@
 
 use iam_policy::{Context, Verdict};
 
-use crate::support::{decide, doc, holds};
+use crate::support::{decide, decide_inline, doc, holds};
 
 fn home(version: &str) -> String {
     format!(
@@ -53,7 +53,7 @@ fn without_the_2012_version_the_text_is_literal() {
         home("2012-10-17").replace(r#""Version":"2012-10-17","#, ""),
     ] {
         assert_eq!(
-            decide(
+            decide_inline(
                 &[&version_doc],
                 "s3:GetObject",
                 "arn:aws:s3:::home/bob/notes",
@@ -62,18 +62,21 @@ fn without_the_2012_version_the_text_is_literal() {
             Verdict::ImplicitDeny
         );
         assert_eq!(
-            decide(&[&version_doc], "s3:GetObject", literal, &bob),
+            decide_inline(&[&version_doc], "s3:GetObject", literal, &bob),
             Verdict::Allow
         );
     }
     let cond = r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"${aws:username}"}}}}"#;
     let ctx = bob.clone().with("s3:prefix", "bob");
     assert_eq!(
-        decide(&[cond], "s3:ListBucket", "*", &ctx),
+        decide_inline(&[cond], "s3:ListBucket", "*", &ctx),
         Verdict::ImplicitDeny
     );
     let ctx = bob.with("s3:prefix", "${aws:username}");
-    assert_eq!(decide(&[cond], "s3:ListBucket", "*", &ctx), Verdict::Allow);
+    assert_eq!(
+        decide_inline(&[cond], "s3:ListBucket", "*", &ctx),
+        Verdict::Allow
+    );
 }
 
 #[test]

@@ -122,8 +122,10 @@ pub(super) fn session_policies(params: &Params) -> Result<(Option<String>, Vec<S
                 "Packed size of the session policy exceeds the limit (2048 characters).",
             ));
         }
-        parse(p, PolicyKind::Managed)
-            .map_err(|e| err(ErrorCode::MalformedPolicyDocument, e.to_string()))?;
+        // A session policy, which (unlike a managed policy) may omit the Version; the
+        // caller gets AWS's exact text.
+        parse(p, PolicyKind::Session)
+            .map_err(|e| err(ErrorCode::MalformedPolicyDocument, e.aws_message()))?;
     }
     Ok((policy, members(params, "PolicyArns", "arn")))
 }

@@ -1,5 +1,6 @@
 //! Account-wide settings: alias, password policy, summary, credential report.
 
+pub mod authorization_details;
 pub mod password_policy;
 pub mod report;
 
@@ -46,6 +47,13 @@ pub enum AccountQuery {
     GetSummary {},
     /// `GetCredentialReport`: `now_ms` decides whether the report has expired.
     GetCredentialReport { now_ms: u64 },
+    /// `GetAccountAuthorizationDetails` (see [`authorization_details`]).
+    GetAuthorizationDetails {
+        #[serde(default)]
+        filter: Vec<super::policies::EntityFilter>,
+        #[serde(default)]
+        page: PageRequest,
+    },
 }
 
 impl AccountOp {
@@ -69,6 +77,7 @@ impl AccountQuery {
             Self::GetPasswordPolicy { .. } => "GetAccountPasswordPolicy",
             Self::GetSummary { .. } => "GetAccountSummary",
             Self::GetCredentialReport { .. } => "GetCredentialReport",
+            Self::GetAuthorizationDetails { .. } => "GetAccountAuthorizationDetails",
         }
     }
 }
@@ -298,6 +307,9 @@ pub(crate) fn query(
             Ok(to_json(&p.view()))
         }
         AccountQuery::GetSummary {} => Ok(to_json(&summary(&txn, account))),
+        AccountQuery::GetAuthorizationDetails { filter, page } => Ok(to_json(
+            &authorization_details::query(state, account, filter, page)?,
+        )),
         AccountQuery::GetCredentialReport { now_ms } => {
             let rep: CredentialReport = txn
                 .get_json(&keys::credential_report(account))

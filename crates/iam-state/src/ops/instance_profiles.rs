@@ -300,6 +300,34 @@ fn expand_page(
     }
 }
 
+/// The instance profiles `role` is in, by their key names.
+fn of_role(state: &dyn StateRead, account: &str, role: &str) -> Vec<(String, InstanceProfile)> {
+    let prefix = keys::role_profiles_prefix(account, role);
+    state
+        .scan(&prefix, None, usize::MAX)
+        .into_iter()
+        .filter_map(|(k, _)| {
+            let name = String::from_utf8_lossy(k.get(prefix.len()..)?).into_owned();
+            let p = read(state, account, &name).ok()?;
+            Some((name, p))
+        })
+        .collect()
+}
+
+/// The instance profiles `role` is in, as GetInstanceProfile shows them, by name.
+pub(crate) fn for_role(
+    state: &dyn StateRead,
+    account: &str,
+    role: &str,
+) -> Vec<InstanceProfileView> {
+    let mut profiles = of_role(state, account, role);
+    profiles.sort_by(|a, b| a.0.cmp(&b.0));
+    profiles
+        .into_iter()
+        .map(|(_, p)| expand(state, account, p))
+        .collect()
+}
+
 pub(crate) fn query(
     state: &dyn StateRead,
     account: &str,
@@ -320,17 +348,7 @@ pub(crate) fn query(
         }
         InstanceProfileQuery::ListForRole { role_name, page } => {
             roles::read(state, account, role_name)?;
-            let prefix = keys::role_profiles_prefix(account, role_name);
-            let profiles: Vec<(String, InstanceProfile)> = state
-                .scan(&prefix, None, usize::MAX)
-                .into_iter()
-                .filter_map(|(k, _)| {
-                    let name = String::from_utf8_lossy(k.get(prefix.len()..)?).into_owned();
-                    let p = read(state, account, &name).ok()?;
-                    Some((name, p))
-                })
-                .collect();
-            let p = vec_page(profiles, page)?;
+            let p = vec_page(of_role(state, account, role_name), page)?;
             Ok(to_json(&expand_page(state, account, p)))
         }
         InstanceProfileQuery::ListTags { name, page } => {

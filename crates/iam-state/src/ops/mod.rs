@@ -353,19 +353,65 @@ pub fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
 }
 
 /// Parses a policy document of `kind` with iam-policy's validation, as AWS reports it
-/// (`MalformedPolicyDocument` or `LimitExceeded`). `enforce_size: false` leaves the size
-/// check to the caller (for sizes bounded by an adjustable quota or summed over policies).
+/// (`MalformedPolicyDocument` or `LimitExceeded` with AWS's exact message, without iamd's
+/// detail and location, which `iamctl policy validate` shows offline). `enforce_size: false`
+/// leaves the size check to the caller (for sizes bounded by an adjustable quota or summed
+/// over policies).
 pub fn parse_policy(
     text: &str,
     kind: iam_policy::PolicyKind,
     enforce_size: bool,
 ) -> IamResult<iam_policy::Policy> {
-    let options = iam_policy::ParseOptions { enforce_size };
+    parse_policy_with(
+        text,
+        kind,
+        iam_policy::ParseOptions {
+            enforce_size,
+            aws_rules: true,
+        },
+    )
+}
+
+/// Parses a document that was accepted when it was stored (or signed into a session token):
+/// the grammar only ([`iam_policy::ParseOptions::stored`]), so that a document an earlier
+/// build accepted still evaluates under AWS's later-added rules.
+pub fn parse_stored_policy(
+    text: &str,
+    kind: iam_policy::PolicyKind,
+) -> IamResult<iam_policy::Policy> {
+    parse_policy_with(text, kind, iam_policy::ParseOptions::stored())
+}
+
+/// [`parse_policy`] for a document a command stores: AWS's rules of
+/// `VALIDATION.md` only once the cluster runs [`crate::release::AWS_POLICY_RULES`] (every
+/// replica applies the same rules to the same entry), the grammar alone before.
+pub(crate) fn parse_new_policy(
+    state: &dyn StateRead,
+    text: &str,
+    kind: iam_policy::PolicyKind,
+    enforce_size: bool,
+) -> IamResult<iam_policy::Policy> {
+    let aws_rules = crate::release::cluster_release(state) >= crate::release::AWS_POLICY_RULES;
+    parse_policy_with(
+        text,
+        kind,
+        iam_policy::ParseOptions {
+            enforce_size,
+            aws_rules,
+        },
+    )
+}
+
+fn parse_policy_with(
+    text: &str,
+    kind: iam_policy::PolicyKind,
+    options: iam_policy::ParseOptions,
+) -> IamResult<iam_policy::Policy> {
     iam_policy::parse_with(text, kind, options).map_err(|e| {
         let code = match e.kind() {
             iam_policy::ErrorKind::Malformed => iam_model::ErrorCode::MalformedPolicyDocument,
             iam_policy::ErrorKind::LimitExceeded => iam_model::ErrorCode::LimitExceeded,
         };
-        iam_model::IamError::new(code, e.message())
+        iam_model::IamError::new(code, e.aws_message())
     })
 }

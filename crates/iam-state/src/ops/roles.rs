@@ -7,7 +7,7 @@
 use super::limits::{self, Counter, QuotaKind};
 use super::paging::{scan_page, PageRequest};
 use super::users::{conflict, default_path, tags};
-use super::{parse_policy, policies, to_json, Ctx, Env};
+use super::{parse_new_policy, policies, to_json, Ctx, Env};
 use crate::command::Outcome;
 use crate::keys;
 use crate::store::{decode, StateRead, Txn};
@@ -166,7 +166,7 @@ fn check_trust_policy(
     cx: &Ctx<'_, '_>,
     text: &str,
 ) -> IamResult<std::collections::BTreeMap<String, String>> {
-    let policy = parse_policy(text, iam_policy::PolicyKind::Trust, false)?;
+    let policy = parse_new_policy(cx.txn, text, iam_policy::PolicyKind::Trust, false)?;
     let size = iam_policy::policy_size(text) as u64;
     limits::check(cx.txn, cx.account, QuotaKind::AssumeRolePolicySize, size)?;
     trust_binding::bind(cx.txn, &policy, !cx.is_dry_run())
@@ -348,7 +348,7 @@ fn delete(cx: &mut Ctx<'_, '_>, name: &str) -> IamResult<Outcome> {
 
 /// A role as queries show it: its trust policy as in force (the ids of deleted principals
 /// in place of their ARNs, as IAM shows them).
-fn shown(state: &dyn StateRead, mut role: Role) -> Role {
+pub(crate) fn shown(state: &dyn StateRead, mut role: Role) -> Role {
     role.assume_role_policy = trust_binding::in_force(state, &role);
     role
 }

@@ -150,6 +150,43 @@ fn create_policy_validates_its_input() {
 }
 
 #[test]
+fn malformed_documents_get_aws_exact_messages() {
+    // The API returns AWS's text alone; iamd's detail and location stay in iam-policy's
+    // full message (shown by `iamctl policy validate`).
+    let mut w = World::new();
+    // Before the cluster runs the release with AWS's rules, every replica applies the
+    // grammar alone: a managed policy without a Version is still stored there.
+    let unversioned = r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#;
+    w.ok(create("Old", "/", unversioned));
+    w.request(Command::FinalizeRelease {
+        release: iam_state::release::AWS_POLICY_RULES,
+    })
+    .unwrap();
+    for (document, message) in [
+        (
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+            "Policy document must be version 2012-10-17 or greater.",
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Resource":"*"}}"#,
+            "Policy statement must contain actions.",
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:List:Bucket","Resource":"*"}}"#,
+            "Actions/Condition can contain only one colon.",
+        ),
+        (
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"a:b:c"}}"#,
+            "Partition \"b\" is not valid for resource \"arn:b:c:*:*:*\".",
+        ),
+    ] {
+        let e = w.err(create("P", "/", document));
+        assert_eq!(e.code, ErrorCode::MalformedPolicyDocument, "{document}");
+        assert_eq!(e.message, message, "{document}");
+    }
+}
+
+#[test]
 fn the_policy_quota_is_enforced() {
     let mut w = World::new();
     let mut raise = WriteSet::default();

@@ -727,6 +727,11 @@ pub(super) fn query_cases(w: &World) -> Vec<(Q, String, String)> {
             "*",
             json!({"Account": {"GetCredentialReport": {"now_ms": 0}}}),
         ),
+        qc(
+            "iam:GetAccountAuthorizationDetails",
+            "*",
+            json!({"Account": {"GetAuthorizationDetails": {"filter": ["Role"]}}}),
+        ),
         qc("iamd:ListQuotas", "*", json!({"Quota": "ListQuotas"})),
         qc(
             "iamd:ListQuotaRequests",

@@ -2,7 +2,7 @@
 //! The size limit applies to the sum of an entity's inline policies.
 
 use super::super::paging::{vec_page, PageRequest};
-use super::super::{parse_policy, to_json, Ctx};
+use super::super::{parse_new_policy, to_json, Ctx};
 use super::principal::Principal;
 use super::{validate, EntityKind};
 use crate::command::Outcome;
@@ -50,7 +50,7 @@ pub(super) fn put(
     let mut who = Principal::load(cx.txn, cx.account, kind, entity_name)?;
     who.check_modifiable()?;
     let (policy_kind, max) = policy_kind(kind);
-    parse_policy(document, policy_kind, false)?;
+    parse_new_policy(cx.txn, document, policy_kind, false)?;
     let others: usize = who
         .inline()
         .iter()

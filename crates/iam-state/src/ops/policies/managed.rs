@@ -2,7 +2,7 @@
 
 use super::super::limits::{self, Counter, QuotaKind};
 use super::super::paging::{scan_page, vec_page, Page, PageRequest};
-use super::super::{parse_policy, to_json, Ctx};
+use super::super::{parse_new_policy, to_json, Ctx};
 use super::{not_attachable, policy_name_from_arn, validate, PolicyUsage, Scope};
 use crate::command::Outcome;
 use crate::keys;
@@ -131,7 +131,7 @@ pub(super) fn create(cx: &mut Ctx<'_, '_>, new: NewPolicy<'_>) -> IamResult<Outc
     validate::policy_path(new.path)?;
     validate::description(new.description)?;
     names::validate_tags(new.tags)?;
-    parse_policy(new.document, PolicyKind::Managed, true)?;
+    parse_new_policy(cx.txn, new.document, PolicyKind::Managed, true)?;
     let key = keys::policy(a, new.name);
     if cx.txn.exists(&key) {
         return Err(IamError::new(
@@ -211,7 +211,7 @@ pub(super) fn create_version(
 ) -> IamResult<Outcome> {
     let a = cx.account;
     let (key, mut p) = load(cx.txn, a, policy_arn)?;
-    parse_policy(document, PolicyKind::Managed, true)?;
+    parse_new_policy(cx.txn, document, PolicyKind::Managed, true)?;
     if p.versions.len() >= POLICY_VERSIONS_MAX {
         return Err(IamError::new(
             ErrorCode::LimitExceeded,

@@ -68,7 +68,8 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> Resource {
             AccountQuery::ListAliases { .. }
             | AccountQuery::GetPasswordPolicy {}
             | AccountQuery::GetSummary {}
-            | AccountQuery::GetCredentialReport { .. },
+            | AccountQuery::GetCredentialReport { .. }
+            | AccountQuery::GetAuthorizationDetails { .. },
         )
         | Q::Quota(
             QuotaQuery::ListQuotas
