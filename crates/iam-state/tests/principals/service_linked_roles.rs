@@ -529,3 +529,21 @@ fn the_proposer_chooses_the_role_id_and_a_v4_task_uuid() {
         Some("aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS")
     );
 }
+
+#[test]
+fn every_known_service_makes_a_valid_role() {
+    let mut s = finalized();
+    for (service, name, suffix_allowed) in service_linked::KNOWN {
+        service_linked::validate_service_name(service).unwrap();
+        assert_eq!(service_linked::role_name(service, None).unwrap(), *name);
+        assert_eq!(
+            service_linked::role_name(service, Some("x")).is_ok(),
+            *suffix_allowed,
+            "{service}"
+        );
+        let r = s.ok(create(service, None));
+        assert_eq!(r["name"], *name);
+        assert_eq!(r["path"], format!("/aws-service-role/{service}/"));
+    }
+    assert_eq!(s.count("roles"), service_linked::KNOWN.len() as u64);
+}

@@ -61,129 +61,42 @@ pub const SUCCEEDED: &str = "SUCCEEDED";
 
 /// Services whose service-linked role names AWS documents, and whether AWS takes a
 /// `CustomSuffix` for them: (service principal, role name, suffix allowed).
+#[rustfmt::skip]
 pub const KNOWN: &[(&str, &str, bool)] = &[
-    (
-        "access-analyzer.amazonaws.com",
-        "AWSServiceRoleForAccessAnalyzer",
-        false,
-    ),
-    (
-        "acm.amazonaws.com",
-        "AWSServiceRoleForCertificateManager",
-        false,
-    ),
-    (
-        "autoscaling.amazonaws.com",
-        "AWSServiceRoleForAutoScaling",
-        true,
-    ),
+    ("access-analyzer.amazonaws.com", "AWSServiceRoleForAccessAnalyzer", false),
+    ("acm.amazonaws.com", "AWSServiceRoleForCertificateManager", false),
+    ("autoscaling.amazonaws.com", "AWSServiceRoleForAutoScaling", true),
     ("backup.amazonaws.com", "AWSServiceRoleForBackup", false),
-    (
-        "cloudtrail.amazonaws.com",
-        "AWSServiceRoleForCloudTrail",
-        false,
-    ),
+    ("cloudtrail.amazonaws.com", "AWSServiceRoleForCloudTrail", false),
     ("config.amazonaws.com", "AWSServiceRoleForConfig", false),
-    (
-        "connect.amazonaws.com",
-        "AWSServiceRoleForAmazonConnect",
-        true,
-    ),
-    (
-        "dynamodb.application-autoscaling.amazonaws.com",
-        "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
-        false,
-    ),
+    ("connect.amazonaws.com", "AWSServiceRoleForAmazonConnect", true),
+    ("dynamodb.application-autoscaling.amazonaws.com", "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable", false),
     ("ecs.amazonaws.com", "AWSServiceRoleForECS", false),
-    (
-        "ecs.application-autoscaling.amazonaws.com",
-        "AWSServiceRoleForApplicationAutoScaling_ECSService",
-        false,
-    ),
+    ("ecs.application-autoscaling.amazonaws.com", "AWSServiceRoleForApplicationAutoScaling_ECSService", false),
     ("eks.amazonaws.com", "AWSServiceRoleForAmazonEKS", false),
-    (
-        "eks-fargate.amazonaws.com",
-        "AWSServiceRoleForAmazonEKSForFargate",
-        false,
-    ),
-    (
-        "eks-nodegroup.amazonaws.com",
-        "AWSServiceRoleForAmazonEKSNodegroup",
-        false,
-    ),
-    (
-        "elasticache.amazonaws.com",
-        "AWSServiceRoleForElastiCache",
-        false,
-    ),
-    (
-        "elasticbeanstalk.amazonaws.com",
-        "AWSServiceRoleForElasticBeanstalk",
-        false,
-    ),
-    (
-        "elasticfilesystem.amazonaws.com",
-        "AWSServiceRoleForAmazonElasticFileSystem",
-        false,
-    ),
-    (
-        "elasticloadbalancing.amazonaws.com",
-        "AWSServiceRoleForElasticLoadBalancing",
-        false,
-    ),
-    (
-        "elasticmapreduce.amazonaws.com",
-        "AWSServiceRoleForEMRCleanup",
-        false,
-    ),
-    (
-        "es.amazonaws.com",
-        "AWSServiceRoleForAmazonElasticsearchService",
-        false,
-    ),
-    (
-        "guardduty.amazonaws.com",
-        "AWSServiceRoleForAmazonGuardDuty",
-        false,
-    ),
+    ("eks-fargate.amazonaws.com", "AWSServiceRoleForAmazonEKSForFargate", false),
+    ("eks-nodegroup.amazonaws.com", "AWSServiceRoleForAmazonEKSNodegroup", false),
+    ("elasticache.amazonaws.com", "AWSServiceRoleForElastiCache", false),
+    ("elasticbeanstalk.amazonaws.com", "AWSServiceRoleForElasticBeanstalk", false),
+    ("elasticfilesystem.amazonaws.com", "AWSServiceRoleForAmazonElasticFileSystem", false),
+    ("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing", false),
+    ("elasticmapreduce.amazonaws.com", "AWSServiceRoleForEMRCleanup", false),
+    ("es.amazonaws.com", "AWSServiceRoleForAmazonElasticsearchService", false),
+    ("guardduty.amazonaws.com", "AWSServiceRoleForAmazonGuardDuty", false),
     ("kafka.amazonaws.com", "AWSServiceRoleForKafka", false),
     ("lexv2.amazonaws.com", "AWSServiceRoleForLexV2Bots", true),
-    (
-        "opensearchservice.amazonaws.com",
-        "AWSServiceRoleForAmazonOpenSearchService",
-        false,
-    ),
-    (
-        "ops.apigateway.amazonaws.com",
-        "AWSServiceRoleForAPIGateway",
-        false,
-    ),
-    (
-        "organizations.amazonaws.com",
-        "AWSServiceRoleForOrganizations",
-        false,
-    ),
+    ("opensearchservice.amazonaws.com", "AWSServiceRoleForAmazonOpenSearchService", false),
+    ("ops.apigateway.amazonaws.com", "AWSServiceRoleForAPIGateway", false),
+    ("organizations.amazonaws.com", "AWSServiceRoleForOrganizations", false),
     ("rds.amazonaws.com", "AWSServiceRoleForRDS", false),
     ("redshift.amazonaws.com", "AWSServiceRoleForRedshift", false),
-    (
-        "securityhub.amazonaws.com",
-        "AWSServiceRoleForSecurityHub",
-        false,
-    ),
+    ("securityhub.amazonaws.com", "AWSServiceRoleForSecurityHub", false),
     ("spot.amazonaws.com", "AWSServiceRoleForEC2Spot", false),
-    (
-        "spotfleet.amazonaws.com",
-        "AWSServiceRoleForEC2SpotFleet",
-        false,
-    ),
+    ("spotfleet.amazonaws.com", "AWSServiceRoleForEC2SpotFleet", false),
     ("ssm.amazonaws.com", "AWSServiceRoleForAmazonSSM", false),
     ("sso.amazonaws.com", "AWSServiceRoleForSSO", false),
     ("support.amazonaws.com", "AWSServiceRoleForSupport", false),
-    (
-        "trustedadvisor.amazonaws.com",
-        "AWSServiceRoleForTrustedAdvisor",
-        false,
-    ),
+    ("trustedadvisor.amazonaws.com", "AWSServiceRoleForTrustedAdvisor", false),
 ];
 
 /// `DeleteServiceLinkedRole`'s answer.
