@@ -86,6 +86,18 @@ async fn boto3_manages_signing_certificates_through_followers() {
     .await;
 }
 
+/// Service-linked roles: created and deleted through followers, the ordinary role operations
+/// refused with UnmodifiableEntity, the deletion task SUCCEEDED, iam:AWSServiceName in a
+/// caller's policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_manages_service_linked_roles_through_followers() {
+    within(
+        Duration::from_secs(120),
+        run_script("boto3_service_linked_roles.py"),
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn boto3_gets_federation_tokens_that_prove_identity_only() {
     within(

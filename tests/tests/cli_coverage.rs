@@ -27,6 +27,10 @@ const COMMANDS: &[(&str, &str)] = &[
     ("UpdateAssumeRolePolicy", "role update-assume-role-policy"),
     ("DeleteRole", "role delete"), ("ListRoles", "role list"), ("TagRole", "role tag"),
     ("UntagRole", "role untag"), ("ListRoleTags", "role list-tags"),
+    // service-linked roles
+    ("CreateServiceLinkedRole", "role create-service-linked"),
+    ("DeleteServiceLinkedRole", "role delete-service-linked"),
+    ("GetServiceLinkedRoleDeletionStatus", "role deletion-status"),
     // instance profiles
     ("CreateInstanceProfile", "instance-profile create"),
     ("GetInstanceProfile", "instance-profile get"),

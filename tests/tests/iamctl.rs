@@ -1,5 +1,5 @@
 //! iamctl against a real 3-node cluster: noun-verb commands, JSON and table output,
-//! pagination, cluster status and hash.
+//! pagination, cluster status and hash, service-linked roles.
 
 use iamd_tests::{within, Cluster};
 use serde_json::Value;
@@ -223,6 +223,118 @@ async fn cluster_add_node_adds_a_learner_then_promotes_it() {
         ]);
         assert_eq!(code, 1, "{err}");
         assert!(err.contains("already a member"), "{err}");
+    })
+    .await;
+}
+
+/// `iamctl role create-service-linked` / `delete-service-linked` / `deletion-status`: writes
+/// through followers, reads from another node, the protected role refused by the ordinary
+/// verbs (exit 1, nothing changed), usage errors exit 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_linked_roles_through_iamctl() {
+    within(Duration::from_secs(90), async {
+        let mut c = Cluster::start(3).await;
+        let ok = |c: &mut Cluster, node: u64, args: &[&str]| -> Value {
+            let args = [args, &["-o", "json", "--consistency", "linearizable"][..]].concat();
+            let (code, out, err) = c.iamctl_on(node, &args);
+            assert_eq!(code, 0, "{args:?}: {err}");
+            if out.trim().is_empty() {
+                Value::Null
+            } else {
+                json(&out)
+            }
+        };
+        let name = "AWSServiceRoleForAutoScaling_web";
+        let role = ok(
+            &mut c,
+            2,
+            &[
+                "role",
+                "create-service-linked",
+                "--service",
+                "autoscaling.amazonaws.com",
+                "--custom-suffix",
+                "web",
+                "--description",
+                "scales",
+            ],
+        );
+        assert_eq!(role["name"], name, "{role}");
+        assert_eq!(
+            role["path"], "/aws-service-role/autoscaling.amazonaws.com/",
+            "{role}"
+        );
+        assert!(role["id"].as_str().unwrap().starts_with("AROA"), "{role}");
+        let got = ok(&mut c, 3, &["role", "get", name]);
+        assert_eq!(got["arn"], role["arn"], "{got}");
+        assert_eq!(got["description"], "scales", "{got}");
+
+        // Refused by the service: exit 1 with AWS's code; nothing changed.
+        for args in [
+            &["role", "delete", name][..],
+            &["role", "update", name, "--max-session-duration", "7200"][..],
+            &[
+                "role",
+                "create-service-linked",
+                "--service",
+                "ecs.amazonaws.com",
+                "--custom-suffix",
+                "x",
+            ][..],
+            &[
+                "role",
+                "create-service-linked",
+                "--service",
+                "autoscaling.amazonaws.com",
+                "--custom-suffix",
+                "web",
+            ][..],
+        ] {
+            let (code, _, err) = c.iamctl_on(3, args);
+            assert_eq!(code, 1, "{args:?}: {err}");
+            assert!(
+                err.contains("UnmodifiableEntity") || err.contains("InvalidInput"),
+                "{args:?}: {err}"
+            );
+        }
+        let got = ok(&mut c, 1, &["role", "get", name]);
+        assert_eq!(got["max_session_duration"], 3600, "{got}");
+        // The description stays editable.
+        ok(
+            &mut c,
+            2,
+            &["role", "update-description", name, "--description", "ours"],
+        );
+        // Usage errors: exit 2.
+        let (code, _, _) = c.iamctl_on(3, &["role", "create-service-linked"]);
+        assert_eq!(code, 2);
+        let (code, _, _) = c.iamctl_on(3, &["role", "deletion-status"]);
+        assert_eq!(code, 2);
+
+        let deleted = ok(&mut c, 3, &["role", "delete-service-linked", name]);
+        let task = deleted["deletion_task_id"].as_str().unwrap().to_owned();
+        assert!(
+            task.starts_with(&format!(
+                "task/aws-service-role/autoscaling.amazonaws.com/{name}/"
+            )),
+            "{deleted}"
+        );
+        let status = ok(&mut c, 2, &["role", "deletion-status", task.as_str()]);
+        assert_eq!(status["status"], "SUCCEEDED", "{status}");
+        // A table shows it too.
+        let (code, out, _) = c.iamctl_on(1, &["role", "deletion-status", task.as_str()]);
+        assert_eq!(code, 0);
+        assert!(out.contains("SUCCEEDED"), "{out}");
+        let (code, _, err) =
+            c.iamctl_on(1, &["role", "get", name, "--consistency", "linearizable"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("NoSuchEntity"), "{err}");
+        let (code, _, err) = c.iamctl_on(2, &["role", "delete-service-linked", name]);
+        assert_eq!(code, 1);
+        assert!(err.contains("NoSuchEntity"), "{err}");
+        let (code, _, err) = c.iamctl_on(2, &["role", "deletion-status", "nonsense"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("InvalidInput"), "{err}");
     })
     .await;
 }

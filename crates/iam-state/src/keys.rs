@@ -23,6 +23,7 @@
 //! | `ssh/{a}/{user}/{key id}` | [`crate::ops::ssh_keys::SshPublicKey`]: a user's SSH public keys |
 //! | `cert/{a}/{user}/{certificate id}` | [`crate::ops::signing_certs::SigningCertificate`]: a user's signing certificates |
 //! | `oidc/{a}/{url}` | [`crate::ops::oidc_providers::OidcProvider`] (`url`: the provider's URL without `https://`, exactly as given; it may hold `/`) |
+//! | `slrtask/{a}` | [`crate::ops::roles::service_linked::DeletionTasks`]: the account's most recent service-linked role deletion tasks (from release 5) |
 //! | `pwpol/{a}` | the account password policy |
 //! | `report/{a}` | the last generated credential report |
 //! | `quota/{a}/{kind}` | the account's raised quota for `kind` (absent: the default) |
@@ -186,6 +187,11 @@ pub fn user_signing_cert(account: &str, user: &str, cert_id: &str) -> Vec<u8> {
 
 pub fn user_signing_certs_prefix(account: &str, user: &str) -> Vec<u8> {
     format!("cert/{account}/{}/", name_key(user)).into_bytes()
+}
+
+/// The service-linked role deletion tasks of an account (one record, bounded).
+pub fn service_linked_role_tasks(account: &str) -> Vec<u8> {
+    k(&["slrtask", account])
 }
 
 /// An OpenID Connect provider, by its URL without `https://` (case and all: a provider's

@@ -51,6 +51,11 @@ pub const SIGNING_CERTIFICATES: u32 = 5;
 /// ARN formats) from this release; before it, with the grammar alone.
 pub const AWS_POLICY_RULES: u32 = 5;
 
+/// The release that brought service-linked roles (`ops::roles::service_linked`: new role op
+/// variants and query; from it, the refusals that protect a service-linked role from the
+/// ordinary role operations and keep `CreateRole` off the `/aws-service-role/` path).
+pub const SERVICE_LINKED_ROLES: u32 = 5;
+
 /// The release a cluster runs at before any upgrade was finalized.
 pub const FIRST: u32 = 1;
 

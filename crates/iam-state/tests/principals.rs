@@ -218,6 +218,8 @@ mod groups;
 mod profiles;
 #[path = "principals/roles.rs"]
 mod roles;
+#[path = "principals/service_linked_roles.rs"]
+mod service_linked_roles;
 #[path = "principals/users.rs"]
 mod users;
 

@@ -7,6 +7,7 @@ use crate::xml::Xml;
 use iam_model::{Account, Group, Role, Tag, User};
 use iam_state::ops::groups::GroupPage;
 use iam_state::ops::instance_profiles::InstanceProfileView;
+use iam_state::ops::roles::service_linked::{DeletionStatusView, DeletionTaskView};
 use iam_state::ops::Page;
 use serde_json::Value;
 
@@ -108,11 +109,20 @@ pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> Result<bool, AwsErro
             let p: Page<Group> = read(action, v)?;
             x.page("Groups", &p, group);
         }
-        "CreateRole" | "GetRole" | "UpdateRoleDescription" => {
+        "CreateRole" | "GetRole" | "UpdateRoleDescription" | "CreateServiceLinkedRole" => {
             let r: Role = read(action, v)?;
             wrap(x, "Role", |x| role(x, &r, true));
         }
         "UpdateRole" => {}
+        "DeleteServiceLinkedRole" => {
+            let t: DeletionTaskView = read(action, v)?;
+            x.text("DeletionTaskId", &t.deletion_task_id);
+        }
+        // `Reason` only for a failed deletion, which iamd never has.
+        "GetServiceLinkedRoleDeletionStatus" => {
+            let s: DeletionStatusView = read(action, v)?;
+            x.text("Status", &s.status);
+        }
         "ListRoles" => {
             let p: Page<Role> = read(action, v)?;
             x.page("Roles", &p, |x, r| role(x, r, false));

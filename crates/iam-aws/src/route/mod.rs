@@ -178,6 +178,8 @@ pub const SUPPORTED: &[&str] = &[
     // roles
     "CreateRole", "GetRole", "UpdateRole", "UpdateRoleDescription", "UpdateAssumeRolePolicy",
     "DeleteRole", "ListRoles", "TagRole", "UntagRole", "ListRoleTags",
+    // service-linked roles
+    "CreateServiceLinkedRole", "DeleteServiceLinkedRole", "GetServiceLinkedRoleDeletionStatus",
     // instance profiles
     "CreateInstanceProfile", "GetInstanceProfile", "DeleteInstanceProfile",
     "ListInstanceProfiles", "ListInstanceProfilesForRole", "AddRoleToInstanceProfile",

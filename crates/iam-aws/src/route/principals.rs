@@ -130,6 +130,20 @@ pub(super) fn route(cx: &Cx<'_>, action: &str) -> Result<Option<Call>, AwsError>
             name: cx.req("RoleName")?,
             page: cx.page()?,
         }),
+        // ---- service-linked roles
+        "CreateServiceLinkedRole" => cx.write(RoleOp::CreateServiceLinked {
+            aws_service_name: cx.req("AWSServiceName")?,
+            description: cx.opt("Description"),
+            custom_suffix: cx.opt("CustomSuffix"),
+            role_id: String::new(),
+        }),
+        "DeleteServiceLinkedRole" => cx.write(RoleOp::DeleteServiceLinked {
+            name: cx.req("RoleName")?,
+            task_uuid: String::new(),
+        }),
+        "GetServiceLinkedRoleDeletionStatus" => cx.read(RoleQuery::ServiceLinkedDeletionStatus {
+            deletion_task_id: cx.req("DeletionTaskId")?,
+        }),
         // ---- instance profiles
         "CreateInstanceProfile" => cx.write(InstanceProfileOp::Create {
             name: cx.req("InstanceProfileName")?,

@@ -6,9 +6,9 @@
 #[rustfmt::skip]
 pub const UNSUPPORTED: &[&str] = &[
     "AcceptDelegationRequest", "AcquireRole", "AssociateDelegationRequest",
-    "CreateDelegationRequest", "CreateSAMLProvider", "CreateServiceLinkedRole",
+    "CreateDelegationRequest", "CreateSAMLProvider",
     "CreateServiceSpecificCredential", "DeleteSAMLProvider",
-    "DeleteServerCertificate", "DeleteServiceLinkedRole",
+    "DeleteServerCertificate",
     "DeleteServiceSpecificCredential",
     "DisableOrganizationsRootCredentialsManagement", "DisableOrganizationsRootSessions",
     "DisableOutboundWebIdentityFederation", "EnableOrganizationsRootCredentialsManagement",
@@ -18,7 +18,7 @@ pub const UNSUPPORTED: &[&str] = &[
     "GetOrganizationsAccessReport",
     "GetOutboundWebIdentityFederationInfo", "GetRoleTemplateVersion", "GetSAMLProvider",
     "GetServerCertificate", "GetServiceLastAccessedDetails",
-    "GetServiceLastAccessedDetailsWithEntities", "GetServiceLinkedRoleDeletionStatus",
+    "GetServiceLastAccessedDetailsWithEntities",
     "ListDelegationRequests", "ListOrganizationsFeatures",
     "ListPoliciesGrantingServiceAccess", "ListSAMLProviderTags", "ListSAMLProviders",
     "ListServerCertificateTags", "ListServerCertificates",

@@ -1,5 +1,6 @@
 //! `iamctl role ...`: IAM roles (create with a trust policy, get, list, update, delete,
-//! tags). Roles cannot be renamed.
+//! tags) and service-linked roles (create-service-linked, delete-service-linked,
+//! deletion-status). Roles cannot be renamed.
 
 use super::user::TAG_COLUMNS;
 use super::{parse_tags, read_document, Ctx, PageArgs};
@@ -85,6 +86,23 @@ pub(crate) enum RoleCmd {
         #[command(flatten)]
         paging: PageArgs,
     },
+    /// Create the service-linked role of an AWS service (path
+    /// /aws-service-role/SERVICE/, named after the service; AWS's CreateServiceLinkedRole).
+    CreateServiceLinked {
+        /// The service principal, e.g. autoscaling.amazonaws.com.
+        #[arg(long = "service")]
+        aws_service_name: String,
+        /// The role's description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Appended to the role name as NAME_SUFFIX (only for services that take one).
+        #[arg(long)]
+        custom_suffix: Option<String>,
+    },
+    /// Delete a service-linked role with its policies; prints the deletion task id.
+    DeleteServiceLinked { name: String },
+    /// Show the status of a service-linked role deletion task.
+    DeletionStatus { task_id: String },
 }
 
 const FIELDS: &[&str] = &[
@@ -214,6 +232,36 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: RoleCmd) -> anyhow::Result<u8> {
             let v = ctx.write(RoleOp::Untag { name, tag_keys }).await?;
             ctx.done(&v);
         }
+        RoleCmd::CreateServiceLinked {
+            aws_service_name,
+            description,
+            custom_suffix,
+        } => {
+            let op = RoleOp::CreateServiceLinked {
+                aws_service_name,
+                description,
+                custom_suffix,
+                role_id: String::new(),
+            };
+            let v = ctx.write(op).await?;
+            ctx.show(&v, FIELDS);
+        }
+        RoleCmd::DeleteServiceLinked { name } => {
+            let op = RoleOp::DeleteServiceLinked {
+                name,
+                task_uuid: String::new(),
+            };
+            let v = ctx.write(op).await?;
+            ctx.show(&v, &["deletion_task_id"]);
+        }
+        RoleCmd::DeletionStatus { task_id } => {
+            let v = ctx
+                .read(RoleQuery::ServiceLinkedDeletionStatus {
+                    deletion_task_id: task_id,
+                })
+                .await?;
+            ctx.show(&v, &["status"]);
+        }
         RoleCmd::ListTags { name, paging } => {
             let v = ctx
                 .read_all(&paging, |page| {
@@ -228,4 +276,57 @@ pub(crate) async fn run(ctx: &mut Ctx, cmd: RoleCmd) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{Cli, Noun};
+    use clap::Parser;
+
+    #[test]
+    fn service_linked_role_commands_parse() {
+        let cli = Cli::try_parse_from([
+            "iamctl",
+            "role",
+            "create-service-linked",
+            "--service",
+            "autoscaling.amazonaws.com",
+            "--custom-suffix",
+            "web",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Noun::Role(RoleCmd::CreateServiceLinked {
+                ref aws_service_name,
+                description: None,
+                custom_suffix: Some(ref s),
+            }) if aws_service_name == "autoscaling.amazonaws.com" && s == "web"
+        ));
+        let cli = Cli::try_parse_from([
+            "iamctl",
+            "role",
+            "delete-service-linked",
+            "AWSServiceRoleForAutoScaling_web",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Noun::Role(RoleCmd::DeleteServiceLinked { ref name })
+                if name == "AWSServiceRoleForAutoScaling_web"
+        ));
+        let cli = Cli::try_parse_from([
+            "iamctl",
+            "role",
+            "deletion-status",
+            "task/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Noun::Role(RoleCmd::DeletionStatus { ref task_id }) if task_id.starts_with("task/")
+        ));
+        assert!(Cli::try_parse_from(["iamctl", "role", "create-service-linked"]).is_err());
+    }
 }

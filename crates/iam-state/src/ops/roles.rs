@@ -1,6 +1,8 @@
 //! Roles: create (with a trust policy), get, list, update (description, maximum session
 //! duration, trust policy), delete (refused while the role is in an instance profile or has
-//! policies) and tags. Roles cannot be renamed (as in AWS).
+//! policies) and tags. Roles cannot be renamed (as in AWS). Service-linked roles (created
+//! and deleted by their own operations, protected from the ordinary ones):
+//! [`service_linked`].
 
 use super::limits::{self, Counter, QuotaKind};
 use super::paging::{scan_page, PageRequest};
@@ -16,6 +18,7 @@ use iam_model::limits::{
 use iam_model::{arn, names, IamError, IamResult, Role, Tag};
 use serde::{Deserialize, Serialize};
 
+pub mod service_linked;
 pub mod trust_binding;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +68,26 @@ pub enum RoleOp {
         name: String,
         tag_keys: Vec<String>,
     },
+    /// `CreateServiceLinkedRole` (from release [`crate::release::SERVICE_LINKED_ROLES`];
+    /// added last).
+    CreateServiceLinked {
+        aws_service_name: String,
+        #[serde(default)]
+        description: Option<String>,
+        #[serde(default)]
+        custom_suffix: Option<String>,
+        /// Chosen by the proposing node.
+        #[serde(default)]
+        role_id: String,
+    },
+    /// `DeleteServiceLinkedRole` (from release [`crate::release::SERVICE_LINKED_ROLES`];
+    /// added last).
+    DeleteServiceLinked {
+        name: String,
+        /// The deletion task's UUID, chosen by the proposing node.
+        #[serde(default)]
+        task_uuid: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +106,10 @@ pub enum RoleQuery {
         #[serde(default)]
         page: PageRequest,
     },
+    /// `GetServiceLinkedRoleDeletionStatus` (added last).
+    ServiceLinkedDeletionStatus {
+        deletion_task_id: String,
+    },
 }
 
 impl RoleOp {
@@ -95,12 +122,23 @@ impl RoleOp {
             Self::Delete { .. } => "DeleteRole",
             Self::Tag { .. } => "TagRole",
             Self::Untag { .. } => "UntagRole",
+            Self::CreateServiceLinked { .. } => "CreateServiceLinkedRole",
+            Self::DeleteServiceLinked { .. } => "DeleteServiceLinkedRole",
         }
     }
 
     pub(crate) fn prepare(&mut self, env: &mut dyn Env) {
-        if let Self::Create { role_id, .. } = self {
-            *role_id = env.unique_id(IdPrefix::Role);
+        match self {
+            Self::Create { role_id, .. } | Self::CreateServiceLinked { role_id, .. } => {
+                *role_id = env.unique_id(IdPrefix::Role);
+            }
+            Self::DeleteServiceLinked { task_uuid, .. } => {
+                let bytes = env.random_bytes(16);
+                if let Ok(bytes) = <[u8; 16]>::try_from(bytes.get(..16).unwrap_or_default()) {
+                    *task_uuid = service_linked::task_uuid(&bytes);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -111,6 +149,7 @@ impl RoleQuery {
             Self::Get { .. } => "GetRole",
             Self::List { .. } => "ListRoles",
             Self::ListTags { .. } => "ListRoleTags",
+            Self::ServiceLinkedDeletionStatus { .. } => "GetServiceLinkedRoleDeletionStatus",
         }
     }
 }
@@ -210,6 +249,9 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &RoleOp) -> IamResult<Outcome> {
             max_session_duration,
         } => {
             let mut role = load(cx.txn, cx.account, name)?;
+            if max_session_duration.is_some() {
+                service_linked::guard(cx.txn, &role)?;
+            }
             if let Some(d) = description {
                 check_description(d)?;
                 role.description = d.clone();
@@ -233,6 +275,7 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &RoleOp) -> IamResult<Outcome> {
             policy_document,
         } => {
             let mut role = load(cx.txn, cx.account, name)?;
+            service_linked::guard(cx.txn, &role)?;
             let ids = check_trust_policy(cx, policy_document)?;
             role.assume_role_policy = policy_document.clone();
             role.trust_principal_ids = Some(ids);
@@ -252,12 +295,16 @@ pub(crate) fn apply(cx: &mut Ctx<'_, '_>, op: &RoleOp) -> IamResult<Outcome> {
             save(cx, &role);
             Ok(Outcome::Nothing)
         }
+        RoleOp::CreateServiceLinked { .. } | RoleOp::DeleteServiceLinked { .. } => {
+            service_linked::apply(cx, op)
+        }
     }
 }
 
 fn create(cx: &mut Ctx<'_, '_>, mut role: Role) -> IamResult<Outcome> {
     names::validate_role_name(&role.name)?;
     names::validate_path("path", &role.path)?;
+    service_linked::check_create_path(cx.txn, &role.path)?;
     check_description(&role.description)?;
     check_duration(role.max_session_duration)?;
     names::validate_tags(&role.tags)?;
@@ -277,6 +324,7 @@ fn create(cx: &mut Ctx<'_, '_>, mut role: Role) -> IamResult<Outcome> {
 fn delete(cx: &mut Ctx<'_, '_>, name: &str) -> IamResult<Outcome> {
     let a = cx.account;
     let role = load(cx.txn, a, name)?;
+    service_linked::guard(cx.txn, &role)?;
     if !cx
         .txn
         .scan(&keys::role_profiles_prefix(a, name), None, 1)
@@ -333,5 +381,8 @@ pub(crate) fn query(
             let role = read(state, account, name)?;
             Ok(to_json(&tags::list(&role.tags, page)?))
         }
+        RoleQuery::ServiceLinkedDeletionStatus { deletion_task_id } => Ok(to_json(
+            &service_linked::deletion_status(state, account, deletion_task_id)?,
+        )),
     }
 }

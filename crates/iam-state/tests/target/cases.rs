@@ -128,6 +128,21 @@ pub(super) fn command_cases(w: &World) -> Vec<CommandCase> {
             role,
             json!({"Role": {"Untag": {"name": "deployer", "tag_keys": ["env"]}}}),
         ),
+        // Service-linked roles: the role created (by the service's path and role name) or
+        // deleted.
+        c(
+            "iam:CreateServiceLinkedRole",
+            &iam(
+                "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling_web",
+            ),
+            json!({"Role": {"CreateServiceLinked":
+                {"aws_service_name": "autoscaling.amazonaws.com", "custom_suffix": "web"}}}),
+        ),
+        c(
+            "iam:DeleteServiceLinkedRole",
+            role,
+            json!({"Role": {"DeleteServiceLinked": {"name": "deployer"}}}),
+        ),
         // Instance profiles: the profile outranks the role.
         tagged(
             "iam:CreateInstanceProfile",
@@ -564,6 +579,13 @@ pub(super) fn query_cases(w: &World) -> Vec<(Q, String, String)> {
             "iam:ListRoleTags",
             role,
             json!({"Role": {"ListTags": {"name": "deployer"}}}),
+        ),
+        // The role the task id names (deleted by now).
+        qc(
+            "iam:GetServiceLinkedRoleDeletionStatus",
+            &iam("role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"),
+            json!({"Role": {"ServiceLinkedDeletionStatus": {"deletion_task_id":
+                "task/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS/0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"}}}),
         ),
         qc(
             "iam:GetInstanceProfile",

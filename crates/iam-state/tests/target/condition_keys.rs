@@ -75,6 +75,7 @@ fn expected(action: &str) -> Vec<&'static str> {
         "AttachGroupPolicy" | "DetachGroupPolicy" => vec![ARN],
         // Roles.
         "TagRole"
+        | "DeleteServiceLinkedRole"
         | "ListRoleTags"
         | "ListInstanceProfilesForRole"
         | "ListAttachedRolePolicies"
@@ -91,6 +92,8 @@ fn expected(action: &str) -> Vec<&'static str> {
         | "PutRolePermissionsBoundary"
         | "DeleteRolePermissionsBoundary" => with(ROLE, &[PB]),
         "AttachRolePolicy" | "DetachRolePolicy" => with(ROLE, &[PB, ARN]),
+        // The role to be (role*, before it exists: no tags) and the service.
+        "CreateServiceLinkedRole" => vec!["iam:AWSServiceName"],
         // Instance profiles (instance-profile*: aws:ResourceTag).
         "DeleteInstanceProfile"
         | "AddRoleToInstanceProfile"
@@ -361,4 +364,20 @@ fn a_principal_target_has_the_principal_tags_only_under_its_exact_arn() {
         assert_eq!(t.resource, arn);
         assert!(t.context.is_empty(), "{arn}");
     }
+}
+
+#[test]
+fn create_service_linked_role_carries_the_service_name() {
+    let w = World::new();
+    let t = w.target(RoleOp::CreateServiceLinked {
+        aws_service_name: "ecs.amazonaws.com".into(),
+        description: None,
+        custom_suffix: None,
+        role_id: String::new(),
+    });
+    assert_eq!(t.action, "iam:CreateServiceLinkedRole");
+    assert_eq!(
+        value(&t, "iam:AWSServiceName"),
+        Some(&["ecs.amazonaws.com".to_owned()][..])
+    );
 }

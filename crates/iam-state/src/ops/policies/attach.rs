@@ -248,6 +248,33 @@ pub(super) fn list_entities(
     Ok(to_json(&out))
 }
 
+/// Releases everything a role being deleted by AWS's cleanup holds in this family: its
+/// managed policy attachments (the `pent/` index and each policy's attachment count) and its
+/// permissions boundary (the policy's boundary usage count). The role's own record is the
+/// caller's to delete. Policies that no longer exist are skipped.
+pub(crate) fn release_role(cx: &mut Ctx<'_, '_>, role: &Role) -> IamResult<()> {
+    let a = cx.account;
+    for policy_arn in &role.attached_policies {
+        let Ok(policy_name) = policy_name_from_arn(a, policy_arn) else {
+            continue;
+        };
+        cx.txn.delete(keys::policy_entity(
+            a,
+            policy_name,
+            EntityKind::Role,
+            &role.name,
+        ));
+        if let Ok((pkey, mut p)) = managed::load(cx.txn, a, policy_arn) {
+            p.attachment_count = p.attachment_count.saturating_sub(1);
+            cx.txn.put_json(pkey, &p);
+        }
+    }
+    if let Some(b) = &role.permissions_boundary {
+        super::use_as_boundary(cx, b, -1)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -25,6 +25,7 @@ use iam_model::{ErrorCode, IamError, IamResult, ManagedPolicy, Tag};
 use serde::{Deserialize, Serialize};
 
 pub use crate::keys::EntityKind;
+pub(crate) use attach::release_role;
 pub use attach::{AttachedPolicy, EntitiesPage, PolicyGroup, PolicyRole, PolicyUser};
 pub use effective::{effective_documents, EffectiveDocuments, LabelledDocument};
 pub use inline::InlinePolicyView;

@@ -3,8 +3,9 @@
 //! those fields are changed here.
 
 use crate::keys::{self, EntityKind};
+use crate::ops::roles::service_linked;
 use crate::store::{decode, StateRead, Txn};
-use iam_model::{ErrorCode, Group, IamError, IamResult, InlinePolicies, Role, User};
+use iam_model::{Group, IamError, IamResult, InlinePolicies, Role, User};
 
 pub(super) enum Principal {
     User(User),
@@ -155,16 +156,14 @@ impl Principal {
         }
     }
 
-    /// Service-linked roles (path `/aws-service-role/`) are modifiable only by AWS.
+    /// Service-linked roles (path `/aws-service-role/`) are modifiable only by AWS: at every
+    /// release (this family refused them from the start, unlike the role family's own
+    /// operations, see [`crate::ops::roles::service_linked`]).
     pub(super) fn check_modifiable(&self) -> IamResult<()> {
         match self {
-            Self::Role(r) if r.path.starts_with("/aws-service-role/") => Err(IamError::new(
-                ErrorCode::UnmodifiableEntity,
-                format!(
-                    "Cannot perform the operation on the protected role '{}' - this role is only modifiable by AWS",
-                    r.name
-                ),
-            )),
+            Self::Role(r) if service_linked::is_service_linked(r) => {
+                Err(service_linked::protected(&r.name))
+            }
             _ => Ok(()),
         }
     }

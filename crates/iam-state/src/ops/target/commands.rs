@@ -11,7 +11,7 @@ use crate::ops::mfa::MfaOp;
 use crate::ops::oidc_providers::OidcProviderOp;
 use crate::ops::policies::PolicyOp;
 use crate::ops::quotas::QuotaOp;
-use crate::ops::roles::RoleOp;
+use crate::ops::roles::{service_linked, RoleOp};
 use crate::ops::signing_certs::SigningCertOp;
 use crate::ops::ssh_keys::SshKeyOp;
 use crate::ops::users::UserOp;
@@ -110,7 +110,20 @@ fn role<'o>(s: &Scope<'_>, op: &'o RoleOp) -> Facts<'o> {
         RoleOp::Update { name, .. }
         | RoleOp::UpdateDescription { name, .. }
         | RoleOp::UpdateAssumeRolePolicy { name, .. }
-        | RoleOp::Delete { name } => Facts::of(s.role(name)),
+        | RoleOp::Delete { name }
+        | RoleOp::DeleteServiceLinked { name, .. } => Facts::of(s.role(name)),
+        // The role it would create (AWS: `role*`, with `iam:AWSServiceName`). A service name
+        // that makes no role name (refused by apply) names the service's path only.
+        RoleOp::CreateServiceLinked {
+            aws_service_name,
+            custom_suffix,
+            ..
+        } => {
+            let path = format!("{}{aws_service_name}/", service_linked::PATH_PREFIX);
+            let name = service_linked::role_name(aws_service_name, custom_suffix.as_deref())
+                .unwrap_or_default();
+            Facts::on(s.arn("role", &path, &name)).service(aws_service_name)
+        }
     }
 }
 

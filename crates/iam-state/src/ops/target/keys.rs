@@ -17,10 +17,10 @@
 //! - `iam:PolicyARN`: Attach/Detach{User,Group,Role}Policy, the managed policy named.
 //! - `aws:TagKeys`: the keys of the tags a `Create*`/`Tag*` sets (with `aws:RequestTag/*`,
 //!   added by the server from `Target::request_tags`), and the keys an `Untag*` removes.
+//! - `iam:AWSServiceName`: CreateServiceLinkedRole, the service named.
 //!
 //! Not applicable in iamd: `iam:PassedToService`/`iam:AssociatedResourceArn` (no
-//! `iam:PassRole`: no service takes roles), `iam:AWSServiceName` (no service-linked
-//! roles), `iam:OrganizationsPolicyId` (no Organizations), the FIDO keys of
+//! `iam:PassRole`: no service takes roles), `iam:OrganizationsPolicyId` (no Organizations), the FIDO keys of
 //! EnableMFADevice (virtual devices only), `iam:RoleTemplateARN` (no role templates).
 
 use super::scope::Facts;
@@ -72,6 +72,9 @@ pub(super) fn context(action: &str, facts: &Facts<'_>) -> Vec<(String, Vec<Strin
         .filter(|_| POLICY_ARN_ACTIONS.contains(&action))
     {
         ctx.push(("iam:PolicyARN".to_owned(), vec![p.to_owned()]));
+    }
+    if let Some(s) = facts.aws_service_name {
+        ctx.push(("iam:AWSServiceName".to_owned(), vec![s.to_owned()]));
     }
     if !facts.removed_tag_keys.is_empty() {
         ctx.push(("aws:TagKeys".to_owned(), facts.removed_tag_keys.to_vec()));

@@ -17,6 +17,9 @@
 //! - when an op names several entities, the resource is the first of: instance profile,
 //!   group, role, user, policy, MFA device (`AttachUserPolicy` → the user,
 //!   `AddUserToGroup` → the group, `EnableMFADevice` → the user, …);
+//! - service-linked roles: `CreateServiceLinkedRole` by the role it would create
+//!   (`role/aws-service-role/{service}/{name}`), `GetServiceLinkedRoleDeletionStatus` by the
+//!   role its task id names (`role/*` for an id that names none);
 //! - account-wide lists: `{kind}{path_prefix}*` (`ListUsers` → `user/*`);
 //! - account settings, credential reports and quotas: `*`;
 //! - iamd's accounts: `arn:aws:iamd:::account/{id}` (`account/*` for all of them);

@@ -11,7 +11,7 @@ use crate::ops::mfa::MfaQuery;
 use crate::ops::oidc_providers::OidcProviderQuery;
 use crate::ops::policies::PolicyQuery;
 use crate::ops::quotas::QuotaQuery;
-use crate::ops::roles::RoleQuery;
+use crate::ops::roles::{service_linked, RoleQuery};
 use crate::ops::users::UserQuery;
 use crate::ops::Q;
 
@@ -29,6 +29,14 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> Resource {
         Q::Role(q) => match q {
             RoleQuery::Get { name } | RoleQuery::ListTags { name, .. } => s.role(name),
             RoleQuery::List { path_prefix, .. } => s.listing("role", path_prefix),
+            // The role the task deleted, as its id names it (`role/*` for an id that names
+            // none, which the query refuses).
+            RoleQuery::ServiceLinkedDeletionStatus { deletion_task_id } => {
+                match service_linked::task_role(deletion_task_id) {
+                    Some(role) => Resource::named(s.arn("role", "/", role)),
+                    None => s.listing("role", "/"),
+                }
+            }
         },
         Q::InstanceProfile(q) => instance_profile(s, q),
         Q::Policy(q) => policy(s, q),

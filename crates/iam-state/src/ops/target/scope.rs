@@ -47,6 +47,8 @@ pub(super) struct Facts<'o> {
     pub(super) new_boundary: Option<&'o str>,
     /// `aws:TagKeys` of an `Untag*`: the keys it removes.
     pub(super) removed_tag_keys: &'o [String],
+    /// `iam:AWSServiceName`: the service a `CreateServiceLinkedRole` names.
+    pub(super) aws_service_name: Option<&'o str>,
 }
 
 impl<'o> Facts<'o> {
@@ -78,6 +80,11 @@ impl<'o> Facts<'o> {
 
     pub(super) fn boundary(mut self, boundary: Option<&'o str>) -> Self {
         self.new_boundary = boundary;
+        self
+    }
+
+    pub(super) fn service(mut self, aws_service_name: &'o str) -> Self {
+        self.aws_service_name = Some(aws_service_name);
         self
     }
 
