@@ -22,6 +22,7 @@
 //! | `umfa/{a}/{user}/{device}` | empty: MFA devices enabled for a user |
 //! | `ssh/{a}/{user}/{key id}` | [`crate::ops::ssh_keys::SshPublicKey`]: a user's SSH public keys |
 //! | `cert/{a}/{user}/{certificate id}` | [`crate::ops::signing_certs::SigningCertificate`]: a user's signing certificates |
+//! | `scert/{a}/{name}` | [`crate::ops::server_certs::StoredServerCertificate`]: a server certificate (its private key sealed) |
 //! | `oidc/{a}/{url}` | [`crate::ops::oidc_providers::OidcProvider`] (`url`: the provider's URL without `https://`, exactly as given; it may hold `/`) |
 //! | `pwpol/{a}` | the account password policy |
 //! | `report/{a}` | the last generated credential report |
@@ -186,6 +187,11 @@ pub fn user_signing_cert(account: &str, user: &str, cert_id: &str) -> Vec<u8> {
 
 pub fn user_signing_certs_prefix(account: &str, user: &str) -> Vec<u8> {
     format!("cert/{account}/{}/", name_key(user)).into_bytes()
+}
+
+/// A server certificate, by its name (lowercased: unique case-insensitively).
+pub fn server_cert(account: &str, name: &str) -> Vec<u8> {
+    k(&["scert", account, &name_key(name)])
 }
 
 /// An OpenID Connect provider, by its URL without `https://` (case and all: a provider's

@@ -46,6 +46,9 @@ pub const SSH_PUBLIC_KEYS: u32 = 5;
 /// The release that brought signing certificates (`ops::signing_certs`: new op variants).
 pub const SIGNING_CERTIFICATES: u32 = 5;
 
+/// The release that brought server certificates (`ops::server_certs`: new op variants).
+pub const SERVER_CERTIFICATES: u32 = 5;
+
 /// The release a cluster runs at before any upgrade was finalized.
 pub const FIRST: u32 = 1;
 
