@@ -578,6 +578,8 @@ fn a_result_of_the_wrong_shape_is_an_error_not_a_response_missing_elements() {
 
 #[path = "render/providers.rs"]
 mod providers;
+#[path = "render/server_certs.rs"]
+mod server_certs;
 #[path = "render/signing_certs.rs"]
 mod signing_certs;
 #[path = "render/ssh_keys.rs"]

@@ -18,6 +18,7 @@ mod credentials;
 mod policies;
 mod principals;
 mod providers;
+mod server_certs;
 mod signing_certs;
 mod ssh_keys;
 pub(crate) mod sts;
@@ -90,6 +91,7 @@ pub fn result_body(action: &str, answer: &Answer) -> Result<Option<String>, AwsE
                 || providers::body(&mut x, action, v)?
                 || ssh_keys::body(&mut x, action, v)?
                 || signing_certs::body(&mut x, action, v)?
+                || server_certs::body(&mut x, action, v)?
         }
         Answer::Simulation(page) => {
             x.page("EvaluationResults", page, credentials::evaluation);
