@@ -537,6 +537,16 @@ fn a_chain_must_be_the_certificates_issuers_in_order() {
         .signed_by(&signing_key(RSA_PKCS8), &mid_issuer)
         .unwrap()
         .pem();
+    // An issuer read back from its PEM (as tools that keep their CA in files sign).
+    let reread = rcgen::Issuer::from_ca_cert_pem(&mid.pem(), &mid_key).unwrap();
+    let leaf2 = params("api", 2016, 2030)
+        .signed_by(&signing_key(RSA_PKCS8), &reread)
+        .unwrap()
+        .pem();
+    w.ok(
+        T0,
+        with_chain(upload("reread", &leaf2, RSA_PKCS1), &mid.pem()),
+    );
     let chain = format!("{}\n{}", mid.pem(), root.pem());
     w.ok(T0, with_chain(upload("full", &leaf, RSA_PKCS1), &chain));
     w.ok(

@@ -216,7 +216,7 @@ fn elements(mut contents: &[u8]) -> Option<Vec<(u8, &[u8])>> {
 /// The SEQUENCE `der` is exactly, as its elements.
 fn sequence(der: &[u8]) -> Option<Vec<(u8, &[u8])>> {
     match tlv(der)? {
-        (TAG_SEQUENCE, contents, rest) if rest.is_empty() => elements(contents),
+        (TAG_SEQUENCE, contents, []) => elements(contents),
         _ => None,
     }
 }
