@@ -106,6 +106,13 @@ const COMMANDS: &[(&str, &str)] = &[
     ("ListSigningCertificates", "signing-cert list"),
     ("UpdateSigningCertificate", "signing-cert update"),
     ("DeleteSigningCertificate", "signing-cert delete"),
+    // server certificates
+    ("UploadServerCertificate", "server-cert upload"),
+    ("GetServerCertificate", "server-cert get"), ("ListServerCertificates", "server-cert list"),
+    ("UpdateServerCertificate", "server-cert update"),
+    ("DeleteServerCertificate", "server-cert delete"),
+    ("TagServerCertificate", "server-cert tag"), ("UntagServerCertificate", "server-cert untag"),
+    ("ListServerCertificateTags", "server-cert list-tags"),
     // account
     ("CreateAccountAlias", "account set-alias"), ("DeleteAccountAlias", "account delete-alias"),
     ("ListAccountAliases", "account list-aliases"),

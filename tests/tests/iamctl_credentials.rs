@@ -1,6 +1,6 @@
 //! iamctl against a real 3-node cluster: the credential and identity-provider families
-//! (OpenID Connect providers, SSH public keys, signing certificates), every verb through
-//! followers, refusals exit 1 and change nothing, usage errors exit 2.
+//! (OpenID Connect providers, SSH public keys, signing certificates, server certificates),
+//! every verb through followers, refusals exit 1 and change nothing, usage errors exit 2.
 
 use iamd_tests::{within, Cluster};
 use serde_json::Value;
@@ -404,6 +404,196 @@ async fn signing_certificates_through_iamctl() {
         assert_eq!(code, 1);
         assert!(err.contains("NoSuchEntity"), "{err}");
         ok(&mut c, 3, &["user", "delete", "dev"]);
+    })
+    .await;
+}
+
+/// `iamctl server-cert`: every verb, writes through followers, reads from another node; the
+/// certificate, its chain (the CA that issued it) and its key read from files (made with
+/// `iam_tls::gen`); the key never printed; refusals with the service's code (exit 1),
+/// usage errors exit 2 (a key given inline among them), and nothing changed by them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_certificates_through_iamctl() {
+    within(Duration::from_secs(90), async {
+        let mut c = Cluster::start(3).await;
+        let ok = |c: &mut Cluster, node: u64, args: &[&str]| -> Value {
+            let args = [args, &["-o", "json", "--consistency", "linearizable"][..]].concat();
+            let (code, out, err) = c.iamctl_on(node, &args);
+            assert_eq!(code, 0, "{args:?}: {err}");
+            assert!(!out.contains("PRIVATE KEY"), "{out}");
+            if out.trim().is_empty() {
+                Value::Null
+            } else {
+                json(&out)
+            }
+        };
+        let ca = iam_tls::gen::new_ca("iamctl test CA", 30).unwrap();
+        let names = ["www.example.com".to_owned()];
+        let leaf = iam_tls::gen::issue(&ca.cert, &ca.key, &names, iam_tls::gen::Usage::Server, 30)
+            .unwrap();
+        let other = iam_tls::gen::issue(&ca.cert, &ca.key, &names, iam_tls::gen::Usage::Server, 30)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path.to_str().unwrap().to_owned()
+        };
+        let cert_file = file("cert.pem", &leaf.cert);
+        let key_file = file("key.pem", &leaf.key);
+        let chain_file = file("chain.pem", &ca.cert);
+        let other_key_file = file("other-key.pem", &other.key);
+        let key_lines: Vec<&str> = leaf
+            .key
+            .lines()
+            .filter(|l| !l.starts_with("-----") && l.len() > 16)
+            .collect();
+        let upload = |name: &str, key: &str| -> Vec<String> {
+            [
+                "server-cert",
+                "upload",
+                "--server-certificate-name",
+                name,
+                "--path",
+                "/cloudfront/",
+                "--certificate-body-file",
+                cert_file.as_str(),
+                "--private-key-file",
+                key,
+                "--certificate-chain-file",
+                chain_file.as_str(),
+                "--tag",
+                "env=prod",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        };
+        let args = upload("web", &key_file);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let up = ok(&mut c, 3, &args);
+        let meta = up["metadata"].clone();
+        let id = meta["server_certificate_id"].as_str().unwrap().to_owned();
+        assert!(id.starts_with("ASCA") && id.len() == 21, "{up}");
+        assert_eq!(meta["path"], "/cloudfront/", "{up}");
+        assert_eq!(
+            up["tags"],
+            serde_json::json!([{"key": "env", "value": "prod"}]),
+            "{up}"
+        );
+
+        // Read from other nodes: body, chain, tags; never the key.
+        let got = ok(&mut c, 1, &["server-cert", "get", "--name", "WEB"]);
+        assert_eq!(got["metadata"], meta, "{got}");
+        assert_eq!(got["certificate_body"], leaf.cert.trim(), "{got}");
+        assert_eq!(got["certificate_chain"], ca.cert.trim(), "{got}");
+        let text = got.to_string();
+        for l in &key_lines {
+            assert!(!text.contains(l), "get printed the private key");
+        }
+        let (code, out, _) = c.iamctl_on(2, &["server-cert", "get", "--name", "web"]);
+        assert_eq!(code, 0);
+        assert!(out.contains(&id) && !out.contains("PRIVATE KEY"), "{out}");
+        let list = ok(
+            &mut c,
+            2,
+            &["server-cert", "list", "--path-prefix", "/cloudfront/"],
+        );
+        assert_eq!(list["items"], serde_json::json!([meta]), "{list}");
+        let (code, out, _) = c.iamctl_on(3, &["server-cert", "list"]);
+        assert_eq!(code, 0);
+        assert!(out.contains("web") && out.contains(&id), "{out}");
+
+        // Refused by the service: exit 1 with AWS's code; nothing uploaded.
+        for (args, code_name) in [
+            (upload("web", &key_file), "EntityAlreadyExists"),
+            (upload("other", &other_key_file), "KeyPairMismatch"),
+            (upload("other", &cert_file), "MalformedCertificate"),
+        ] {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, _, err) = c.iamctl_on(2, &args);
+            assert_eq!(code, 1, "{err}");
+            assert!(err.contains(code_name), "{err}");
+            for l in &key_lines {
+                assert!(!err.contains(l), "an error printed the private key");
+            }
+        }
+        // Usage errors: exit 2 (no key, a key inline, no name).
+        for args in [
+            &[
+                "server-cert",
+                "upload",
+                "--name",
+                "x",
+                "--certificate-body-file",
+                cert_file.as_str(),
+            ][..],
+            &[
+                "server-cert",
+                "upload",
+                "--name",
+                "x",
+                "--certificate-body-file",
+                cert_file.as_str(),
+                "--private-key",
+                leaf.key.as_str(),
+            ][..],
+            &["server-cert", "get"][..],
+        ] {
+            let (code, _, err) = c.iamctl_on(3, args);
+            assert_eq!(code, 2, "{args:?}: {err}");
+        }
+        let list = ok(&mut c, 3, &["server-cert", "list"]);
+        assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+
+        // Rename and move through a follower; tag, untag, list the tags.
+        ok(
+            &mut c,
+            2,
+            &[
+                "server-cert",
+                "update",
+                "--name",
+                "web",
+                "--new-server-certificate-name",
+                "www",
+                "--new-path",
+                "/elb/",
+            ],
+        );
+        let got = ok(&mut c, 3, &["server-cert", "get", "--name", "www"]);
+        assert_eq!(
+            got["metadata"]["server_certificate_id"],
+            id.as_str(),
+            "{got}"
+        );
+        assert_eq!(got["metadata"]["path"], "/elb/", "{got}");
+        let (code, _, err) = c.iamctl_on(1, &["server-cert", "get", "--name", "web"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("NoSuchEntity"), "{err}");
+        ok(
+            &mut c,
+            1,
+            &["server-cert", "tag", "--name", "www", "--tag", "team=edge"],
+        );
+        ok(
+            &mut c,
+            2,
+            &["server-cert", "untag", "--name", "www", "--tag-key", "env"],
+        );
+        let tags = ok(&mut c, 3, &["server-cert", "list-tags", "--name", "www"]);
+        assert_eq!(
+            tags["items"],
+            serde_json::json!([{"key": "team", "value": "edge"}]),
+            "{tags}"
+        );
+
+        // Deleted through a follower; then it is gone.
+        ok(&mut c, 2, &["server-cert", "delete", "--name", "www"]);
+        let (code, _, err) = c.iamctl_on(1, &["server-cert", "delete", "--name", "www"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("NoSuchEntity"), "{err}");
+        let list = ok(&mut c, 3, &["server-cert", "list"]);
+        assert_eq!(list["items"], serde_json::json!([]), "{list}");
     })
     .await;
 }

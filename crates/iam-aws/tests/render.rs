@@ -582,6 +582,8 @@ mod details;
 mod providers;
 #[path = "render/service_linked_roles.rs"]
 mod service_linked_roles;
+#[path = "render/server_certs.rs"]
+mod server_certs;
 #[path = "render/signing_certs.rs"]
 mod signing_certs;
 #[path = "render/ssh_keys.rs"]

@@ -87,6 +87,10 @@ pub(crate) enum Noun {
     /// Signing certificates of IAM users (X.509, for request signing).
     #[command(subcommand)]
     SigningCert(crate::nouns::signing_cert::SigningCertCmd),
+    /// Server certificates (X.509 certificates with their private keys, for load balancers
+    /// and CloudFront).
+    #[command(subcommand)]
+    ServerCert(crate::nouns::server_cert::ServerCertCmd),
     /// The account password policy.
     #[command(subcommand)]
     PasswordPolicy(crate::nouns::password_policy::PasswordPolicyCmd),

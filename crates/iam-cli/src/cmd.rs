@@ -104,6 +104,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<u8> {
         Noun::OidcProvider(c) => crate::nouns::oidc_provider::run(&mut ctx, c).await,
         Noun::SshKey(c) => crate::nouns::ssh_key::run(&mut ctx, c).await,
         Noun::SigningCert(c) => crate::nouns::signing_cert::run(&mut ctx, c).await,
+        Noun::ServerCert(c) => crate::nouns::server_cert::run(&mut ctx, c).await,
         Noun::PasswordPolicy(c) => crate::nouns::password_policy::run(&mut ctx, c).await,
         Noun::CredentialReport(a) => crate::nouns::credential_report::run(&mut ctx, a).await,
         Noun::Group(c) => crate::nouns::group::run(&mut ctx, c).await,

@@ -149,6 +149,10 @@ error_codes! {
     InvalidCertificate => 400, InvalidArgument, false;
     /// The user already has this certificate.
     DuplicateCertificate => 400, AlreadyExists, false;
+    // Server certificates (UploadServerCertificate).
+    /// The private key does not belong to the certificate (its public part is not the
+    /// certificate's public key).
+    KeyPairMismatch => 400, InvalidArgument, false;
 }
 
 impl ErrorCode {
@@ -220,7 +224,7 @@ mod tests {
 
     #[test]
     fn every_code_parses_from_its_wire_string_and_nothing_else_does() {
-        assert_eq!(ErrorCode::ALL.len(), 47);
+        assert_eq!(ErrorCode::ALL.len(), 48);
         for code in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(code.as_str()), Some(*code));
         }

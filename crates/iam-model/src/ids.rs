@@ -51,6 +51,8 @@ pub enum IdPrefix {
     TemporaryAccessKey,
     /// An SSH public key (`APKA` + 16 characters, as AWS's `SSHPublicKeyId`).
     SshPublicKey,
+    /// A server certificate (`ASCA` + 17 characters, as AWS's `ServerCertificateId`).
+    ServerCertificate,
 }
 
 impl IdPrefix {
@@ -64,6 +66,7 @@ impl IdPrefix {
             Self::AccessKey => "AKIA",
             Self::TemporaryAccessKey => "ASIA",
             Self::SshPublicKey => "APKA",
+            Self::ServerCertificate => "ASCA",
         }
     }
 }

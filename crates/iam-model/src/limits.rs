@@ -52,6 +52,9 @@ pub const POLICY_VERSIONS_MAX: usize = 5;
 pub const ROLES_PER_INSTANCE_PROFILE_MAX: usize = 1;
 /// OpenID Connect providers per account (AWS's default quota, fixed in iamd).
 pub const OIDC_PROVIDERS_PER_ACCOUNT_MAX: u64 = 100;
+/// Server certificates per account (AWS's `ServerCertificatesPerAccount` default quota,
+/// fixed in iamd).
+pub const SERVER_CERTIFICATES_PER_ACCOUNT_MAX: u64 = 20;
 /// Client ids (audiences) of one OpenID Connect provider.
 pub const CLIENT_IDS_PER_OIDC_PROVIDER_MAX: usize = 100;
 /// Server certificate thumbprints of one OpenID Connect provider.

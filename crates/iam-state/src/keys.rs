@@ -22,6 +22,7 @@
 //! | `umfa/{a}/{user}/{device}` | empty: MFA devices enabled for a user |
 //! | `ssh/{a}/{user}/{key id}` | [`crate::ops::ssh_keys::SshPublicKey`]: a user's SSH public keys |
 //! | `cert/{a}/{user}/{certificate id}` | [`crate::ops::signing_certs::SigningCertificate`]: a user's signing certificates |
+//! | `scert/{a}/{name}` | [`crate::ops::server_certs::StoredServerCertificate`]: a server certificate (its private key sealed) |
 //! | `oidc/{a}/{url}` | [`crate::ops::oidc_providers::OidcProvider`] (`url`: the provider's URL without `https://`, exactly as given; it may hold `/`) |
 //! | `slrtask/{a}` | [`crate::ops::roles::service_linked::DeletionTasks`]: the account's most recent service-linked role deletion tasks (from release 5) |
 //! | `pwpol/{a}` | the account password policy |
@@ -192,6 +193,11 @@ pub fn user_signing_certs_prefix(account: &str, user: &str) -> Vec<u8> {
 /// The service-linked role deletion tasks of an account (one record, bounded).
 pub fn service_linked_role_tasks(account: &str) -> Vec<u8> {
     k(&["slrtask", account])
+}
+
+/// A server certificate, by its name (lowercased: unique case-insensitively).
+pub fn server_cert(account: &str, name: &str) -> Vec<u8> {
+    k(&["scert", account, &name_key(name)])
 }
 
 /// An OpenID Connect provider, by its URL without `https://` (case and all: a provider's

@@ -55,6 +55,8 @@ pub const AWS_POLICY_RULES: u32 = 5;
 /// variants and query; from it, the refusals that protect a service-linked role from the
 /// ordinary role operations and keep `CreateRole` off the `/aws-service-role/` path).
 pub const SERVICE_LINKED_ROLES: u32 = 5;
+/// The release that brought server certificates (`ops::server_certs`: new op variants).
+pub const SERVER_CERTIFICATES: u32 = 5;
 
 /// The release a cluster runs at before any upgrade was finalized.
 pub const FIRST: u32 = 1;

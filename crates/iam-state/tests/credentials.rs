@@ -287,6 +287,8 @@ mod mfa_tags_tests;
 mod mfa_tests;
 #[path = "credentials/oidc_providers.rs"]
 mod oidc_providers_tests;
+#[path = "credentials/server_certs.rs"]
+mod server_certs_tests;
 #[path = "credentials/signing_certs.rs"]
 mod signing_certs_tests;
 #[path = "credentials/ssh_keys.rs"]

@@ -32,6 +32,7 @@ const ROOT_KEY: &str = "AKIAROOTROOTROOT0001";
 const POLICY: &str = "arn:aws:iam::123456789012:policy/pol/ReadOnly";
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice-phone";
 const OIDC: &str = "arn:aws:iam::123456789012:oidc-provider/idp.example.com/tenant";
+const SCERT: &str = "arn:aws:iam::123456789012:server-certificate/cdn/Edge";
 
 struct TestEnv {
     next: u64,
@@ -185,6 +186,23 @@ impl World {
         writes
             .ops
             .insert(keys::access_key(ROOT_KEY), Some(encode(&root_key)));
+        // A server certificate (tag cdn=edge), stored as an upload stores it (an upload needs
+        // a real certificate and key, which the target mapping never reads).
+        let cert = iam_state::ops::server_certs::StoredServerCertificate {
+            path: "/cdn/".into(),
+            server_certificate_name: "Edge".into(),
+            server_certificate_id: "ASCA00000000000000001".into(),
+            arn: SCERT.into(),
+            upload_ms: 1,
+            expiration_ms: 2,
+            certificate_body: "-----BEGIN CERTIFICATE-----".into(),
+            certificate_chain: None,
+            sealed_private_key: "sealed".into(),
+            tags: vec![tag("cdn", "edge")],
+        };
+        writes
+            .ops
+            .insert(keys::server_cert(A, "Edge"), Some(encode(&cert)));
         w.s.commit(writes);
         w
     }

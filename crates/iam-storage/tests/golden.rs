@@ -236,6 +236,7 @@ fn samples() -> Vec<(String, Sample)> {
         ),
         ops_of::<iam_state::ops::ssh_keys::SshKeyOp>(&mut tracer, &traced, "SshKey"),
         ops_of::<iam_state::ops::signing_certs::SigningCertOp>(&mut tracer, &traced, "SigningCert"),
+        ops_of::<iam_state::ops::server_certs::ServerCertOp>(&mut tracer, &traced, "ServerCert"),
     ];
     // Every `Op` variant's operations are listed above.
     let _: Vec<Op> = variants(&mut tracer, &traced);

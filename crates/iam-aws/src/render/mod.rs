@@ -19,6 +19,7 @@ mod details;
 mod policies;
 mod principals;
 mod providers;
+mod server_certs;
 mod signing_certs;
 mod ssh_keys;
 pub(crate) mod sts;
@@ -92,6 +93,7 @@ pub fn result_body(action: &str, answer: &Answer) -> Result<Option<String>, AwsE
                 || ssh_keys::body(&mut x, action, v)?
                 || signing_certs::body(&mut x, action, v)?
                 || details::body(&mut x, action, v)?
+                || server_certs::body(&mut x, action, v)?
         }
         Answer::Simulation(page) => {
             x.page("EvaluationResults", page, credentials::evaluation);

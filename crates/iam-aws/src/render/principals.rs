@@ -91,7 +91,8 @@ pub(super) fn body(x: &mut Xml, action: &str, v: &Value) -> Result<bool, AwsErro
         | "ListInstanceProfileTags"
         | "ListPolicyTags"
         | "ListMFADeviceTags"
-        | "ListOpenIDConnectProviderTags" => {
+        | "ListOpenIDConnectProviderTags"
+        | "ListServerCertificateTags" => {
             let p: Page<Tag> = read(action, v)?;
             x.tags(&p.items).paging(p.is_truncated, p.marker.as_deref());
         }

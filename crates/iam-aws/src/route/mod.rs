@@ -11,6 +11,7 @@ mod credentials;
 mod policies;
 mod principals;
 mod providers;
+mod server_certs;
 mod signing_certs;
 mod simulate;
 mod ssh_keys;
@@ -146,7 +147,10 @@ pub fn route_as(account: &str, caller: Caller<'_>, params: &Params) -> Result<Ca
                             Some(call) => Some(call),
                             None => match signing_certs::route(&cx, action)? {
                                 Some(call) => Some(call),
-                                None => simulate::route(&cx, action)?,
+                                None => match server_certs::route(&cx, action)? {
+                                    Some(call) => Some(call),
+                                    None => simulate::route(&cx, action)?,
+                                },
                             },
                         },
                     },
@@ -221,6 +225,10 @@ pub const SUPPORTED: &[&str] = &[
     // signing certificates
     "UploadSigningCertificate", "ListSigningCertificates", "UpdateSigningCertificate",
     "DeleteSigningCertificate",
+    // server certificates
+    "UploadServerCertificate", "GetServerCertificate", "ListServerCertificates",
+    "UpdateServerCertificate", "DeleteServerCertificate", "TagServerCertificate",
+    "UntagServerCertificate", "ListServerCertificateTags",
     // account
     "CreateAccountAlias", "DeleteAccountAlias", "ListAccountAliases",
     "UpdateAccountPasswordPolicy", "GetAccountPasswordPolicy", "DeleteAccountPasswordPolicy",

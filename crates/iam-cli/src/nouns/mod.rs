@@ -21,6 +21,7 @@ pub(crate) mod password_policy;
 pub(crate) mod policy;
 pub(crate) mod quota;
 pub(crate) mod role;
+pub(crate) mod server_cert;
 pub(crate) mod signing_cert;
 pub(crate) mod simulate;
 pub(crate) mod snapshot;

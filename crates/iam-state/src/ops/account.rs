@@ -234,8 +234,11 @@ pub fn summary(txn: &Txn<'_>, a: &str) -> BTreeMap<&'static str, u64> {
         ("PoliciesQuota", q(QuotaKind::Policies)),
         ("InstanceProfiles", c(Counter::InstanceProfiles)),
         ("InstanceProfilesQuota", q(QuotaKind::InstanceProfiles)),
-        ("ServerCertificates", 0),
-        ("ServerCertificatesQuota", 20),
+        ("ServerCertificates", c(Counter::ServerCertificates)),
+        (
+            "ServerCertificatesQuota",
+            fixed::SERVER_CERTIFICATES_PER_ACCOUNT_MAX,
+        ),
         ("MFADevices", c(Counter::MfaDevices)),
         ("MFADevicesInUse", c(Counter::MfaDevicesInUse)),
         ("Providers", c(Counter::OidcProviders)),

@@ -121,6 +121,8 @@ pub enum Counter {
     PolicyVersions,
     /// OpenID Connect providers.
     OidcProviders,
+    /// Server certificates.
+    ServerCertificates,
 }
 
 impl Counter {
@@ -135,6 +137,7 @@ impl Counter {
             Self::MfaDevicesInUse => "mfa-devices-in-use",
             Self::PolicyVersions => "policy-versions",
             Self::OidcProviders => "oidc-providers",
+            Self::ServerCertificates => "server-certificates",
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod paging;
 pub mod policies;
 pub mod quotas;
 pub mod roles;
+pub mod server_certs;
 pub mod signing_certs;
 pub mod ssh_keys;
 pub mod target;
@@ -104,6 +105,9 @@ pub enum Op {
     /// Signing certificates (from release [`crate::release::SIGNING_CERTIFICATES`]; added
     /// last).
     SigningCert(signing_certs::SigningCertOp),
+    /// Server certificates (from release [`crate::release::SERVER_CERTIFICATES`]; added
+    /// last).
+    ServerCert(server_certs::ServerCertOp),
 }
 
 impl Op {
@@ -134,6 +138,7 @@ impl Op {
             Self::OidcProvider(o) => o.name(),
             Self::SshKey(o) => o.name(),
             Self::SigningCert(o) => o.name(),
+            Self::ServerCert(o) => o.name(),
         }
     }
 
@@ -152,6 +157,7 @@ impl Op {
             Self::OidcProvider(o) => o.prepare(env),
             Self::SshKey(o) => o.prepare(env),
             Self::SigningCert(o) => o.prepare(env),
+            Self::ServerCert(o) => o.prepare(env),
         }
     }
 
@@ -170,6 +176,7 @@ impl Op {
             Self::OidcProvider(o) => oidc_providers::apply(cx, o),
             Self::SshKey(o) => ssh_keys::apply(cx, o),
             Self::SigningCert(o) => signing_certs::apply(cx, o),
+            Self::ServerCert(o) => server_certs::apply(cx, o),
         }
     }
 }
@@ -198,6 +205,7 @@ op_from!(
     OidcProvider(oidc_providers::OidcProviderOp),
     SshKey(ssh_keys::SshKeyOp),
     SigningCert(signing_certs::SigningCertOp),
+    ServerCert(server_certs::ServerCertOp),
 );
 
 macro_rules! q_from {
@@ -225,6 +233,7 @@ q_from!(
     OidcProvider(oidc_providers::OidcProviderQuery),
     SshKey(ssh_keys::SshKeyQuery),
     SigningCert(signing_certs::SigningCertQuery),
+    ServerCert(server_certs::ServerCertQuery),
 );
 
 impl Query {
@@ -284,6 +293,8 @@ pub enum Q {
     SshKey(ssh_keys::SshKeyQuery),
     /// Signing certificates.
     SigningCert(signing_certs::SigningCertQuery),
+    /// Server certificates.
+    ServerCert(server_certs::ServerCertQuery),
 }
 
 impl Query {
@@ -313,6 +324,7 @@ impl Query {
                 Q::OidcProvider(q) => q.name(),
                 Q::SshKey(q) => q.name(),
                 Q::SigningCert(q) => q.name(),
+                Q::ServerCert(q) => q.name(),
             },
         }
     }
@@ -341,6 +353,7 @@ impl Query {
                     Q::OidcProvider(q) => oidc_providers::query(state, account, q),
                     Q::SshKey(q) => ssh_keys::query(state, account, q),
                     Q::SigningCert(q) => signing_certs::query(state, account, q),
+                    Q::ServerCert(q) => server_certs::query(state, account, q),
                 }
             }
         }

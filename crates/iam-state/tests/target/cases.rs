@@ -378,6 +378,34 @@ pub(super) fn command_cases(w: &World) -> Vec<CommandCase> {
             OIDC,
             json!({"OidcProvider": {"Untag": {"provider_arn": OIDC, "tag_keys": ["env"]}}}),
         ),
+        // Server certificates: the new one by its path and name; the others by their
+        // stored path and name.
+        tagged(
+            "iam:UploadServerCertificate",
+            &iam("server-certificate/cf/New"),
+            json!({"ServerCert": {"Upload": {"server_certificate_name": "New", "path": "/cf/",
+                "certificate_body": "-----BEGIN CERTIFICATE-----", "tags": tags}}}),
+        ),
+        c(
+            "iam:UpdateServerCertificate",
+            SCERT,
+            json!({"ServerCert": {"Update": {"server_certificate_name": "edge", "new_path": "/cdn/"}}}),
+        ),
+        c(
+            "iam:DeleteServerCertificate",
+            SCERT,
+            json!({"ServerCert": {"Delete": {"server_certificate_name": "EDGE"}}}),
+        ),
+        tagged(
+            "iam:TagServerCertificate",
+            SCERT,
+            json!({"ServerCert": {"Tag": {"server_certificate_name": "Edge", "tags": tags}}}),
+        ),
+        c(
+            "iam:UntagServerCertificate",
+            SCERT,
+            json!({"ServerCert": {"Untag": {"server_certificate_name": "Edge", "tag_keys": ["env"]}}}),
+        ),
         // Account settings.
         c(
             "iam:CreateAccountAlias",
@@ -506,7 +534,7 @@ fn every_command_family_maps_as_documented() {
         assert_eq!(t.request_tags, tags, "{name}");
         assert_eq!(t.action.split_once(':').map(|(_, n)| n), Some(name));
     }
-    assert_eq!(families.len(), 13, "one case at least per op family");
+    assert_eq!(families.len(), 14, "one case at least per op family");
     let t = command_target(
         &w.s,
         &Command::SandboxReset {
@@ -688,6 +716,21 @@ pub(super) fn query_cases(w: &World) -> Vec<(Q, String, String)> {
             json!({"Mfa": {"ListTags": {"serial_number": SERIAL}}}),
         ),
         qc(
+            "iam:GetServerCertificate",
+            SCERT,
+            json!({"ServerCert": {"Get": {"server_certificate_name": "edge"}}}),
+        ),
+        qc(
+            "iam:ListServerCertificates",
+            &iam("server-certificate/cdn/*"),
+            json!({"ServerCert": {"List": {"path_prefix": "/cdn/"}}}),
+        ),
+        qc(
+            "iam:ListServerCertificateTags",
+            SCERT,
+            json!({"ServerCert": {"ListTags": {"server_certificate_name": "Edge"}}}),
+        ),
+        qc(
             "iam:GetOpenIDConnectProvider",
             OIDC,
             json!({"OidcProvider": {"Get": {"provider_arn": OIDC}}}),
@@ -786,7 +829,7 @@ fn every_query_family_maps_as_documented() {
         assert!(t.request_tags.is_empty());
         assert_eq!(t.action.split_once(':').map(|(_, n)| n), Some(query.name()));
     }
-    assert_eq!(families.len(), 14, "one case at least per query family");
+    assert_eq!(families.len(), 15, "one case at least per query family");
 }
 
 #[test]

@@ -20,6 +20,8 @@ const PROFILE: &[&str] = &["aws:ResourceTag/site"];
 const DEVICE: &[&str] = &["aws:ResourceTag/device"];
 /// OpenID Connect provider idp.example.com/tenant (idp=corp).
 const IDP: &[&str] = &["aws:ResourceTag/idp"];
+/// Server certificate Edge (cdn=edge).
+const CERT: &[&str] = &["aws:ResourceTag/cdn"];
 const PB: &str = "iam:PermissionsBoundary";
 const ARN: &str = "iam:PolicyARN";
 const KEYS: &str = "aws:TagKeys";
@@ -125,6 +127,13 @@ fn expected(action: &str) -> Vec<&'static str> {
         | "GetOpenIDConnectProvider"
         | "ListOpenIDConnectProviderTags" => IDP.to_vec(),
         "UntagOpenIDConnectProvider" => with(IDP, &[KEYS]),
+        // Server certificates (server-certificate*: aws:ResourceTag).
+        "UpdateServerCertificate"
+        | "DeleteServerCertificate"
+        | "TagServerCertificate"
+        | "GetServerCertificate"
+        | "ListServerCertificateTags" => CERT.to_vec(),
+        "UntagServerCertificate" => with(CERT, &[KEYS]),
         // Creations (no resource yet; no boundary in these cases), groups, lists, account
         // settings, and iamd's own actions.
         _ => vec![],

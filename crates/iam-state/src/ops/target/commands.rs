@@ -12,6 +12,7 @@ use crate::ops::oidc_providers::OidcProviderOp;
 use crate::ops::policies::PolicyOp;
 use crate::ops::quotas::QuotaOp;
 use crate::ops::roles::{service_linked, RoleOp};
+use crate::ops::server_certs::ServerCertOp;
 use crate::ops::signing_certs::SigningCertOp;
 use crate::ops::ssh_keys::SshKeyOp;
 use crate::ops::users::UserOp;
@@ -32,6 +33,7 @@ pub(super) fn facts<'o>(s: &Scope<'_>, op: &'o Op) -> Facts<'o> {
         Op::OidcProvider(o) => oidc_provider(s, o),
         Op::SshKey(o) => Facts::of(ssh_key(s, o)),
         Op::SigningCert(o) => Facts::of(signing_cert(s, o)),
+        Op::ServerCert(o) => server_cert(s, o),
     }
 }
 
@@ -229,6 +231,46 @@ fn ssh_key(s: &Scope<'_>, op: &SshKeyOp) -> Resource {
 /// A signing certificate op acts on its user.
 fn signing_cert(s: &Scope<'_>, op: &SigningCertOp) -> Resource {
     s.key_resource(KeyOwner::named(op.user_name()))
+}
+
+/// A server certificate op acts on the certificate's ARN (the new one, for an upload; both,
+/// for a move or rename).
+fn server_cert<'o>(s: &Scope<'_>, op: &'o ServerCertOp) -> Facts<'o> {
+    match op {
+        ServerCertOp::Upload {
+            server_certificate_name,
+            path,
+            tags,
+            ..
+        } => Facts::on(s.arn("server-certificate", path, server_certificate_name)).tagging(tags),
+        ServerCertOp::Tag {
+            server_certificate_name,
+            tags,
+        } => Facts::of(s.server_cert(server_certificate_name)).tagging(tags),
+        ServerCertOp::Untag {
+            server_certificate_name,
+            tag_keys,
+        } => Facts::of(s.server_cert(server_certificate_name)).untagging(tag_keys),
+        ServerCertOp::Update {
+            server_certificate_name,
+            new_path,
+            new_server_certificate_name,
+        } => {
+            let place = s.server_cert_place(server_certificate_name);
+            let place = place.as_ref().map(|(p, n)| (p.as_str(), n.as_str()));
+            let moved = s.moved(
+                "server-certificate",
+                place,
+                server_certificate_name,
+                new_server_certificate_name.as_deref(),
+                new_path.as_deref(),
+            );
+            Facts::of(s.server_cert(server_certificate_name)).also(moved)
+        }
+        ServerCertOp::Delete {
+            server_certificate_name,
+        } => Facts::of(s.server_cert(server_certificate_name)),
+    }
 }
 
 fn login_profile(s: &Scope<'_>, op: &LoginProfileOp) -> Resource {

@@ -12,6 +12,7 @@ use crate::ops::oidc_providers::OidcProviderQuery;
 use crate::ops::policies::PolicyQuery;
 use crate::ops::quotas::QuotaQuery;
 use crate::ops::roles::{service_linked, RoleQuery};
+use crate::ops::server_certs::ServerCertQuery;
 use crate::ops::users::UserQuery;
 use crate::ops::Q;
 
@@ -57,6 +58,18 @@ pub(super) fn resource(s: &Scope<'_>, q: &Q) -> Resource {
                 s.mfa_owner(user_name)
             }
             MfaQuery::ListTags { serial_number, .. } => s.mfa_device(serial_number),
+        },
+        Q::ServerCert(q) => match q {
+            ServerCertQuery::Get {
+                server_certificate_name,
+            }
+            | ServerCertQuery::ListTags {
+                server_certificate_name,
+                ..
+            } => s.server_cert(server_certificate_name),
+            ServerCertQuery::List { path_prefix, .. } => {
+                s.listing("server-certificate", path_prefix)
+            }
         },
         Q::OidcProvider(q) => match q {
             OidcProviderQuery::Get { provider_arn }

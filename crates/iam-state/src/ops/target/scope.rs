@@ -4,7 +4,9 @@
 use super::KeyOwner;
 use crate::keys::{self, EntityKind};
 use crate::ops::policies::policy_name_from_arn;
-use crate::ops::{access_keys, groups, instance_profiles, mfa, oidc_providers, roles, users};
+use crate::ops::{
+    access_keys, groups, instance_profiles, mfa, oidc_providers, roles, server_certs, users,
+};
 use crate::store::{StateRead, Txn};
 use iam_model::{arn, ManagedPolicy, Tag};
 
@@ -221,6 +223,28 @@ impl<'a> Scope<'a> {
     /// and the URL without its `https://`.
     pub(super) fn new_oidc_provider(&self, url: &str) -> String {
         oidc_providers::arn(self.account, url.strip_prefix("https://").unwrap_or(url))
+    }
+
+    /// A server certificate by name (with its stored path, name and tags when it exists).
+    pub(super) fn server_cert(&self, name: &str) -> Resource {
+        let found = server_certs::stored(self.txn.base(), self.account, name);
+        Resource {
+            arn: self.arn_of(
+                "server-certificate",
+                found
+                    .as_ref()
+                    .map(|c| (c.path.as_str(), c.server_certificate_name.as_str())),
+                name,
+            ),
+            tags: found.map(|c| c.tags).unwrap_or_default(),
+            ..Resource::default()
+        }
+    }
+
+    /// The stored path and name of a server certificate, if it exists.
+    pub(super) fn server_cert_place(&self, name: &str) -> Option<(String, String)> {
+        server_certs::stored(self.txn.base(), self.account, name)
+            .map(|c| (c.path, c.server_certificate_name))
     }
 
     /// A user, group or role that a policy op names.
