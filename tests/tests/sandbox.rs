@@ -28,7 +28,30 @@ impl Drop for Dev {
 }
 
 fn aws(url: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new("aws")
+    aws_as(url, args, None)
+}
+
+/// `aws` with made-up keys, or with the profile of `credentials` (the operator root's file
+/// `iamd dev` writes).
+fn aws_as(
+    url: &str,
+    args: &[&str],
+    credentials: Option<&std::path::Path>,
+) -> (i32, String, String) {
+    let mut cmd = Command::new("aws");
+    match credentials {
+        Some(file) => {
+            cmd.env("AWS_SHARED_CREDENTIALS_FILE", file)
+                .env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY");
+        }
+        None => {
+            cmd.env("AWS_ACCESS_KEY_ID", "AKIAANYTHINGATALL000")
+                .env("AWS_SECRET_ACCESS_KEY", "whatever")
+                .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+        }
+    }
+    let out = cmd
         .args([
             "--endpoint-url",
             url,
@@ -38,10 +61,7 @@ fn aws(url: &str, args: &[&str]) -> (i32, String, String) {
             "json",
         ])
         .args(args)
-        .env("AWS_ACCESS_KEY_ID", "AKIAANYTHINGATALL000")
-        .env("AWS_SECRET_ACCESS_KEY", "whatever")
         .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .output()
         .expect("run aws");
     (
@@ -157,7 +177,7 @@ fn aws_ok(url: &str, args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn made_up_keys_act_as_an_administrator_user_that_can_assume_roles() {
-    let (dev, _dir, http) = start();
+    let (dev, dir, http) = start();
     let sandbox_arn = "arn:aws:iam::123456789012:user/sandbox";
     // Who am I: the sandbox user, on every node.
     for url in &http {
@@ -171,24 +191,48 @@ fn made_up_keys_act_as_an_administrator_user_that_can_assume_roles() {
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
     let role = aws_ok(
         &http[0],
-        &["iam", "create-role", "--role-name", "app", "--assume-role-policy-document", trust],
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "app",
+            "--assume-role-policy-document",
+            trust,
+        ],
     );
     let role_arn = role["Role"]["Arn"].as_str().unwrap().to_owned();
     let session = aws_ok(
         &http[2],
-        &["sts", "assume-role", "--role-arn", &role_arn, "--role-session-name", "suite"],
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            &role_arn,
+            "--role-session-name",
+            "suite",
+        ],
     );
     assert_eq!(
-        session["AssumedRoleUser"]["Arn"],
-        "arn:aws:sts::123456789012:assumed-role/app/suite",
+        session["AssumedRoleUser"]["Arn"], "arn:aws:sts::123456789012:assumed-role/app/suite",
         "{session}"
     );
-    // Deleting the sandbox user leaves made-up keys without an identity, saying so.
-    aws_ok(
-        &http[0],
-        &["iam", "delete-user-policy", "--user-name", "sandbox", "--policy-name", "AdministratorAccess"],
-    );
-    aws_ok(&http[0], &["iam", "delete-user", "--user-name", "sandbox"]);
+    // The account root deletes the sandbox user (the user itself would lose its rights
+    // with its policy): made-up keys are then no identity, saying so.
+    let root = dir.path().join("credentials");
+    for args in [
+        &[
+            "iam",
+            "delete-user-policy",
+            "--user-name",
+            "sandbox",
+            "--policy-name",
+            "AdministratorAccess",
+        ][..],
+        &["iam", "delete-user", "--user-name", "sandbox"][..],
+    ] {
+        let (code, _, err) = aws_as(&http[0], args, Some(&root));
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
     let (code, _, err) = aws(&http[0], &["iam", "create-user", "--user-name", "late"]);
     assert_ne!(code, 0);
     assert!(

@@ -580,10 +580,10 @@ fn a_result_of_the_wrong_shape_is_an_error_not_a_response_missing_elements() {
 mod details;
 #[path = "render/providers.rs"]
 mod providers;
-#[path = "render/service_linked_roles.rs"]
-mod service_linked_roles;
 #[path = "render/server_certs.rs"]
 mod server_certs;
+#[path = "render/service_linked_roles.rs"]
+mod service_linked_roles;
 #[path = "render/signing_certs.rs"]
 mod signing_certs;
 #[path = "render/ssh_keys.rs"]

@@ -298,7 +298,10 @@ impl Env for NodeEnv {
 fn input_error(e: &IamError) -> bool {
     matches!(
         e.code,
-        ErrorCode::ValidationError | ErrorCode::MalformedPolicyDocument
+        ErrorCode::ValidationError
+            | ErrorCode::MalformedPolicyDocument
+            | ErrorCode::MalformedCertificate
+            | ErrorCode::KeyPairMismatch
     )
 }
 

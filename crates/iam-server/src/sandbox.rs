@@ -13,32 +13,39 @@ use crate::api::ApiState;
 use iam_state::keys::EntityKind;
 use iam_state::ops::policies::PolicyOp;
 use iam_state::ops::users::UserOp;
-use iam_state::Txn;
 use iam_state::Command;
+use iam_state::Txn;
 use iam_storage::StateView;
 
 /// The sandbox account (AWS's documentation account).
-pub use crate::config::SANDBOX_ACCOUNT as ACCOUNT;
+pub(crate) use crate::config::SANDBOX_ACCOUNT as ACCOUNT;
 
 /// The user made-up credentials act as.
-pub const USER: &str = "sandbox";
+pub(crate) const USER: &str = "sandbox";
 
 /// Its inline policy's name and document.
-pub const POLICY_NAME: &str = "AdministratorAccess";
+pub(crate) const POLICY_NAME: &str = "AdministratorAccess";
 const POLICY: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 /// The sandbox user as this node's state has it, if it exists.
-pub fn user(view: &StateView) -> Option<iam_model::User> {
+pub(crate) fn user(view: &StateView) -> Option<iam_model::User> {
     iam_state::ops::users::load(&Txn::new(view), ACCOUNT, USER).ok()
 }
 
-/// Creates the sandbox user with its policy unless it exists. `token`: a request token
-/// prefix unique to this attempt (a retry with the same prefix replays the first result).
+/// Creates the sandbox user with its policy unless this node's state (which must include
+/// every commit: bootstrap checks) has it. `token`: a request token prefix unique to this
+/// attempt (a retry with the same prefix replays the first result).
 pub(crate) async fn ensure_user(s: &ApiState, token: &str) -> Result<(), String> {
     if user(&s.view).is_some() {
         return Ok(());
     }
+    create_user(s, token).await
+}
+
+/// Creates the sandbox user (an existing one is kept) and gives it its policy, whatever
+/// this node's state holds yet (after a reset it may still show the user the reset wiped).
+pub(crate) async fn create_user(s: &ApiState, token: &str) -> Result<(), String> {
     let create = Command::in_account(
         ACCOUNT,
         UserOp::Create {

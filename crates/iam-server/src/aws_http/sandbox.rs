@@ -124,7 +124,13 @@ async fn reset(s: ApiState, headers: HeaderMap) -> Response {
     };
     // The reset's own log index makes this attempt's request tokens unique.
     let token = format!("iamd-sandbox-reset-{index}");
-    match crate::sandbox::ensure_user(&s, &token).await {
+    let ensured = match crate::sandbox::create_user(&s, &token).await {
+        // Answer once this node has applied it: the next request here authenticates
+        // against this node's state.
+        Ok(()) => s.read_linearizable().await.map(drop).map_err(|e| e.message),
+        Err(e) => Err(e),
+    };
+    match ensured {
         Ok(()) => (
             StatusCode::OK,
             format!("{{\"reset\":true,\"log_index\":{index}}}\n"),
