@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from iamd_cluster import CONFIG, URLS, eventually, expect_error, on
+from iamd_cluster import CONFIG, URLS, eventually, expect_error, on, until
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
 DAY = datetime.timedelta(days=1)
@@ -32,19 +32,6 @@ CLEAR = serialization.NoEncryption()
 UPLOADED_KEYS = []
 
 
-def until(f, ok, what, seconds=10):
-    """f() once ok(f()) holds (a write through one node reaches another a moment later)."""
-    deadline = time.time() + seconds
-    while True:
-        try:
-            v = f()
-        except ClientError as e:
-            v = e.response["Error"]["Code"]
-        else:
-            if ok(v):
-                return v
-        assert time.time() < deadline, f"{what}: still {v}"
-        time.sleep(0.2)
 
 
 def name(cn):

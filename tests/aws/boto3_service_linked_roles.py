@@ -15,25 +15,13 @@ import time
 import boto3
 from botocore.exceptions import ClientError
 
-from iamd_cluster import CONFIG, URLS, eventually, expect_error, on
+from iamd_cluster import CONFIG, URLS, eventually, expect_error, on, until
 
 AUTOSCALING = "autoscaling.amazonaws.com"
 NAME = "AWSServiceRoleForAutoScaling"
 PATH = f"/aws-service-role/{AUTOSCALING}/"
 
 
-def until(f, ok, what, seconds=10):
-    """f() once ok(f()) holds (a write through one node reaches another a moment later)."""
-    deadline = time.time() + seconds
-    while True:
-        try:
-            v = f()
-        except ClientError as e:
-            v = e.response["Error"]["Code"]
-        if ok(v):
-            return v
-        assert time.time() < deadline, f"{what}: still {v}"
-        time.sleep(0.2)
 
 
 def as_dict(document):

@@ -55,3 +55,23 @@ def eventually(f, what, seconds=10):
             if time.time() > deadline:
                 raise AssertionError(f"{what}: still {e.response['Error']['Code']}") from e
             time.sleep(0.2)
+
+
+def until(f, ok, what, seconds=10):
+    """f()'s value (or its error code) once ok() holds for it: a write through one node
+    reaches another a moment later. An ok() that cannot judge a value (an error code where
+    it expects a response) counts as not yet."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            v = f()
+        except ClientError as e:
+            v = e.response["Error"]["Code"]
+        try:
+            done = ok(v)
+        except (TypeError, KeyError, IndexError, AttributeError):
+            done = False
+        if done:
+            return v
+        assert time.time() < deadline, f"{what}: still {v}"
+        time.sleep(0.2)
