@@ -39,7 +39,7 @@
 //! | `sys/keyring` | [`crate::system::TokenKeyRing`]: the STS token keys, sealed |
 //! | `sys/release` | the release the cluster runs at (decimal; absent: 1; see [`crate::release`]) |
 //! | `evt/{index:020}/{position:010}` | [`crate::events::Event`]: the change the request at that position of that log entry made (the event history, before release 5) |
-//! | `evt/{index:020}` | `{"events": [Event…]}`: the changes the requests of that log entry made, in order (the event history, from release 5) |
+//! | `evt/{index:020}` | `[[time, account, principal, access key id, source IP, request id, action, [resources]]…]`: the changes the requests of that log entry made, in order (the event history, from release 5; the first release-5 builds wrote `{"events": [Event…]}`, still read) |
 //! | `evtn` | how many events the history holds |
 //! | `evto` | the time (ms) of the oldest event the history holds, where known (from release 4) |
 

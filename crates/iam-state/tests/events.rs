@@ -220,14 +220,25 @@ fn events(s: &MemStore) -> (Vec<Value>, Option<Vec<u8>>, Option<Vec<u8>>) {
     for (key, value) in s.scan(b"evt/", None, usize::MAX) {
         let value: Value = serde_json::from_slice(&value).unwrap();
         if key.len() == "evt/".len() + 20 {
-            let events = value["events"].as_array().expect("an entry's events");
+            let index: u64 = std::str::from_utf8(&key[4..]).unwrap().parse().unwrap();
+            let events = value.as_array().expect("an entry's events, compact");
             assert!(!events.is_empty(), "an entry's record holds events");
-            all.extend(events.iter().cloned());
+            all.extend(events.iter().map(|e| named(index, e)));
         } else {
             all.push(value);
         }
     }
     (all, s.get(b"evtn"), s.get(b"evto"))
+}
+
+/// An event of an entry's compact record (`[time, account, principal, access key id,
+/// source IP, request id, action, [resources]]`) as the object a one-event record holds.
+fn named(index: u64, e: &Value) -> Value {
+    serde_json::json!({
+        "index": index, "time_ms": e[0], "account": e[1], "principal": e[2],
+        "access_key_id": e[3], "source_ip": e[4], "request_id": e[5], "action": e[6],
+        "resources": e[7],
+    })
 }
 
 fn finalize(release: u32) -> Request {
@@ -326,7 +337,7 @@ fn every_release_prunes_exactly_what_reading_the_history_does() {
             .filter(|(k, v)| {
                 let index: u64 = String::from_utf8_lossy(&k[4..]).parse().unwrap();
                 let v: Value = serde_json::from_slice(v).unwrap();
-                v["events"].as_array().unwrap().len() < sizes[&index]
+                v.as_array().unwrap().len() < sizes[&index]
             })
             .count();
         if i == 125 {
@@ -349,19 +360,22 @@ fn every_release_prunes_exactly_what_reading_the_history_does() {
     );
 }
 
-/// Records as release 2–4 builds write them (one event each, `evt/{index}/{position}`) and
-/// as release 5 builds do (an entry's events, `evt/{index}`), byte for byte: a history
-/// holding both reads as one, newest first, and pruning drops across both, keeping the
-/// part of an entry's record that is not due.
+/// Records as release 2–4 builds write them (one event each, `evt/{index}/{position}`), as
+/// the first release 5 builds did (an entry's events as objects, `evt/{index}`) and as
+/// release 5 builds do now (an entry's events as arrays), byte for byte: a history holding
+/// all three reads as one, newest first, and pruning drops across them, keeping the part of
+/// an entry's record that is not due (rewritten in the compact form).
 #[test]
 fn records_of_both_layouts_read_as_one_history() {
     use iam_state::StateRead;
     const OLD: &str = r#"{"index":3,"time_ms":1000,"account":"123456789012","principal":"arn:old","access_key_id":"AKIAOLD","source_ip":"192.0.2.1","request_id":"r-old","action":"iam:CreateUser","resources":["arn:aws:iam::123456789012:user/old"]}"#;
     const NEW: &str = r#"{"events":[{"index":4,"time_ms":2000,"account":"123456789012","principal":"arn:new1","access_key_id":"AKIANEW","source_ip":"2001:db8::1","request_id":"r-1","action":"iam:TagUser","resources":[]},{"index":4,"time_ms":2001,"account":"123456789012","principal":"arn:new2","access_key_id":"","source_ip":"","request_id":"r-2","action":"iam:DeleteUser","resources":["arn:aws:iam::123456789012:user/x"]}]}"#;
+    const COMPACT: &str = r#"[[2002,"123456789012","arn:new3","AKIANEW3","198.51.100.7","r-3","iam:UntagUser",["arn:aws:iam::123456789012:user/y"]]]"#;
     let mut pairs = World::new().s.scan(b"", None, usize::MAX);
     pairs.push((b"evt/00000000000000000003/0000000000".to_vec(), OLD.into()));
     pairs.push((b"evt/00000000000000000004".to_vec(), NEW.into()));
-    pairs.push((b"evtn".to_vec(), b"3".to_vec()));
+    pairs.push((b"evt/00000000000000000005".to_vec(), COMPACT.into()));
+    pairs.push((b"evtn".to_vec(), b"4".to_vec()));
     let mut w = World {
         s: pairs.into_iter().collect(),
         index: 10,
@@ -372,19 +386,25 @@ fn records_of_both_layouts_read_as_one_history() {
             .map(|e| e["principal"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(principals(&w), ["arn:new2", "arn:new1", "arn:old"]);
+    assert_eq!(
+        principals(&w),
+        ["arn:new3", "arn:new2", "arn:new1", "arn:old"]
+    );
     let all = w.all();
-    assert_eq!(all[1]["source_ip"], "2001:db8::1");
-    assert_eq!(all[2]["resources"][0], "arn:aws:iam::123456789012:user/old");
+    assert_eq!(all[0]["index"], 5);
+    assert_eq!(all[0]["source_ip"], "198.51.100.7");
+    assert_eq!(all[0]["resources"][0], "arn:aws:iam::123456789012:user/y");
+    assert_eq!(all[2]["source_ip"], "2001:db8::1");
+    assert_eq!(all[3]["resources"][0], "arn:aws:iam::123456789012:user/old");
     let tags = w.lookup(A, lookup(None, Some("TagUser"), None, None));
     assert_eq!(tags["events"].as_array().unwrap().len(), 1);
-    // Two events at most: the old one goes, and the first of entry 4's.
-    assert!(w.change(3000, "late", origin("arn:now", "iam:CreateUser", 2)));
-    assert_eq!(principals(&w), ["arn:now", "arn:new2"]);
+    // Three events at most: the old one goes, and the first of entry 4's.
+    assert!(w.change(3000, "late", origin("arn:now", "iam:CreateUser", 3)));
+    assert_eq!(principals(&w), ["arn:now", "arn:new3", "arn:new2"]);
     assert_eq!(w.s.get(b"evt/00000000000000000003/0000000000"), None);
     let kept: Value =
         serde_json::from_slice(&w.s.get(b"evt/00000000000000000004").unwrap()).unwrap();
-    assert_eq!(kept["events"].as_array().unwrap().len(), 1);
-    assert_eq!(kept["events"][0]["request_id"], "r-2");
-    assert_eq!(w.s.get(b"evtn").as_deref(), Some(&b"2"[..]));
+    assert_eq!(kept.as_array().unwrap().len(), 1, "{kept}");
+    assert_eq!(kept[0][5], "r-2", "{kept}");
+    assert_eq!(w.s.get(b"evtn").as_deref(), Some(&b"3"[..]));
 }
